@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Compiles every kernels/*.cu into one fatbin (SASS for sm_80, sm_89, sm_90, sm_90a and PTX for compute_90),
+# written to $1 (packaged as class-path resources kernels/NAME.fatbin). ptxas's resource report of each
+# family is kept in $2/NAME.ptxas.txt. The build fails when a kernel spills registers to local memory.
+# Without nvcc (or with ECAR_SKIP_KERNELS=true) it builds nothing and says so: the CPU backend still works.
+set -euo pipefail
+out=${1:?fatbin output folder}
+reports=${2:?report folder}
+src=$(cd "$(dirname "$0")" && pwd)
+
+if [ "${ECAR_SKIP_KERNELS:-false}" = "true" ]; then
+  echo "[kernels] ECAR_SKIP_KERNELS=true: GPU kernels NOT built; the jar will run on the CPU backend only."
+  exit 0
+fi
+if ! command -v nvcc >/dev/null 2>&1; then
+  echo "[kernels] nvcc not found on the PATH: GPU kernels NOT built; the jar will run on the CPU backend only."
+  echo "[kernels] Install the CUDA toolkit (nvcc 12.x or 13.x) and rebuild to get the GPU backend."
+  exit 0
+fi
+mkdir -p "$out" "$reports"
+
+arch_flags=(
+  -gencode arch=compute_80,code=sm_80
+  -gencode arch=compute_89,code=sm_89
+  -gencode arch=compute_90,code=sm_90
+  -gencode arch=compute_90a,code=sm_90a
+  -gencode arch=compute_90,code=compute_90
+)
+
+build_one() {
+  local cu=$1 name
+  name=$(basename "$cu" .cu)
+  local fatbin="$out/$name.fatbin" report="$reports/$name.ptxas.txt"
+  # up to date: newer than its source and every shared header
+  if [ -f "$fatbin" ] && [ -f "$report" ] && [ -z "$(find "$cu" "$src"/*.cuh -newer "$fatbin" 2>/dev/null)" ]; then
+    return 0
+  fi
+  if ! nvcc -fatbin -O3 -std=c++17 --threads 2 -lineinfo -Xptxas -v "${arch_flags[@]}" \
+        -I "$src" -o "$fatbin" "$cu" > "$report" 2>&1; then
+    cat "$report" >&2
+    echo "[kernels] nvcc failed on $cu" >&2
+    rm -f "$fatbin"
+    return 1
+  fi
+  # ptxas prints "N bytes spill stores, M bytes spill loads" per kernel and architecture
+  if grep -E '[1-9][0-9]* bytes spill (stores|loads)' "$report" >/dev/null; then
+    grep -B3 -E '[1-9][0-9]* bytes spill (stores|loads)' "$report" >&2
+    echo "[kernels] $cu spills registers to local memory (see above, full report: $report)" >&2
+    rm -f "$fatbin"
+    return 1
+  fi
+  echo "[kernels] built $name.fatbin ($(stat -c %s "$fatbin") bytes), report: $report"
+}
+
+status=0
+for cu in "$src"/*.cu; do
+  [ -e "$cu" ] || continue
+  build_one "$cu" || status=1
+done
+exit $status

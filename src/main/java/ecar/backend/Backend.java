@@ -1,0 +1,195 @@
+package ecar.backend;
+
+import ecar.tensor.FloatTensor;
+import ecar.tensor.Shape;
+import ecar.tensor.Tensor;
+
+/**
+ * The op set every model is written against. Tensors are row-major; "rows" are all dimensions but the last.
+ * Token tensors are [B, L, D]; image tensors are channels-last [N, H, W, C], except DiT's latents, which
+ * keep the reference's [N, C, H, W] layout. Ops return new tensors unless documented as in-place (the
+ * sampler state updates). Each op has a CPU reference ({@link CpuBackend}); a GPU backend must match it
+ * within the tolerances of fixtures/README.md.
+ *
+ * <p>Broadcasting is explicit in the op names: a "per group" operand with R' rows serves an R-row tensor by
+ * row r → r / (R/R'), which covers same-shape (R' = R) and per-sample modulation ([B, D] for [B, L, D]);
+ * "tiled" row r → r % R', which serves position embeddings.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** A short name for tables and logs, e.g. "cpu (2 threads)" or "cuda:0 NVIDIA H100". */
+    String name();
+
+    // ------------------------------------------------------------------ memory
+
+    /** Activations or state, stored in float32. */
+    Tensor upload(FloatTensor host);
+
+    /** A constant (weights, embeddings); a GPU backend may store it in bf16. */
+    Tensor weight(FloatTensor host);
+
+    FloatTensor download(Tensor t);
+
+    Tensor zeros(Shape shape);
+
+    /** The same elements under another shape (a view where the backend can). */
+    Tensor reshape(Tensor t, Shape shape);
+
+    /**
+     * Opens an allocation scope: tensors made inside it may be reclaimed when it closes, so a sampling step
+     * allocates nothing that outlives it. Scopes nest. The CPU backend leaves reclaiming to the GC.
+     */
+    default Scope scope() {
+        return Scope.NONE;
+    }
+
+    interface Scope extends AutoCloseable {
+        Scope NONE = () -> {};
+
+        @Override
+        void close();
+    }
+
+    // ------------------------------------------------------------------ linear algebra
+
+    /** x[.., K] · wᵀ + bias, then the activation; w is [N, K] as PyTorch stores it; bias may be null. */
+    Tensor linear(Tensor x, Tensor w, Tensor bias, Activation act);
+
+    default Tensor linear(Tensor x, Tensor w, Tensor bias) {
+        return linear(x, w, bias, Activation.NONE);
+    }
+
+    /**
+     * Scaled dot-product attention, softmax(q·kᵀ/√d)·v per batch and head, no mask.
+     * q [B, Lq, H·d]; k, v [B, Lk, H·d]; returns [B, Lq, H·d].
+     */
+    Tensor attention(Tensor q, Tensor k, Tensor v, int heads);
+
+    // ------------------------------------------------------------------ elementwise
+
+    /** a + b, b per group (see class comment). */
+    Tensor add(Tensor a, Tensor b);
+
+    /** a + b, b tiled over a's rows: a position embedding [L, D] added to [B, L, D]. */
+    Tensor addTiled(Tensor a, Tensor b);
+
+    /** a ⊙ b, same shape. */
+    Tensor mul(Tensor a, Tensor b);
+
+    Tensor silu(Tensor x);
+
+    /** x + gate ⊙ y, gate per group: adaLN-Zero's gated residual. */
+    Tensor gatedResidual(Tensor x, Tensor gate, Tensor y);
+
+    /** Slice i of n equal slices along the last dimension. */
+    Tensor chunk(Tensor x, int n, int i);
+
+    /** Rows [from, to) along the first dimension. */
+    Tensor sliceBatch(Tensor x, int from, int to);
+
+    /** [a; b] along the first dimension. */
+    Tensor concatBatch(Tensor a, Tensor b);
+
+    /** [B, La, D] and [B, Lb, D] to [B, La + Lb, D]: appending a stage to a KV cache. */
+    Tensor concatTokens(Tensor a, Tensor b);
+
+    // ------------------------------------------------------------------ norms
+
+    /** Normalization over the last dimension times an optional weight [D] (null for none). */
+    Tensor norm(Tensor x, Norm kind, Tensor weight, float eps);
+
+    /** norm(x)·(1 + scale) + shift with shift and scale per group: adaLN modulation. */
+    Tensor normModulate(Tensor x, Norm kind, float eps, Tensor shift, Tensor scale);
+
+    /** GroupNorm over channels-last [N, H, W, C] with affine weight and bias [C], then SiLU when asked. */
+    Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps, boolean silu);
+
+    // ------------------------------------------------------------------ embeddings and layouts
+
+    /** Rows of table [V, D] at ids: [ids.length, D]. */
+    Tensor embedding(Tensor table, int[] ids);
+
+    /** The sinusoid [cos(t·f_i), sin(t·f_i)], f_i = exp(−ln(10⁴)·i/(dim/2)): [t.length, dim]. */
+    Tensor timestepEmbedding(float[] t, int dim);
+
+    /**
+     * FlowAR's 2D rotary embedding on [B, L, H·d] with L = side²: per head, the first d/2 dims rotate with the
+     * token's row and the rest with its column, positions i·span/side, adjacent pairs sharing frequency
+     * 1/10000^(2j/(d/2)).
+     */
+    Tensor rope2d(Tensor x, int heads, int side, int span);
+
+    /** [N, C, H, W] to [N, (H/p)·(W/p), C·p·p], each patch flattened in (c, kh, kw) order (a stride-p conv's input). */
+    Tensor patchify(Tensor x, int p);
+
+    /** Inverse of DiT's final layer layout: [N, h·w, p·p·C] in (kh, kw, c) order to [N, C, h·p, w·p]. */
+    Tensor unpatchify(Tensor x, int p, int channels, int h, int w);
+
+    /** [N, C, H, W] to [N, H, W, C]. */
+    Tensor nchwToNhwc(Tensor x);
+
+    /** [N, H, W, C] to [N, C, H, W]. */
+    Tensor nhwcToNchw(Tensor x);
+
+    // ------------------------------------------------------------------ images (channels-last)
+
+    /**
+     * 3×3 convolution, stride 1, zero padding 1, on [N, H, W, Ci]; w is [Co, 3, 3, Ci] (PyTorch's [Co, Ci, 3, 3]
+     * permuted once at load), bias [Co].
+     */
+    Tensor conv3x3(Tensor x, Tensor w, Tensor bias);
+
+    /** Nearest-neighbour ×2 upsampling of [N, H, W, C]. */
+    Tensor upsampleNearest2x(Tensor x);
+
+    /** Bicubic resize of [N, H, W, C] as PyTorch's interpolate(mode='bicubic', align_corners=False), A = −0.75. */
+    Tensor resizeBicubic(Tensor x, int outH, int outW);
+
+    /** Area resize of [N, H, W, C] as PyTorch's interpolate(mode='area') (adaptive average pooling). */
+    Tensor resizeArea(Tensor x, int outH, int outW);
+
+    // ------------------------------------------------------------------ sampler state (float32)
+
+    /** Standard normal noise, element i = Philox.normal(seed, stream, i). */
+    Tensor randn(Shape shape, long seed, int stream);
+
+    /** A tensor whose both batch halves are x's first half: the model input of a guided step. */
+    Tensor condTwice(Tensor x);
+
+    /**
+     * In place: x += dt · v, where with guidance v's halves (cond, uncond) are first combined to
+     * v_u + w·(v_c − v_u), and both halves of x take that update (FlowAR's convention).
+     */
+    void flowEulerStep(Tensor x, Tensor v, float dt, float cfgWeight, boolean guided);
+
+    /**
+     * The ECAR stage jump: α·up2(x) + β·n on [B, r², C] → [B, (2r)², C], up2 nearest, n block noise
+     * √(1+γ)·(ε − c·mean₂ₓ₂(ε)) with c = 1 − √((1−3γ)/(1+γ)) and ε from the given noise.
+     */
+    Tensor stageJump(Tensor x, int side, float alpha, float beta, float gamma, Noise noise);
+
+    /**
+     * DiT's classifier-free guidance on a model output [2N, Co, H, W] (halves: cond, uncond), in place: the
+     * first {@code guidedChannels} channels of both halves become u + s·(c − u); the rest stay per half.
+     */
+    void cfgCombineChannels(Tensor out, int guidedChannels, float scale);
+
+    /**
+     * One Gaussian step of the learned-variance DDPM posterior for x [N, C, H, W] and model output
+     * [N, 2C, H, W] (ε, then the variance interpolation v): pred_x0 = a·x − b·ε, mean = c1·pred_x0 + c2·x,
+     * log σ² = f·maxLog + (1−f)·minLog, f = (v+1)/2. Writes mean, log-variance and pred_x0 ([N, C, H, W]).
+     */
+    Tensor[] diffusionPosterior(Tensor x, Tensor modelOut, DiffusionCoefficients k);
+
+    /** In place: x = mean + exp(½·logVar)·n (n omitted at the last step, when noise is null). */
+    void ddpmSample(Tensor x, Tensor mean, Tensor logVar, Noise noise);
+
+    /** In place: x = √ᾱ_prev·pred_x0 + √(1−ᾱ_prev)·ε̂, ε̂ = (a·x − pred_x0)/b (DDIM, η = 0). */
+    void ddimSample(Tensor x, Tensor predX0, DiffusionCoefficients k);
+
+    /** True when every element is finite (no NaN, no ±Inf). */
+    boolean allFinite(Tensor x);
+
+    @Override
+    default void close() {}
+}

@@ -1,0 +1,88 @@
+package ecar.backend;
+
+/**
+ * CPU twin of kernels/attention.cu: softmax(q·kᵀ/√d)·v per (batch, head), the score matrix of one head at a
+ * time in a per-thread buffer; and FlowAR's 2D RoPE.
+ */
+final class CpuAttention {
+    private CpuAttention() {}
+
+    private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);
+
+    static void attention(float[] q, float[] k, float[] v, float[] out, int batch, int lq, int lk, int heads, int d) {
+        int width = heads * d;
+        float scale = (float) (1.0 / Math.sqrt(d));
+        Parallel.forEach(batch * heads, bh -> {
+            int b = bh / heads, h = bh % heads;
+            float[] s = SCORES.get();
+            if (s.length < lq * lk) {
+                s = new float[lq * lk];
+                SCORES.set(s);
+            }
+            int qOff = b * lq * width + h * d, kOff = b * lk * width + h * d;
+            CpuGemm.gemm(lq, lk, d, q, qOff, width, k, kOff, width, CpuGemm.BLayout.NK, s, 0, lk, null, Activation.NONE, false);
+            for (int i = 0; i < lq; i++) softmaxRow(s, i * lk, lk, scale);
+            CpuGemm.gemm(lq, d, lk, s, 0, lk, v, kOff, width, CpuGemm.BLayout.KN, out, qOff, width, null, Activation.NONE, false);
+        });
+    }
+
+    /** s[o..o+n) ← softmax(scale·s[o..o+n)). */
+    static void softmaxRow(float[] s, int o, int n, float scale) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) max = Math.max(max, s[o + j]);
+        double sum = 0;
+        for (int j = 0; j < n; j++) {
+            float e = (float) Math.exp((s[o + j] - max) * scale);
+            s[o + j] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int j = 0; j < n; j++) s[o + j] *= inv;
+    }
+
+    /** cos and sin tables [side², d/2] of FlowAR's 2D RoPE for one head of d dims (one entry per rotated pair). */
+    static float[][] ropeTables(int side, int span, int d) {
+        int half = d / 2;          // dims rotating with the row; the other half rotate with the column
+        int pairs = half / 2;      // frequencies per axis
+        float[] freq = new float[pairs];
+        for (int j = 0; j < pairs; j++) {
+            // float32 as the reference computes it: 1 / 10000^((2j)/half)
+            freq[j] = (float) (1.0 / Math.pow(10000.0, (float) (2 * j) / (float) half));
+        }
+        float[] pos = new float[side];
+        for (int i = 0; i < side; i++) pos[i] = (float) i / (float) side * (float) span;
+        int l = side * side;
+        float[] cos = new float[l * half], sin = new float[l * half];
+        for (int t = 0; t < l; t++) {
+            int row = t / side, col = t % side;
+            for (int j = 0; j < pairs; j++) {
+                float ar = pos[row] * freq[j], ac = pos[col] * freq[j];
+                cos[t * half + j] = (float) Math.cos(ar);
+                sin[t * half + j] = (float) Math.sin(ar);
+                cos[t * half + pairs + j] = (float) Math.cos(ac);
+                sin[t * half + pairs + j] = (float) Math.sin(ac);
+            }
+        }
+        return new float[][]{cos, sin};
+    }
+
+    static void rope2d(float[] x, float[] out, int batch, int side, int heads, int d, int span) {
+        float[][] cs = ropeTables(side, span, d);
+        float[] cos = cs[0], sin = cs[1];
+        int l = side * side, half = d / 2, width = heads * d;
+        Parallel.forRange(batch * l, 16, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int t = r % l;
+                for (int h = 0; h < heads; h++) {
+                    int o = r * width + h * d;
+                    for (int p = 0; p < half; p++) {
+                        float c = cos[t * half + p], s = sin[t * half + p];
+                        float x0 = x[o + 2 * p], x1 = x[o + 2 * p + 1];
+                        out[o + 2 * p] = x0 * c - x1 * s;
+                        out[o + 2 * p + 1] = x1 * c + x0 * s;
+                    }
+                }
+            }
+        });
+    }
+}

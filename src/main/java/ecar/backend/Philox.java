@@ -1,0 +1,44 @@
+package ecar.backend;
+
+/**
+ * Counter-based normal noise: Philox4x32-10 (Salmon et al., SC'11) keyed by the seed, counting over
+ * (element index, stream), then Box-Muller. Element i of stream s is the same number on every backend
+ * and every thread order: kernels/common.cuh holds the CUDA twin of this class.
+ */
+public final class Philox {
+    private Philox() {}
+
+    private static final int M0 = 0xD2511F53, M1 = 0xCD9E8D57;
+    private static final int W0 = 0x9E3779B9, W1 = 0xBB67AE85;
+
+    /** The four 32-bit words of Philox4x32-10 at counter (c0, c1, c2, c3) under key (k0, k1). */
+    static int[] block(int c0, int c1, int c2, int c3, int k0, int k1) {
+        for (int round = 0; round < 10; round++) {
+            long p0 = (M0 & 0xffffffffL) * (c0 & 0xffffffffL);
+            long p1 = (M1 & 0xffffffffL) * (c2 & 0xffffffffL);
+            int hi0 = (int) (p0 >>> 32), lo0 = (int) p0;
+            int hi1 = (int) (p1 >>> 32), lo1 = (int) p1;
+            c0 = hi1 ^ c1 ^ k0;
+            c1 = lo1;
+            c2 = hi0 ^ c3 ^ k1;
+            c3 = lo0;
+            k0 += W0;
+            k1 += W1;
+        }
+        return new int[]{c0, c1, c2, c3};
+    }
+
+    /** A standard normal float: element {@code index} of stream {@code stream} under {@code seed}. */
+    public static float normal(long seed, int stream, long index) {
+        int[] r = block((int) index, (int) (index >>> 32), stream, 0, (int) seed, (int) (seed >>> 32));
+        // u1 in (0, 1] so the log is finite; u2 in [0, 1)
+        float u1 = ((r[0] >>> 8) + 1) * 0x1p-24f;
+        float u2 = (r[1] >>> 8) * 0x1p-24f;
+        return (float) (Math.sqrt(-2.0 * Math.log(u1)) * Math.cos(2.0 * Math.PI * u2));
+    }
+
+    /** Fills out[i] = normal(seed, stream, offset + i). */
+    public static void fill(float[] out, long seed, int stream, long offset) {
+        for (int i = 0; i < out.length; i++) out[i] = normal(seed, stream, offset + i);
+    }
+}

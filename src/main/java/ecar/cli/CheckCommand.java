@@ -1,0 +1,48 @@
+package ecar.cli;
+
+import ecar.backend.Backend;
+import ecar.backend.CpuBackend;
+import ecar.fixture.Comparison;
+import ecar.fixture.FixtureRunner;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code ecar check FIXTURE...}: parity against the reference implementations' outputs. */
+@Command(name = "check", description = {
+        "Run parity fixtures (fixtures/README.md) through the normal loading path and print, per expected tensor,",
+        "the relative L2 error and its tolerance. Exits 1 on any mismatch, unknown kind or unreadable file."})
+final class CheckCommand implements Callable<Integer> {
+
+    @Parameters(arity = "1..*", paramLabel = "FIXTURE", description = "fixture .safetensors files")
+    List<Path> fixtures;
+
+    @Override
+    public Integer call() {
+        Backend backend = new CpuBackend();
+        int failed = 0;
+        for (Path p : fixtures) {
+            try {
+                long t0 = System.nanoTime();
+                List<Comparison> results = FixtureRunner.run(p, backend);
+                double ms = (System.nanoTime() - t0) / 1e6;
+                boolean ok = results.stream().allMatch(Comparison::passed);
+                System.out.printf("%s %s (%.0f ms)%n", ok ? "PASS" : "FAIL", p, ms);
+                for (Comparison c : results) {
+                    System.out.printf("  %-4s %-24s rel L2 %.3e  tolerance %.0e%s%n", c.passed() ? "ok" : "BAD", c.name(),
+                            c.relError(), c.tolerance(), c.note().isEmpty() ? "" : "  (" + c.note() + ")");
+                }
+                if (!ok) failed++;
+            } catch (RuntimeException e) {
+                failed++;
+                System.out.println("FAIL " + p);
+                System.out.println("  " + Main.describe(e));
+            }
+        }
+        if (fixtures.size() > 1) System.out.printf("%d of %d fixtures passed%n", fixtures.size() - failed, fixtures.size());
+        return failed == 0 ? 0 : 1;
+    }
+}

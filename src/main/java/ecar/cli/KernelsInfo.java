@@ -1,0 +1,35 @@
+package ecar.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Which kernel fatbins the build packaged (kernels/NAME.fatbin on the class path). */
+final class KernelsInfo {
+    private KernelsInfo() {}
+
+    static final List<String> FAMILIES = List.of("flow", "attention", "gemm", "norm", "embed", "diffusion", "conv");
+
+    static List<String> packaged() {
+        List<String> found = new ArrayList<>();
+        for (String f : FAMILIES) {
+            try (InputStream in = KernelsInfo.class.getResourceAsStream("/kernels/" + f + ".fatbin")) {
+                if (in != null) found.add(f);
+            } catch (IOException ignored) {
+                // unreadable resource: reported as absent
+            }
+        }
+        return found;
+    }
+
+    static boolean present() {
+        return !packaged().isEmpty();
+    }
+
+    static String describe() {
+        List<String> p = packaged();
+        if (p.isEmpty()) return "none packaged (the build found no nvcc): the GPU backend is unavailable";
+        return String.join(", ", p) + " (fatbins for sm_80, sm_89, sm_90, sm_90a + compute_90 PTX)";
+    }
+}

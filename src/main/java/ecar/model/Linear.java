@@ -1,0 +1,25 @@
+package ecar.model;
+
+import ecar.backend.Activation;
+import ecar.backend.Backend;
+import ecar.tensor.Tensor;
+
+/** nn.Linear: weight [out, in], optional bias [out]. */
+public record Linear(Tensor weight, Tensor bias, int in, int out) {
+
+    public static Linear load(Weights w, String name, int in, int out) {
+        return load(w, name, in, out, true);
+    }
+
+    public static Linear load(Weights w, String name, int in, int out, boolean bias) {
+        return new Linear(w.param(name + ".weight", out, in), bias ? w.param(name + ".bias", out) : null, in, out);
+    }
+
+    public Tensor apply(Backend b, Tensor x) {
+        return b.linear(x, weight, bias, Activation.NONE);
+    }
+
+    public Tensor apply(Backend b, Tensor x, Activation act) {
+        return b.linear(x, weight, bias, act);
+    }
+}

@@ -1,0 +1,115 @@
+package ecar.model;
+
+import ecar.backend.Backend;
+import ecar.tensor.FloatTensor;
+import ecar.tensor.Shape;
+import ecar.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Supplier;
+
+/**
+ * A model's parameters as its modules ask for them by reference key name and shape. Problems are collected,
+ * not thrown one at a time: {@link #finish()} reports every missing tensor, every shape mismatch and every
+ * stored tensor no module used, in one message.
+ */
+public final class Weights {
+    private final WeightSource source;
+    private final Backend backend;
+    private final String prefix;
+    private final Shared shared;
+
+    private static final class Shared {
+        final Set<String> used = new LinkedHashSet<>();
+        final Set<String> ignorable = new LinkedHashSet<>();
+        final List<String> missing = new ArrayList<>();
+        final List<String> misshaped = new ArrayList<>();
+    }
+
+    public Weights(WeightSource source, Backend backend) {
+        this(source, backend, "", new Shared());
+    }
+
+    private Weights(WeightSource source, Backend backend, String prefix, Shared shared) {
+        this.source = source;
+        this.backend = backend;
+        this.prefix = prefix;
+        this.shared = shared;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    /** The same weights under a name prefix ("blocks.3." …). */
+    public Weights at(String sub) {
+        return new Weights(source, backend, prefix + sub, shared);
+    }
+
+    /** The parameter uploaded to the backend as a constant. */
+    public Tensor param(String name, int... dims) {
+        return backend.weight(host(name, dims));
+    }
+
+    /** The parameter on the host, as float32, for modules that re-lay it out before upload. */
+    public FloatTensor host(String name, int... dims) {
+        return host(name, null, dims);
+    }
+
+    /**
+     * The parameter, or fallback's value when the source lacks it (fixed buffers such as DiT's sin-cos position
+     * embedding, which checkpoints may or may not carry). Generated sources use the fallback too.
+     */
+    public FloatTensor host(String name, Supplier<FloatTensor> fallback, int... dims) {
+        String full = prefix + name;
+        Shape expected = Shape.of(dims);
+        boolean generated = source.names().isEmpty();
+        Shape stored = generated && fallback != null ? null : source.shape(full, expected);
+        if (stored == null) {
+            if (fallback != null) return fallback.get();
+            shared.missing.add(full + " " + expected);
+            return FloatTensor.zeros(expected);
+        }
+        shared.used.add(full);
+        if (!stored.equals(expected)) {
+            shared.misshaped.add(full + ": stored " + stored + ", expected " + expected);
+            return FloatTensor.zeros(expected);
+        }
+        return source.get(full, expected);
+    }
+
+    /** True when the source holds this name (for optional parts of a layout). */
+    public boolean has(String name) {
+        return source.shape(prefix + name, Shape.of()) != null && !source.names().isEmpty();
+    }
+
+    /** Marks stored buffers that carry nothing the model needs (e.g. precomputed RoPE frequencies). */
+    public void ignore(String name) {
+        shared.ignorable.add(prefix + name);
+    }
+
+    /** Throws a {@link WeightsException} naming every problem, if there is any. */
+    public void finish() {
+        Set<String> unexpected = new TreeSet<>(source.names());
+        unexpected.removeAll(shared.used);
+        unexpected.removeAll(shared.ignorable);
+        if (shared.missing.isEmpty() && shared.misshaped.isEmpty() && unexpected.isEmpty()) return;
+        StringBuilder b = new StringBuilder("weights from " + source.describe() + " do not fit the model:");
+        list(b, "missing", shared.missing);
+        list(b, "wrong shape", shared.misshaped);
+        list(b, "unexpected", new ArrayList<>(unexpected));
+        throw new WeightsException(b.toString());
+    }
+
+    private static void list(StringBuilder b, String what, List<String> items) {
+        if (items.isEmpty()) return;
+        b.append("\n  ").append(what).append(" (").append(items.size()).append("): ");
+        int shown = Math.min(items.size(), 12);
+        b.append(String.join(", ", items.subList(0, shown)));
+        if (items.size() > shown) b.append(", … ").append(items.size() - shown).append(" more");
+    }
+}

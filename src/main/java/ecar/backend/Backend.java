@@ -65,6 +65,15 @@ public interface Backend extends AutoCloseable {
      */
     Tensor attention(Tensor q, Tensor k, Tensor v, int heads);
 
+    /**
+     * attention(rope2d(q), rope2d(k) or k, v): FlowAR's attention with its 2D RoPE on a side×side grid, queries
+     * always rotated, keys when {@code ropeKeys} (a KV cache holds keys already rotated). A GPU backend applies
+     * the rotation as it loads Q and K; the default composes the two ops.
+     */
+    default Tensor attentionRope(Tensor q, Tensor k, Tensor v, int heads, int side, int span, boolean ropeKeys) {
+        return attention(rope2d(q, heads, side, span), ropeKeys ? rope2d(k, heads, side, span) : k, v, heads);
+    }
+
     // ------------------------------------------------------------------ elementwise
 
     /** a + b, b per group (see class comment). */

@@ -1,0 +1,44 @@
+// Shared device helpers for every kernel family. Keep this small: what two or more .cu files need.
+#pragma once
+#include <cstdint>
+#include <cuda_bf16.h>
+
+#define ECAR_KERNEL extern "C" __global__
+
+namespace ecar {
+
+// ---------------------------------------------------------------- Philox4x32-10 normal noise
+// The CUDA twin of src/main/java/ecar/backend/Philox.java: element `index` of stream `stream` under `seed`
+// is the same float on every backend, so a seed gives the same image on the CPU and on any GPU.
+
+struct uint4x { uint32_t x, y, z, w; };
+
+__device__ __forceinline__ uint4x philox4x32_10(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3,
+                                                uint32_t k0, uint32_t k1) {
+    const uint32_t M0 = 0xD2511F53u, M1 = 0xCD9E8D57u, W0 = 0x9E3779B9u, W1 = 0xBB67AE85u;
+#pragma unroll
+    for (int round = 0; round < 10; round++) {
+        uint32_t hi0 = __umulhi(M0, c0), lo0 = M0 * c0;
+        uint32_t hi1 = __umulhi(M1, c2), lo1 = M1 * c2;
+        uint32_t n0 = hi1 ^ c1 ^ k0, n2 = hi0 ^ c3 ^ k1;
+        c0 = n0; c1 = lo1; c2 = n2; c3 = lo0;
+        k0 += W0; k1 += W1;
+    }
+    return {c0, c1, c2, c3};
+}
+
+// Box-Muller on the first two words; u1 in (0, 1] keeps the log finite. Double precision matches the Java twin
+// to the last float bit in practice (both round the same double to float).
+__device__ __forceinline__ float philox_normal(uint64_t seed, uint32_t stream, uint64_t index) {
+    uint4x r = philox4x32_10((uint32_t)index, (uint32_t)(index >> 32), stream, 0u, (uint32_t)seed, (uint32_t)(seed >> 32));
+    float u1 = (float)((r.x >> 8) + 1u) * 0x1p-24f;
+    float u2 = (float)(r.y >> 8) * 0x1p-24f;
+    return (float)(sqrt(-2.0 * log((double)u1)) * cos(2.0 * 3.14159265358979323846 * (double)u2));
+}
+
+// ---------------------------------------------------------------- bf16
+
+__device__ __forceinline__ float bf2f(__nv_bfloat16 v) { return __bfloat162float(v); }
+__device__ __forceinline__ __nv_bfloat16 f2bf(float v) { return __float2bfloat16_rn(v); }
+
+}  // namespace ecar

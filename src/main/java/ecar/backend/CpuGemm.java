@@ -1,7 +1,6 @@
 package ecar.backend;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -182,7 +181,10 @@ public final class CpuGemm {
         store(c0, c1, c, cOff, first, width);
     }
 
-    /** Writes (or adds, after the first K block) one row of a micro-tile, masking columns past N. */
+    /** Scratch for the last, partial panel: masked vector stores are not intrinsified everywhere and would box the accumulators. */
+    private static final ThreadLocal<float[]> EDGE = ThreadLocal.withInitial(() -> new float[NR]);
+
+    /** Writes (or adds, after the first K block) one row of a micro-tile; columns past N are dropped. */
     private static void store(FloatVector v0, FloatVector v1, float[] c, int off, boolean first, int width) {
         if (width == NR) {
             if (!first) {
@@ -193,13 +195,10 @@ public final class CpuGemm {
             v1.intoArray(c, off + V);
             return;
         }
-        VectorMask<Float> m0 = S.indexInRange(0, width), m1 = S.indexInRange(V, width);
-        if (!first) {
-            v0 = v0.add(FloatVector.fromArray(S, c, off, m0));
-            v1 = v1.add(FloatVector.fromArray(S, c, off + V, m1));
-        }
-        v0.intoArray(c, off, m0);
-        v1.intoArray(c, off + V, m1);
+        float[] edge = EDGE.get();
+        v0.intoArray(edge, 0);
+        v1.intoArray(edge, V);
+        for (int j = 0; j < width; j++) c[off + j] = first ? edge[j] : c[off + j] + edge[j];
     }
 
     /** Few rows: each output is a dot product along K, weights read once, columns spread over the cores. */

@@ -28,6 +28,7 @@ public final class Weights {
         final Set<String> ignorable = new LinkedHashSet<>();
         final List<String> missing = new ArrayList<>();
         final List<String> misshaped = new ArrayList<>();
+        long parameters;
     }
 
     public Weights(WeightSource source, Backend backend) {
@@ -67,6 +68,7 @@ public final class Weights {
     public FloatTensor host(String name, Supplier<FloatTensor> fallback, int... dims) {
         String full = prefix + name;
         Shape expected = Shape.of(dims);
+        shared.parameters += expected.numel();
         boolean generated = source.names().isEmpty();
         Shape stored = generated && fallback != null ? null : source.shape(full, expected);
         if (stored == null) {
@@ -80,6 +82,11 @@ public final class Weights {
             return FloatTensor.zeros(expected);
         }
         return source.get(full, expected);
+    }
+
+    /** Elements of every parameter and buffer asked for so far (the model's size once it is built). */
+    public long parameterCount() {
+        return shared.parameters;
     }
 
     /** True when the source holds this name (for optional parts of a layout). */

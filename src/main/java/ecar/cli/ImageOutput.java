@@ -1,0 +1,34 @@
+package ecar.cli;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/** PNG files written by the CLI: the path is checked before any work starts, the file appears only when complete. */
+final class ImageOutput {
+    private ImageOutput() {}
+
+    static void checkWritable(Path out) {
+        String name = out.getFileName() == null ? "" : out.getFileName().toString();
+        if (!name.toLowerCase(java.util.Locale.ROOT).endsWith(".png")) throw new UserError("output " + out + ": expected a .png file name");
+        Path dir = out.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir)) throw new UserError("output " + out + ": folder " + dir + " does not exist");
+        if (!Files.isWritable(dir)) throw new UserError("output " + out + ": folder " + dir + " is not writable");
+        if (Files.isDirectory(out)) throw new UserError("output " + out + " is a folder, expected a file name");
+        if (Files.exists(out) && !Files.isWritable(out)) throw new UserError("output " + out + " exists and is not writable");
+    }
+
+    static void writePng(BufferedImage img, Path out) throws IOException {
+        Path dir = out.toAbsolutePath().getParent();
+        Path tmp = Files.createTempFile(dir, "." + out.getFileName(), ".part");
+        try {
+            if (!ImageIO.write(img, "png", tmp.toFile())) throw new IOException("no PNG writer available");
+            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+}

@@ -57,9 +57,18 @@ final class CompareChart {
         CategoryPlot plot = chart.getCategoryPlot();
         plot.setBackgroundPaint(Color.WHITE);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        double min = Double.MAX_VALUE, max = 0;
+        for (int i = 0; i < data.getRowCount(); i++) {
+            double v = data.getValue(i, 0).doubleValue();
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
         LogAxis axis = new LogAxis(unit);
-        axis.setSmallestValue(1e-4);
-        axis.setNumberFormatOverride(new DecimalFormat("0.###"));
+        axis.setSmallestValue(1e-9);
+        // whole decades around the data, a tick per decade
+        axis.setRange(Math.pow(10, Math.floor(Math.log10(min)) - (min == max ? 1 : 0)), Math.pow(10, Math.ceil(Math.log10(max * 1.5))));
+        axis.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(1));
+        axis.setNumberFormatOverride(new DecimalFormat("0.####"));
         plot.setRangeAxis(axis);
         BarRenderer r = (BarRenderer) plot.getRenderer();
         r.setShadowVisible(false);

@@ -60,8 +60,6 @@ final class CompareCommand implements Callable<Integer> {
         int reps = repeats != null ? repeats : gpu ? 3 : 1;
         if (reps <= 0) throw new UserError("--repeats must be positive, got " + reps);
 
-        int[] labels = new int[batch];
-        for (int i = 0; i < batch; i++) labels[i] = (207 + 153 * i) % 1000;
         System.out.printf(Locale.ROOT, "ecar compare on %s: %d² images, batch %d, %d timed run%s after a warm-up, random weights (seed %d)%n",
                 backend.name(), size, batch, reps, reps == 1 ? "" : "s", seed);
 
@@ -74,6 +72,8 @@ final class CompareCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             Pipeline pipe = Pipeline.random(p, seed, backend);
             double loadS = (System.nanoTime() - t0) / 1e9;
+            int[] labels = new int[batch];
+            for (int i = 0; i < batch; i++) labels[i] = (207 + 153 * i) % p.numClasses();   // 207: golden retriever
             GenerateRequest request = GenerateRequest.of(labels).seed(seed);
             System.err.printf(Locale.ROOT, "%s: warming up…%n", name);
             pipe.sampleLatents(warmup(p, request), Progress.NONE);
@@ -94,7 +94,7 @@ final class CompareCommand implements Callable<Integer> {
         System.out.println();
         System.out.println("settings:");
         for (CompareResult r : results) {
-            System.out.printf(Locale.ROOT, "  %-10s %s; %s%n", r.name(), r.preset().about(), r.preset().sampling().describe(r.preset().family(),
+            System.out.printf(Locale.ROOT, "  %-12s %s; %s%n", r.name(), r.preset().about(), r.preset().sampling().describe(r.preset().family(),
                     r.preset().flowAr() == null ? 0 : r.preset().flowAr().stages()));
         }
         System.out.println("  latency: median wall time of one generation of the whole batch, class labels to sampled latents (VAE decode not included)");

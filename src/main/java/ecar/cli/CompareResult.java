@@ -14,16 +14,21 @@ record CompareResult(String name, Preset preset, long parameters, double flopsPe
     static String table(List<CompareResult> rows, int batch) {
         CompareResult base = rows.stream().filter(r -> r.preset().family() == Family.DIT).findFirst().orElse(rows.get(0));
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "%-10s %-7s %8s %6s %9s %12s %11s %9s %10s %10s%n", "model", "family", "params", "image",
-                "net evals", "TFLOP/image", "s/batch", "images/s", "FLOPs vs", "latency vs"));
-        b.append(String.format(Locale.ROOT, "%-10s %-7s %8s %6s %9s %12s %11s %9s %10s %10s%n", "", "", "", "", "", "", "(batch " + batch + ")",
-                "", base.name(), base.name()));
+        String head = "%-12s %-7s %9s %6s %9s %12s %11s %10s %11s %11s%n";
+        b.append(String.format(Locale.ROOT, head, "model", "family", "params", "image", "net evals", "GFLOP/image", "s/batch", "images/s",
+                "FLOPs vs", "latency vs"));
+        b.append(String.format(Locale.ROOT, head, "", "", "", "", "", "", "(batch " + batch + ")", "", base.name(), base.name()));
         for (CompareResult r : rows) {
-            b.append(String.format(Locale.ROOT, "%-10s %-7s %7.0fM %5d² %9d %12.3f %11.2f %9.3f %9.1fx %9.1fx%n", r.name(), r.preset().family().id(),
-                    r.parameters() / 1e6, r.preset().imageSize(), r.evaluations(), r.flopsPerImage() / 1e12, r.latencySeconds(), r.imagesPerSecond(),
-                    base.flopsPerImage() / r.flopsPerImage(), base.latencySeconds() / r.latencySeconds()));
+            b.append(String.format(Locale.ROOT, "%-12s %-7s %8.1fM %5d² %9d %12s %11s %10s %10.1fx %10.1fx%n", r.name(), r.preset().family().id(),
+                    r.parameters() / 1e6, r.preset().imageSize(), r.evaluations(), sig(r.flopsPerImage() / 1e9), sig(r.latencySeconds()),
+                    sig(r.imagesPerSecond()), base.flopsPerImage() / r.flopsPerImage(), base.latencySeconds() / r.latencySeconds()));
         }
         b.append("(\"vs\" columns: how many times fewer FLOPs / lower latency than ").append(base.name()).append(")\n");
         return b.toString();
+    }
+
+    /** Four significant digits without an exponent for the magnitudes a table shows. */
+    static String sig(double v) {
+        return new java.math.BigDecimal(v).round(new java.math.MathContext(4)).stripTrailingZeros().toPlainString();
     }
 }

@@ -256,8 +256,7 @@ public final class Json {
 
     private static String finite(double d) {
         if (!Double.isFinite(d)) throw new IllegalArgumentException("JSON has no representation for " + d);
-        if (d == Math.rint(d) && Math.abs(d) < 1e15) return Long.toString((long) d);
-        return Double.toString(d);
+        return Double.toString(d);   // keeps ".0" on whole values, so they read back as doubles
     }
 
     private static void quote(StringBuilder b, String s) {

@@ -1,68 +1,63 @@
 package ecar.backend;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-/** CPU activation functions on float arrays: the twins of the GPU epilogues. */
+/**
+ * CPU activation functions on float arrays: the twins of the GPU epilogues. Deterministic (see {@link VecMath}):
+ * each element gets the same bits whatever the JIT has compiled so far.
+ */
 public final class Activations {
     private Activations() {}
 
-    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> S = VecMath.S;
     private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2.0 / Math.PI);
-    private static final double INV_SQRT2 = 1.0 / Math.sqrt(2.0);
+    private static final float INV_SQRT2 = (float) (1.0 / Math.sqrt(2.0));
 
     /** Applies act in place to x[off, off + n). */
     public static void apply(Activation act, float[] x, int off, int n) {
+        int i = 0;
         switch (act) {
             case NONE -> {}
-            case SILU -> silu(x, off, n);
-            case GELU_TANH -> geluTanh(x, off, n);
-            case GELU_ERF -> geluErf(x, off, n);
+            case SILU -> {
+                for (; i <= n - S.length(); i += S.length()) {
+                    FloatVector v = FloatVector.fromArray(S, x, off + i);
+                    v.mul(VecMath.sigmoid(v)).intoArray(x, off + i);
+                }
+                for (; i < n; i++) x[off + i] = silu(x[off + i]);
+            }
+            case GELU_TANH -> {
+                for (; i <= n - S.length(); i += S.length()) {
+                    FloatVector v = FloatVector.fromArray(S, x, off + i);
+                    FloatVector inner = v.mul(v).mul(0.044715f).add(1f).mul(v).mul(SQRT_2_OVER_PI);
+                    v.mul(0.5f).mul(VecMath.tanh(inner).add(1f)).intoArray(x, off + i);
+                }
+                for (; i < n; i++) x[off + i] = geluTanh(x[off + i]);
+            }
+            case GELU_ERF -> {
+                for (; i <= n - S.length(); i += S.length()) {
+                    FloatVector v = FloatVector.fromArray(S, x, off + i);
+                    v.mul(0.5f).mul(VecMath.erf(v.mul(INV_SQRT2)).add(1f)).intoArray(x, off + i);
+                }
+                for (; i < n; i++) x[off + i] = geluErf(x[off + i]);
+            }
         }
-    }
-
-    static void silu(float[] x, int off, int n) {
-        int i = 0;
-        for (; i <= n - S.length(); i += S.length()) {
-            FloatVector v = FloatVector.fromArray(S, x, off + i);
-            FloatVector e = v.neg().lanewise(VectorOperators.EXP);
-            v.div(e.add(1f)).intoArray(x, off + i);
-        }
-        for (; i < n; i++) x[off + i] = silu(x[off + i]);
     }
 
     public static float silu(float v) {
-        return (float) (v / (1.0 + Math.exp(-v)));
-    }
-
-    static void geluTanh(float[] x, int off, int n) {
-        int i = 0;
-        for (; i <= n - S.length(); i += S.length()) {
-            FloatVector v = FloatVector.fromArray(S, x, off + i);
-            FloatVector inner = v.mul(v).mul(0.044715f).add(1f).mul(v).mul(SQRT_2_OVER_PI);
-            v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(x, off + i);
-        }
-        for (; i < n; i++) x[off + i] = geluTanh(x[off + i]);
+        return v * VecMath.sigmoid(v);
     }
 
     public static float geluTanh(float v) {
-        double inner = SQRT_2_OVER_PI * (v + 0.044715 * v * v * v);
-        return (float) (0.5 * v * (1.0 + Math.tanh(inner)));
-    }
-
-    static void geluErf(float[] x, int off, int n) {
-        for (int i = 0; i < n; i++) x[off + i] = geluErf(x[off + i]);
+        float inner = (v * v * 0.044715f + 1f) * v * SQRT_2_OVER_PI;
+        return v * 0.5f * (VecMath.tanh(inner) + 1f);
     }
 
     public static float geluErf(float v) {
-        return (float) (0.5 * v * (1.0 + erf(v * INV_SQRT2)));
+        return v * 0.5f * (VecMath.erf(v * INV_SQRT2) + 1f);
     }
 
-    /**
-     * erf(x) from the Chebyshev-fitted erfc of Numerical Recipes (§6.2): relative error of erfc below 1.2e-7,
-     * so erf is within 2.4e-7 everywhere, below float32 resolution for GELU. Java has no Math.erf.
-     */
+    /** erf in double (Numerical Recipes' erfc, relative error below 1.2e-7), for references and tests. */
     public static double erf(double x) {
         double z = Math.abs(x);
         double t = 1.0 / (1.0 + 0.5 * z);

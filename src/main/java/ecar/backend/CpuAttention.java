@@ -1,5 +1,7 @@
 package ecar.backend;
 
+import jdk.incubator.vector.FloatVector;
+
 /**
  * CPU twin of kernels/attention.cu: softmax(q·kᵀ/√d)·v per (batch, head), the score matrix of one head at a
  * time in a per-thread buffer; and FlowAR's 2D RoPE.
@@ -26,18 +28,30 @@ final class CpuAttention {
         });
     }
 
-    /** s[o..o+n) ← softmax(scale·s[o..o+n)). */
+    /** s[o..o+n) ← softmax(scale·s[o..o+n)), vectorized, with lane-wise sums added in a fixed order. */
     static void softmaxRow(float[] s, int o, int n, float scale) {
+        jdk.incubator.vector.VectorSpecies<Float> sp = VecMath.S;
+        int v = sp.length(), j = 0;
         float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < n; j++) max = Math.max(max, s[o + j]);
-        double sum = 0;
-        for (int j = 0; j < n; j++) {
-            float e = (float) Math.exp((s[o + j] - max) * scale);
-            s[o + j] = e;
-            sum += e;
+        for (; j <= n - v; j += v) max = Math.max(max, FloatVector.fromArray(sp, s, o + j).reduceLanes(jdk.incubator.vector.VectorOperators.MAX));
+        for (; j < n; j++) max = Math.max(max, s[o + j]);
+        FloatVector acc = FloatVector.zero(sp);
+        float tail = 0f;
+        j = 0;
+        for (; j <= n - v; j += v) {
+            FloatVector e = VecMath.exp(FloatVector.fromArray(sp, s, o + j).sub(max).mul(scale));
+            e.intoArray(s, o + j);
+            acc = acc.add(e);
         }
-        float inv = (float) (1.0 / sum);
-        for (int j = 0; j < n; j++) s[o + j] *= inv;
+        for (; j < n; j++) {
+            float e = VecMath.exp((s[o + j] - max) * scale);
+            s[o + j] = e;
+            tail += e;
+        }
+        float inv = 1f / (VecMath.sumLanes(acc) + tail);
+        j = 0;
+        for (; j <= n - v; j += v) FloatVector.fromArray(sp, s, o + j).mul(inv).intoArray(s, o + j);
+        for (; j < n; j++) s[o + j] *= inv;
     }
 
     /** cos and sin tables [side², d/2] of FlowAR's 2D RoPE for one head of d dims (one entry per rotated pair). */

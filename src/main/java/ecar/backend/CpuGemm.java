@@ -232,7 +232,7 @@ public final class CpuGemm {
         for (; k <= n - V; k += V) {
             s0 = FloatVector.fromArray(S, x, xo + k).fma(FloatVector.fromArray(S, y, yo + k), s0);
         }
-        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        float s = VecMath.sumLanes(s0.add(s1).add(s2.add(s3)));
         for (; k < n; k++) s += x[xo + k] * y[yo + k];
         return s;
     }

@@ -1,0 +1,95 @@
+package ecar.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The command line as a user meets it: exit codes, and one-line errors without stack traces. */
+class CliTest {
+    @TempDir
+    Path dir;
+
+    record Run(int code, String out, String err) {}
+
+    static synchronized Run run(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = Main.run(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    private static void oneLineError(Run r, String expected) {
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().startsWith("ecar: "), r.err());
+        assertTrue(r.err().contains(expected), r.err());
+        assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
+        assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+    }
+
+    @Test
+    void flopsPrintsTheCountAndRejectsUnknownModels() {
+        Run ok = run("flops", "--model", "dit-xl-2");
+        assertEquals(0, ok.code(), ok.err());
+        assertTrue(ok.out().contains("118.621"), ok.out());
+        oneLineError(run("flops", "--model", "dit-xxl-2"), "unknown model 'dit-xxl-2'");
+    }
+
+    @Test
+    void badSamplingValuesNameTheValueAndTheLimit() {
+        oneLineError(run("flops", "--model", "ecar-s", "--steps", "0"), "steps must be positive, got 0");
+        oneLineError(run("flops", "--model", "ecar-s", "--gamma", "0.5"), "gamma 0.5 must lie in (0, 1/3]");
+        oneLineError(run("flops", "--model", "dit-xl-2", "--cfg", "0.5"), "cfg 0.5 must be at least 1");
+        oneLineError(run("flops", "--model", "ecar-s", "--stage-steps", "5,5"), "2 per-stage step counts for a model of 5 stages");
+        oneLineError(run("flops", "--model", "ecar-s", "--image-size", "200"), "image size 200 must be a positive multiple of 16");
+    }
+
+    @Test
+    void checkFailsOnUnknownKindsAndUnreadableFiles() throws Exception {
+        Path f = dir.resolve("odd.safetensors");
+        new ecar.io.SafeTensorsWriter().metadata("kind", "dit.backward").add("x", ecar.tensor.FloatTensor.of(new float[]{1}, 1)).write(f);
+        Run r = run("check", f.toString(), dir.resolve("missing.safetensors").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.out().contains("unknown fixture kind 'dit.backward'"), r.out());
+        assertTrue(r.out().contains("missing.safetensors: no such file"), r.out());
+        assertTrue(r.out().contains("0 of 2 fixtures passed"), r.out());
+    }
+
+    @Test
+    void compareChecksItsOutputPathBeforeAnyWork() {
+        oneLineError(run("compare", "--out", dir.resolve("no/such/folder/c.png").toString()), "does not exist");
+        oneLineError(run("compare", "--out", dir.resolve("chart.jpg").toString()), "expected a .png file name");
+        oneLineError(run("compare", "--batch", "0"), "--batch must be positive");
+    }
+
+    @Test
+    void compareRunsTinyModelsAndDrawsTheChart() {
+        Path png = dir.resolve("c.png");
+        Run r = run("compare", "--models", "dit-tiny,ecar-tiny", "--image-size", "64", "--out", png.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("dit-tiny") && r.out().contains("ecar-tiny") && r.out().contains("settings:"), r.out());
+        assertTrue(java.nio.file.Files.exists(png));
+    }
+
+    @Test
+    void infoSaysWhyThereIsNoGpu() {
+        Run r = run("info");
+        assertEquals(0, r.code());
+        assertTrue(r.out().contains("java       25"), r.out());
+        assertTrue(r.out().contains("gpu "), r.out());
+    }
+}

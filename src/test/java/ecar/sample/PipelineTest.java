@@ -1,0 +1,120 @@
+package ecar.sample;
+
+import ecar.backend.CpuBackend;
+import ecar.model.RandomWeights;
+import ecar.model.WeightSource;
+import ecar.model.WeightsException;
+import ecar.tensor.FloatTensor;
+import ecar.tensor.Shape;
+import org.junit.jupiter.api.Test;
+
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class PipelineTest {
+    private final CpuBackend cpu = new CpuBackend();
+
+    @Test
+    void sameSeedSameLatentsForEveryFamily() {
+        for (String name : new String[]{"dit-tiny", "flowar-tiny", "ecar-tiny"}) {
+            Pipeline p = Pipeline.random(Presets.get(name), 3, cpu);
+            FloatTensor a = p.sampleLatents(GenerateRequest.of(1, 7).seed(11), Progress.NONE);
+            FloatTensor b = p.sampleLatents(GenerateRequest.of(1, 7).seed(11), Progress.NONE);
+            FloatTensor c = p.sampleLatents(GenerateRequest.of(1, 7).seed(12), Progress.NONE);
+            assertArrayEquals(a.data(), b.data(), name);
+            assertFalse(java.util.Arrays.equals(a.data(), c.data()), name + ": another seed gives other latents");
+            int side = name.startsWith("dit") ? 8 : 4, ch = name.startsWith("dit") ? 4 : 16;
+            assertEquals(Shape.of(2, ch, side, side), a.shape(), name);
+            for (float v : a.data()) assertTrue(Float.isFinite(v));
+        }
+    }
+
+    @Test
+    void progressCountsEveryStep() {
+        Pipeline p = Pipeline.random(Presets.get("ecar-tiny"), 0, cpu);
+        int[] last = {0, 0};
+        p.sampleLatents(GenerateRequest.of(2).stageSteps(1, 2, 3), (phase, done, total) -> {
+            assertEquals(last[0] + 1, done);
+            last[0] = done;
+            last[1] = total;
+        });
+        assertEquals(6, last[0]);
+        assertEquals(6, last[1]);
+    }
+
+    @Test
+    void nanInAStepNamesTheStageAndStep() {
+        RandomWeights random = new RandomWeights(1);
+        WeightSource poisoned = new WeightSource() {
+            @Override
+            public FloatTensor get(String name, Shape expected) {
+                FloatTensor t = random.get(name, expected);
+                if (name.equals("flownet.final_layer.linear.bias")) java.util.Arrays.fill(t.data(), Float.NaN);
+                return t;
+            }
+
+            @Override
+            public Shape shape(String name, Shape expected) {
+                return expected;
+            }
+
+            @Override
+            public Set<String> names() {
+                return Set.of();
+            }
+
+            @Override
+            public String describe() {
+                return "poisoned";
+            }
+        };
+        Pipeline p = Pipeline.of(Presets.get("ecar-tiny"), poisoned, cpu);
+        var e = assertThrows(ArithmeticException.class, () -> p.sampleLatents(GenerateRequest.of(3), Progress.NONE));
+        assertTrue(e.getMessage().contains("stage 0") && e.getMessage().contains("step 1 of 3"), e.getMessage());
+    }
+
+    @Test
+    void labelsOutsideTheClassesAreRefused() {
+        Pipeline p = Pipeline.random(Presets.get("flowar-tiny"), 0, cpu);
+        var e = assertThrows(IllegalArgumentException.class, () -> p.sampleLatents(GenerateRequest.of(10), Progress.NONE));
+        assertEquals("class label 10 outside [0, 9] for flowar-tiny", e.getMessage());
+    }
+
+    @Test
+    void mismatchedWeightsListEveryProblem() {
+        RandomWeights rnd = new RandomWeights(0);
+        java.util.Map<String, FloatTensor> tensors = new java.util.LinkedHashMap<>();
+        tensors.put("x_embedder.proj.bias", rnd.get("x_embedder.proj.bias", Shape.of(50)));   // wrong shape
+        tensors.put("extra.weight", FloatTensor.zeros(Shape.of(2)));
+        var e = assertThrows(WeightsException.class, () -> Pipeline.of(Presets.get("dit-tiny"), WeightSource.of(tensors, "test.safetensors"), cpu));
+        String m = e.getMessage();
+        assertTrue(m.startsWith("weights from test.safetensors do not fit the model:"), m);
+        assertTrue(m.contains("missing (") && m.contains("x_embedder.proj.weight [96, 4, 2, 2]"), m);
+        assertTrue(m.contains("wrong shape (1): x_embedder.proj.bias: stored [50], expected [96]"), m);
+        assertTrue(m.contains("unexpected (1): extra.weight"), m);
+    }
+
+    @Test
+    void samplingSettingsAreValidated() {
+        assertThrows(IllegalArgumentException.class, () -> Sampling.defaults(Family.ECAR).withSteps(0));
+        assertThrows(IllegalArgumentException.class, () -> Sampling.defaults(Family.ECAR).withGamma(0.34));
+        assertThrows(IllegalArgumentException.class, () -> Sampling.defaults(Family.ECAR).withCfg(0.9f));
+        Preset ecar = Presets.get("ecar-tiny");
+        var e = assertThrows(IllegalArgumentException.class, () -> ecar.tokenSchedule(ecar.sampling().withStepsPerStage(new int[]{1, 2})));
+        assertEquals("2 per-stage step counts for a model of 3 stages", e.getMessage());
+        assertTrue(Set.of(Presets.names().toArray()).contains("ecar-l"));
+    }
+
+    @Test
+    void presetsRebuildForOtherImageSizes() {
+        Preset e = Presets.atImageSize(Presets.get("ecar-s"), 128);
+        assertArrayEquals(new int[]{1, 2, 4, 8}, e.flowAr().scales());
+        assertEquals(16, Presets.atImageSize(Presets.get("dit-xl-2"), 128).dit().inputSize());
+        assertThrows(IllegalArgumentException.class, () -> Presets.atImageSize(Presets.get("ecar-s"), 200));
+    }
+}

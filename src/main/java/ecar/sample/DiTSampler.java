@@ -23,13 +23,6 @@ public final class DiTSampler {
         this.b = backend;
     }
 
-    /** Observes progress: called after each step with (done, total). */
-    public interface Progress {
-        Progress NONE = (done, total) -> {};
-
-        void step(int done, int total);
-    }
-
     /**
      * The model's output for the state x at per-sample model timesteps t. With cfg &gt; 1, x is [2N, C, H, W] and
      * y holds N classes then N null labels: the model sees cat[x_cond, x_cond] and the guided channels are mixed.
@@ -64,7 +57,7 @@ public final class DiTSampler {
             if (!b.allFinite(x)) {
                 throw new ArithmeticException("DiT " + method + " step " + (done + 1) + " of " + n + " (t = " + schedule.modelTimestep(i) + ") produced NaN or Inf");
             }
-            progress.step(done + 1, n);
+            progress.update("sampling", done + 1, n);
         }
     }
 }

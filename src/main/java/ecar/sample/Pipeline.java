@@ -104,8 +104,7 @@ public final class Pipeline {
             Arrays.fill(y, n, 2 * n, preset.dit().nullClass());
         }
         DiffusionSchedule schedule = DiffusionSchedule.linear(s.ditRespacing());
-        new DiTSampler(dit, backend).sample(x, y, schedule, s.ditMethod(), s.cfg(), s.ditGuidance(), r.seed(),
-                (done, total) -> progress.update("sampling", done, total));
+        new DiTSampler(dit, backend).sample(x, y, schedule, s.ditMethod(), s.cfg(), s.ditGuidance(), r.seed(), progress);
         return guided ? backend.sliceBatch(x, 0, n) : x;
     }
 

@@ -35,6 +35,22 @@ class PipelineTest {
     }
 
     @Test
+    void ditDdpmAndAllChannelGuidanceAreDistinctAndDeterministic() {
+        Pipeline p = Pipeline.random(Presets.get("dit-tiny"), 5, cpu);
+        GenerateRequest ddpm = GenerateRequest.of(3).seed(2).steps(20).ditMethod(DiTSampler.Method.DDPM);
+        FloatTensor a = p.sampleLatents(ddpm, Progress.NONE);
+        assertArrayEquals(a.data(), p.sampleLatents(ddpm, Progress.NONE).data());
+        FloatTensor all = p.sampleLatents(ddpm.ditGuidance(Guidance.ALL_CHANNELS), Progress.NONE);
+        FloatTensor ddim = p.sampleLatents(ddpm.ditMethod(DiTSampler.Method.DDIM), Progress.NONE);
+        assertFalse(java.util.Arrays.equals(a.data(), all.data()), "guiding the 4th channel changes it");
+        assertFalse(java.util.Arrays.equals(a.data(), ddim.data()));
+        // the official mode guides channels 0..2 only: with guidance off nothing is mixed and the modes agree
+        FloatTensor off3 = p.sampleLatents(ddpm.cfg(1f), Progress.NONE);
+        FloatTensor offAll = p.sampleLatents(ddpm.cfg(1f).ditGuidance(Guidance.ALL_CHANNELS), Progress.NONE);
+        assertArrayEquals(off3.data(), offAll.data());
+    }
+
+    @Test
     void progressCountsEveryStep() {
         Pipeline p = Pipeline.random(Presets.get("ecar-tiny"), 0, cpu);
         int[] last = {0, 0};

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 /** The {@code ecar} command line. */
 @Command(name = "ecar", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Generate images with ECAR (multistage continuous-token AR) and the DiT baseline, and compare them.",
-        subcommands = {CompareCommand.class, InfoCommand.class, CheckCommand.class, FlopsCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {GenerateCommand.class, CompareCommand.class, InfoCommand.class, CheckCommand.class, FlopsCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {
@@ -29,7 +29,7 @@ public final class Main {
     /** One line (or an itemised list for weights) for errors a user can fix; the class name for the rest. */
     static String describe(Throwable ex) {
         if (ex instanceof IllegalArgumentException || ex instanceof SafeTensorsException || ex instanceof WeightsException
-                || ex instanceof ArithmeticException || ex instanceof UserError || ex instanceof java.io.IOException) {
+                || ex instanceof ArithmeticException || ex instanceof IllegalStateException || ex instanceof UserError || ex instanceof java.io.IOException) {
             return ex.getMessage();
         }
         return ex.getClass().getSimpleName() + ": " + ex.getMessage() + " (run with -Decar.trace=true for the stack trace)";

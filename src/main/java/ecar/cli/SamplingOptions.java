@@ -1,6 +1,7 @@
 package ecar.cli;
 
 import ecar.sample.DiTSampler;
+import ecar.sample.GenerateRequest;
 import ecar.sample.Guidance;
 import ecar.sample.Preset;
 import ecar.sample.Presets;
@@ -33,6 +34,31 @@ final class SamplingOptions {
     @Option(names = "--image-size", paramLabel = "PX", description = "rebuild the preset for this image size (multiple of 16)")
     Integer imageSize;
 
+    /** The preset rebuilt for --image-size (the sampling settings travel in the request instead). */
+    Preset applyArchitecture(Preset p) {
+        return imageSize != null ? Presets.atImageSize(p, imageSize) : p;
+    }
+
+    /** The request with these overrides. */
+    GenerateRequest request(GenerateRequest r) {
+        if (steps != null) r = r.steps(steps);
+        if (stageSteps != null) r = r.stageSteps(stageSteps);
+        if (cfg != null) r = r.cfg(cfg);
+        if (guidanceHigh != null) r = r.guidanceHigh(guidanceHigh);
+        if (gamma != null) r = r.gamma(gamma);
+        if (sampler != null) r = r.ditMethod(method());
+        if (allChannels) r = r.ditGuidance(Guidance.ALL_CHANNELS);
+        return r;
+    }
+
+    private DiTSampler.Method method() {
+        return switch (sampler.toLowerCase(java.util.Locale.ROOT)) {
+            case "ddpm" -> DiTSampler.Method.DDPM;
+            case "ddim" -> DiTSampler.Method.DDIM;
+            default -> throw new IllegalArgumentException("--sampler " + sampler + ": expected ddpm or ddim");
+        };
+    }
+
     Preset apply(Preset p) {
         if (imageSize != null) p = Presets.atImageSize(p, imageSize);
         Sampling s = p.sampling();
@@ -41,13 +67,7 @@ final class SamplingOptions {
         if (cfg != null) s = s.withCfg(cfg);
         if (guidanceHigh != null) s = s.withGuidanceHigh(guidanceHigh);
         if (gamma != null) s = s.withGamma(gamma);
-        if (sampler != null) {
-            s = s.withDiTMethod(switch (sampler.toLowerCase(java.util.Locale.ROOT)) {
-                case "ddpm" -> DiTSampler.Method.DDPM;
-                case "ddim" -> DiTSampler.Method.DDIM;
-                default -> throw new IllegalArgumentException("--sampler " + sampler + ": expected ddpm or ddim");
-            });
-        }
+        if (sampler != null) s = s.withDiTMethod(method());
         if (allChannels) s = s.withDiTGuidance(Guidance.ALL_CHANNELS);
         Preset out = p.withSampling(s);
         if (out.flowAr() != null) out.tokenSchedule(s);   // validates stage counts against the model now, before any work

@@ -2,6 +2,7 @@ package ecar.sample;
 
 import ecar.model.DiTConfig;
 import ecar.model.FlowArConfig;
+import ecar.vae.VaeConfig;
 
 /**
  * A named model: its family, architecture, image size and default sampling. Weights come from a checkpoint
@@ -9,8 +10,18 @@ import ecar.model.FlowArConfig;
  *
  * @param dit    the architecture when family is DIT, else null
  * @param flowAr the architecture when family is FLOWAR or ECAR, else null
+ * @param vae    the decoder that turns the model's latents into pictures
  */
-public record Preset(String name, Family family, int imageSize, DiTConfig dit, FlowArConfig flowAr, Sampling sampling, String about) {
+public record Preset(String name, Family family, int imageSize, DiTConfig dit, FlowArConfig flowAr, VaeConfig vae, Sampling sampling, String about) {
+
+    public Preset {
+        int latentSide = family == Family.DIT ? dit.inputSize() : flowAr.scales()[flowAr.scales().length - 1];
+        int latent = family == Family.DIT ? dit.inChannels() : flowAr.tokenDim();
+        if (vae.embedDim() != latent || latentSide * vae.factor() != imageSize) {
+            throw new IllegalArgumentException(name + ": VAE " + vae + " does not fit " + latent + "-channel " + latentSide + "² latents of "
+                    + imageSize + "² images");
+        }
+    }
 
     /** Latent channels per token / pixel of the VAE the model works with. */
     public int latentChannels() {
@@ -22,7 +33,7 @@ public record Preset(String name, Family family, int imageSize, DiTConfig dit, F
     }
 
     public Preset withSampling(Sampling s) {
-        return new Preset(name, family, imageSize, dit, flowAr, s, about);
+        return new Preset(name, family, imageSize, dit, flowAr, vae, s, about);
     }
 
     /** The schedule of a FlowAR-family model for these settings. */

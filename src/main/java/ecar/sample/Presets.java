@@ -2,6 +2,7 @@ package ecar.sample;
 
 import ecar.model.DiTConfig;
 import ecar.model.FlowArConfig;
+import ecar.vae.VaeConfig;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,22 +24,22 @@ public final class Presets {
         for (String size : new String[]{"s", "b", "l", "xl"}) {
             for (int p : new int[]{2, 4, 8}) {
                 String name = "dit-" + size + "-" + p;
-                add(new Preset(name, Family.DIT, 256, DiTConfig.named(size, p, 32), null, Sampling.defaults(Family.DIT),
+                add(new Preset(name, Family.DIT, 256, DiTConfig.named(size, p, 32), null, VaeConfig.sdF8(), Sampling.defaults(Family.DIT),
                         "DiT-" + size.toUpperCase(Locale.ROOT) + "/" + p + " (Peebles & Xie), SD f8 VAE"));
             }
         }
         for (String size : new String[]{"s", "l", "h"}) {
             FlowArConfig c = FlowArConfig.named(size);
             String up = size.toUpperCase(Locale.ROOT);
-            add(new Preset("flowar-" + size, Family.FLOWAR, 256, null, c, Sampling.defaults(Family.FLOWAR), "FlowAR-" + up + ", FlowAR schedule, KL-16 VAE"));
-            add(new Preset("ecar-" + size, Family.ECAR, 256, null, c, Sampling.defaults(Family.ECAR), "ECAR over FlowAR-" + up + " modules, multistage schedule, KL-16 VAE"));
+            add(new Preset("flowar-" + size, Family.FLOWAR, 256, null, c, VaeConfig.kl16(), Sampling.defaults(Family.FLOWAR), "FlowAR-" + up + ", FlowAR schedule, KL-16 VAE"));
+            add(new Preset("ecar-" + size, Family.ECAR, 256, null, c, VaeConfig.kl16(), Sampling.defaults(Family.ECAR), "ECAR over FlowAR-" + up + " modules, multistage schedule, KL-16 VAE"));
         }
         DiTConfig tinyDit = new DiTConfig(8, 2, 4, 96, 2, 4, 4.0, 10, true);
-        add(new Preset("dit-tiny", Family.DIT, 64, tinyDit, null, Sampling.defaults(Family.DIT).withSteps(10).withDiTMethod(DiTSampler.Method.DDIM).withCfg(4f),
+        add(new Preset("dit-tiny", Family.DIT, 64, tinyDit, null, VaeConfig.tiny(4, 8), Sampling.defaults(Family.DIT).withSteps(10).withDiTMethod(DiTSampler.Method.DDIM).withCfg(4f),
                 "tiny DiT for tests (64² images)"));
         FlowArConfig tiny = new FlowArConfig(64, 64, 1, 1, 4, 16, 10, 2, 64, new int[]{1, 2, 4}, false);
-        add(new Preset("flowar-tiny", Family.FLOWAR, 64, null, tiny, Sampling.defaults(Family.FLOWAR).withSteps(4).withCfg(3f), "tiny FlowAR for tests"));
-        add(new Preset("ecar-tiny", Family.ECAR, 64, null, tiny, Sampling.defaults(Family.ECAR).withSteps(3).withCfg(3f), "tiny ECAR for tests"));
+        add(new Preset("flowar-tiny", Family.FLOWAR, 64, null, tiny, VaeConfig.tiny(16, 16), Sampling.defaults(Family.FLOWAR).withSteps(4).withCfg(3f), "tiny FlowAR for tests"));
+        add(new Preset("ecar-tiny", Family.ECAR, 64, null, tiny, VaeConfig.tiny(16, 16), Sampling.defaults(Family.ECAR).withSteps(3).withCfg(3f), "tiny ECAR for tests"));
     }
 
     private static void add(Preset p) {
@@ -68,10 +69,10 @@ public final class Presets {
         return switch (p.family()) {
             case DIT -> {
                 DiTConfig c = p.dit();
-                int latent = imageSize / 8;
+                int latent = imageSize / p.vae().factor();
                 if (latent % c.patchSize() != 0) throw new IllegalArgumentException("image size " + imageSize + " gives a " + latent + "² latent, not a multiple of patch " + c.patchSize());
                 yield new Preset(p.name(), p.family(), imageSize, new DiTConfig(latent, c.patchSize(), c.inChannels(), c.hiddenSize(), c.depth(),
-                        c.numHeads(), c.mlpRatio(), c.numClasses(), c.learnSigma()), null, p.sampling(), p.about());
+                        c.numHeads(), c.mlpRatio(), c.numClasses(), c.learnSigma()), null, p.vae(), p.sampling(), p.about());
             }
             case FLOWAR, ECAR -> {
                 FlowArConfig c = p.flowAr();
@@ -83,7 +84,7 @@ public final class Presets {
                 }
                 int[] scales = sides.stream().mapToInt(Integer::intValue).toArray();
                 yield new Preset(p.name(), p.family(), imageSize, null, new FlowArConfig(imageSize, c.dim(), c.encDepth(), c.decDepth(), c.heads(),
-                        c.tokenDim(), c.numClasses(), c.headDepth(), c.headWidth(), scales, c.cross()), p.sampling(), p.about());
+                        c.tokenDim(), c.numClasses(), c.headDepth(), c.headWidth(), scales, c.cross()), p.vae(), p.sampling(), p.about());
             }
         };
     }

@@ -41,6 +41,17 @@ public record VaeConfig(String name, int ch, int[] chMult, int numResBlocks, int
         return new VaeConfig("sd-f8", 128, new int[]{1, 2, 4, 4}, 2, 4, 4, new int[0], 256, 0.18215);
     }
 
+    /**
+     * A small decoder of the same structure for the test presets: ch 32, one ResnetBlock pair per level, as
+     * many levels as the upsampling factor needs.
+     */
+    public static VaeConfig tiny(int latentChannels, int factor) {
+        if (Integer.bitCount(factor) != 1) throw new IllegalArgumentException("VAE factor " + factor + " must be a power of two");
+        int[] mult = new int[Integer.numberOfTrailingZeros(factor) + 1];
+        Arrays.fill(mult, 1);
+        return new VaeConfig("tiny-f" + factor, 32, mult, 1, latentChannels, latentChannels, new int[0], 256, 1.0);
+    }
+
     public static VaeConfig named(String name) {
         return switch (name) {
             case "kl16" -> kl16();

@@ -92,4 +92,25 @@ class CliTest {
         assertTrue(r.out().contains("java       25"), r.out());
         assertTrue(r.out().contains("gpu "), r.out());
     }
+
+    @Test
+    void generateWritesAGridAndSaysThePicturesAreNoise() throws Exception {
+        Path png = dir.resolve("g.png");
+        Run r = run("generate", "--model", "dit-tiny", "--class", "1,2,3", "--seed", "4", "--steps", "3", "--out", png.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("random weights") && r.err().contains("noise"), r.err());
+        assertTrue(r.err().contains("decode"), "progress of the decode: " + r.err());
+        java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(png.toFile());
+        assertEquals(3 * 64, img.getWidth());
+        assertEquals(64, img.getHeight());
+    }
+
+    @Test
+    void generateRefusesBadInputBeforeSampling() {
+        oneLineError(run("generate", "--model", "ecar-tiny", "--out", dir.resolve("none/x.png").toString()), "does not exist");
+        oneLineError(run("generate", "--model", "ecar-tiny", "--class", "10", "--out", dir.resolve("x.png").toString()), "class label 10 outside [0, 9]");
+        oneLineError(run("generate", "--model", "ecar-tiny", "--class", "1", "--stage-steps", "1,2", "--out", dir.resolve("x.png").toString()), "per-stage step counts");
+        oneLineError(run("generate", "--model", "no-such-model", "--out", dir.resolve("x.png").toString()), "unknown model 'no-such-model'");
+        assertFalse(java.nio.file.Files.exists(dir.resolve("x.png")));
+    }
 }

@@ -43,17 +43,7 @@ public final class CpuGemm {
                             float[] b, int bOff, int ldb, BLayout layout,
                             float[] c, int cOff, int ldc,
                             float[] bias, Activation act, boolean parallel) {
-        gemm(M, N, K, a, aOff, lda, b, bOff, ldb, layout, c, cOff, ldc, bias, act, parallel, false);
-    }
-
-    /** As above; with {@code accumulate} the product is added to C's contents (bias and act apply after). */
-    public static void gemm(int M, int N, int K,
-                            float[] a, int aOff, int lda,
-                            float[] b, int bOff, int ldb, BLayout layout,
-                            float[] c, int cOff, int ldc,
-                            float[] bias, Activation act, boolean parallel, boolean accumulate) {
         if (M == 0 || N == 0) return;
-        if (accumulate && K == 0) throw new IllegalArgumentException("accumulating an empty product");
         if (K == 0) {
             for (int m = 0; m < M; m++) {
                 for (int n = 0; n < N; n++) c[cOff + m * ldc + n] = bias == null ? 0f : bias[n];
@@ -61,7 +51,7 @@ public final class CpuGemm {
             }
             return;
         }
-        if (M < MR && layout == BLayout.NK && !accumulate) {
+        if (M < MR && layout == BLayout.NK) {
             dotRows(M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, bias, act, parallel);
             return;
         }
@@ -76,7 +66,7 @@ public final class CpuGemm {
         int mTiles = (M + MC - 1) / MC, nTiles = (N + NC - 1) / NC;
         for (int k0 = 0; k0 < K; k0 += KC) {
             final int kc = Math.min(KC, K - k0), kStart = k0;
-            final boolean first = k0 == 0 && !accumulate, last = k0 + kc == K;
+            final boolean first = k0 == 0, last = k0 + kc == K;
             if (parallel) {
                 Parallel.forRange(panels, 8, (p0, p1) -> pack(p0, p1, N, kStart, kc, b, bOff, ldb, layout, bp));
                 Parallel.forEach(mTiles * nTiles, t -> tile(t / nTiles, t % nTiles, M, N, kStart, kc, first, last,

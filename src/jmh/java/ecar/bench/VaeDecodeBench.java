@@ -1,0 +1,55 @@
+package ecar.bench;
+
+import ecar.backend.CpuBackend;
+import ecar.model.RandomWeights;
+import ecar.sample.Progress;
+import ecar.tensor.FloatTensor;
+import ecar.tensor.Shape;
+import ecar.tensor.Tensor;
+import ecar.vae.VaeConfig;
+import ecar.vae.VaeDecoder;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One 256² picture decoded by the KL-16 (ECAR, FlowAR) and SD f8 (DiT) VAE decoders on the CPU backend:
+ * the cost every generated image pays after sampling. Weights are random: the time does not depend on them.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 2, time = 5)
+@Measurement(iterations = 3, time = 5)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:+UseParallelGC"})
+public class VaeDecodeBench {
+    @Param({"kl16", "sd-f8"})
+    public String vae;
+
+    private VaeDecoder decoder;
+    private Tensor latent;
+
+    @Setup
+    public void setup() {
+        CpuBackend cpu = new CpuBackend();
+        VaeConfig c = VaeConfig.named(vae);
+        decoder = VaeDecoder.load(c, new RandomWeights(0), cpu);
+        int side = 256 / c.factor();
+        latent = cpu.randn(Shape.of(1, c.embedDim(), side, side), 1, 0);
+    }
+
+    @Benchmark
+    public FloatTensor decode() {
+        return decoder.decodeImages(latent, Progress.NONE);
+    }
+}

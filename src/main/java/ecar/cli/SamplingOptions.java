@@ -61,14 +61,7 @@ final class SamplingOptions {
 
     Preset apply(Preset p) {
         if (imageSize != null) p = Presets.atImageSize(p, imageSize);
-        Sampling s = p.sampling();
-        if (steps != null) s = s.withSteps(steps);
-        if (stageSteps != null) s = s.withStepsPerStage(stageSteps);
-        if (cfg != null) s = s.withCfg(cfg);
-        if (guidanceHigh != null) s = s.withGuidanceHigh(guidanceHigh);
-        if (gamma != null) s = s.withGamma(gamma);
-        if (sampler != null) s = s.withDiTMethod(method());
-        if (allChannels) s = s.withDiTGuidance(Guidance.ALL_CHANNELS);
+        Sampling s = request(GenerateRequest.of(0)).applyTo(p.sampling());
         Preset out = p.withSampling(s);
         if (out.flowAr() != null) out.tokenSchedule(s);   // validates stage counts against the model now, before any work
         return out;

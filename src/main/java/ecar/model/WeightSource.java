@@ -65,6 +65,36 @@ public interface WeightSource {
         return of(file, prefix, UnaryOperator.identity());
     }
 
+    /**
+     * The same tensors, each shown to peek as it is handed out: to record what a model loads (writing a
+     * checkpoint from generated weights) or to alter it (tests poisoning one tensor).
+     */
+    static WeightSource peeking(WeightSource base, java.util.function.BiConsumer<String, FloatTensor> peek) {
+        return new WeightSource() {
+            @Override
+            public FloatTensor get(String name, Shape expected) {
+                FloatTensor t = base.get(name, expected);
+                if (t != null) peek.accept(name, t);
+                return t;
+            }
+
+            @Override
+            public Shape shape(String name, Shape expected) {
+                return base.shape(name, expected);
+            }
+
+            @Override
+            public Set<String> names() {
+                return base.names();
+            }
+
+            @Override
+            public String describe() {
+                return base.describe();
+            }
+        };
+    }
+
     /** Host tensors by name (tests, converted checkpoints). */
     static WeightSource of(Map<String, FloatTensor> tensors, String description) {
         return new WeightSource() {

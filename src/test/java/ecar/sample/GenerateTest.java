@@ -16,7 +16,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -58,34 +57,12 @@ class GenerateTest {
     }
 
     /** Random weights recorded as they are asked for, to write a model directory a real checkpoint would fill. */
-    private static final class Recorder implements WeightSource {
-        final RandomWeights random;
+    private static final class Recorder {
         final Map<String, FloatTensor> seen = new LinkedHashMap<>();
+        final WeightSource source;
 
         Recorder(long seed) {
-            random = new RandomWeights(seed);
-        }
-
-        @Override
-        public FloatTensor get(String name, Shape expected) {
-            FloatTensor t = random.get(name, expected);
-            seen.put(name, t);
-            return t;
-        }
-
-        @Override
-        public Shape shape(String name, Shape expected) {
-            return expected;
-        }
-
-        @Override
-        public Set<String> names() {
-            return Set.of();
-        }
-
-        @Override
-        public String describe() {
-            return "recorder";
+            source = WeightSource.peeking(new RandomWeights(seed), seen::put);
         }
 
         void write(Path file) throws Exception {
@@ -99,8 +76,8 @@ class GenerateTest {
     void aModelDirectoryGeneratesWhatItsWeightsSay() throws Exception {
         Preset preset = Presets.get("ecar-tiny");
         Recorder model = new Recorder(5), vae = new Recorder(6);
-        Pipeline.of(preset, model, cpu);
-        VaeDecoder.load(preset.vae(), vae, cpu);
+        Pipeline.of(preset, model.source, cpu);
+        VaeDecoder.load(preset.vae(), vae.source, cpu);
         model.write(dir.resolve("model.safetensors"));
         vae.write(dir.resolve("vae.safetensors"));
         Files.writeString(dir.resolve("config.json"), "{\"model\": \"ecar-tiny\", \"vae\": {\"ch\": 32, \"ch_mult\": [1, 1, 1, 1, 1], "
@@ -115,7 +92,7 @@ class GenerateTest {
     @Test
     void aMissingVaeIsReportedBeforeSampling() throws Exception {
         Recorder model = new Recorder(5);
-        Pipeline.of(Presets.get("dit-tiny"), model, cpu);
+        Pipeline.of(Presets.get("dit-tiny"), model.source, cpu);
         model.write(dir.resolve("model.safetensors"));
         Files.writeString(dir.resolve("config.json"), "{\"model\": \"dit-tiny\"}");
         Pipeline p = Pipeline.load(dir.toString(), cpu);

@@ -66,29 +66,9 @@ class PipelineTest {
     @Test
     void nanInAStepNamesTheStageAndStep() {
         RandomWeights random = new RandomWeights(1);
-        WeightSource poisoned = new WeightSource() {
-            @Override
-            public FloatTensor get(String name, Shape expected) {
-                FloatTensor t = random.get(name, expected);
-                if (name.equals("flownet.final_layer.linear.bias")) java.util.Arrays.fill(t.data(), Float.NaN);
-                return t;
-            }
-
-            @Override
-            public Shape shape(String name, Shape expected) {
-                return expected;
-            }
-
-            @Override
-            public Set<String> names() {
-                return Set.of();
-            }
-
-            @Override
-            public String describe() {
-                return "poisoned";
-            }
-        };
+        WeightSource poisoned = WeightSource.peeking(random, (name, t) -> {
+            if (name.equals("flownet.final_layer.linear.bias")) java.util.Arrays.fill(t.data(), Float.NaN);
+        });
         Pipeline p = Pipeline.of(Presets.get("ecar-tiny"), poisoned, cpu);
         var e = assertThrows(ArithmeticException.class, () -> p.sampleLatents(GenerateRequest.of(3), Progress.NONE));
         assertTrue(e.getMessage().contains("stage 0") && e.getMessage().contains("step 1 of 3"), e.getMessage());

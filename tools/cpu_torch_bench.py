@@ -15,6 +15,14 @@ import torch
 import torch.nn.functional as F
 
 
+def attention(q, k, v):
+    """softmax(q·kᵀ/√d)·v: PyTorch's fused kernel where it has one (2.0+), else the same math in eager ops."""
+    if hasattr(F, "scaled_dot_product_attention"):
+        return F.scaled_dot_product_attention(q, k, v)
+    w = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]), dim=-1)
+    return w @ v
+
+
 def timeit(fn, seconds=6.0):
     for _ in range(3):
         fn()
@@ -40,7 +48,7 @@ class Block(torch.nn.Module):
         s1, sc1, g1, s2, sc2, g2 = self.ada(F.silu(c)).unsqueeze(1).chunk(6, dim=-1)
         h = F.layer_norm(x, (d,), eps=1e-6) * (1 + sc1) + s1
         q, k, v = self.qkv(h).reshape(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
-        a = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(b, n, d)
+        a = attention(q, k, v).transpose(1, 2).reshape(b, n, d)
         x = x + g1 * self.proj(a)
         h = F.layer_norm(x, (d,), eps=1e-6) * (1 + sc2) + s2
         return x + g2 * self.fc2(F.gelu(self.fc1(h), approximate="tanh"))

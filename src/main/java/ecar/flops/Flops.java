@@ -8,6 +8,7 @@ import ecar.sample.Preset;
 import ecar.sample.Sampling;
 import ecar.sample.StagePlan;
 import ecar.sample.TokenSchedule;
+import ecar.vae.VaeConfig;
 
 import java.util.Locale;
 
@@ -90,7 +91,44 @@ public final class Flops {
     }
 
     public static FlopsReport of(Preset p, Sampling s) {
-        return p.family() == Family.DIT ? dit(p, s) : tokens(p, s);
+        FlopsReport r = p.family() == Family.DIT ? dit(p, s) : tokens(p, s);
+        int side = p.imageSize() / p.vae().factor();
+        r.decode(p.vae().name() + ", " + side + "² latent to " + p.imageSize() + "²", vaeDecode(p.vae(), side, side));
+        return r;
+    }
+
+    /**
+     * The VAE decoder (ecar.vae.VaeDecoder) on one latent of h×w: every 3×3 and 1×1 convolution and the
+     * attention's products (QKᵀ and PV over all positions).
+     */
+    public static double vaeDecode(VaeConfig c, int h, int w) {
+        int[] mult = c.chMult();
+        int top = mult.length - 1, in = c.ch() * mult[top];
+        double px = (double) h * w, macs = px * c.embedDim() * c.zChannels() + px * c.zChannels() * in * 9;
+        macs += 2 * resnet(px, in, in) + attention(px, in);
+        int side = c.resolution() >> top;
+        for (int i = top; i >= 0; i--) {
+            int out = c.ch() * mult[i];
+            for (int j = 0; j <= c.numResBlocks(); j++) {
+                macs += resnet(px, in, out);
+                in = out;
+                if (c.attentionAt(side)) macs += attention(px, in);
+            }
+            if (i > 0) {
+                px *= 4;
+                macs += px * in * in * 9;   // the upsample's conv at the finer resolution
+            }
+            side *= 2;
+        }
+        return macs + px * in * 3 * 9;
+    }
+
+    private static double resnet(double px, int in, int out) {
+        return px * in * out * 9 + px * out * out * 9 + (in == out ? 0 : px * in * out);
+    }
+
+    private static double attention(double px, int c) {
+        return 4 * px * c * c + 2 * px * px * c;
     }
 
     public static FlopsReport of(Preset p) {

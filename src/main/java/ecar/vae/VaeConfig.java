@@ -74,7 +74,7 @@ public record VaeConfig(String name, int ch, int[] chMult, int numResBlocks, int
     }
 
     /** Whether the up level at this image side carries attention. */
-    boolean attentionAt(int side) {
+    public boolean attentionAt(int side) {
         return Arrays.stream(attnResolutions).anyMatch(r -> r == side);
     }
 

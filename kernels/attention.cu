@@ -310,7 +310,29 @@ ECAR_ATTENTION(72, __nv_bfloat16, bf16)
 ECAR_ATTENTION(128, float, f32)
 ECAR_ATTENTION(128, __nv_bfloat16, bf16)
 
-// ---------------------------------------------------------------- KV cache
+// ---------------------------------------------------------------- RoPE and KV cache
+
+// (x0 c − x1 s, x1 c + x0 s), each product and difference rounded separately as Java does (CpuAttention.rope2d).
+__device__ __forceinline__ float2 rotate(float2 x, float c, float s) {
+    return make_float2(__fsub_rn(__fmul_rn(x.x, c), __fmul_rn(x.y, s)), __fadd_rn(__fmul_rn(x.y, c), __fmul_rn(x.x, s)));
+}
+
+// rope2d_f32: out = FlowAR's 2D RoPE of x [B, L, width] (heads of head_dim dims), token t using row t of the tables
+//   cos/sin [L, head_dim/2] (CpuAttention.ropeTables, uploaded once). Bit-exact with CpuAttention.rope2d.
+//   One thread per pair of adjacent elements. launch: grid ceil(B·L·width/2 / 256), block 256.
+//   limits: head_dim a multiple of 4, width a multiple of head_dim.
+ECAR_KERNEL void rope2d_f32(float* __restrict__ out, const float* __restrict__ x, int batch, int l, int width, int head_dim,
+                            const float* __restrict__ rope_cos, const float* __restrict__ rope_sin) {
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    const int pairs = width / 2;
+    if (i >= (long long)batch * l * pairs) return;
+    const int pr = (int)(i % pairs);
+    const long long row = i / pairs;
+    const int t = (int)(row % l), col = 2 * pr;
+    long long ti = (long long)t * (head_dim / 2) + (col % head_dim) / 2;
+    float2 v = *reinterpret_cast<const float2*>(x + row * width + col);
+    *reinterpret_cast<float2*>(out + row * width + col) = rotate(v, rope_cos[ti], rope_sin[ti]);
+}
 
 // kv_append: writes one stage's keys and values (f32 [B, l_new, width]) into bf16 caches [B, cap, width] at token
 // positions [pos, pos + l_new), rotating the keys with FlowAR's 2D RoPE (table rows = token index within the stage,
@@ -332,8 +354,7 @@ ECAR_KERNEL void kv_append(__nv_bfloat16* __restrict__ cache_k, __nv_bfloat16* _
     if (rope_cos != nullptr) {
         int p = (col % head_dim) / 2;           // pair index within the head
         long long ti = (long long)t * (head_dim / 2) + p;
-        float cs = rope_cos[ti], sn = rope_sin[ti];
-        kv = make_float2(kv.x * cs - kv.y * sn, kv.y * cs + kv.x * sn);
+        kv = rotate(kv, rope_cos[ti], rope_sin[ti]);
     }
     long long dst = ((long long)b * cap + pos + t) * width + col;
     *reinterpret_cast<__nv_bfloat162*>(cache_k + dst) = __floats2bfloat162_rn(kv.x, kv.y);

@@ -50,6 +50,7 @@ public final class CudaBackend implements Backend {
     private final List<DeviceBuffer> owned = new ArrayList<>();
     private int scopeDepth;
     private boolean closed;
+    private boolean poison;
 
     public CudaBackend() {
         this(arenaBytesFromEnv());
@@ -88,6 +89,11 @@ public final class CudaBackend implements Backend {
         stream.synchronize();
     }
 
+    /** When on, every new tensor is filled with NaN before an op writes it: a kernel that skips an element shows. */
+    public void poisonAllocations(boolean on) {
+        poison = on;
+    }
+
     // ------------------------------------------------------------------ allocation
 
     private DeviceBuffer keep(DeviceBuffer b) {
@@ -96,15 +102,21 @@ public final class CudaBackend implements Backend {
     }
 
     private CudaTensor alloc(Shape s, DType t, String label) {
-        long bytes = Math.max(1, s.numel()) * t.bytes;
-        if (scopeDepth > 0) return new CudaTensor(s, t, arena.allocate(bytes, label), null);
-        DeviceBuffer b = DeviceBuffer.allocate(bytes, label);
-        Object owner = new Object();
-        CLEANER.register(owner, () -> {
-            CudaContext.get().synchronize();   // no queued kernel may still use it
-            b.close();
-        });
-        return new CudaTensor(s, t, b, owner);
+        long bytes = ArenaLedger.alignUp(Math.max(1, s.numel()) * t.bytes, 4);
+        CudaTensor out;
+        if (scopeDepth > 0) {
+            out = new CudaTensor(s, t, arena.allocate(bytes, label), null);
+        } else {
+            DeviceBuffer b = DeviceBuffer.allocate(bytes, label);
+            Object owner = new Object();
+            CLEANER.register(owner, () -> {
+                CudaContext.get().synchronize();   // no queued kernel may still use it
+                b.close();
+            });
+            out = new CudaTensor(s, t, b, owner);
+        }
+        if (poison) out.buffer().fill32(t == DType.F32 ? 0x7fc00000 : 0x7fc07fc0, stream);   // NaN in f32 / in both bf16 halves
+        return out;
     }
 
     @Override

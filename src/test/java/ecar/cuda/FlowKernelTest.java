@@ -51,6 +51,21 @@ class FlowKernelTest {
         Compare.exact("euler step", cpu.download(xc), gpu.download(xg));
     }
 
+    /** A sampling step captured once as a CUDA graph and replayed, as the sampler will: same bits as the CPU. */
+    @Test
+    void graphReplayOfAGuidedStepIsExact() {
+        FloatTensor x = Compare.random(77, 1f, 64, 256, 16), v = Compare.random(78, 1f, 64, 256, 16);
+        Tensor xc = cpu.upload(x), xg = gpu.upload(x), vg = gpu.upload(v);
+        gpu.synchronize();
+        try (CudaGraph g = CudaGraph.capture(gpu.stream(), () -> gpu.flowEulerStep(xg, vg, -0.05f, 2.4f, true))) {
+            for (int i = 0; i < 4; i++) {
+                g.launch(gpu.stream());
+                cpu.flowEulerStep(xc, v, -0.05f, 2.4f, true);
+            }
+        }
+        Compare.exact("graph replay", cpu.download(xc), gpu.download(xg));
+    }
+
     @ParameterizedTest(name = "[{0}, {1}², {2}] gamma {3}")
     @CsvSource({"2, 1, 16, 0.3333333", "2, 2, 16, 0.25", "3, 5, 7, 0.3333333", "64, 8, 16, 0.3333333"})
     void stageJumpWithGivenNoiseIsExact(int b, int side, int c, float gamma) {

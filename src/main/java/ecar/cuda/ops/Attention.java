@@ -16,6 +16,22 @@ public final class Attention {
     public static final int BLOCK_M = 64, BLOCK_N = 64, THREADS = 128;
     public static final String FAMILY = "attention";
 
+    static final String KV_APPEND = "kv_append(ptr cache_k, ptr cache_v, ptr k, ptr v, i32 batch, i32 l_new, i32 width, i32 pos, i32 cap, "
+            + "i32 head_dim, ptr? rope_cos, ptr? rope_sin)";
+    static final String ROPE2D = "rope2d_f32(ptr out, ptr x, i32 batch, i32 l, i32 width, i32 head_dim, ptr rope_cos, ptr rope_sin)";
+    static final String CAST_TO_BF16 = "cast_f32_bf16(ptr out, ptr in, i64 n)";
+    static final String CAST_TO_F32 = "cast_bf16_f32(ptr out, ptr in, i64 n)";
+
+    /** Every signature this class launches (checked against the PTX parameter lists by a test). */
+    static java.util.List<String> signatures() {
+        java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(KV_APPEND, ROPE2D, CAST_TO_BF16, CAST_TO_F32));
+        for (int d : new int[]{64, 72, 128}) {
+            all.add(signature(d, false));
+            all.add(signature(d, true));
+        }
+        return all;
+    }
+
     /** The shape of one attention call, in elements. */
     public record Problem(int batch, int heads, int headDim, int lq, int lk,
                           long qBatchStride, long kvBatchStride, long oBatchStride, int ldQ, int ldKv, int ldO) {
@@ -130,22 +146,21 @@ public final class Attention {
             throw new IllegalArgumentException("kv_append: tokens [" + pos + ", " + (pos + lNew) + ") do not fit a cache of " + capacity);
         }
         if (width % 2 != 0 || width % headDim != 0) throw new IllegalArgumentException("kv_append: width " + width + " is not whole heads of " + headDim);
-        KernelModule.get(FAMILY).kernel("kv_append(ptr cache_k, ptr cache_v, ptr k, ptr v, i32 batch, i32 l_new, i32 width, i32 pos, i32 cap, "
-                + "i32 head_dim, ptr? rope_cos, ptr? rope_sin)")
+        KernelModule.get(FAMILY).kernel(KV_APPEND)
                 .launch(LaunchShape.linear((long) batch * lNew * width / 2, 256), stream, cacheK, cacheV, k, v, batch, lNew, width, pos, capacity, headDim, ropeCos, ropeSin);
     }
 
     /** out = rope2d(x) for f32 [B, L, width], table rows = token index. */
     public static void rope2d(Stream stream, DeviceAddress out, DeviceAddress x, int batch, int l, int width, int headDim, DeviceAddress cos, DeviceAddress sin) {
-        KernelModule.get(FAMILY).kernel("rope2d_f32(ptr out, ptr x, i32 batch, i32 l, i32 width, i32 head_dim, ptr rope_cos, ptr rope_sin)")
+        KernelModule.get(FAMILY).kernel(ROPE2D)
                 .launch(LaunchShape.linear((long) batch * l * width / 2, 256), stream, out, x, batch, l, width, headDim, cos, sin);
     }
 
     public static void castToBf16(Stream stream, DeviceAddress out, DeviceAddress in, long n) {
-        KernelModule.get(FAMILY).kernel("cast_f32_bf16(ptr out, ptr in, i64 n)").launch(LaunchShape.linear(n, 256), stream, out, in, n);
+        KernelModule.get(FAMILY).kernel(CAST_TO_BF16).launch(LaunchShape.linear(n, 256), stream, out, in, n);
     }
 
     public static void castToF32(Stream stream, DeviceAddress out, DeviceAddress in, long n) {
-        KernelModule.get(FAMILY).kernel("cast_bf16_f32(ptr out, ptr in, i64 n)").launch(LaunchShape.linear(n, 256), stream, out, in, n);
+        KernelModule.get(FAMILY).kernel(CAST_TO_F32).launch(LaunchShape.linear(n, 256), stream, out, in, n);
     }
 }

@@ -113,8 +113,8 @@ __device__ __forceinline__ int key_limit(int pos, const int* __restrict__ stage_
 // out = softmax(q·kᵀ·scale [masked]) · v for one (64-query tile, head, batch) per CTA.
 //   launch: grid (ceil(lq / 64), heads, batch), block 128 (4 warps, 16 query rows each),
 //           dynamic shared memory 5 · 64 · (DP + 8) · 2 bytes (Q, K×2, V×2), DP = D rounded up to 16:
-//           D 64: 46080, D 72 (DP 80): 56320, D 128: 87040 (set MAX_DYNAMIC_SHARED_SIZE_BYTES).
-//   limits: D ∈ {64, 72, 128}; lq, lk ≥ 1; q, k, v 16-byte aligned, ld_* multiples of 8; batch ≤ 65535.
+//           D 64: 46080, D 72 (DP 80): 56320, D 96: 66560, D 128: 87040 (set MAX_DYNAMIC_SHARED_SIZE_BYTES).
+//   limits: D ∈ {64, 72, 96, 128}; lq, lk ≥ 1; q, k, v 16-byte aligned, ld_* multiples of 8; batch ≤ 65535.
 //   Non-causal when stage_ends is null; else stage-block-causal: query i sits at position q_pos0 + i and sees keys
 //   [0, end of its stage). RoPE on load: rope_q / rope_k rotate Q rows i / K rows j with table rows i / j.
 //   Scores and the running softmax stay in f32 registers (online softmax, base-2 with scale·log2 e); P is rounded
@@ -307,6 +307,8 @@ ECAR_ATTENTION(64, float, f32)
 ECAR_ATTENTION(64, __nv_bfloat16, bf16)
 ECAR_ATTENTION(72, float, f32)
 ECAR_ATTENTION(72, __nv_bfloat16, bf16)
+ECAR_ATTENTION(96, float, f32)
+ECAR_ATTENTION(96, __nv_bfloat16, bf16)
 ECAR_ATTENTION(128, float, f32)
 ECAR_ATTENTION(128, __nv_bfloat16, bf16)
 

@@ -25,7 +25,7 @@ public final class Attention {
     /** Every signature this class launches (checked against the PTX parameter lists by a test). */
     static java.util.List<String> signatures() {
         java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(KV_APPEND, ROPE2D, CAST_TO_BF16, CAST_TO_F32));
-        for (int d : new int[]{64, 72, 128}) {
+        for (int d : new int[]{64, 72, 96, 128}) {
             all.add(signature(d, false));
             all.add(signature(d, true));
         }
@@ -73,8 +73,9 @@ public final class Attention {
         return switch (d) {
             case 64 -> 64;
             case 72 -> 80;
+            case 96 -> 96;
             case 128 -> 128;
-            default -> throw new UnsupportedOperationException("attention: head size " + d + " has no compiled kernel; kernels/attention.cu has 64, 72 and 128");
+            default -> throw new UnsupportedOperationException("attention: head size " + d + " has no compiled kernel; kernels/attention.cu has 64, 72, 96 and 128");
         };
     }
 

@@ -17,15 +17,17 @@ class AttentionLaunchTest {
     void headSizesPadToWholeKSteps() {
         assertEquals(64, Attention.paddedHeadDim(64));
         assertEquals(80, Attention.paddedHeadDim(72));
+        assertEquals(96, Attention.paddedHeadDim(96));
         assertEquals(128, Attention.paddedHeadDim(128));
-        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> Attention.paddedHeadDim(96));
-        assertTrue(e.getMessage().contains("64, 72 and 128"), e.getMessage());
+        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> Attention.paddedHeadDim(80));
+        assertTrue(e.getMessage().contains("64, 72, 96 and 128"), e.getMessage());
     }
 
     @Test
     void sharedMemoryAndGridFollowTheKernelComment() {
         assertEquals(46080, Attention.sharedBytes(64));
         assertEquals(56320, Attention.sharedBytes(72));
+        assertEquals(66560, Attention.sharedBytes(96));
         assertEquals(87040, Attention.sharedBytes(128));
         LaunchShape s = Attention.shape(Attention.Problem.dense(64, 16, 72, 341, 341));
         assertEquals(6, s.gridX());

@@ -10,8 +10,7 @@ using namespace ecar;
 
 namespace {
 
-constexpr int BM = 64;        // query rows per CTA: 4 warps × 16 rows
-constexpr int BN = 64;        // keys per tile
+constexpr int BN = 64;        // keys per tile (the query rows per CTA, 64·MT, depend on the head size)
 constexpr int THREADS = 128;
 
 // ---------------------------------------------------------------- PTX wrappers (sm_80+)
@@ -60,13 +59,13 @@ __device__ __forceinline__ void store2(__nv_bfloat16* p, float a, float b) {
 
 // ---------------------------------------------------------------- tiles in shared memory
 
-// Rows [row0, row0 + 64) of one head (D bf16 each, 16-byte chunks) into a [64][LD] tile; rows at or past `rows`
+// Rows [row0, row0 + ROWS) of one head (D bf16 each, 16-byte chunks) into a [ROWS][LD] tile; rows at or past `rows`
 // are zero-filled. Columns D..LD stay as they are (the pad is zeroed once).
-template <int D, int LD>
+template <int D, int LD, int ROWS>
 __device__ __forceinline__ void load_tile(__nv_bfloat16* tile, const __nv_bfloat16* base, int ld, int row0, int rows, int tid) {
     constexpr int CHUNKS = D / 8;
 #pragma unroll 4
-    for (int c = tid; c < 64 * CHUNKS; c += THREADS) {
+    for (int c = tid; c < ROWS * CHUNKS; c += THREADS) {
         int r = c / CHUNKS, ch = c % CHUNKS;
         bool valid = row0 + r < rows;
         const __nv_bfloat16* src = base + (valid ? (long long)(row0 + r) * ld + ch * 8 : 0);
@@ -75,12 +74,12 @@ __device__ __forceinline__ void load_tile(__nv_bfloat16* tile, const __nv_bfloat
 }
 
 // FlowAR's 2D RoPE on a tile, in place: token row0 + r uses row (row0 + r) of the tables cos/sin [*, D/2], pair p of
-// the head (dims 2p, 2p+1) rotating by angle p of that row: (x0 c − x1 s, x1 c + x0 s). Math in f32, as the CPU.
-template <int D, int LD>
+// the head (dims 2p, 2p+1) rotating by angle p of that row: (x0 c − x1 s, x1 c + x0 s), in f32, rounded to bf16.
+template <int D, int LD, int ROWS>
 __device__ __forceinline__ void rope_tile(__nv_bfloat16* tile, const float* __restrict__ cos_t, const float* __restrict__ sin_t,
                                           int row0, int rows, int tid) {
     constexpr int CHUNKS = D / 8, HALF = D / 2;
-    for (int c = tid; c < 64 * CHUNKS; c += THREADS) {
+    for (int c = tid; c < ROWS * CHUNKS; c += THREADS) {
         int r = c / CHUNKS, ch = c % CHUNKS;
         if (row0 + r >= rows) continue;
         uint4* p = reinterpret_cast<uint4*>(tile + r * LD + ch * 8);
@@ -92,7 +91,7 @@ __device__ __forceinline__ void rope_tile(__nv_bfloat16* tile, const float* __re
         for (int k = 0; k < 4; k++) {
             float2 v = __bfloat1622float2(x[k]);
             float cs = cr[k], sn = sr[k];
-            x[k] = __floats2bfloat162_rn(v.x * cs - v.y * sn, v.y * cs + v.x * sn);
+            x[k] = __floats2bfloat162_rn(__fsub_rn(__fmul_rn(v.x, cs), __fmul_rn(v.y, sn)), __fadd_rn(__fmul_rn(v.y, cs), __fmul_rn(v.x, sn)));
         }
         *p = raw;
     }
@@ -110,16 +109,19 @@ __device__ __forceinline__ int key_limit(int pos, const int* __restrict__ stage_
 
 // ---------------------------------------------------------------- flash attention forward
 
-// out = softmax(q·kᵀ·scale [masked]) · v for one (64-query tile, head, batch) per CTA.
-//   launch: grid (ceil(lq / 64), heads, batch), block 128 (4 warps, 16 query rows each),
-//           dynamic shared memory 5 · 64 · (DP + 8) · 2 bytes (Q, K×2, V×2), DP = D rounded up to 16:
-//           D 64: 46080, D 72 (DP 80): 56320, D 96: 66560, D 128: 87040 (set MAX_DYNAMIC_SHARED_SIZE_BYTES).
+// out = softmax(q·kᵀ·scale [masked]) · v for one (query tile, head, batch) per CTA.
+//   launch: grid (ceil(lq / BM), heads, batch), block 128 (4 warps), BM = 64·MT query rows a CTA, each warp owning
+//           MT m-tiles of 16 rows (MT = 2 for D 64 and 72: every K/V fragment loaded from shared memory feeds two
+//           MMAs; MT = 1 for D 96 and 128, whose accumulators would not fit the registers twice).
+//           dynamic shared memory (BM + 4·64) · (DP + 8) · 2 bytes (Q, K×2, V×2), DP = D rounded up to 16:
+//           D 64: 55296 (MT 1: 46080), D 72 (DP 80): 67584 (MT 1: 56320), D 96: 66560, D 128: 87040
+//           (more than 48 KiB: set MAX_DYNAMIC_SHARED_SIZE_BYTES).
 //   limits: D ∈ {64, 72, 96, 128}; lq, lk ≥ 1; q, k, v 16-byte aligned, ld_* multiples of 8; batch ≤ 65535.
 //   Non-causal when stage_ends is null; else stage-block-causal: query i sits at position q_pos0 + i and sees keys
 //   [0, end of its stage). RoPE on load: rope_q / rope_k rotate Q rows i / K rows j with table rows i / j.
 //   Scores and the running softmax stay in f32 registers (online softmax, base-2 with scale·log2 e); P is rounded
 //   to bf16 for the P·V product; no score matrix touches memory. K/V tiles are double-buffered with cp.async.
-template <int D, typename OutT>
+template <int D, int MT, typename OutT>
 __device__ __forceinline__ void attention_fwd(const __nv_bfloat16* __restrict__ q, const __nv_bfloat16* __restrict__ k,
                                               const __nv_bfloat16* __restrict__ v, OutT* __restrict__ o, int lq, int lk,
                                               long long q_bstride, long long kv_bstride, long long o_bstride,
@@ -127,6 +129,7 @@ __device__ __forceinline__ void attention_fwd(const __nv_bfloat16* __restrict__ 
                                               const float* __restrict__ rope_cos, const float* __restrict__ rope_sin,
                                               int rope_q, int rope_k, const int* __restrict__ stage_ends, int n_stages,
                                               int q_pos0) {
+    constexpr int BM = 64 * MT;         // query rows of the CTA
     constexpr int DP = (D + 15) / 16 * 16;
     constexpr int LD = DP + 8;          // +16 bytes a row: ldmatrix rows fall in distinct banks
     constexpr int KSTEPS = DP / 16;     // k-steps of q·kᵀ over the head dims
@@ -148,169 +151,215 @@ __device__ __forceinline__ void attention_fwd(const __nv_bfloat16* __restrict__ 
     const int q_last = min(q0 + BM, lq) - 1;
     const int n_tiles = (key_limit(q_pos0 + q_last, stage_ends, n_stages, lk) + BN - 1) / BN;
 
-    if constexpr (DP > D) {             // zero the pad columns of all five tiles once (cp.async never writes them)
-        for (int r = tid; r < 5 * 64; r += THREADS) {
+    if constexpr (DP > D) {             // zero the pad columns of all tiles once (cp.async never writes them)
+        for (int r = tid; r < BM + 4 * BN; r += THREADS) {
 #pragma unroll
             for (int c = D; c < DP; c += 8) *reinterpret_cast<uint4*>(sQ + r * LD + c) = make_uint4(0, 0, 0, 0);
         }
     }
-    load_tile<D, LD>(sQ, qb, ld_q, q0, lq, tid);
-    load_tile<D, LD>(sK, kb, ld_kv, 0, lk, tid);
-    load_tile<D, LD>(sV, vb, ld_kv, 0, lk, tid);
+    load_tile<D, LD, BM>(sQ, qb, ld_q, q0, lq, tid);
+    load_tile<D, LD, BN>(sK, kb, ld_kv, 0, lk, tid);
+    load_tile<D, LD, BN>(sV, vb, ld_kv, 0, lk, tid);
     cp_async_commit();
     cp_async_wait_all();
     __syncthreads();
     if (do_rope_q || do_rope_k) {
-        if (do_rope_q) rope_tile<D, LD>(sQ, rope_cos, rope_sin, q0, lq, tid);
-        if (do_rope_k) rope_tile<D, LD>(sK, rope_cos, rope_sin, 0, lk, tid);
+        if (do_rope_q) rope_tile<D, LD, BM>(sQ, rope_cos, rope_sin, q0, lq, tid);
+        if (do_rope_k) rope_tile<D, LD, BN>(sK, rope_cos, rope_sin, 0, lk, tid);
         __syncthreads();
     }
 
-    // this warp's 16 query rows as A fragments, for every k-step
-    uint32_t qf[KSTEPS][4];
+    // this warp's MT·16 query rows as A fragments, for every k-step
+    uint32_t qf[MT][KSTEPS][4];
 #pragma unroll
-    for (int ks = 0; ks < KSTEPS; ks++)
-        ldsm_x4(qf[ks][0], qf[ks][1], qf[ks][2], qf[ks][3], smem_addr(sQ + (warp * 16 + (lane & 15)) * LD + ks * 16 + (lane >> 4) * 8));
+    for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+        for (int ks = 0; ks < KSTEPS; ks++)
+            ldsm_x4(qf[mt][ks][0], qf[mt][ks][1], qf[mt][ks][2], qf[mt][ks][3],
+                    smem_addr(sQ + (warp * 16 * MT + mt * 16 + (lane & 15)) * LD + ks * 16 + (lane >> 4) * 8));
 
-    // this thread's two rows: g and g + 8 of the warp's 16
-    const int row_a = q0 + warp * 16 + (lane >> 2), row_b = row_a + 8;
-    const int lim_a = key_limit(q_pos0 + min(row_a, q_last), stage_ends, n_stages, lk);
-    const int lim_b = key_limit(q_pos0 + min(row_b, q_last), stage_ends, n_stages, lk);
-    float m_a = -INFINITY, m_b = -INFINITY, l_a = 0.f, l_b = 0.f;
-    float acc[NT_D][4];
+    // this thread's rows: g and g + 8 of each of the warp's m-tiles ([mt][0] and [mt][1])
+    int row[MT][2], lim[MT][2];
+    float m[MT][2], l[MT][2];
+    float acc[MT][NT_D][4];
 #pragma unroll
-    for (int n = 0; n < NT_D; n++) acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.f;
+    for (int mt = 0; mt < MT; mt++) {
+#pragma unroll
+        for (int j = 0; j < 2; j++) {
+            row[mt][j] = q0 + warp * 16 * MT + mt * 16 + (lane >> 2) + 8 * j;
+            lim[mt][j] = key_limit(q_pos0 + min(row[mt][j], q_last), stage_ends, n_stages, lk);
+            m[mt][j] = -INFINITY;
+            l[mt][j] = 0.f;
+        }
+#pragma unroll
+        for (int n = 0; n < NT_D; n++) acc[mt][n][0] = acc[mt][n][1] = acc[mt][n][2] = acc[mt][n][3] = 0.f;
+    }
+    int lim_min = lim[0][0];
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++) lim_min = min(lim_min, min(lim[mt][0], lim[mt][1]));
 
     for (int t = 0; t < n_tiles; t++) {
         const int buf = t & 1;
         if (t + 1 < n_tiles) {          // prefetch the next tile into the other buffer
-            load_tile<D, LD>(sK + (buf ^ 1) * BN * LD, kb, ld_kv, (t + 1) * BN, lk, tid);
-            load_tile<D, LD>(sV + (buf ^ 1) * BN * LD, vb, ld_kv, (t + 1) * BN, lk, tid);
+            load_tile<D, LD, BN>(sK + (buf ^ 1) * BN * LD, kb, ld_kv, (t + 1) * BN, lk, tid);
+            load_tile<D, LD, BN>(sV + (buf ^ 1) * BN * LD, vb, ld_kv, (t + 1) * BN, lk, tid);
         }
         cp_async_commit();
         const __nv_bfloat16* cK = sK + buf * BN * LD;
         const __nv_bfloat16* cV = sV + buf * BN * LD;
 
-        // S = Q·Kᵀ for 16 rows × 64 keys
-        float s[NT_K][4];
+        // S = Q·Kᵀ for MT·16 rows × 64 keys; each K fragment serves every m-tile
+        float s[MT][NT_K][4];
 #pragma unroll
-        for (int n = 0; n < NT_K; n++) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+        for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+            for (int n = 0; n < NT_K; n++) s[mt][n][0] = s[mt][n][1] = s[mt][n][2] = s[mt][n][3] = 0.f;
 #pragma unroll
         for (int ks = 0; ks < KSTEPS; ks++) {
 #pragma unroll
             for (int np = 0; np < NT_K / 2; np++) {
                 uint32_t b0, b1, b2, b3;   // keys np·16 + 0..7 (b0 dims +0, b1 dims +8), keys +8..15 (b2, b3)
                 ldsm_x4(b0, b1, b2, b3, smem_addr(cK + (np * 16 + (lane & 7) + ((lane >> 4) << 3)) * LD + ks * 16 + ((lane >> 3) & 1) * 8));
-                mma_bf16(s[2 * np], qf[ks], b0, b1);
-                mma_bf16(s[2 * np + 1], qf[ks], b2, b3);
+#pragma unroll
+                for (int mt = 0; mt < MT; mt++) {
+                    mma_bf16(s[mt][2 * np], qf[mt][ks], b0, b1);
+                    mma_bf16(s[mt][2 * np + 1], qf[mt][ks], b2, b3);
+                }
             }
         }
 
         // mask keys past each row's limit (the sequence end, or the end of the query's stage)
         const int kbase = t * BN;
-        if (kbase + BN > min(lim_a, lim_b)) {
+        if (kbase + BN > lim_min) {
 #pragma unroll
-            for (int n = 0; n < NT_K; n++) {
-                int key = kbase + n * 8 + (lane & 3) * 2;
-                if (key >= lim_a) s[n][0] = -INFINITY;
-                if (key + 1 >= lim_a) s[n][1] = -INFINITY;
-                if (key >= lim_b) s[n][2] = -INFINITY;
-                if (key + 1 >= lim_b) s[n][3] = -INFINITY;
-            }
+            for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+                for (int n = 0; n < NT_K; n++) {
+                    int key = kbase + n * 8 + (lane & 3) * 2;
+                    if (key >= lim[mt][0]) s[mt][n][0] = -INFINITY;
+                    if (key + 1 >= lim[mt][0]) s[mt][n][1] = -INFINITY;
+                    if (key >= lim[mt][1]) s[mt][n][2] = -INFINITY;
+                    if (key + 1 >= lim[mt][1]) s[mt][n][3] = -INFINITY;
+                }
         }
 
         // online softmax: new row maxima over the 4 threads that share a row, rescale what came before
-        float mx_a = m_a, mx_b = m_b;
 #pragma unroll
-        for (int n = 0; n < NT_K; n++) {
-            mx_a = fmaxf(mx_a, fmaxf(s[n][0], s[n][1]));
-            mx_b = fmaxf(mx_b, fmaxf(s[n][2], s[n][3]));
-        }
-        mx_a = fmaxf(mx_a, __shfl_xor_sync(0xffffffffu, mx_a, 1));
-        mx_a = fmaxf(mx_a, __shfl_xor_sync(0xffffffffu, mx_a, 2));
-        mx_b = fmaxf(mx_b, __shfl_xor_sync(0xffffffffu, mx_b, 1));
-        mx_b = fmaxf(mx_b, __shfl_xor_sync(0xffffffffu, mx_b, 2));
-        const float base_a = mx_a == -INFINITY ? 0.f : mx_a * scale_log2;
-        const float base_b = mx_b == -INFINITY ? 0.f : mx_b * scale_log2;
-        const float corr_a = exp2f(m_a * scale_log2 - base_a), corr_b = exp2f(m_b * scale_log2 - base_b);
-        m_a = mx_a;
-        m_b = mx_b;
-        l_a *= corr_a;
-        l_b *= corr_b;
+        for (int mt = 0; mt < MT; mt++) {
+            float mx0 = m[mt][0], mx1 = m[mt][1];
 #pragma unroll
-        for (int n = 0; n < NT_D; n++) {
-            acc[n][0] *= corr_a;
-            acc[n][1] *= corr_a;
-            acc[n][2] *= corr_b;
-            acc[n][3] *= corr_b;
-        }
+            for (int n = 0; n < NT_K; n++) {
+                mx0 = fmaxf(mx0, fmaxf(s[mt][n][0], s[mt][n][1]));
+                mx1 = fmaxf(mx1, fmaxf(s[mt][n][2], s[mt][n][3]));
+            }
+            mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 1));
+            mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 2));
+            mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 1));
+            mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 2));
+            const float base0 = mx0 == -INFINITY ? 0.f : mx0 * scale_log2;
+            const float base1 = mx1 == -INFINITY ? 0.f : mx1 * scale_log2;
+            const float corr0 = exp2f(m[mt][0] * scale_log2 - base0), corr1 = exp2f(m[mt][1] * scale_log2 - base1);
+            m[mt][0] = mx0;
+            m[mt][1] = mx1;
+            l[mt][0] *= corr0;
+            l[mt][1] *= corr1;
 #pragma unroll
-        for (int n = 0; n < NT_K; n++) {
-            s[n][0] = exp2f(fmaf(s[n][0], scale_log2, -base_a));
-            s[n][1] = exp2f(fmaf(s[n][1], scale_log2, -base_a));
-            s[n][2] = exp2f(fmaf(s[n][2], scale_log2, -base_b));
-            s[n][3] = exp2f(fmaf(s[n][3], scale_log2, -base_b));
-            l_a += s[n][0] + s[n][1];
-            l_b += s[n][2] + s[n][3];
+            for (int n = 0; n < NT_D; n++) {
+                acc[mt][n][0] *= corr0;
+                acc[mt][n][1] *= corr0;
+                acc[mt][n][2] *= corr1;
+                acc[mt][n][3] *= corr1;
+            }
+#pragma unroll
+            for (int n = 0; n < NT_K; n++) {
+                s[mt][n][0] = exp2f(fmaf(s[mt][n][0], scale_log2, -base0));
+                s[mt][n][1] = exp2f(fmaf(s[mt][n][1], scale_log2, -base0));
+                s[mt][n][2] = exp2f(fmaf(s[mt][n][2], scale_log2, -base1));
+                s[mt][n][3] = exp2f(fmaf(s[mt][n][3], scale_log2, -base1));
+                l[mt][0] += s[mt][n][0] + s[mt][n][1];
+                l[mt][1] += s[mt][n][2] + s[mt][n][3];
+            }
         }
 
-        // O += P·V: the score accumulators of key n-tiles 2kk, 2kk+1 are exactly the A fragment of k-step kk
+        // O += P·V: the score accumulators of key n-tiles 2kk, 2kk+1 are exactly the A fragment of k-step kk;
+        // each V fragment serves every m-tile
 #pragma unroll
         for (int kk = 0; kk < BN / 16; kk++) {
-            uint32_t pa[4] = {pack_bf16(s[2 * kk][0], s[2 * kk][1]), pack_bf16(s[2 * kk][2], s[2 * kk][3]),
-                              pack_bf16(s[2 * kk + 1][0], s[2 * kk + 1][1]), pack_bf16(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+            uint32_t pa[MT][4];
+#pragma unroll
+            for (int mt = 0; mt < MT; mt++) {
+                pa[mt][0] = pack_bf16(s[mt][2 * kk][0], s[mt][2 * kk][1]);
+                pa[mt][1] = pack_bf16(s[mt][2 * kk][2], s[mt][2 * kk][3]);
+                pa[mt][2] = pack_bf16(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
+                pa[mt][3] = pack_bf16(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
+            }
 #pragma unroll
             for (int np = 0; np < NT_D / 2; np++) {
                 uint32_t b0, b1, b2, b3;   // V rows (keys) kk·16 + 0..7 / 8..15 for dims np·16 + 0..7 (b0, b1), +8..15 (b2, b3)
                 ldsm_x4_trans(b0, b1, b2, b3, smem_addr(cV + (kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * LD + np * 16 + (lane >> 4) * 8));
-                mma_bf16(acc[2 * np], pa, b0, b1);
-                mma_bf16(acc[2 * np + 1], pa, b2, b3);
+#pragma unroll
+                for (int mt = 0; mt < MT; mt++) {
+                    mma_bf16(acc[mt][2 * np], pa[mt], b0, b1);
+                    mma_bf16(acc[mt][2 * np + 1], pa[mt], b2, b3);
+                }
             }
         }
 
         cp_async_wait_all();            // the next tile has landed
         __syncthreads();                // and every warp is done with this one
         if (do_rope_k && t + 1 < n_tiles) {
-            rope_tile<D, LD>(sK + (buf ^ 1) * BN * LD, rope_cos, rope_sin, (t + 1) * BN, lk, tid);
+            rope_tile<D, LD, BN>(sK + (buf ^ 1) * BN * LD, rope_cos, rope_sin, (t + 1) * BN, lk, tid);
             __syncthreads();
         }
     }
 
     // normalize by the row sums (partial per thread until now) and write the rows that exist
-    l_a += __shfl_xor_sync(0xffffffffu, l_a, 1);
-    l_a += __shfl_xor_sync(0xffffffffu, l_a, 2);
-    l_b += __shfl_xor_sync(0xffffffffu, l_b, 1);
-    l_b += __shfl_xor_sync(0xffffffffu, l_b, 2);
-    const float inv_a = 1.f / l_a, inv_b = 1.f / l_b;
     OutT* ob = o + b * o_bstride + h * D + (lane & 3) * 2;
 #pragma unroll
-    for (int n = 0; n < NT_D; n++) {
-        if (n * 8 >= D) break;
-        if (row_a < lq) store2(ob + (long long)row_a * ld_o + n * 8, acc[n][0] * inv_a, acc[n][1] * inv_a);
-        if (row_b < lq) store2(ob + (long long)row_b * ld_o + n * 8, acc[n][2] * inv_b, acc[n][3] * inv_b);
+    for (int mt = 0; mt < MT; mt++) {
+        float inv[2];
+#pragma unroll
+        for (int j = 0; j < 2; j++) {
+            float sum = l[mt][j];
+            sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+            sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+            inv[j] = 1.f / sum;
+        }
+#pragma unroll
+        for (int n = 0; n < NT_D; n++) {
+            if (n * 8 >= D) break;
+            if (row[mt][0] < lq) store2(ob + (long long)row[mt][0] * ld_o + n * 8, acc[mt][n][0] * inv[0], acc[mt][n][1] * inv[0]);
+            if (row[mt][1] < lq) store2(ob + (long long)row[mt][1] * ld_o + n * 8, acc[mt][n][2] * inv[1], acc[mt][n][3] * inv[1]);
+        }
     }
 }
 
 }  // namespace
 
-#define ECAR_ATTENTION(D, OUT, SUFFIX)                                                                                   \
-    ECAR_KERNEL void __launch_bounds__(THREADS) attention_fwd_d##D##_##SUFFIX(                                           \
+// Entry points attention_fwd_d<D>[_m<MT>]_<out>: the default m-tiles per warp has no _m suffix; D 64 and 72 also
+// come with MT = 1 (_m1: half the registers, twice the CTAs a wave) so a GPU run can measure which is faster.
+#define ECAR_ATTENTION(NAME, D, MT, OUT)                                                                                 \
+    ECAR_KERNEL void __launch_bounds__(THREADS) NAME(                                                                    \
         const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, OUT* o, int lq, int lk,                  \
         long long q_bstride, long long kv_bstride, long long o_bstride, int ld_q, int ld_kv, int ld_o, float scale_log2, \
         const float* rope_cos, const float* rope_sin, int rope_q, int rope_k, const int* stage_ends, int n_stages,       \
         int q_pos0) {                                                                                                    \
-        attention_fwd<D, OUT>(q, k, v, o, lq, lk, q_bstride, kv_bstride, o_bstride, ld_q, ld_kv, ld_o, scale_log2,       \
-                              rope_cos, rope_sin, rope_q, rope_k, stage_ends, n_stages, q_pos0);                         \
+        attention_fwd<D, MT, OUT>(q, k, v, o, lq, lk, q_bstride, kv_bstride, o_bstride, ld_q, ld_kv, ld_o, scale_log2,   \
+                                  rope_cos, rope_sin, rope_q, rope_k, stage_ends, n_stages, q_pos0);                     \
     }
 
-ECAR_ATTENTION(64, float, f32)
-ECAR_ATTENTION(64, __nv_bfloat16, bf16)
-ECAR_ATTENTION(72, float, f32)
-ECAR_ATTENTION(72, __nv_bfloat16, bf16)
-ECAR_ATTENTION(96, float, f32)
-ECAR_ATTENTION(96, __nv_bfloat16, bf16)
-ECAR_ATTENTION(128, float, f32)
-ECAR_ATTENTION(128, __nv_bfloat16, bf16)
+ECAR_ATTENTION(attention_fwd_d64_f32, 64, 2, float)
+ECAR_ATTENTION(attention_fwd_d64_bf16, 64, 2, __nv_bfloat16)
+ECAR_ATTENTION(attention_fwd_d64_m1_f32, 64, 1, float)
+ECAR_ATTENTION(attention_fwd_d64_m1_bf16, 64, 1, __nv_bfloat16)
+ECAR_ATTENTION(attention_fwd_d72_f32, 72, 2, float)
+ECAR_ATTENTION(attention_fwd_d72_bf16, 72, 2, __nv_bfloat16)
+ECAR_ATTENTION(attention_fwd_d72_m1_f32, 72, 1, float)
+ECAR_ATTENTION(attention_fwd_d72_m1_bf16, 72, 1, __nv_bfloat16)
+ECAR_ATTENTION(attention_fwd_d96_f32, 96, 1, float)
+ECAR_ATTENTION(attention_fwd_d96_bf16, 96, 1, __nv_bfloat16)
+ECAR_ATTENTION(attention_fwd_d128_f32, 128, 1, float)
+ECAR_ATTENTION(attention_fwd_d128_bf16, 128, 1, __nv_bfloat16)
 
 // ---------------------------------------------------------------- RoPE and KV cache
 

@@ -46,6 +46,9 @@ public class AttentionGpuBench {
     public int seq;
     @Param({"64", "72"})
     public int head;
+    /** Query m-tiles a warp: 2 (the default for head 64 and 72) or 1; both are compiled so the faster can be chosen. */
+    @Param({"2", "1"})
+    public int mtiles;
 
     private String skip;
     private DeviceArena arena;
@@ -93,7 +96,7 @@ public class AttentionGpuBench {
     @Benchmark
     public void attention() {
         if (skip != null) return;
-        float t = GpuTiming.msPerLaunch(stream, a, b, 20, () -> Attention.forward(stream, problem, q, k, v, o, true, null, null));
+        float t = GpuTiming.msPerLaunch(stream, a, b, 20, () -> Attention.forward(stream, problem, q, k, v, o, true, null, null, mtiles));
         if (measuring) ms.add(t);
     }
 
@@ -104,7 +107,7 @@ public class AttentionGpuBench {
         double tflops = problem.flops() / (med * 1e-3) / 1e12;
         System.out.printf("%n[attention] %s%n", GpuTiming.device());
         System.out.printf("%-10s %-8s B=%-3d H=%-3d L=%-4d d=%-4d median %8.4f ms  %7.1f TFLOP/s   (copy ceiling %.0f GB/s; %s)%n",
-                "attention", "ours", batch, heads, seq, head, med, tflops, GpuTiming.copyCeilingGBs(), GpuTiming.gemmCeiling());
+                "attention", "ours-m" + mtiles, batch, heads, seq, head, med, tflops, GpuTiming.copyCeilingGBs(), GpuTiming.gemmCeiling());
         arena.ledger().resetAll();
         arena.close();
         a.close();

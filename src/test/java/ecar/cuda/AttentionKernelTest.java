@@ -111,6 +111,26 @@ class AttentionKernelTest {
         }
     }
 
+    /** Both kernel variants of head sizes 64 and 72 (2 and 1 m-tiles a warp), bf16 in and out, poisoned output. */
+    @ParameterizedTest(name = "d {0}, m-tiles {1}")
+    @CsvSource({"64, 1", "64, 2", "72, 1", "72, 2"})
+    void bothKernelVariantsMatchCpu(int d, int mTiles) {
+        int b = 2, h = 3, lq = 200, lk = 150;
+        FloatTensor q = bf16Random(d + mTiles, b, lq, h * d), k = bf16Random(d + mTiles + 1, b, lk, h * d), v = bf16Random(d + mTiles + 2, b, lk, h * d);
+        FloatTensor expected = cpu.download(cpu.attention(q, k, v, h));
+        CudaTensor qg = (CudaTensor) gpu.weight(q), kg = (CudaTensor) gpu.weight(k), vg = (CudaTensor) gpu.weight(v);   // bf16 on the device
+        short[] raw = new short[expected.shape().size()];
+        try (DeviceBuffer out = DeviceBuffer.allocate(2L * raw.length, "variant out")) {
+            out.fill32(0x7fc07fc0, gpu.stream());
+            ecar.cuda.ops.Attention.forward(gpu.stream(), ecar.cuda.ops.Attention.Problem.dense(b, h, d, lq, lk), qg.buffer(), kg.buffer(), vg.buffer(),
+                    out, true, null, null, mTiles);
+            out.download(raw, gpu.stream());
+        }
+        float[] actual = new float[raw.length];
+        for (int i = 0; i < raw.length; i++) actual[i] = Bf16.toFloat(raw[i]);
+        Compare.close("attention d " + d + " m-tiles " + mTiles, expected, new FloatTensor(expected.shape(), actual), REL_L2, ELEMENT);
+    }
+
     @Test
     void rope2dIsBitExact() {
         for (int side : new int[]{1, 5, 16}) {
@@ -121,7 +141,7 @@ class AttentionKernelTest {
 
     @Test
     void attentionRejectsHeadSizesWithoutAKernel() {
-        FloatTensor q = Compare.random(1, 1f, 1, 4, 80);
+        FloatTensor q = Compare.random(1, 1f, 1, 4, 80);   // one head of 80: no kernel
         Tensor g = gpu.upload(q);
         org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class, () -> gpu.attention(g, g, g, 1));
     }

@@ -13,7 +13,7 @@ import ecar.cuda.Stream;
 public final class Attention {
     private Attention() {}
 
-    public static final int BLOCK_M = 64, BLOCK_N = 64, THREADS = 128;
+    public static final int BLOCK_N = 64, THREADS = 128;
     public static final String FAMILY = "attention";
 
     static final String KV_APPEND = "kv_append(ptr cache_k, ptr cache_v, ptr k, ptr v, i32 batch, i32 l_new, i32 width, i32 pos, i32 cap, "
@@ -28,6 +28,10 @@ public final class Attention {
         for (int d : new int[]{64, 72, 96, 128}) {
             all.add(signature(d, false));
             all.add(signature(d, true));
+        }
+        for (int d : new int[]{64, 72}) {
+            all.add(signature(d, false, 1));
+            all.add(signature(d, true, 1));
         }
         return all;
     }
@@ -79,20 +83,51 @@ public final class Attention {
         };
     }
 
-    /** Dynamic shared memory of attention_fwd: Q, two K and two V tiles of 64 × (DP + 8) bf16. */
+    /** Query m-tiles (16 rows) per warp of the default kernel: 2 for head sizes 64 and 72, else 1. */
+    public static int defaultMTiles(int d) {
+        paddedHeadDim(d);
+        return d == 64 || d == 72 ? 2 : 1;
+    }
+
+    static void checkMTiles(int d, int mTiles) {
+        if (mTiles != defaultMTiles(d) && !(mTiles == 1 && (d == 64 || d == 72))) {
+            throw new IllegalArgumentException("attention: no kernel for head size " + d + " with " + mTiles + " m-tiles a warp");
+        }
+    }
+
+    /** Query rows a CTA: 4 warps × 16 rows × m-tiles. */
+    public static int blockM(int mTiles) {
+        return 64 * mTiles;
+    }
+
+    /** Dynamic shared memory of attention_fwd: the Q tile and two K and two V tiles of 64 rows, (DP + 8) bf16 a row. */
+    public static int sharedBytes(int d, int mTiles) {
+        return (blockM(mTiles) + 4 * BLOCK_N) * (paddedHeadDim(d) + 8) * 2;
+    }
+
     public static int sharedBytes(int d) {
-        return 5 * 64 * (paddedHeadDim(d) + 8) * 2;
+        return sharedBytes(d, defaultMTiles(d));
+    }
+
+    public static LaunchShape shape(Problem p, int mTiles) {
+        int bm = blockM(mTiles);
+        return LaunchShape.of((p.lq() + bm - 1) / bm, p.heads(), p.batch(), THREADS, sharedBytes(p.headDim(), mTiles));
     }
 
     public static LaunchShape shape(Problem p) {
-        return LaunchShape.of((p.lq() + BLOCK_M - 1) / BLOCK_M, p.heads(), p.batch(), THREADS, sharedBytes(p.headDim()));
+        return shape(p, defaultMTiles(p.headDim()));
+    }
+
+    public static String signature(int d, boolean bf16Out, int mTiles) {
+        checkMTiles(d, mTiles);
+        return "attention_fwd_d" + d + (mTiles == defaultMTiles(d) ? "" : "_m" + mTiles) + "_" + (bf16Out ? "bf16" : "f32")
+                + "(ptr q, ptr k, ptr v, ptr o, i32 lq, i32 lk, i64 q_bstride, i64 kv_bstride, "
+                + "i64 o_bstride, i32 ld_q, i32 ld_kv, i32 ld_o, f32 scale_log2, ptr? rope_cos, ptr? rope_sin, i32 rope_q, i32 rope_k, "
+                + "ptr? stage_ends, i32 n_stages, i32 q_pos0)";
     }
 
     public static String signature(int d, boolean bf16Out) {
-        paddedHeadDim(d);
-        return "attention_fwd_d" + d + "_" + (bf16Out ? "bf16" : "f32") + "(ptr q, ptr k, ptr v, ptr o, i32 lq, i32 lk, i64 q_bstride, i64 kv_bstride, "
-                + "i64 o_bstride, i32 ld_q, i32 ld_kv, i32 ld_o, f32 scale_log2, ptr? rope_cos, ptr? rope_sin, i32 rope_q, i32 rope_k, "
-                + "ptr? stage_ends, i32 n_stages, i32 q_pos0)";
+        return signature(d, bf16Out, defaultMTiles(d));
     }
 
     /** log2(e)/√d: the kernel's softmax works in base 2. */
@@ -128,12 +163,18 @@ public final class Attention {
 
     public static void forward(Stream stream, Problem p, DeviceAddress q, DeviceAddress k, DeviceAddress v, DeviceAddress o, boolean bf16Out,
                                Rope rope, Stages stages) {
+        forward(stream, p, q, k, v, o, bf16Out, rope, stages, defaultMTiles(p.headDim()));
+    }
+
+    /** As above with an explicit kernel variant: {@code mTiles} query m-tiles a warp (2 or 1 for head sizes 64 and 72). */
+    public static void forward(Stream stream, Problem p, DeviceAddress q, DeviceAddress k, DeviceAddress v, DeviceAddress o, boolean bf16Out,
+                               Rope rope, Stages stages, int mTiles) {
         validate(p, rope, stages);
         checkAligned("q", q, 0);
         checkAligned("k", k, 0);
         checkAligned("v", v, 0);
-        Kernel kernel = KernelModule.get(FAMILY).kernel(signature(p.headDim(), bf16Out));
-        kernel.launch(shape(p), stream, q, k, v, o, p.lq(), p.lk(), p.qBatchStride(), p.kvBatchStride(), p.oBatchStride(),
+        Kernel kernel = KernelModule.get(FAMILY).kernel(signature(p.headDim(), bf16Out, mTiles));
+        kernel.launch(shape(p, mTiles), stream, q, k, v, o, p.lq(), p.lk(), p.qBatchStride(), p.kvBatchStride(), p.oBatchStride(),
                 p.ldQ(), p.ldKv(), p.ldO(), scaleLog2(p.headDim()),
                 rope == null ? null : rope.cos(), rope == null ? null : rope.sin(),
                 rope != null && rope.onQ() ? 1 : 0, rope != null && rope.onK() ? 1 : 0,

@@ -25,12 +25,18 @@ class AttentionLaunchTest {
 
     @Test
     void sharedMemoryAndGridFollowTheKernelComment() {
-        assertEquals(46080, Attention.sharedBytes(64));
-        assertEquals(56320, Attention.sharedBytes(72));
+        assertEquals(55296, Attention.sharedBytes(64));
+        assertEquals(46080, Attention.sharedBytes(64, 1));
+        assertEquals(67584, Attention.sharedBytes(72));
+        assertEquals(56320, Attention.sharedBytes(72, 1));
         assertEquals(66560, Attention.sharedBytes(96));
         assertEquals(87040, Attention.sharedBytes(128));
+        assertThrows(IllegalArgumentException.class, () -> Attention.signature(128, false, 2));
+        assertTrue(Attention.signature(72, true, 1).startsWith("attention_fwd_d72_m1_bf16("));
+        assertTrue(Attention.signature(72, true).startsWith("attention_fwd_d72_bf16("));
+        assertEquals(6, Attention.shape(Attention.Problem.dense(64, 16, 72, 341, 341), 1).gridX());
         LaunchShape s = Attention.shape(Attention.Problem.dense(64, 16, 72, 341, 341));
-        assertEquals(6, s.gridX());
+        assertEquals(3, s.gridX());
         assertEquals(16, s.gridY());
         assertEquals(64, s.gridZ());
         assertEquals(128, s.blockX());

@@ -3,7 +3,8 @@
 # dist/ecar-runtime/, packed as dist/ecar-runtime-linux-x86_64.tar.gz. Run by `./ecar bundle` (mvn -Pbundle package,
 # which builds target/ecar.jar and target/lib first). Unpack anywhere and run `./ecar info`.
 #
-#   runtime/   java.base, java.logging, java.desktop (ImageIO PNGs, JFreeChart charts), jdk.unsupported,
+#   runtime/   java.base, java.logging, java.desktop (ImageIO PNGs, JFreeChart charts; headless, so without the
+#              X11, splash-screen and sound libraries; native symbol tables stripped), jdk.unsupported,
 #              jdk.incubator.vector; no debug symbols, headers or man pages. The modules image is stored
 #              uncompressed (--compress=zip-0) because the outer gzip -9 packs it far better: measured with
 #              Temurin 25, zip-9 inside gave a 42.8 MB tarball, zip-0 about 36 MB.
@@ -37,8 +38,17 @@ rm -rf "$out" "$tarball"
 mkdir -p "$out/lib"
 
 say "jlink $modules from $jdk"
+# headless only (the launcher sets java.awt.headless): no X11 toolkit, splash screen or sound libraries
 "$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --compress=zip-0 \
+  --exclude-files='glob:**/lib/libawt_xawt.so,glob:**/lib/libsplashscreen.so,glob:**/lib/libjsound.so' \
   --output "$out/runtime" || fail "jlink failed (a JDK 25 without jmods must be built with --enable-linkable-runtime)"
+# the JDK's native libraries keep their symbol tables (libjvm.so alone 5 MB of them): drop those when strip is here
+if command -v strip >/dev/null 2>&1; then
+  find "$out/runtime" -name '*.so' -exec strip --strip-unneeded {} +
+  say "native libraries stripped of symbol tables"
+else
+  say "strip (binutils) not found: native libraries keep their symbol tables (about 1.5 MB more packed)"
+fi
 
 cp target/ecar.jar "$out/lib/"
 for jar in target/lib/*.jar; do

@@ -4,7 +4,8 @@
 # which builds target/ecar.jar and target/lib first). Unpack anywhere and run `./ecar info`.
 #
 #   runtime/   java.base, java.logging, java.desktop (ImageIO PNGs, JFreeChart charts; headless, so without the
-#              X11, splash-screen and sound libraries; native symbol tables stripped), jdk.unsupported,
+#              X11, splash-screen and sound libraries; native symbol tables stripped), java.management (JMH
+#              needs it: tools/gpu_kit.sh runs the benchmarks with this runtime), jdk.unsupported,
 #              jdk.incubator.vector; no debug symbols, headers or man pages. The modules image is stored
 #              uncompressed (--compress=zip-0) because the outer gzip -9 packs it far better: measured with
 #              Temurin 25, zip-9 inside gave a 42.8 MB tarball, zip-0 about 36 MB.
@@ -24,7 +25,7 @@ name=ecar-runtime
 dist=dist
 out=$dist/$name
 tarball=$dist/$name-linux-x86_64.tar.gz
-modules=java.base,java.logging,java.desktop,jdk.unsupported,jdk.incubator.vector
+modules=java.base,java.logging,java.desktop,java.management,jdk.unsupported,jdk.incubator.vector
 
 . tools/jdk.sh
 ecar_find_jdk || fail "no JDK 25 found (JAVA_HOME, /usr/lib/jvm, /opt/java, ~/.sdkman, PATH); jlink needs one"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# What a GPU machine runs first for the CUDA runtime, attention and flow kernels (issue 5), in order of risk:
+# What a GPU machine with a JDK 25 and Maven runs first for the CUDA runtime, attention and flow kernels (issue 5),
+# in order of risk (the lent GPU machines have neither: use tools/gpu_kit.sh there):
 #   1. ecar info: the GPU, the driver and whether each kernel fatbin loads
 #   2. the GPU tests (kernels vs the CPU backend, runtime, graphs)
 #   3. compute-sanitizer memcheck, racecheck, synccheck and initcheck over every kernel (KernelSmoke), if installed

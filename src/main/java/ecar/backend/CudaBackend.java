@@ -398,6 +398,7 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** A KV cache for one layer; make it outside any {@link #scope()} (a scope would reclaim it when it closes). */
     public KvCache kvCache(int batch, int capacity, int width, int heads) {
         Check.that(batch > 0 && capacity > 0 && heads > 0 && width % heads == 0, "kvCache", "batch " + batch + ", capacity " + capacity + ", width " + width + ", heads " + heads);
         Attention.paddedHeadDim(width / heads);

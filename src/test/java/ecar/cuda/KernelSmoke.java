@@ -1,0 +1,55 @@
+package ecar.cuda;
+
+import ecar.backend.CudaBackend;
+import ecar.backend.Noise;
+import ecar.tensor.Shape;
+import ecar.tensor.Tensor;
+
+/**
+ * Runs every attention and flow kernel once on small ragged shapes, for compute-sanitizer (memcheck, racecheck,
+ * synccheck, initcheck) on a GPU machine: tools/gpu_check.sh starts it under each tool. Exits non-zero on any error.
+ */
+public final class KernelSmoke {
+    private KernelSmoke() {}
+
+    public static void main(String[] args) {
+        if (!CudaProbe.available()) {
+            System.err.println("kernel smoke: no GPU: " + CudaProbe.probe().reason());
+            System.exit(2);
+        }
+        try (CudaBackend gpu = new CudaBackend(128L << 20)) {
+            for (int d : new int[]{64, 72, 96, 128}) {
+                for (int[] lens : new int[][]{{1, 1}, {5, 5}, {85, 85}, {70, 130}, {130, 5}}) {
+                    Tensor q = gpu.upload(Compare.random(d + lens[0], 1f, 2, lens[0], 2 * d));
+                    Tensor k = gpu.upload(Compare.random(d + lens[1] + 1, 1f, 2, lens[1], 2 * d));
+                    gpu.attention(q, k, k, 2);
+                }
+                Tensor x = gpu.upload(Compare.random(d, 1f, 2, 85, 2 * d));
+                gpu.attentionBlockCausal(x, x, x, 2, new int[]{1, 4, 16, 64});
+                Tensor g = gpu.upload(Compare.random(d + 3, 1f, 2, 81, 2 * d));
+                gpu.attentionRope(g, g, g, 2, 9, 16, true);
+                gpu.rope2d(g, 2, 9, 16);
+                CudaBackend.KvCache cache = gpu.kvCache(2, 85, 2 * d, 2);
+                for (int side : new int[]{1, 2, 4, 8}) {
+                    Tensor s = gpu.upload(Compare.random(side, 1f, 2, side * side, 2 * d));
+                    cache.append(s, s, side, 16, true);
+                    cache.attend(s, side, 16);
+                }
+            }
+            Tensor x = gpu.upload(Compare.random(1, 1f, 6, 85, 7)), v = gpu.upload(Compare.random(2, 1f, 6, 85, 7));
+            gpu.flowEulerStep(x, v, -0.1f, 2f, true);
+            gpu.flowEulerStep(x, v, -0.1f, 2f, false);
+            Tensor y = gpu.upload(Compare.random(3, 1f, 8, 256, 16)), w = gpu.upload(Compare.random(4, 1f, 8, 256, 16));
+            gpu.flowEulerStep(y, w, -0.1f, 2f, true);
+            Tensor t = gpu.upload(Compare.random(5, 1f, 3, 25, 7));
+            gpu.stageJump(t, 5, 0.7f, 0.4f, 1f / 3, Noise.philox(1, 2));
+            gpu.stageJump(t, 5, 0.7f, 0.4f, 1f / 3, Noise.of(gpu.randn(Shape.of(3, 100, 7), 3, 4)));
+            Tensor o = gpu.upload(Compare.random(6, 1f, 4, 8, 5, 5));
+            gpu.cfgCombineChannels(o, 3, 1.5f);
+            gpu.condTwice(o);
+            gpu.allFinite(o);
+            gpu.synchronize();
+        }
+        System.out.println("kernel smoke: every attention and flow kernel ran");
+    }
+}

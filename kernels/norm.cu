@@ -6,7 +6,7 @@
 
 using namespace ecar;
 
-X
+constexpr int NORM_LAYER = 0;   // ecar.backend.Norm's ordinals: 0 LAYER, 1 RMS
 
 template <bool OUT_BF16>
 __device__ __forceinline__ void put(void* out, size_t i, float v) {

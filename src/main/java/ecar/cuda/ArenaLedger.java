@@ -1,0 +1,130 @@
+package ecar.cuda;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The bookkeeping of a bump allocator, without the device memory: offsets rounded up to an alignment, the live
+ * allocations with their labels (for out-of-memory messages and the leak check), marks to roll back to, and a
+ * lock that makes any allocation fail (held while a sampling loop runs). Pure logic, tested without a GPU.
+ */
+public final class ArenaLedger {
+
+    /** One live allocation. */
+    public record Entry(long offset, long bytes, String label) {}
+
+    /** A point to roll back to: the top of the arena and the number of live entries. */
+    public record Mark(long top, int entries, int generation) {}
+
+    private final String name;
+    private final long capacity;
+    private final int alignment;
+    private final List<Entry> live = new ArrayList<>();
+    private long top;
+    private long highWater;
+    private boolean locked;
+    private String lockReason = "";
+    private int generation;
+
+    public ArenaLedger(String name, long capacity, int alignment) {
+        if (capacity <= 0) throw new IllegalArgumentException("arena '" + name + "': capacity " + capacity + " bytes; expected > 0");
+        if (alignment <= 0 || Integer.bitCount(alignment) != 1) {
+            throw new IllegalArgumentException("arena '" + name + "': alignment " + alignment + " is not a power of two");
+        }
+        this.name = name;
+        this.capacity = capacity;
+        this.alignment = alignment;
+    }
+
+    public static long alignUp(long value, long alignment) {
+        return (value + alignment - 1) & -alignment;
+    }
+
+    /** Reserves {@code bytes} (rounded up to the alignment) and returns the offset of the first byte. */
+    public long allocate(long bytes, String label) {
+        if (bytes <= 0) throw new IllegalArgumentException("arena '" + name + "': '" + label + "' asks for " + bytes + " bytes; expected > 0");
+        if (locked) {
+            throw new IllegalStateException("arena '" + name + "': '" + label + "' (" + bytes + " bytes) allocated while the arena is locked ("
+                    + lockReason + "); allocate it before the loop");
+        }
+        long offset = alignUp(top, alignment);
+        long end = offset + alignUp(bytes, alignment);
+        if (end > capacity || end < 0) {
+            throw new IllegalStateException("arena '" + name + "' is out of memory: '" + label + "' needs " + bytes + " bytes at offset "
+                    + offset + " but the capacity is " + capacity + " bytes (" + top + " in use by " + live.size()
+                    + " allocations); make the arena at least " + end + " bytes");
+        }
+        live.add(new Entry(offset, bytes, label));
+        top = end;
+        highWater = Math.max(highWater, top);
+        return offset;
+    }
+
+    public Mark mark() {
+        return new Mark(top, live.size(), generation);
+    }
+
+    /** Frees everything allocated after the mark. */
+    public void reset(Mark m) {
+        if (m.generation() != generation || m.entries() > live.size() || m.top() > top) {
+            throw new IllegalStateException("arena '" + name + "': reset to a mark that is no longer valid (an earlier reset went below it)");
+        }
+        live.subList(m.entries(), live.size()).clear();
+        top = m.top();
+        if (m.entries() == 0) generation++;
+    }
+
+    public void resetAll() {
+        reset(new Mark(0, 0, generation));
+    }
+
+    public void lock(String reason) {
+        locked = true;
+        lockReason = reason;
+    }
+
+    public void unlock() {
+        locked = false;
+        lockReason = "";
+    }
+
+    public boolean locked() {
+        return locked;
+    }
+
+    public long used() {
+        return top;
+    }
+
+    public long highWater() {
+        return highWater;
+    }
+
+    public long capacity() {
+        return capacity;
+    }
+
+    public int alignment() {
+        return alignment;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public List<Entry> live() {
+        return List.copyOf(live);
+    }
+
+    /** Null when nothing is live; else a message naming (up to ten of) the allocations still held. */
+    public String leakReport() {
+        if (live.isEmpty()) return null;
+        StringBuilder b = new StringBuilder("arena '" + name + "' closed with " + live.size() + " allocations not freed (" + top + " bytes):");
+        for (int i = 0; i < Math.min(10, live.size()); i++) {
+            Entry e = live.get(i);
+            b.append("\n  ").append(e.label()).append(": ").append(e.bytes()).append(" bytes at offset ").append(e.offset());
+        }
+        if (live.size() > 10) b.append("\n  … and ").append(live.size() - 10).append(" more");
+        return b.toString();
+    }
+}

@@ -1,0 +1,83 @@
+package ecar.cuda;
+
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * The one CUDA context of the process: the primary context of the selected device (ECAR_CUDA_DEVICE, default 0),
+ * retained once and made current on whichever Java thread calls {@link #enter()} (the driver keeps a current
+ * context per OS thread). Created only when {@link CudaProbe} found a usable GPU.
+ */
+public final class CudaContext {
+    private static volatile CudaContext instance;
+
+    private final CUcontext context;
+    private final CudaProbe.Device device;
+    private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
+
+    private CudaContext(CudaProbe.Device device) {
+        this.device = device;
+        CUdevice dev = new CUdevice();
+        CudaErrors.call("cuDeviceGet(" + device.ordinal() + ")", () -> JCudaDriver.cuDeviceGet(dev, device.ordinal()));
+        this.context = new CUcontext();
+        CudaErrors.call("cuDevicePrimaryCtxRetain on " + device.name(), () -> JCudaDriver.cuDevicePrimaryCtxRetain(context, dev));
+    }
+
+    /** The context, made current on the calling thread. Fails with the probe's reason when there is no GPU. */
+    public static CudaContext get() {
+        CudaContext c = instance;
+        if (c == null) {
+            synchronized (CudaContext.class) {
+                if (instance == null) {
+                    CudaProbe.Result r = CudaProbe.probe();
+                    if (!r.available()) throw new IllegalStateException("no CUDA GPU to run on: " + r.reason());
+                    int ordinal = deviceOrdinal(System.getenv("ECAR_CUDA_DEVICE"), r.devices().size());
+                    instance = new CudaContext(r.devices().get(ordinal));
+                }
+                c = instance;
+            }
+        }
+        c.enter();
+        return c;
+    }
+
+    /** The device ordinal from ECAR_CUDA_DEVICE (null or empty: 0), checked against the device count. */
+    static int deviceOrdinal(String env, int count) {
+        if (env == null || env.isBlank()) return 0;
+        int i;
+        try {
+            i = Integer.parseInt(env.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("ECAR_CUDA_DEVICE='" + env + "' is not a device number (0.." + (count - 1) + ")");
+        }
+        if (i < 0 || i >= count) throw new IllegalArgumentException("ECAR_CUDA_DEVICE=" + i + " but the driver reports " + count + " device(s)");
+        return i;
+    }
+
+    /** Makes this context current on the calling thread (once per thread). */
+    public void enter() {
+        if (!current.get()) {
+            CudaErrors.call("cuCtxSetCurrent", () -> JCudaDriver.cuCtxSetCurrent(context));
+            current.set(true);
+        }
+    }
+
+    public CudaProbe.Device device() {
+        return device;
+    }
+
+    /** Waits for all work on the device. */
+    public void synchronize() {
+        enter();
+        CudaErrors.call("cuCtxSynchronize", JCudaDriver::cuCtxSynchronize);
+    }
+
+    /** Free and total device memory in bytes. */
+    public long[] memoryInfo() {
+        enter();
+        long[] free = new long[1], total = new long[1];
+        CudaErrors.call("cuMemGetInfo", () -> JCudaDriver.cuMemGetInfo(free, total));
+        return new long[]{free[0], total[0]};
+    }
+}

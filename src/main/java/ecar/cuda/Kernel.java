@@ -1,0 +1,65 @@
+package ecar.cuda;
+
+import jcuda.NativePointerObject;
+import jcuda.Pointer;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUfunction_attribute;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * A kernel entry point with its declared {@link KernelSignature}. {@link #launch} checks the arguments against the
+ * signature, and on a failed launch reports the kernel, its grid and block. Launches are asynchronous: a fault
+ * inside the kernel surfaces at the next synchronizing call ({@link Stream#synchronize()}).
+ */
+public final class Kernel {
+    private static final int DEFAULT_SHARED_LIMIT = 48 * 1024;
+
+    private final String family;
+    private final KernelSignature signature;
+    private final CUfunction function;
+    private volatile int sharedLimit = DEFAULT_SHARED_LIMIT;
+
+    Kernel(String family, KernelSignature signature, CUfunction function) {
+        this.family = family;
+        this.signature = signature;
+        this.function = function;
+    }
+
+    public KernelSignature signature() {
+        return signature;
+    }
+
+    public void launch(LaunchShape shape, Stream stream, Object... args) {
+        long[] bits = signature.encode(args);
+        NativePointerObject[] params = new NativePointerObject[bits.length];
+        for (int i = 0; i < bits.length; i++) {
+            params[i] = signature.params().get(i).type().bytes == 4 ? Pointer.to(new int[]{(int) bits[i]}) : Pointer.to(new long[]{bits[i]});
+        }
+        CudaContext.get();
+        if (shape.sharedBytes() > sharedLimit) raiseSharedLimit(shape);
+        String what = family + "/" + signature.name() + " with " + shape;
+        CudaErrors.call("launch of " + what, () -> JCudaDriver.cuLaunchKernel(function,
+                shape.gridX(), shape.gridY(), shape.gridZ(), shape.blockX(), shape.blockY(), shape.blockZ(),
+                shape.sharedBytes(), stream.handle(), Pointer.to(params), null));
+    }
+
+    private synchronized void raiseSharedLimit(LaunchShape shape) {
+        if (shape.sharedBytes() <= sharedLimit) return;
+        CudaErrors.call("cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES = " + shape.sharedBytes() + ") for " + signature.name()
+                        + " (the device may have less shared memory per block)",
+                () -> JCudaDriver.cuFuncSetAttribute(function, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, shape.sharedBytes()));
+        sharedLimit = shape.sharedBytes();
+    }
+
+    /** Registers per thread as compiled for this device (for reports). */
+    public int registers() {
+        int[] v = new int[1];
+        CudaErrors.call("cuFuncGetAttribute(NUM_REGS)", () -> JCudaDriver.cuFuncGetAttribute(v, CUfunction_attribute.CU_FUNC_ATTRIBUTE_NUM_REGS, function));
+        return v[0];
+    }
+
+    @Override
+    public String toString() {
+        return family + "/" + signature;
+    }
+}

@@ -1,0 +1,71 @@
+package ecar.cuda;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ArenaLedgerTest {
+    @Test
+    void alignsEveryOffset() {
+        ArenaLedger a = new ArenaLedger("t", 4096, 256);
+        assertEquals(0, a.allocate(1, "a"));
+        assertEquals(256, a.allocate(300, "b"));
+        assertEquals(768, a.allocate(256, "c"));
+        assertEquals(1024, a.used());
+        assertEquals(0, ArenaLedger.alignUp(0, 256));
+        assertEquals(512, ArenaLedger.alignUp(257, 256));
+    }
+
+    @Test
+    void marksRollBackAndNest() {
+        ArenaLedger a = new ArenaLedger("t", 1 << 20, 256);
+        a.allocate(1000, "weights");
+        ArenaLedger.Mark outer = a.mark();
+        a.allocate(10, "x");
+        ArenaLedger.Mark inner = a.mark();
+        a.allocate(10, "y");
+        a.reset(inner);
+        assertEquals(2, a.live().size());
+        a.reset(outer);
+        assertEquals(1024, a.used());
+        assertEquals(1, a.live().size());
+        assertEquals(1024 + 512, a.highWater());
+        // a mark above the top after a deeper reset is stale
+        assertThrows(IllegalStateException.class, () -> a.reset(inner));
+        a.resetAll();
+        assertThrows(IllegalStateException.class, () -> a.reset(outer));
+        assertEquals(0, a.used());
+    }
+
+    @Test
+    void outOfMemorySaysHowMuchIsNeeded() {
+        ArenaLedger a = new ArenaLedger("acts", 1024, 256);
+        a.allocate(800, "big");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> a.allocate(300, "more"));
+        assertTrue(e.getMessage().contains("'more' needs 300 bytes") && e.getMessage().contains("at least 1536 bytes"), e.getMessage());
+    }
+
+    @Test
+    void lockForbidsAllocationInsideLoops() {
+        ArenaLedger a = new ArenaLedger("acts", 1 << 20, 256);
+        a.lock("sampling stage 2");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> a.allocate(4, "tmp"));
+        assertTrue(e.getMessage().contains("sampling stage 2") && e.getMessage().contains("'tmp'"), e.getMessage());
+        a.unlock();
+        a.allocate(4, "tmp");
+    }
+
+    @Test
+    void leakReportNamesLiveAllocations() {
+        ArenaLedger a = new ArenaLedger("acts", 1 << 20, 256);
+        assertNull(a.leakReport());
+        a.allocate(4, "attention scratch");
+        String r = a.leakReport();
+        assertTrue(r.contains("1 allocations not freed") && r.contains("attention scratch: 4 bytes"), r);
+        assertThrows(IllegalArgumentException.class, () -> new ArenaLedger("x", 100, 3));
+        assertThrows(IllegalArgumentException.class, () -> a.allocate(0, "empty"));
+    }
+}

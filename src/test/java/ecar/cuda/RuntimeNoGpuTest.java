@@ -1,0 +1,33 @@
+package ecar.cuda;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** What the runtime says on a machine without a GPU or without kernels: plain reasons, no crash. */
+class RuntimeNoGpuTest {
+    @Test
+    void missingFatbinSaysNvccWasMissing() {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> KernelModule.fatbin("no_such_family"));
+        assertTrue(e.getMessage().contains("kernels were not built: nvcc was missing at build time"), e.getMessage());
+    }
+
+    @Test
+    void contextWithoutGpuReportsTheProbeReason() {
+        if (CudaProbe.available()) return;   // only meaningful without a GPU
+        IllegalStateException e = assertThrows(IllegalStateException.class, CudaContext::get);
+        assertTrue(e.getMessage().startsWith("no CUDA GPU to run on: "), e.getMessage());
+        assertFalse(CudaProbe.probe().reason().isBlank());
+    }
+
+    @Test
+    void deviceOrdinalFromEnvironment() {
+        assertEquals(0, CudaContext.deviceOrdinal(null, 1));
+        assertEquals(1, CudaContext.deviceOrdinal(" 1 ", 2));
+        assertThrows(IllegalArgumentException.class, () -> CudaContext.deviceOrdinal("2", 2));
+        assertThrows(IllegalArgumentException.class, () -> CudaContext.deviceOrdinal("gpu0", 2));
+    }
+}

@@ -14,6 +14,9 @@ using namespace ecar;
 struct Coef {
     float a, b, c1, c2, minLog, maxLog, sqrtPrev, sqrt1mPrev;
 };
+// Kernels take the coefficients as eight float parameters (the launcher passes scalars, not structs).
+#define COEF_PARAMS float ka, float kb, float kc1, float kc2, float kminLog, float kmaxLog, float ksqrtPrev, float ksqrt1mPrev
+#define COEF Coef{ka, kb, kc1, kc2, kminLog, kmaxLog, ksqrtPrev, ksqrt1mPrev}
 
 // cfg_combine_channels: out [2N, Co, HW]: channels < g of both halves ← u + s·(c − u).
 //   launch: grid ceil(N·g·HW / 256), block 256.
@@ -54,7 +57,8 @@ __device__ __forceinline__ float ddim_update(float xv, float x0, const Coef& k) 
 // diffusion_posterior: x [N, C, HW], mo [N, 2C, HW] (ε then v) → mean, logVar, x0 [N, C, HW].
 //   launch: grid ceil(N·C·HW / 256), block 256.
 ECAR_KERNEL void diffusion_posterior(float* __restrict__ mean, float* __restrict__ logVar, float* __restrict__ x0,
-                                     const float* __restrict__ x, const float* __restrict__ mo, int n, int c, int hw, Coef k) {
+                                     const float* __restrict__ x, const float* __restrict__ mo, int n, int c, int hw, COEF_PARAMS) {
+    const Coef k = COEF;
     long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= (long long)n * c * hw) return;
     int i = (int)(idx % hw);
@@ -77,7 +81,8 @@ ECAR_KERNEL void ddpm_sample(float* __restrict__ x, const float* __restrict__ me
 }
 
 // ddim_sample: x = √ᾱ_prev·x0 + √(1 − ᾱ_prev)·(a·x − x0)/b in place. launch: grid ceil(count / 256), block 256.
-ECAR_KERNEL void ddim_sample(float* __restrict__ x, const float* __restrict__ x0, long long count, Coef k) {
+ECAR_KERNEL void ddim_sample(float* __restrict__ x, const float* __restrict__ x0, long long count, COEF_PARAMS) {
+    const Coef k = COEF;
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i < count) x[i] = ddim_update(x[i], x0[i], k);
 }
@@ -102,7 +107,8 @@ __device__ __forceinline__ void guided_inputs(const float* __restrict__ mo, long
 }
 
 ECAR_KERNEL void ddpm_step(float* __restrict__ x, const float* __restrict__ mo, int bsz, int c, int hw, int half, int g,
-                           float s, Coef k, int hasNoise, unsigned long long seed, unsigned int stream) {
+                           float s, COEF_PARAMS, int hasNoise, unsigned long long seed, unsigned int stream) {
+    const Coef k = COEF;
     long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= (long long)bsz * c * hw) return;
     float eps, v, mean, logVar, x0;
@@ -112,7 +118,8 @@ ECAR_KERNEL void ddpm_step(float* __restrict__ x, const float* __restrict__ mo, 
 }
 
 ECAR_KERNEL void ddim_step(float* __restrict__ x, const float* __restrict__ mo, int bsz, int c, int hw, int half, int g,
-                           float s, Coef k) {
+                           float s, COEF_PARAMS) {
+    const Coef k = COEF;
     long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= (long long)bsz * c * hw) return;
     float eps, v, mean, logVar, x0;

@@ -22,7 +22,13 @@ final class GpuOps implements AutoCloseable {
     /** Relative tolerance for bf16 results (fixtures/README.md's bf16 bound), and for float32 results. */
     static final double BF16_TOL = 2e-2, F32_TOL = 1e-3;
 
+    private static volatile boolean said;
+
     static void assume(String family) {
+        if (!CudaProbe.available() && !said) {
+            said = true;
+            System.err.println("[gpu op tests] skipped: no GPU: " + CudaProbe.probe().reason());
+        }
         Assumptions.assumeTrue(CudaProbe.available(), () -> "no GPU: " + CudaProbe.probe().reason());
         Assumptions.assumeTrue(GpuOps.class.getResource("/kernels/" + family + ".fatbin") != null,
                 "kernels/" + family + ".fatbin was not built (nvcc was missing at build time)");

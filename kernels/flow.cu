@@ -1,8 +1,18 @@
 // The per-stage flow ODE step and the ECAR stage jump (MODELS.md §3). The ODE state stays float32.
-// CPU twin: src/main/java/ecar/backend/CpuFlow.java.
+// CPU twin: src/main/java/ecar/backend/CpuFlow.java (and CpuDiffusion.cfgCombine for cfg_combine_channels).
+// Every sum and product here is rounded separately (__fadd_rn, __fmul_rn: nvcc would otherwise fuse them into FMAs)
+// in the order Java evaluates the twin, so a step gives the CPU's result to the bit.
 #include "common.cuh"
 
 using namespace ecar;
+
+namespace {
+__device__ __forceinline__ float add(float a, float b) { return __fadd_rn(a, b); }
+__device__ __forceinline__ float sub(float a, float b) { return __fsub_rn(a, b); }
+__device__ __forceinline__ float mul(float a, float b) { return __fmul_rn(a, b); }
+// v_u + w (v_c - v_u), as CpuFlow.eulerStep
+__device__ __forceinline__ float guide(float vc, float vu, float w) { return add(vu, mul(w, sub(vc, vu))); }
+}  // namespace
 
 // flow_euler_guided: x += dt * (v_u + w (v_c - v_u)) on both halves of the batch, in one pass.
 //   x, v: [2N, L, C] float32, halves (cond, uncond) of `half` = N·L·C elements each.
@@ -17,15 +27,16 @@ ECAR_KERNEL void flow_euler_guided(float* __restrict__ x, const float* __restric
         float4* xu = reinterpret_cast<float4*>(x + half) + i;
         float4 vc = reinterpret_cast<const float4*>(v)[i];
         float4 vu = reinterpret_cast<const float4*>(v + half)[i];
-        float4 d = {vu.x + w * (vc.x - vu.x), vu.y + w * (vc.y - vu.y), vu.z + w * (vc.z - vu.z), vu.w + w * (vc.w - vu.w)};
+        float4 d = {guide(vc.x, vu.x, w), guide(vc.y, vu.y, w), guide(vc.z, vu.z, w), guide(vc.w, vu.w, w)};
+        float4 u = {mul(dt, d.x), mul(dt, d.y), mul(dt, d.z), mul(dt, d.w)};
         float4 a = *xc, b = *xu;
-        *xc = {a.x + dt * d.x, a.y + dt * d.y, a.z + dt * d.z, a.w + dt * d.w};
-        *xu = {b.x + dt * d.x, b.y + dt * d.y, b.z + dt * d.z, b.w + dt * d.w};
+        *xc = {add(a.x, u.x), add(a.y, u.y), add(a.z, u.z), add(a.w, u.w)};
+        *xu = {add(b.x, u.x), add(b.y, u.y), add(b.z, u.z), add(b.w, u.w)};
     } else {
         if (i >= half) return;
-        float d = v[half + i] + w * (v[i] - v[half + i]);
-        x[i] += dt * d;
-        x[half + i] += dt * d;
+        float u = mul(dt, guide(v[i], v[half + i], w));
+        x[i] = add(x[i], u);
+        x[half + i] = add(x[half + i], u);
     }
 }
 
@@ -33,7 +44,7 @@ ECAR_KERNEL void flow_euler_guided(float* __restrict__ x, const float* __restric
 //   x, v: n float32. launch: grid ceil(n / 256), block 256.
 ECAR_KERNEL void flow_euler(float* __restrict__ x, const float* __restrict__ v, long long n, float dt) {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n) x[i] += dt * v[i];
+    if (i < n) x[i] = add(x[i], mul(dt, v[i]));
 }
 
 // flow_heun_combine: the second stage of Heun's method, x = x0 + dt/2 (d0 + d1), with d0 and d1 already
@@ -42,7 +53,7 @@ ECAR_KERNEL void flow_euler(float* __restrict__ x, const float* __restrict__ v, 
 ECAR_KERNEL void flow_heun_combine(float* __restrict__ x, const float* __restrict__ x0, const float* __restrict__ d0,
                                    const float* __restrict__ d1, long long n, float dt) {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n) x[i] = x0[i] + 0.5f * dt * (d0[i] + d1[i]);
+    if (i < n) x[i] = add(x0[i], mul(mul(0.5f, dt), add(d0[i], d1[i])));
 }
 
 // flow_cfg_combine: v_half[i] = v_u + w (v_c - v_u), written to both halves (the guided velocity as a tensor).
@@ -50,18 +61,20 @@ ECAR_KERNEL void flow_heun_combine(float* __restrict__ x, const float* __restric
 ECAR_KERNEL void flow_cfg_combine(float* __restrict__ v, long long half, float w) {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= half) return;
-    float d = v[half + i] + w * (v[i] - v[half + i]);
+    float d = guide(v[i], v[half + i], w);
     v[i] = d;
     v[half + i] = d;
 }
 
-// stage_jump: out = alpha * up2(x) + beta * sqrt(1+gamma) * (eps - c * mean2x2(eps)), c = 1 - sqrt((1-3g)/(1+g)).
+// stage_jump: out = alpha * up2(x) + (beta * amp) * (eps - c * mean2x2(eps)), the block noise of MODELS.md §3 with
+//   amp = sqrt(1 + gamma) and c = 1 - sqrt((1 - 3 gamma) / (1 + gamma)) computed on the host in double and rounded to
+//   float, exactly as CpuFlow.stageJump does (so the kernel needs no gamma).
 //   x: [B, r, r, C] float32 (tokens row-major), out: [B, 2r, 2r, C]. eps is element-indexed standard normal:
-//   from `eps` when non-null (a fixture's draws), else Philox(seed, stream, flat index of out).
+//   from `eps` when non-null (a fixture's draws, laid out as out), else Philox(seed, stream, flat index of out).
 //   One thread per (b, block y, block x, channel): it reads one x value and the block's four eps values and
 //   writes the four outputs. launch: grid ceil(B·r·r·C / 256), block 256.
 ECAR_KERNEL void stage_jump(float* __restrict__ out, const float* __restrict__ x, const float* __restrict__ eps,
-                            int batch, int side, int channels, float alpha, float beta, float gamma,
+                            int batch, int side, int channels, float alpha, float beta, float amp, float c,
                             unsigned long long seed, unsigned int stream) {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     long long total = (long long)batch * side * side * channels;
@@ -81,12 +94,42 @@ ECAR_KERNEL void stage_jump(float* __restrict__ out, const float* __restrict__ x
     float e[4];
 #pragma unroll
     for (int k = 0; k < 4; k++) e[k] = eps ? eps[idx[k]] : philox_normal(seed, stream, (uint64_t)idx[k]);
-    float mean = 0.25f * (e[0] + e[1] + e[2] + e[3]);
-    float c = 1.0f - sqrtf(fmaxf(0.0f, (1.0f - 3.0f * gamma) / (1.0f + gamma)));
-    float amp = beta * sqrtf(1.0f + gamma);
-    float up = alpha * x[i];
+    float mean = mul(0.25f, add(add(add(e[0], e[1]), e[2]), e[3]));
+    float ba = mul(beta, amp);
+    float up = mul(alpha, x[i]);
 #pragma unroll
-    for (int k = 0; k < 4; k++) out[idx[k]] = up + amp * (e[k] - c * mean);
+    for (int k = 0; k < 4; k++) out[idx[k]] = add(up, mul(ba, sub(e[k], mul(c, mean))));
+}
+
+// cfg_combine_channels: DiT's guidance on a model output [2N, Co, HW] (halves cond, uncond), in place: channels
+//   [0, guided) of both halves become u + s (c - u); the others stay. One thread per (sample < N, channel < guided,
+//   pixel). launch: grid ceil(N·guided·HW / 256), block 256. Twin: CpuDiffusion.cfgCombine.
+ECAR_KERNEL void cfg_combine_channels(float* __restrict__ out, int n, int co, int hw, int guided, float s) {
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= (long long)n * guided * hw) return;
+    int p = (int)(i % hw);
+    long long r = i / hw;
+    int ch = (int)(r % guided), b = (int)(r / guided);
+    long long oc = ((long long)b * co + ch) * hw + p, ou = ((long long)(b + n) * co + ch) * hw + p;
+    float e = guide(out[oc], out[ou], s);
+    out[oc] = e;
+    out[ou] = e;
+}
+
+// all_finite: clears *flag (set to 1 by the caller) when any of the n floats is NaN or ±Inf.
+//   launch: grid ceil(n / 256), block 256.
+ECAR_KERNEL void all_finite(const float* __restrict__ x, long long n, int* __restrict__ flag) {
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n && !isfinite(x[i])) *flag = 0;
+}
+
+// cond_twice: out = [x[0:half]; x[0:half]] (the model input of a guided step). launch: grid ceil(half / 256), block 256.
+ECAR_KERNEL void cond_twice(float* __restrict__ out, const float* __restrict__ x, long long half) {
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= half) return;
+    float v = x[i];
+    out[i] = v;
+    out[half + i] = v;
 }
 
 // randn: out[i] = Philox normal (seed, stream, i). launch: grid ceil(n / 256), block 256.

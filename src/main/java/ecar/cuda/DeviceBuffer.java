@@ -63,42 +63,130 @@ public final class DeviceBuffer implements DeviceAddress, AutoCloseable {
         return new DeviceBuffer(base, address - offset, offset + from, length, what, false);
     }
 
+    /** Copies from the host and waits until the data is on the device (safe for any stream that runs later). */
     public void upload(float[] src) {
         checkFits(4L * src.length, "upload of " + src.length + " floats");
-        CudaContext.get();
+        CudaContext ctx = CudaContext.get();
         CudaErrors.call("cuMemcpyHtoD to '" + label + "'", () -> JCudaDriver.cuMemcpyHtoD(pointer(), Pointer.to(src), 4L * src.length));
+        ctx.synchronize();   // a pageable upload may return before its DMA lands
     }
 
     public void upload(short[] src) {
         checkFits(2L * src.length, "upload of " + src.length + " bf16 values");
-        CudaContext.get();
+        CudaContext ctx = CudaContext.get();
         CudaErrors.call("cuMemcpyHtoD to '" + label + "'", () -> JCudaDriver.cuMemcpyHtoD(pointer(), Pointer.to(src), 2L * src.length));
+        ctx.synchronize();
     }
 
     public void upload(int[] src) {
         checkFits(4L * src.length, "upload of " + src.length + " ints");
-        CudaContext.get();
+        CudaContext ctx = CudaContext.get();
         CudaErrors.call("cuMemcpyHtoD to '" + label + "'", () -> JCudaDriver.cuMemcpyHtoD(pointer(), Pointer.to(src), 4L * src.length));
+        ctx.synchronize();
     }
 
+    /** Copies to the host once all work on the device has finished. */
     public void download(float[] dst) {
         checkFits(4L * dst.length, "download of " + dst.length + " floats");
-        CudaContext.get();
+        CudaContext.get().synchronize();
         CudaErrors.call("cuMemcpyDtoH from '" + label + "'", () -> JCudaDriver.cuMemcpyDtoH(Pointer.to(dst), pointer(), 4L * dst.length));
     }
 
     public void download(short[] dst) {
         checkFits(2L * dst.length, "download of " + dst.length + " bf16 values");
-        CudaContext.get();
+        CudaContext.get().synchronize();
         CudaErrors.call("cuMemcpyDtoH from '" + label + "'", () -> JCudaDriver.cuMemcpyDtoH(Pointer.to(dst), pointer(), 2L * dst.length));
+    }
+
+    // Stream-ordered copies go through a direct (native-order) buffer: JCuda passes its address as is, and with
+    // pageable host memory the driver stages an upload before returning and finishes a download before returning,
+    // so the temporary buffer may be dropped right after the call.
+
+    /** Queues a host-to-device copy on the stream (ordered with the stream's kernels). */
+    public void upload(float[] src, Stream stream) {
+        java.nio.ByteBuffer b = direct(4L * src.length);
+        b.asFloatBuffer().put(src);
+        uploadDirect(b, stream);
+    }
+
+    public void upload(short[] src, Stream stream) {
+        java.nio.ByteBuffer b = direct(2L * src.length);
+        b.asShortBuffer().put(src);
+        uploadDirect(b, stream);
+    }
+
+    public void upload(int[] src, Stream stream) {
+        java.nio.ByteBuffer b = direct(4L * src.length);
+        b.asIntBuffer().put(src);
+        uploadDirect(b, stream);
+    }
+
+    /** Copies to the host after the stream's earlier work. */
+    public void download(float[] dst, Stream stream) {
+        downloadDirect(4L * dst.length, stream).asFloatBuffer().get(dst);
+    }
+
+    public void download(short[] dst, Stream stream) {
+        downloadDirect(2L * dst.length, stream).asShortBuffer().get(dst);
+    }
+
+    public void download(int[] dst, Stream stream) {
+        downloadDirect(4L * dst.length, stream).asIntBuffer().get(dst);
+    }
+
+    private java.nio.ByteBuffer direct(long n) {
+        checkFits(n, "a copy of " + n + " bytes");
+        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("a host copy of " + n + " bytes is over 2 GiB; copy in parts");
+        return java.nio.ByteBuffer.allocateDirect((int) Math.max(n, 1)).order(java.nio.ByteOrder.nativeOrder());
+    }
+
+    private void uploadDirect(java.nio.ByteBuffer b, Stream stream) {
+        long n = b.capacity();
+        CudaErrors.call("cuMemcpyHtoDAsync of " + n + " bytes to '" + label + "'",
+                () -> JCudaDriver.cuMemcpyHtoDAsync(pointer(), Pointer.to(b), n, stream.handle()));
+    }
+
+    private java.nio.ByteBuffer downloadDirect(long n, Stream stream) {
+        java.nio.ByteBuffer b = direct(n);
+        CudaErrors.call("cuMemcpyDtoHAsync of " + n + " bytes from '" + label + "'",
+                () -> JCudaDriver.cuMemcpyDtoHAsync(Pointer.to(b), pointer(), n, stream.handle()));
+        stream.synchronize();
+        return b;
+    }
+
+    /** Queues a 2D copy: {@code rows} rows of {@code rowBytes}, source rows {@code srcPitch} apart from byte srcOffset of src. */
+    public void copy2dFrom(DeviceBuffer src, long srcOffset, long srcPitch, long dstOffset, long dstPitch, long rowBytes, long rows, Stream stream) {
+        if (rows <= 0 || rowBytes <= 0) return;
+        checkFits(dstOffset + (rows - 1) * dstPitch + rowBytes, "2D copy of " + rows + " rows of " + rowBytes + " bytes");
+        src.checkFits(srcOffset + (rows - 1) * srcPitch + rowBytes, "2D copy of " + rows + " rows of " + rowBytes + " bytes");
+        jcuda.driver.CUDA_MEMCPY2D c = new jcuda.driver.CUDA_MEMCPY2D();
+        c.srcMemoryType = jcuda.driver.CUmemorytype.CU_MEMORYTYPE_DEVICE;
+        src.checkLive();
+        c.srcDevice = src.base;                      // the allocation's own pointer; offsets go in XInBytes
+        c.srcXInBytes = src.offset + srcOffset;
+        c.srcPitch = srcPitch;
+        c.dstMemoryType = jcuda.driver.CUmemorytype.CU_MEMORYTYPE_DEVICE;
+        checkLive();
+        c.dstDevice = base;
+        c.dstXInBytes = offset + dstOffset;
+        c.dstPitch = dstPitch;
+        c.WidthInBytes = rowBytes;
+        c.Height = rows;
+        CudaErrors.call("cuMemcpy2DAsync '" + src.label + "' → '" + label + "'", () -> JCudaDriver.cuMemcpy2DAsync(c, stream.handle()));
     }
 
     /** Asynchronous device-to-device copy of {@code n} bytes from src into this buffer. */
     public void copyFrom(DeviceBuffer src, long n, Stream stream) {
-        checkFits(n, "copy of " + n + " bytes from '" + src.label + "'");
-        src.checkFits(n, "copy of " + n + " bytes into '" + label + "'");
+        copyFrom(src, 0, 0, n, stream);
+    }
+
+    /** Asynchronous device-to-device copy of {@code n} bytes from byte srcOffset of src to byte dstOffset of this buffer. */
+    public void copyFrom(DeviceBuffer src, long srcOffset, long dstOffset, long n, Stream stream) {
+        if (n <= 0) return;
+        checkFits(dstOffset + n, "copy of " + n + " bytes at offset " + dstOffset + " from '" + src.label + "'");
+        src.checkFits(srcOffset + n, "copy of " + n + " bytes at offset " + srcOffset + " into '" + label + "'");
         CudaErrors.call("cuMemcpyDtoDAsync '" + src.label + "' → '" + label + "'",
-                () -> JCudaDriver.cuMemcpyDtoDAsync(pointer(), src.pointer(), n, stream.handle()));
+                () -> JCudaDriver.cuMemcpyDtoDAsync(pointer().withByteOffset(dstOffset), src.pointer().withByteOffset(srcOffset), n, stream.handle()));
     }
 
     /** Fills the buffer with a 32-bit pattern (e.g. Float.floatToRawIntBits(NaN) to poison outputs). */

@@ -1,0 +1,64 @@
+package ecar.cuda;
+
+import ecar.tensor.DType;
+import ecar.tensor.Shape;
+import ecar.tensor.Tensor;
+
+/**
+ * A tensor in device memory: a shape, an element type (F32 for activations and the ODE state, BF16 for weights and
+ * attention operands) and a byte range of a {@link DeviceBuffer}. Views (reshape, batch slices) share the buffer.
+ */
+public final class CudaTensor implements Tensor {
+    private final Shape shape;
+    private final DType dtype;
+    private final DeviceBuffer buffer;
+    private final Object owner;   // keeps the storage reachable while any view lives (its Cleaner frees it)
+
+    public CudaTensor(Shape shape, DType dtype, DeviceBuffer buffer, Object owner) {
+        if (dtype != DType.F32 && dtype != DType.BF16) throw new IllegalArgumentException("device tensors are F32 or BF16, not " + dtype);
+        if (shape.numel() * dtype.bytes > buffer.bytes()) {
+            throw new IllegalArgumentException(shape + " " + dtype + " needs " + shape.numel() * dtype.bytes + " bytes; '" + buffer.label() + "' has " + buffer.bytes());
+        }
+        this.shape = shape;
+        this.dtype = dtype;
+        this.buffer = buffer;
+        this.owner = owner;
+    }
+
+    @Override
+    public Shape shape() {
+        return shape;
+    }
+
+    @Override
+    public DType dtype() {
+        return dtype;
+    }
+
+    public DeviceBuffer buffer() {
+        return buffer;
+    }
+
+    public long bytes() {
+        return shape.numel() * dtype.bytes;
+    }
+
+    /** The same elements under another shape. */
+    public CudaTensor view(Shape s) {
+        if (s.numel() != shape.numel()) throw new IllegalArgumentException("cannot view " + shape + " as " + s);
+        return new CudaTensor(s, dtype, buffer, owner);
+    }
+
+    /** Rows [from, to) of the first dimension, as a view. */
+    public CudaTensor sliceFirst(int from, int to) {
+        long per = shape.numel() / shape.dim(0) * dtype.bytes;
+        int[] d = shape.toArray();
+        d[0] = to - from;
+        return new CudaTensor(new Shape(d), dtype, buffer.slice(from * per, Math.max(1, (to - from) * per), buffer.label() + "[" + from + ":" + to + "]"), owner);
+    }
+
+    @Override
+    public String toString() {
+        return "CudaTensor" + shape + " " + dtype + " in " + buffer.label();
+    }
+}

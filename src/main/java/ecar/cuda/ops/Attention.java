@@ -1,0 +1,151 @@
+package ecar.cuda.ops;
+
+import ecar.cuda.DeviceAddress;
+import ecar.cuda.Kernel;
+import ecar.cuda.KernelModule;
+import ecar.cuda.LaunchShape;
+import ecar.cuda.Stream;
+
+/**
+ * Launches of kernels/attention.cu. The pure parts (which kernel, the launch shape, the checks) need no GPU.
+ * Operands are bf16 [B, L, ·] with rows {@code ld*} elements apart and samples {@code *BatchStride} elements apart.
+ */
+public final class Attention {
+    private Attention() {}
+
+    public static final int BLOCK_M = 64, BLOCK_N = 64, THREADS = 128;
+    public static final String FAMILY = "attention";
+
+    /** The shape of one attention call, in elements. */
+    public record Problem(int batch, int heads, int headDim, int lq, int lk,
+                          long qBatchStride, long kvBatchStride, long oBatchStride, int ldQ, int ldKv, int ldO) {
+
+        /** Contiguous q [B, Lq, H·d] and k, v, o [B, Lk|Lq, H·d]. */
+        public static Problem dense(int batch, int heads, int headDim, int lq, int lk) {
+            int w = heads * headDim;
+            return new Problem(batch, heads, headDim, lq, lk, (long) lq * w, (long) lk * w, (long) lq * w, w, w, w);
+        }
+
+        /** Queries against the first lk tokens of a KV cache of {@code capacity} tokens a sample. */
+        public static Problem cached(int batch, int heads, int headDim, int lq, int lk, int capacity) {
+            int w = heads * headDim;
+            return new Problem(batch, heads, headDim, lq, lk, (long) lq * w, (long) capacity * w, (long) lq * w, w, w, w);
+        }
+
+        public Problem {
+            paddedHeadDim(headDim);
+            if (batch < 1 || batch > 65535 || heads < 1 || heads > 65535 || lq < 1 || lk < 1) {
+                throw new IllegalArgumentException("attention: batch " + batch + ", heads " + heads + ", lq " + lq + ", lk " + lk
+                        + "; expected batch and heads in 1..65535 and both lengths ≥ 1");
+            }
+            if (ldQ % 8 != 0 || ldKv % 8 != 0 || ldO % 2 != 0 || qBatchStride % 8 != 0 || kvBatchStride % 8 != 0) {
+                throw new IllegalArgumentException("attention: row strides (" + ldQ + ", " + ldKv + ") and batch strides must be multiples of 8 elements (16-byte rows)");
+            }
+            if (ldQ < heads * headDim || ldKv < heads * headDim || ldO < heads * headDim) {
+                throw new IllegalArgumentException("attention: row strides " + ldQ + "/" + ldKv + "/" + ldO + " are narrower than " + heads + " heads × " + headDim);
+            }
+        }
+
+        /** Multiply-adds of q·kᵀ and p·v, ×2 for FLOPs (no mask). */
+        public double flops() {
+            return 4.0 * batch * heads * (double) lq * lk * headDim;
+        }
+    }
+
+    /** The head size the kernel works in: a multiple of 16 (72 → 80); only compiled sizes are accepted. */
+    public static int paddedHeadDim(int d) {
+        return switch (d) {
+            case 64 -> 64;
+            case 72 -> 80;
+            case 128 -> 128;
+            default -> throw new UnsupportedOperationException("attention: head size " + d + " has no compiled kernel; kernels/attention.cu has 64, 72 and 128");
+        };
+    }
+
+    /** Dynamic shared memory of attention_fwd: Q, two K and two V tiles of 64 × (DP + 8) bf16. */
+    public static int sharedBytes(int d) {
+        return 5 * 64 * (paddedHeadDim(d) + 8) * 2;
+    }
+
+    public static LaunchShape shape(Problem p) {
+        return LaunchShape.of((p.lq() + BLOCK_M - 1) / BLOCK_M, p.heads(), p.batch(), THREADS, sharedBytes(p.headDim()));
+    }
+
+    public static String signature(int d, boolean bf16Out) {
+        paddedHeadDim(d);
+        return "attention_fwd_d" + d + "_" + (bf16Out ? "bf16" : "f32") + "(ptr q, ptr k, ptr v, ptr o, i32 lq, i32 lk, i64 q_bstride, i64 kv_bstride, "
+                + "i64 o_bstride, i32 ld_q, i32 ld_kv, i32 ld_o, f32 scale_log2, ptr? rope_cos, ptr? rope_sin, i32 rope_q, i32 rope_k, "
+                + "ptr? stage_ends, i32 n_stages, i32 q_pos0)";
+    }
+
+    /** log2(e)/√d: the kernel's softmax works in base 2. */
+    public static float scaleLog2(int d) {
+        return (float) (1.0 / Math.sqrt(d) / Math.log(2.0));
+    }
+
+    /** RoPE tables (cos, sin [rows, d/2] f32, CpuAttention.ropeTables) applied to Q rows and/or K rows on load. */
+    public record Rope(DeviceAddress cos, DeviceAddress sin, int rows, boolean onQ, boolean onK) {}
+
+    /** Stage-block-causal masking: cumulative stage ends (int32 on the device), query row i at position qPos0 + i. */
+    public record Stages(DeviceAddress ends, int count, int qPos0) {}
+
+    static void checkAligned(String what, DeviceAddress a, long elementOffset) {
+        if (((a.address() + 2 * elementOffset) & 15) != 0) {
+            throw new IllegalArgumentException("attention: " + what + " ('" + a.label() + "') is not 16-byte aligned");
+        }
+    }
+
+    /** Checks everything a launch needs that can be known without the GPU. */
+    public static void validate(Problem p, Rope rope, Stages stages) {
+        if (rope != null) {
+            if ((rope.onQ() && rope.rows() < p.lq()) || (rope.onK() && rope.rows() < p.lk())) {
+                throw new IllegalArgumentException("attention: RoPE tables have " + rope.rows() + " rows but " + (rope.onQ() ? p.lq() + " queries" : "")
+                        + (rope.onK() ? " " + p.lk() + " keys" : "") + " are rotated");
+            }
+            if (p.headDim() % 4 != 0) throw new IllegalArgumentException("attention: 2D RoPE needs a head size that is a multiple of 4");
+        }
+        if (stages != null && (stages.count() < 1 || stages.count() > 64 || stages.qPos0() < 0)) {
+            throw new IllegalArgumentException("attention: " + stages.count() + " stages at query position " + stages.qPos0() + "; expected 1..64 stages");
+        }
+    }
+
+    public static void forward(Stream stream, Problem p, DeviceAddress q, DeviceAddress k, DeviceAddress v, DeviceAddress o, boolean bf16Out,
+                               Rope rope, Stages stages) {
+        validate(p, rope, stages);
+        checkAligned("q", q, 0);
+        checkAligned("k", k, 0);
+        checkAligned("v", v, 0);
+        Kernel kernel = KernelModule.get(FAMILY).kernel(signature(p.headDim(), bf16Out));
+        kernel.launch(shape(p), stream, q, k, v, o, p.lq(), p.lk(), p.qBatchStride(), p.kvBatchStride(), p.oBatchStride(),
+                p.ldQ(), p.ldKv(), p.ldO(), scaleLog2(p.headDim()),
+                rope == null ? null : rope.cos(), rope == null ? null : rope.sin(),
+                rope != null && rope.onQ() ? 1 : 0, rope != null && rope.onK() ? 1 : 0,
+                stages == null ? null : stages.ends(), stages == null ? 0 : stages.count(), stages == null ? 0 : stages.qPos0());
+    }
+
+    /** Appends a stage's f32 keys and values [B, lNew, width] to bf16 caches [B, capacity, width] at token pos. */
+    public static void kvAppend(Stream stream, DeviceAddress cacheK, DeviceAddress cacheV, DeviceAddress k, DeviceAddress v,
+                                int batch, int lNew, int width, int pos, int capacity, int headDim, DeviceAddress ropeCos, DeviceAddress ropeSin) {
+        if (pos < 0 || pos + lNew > capacity) {
+            throw new IllegalArgumentException("kv_append: tokens [" + pos + ", " + (pos + lNew) + ") do not fit a cache of " + capacity);
+        }
+        if (width % 2 != 0 || width % headDim != 0) throw new IllegalArgumentException("kv_append: width " + width + " is not whole heads of " + headDim);
+        KernelModule.get(FAMILY).kernel("kv_append(ptr cache_k, ptr cache_v, ptr k, ptr v, i32 batch, i32 l_new, i32 width, i32 pos, i32 cap, "
+                + "i32 head_dim, ptr? rope_cos, ptr? rope_sin)")
+                .launch(LaunchShape.linear((long) batch * lNew * width / 2, 256), stream, cacheK, cacheV, k, v, batch, lNew, width, pos, capacity, headDim, ropeCos, ropeSin);
+    }
+
+    /** out = rope2d(x) for f32 [B, L, width], table rows = token index. */
+    public static void rope2d(Stream stream, DeviceAddress out, DeviceAddress x, int batch, int l, int width, int headDim, DeviceAddress cos, DeviceAddress sin) {
+        KernelModule.get(FAMILY).kernel("rope2d_f32(ptr out, ptr x, i32 batch, i32 l, i32 width, i32 head_dim, ptr rope_cos, ptr rope_sin)")
+                .launch(LaunchShape.linear((long) batch * l * width / 2, 256), stream, out, x, batch, l, width, headDim, cos, sin);
+    }
+
+    public static void castToBf16(Stream stream, DeviceAddress out, DeviceAddress in, long n) {
+        KernelModule.get(FAMILY).kernel("cast_f32_bf16(ptr out, ptr in, i64 n)").launch(LaunchShape.linear(n, 256), stream, out, in, n);
+    }
+
+    public static void castToF32(Stream stream, DeviceAddress out, DeviceAddress in, long n) {
+        KernelModule.get(FAMILY).kernel("cast_bf16_f32(ptr out, ptr in, i64 n)").launch(LaunchShape.linear(n, 256), stream, out, in, n);
+    }
+}

@@ -1,0 +1,50 @@
+package ecar.cuda.ops;
+
+import ecar.cuda.DeviceAddress;
+import ecar.cuda.KernelModule;
+import ecar.cuda.LaunchShape;
+import ecar.cuda.Stream;
+
+/** Launches of kernels/flow.cu (f32 sampler state). */
+public final class Flow {
+    private Flow() {}
+
+    public static final String FAMILY = "flow";
+
+    /** x += dt·(v_u + w(v_c − v_u)) on both halves of [2·half] f32 x, v. */
+    public static void eulerGuided(Stream s, DeviceAddress x, DeviceAddress v, long half, float dt, float w) {
+        boolean vec4 = half % 4 == 0 && x.address() % 16 == 0 && v.address() % 16 == 0 && (4 * half) % 16 == 0;
+        KernelModule.get(FAMILY).kernel("flow_euler_guided(ptr x, ptr v, i64 half, f32 dt, f32 w, i32 vec4)")
+                .launch(LaunchShape.linear(vec4 ? half / 4 : half, 256), s, x, v, half, dt, w, vec4 ? 1 : 0);
+    }
+
+    public static void euler(Stream s, DeviceAddress x, DeviceAddress v, long n, float dt) {
+        KernelModule.get(FAMILY).kernel("flow_euler(ptr x, ptr v, i64 n, f32 dt)").launch(LaunchShape.linear(n, 256), s, x, v, n, dt);
+    }
+
+    /** out [B, (2r)², C] = α·up2(x) + (β·amp)·(ε − c·mean₂ₓ₂ ε); eps null: Philox(seed, stream) by flat index of out. */
+    public static void stageJump(Stream s, DeviceAddress out, DeviceAddress x, DeviceAddress eps, int batch, int side, int channels,
+                                 float alpha, float beta, float amp, float c, long seed, int noiseStream) {
+        KernelModule.get(FAMILY).kernel("stage_jump(ptr out, ptr x, ptr? eps, i32 batch, i32 side, i32 channels, f32 alpha, f32 beta, "
+                        + "f32 amp, f32 c, u64 seed, u32 stream)")
+                .launch(LaunchShape.linear((long) batch * side * side * channels, 256), s, out, x, eps, batch, side, channels, alpha, beta, amp, c, seed, noiseStream);
+    }
+
+    public static void randn(Stream s, DeviceAddress out, long n, long seed, int noiseStream) {
+        KernelModule.get(FAMILY).kernel("randn(ptr out, i64 n, u64 seed, u32 stream)").launch(LaunchShape.linear(n, 256), s, out, n, seed, noiseStream);
+    }
+
+    public static void cfgCombineChannels(Stream s, DeviceAddress out, int n, int co, int hw, int guided, float scale) {
+        KernelModule.get(FAMILY).kernel("cfg_combine_channels(ptr out, i32 n, i32 co, i32 hw, i32 guided, f32 s)")
+                .launch(LaunchShape.linear((long) n * guided * hw, 256), s, out, n, co, hw, guided, scale);
+    }
+
+    /** Clears the int at flag when any of the n floats is not finite (the caller sets it to 1 first). */
+    public static void allFinite(Stream s, DeviceAddress x, long n, DeviceAddress flag) {
+        KernelModule.get(FAMILY).kernel("all_finite(ptr x, i64 n, ptr flag)").launch(LaunchShape.linear(n, 256), s, x, n, flag);
+    }
+
+    public static void condTwice(Stream s, DeviceAddress out, DeviceAddress x, long half) {
+        KernelModule.get(FAMILY).kernel("cond_twice(ptr out, ptr x, i64 half)").launch(LaunchShape.linear(half, 256), s, out, x, half);
+    }
+}

@@ -1,0 +1,136 @@
+package ecar.cuda;
+
+import ecar.backend.CpuBackend;
+import ecar.backend.CudaBackend;
+import ecar.io.Bf16;
+import ecar.tensor.FloatTensor;
+import ecar.tensor.Shape;
+import ecar.tensor.Tensor;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * kernels/attention.cu against the CPU backend on fresh random inputs: every output element is poisoned (NaN)
+ * before the kernel runs and checked after; bf16 kernels within 2e-2 relative L2 (fixtures/README.md).
+ */
+class AttentionKernelTest {
+    static final double REL_L2 = 2e-2, ELEMENT = 5e-2;
+    static CudaBackend gpu;
+    static final CpuBackend cpu = new CpuBackend();
+
+    @BeforeEach
+    void open() {
+        Gpu.assume();
+        if (gpu == null) {
+            gpu = new CudaBackend(256L << 20);
+            gpu.poisonAllocations(true);
+        }
+    }
+
+    @AfterAll
+    static void close() {
+        if (gpu != null) gpu.close();
+    }
+
+    /** Inputs already on the bf16 grid, so the comparison measures the kernel, not the input rounding. */
+    static FloatTensor bf16Random(long seed, int... dims) {
+        FloatTensor t = Compare.random(seed, 1f, dims);
+        float[] d = t.data();
+        for (int i = 0; i < d.length; i++) d[i] = Bf16.round(d[i]);
+        return t;
+    }
+
+    @ParameterizedTest(name = "B {0}, H {1}, Lq {2}, Lk {3}, d {4}")
+    @CsvSource({
+            "2, 2, 1, 1, 64", "2, 2, 5, 5, 64", "2, 2, 85, 85, 64", "2, 2, 256, 256, 64", "2, 2, 341, 341, 64",
+            "2, 2, 1, 1, 72", "2, 2, 5, 5, 72", "2, 2, 85, 85, 72", "2, 2, 256, 256, 72", "2, 2, 341, 341, 72",
+            "2, 2, 1, 1, 128", "2, 2, 5, 5, 128", "2, 2, 85, 85, 128", "2, 2, 341, 341, 128",
+            "4, 16, 256, 256, 72",          // DiT-XL/2 at 256²: 16 heads of 72
+            "3, 16, 341, 341, 64",          // the AR transformer over all 341 tokens
+            "2, 3, 85, 256, 64",            // cross-attention, Lq < Lk
+            "2, 3, 256, 5, 72",             // cross-attention, Lq > Lk
+            "1, 2, 64, 341, 128"})
+    void matchesCpuAttention(int b, int h, int lq, int lk, int d) {
+        long seed = 31L * lq + 7L * lk + d + b * h;
+        FloatTensor q = bf16Random(seed, b, lq, h * d), k = bf16Random(seed + 1, b, lk, h * d), v = bf16Random(seed + 2, b, lk, h * d);
+        FloatTensor expected = cpu.download(cpu.attention(q, k, v, h));
+        FloatTensor actual = gpu.download(gpu.attention(gpu.upload(q), gpu.upload(k), gpu.upload(v), h));
+        Compare.close("attention " + b + "×" + h + "×" + lq + "×" + lk + "×" + d, expected, actual, REL_L2, ELEMENT);
+    }
+
+    @ParameterizedTest(name = "side {0}, d {1}, rotate keys {2}")
+    @CsvSource({"1, 64, true", "2, 64, true", "4, 72, true", "8, 64, false", "16, 64, true", "16, 72, true", "16, 128, false", "5, 128, true"})
+    void matchesCpuAttentionWithRope(int side, int d, boolean ropeKeys) {
+        int b = 2, h = 3, l = side * side;
+        FloatTensor q = bf16Random(side * 100L + d, b, l, h * d), k = bf16Random(side * 100L + d + 1, b, l, h * d), v = bf16Random(side * 100L + d + 2, b, l, h * d);
+        FloatTensor expected = cpu.download(cpu.attentionRope(q, k, v, h, side, 16, ropeKeys));
+        FloatTensor actual = gpu.download(gpu.attentionRope(gpu.upload(q), gpu.upload(k), gpu.upload(v), h, side, 16, ropeKeys));
+        Compare.close("attentionRope side " + side + " d " + d, expected, actual, REL_L2, ELEMENT);
+    }
+
+    @ParameterizedTest(name = "d {0}")
+    @CsvSource({"64", "72", "128"})
+    void stageBlockCausalMatchesPerStageAttention(int d) {
+        int[] stages = {1, 4, 16, 64, 256};
+        int b = 2, h = 2, total = 341;
+        FloatTensor q = bf16Random(900 + d, b, total, h * d), k = bf16Random(901 + d, b, total, h * d), v = bf16Random(902 + d, b, total, h * d);
+        // reference: the queries of stage s against the keys and values of stages 0..s
+        float[] exp = new float[q.shape().size()];
+        int w = h * d;
+        for (int s = 0, start = 0; s < stages.length; start += stages[s], s++) {
+            int end = start + stages[s];
+            FloatTensor qs = tokens(q, start, end), ks = tokens(k, 0, end), vs = tokens(v, 0, end);
+            float[] o = cpu.download(cpu.attention(qs, ks, vs, h)).data();
+            for (int bi = 0; bi < b; bi++) System.arraycopy(o, bi * stages[s] * w, exp, (bi * total + start) * w, stages[s] * w);
+        }
+        FloatTensor actual = gpu.download(gpu.attentionBlockCausal(gpu.upload(q), gpu.upload(k), gpu.upload(v), h, stages));
+        Compare.close("block-causal d " + d, new FloatTensor(q.shape(), exp), actual, REL_L2, ELEMENT);
+    }
+
+    @ParameterizedTest(name = "d {0}")
+    @CsvSource({"64", "72"})
+    void kvCacheStageByStageMatchesCpu(int d) {
+        int b = 2, h = 4, w = h * d;
+        int[] sides = {1, 2, 4, 8, 16};
+        CudaBackend.KvCache cache = gpu.kvCache(b, 341, w, h);
+        Tensor cpuK = null, cpuV = null;
+        for (int side : sides) {
+            int l = side * side;
+            FloatTensor q = bf16Random(40L * side + d, b, l, w), k = bf16Random(40L * side + d + 1, b, l, w), v = bf16Random(40L * side + d + 2, b, l, w);
+            Tensor kr = cpu.rope2d(k, h, side, 16);
+            cpuK = cpuK == null ? kr : cpu.concatTokens(cpuK, kr);
+            cpuV = cpuV == null ? v : cpu.concatTokens(cpuV, v);
+            FloatTensor expected = cpu.download(cpu.attentionRope(q, cpuK, cpuV, h, side, 16, false));
+            cache.append(gpu.upload(k), gpu.upload(v), side, 16, true);
+            FloatTensor actual = gpu.download(cache.attend(gpu.upload(q), side, 16));
+            Compare.close("kv cache stage of side " + side + " d " + d, expected, actual, REL_L2, ELEMENT);
+        }
+    }
+
+    @Test
+    void rope2dIsBitExact() {
+        for (int side : new int[]{1, 5, 16}) {
+            FloatTensor x = Compare.random(side, 1f, 3, side * side, 2 * 72);
+            Compare.exact("rope2d side " + side, cpu.download(cpu.rope2d(x, 2, side, 16)), gpu.download(gpu.rope2d(gpu.upload(x), 2, side, 16)));
+        }
+    }
+
+    @Test
+    void attentionRejectsHeadSizesWithoutAKernel() {
+        FloatTensor q = Compare.random(1, 1f, 1, 4, 96);
+        Tensor g = gpu.upload(q);
+        org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class, () -> gpu.attention(g, g, g, 1));
+    }
+
+    /** Token rows [from, to) of [B, L, W]. */
+    static FloatTensor tokens(FloatTensor x, int from, int to) {
+        Shape s = x.shape();
+        int b = s.dim(0), l = s.dim(1), w = s.dim(2), n = to - from;
+        float[] o = new float[b * n * w];
+        for (int i = 0; i < b; i++) System.arraycopy(x.data(), (i * l + from) * w, o, i * n * w, n * w);
+        return new FloatTensor(Shape.of(b, n, w), o);
+    }
+}

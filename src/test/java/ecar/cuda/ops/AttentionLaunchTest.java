@@ -1,0 +1,61 @@
+package ecar.cuda.ops;
+
+import ecar.cuda.DeviceAddress;
+import ecar.cuda.KernelSignature;
+import ecar.cuda.LaunchShape;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The attention launch logic that needs no GPU: kernel choice, launch shape, shared memory, argument checks. */
+class AttentionLaunchTest {
+    record Fake(long address, long bytes, String label) implements DeviceAddress {}
+
+    @Test
+    void headSizesPadToWholeKSteps() {
+        assertEquals(64, Attention.paddedHeadDim(64));
+        assertEquals(80, Attention.paddedHeadDim(72));
+        assertEquals(128, Attention.paddedHeadDim(128));
+        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> Attention.paddedHeadDim(96));
+        assertTrue(e.getMessage().contains("64, 72 and 128"), e.getMessage());
+    }
+
+    @Test
+    void sharedMemoryAndGridFollowTheKernelComment() {
+        assertEquals(46080, Attention.sharedBytes(64));
+        assertEquals(56320, Attention.sharedBytes(72));
+        assertEquals(87040, Attention.sharedBytes(128));
+        LaunchShape s = Attention.shape(Attention.Problem.dense(64, 16, 72, 341, 341));
+        assertEquals(6, s.gridX());
+        assertEquals(16, s.gridY());
+        assertEquals(64, s.gridZ());
+        assertEquals(128, s.blockX());
+    }
+
+    @Test
+    void signatureMatchesTheLaunchArguments() {
+        KernelSignature sig = KernelSignature.parse(Attention.signature(72, false));
+        assertEquals("attention_fwd_d72_f32", sig.name());
+        assertEquals(20, sig.params().size());
+        Fake p = new Fake(1 << 20, 1 << 20, "x");
+        // the same argument list Attention.forward passes
+        sig.encode(p, p, p, p, 5, 5, 10L, 10L, 10L, 8, 8, 8, 0.17f, null, null, 0, 0, null, 0, 0);
+    }
+
+    @Test
+    void problemsTheKernelCannotRunAreRejected() {
+        assertThrows(IllegalArgumentException.class, () -> Attention.Problem.dense(0, 16, 64, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> Attention.Problem.dense(70000, 16, 64, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> new Attention.Problem(1, 1, 64, 4, 4, 256, 256, 256, 60, 64, 64));
+        Attention.Problem p = Attention.Problem.dense(2, 2, 64, 256, 256);
+        Fake t = new Fake(4096, 1024, "t");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Attention.validate(p, new Attention.Rope(t, t, 64, true, true), null));
+        assertTrue(e.getMessage().contains("64 rows"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Attention.checkAligned("q", new Fake(4104, 64, "q"), 0));
+        assertEquals(4.0 * 2 * 2 * 256 * 256 * 64, p.flops());
+        assertEquals((float) (1 / Math.sqrt(72) / Math.log(2)), Attention.scaleLog2(72));
+    }
+}

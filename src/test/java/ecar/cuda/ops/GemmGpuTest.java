@@ -39,6 +39,7 @@ class GemmGpuTest {
         a.add(Arguments.of("dit qkv b1", l, 3 * d, d, Activation.NONE));
         a.add(Arguments.of("dit fc1 b2", 2 * l, 4 * d, d, Activation.GELU_TANH));
         a.add(Arguments.of("dit fc2 b1", l, d, 4 * d, Activation.NONE));
+        a.add(Arguments.of("dit qkv b64", 64 * l, 3 * d, d, Activation.NONE));
         a.add(Arguments.of("dit adaLN b64", 64, 6 * d, d, Activation.NONE));
         a.add(Arguments.of("dit adaLN b1", 1, 6 * d, d, Activation.NONE));
         a.add(Arguments.of("dit t-embed b64", 64, d, 256, Activation.SILU));

@@ -147,3 +147,23 @@ ECAR_KERNEL void resize_area(float* __restrict__ out, const float* __restrict__ 
         for (int xx = x0; xx < x1; xx++) sum = __fadd_rn(sum, x[(((size_t)s * h + yy) * w + xx) * c + ch]);
     out[idx] = __fdiv_rn(sum, (float)((y1 - y0) * (x1 - x0)));
 }
+
+// ------------------------------------------------------------------ embedding lookup
+
+// embedding: out[i, :] = table[ids[i], :] as float32 (Backend.embedding: the class table, [V, D] in bf16 or f32).
+//   An id outside [0, rows) writes NaN (the Java side checks ids first; this makes a slip visible to allFinite).
+//   launch: grid ceil(count·width / 256), block 256.
+template <class T>
+__device__ __forceinline__ void embedding(float* __restrict__ out, const T* __restrict__ table, const int* __restrict__ ids,
+                                          int count, int rows, int width) {
+    long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= (long long)count * width) return;
+    int i = (int)(idx / width), c = (int)(idx % width), id = ids[i];
+    out[idx] = (id >= 0 && id < rows) ? (float)table[(size_t)id * width + c] : __int_as_float(0x7fc00000);
+}
+ECAR_KERNEL void embedding_f32(float* out, const float* table, const int* ids, int count, int rows, int width) {
+    embedding(out, table, ids, count, rows, width);
+}
+ECAR_KERNEL void embedding_bf16(float* out, const __nv_bfloat16* table, const int* ids, int count, int rows, int width) {
+    embedding(out, table, ids, count, rows, width);
+}

@@ -91,6 +91,25 @@ public final class EmbedKernels {
                 LaunchShape.linear(total, 256), out, x, n, h, w, c, oh, ow);
     }
 
+    /**
+     * out [ids.length, width] f32 = rows of table [rows, width] (bf16 or f32) at ids; {@code deviceIds} holds the same
+     * ids as int32 on the device, {@code ids} is checked here (an id outside the table is named).
+     */
+    public void embedding(DeviceAddress out, DeviceAddress table, Precision tablePrecision, int rows, int width, DeviceAddress deviceIds, int[] ids) {
+        String op = "embedding";
+        positive(op, "rows", rows);
+        positive(op, "width", width);
+        positive(op, "ids", ids.length);
+        for (int i = 0; i < ids.length; i++) {
+            that(ids[i] >= 0 && ids[i] < rows, op, "id " + ids[i] + " (position " + i + ") outside the table's " + rows + " rows");
+        }
+        buffer(op, "table", table, (long) tablePrecision.bytes * rows * width, tablePrecision.bytes, "[" + rows + ", " + width + "] " + tablePrecision.suffix);
+        buffer(op, "ids", deviceIds, 4L * ids.length, 4, "[" + ids.length + "] int32");
+        buffer(op, "out", out, 4L * ids.length * width, 4, "[" + ids.length + ", " + width + "] f32");
+        launcher.launch("embed", "embedding_" + tablePrecision.suffix + "(ptr out, ptr table, ptr ids, i32 count, i32 rows, i32 width)",
+                LaunchShape.linear((long) ids.length * width, 256), out, table, deviceIds, ids.length, rows, width);
+    }
+
     private static void dims(String op, int n, int c, int h, int w) {
         positive(op, "N", n);
         positive(op, "C", c);

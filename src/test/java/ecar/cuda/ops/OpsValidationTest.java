@@ -32,6 +32,7 @@ class OpsValidationTest {
     private final NormKernels norm = new NormKernels(rec);
     private final EmbedKernels embed = new EmbedKernels(rec);
     private final DiffusionKernels diff = new DiffusionKernels(rec);
+    private final ElementwiseKernels ew = new ElementwiseKernels(rec);
     private static final DiffusionCoefficients K = new DiffusionCoefficients(1.1f, 0.4f, 0.3f, 0.7f, -6f, -4f, 0.9f, 0.43f);
 
     private static String message(Runnable r) {
@@ -184,9 +185,30 @@ class OpsValidationTest {
         assertEquals(launches, rec.calls.size(), "no guided channels: nothing to launch");
     }
 
+    @Test
+    void elementwiseAndEmbeddingLaunches() {
+        int rows = 512, w = 1152;
+        String msg = message(() -> ew.add(f32((long) rows * w, "o"), Precision.F32, f32((long) rows * w, "a"), f32(2L * w, "b"), rows, w, 3));
+        assertTrue(msg.contains("ratio = 3"), msg);
+        ew.add(f32((long) rows * w, "o"), Precision.F32, f32((long) rows * w, "a"), f32(2L * w, "b"), rows, w, 256);
+        assertEquals("add_grouped_f32", rec.last().kernel());
+        ew.mul(bf16(1000, "o"), Precision.BF16, f32(1000, "a"), f32(1000, "b"), 1000);
+        assertEquals("mul_bf16", rec.last().kernel());
+        msg = message(() -> ew.addTiled(f32(1000, "o"), Precision.F32, f32(1000, "a"), f32(300, "pos"), 1000, 300));
+        assertTrue(msg.contains("300 elements cannot tile 1000"), msg);
+        ew.addTiled(f32(1024, "o"), Precision.F32, f32(1024, "a"), f32(256, "pos"), 1024, 256);
+        ew.silu(bf16(64 * 1152, "o"), Precision.BF16, f32(64 * 1152, "c"), 64 * 1152);
+        ew.gatedResidual(f32((long) rows * w, "x"), f32((long) rows * w, "x"), f32(2L * w, "g"), f32((long) rows * w, "y"), rows, w, 256);
+        assertEquals("gated_residual", rec.last().kernel());
+        msg = message(() -> embed.embedding(f32(2 * 1152, "o"), bf16(1001 * 1152, "table"), Precision.BF16, 1001, 1152, Fake.of(8, "ids"), new int[]{3, 1001}));
+        assertTrue(msg.contains("id 1001") && msg.contains("1001 rows"), msg);
+        embed.embedding(f32(2 * 1152, "o"), bf16(1001 * 1152, "table"), Precision.BF16, 1001, 1152, Fake.of(8, "ids"), new int[]{3, 1000});
+        assertEquals("embedding_bf16", rec.last().kernel());
+    }
+
     // ------------------------------------------------------------------ the wrappers name real entry points
 
-    private static final Pattern ENTRY = Pattern.compile("ECAR_KERNEL void(?: __launch_bounds__\\([^)]*\\))?\\s+(\\w+)\\(|_ENTRY\\((\\w+),");
+    private static final Pattern ENTRY = Pattern.compile("ECAR_KERNEL void(?: __launch_bounds__\\([^)]*\\))?\\s+(\\w+)\\(|_ENTRY\\((\\w+),|EW_PAIR\\((\\w+),");
 
     /** Runs the tests above that launch, leaving every launch of every wrapper in {@link #rec}. */
     void launchEverything() {
@@ -195,6 +217,7 @@ class OpsValidationTest {
         convRequiresChannelsInEights();
         normChecksModulationAndGroups();
         embedAndDiffusionLaunches();
+        elementwiseAndEmbeddingLaunches();
     }
 
     @Test
@@ -205,8 +228,8 @@ class OpsValidationTest {
             Matcher m = ENTRY.matcher(src);
             boolean found = false;
             while (m.find()) {
-                String name = m.group(1) != null ? m.group(1) : m.group(2);
-                if (name.equals(c.kernel())) found = true;
+                String name = m.group(1) != null ? m.group(1) : m.group(2) != null ? m.group(2) : m.group(3);
+                if (name.equals(c.kernel()) || c.kernel().equals(name + "_f32") || c.kernel().equals(name + "_bf16")) found = true;
             }
             assertTrue(found, c.kernel() + " is not an extern \"C\" entry point of kernels/" + c.family() + ".cu");
         }

@@ -64,10 +64,12 @@ ECAR_KERNEL void unpatchify(float* __restrict__ out, const float* __restrict__ x
     out[idx] = x[((size_t)s * h * w + (size_t)ty * w + tx) * (p * p * c) + (ky * p + kx) * c + ch];
 }
 
-// transpose_batched: [N, A, B] → [N, B, A] f32 (NCHW → NHWC with (A, B) = (C, HW), back with (HW, C)).
+// transpose_batched: [N, A, B] f32 → [N, B, A] (f32, or bf16 with the _bf16 entry: Vᵀ as the W operand of the VAE
+//   attention's P·V GEMM). NCHW → NHWC with (A, B) = (C, HW), back with (HW, C).
 //   32×32 tiles through shared memory (padded against bank conflicts).
 //   launch: block (32, 8), grid (ceil(B / 32), ceil(A / 32), N).
-ECAR_KERNEL void transpose_batched(float* __restrict__ out, const float* __restrict__ x, int a, int b) {
+template <bool OUT_BF16>
+__device__ __forceinline__ void transpose_tile(void* out, const float* __restrict__ x, int a, int b) {
     __shared__ float tile[32][33];
     size_t base = (size_t)blockIdx.z * a * b;
     int b0 = blockIdx.x * 32, a0 = blockIdx.y * 32;
@@ -78,9 +80,11 @@ ECAR_KERNEL void transpose_batched(float* __restrict__ out, const float* __restr
     __syncthreads();
     for (int r = threadIdx.y; r < 32; r += 8) {
         int j = b0 + r, i = a0 + threadIdx.x;
-        if (i < a && j < b) out[base + (size_t)j * a + i] = tile[threadIdx.x][r];
+        if (i < a && j < b) put<OUT_BF16>(out, base + (size_t)j * a + i, tile[threadIdx.x][r]);
     }
 }
+ECAR_KERNEL void transpose_batched(void* out, const float* __restrict__ x, int a, int b) { transpose_tile<false>(out, x, a, b); }
+ECAR_KERNEL void transpose_batched_bf16(void* out, const float* __restrict__ x, int a, int b) { transpose_tile<true>(out, x, a, b); }
 
 // ------------------------------------------------------------------ resize, channels-last, as PyTorch
 

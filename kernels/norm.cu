@@ -134,3 +134,30 @@ __device__ __forceinline__ void groupnorm_apply(void* out, const float* __restri
     }
 GN_ENTRY(groupnorm_apply_f32, false)
 GN_ENTRY(groupnorm_apply_bf16, true)
+
+// ------------------------------------------------------------------ row softmax
+
+// softmax_rows: out[r] = softmax(scale · x[r]) = exp((x − max)·scale) / Σ, the score rows of a single-head attention
+//   done with GEMMs (the VAE's mid AttnBlock: 512 channels over H·W tokens). CPU twin: CpuAttention.softmaxRow.
+//   x: [rows, n] f32, out f32 or bf16 (bf16 when P feeds the P·V GEMM). One warp per row, fp32 reductions.
+//   launch: block 256 (8 rows), grid ceil(rows / 8). Limits: rows, n ≥ 1; scale > 0.
+template <bool OUT_BF16>
+__device__ __forceinline__ void softmax_rows(void* out, const float* __restrict__ x, int rows, int n, float scale) {
+    int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32, lane = threadIdx.x & 31;
+    if (row >= rows) return;
+    const float* xr = x + (size_t)row * n;
+    float m = -INFINITY;
+    for (int i = lane; i < n; i += 32) m = fmaxf(m, xr[i]);
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
+    float s = 0.f;
+    for (int i = lane; i < n; i += 32) s += expf((xr[i] - m) * scale);
+    float inv = 1.f / warp_sum(s);
+    for (int i = lane; i < n; i += 32) put<OUT_BF16>(out, (size_t)row * n + i, expf((xr[i] - m) * scale) * inv);
+}
+ECAR_KERNEL void __launch_bounds__(256) softmax_rows_f32(void* out, const float* __restrict__ x, int rows, int n, float scale) {
+    softmax_rows<false>(out, x, rows, n, scale);
+}
+ECAR_KERNEL void __launch_bounds__(256) softmax_rows_bf16(void* out, const float* __restrict__ x, int rows, int n, float scale) {
+    softmax_rows<true>(out, x, rows, n, scale);
+}

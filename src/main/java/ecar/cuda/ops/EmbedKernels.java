@@ -56,8 +56,13 @@ public final class EmbedKernels {
                 LaunchShape.linear(total, 256), out, x, n, p, c, h, w);
     }
 
-    /** [N, A, B] → [N, B, A]: NCHW → NHWC with (A, B) = (C, H·W); NHWC → NCHW with (H·W, C). */
+    /** [N, A, B] → [N, B, A] f32: NCHW → NHWC with (A, B) = (C, H·W); NHWC → NCHW with (H·W, C). */
     public void transpose(DeviceAddress out, DeviceAddress x, int n, int a, int b) {
+        transpose(out, Precision.F32, x, n, a, b);
+    }
+
+    /** As {@link #transpose(DeviceAddress, DeviceAddress, int, int, int)}, output f32 or bf16 (Vᵀ for a P·V GEMM). */
+    public void transpose(DeviceAddress out, Precision p, DeviceAddress x, int n, int a, int b) {
         String op = "transpose";
         positive(op, "N", n);
         positive(op, "A", a);
@@ -65,8 +70,8 @@ public final class EmbedKernels {
         that(n <= 65535 && OpCheck.ceilDiv(a, 32) <= 65535, op, "N = " + n + " or A = " + a + " too large for the grid");
         long total = (long) n * a * b;
         buffer(op, "x", x, 4 * total, 4, "[" + n + ", " + a + ", " + b + "] f32");
-        buffer(op, "out", out, 4 * total, 4, "[" + n + ", " + b + ", " + a + "] f32");
-        launcher.launch("embed", "transpose_batched(ptr out, ptr x, i32 a, i32 b)",
+        buffer(op, "out", out, p.bytes * total, p.bytes, "[" + n + ", " + b + ", " + a + "] " + p.suffix);
+        launcher.launch("embed", (p == Precision.F32 ? "transpose_batched" : "transpose_batched_bf16") + "(ptr out, ptr x, i32 a, i32 b)",
                 new LaunchShape(OpCheck.ceilDiv(b, 32), OpCheck.ceilDiv(a, 32), n, 32, 8, 1, 0), out, x, a, b);
     }
 

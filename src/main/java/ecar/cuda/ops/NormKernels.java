@@ -67,6 +67,21 @@ public final class NormKernels {
                 out, x, weight, shift, scale, modStride, rows, d, kind.ordinal(), eps, ratio);
     }
 
+    /**
+     * out[r] = softmax(scale · x[r]) over rows of n f32 (the score rows of a single-head attention done with GEMMs,
+     * e.g. the VAE's mid AttnBlock), output f32 or bf16.
+     */
+    public void softmaxRows(DeviceAddress out, Precision p, DeviceAddress x, int rows, int n, float scale) {
+        String op = "softmaxRows";
+        positive(op, "rows", rows);
+        positive(op, "n", n);
+        that(scale > 0 && Float.isFinite(scale), op, "scale = " + scale + ", expected a finite value > 0");
+        buffer(op, "x", x, 4L * rows * n, 4, "[" + rows + ", " + n + "] f32");
+        buffer(op, "out", out, (long) p.bytes * rows * n, p.bytes, "[" + rows + ", " + n + "] " + p.suffix);
+        launcher.launch("norm", "softmax_rows_" + p.suffix + "(ptr out, ptr x, i32 rows, i32 n, f32 scale)",
+                new LaunchShape(OpCheck.ceilDiv(rows, ROWS_PER_BLOCK), 1, 1, 32 * ROWS_PER_BLOCK, 1, 1, 0), out, x, rows, n, scale);
+    }
+
     /** Bytes of the fp64 statistics scratch buffer {@link #groupNorm} needs. */
     public static long statsBytes(int n, int groups) {
         return 16L * n * groups;

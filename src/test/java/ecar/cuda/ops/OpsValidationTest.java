@@ -204,6 +204,13 @@ class OpsValidationTest {
         assertTrue(msg.contains("id 1001") && msg.contains("1001 rows"), msg);
         embed.embedding(f32(2 * 1152, "o"), bf16(1001 * 1152, "table"), Precision.BF16, 1001, 1152, Fake.of(8, "ids"), new int[]{3, 1000});
         assertEquals("embedding_bf16", rec.last().kernel());
+        norm.softmaxRows(bf16(256 * 256, "p"), Precision.BF16, f32(256 * 256, "s"), 256, 256, 0.044f);
+        assertEquals("softmax_rows_bf16", rec.last().kernel());
+        assertEquals(32, rec.last().shape().gridX());
+        msg = message(() -> norm.softmaxRows(f32(16, "p"), Precision.F32, f32(16, "s"), 4, 4, 0f));
+        assertTrue(msg.contains("scale = 0.0"), msg);
+        embed.transpose(bf16(256 * 512, "vT"), Precision.BF16, f32(256 * 512, "v"), 1, 256, 512);
+        assertEquals("transpose_batched_bf16", rec.last().kernel());
     }
 
     // ------------------------------------------------------------------ the wrappers name real entry points

@@ -1,0 +1,76 @@
+package ecar.bench;
+
+import ecar.cuda.CudaContext;
+import ecar.cuda.CudaProbe;
+import ecar.cuda.DeviceBuffer;
+import ecar.cuda.Event;
+import ecar.cuda.Stream;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * CUDA-event timing for the GPU benchmarks: launches are timed on the device (events around a burst of launches
+ * after warm-up), repeats are reduced to the median, and every result is printed beside the device's measured
+ * ceilings. Without a GPU the benchmarks do nothing and say why.
+ */
+final class GpuTiming {
+    private GpuTiming() {}
+
+    /** Null when a GPU and the kernels are here; else why the GPU benchmarks are skipped. */
+    static String unavailable() {
+        if (!CudaProbe.available()) return "no GPU: " + CudaProbe.probe().reason();
+        if (GpuTiming.class.getResource("/kernels/attention.fatbin") == null) return "kernels were not built (nvcc was missing at build time)";
+        return null;
+    }
+
+    static void sayUnavailable(String bench, String why) {
+        System.out.println("\n[" + bench + "] skipped: " + why);
+    }
+
+    /** Milliseconds per launch of {@code body} over a burst of {@code launches}, timed with events on the stream. */
+    static float msPerLaunch(Stream s, Event a, Event b, int launches, Runnable body) {
+        a.record(s);
+        for (int i = 0; i < launches; i++) body.run();
+        b.record(s);
+        return b.elapsedSince(a) / launches;
+    }
+
+    static double median(List<Float> xs) {
+        List<Float> sorted = new ArrayList<>(xs);
+        sorted.sort(null);
+        int n = sorted.size();
+        if (n == 0) return Double.NaN;
+        return n % 2 == 1 ? sorted.get(n / 2) : 0.5 * (sorted.get(n / 2 - 1) + sorted.get(n / 2));
+    }
+
+    private static volatile double copyGBs = -1;
+
+    /** Device-to-device copy bandwidth (bytes read + written per second) on 1 GiB, median of 10: the memory ceiling. */
+    static double copyCeilingGBs() {
+        if (copyGBs >= 0) return copyGBs;
+        CudaContext.get();
+        long n = 512L << 20;
+        try (DeviceBuffer src = DeviceBuffer.allocate(n, "copy ceiling src"); DeviceBuffer dst = DeviceBuffer.allocate(n, "copy ceiling dst");
+             Stream s = new Stream(); Event a = new Event(); Event b = new Event()) {
+            src.fill32(0x3f800000, s);
+            List<Float> ms = new ArrayList<>();
+            for (int r = 0; r < 12; r++) {
+                float t = msPerLaunch(s, a, b, 5, () -> dst.copyFrom(src, n, s));
+                if (r >= 2) ms.add(t);
+            }
+            copyGBs = 2.0 * n / (median(ms) * 1e-3) / 1e9;
+        }
+        return copyGBs;
+    }
+
+    /** The GEMM ceiling needs the gemm kernel family (issue 6); until then it is reported as missing. */
+    static String gemmCeiling() {
+        return "GEMM ceiling n/a (kernel family gemm not wired yet)";
+    }
+
+    static String device() {
+        CudaProbe.Device d = CudaContext.get().device();
+        return d.name() + " (cc " + d.computeCapability() + ", " + d.multiprocessors() + " SMs)";
+    }
+}

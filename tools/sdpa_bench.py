@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""The PyTorch peer of AttentionGpuBench: torch.nn.functional.scaled_dot_product_attention on the same shapes
+(batch 64, 16 heads, sequence 256 and 341, head 64 and 72), bf16, non-causal, inputs laid out as ours
+([B, L, H, d] viewed as [B, H, L, d], no copy). Device time from CUDA events around 20 calls, median of 30 repeats,
+printed in AttentionGpuBench's table format, for each SDPA backend that accepts the shape and for PyTorch's own
+choice. Run it on the same machine right after the JMH run:
+
+    ./ecar bench AttentionGpuBench FlowStepGpuBench && python3 tools/sdpa_bench.py
+"""
+import argparse
+import statistics
+
+import torch
+import torch.nn.functional as F
+
+
+def ms_per_call(fn, calls=20, repeats=30, warmup=5):
+    for _ in range(warmup):
+        fn()
+    torch.cuda.synchronize()
+    a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    times = []
+    for _ in range(repeats):
+        a.record()
+        for _ in range(calls):
+            fn()
+        b.record()
+        b.synchronize()
+        times.append(a.elapsed_time(b) / calls)
+    return statistics.median(times)
+
+
+def copy_ceiling_gbs():
+    n = 512 << 20
+    src = torch.ones(n // 4, device="cuda")
+    dst = torch.empty_like(src)
+    ms = ms_per_call(lambda: dst.copy_(src), calls=5, repeats=10)
+    return 2.0 * n / (ms * 1e-3) / 1e9
+
+
+def backends():
+    """(name, context manager factory) for each SDPA backend this PyTorch can force, plus its default choice."""
+    out = [("default", None)]
+    try:
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+        for name, be in (("flash", SDPBackend.FLASH_ATTENTION), ("efficient", SDPBackend.EFFICIENT_ATTENTION),
+                         ("cudnn", getattr(SDPBackend, "CUDNN_ATTENTION", None))):
+            if be is not None:
+                out.append((name, lambda be=be: sdpa_kernel(be)))
+    except ImportError:
+        pass
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--heads", type=int, default=16)
+    p.add_argument("--seq", type=int, nargs="+", default=[256, 341])
+    p.add_argument("--head", type=int, nargs="+", default=[64, 72])
+    args = p.parse_args()
+    if not torch.cuda.is_available():
+        print("[sdpa] skipped: torch.cuda.is_available() is False")
+        return
+    dev = torch.cuda.get_device_properties(0)
+    print(f"[sdpa] {dev.name} (cc {dev.major}.{dev.minor}, {dev.multi_processor_count} SMs), torch {torch.__version__}, "
+          f"copy ceiling {copy_ceiling_gbs():.0f} GB/s")
+    g = torch.Generator(device="cuda").manual_seed(1234)
+    for seq in args.seq:
+        for d in args.head:
+            b, h = args.batch, args.heads
+            q, k, v = (torch.randn(b, seq, h, d, device="cuda", dtype=torch.bfloat16, generator=g).transpose(1, 2) for _ in range(3))
+            flops = 4.0 * b * h * seq * seq * d
+            for name, ctx in backends():
+                def call():
+                    return F.scaled_dot_product_attention(q, k, v)
+                try:
+                    if ctx is None:
+                        ms = ms_per_call(call)
+                    else:
+                        with ctx():
+                            ms = ms_per_call(call)
+                except RuntimeError as e:
+                    print(f"{'attention':<10} {'sdpa-' + name:<8} B={b:<3d} H={h:<3d} L={seq:<4d} d={d:<4d} not available: {str(e).splitlines()[0][:80]}")
+                    continue
+                print(f"{'attention':<10} {'sdpa-' + name:<8} B={b:<3d} H={h:<3d} L={seq:<4d} d={d:<4d} median {ms:8.4f} ms  {flops / (ms * 1e-3) / 1e12:7.1f} TFLOP/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -51,6 +51,8 @@ public final class ConvKernels {
         optional(op, "bias", bias, 4L * co, 4, "[" + co + "] f32");
         optional(op, "res", res, 4L * pixels * co, 16, img + co + "] f32");
         that(act != null, op, "activation must be given (Activation.NONE for none)");
+        OpCheck.disjoint(op, "Y", y, "X", x);
+        OpCheck.disjoint(op, "Y", y, "W", w);
         String kernel = "conv3x3_bf16_" + tile.name().toLowerCase() + "_" + out.suffix;
         launcher.launch("conv", kernel + "(ptr y, ptr x, ptr w, ptr? bias, ptr? res, i32 n, i32 h, i32 w, i32 ci, i32 co, i32 act)",
                 tile.shape(m, co), y, x, w, bias, res, n, h, wd, ci, co, act.ordinal());

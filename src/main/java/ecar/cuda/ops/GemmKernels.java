@@ -100,6 +100,10 @@ public final class GemmKernels {
         buffer(op, "W", w, 2L * n * k, 16, "[" + n + ", " + k + "] bf16");
         buffer(op, "Y", y, (long) out.bytes * m * n, 16, "[" + m + ", " + n + "] " + out.suffix);
         checkEpilogue(op, e, m, n);
+        OpCheck.disjoint(op, "Y", y, "X", x);
+        OpCheck.disjoint(op, "Y", y, "W", w);
+        OpCheck.disjoint(op, "Y", y, "mul", e.mul());
+        OpCheck.disjoint(op, "Y", y, "gate", e.gate());
         launcher.launch("gemm", signature("gemm_bf16_" + tile.name().toLowerCase() + "_" + out.suffix), tile.shape(m, n),
                 y, x, w, e.bias(), e.res(), e.gate(), e.mul(), m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio());
     }

@@ -28,6 +28,14 @@ final class OpCheck {
                 + " is not " + alignment + "-byte aligned");
     }
 
+    /** An output must not overlap an input it is computed from (other threads may still be reading it). */
+    static void disjoint(String op, String outName, DeviceAddress out, String inName, DeviceAddress in) {
+        if (out == null || in == null) return;
+        long a0 = out.address(), a1 = a0 + out.bytes(), b0 = in.address(), b1 = b0 + in.bytes();
+        that(a1 <= b0 || b1 <= a0, op, outName + " '" + out.label() + "' overlaps " + inName + " '" + in.label()
+                + "' (the kernel reads " + inName + " while other blocks write " + outName + ")");
+    }
+
     /** Blocks of {@code block} threads over {@code items} items, as an int grid. */
     static int blocks(String op, long items, int block) {
         long g = (items + block - 1) / block;

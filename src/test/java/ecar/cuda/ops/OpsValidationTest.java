@@ -64,6 +64,10 @@ class OpsValidationTest {
         assertTrue(msg.contains("gateRatio = 2") && msg.contains("M = 85"), msg);
         msg = message(() -> gemm.linear(y, Precision.F32, x, w, 0, n, k, Epilogue.of(null, Activation.NONE)));
         assertTrue(msg.contains("M = 0"), msg);
+        Fake arena = Fake.of(1 << 30, "arena");
+        msg = message(() -> gemm.linear(new Fake(arena.address() + 4096, 4L * m * n, "y"), Precision.F32, new Fake(arena.address(), 2L * m * k, "x"), w,
+                m, n, k, Epilogue.of(null, Activation.NONE)));
+        assertTrue(msg.contains("Y 'y' overlaps X 'x'"), msg);
     }
 
     @Test

@@ -31,10 +31,12 @@ final class RecordingLauncher implements Launcher {
         return calls.getLast();
     }
 
-    /** A stand-in for device memory: an address and a size, no GPU. */
+    private static final java.util.concurrent.atomic.AtomicLong NEXT = new java.util.concurrent.atomic.AtomicLong(0x7f0000000000L);
+
+    /** A stand-in for device memory: an address and a size, no GPU. Each {@link #of} is a fresh, 256-byte aligned range. */
     record Fake(long address, long bytes, String label) implements DeviceAddress {
         static Fake of(long bytes, String label) {
-            return new Fake(0x7f0000000000L + 256L * (label.hashCode() & 0xffff), bytes, label);
+            return new Fake(NEXT.getAndAdd((bytes + 255) / 256 * 256 + 256), bytes, label);
         }
 
         Fake shifted(long by) {

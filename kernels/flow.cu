@@ -17,9 +17,9 @@ __device__ __forceinline__ float guide(float vc, float vu, float w) { return add
 // flow_euler_guided: x += dt * (v_u + w (v_c - v_u)) on both halves of the batch, in one pass.
 //   x, v: [2N, L, C] float32, halves (cond, uncond) of `half` = N·L·C elements each.
 //   launch: grid ceil(half / (4·256)), block 256; each thread updates 4 consecutive pairs with float4
-//   when half % 4 == 0 (vec4 = 1), else one pair per thread (vec4 = 0, grid ceil(half / 256)).
-ECAR_KERNEL void flow_euler_guided(float* __restrict__ x, const float* __restrict__ v, long long half,
-                                   float dt, float w, int vec4) {
+//   when half % 4 == 0 and x, v are 16-byte aligned (vec4 = 1), else one pair per thread (vec4 = 0, grid ceil(half / 256)).
+__device__ __forceinline__ void euler_guided(float* __restrict__ x, const float* __restrict__ v, long long half,
+                                             float dt, float w, int vec4) {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (vec4) {
         if (4 * i >= half) return;
@@ -38,6 +38,19 @@ ECAR_KERNEL void flow_euler_guided(float* __restrict__ x, const float* __restric
         x[i] = add(x[i], u);
         x[half + i] = add(x[half + i], u);
     }
+}
+
+ECAR_KERNEL void flow_euler_guided(float* __restrict__ x, const float* __restrict__ v, long long half,
+                                   float dt, float w, int vec4) {
+    euler_guided(x, v, half, dt, w, vec4);
+}
+
+// flow_euler_guided_dev: the same step with dt = scalars[0] and w = scalars[1] read from device memory, so that
+//   a step captured once in a CUDA graph is replayed with each step's dt and guidance weight (the host updates the
+//   two floats on the stream before each replay). Launch as flow_euler_guided.
+ECAR_KERNEL void flow_euler_guided_dev(float* __restrict__ x, const float* __restrict__ v, long long half,
+                                       const float* __restrict__ scalars, int vec4) {
+    euler_guided(x, v, half, scalars[0], scalars[1], vec4);
 }
 
 // flow_euler: x += dt * v without guidance (cfg 1, or t above the guidance interval).

@@ -25,7 +25,8 @@ final class InfoCommand implements Callable<Integer> {
             System.out.println("gpu        none: " + gpu.reason());
         }
         System.out.println("kernels    " + KernelsInfo.describe());
-        System.out.println("backend    " + (gpu.available() && KernelsInfo.present() ? "cuda (GPU)" : "cpu") + " will be used");
+        if (gpu.available() && KernelsInfo.present()) System.out.println("loaded     " + KernelsInfo.loadReport());
+        System.out.println("backend    cpu will be used" + (gpu.available() && KernelsInfo.present() ? ": " + Backends.cudaStatus() : ""));
         return 0;
     }
 

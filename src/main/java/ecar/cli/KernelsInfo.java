@@ -27,6 +27,20 @@ final class KernelsInfo {
         return !packaged().isEmpty();
     }
 
+    /** On a GPU: loads every packaged family (cuModuleLoadFatBinary) and says which load, and why the others do not. */
+    static String loadReport() {
+        List<String> parts = new ArrayList<>();
+        for (String f : packaged()) {
+            try {
+                ecar.cuda.KernelModule.get(f);
+                parts.add(f + " loaded");
+            } catch (RuntimeException | LinkageError e) {
+                parts.add(f + " FAILED: " + e.getMessage());
+            }
+        }
+        return parts.isEmpty() ? "nothing to load" : String.join("; ", parts);
+    }
+
     static String describe() {
         List<String> p = packaged();
         if (p.isEmpty()) return "none packaged (the build found no nvcc): the GPU backend is unavailable";

@@ -31,8 +31,11 @@ public final class KernelModule {
             byte[] image = fatbin(f);
             CudaContext ctx = CudaContext.get();
             CUmodule m = new CUmodule();
+            int driver = CudaProbe.probe().driverVersion();
             CudaErrors.call("cuModuleLoadFatBinary of kernels/" + f + ".fatbin on " + ctx.device().name() + " (compute capability "
-                    + ctx.device().computeCapability() + "; the fatbin holds sm_80, sm_89, sm_90, sm_90a and compute_90 PTX)",
+                    + ctx.device().computeCapability() + ", driver for CUDA " + driver / 1000 + "." + (driver % 1000) / 10
+                    + "; the fatbin holds SASS for sm_80, sm_89, sm_90, sm_90a and compute_90 PTX from the build machine's nvcc: "
+                    + "a driver older than that toolkit cannot load it, and a GPU below sm_80 has no code in it)",
                     () -> JCudaDriver.cuModuleLoadFatBinary(m, image));
             return new KernelModule(f, m);
         });

@@ -51,6 +51,42 @@ class FlowKernelTest {
         Compare.exact("euler step", cpu.download(xc), gpu.download(xg));
     }
 
+    /** A sampling step captured once as a CUDA graph and replayed, as the sampler will: same bits as the CPU. */
+    @Test
+    void graphReplayOfAGuidedStepIsExact() {
+        FloatTensor x = Compare.random(77, 1f, 64, 256, 16), v = Compare.random(78, 1f, 64, 256, 16);
+        Tensor xc = cpu.upload(x), xg = gpu.upload(x), vg = gpu.upload(v);
+        gpu.synchronize();
+        try (CudaGraph g = CudaGraph.capture(gpu.stream(), () -> gpu.flowEulerStep(xg, vg, -0.05f, 2.4f, true))) {
+            for (int i = 0; i < 4; i++) {
+                g.launch(gpu.stream());
+                cpu.flowEulerStep(xc, v, -0.05f, 2.4f, true);
+            }
+        }
+        Compare.exact("graph replay", cpu.download(xc), gpu.download(xg));
+    }
+
+    /** One captured graph replayed with a different dt and weight per step, read from a device scalar buffer. */
+    @Test
+    void graphReplayWithPerStepScalarsOnTheDevice() {
+        FloatTensor x = Compare.random(79, 1f, 64, 256, 16), v = Compare.random(80, 1f, 64, 256, 16);
+        Tensor xc = cpu.upload(x);
+        CudaTensor xg = (CudaTensor) gpu.upload(x), vg = (CudaTensor) gpu.upload(v);
+        long half = x.shape().numel() / 2;
+        float[] dts = {-0.2f, -0.15f, -0.1f}, ws = {1f, 1.7f, 2.4f};
+        try (DeviceBuffer scalars = DeviceBuffer.allocate(8, "step scalars")) {
+            gpu.synchronize();
+            try (CudaGraph g = CudaGraph.capture(gpu.stream(), () -> ecar.cuda.ops.Flow.eulerGuidedDev(gpu.stream(), xg.buffer(), vg.buffer(), half, scalars))) {
+                for (int i = 0; i < dts.length; i++) {
+                    scalars.upload(new float[]{dts[i], ws[i]}, gpu.stream());
+                    g.launch(gpu.stream());
+                    cpu.flowEulerStep(xc, v, dts[i], ws[i], true);
+                }
+            }
+            Compare.exact("graph replay with device scalars", cpu.download(xc), gpu.download(xg));
+        }
+    }
+
     @ParameterizedTest(name = "[{0}, {1}², {2}] gamma {3}")
     @CsvSource({"2, 1, 16, 0.3333333", "2, 2, 16, 0.25", "3, 5, 7, 0.3333333", "64, 8, 16, 0.3333333"})
     void stageJumpWithGivenNoiseIsExact(int b, int side, int c, float gamma) {

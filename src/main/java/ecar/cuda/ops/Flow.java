@@ -13,9 +13,16 @@ public final class Flow {
 
     /** x += dt·(v_u + w(v_c − v_u)) on both halves of [2·half] f32 x, v. */
     public static void eulerGuided(Stream s, DeviceAddress x, DeviceAddress v, long half, float dt, float w) {
-        boolean vec4 = half % 4 == 0 && x.address() % 16 == 0 && v.address() % 16 == 0 && (4 * half) % 16 == 0;
+        boolean vec4 = half % 4 == 0 && x.address() % 16 == 0 && v.address() % 16 == 0;
         KernelModule.get(FAMILY).kernel("flow_euler_guided(ptr x, ptr v, i64 half, f32 dt, f32 w, i32 vec4)")
                 .launch(LaunchShape.linear(vec4 ? half / 4 : half, 256), s, x, v, half, dt, w, vec4 ? 1 : 0);
+    }
+
+    /** As eulerGuided with dt = scalars[0], w = scalars[1] read on the device (graph replay with per-step values). */
+    public static void eulerGuidedDev(Stream s, DeviceAddress x, DeviceAddress v, long half, DeviceAddress scalars) {
+        boolean vec4 = half % 4 == 0 && x.address() % 16 == 0 && v.address() % 16 == 0;
+        KernelModule.get(FAMILY).kernel("flow_euler_guided_dev(ptr x, ptr v, i64 half, ptr scalars, i32 vec4)")
+                .launch(LaunchShape.linear(vec4 ? half / 4 : half, 256), s, x, v, half, scalars, vec4 ? 1 : 0);
     }
 
     public static void euler(Stream s, DeviceAddress x, DeviceAddress v, long n, float dt) {

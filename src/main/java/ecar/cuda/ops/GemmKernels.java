@@ -15,7 +15,10 @@ import static ecar.cuda.ops.OpCheck.that;
  * fused epilogues).
  *
  * <p>Limits, checked here: K a multiple of 8 (a 16-byte chunk of a row is wholly inside K or wholly past it), every
- * matrix 16-byte aligned, buffers large enough for their shapes, M ≤ 65535 tiles.
+ * matrix 16-byte aligned, buffers large enough for their shapes, M ≤ 65535 tiles, Y disjoint from X, W, mul and gate
+ * (Y may be res). FlowAR's MLP hidden width int(4d·2/3) = 2730 (d = 1024) is not a multiple of 8: pad it to 2736 when
+ * loading the weights (zero rows of fc1_g/fc1_x and their biases, zero columns of fc2), which is exact;
+ * GemmGpuTest.flowArGatedMlpPaddedHidden runs exactly that against the unpadded CPU MLP.
  */
 public final class GemmKernels {
 

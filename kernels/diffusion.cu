@@ -1,0 +1,130 @@
+// DiT's sampler updates on the [N, C, H, W] float32 state: classifier-free guidance over the first g channels,
+// the learned-variance DDPM posterior, the ancestral sample and the DDIM (η = 0) update, separately and fused
+// into one pass per step. Philox noise is generated in the kernel that consumes it (element index = flat index
+// of x), so a seed gives the same image as the CPU backend.
+// CPU twin: src/main/java/ecar/backend/CpuDiffusion.java (Backend.cfgCombineChannels, diffusionPosterior,
+// ddpmSample, ddimSample); the fused kernels equal cfgCombineChannels → diffusionPosterior → ddpmSample/ddimSample.
+//
+// Coefficients (DiffusionCoefficients, in this order): a = √(1/ᾱ_t), b = √(1/ᾱ_t − 1), c1, c2 (posterior mean),
+// minLog, maxLog, sqrtPrev = √ᾱ_{t−1}, sqrt1mPrev = √(1 − ᾱ_{t−1}).
+#include "common.cuh"
+
+using namespace ecar;
+
+struct Coef {
+    float a, b, c1, c2, minLog, maxLog, sqrtPrev, sqrt1mPrev;
+};
+// Kernels take the coefficients as eight float parameters (the launcher passes scalars, not structs).
+#define COEF_PARAMS float ka, float kb, float kc1, float kc2, float kminLog, float kmaxLog, float ksqrtPrev, float ksqrt1mPrev
+#define COEF Coef{ka, kb, kc1, kc2, kminLog, kmaxLog, ksqrtPrev, ksqrt1mPrev}
+
+// cfg_combine_channels: out [2N, Co, HW]: channels < g of both halves ← u + s·(c − u).
+//   launch: grid ceil(N·g·HW / 256), block 256.
+ECAR_KERNEL void cfg_combine_channels(float* __restrict__ out, int n, int co, int hw, int g, float s) {
+    long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= (long long)n * g * hw) return;
+    int i = (int)(idx % hw);
+    long long r = idx / hw;
+    int ch = (int)(r % g), b = (int)(r / g);
+    size_t oc = ((size_t)b * co + ch) * hw + i, ou = ((size_t)(b + n) * co + ch) * hw + i;
+    float cv = out[oc], uv = out[ou];
+    float e = __fadd_rn(uv, __fmul_rn(s, __fsub_rn(cv, uv)));
+    out[oc] = e;
+    out[ou] = e;
+}
+
+// The posterior of one element: pred_x0 = a·x − b·ε, mean = c1·pred_x0 + c2·x,
+// log σ² = f·maxLog + (1 − f)·minLog with f = (v + 1)/2.
+__device__ __forceinline__ void posterior(float xv, float eps, float v, const Coef& k, float& mean, float& logVar, float& x0) {
+    float p = __fsub_rn(__fmul_rn(k.a, xv), __fmul_rn(k.b, eps));
+    float f = __fdiv_rn(__fadd_rn(v, 1.f), 2.f);
+    x0 = p;
+    mean = __fadd_rn(__fmul_rn(k.c1, p), __fmul_rn(k.c2, xv));
+    logVar = __fadd_rn(__fmul_rn(f, k.maxLog), __fmul_rn(__fsub_rn(1.f, f), k.minLog));
+}
+
+// x = mean + exp(½·logVar)·n; the exponential in double then rounded, as the CPU's (float) Math.exp.
+__device__ __forceinline__ float ddpm_update(float mean, float logVar, float noise) {
+    return __fadd_rn(mean, __fmul_rn((float)exp((double)__fmul_rn(0.5f, logVar)), noise));
+}
+
+// ε̂ = (a·x − x0)/b, x = x0·√ᾱ_prev + √(1 − ᾱ_prev)·ε̂.
+__device__ __forceinline__ float ddim_update(float xv, float x0, const Coef& k) {
+    float eps = __fdiv_rn(__fsub_rn(__fmul_rn(k.a, xv), x0), k.b);
+    return __fadd_rn(__fmul_rn(x0, k.sqrtPrev), __fmul_rn(k.sqrt1mPrev, eps));
+}
+
+// diffusion_posterior: x [N, C, HW], mo [N, 2C, HW] (ε then v) → mean, logVar, x0 [N, C, HW].
+//   launch: grid ceil(N·C·HW / 256), block 256.
+ECAR_KERNEL void diffusion_posterior(float* __restrict__ mean, float* __restrict__ logVar, float* __restrict__ x0,
+                                     const float* __restrict__ x, const float* __restrict__ mo, int n, int c, int hw, COEF_PARAMS) {
+    const Coef k = COEF;
+    long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= (long long)n * c * hw) return;
+    int i = (int)(idx % hw);
+    long long r = idx / hw;
+    int ch = (int)(r % c), b = (int)(r / c);
+    size_t oe = ((size_t)b * 2 * c + ch) * hw + i, ov = ((size_t)b * 2 * c + c + ch) * hw + i;
+    posterior(x[idx], mo[oe], mo[ov], k, mean[idx], logVar[idx], x0[idx]);
+}
+
+// ddpm_sample: x = mean + exp(½·logVar)·n in place, n from `noise` when non-null, else Philox(seed, stream, i);
+//   hasNoise == 0 (the last step) gives x = mean. launch: grid ceil(count / 256), block 256.
+ECAR_KERNEL void ddpm_sample(float* __restrict__ x, const float* __restrict__ mean, const float* __restrict__ logVar,
+                             const float* __restrict__ noise, long long count, int hasNoise,
+                             unsigned long long seed, unsigned int stream) {
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= count) return;
+    if (!hasNoise) { x[i] = mean[i]; return; }
+    float n = noise ? noise[i] : philox_normal(seed, stream, (uint64_t)i);
+    x[i] = ddpm_update(mean[i], logVar[i], n);
+}
+
+// ddim_sample: x = √ᾱ_prev·x0 + √(1 − ᾱ_prev)·(a·x − x0)/b in place. launch: grid ceil(count / 256), block 256.
+ECAR_KERNEL void ddim_sample(float* __restrict__ x, const float* __restrict__ x0, long long count, COEF_PARAMS) {
+    const Coef k = COEF;
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < count) x[i] = ddim_update(x[i], x0[i], k);
+}
+
+// ddpm_step / ddim_step: one whole sampler step in one pass, in place on x [B, C, HW] from the model output
+//   mo [B, 2C, HW]. With guidance (half = B/2 > 0) the first g channels of ε are u + s·(c − u), taken from the
+//   two batch halves (cond, uncond) — exactly cfgCombineChannels followed by the separate kernels; the
+//   variance channels are never guided (g ≤ C). half = 0: no guidance. mo is only read.
+//   launch: grid ceil(B·C·HW / 256), block 256. Limits: g ≤ C; B even when guided.
+__device__ __forceinline__ void guided_inputs(const float* __restrict__ mo, long long idx, int bsz, int c, int hw,
+                                              int half, int g, float s, float& eps, float& v) {
+    int i = (int)(idx % hw);
+    long long r = idx / hw;
+    int ch = (int)(r % c), b = (int)(r / c);
+    eps = mo[((size_t)b * 2 * c + ch) * hw + i];
+    v = mo[((size_t)b * 2 * c + c + ch) * hw + i];
+    if (half > 0 && ch < g) {
+        int bc = b < half ? b : b - half;
+        float cv = mo[((size_t)bc * 2 * c + ch) * hw + i], uv = mo[((size_t)(bc + half) * 2 * c + ch) * hw + i];
+        eps = __fadd_rn(uv, __fmul_rn(s, __fsub_rn(cv, uv)));
+    }
+}
+
+ECAR_KERNEL void ddpm_step(float* __restrict__ x, const float* __restrict__ mo, int bsz, int c, int hw, int half, int g,
+                           float s, COEF_PARAMS, int hasNoise, unsigned long long seed, unsigned int stream) {
+    const Coef k = COEF;
+    long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= (long long)bsz * c * hw) return;
+    float eps, v, mean, logVar, x0;
+    guided_inputs(mo, idx, bsz, c, hw, half, g, s, eps, v);
+    posterior(x[idx], eps, v, k, mean, logVar, x0);
+    x[idx] = hasNoise ? ddpm_update(mean, logVar, philox_normal(seed, stream, (uint64_t)idx)) : mean;
+}
+
+ECAR_KERNEL void ddim_step(float* __restrict__ x, const float* __restrict__ mo, int bsz, int c, int hw, int half, int g,
+                           float s, COEF_PARAMS) {
+    const Coef k = COEF;
+    long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= (long long)bsz * c * hw) return;
+    float eps, v, mean, logVar, x0;
+    guided_inputs(mo, idx, bsz, c, hw, half, g, s, eps, v);
+    float xv = x[idx];
+    posterior(xv, eps, v, k, mean, logVar, x0);
+    x[idx] = ddim_update(xv, x0, k);
+}

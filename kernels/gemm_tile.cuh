@@ -1,0 +1,252 @@
+// The bf16 tensor-core tile shared by gemm.cu and conv.cu: Y[M, N] = A[M, K] · W[N, K]ᵀ with fp32 accumulation,
+// a multi-stage cp.async pipeline into XOR-swizzled shared memory, ldmatrix fragment loads, mma.sync m16n8k16,
+// and a fused epilogue (bias, activation, gated multiply or gated residual). Where A's rows come from is a
+// policy (a plain matrix for the GEMM, an implicit im2col gather for the 3×3 convolution); everything else is
+// this file.
+//
+// Limits every caller must respect (checked on the Java side):
+//   - K % 8 == 0: a 16-byte cp.async chunk (8 bf16) is either wholly inside K or wholly past it (zero filled).
+//   - A's rows, W and the output are 16-byte aligned; a row of A and W is K contiguous bf16.
+//   - M and N are arbitrary (loads predicated with zero fill, stores guarded).
+#pragma once
+#include "common.cuh"
+
+namespace ecar {
+namespace tile {
+
+// ------------------------------------------------------------------ PTX primitives
+
+// 16 bytes global → shared, asynchronous, bypassing L1. valid == false writes 16 zero bytes (src-size 0)
+// without reading src, which must still be a mapped address (callers pass the matrix base).
+__device__ __forceinline__ void cp_async16(uint32_t smem, const void* gmem, bool valid) {
+    int src_bytes = valid ? 16 : 0;
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem), "l"(gmem), "r"(src_bytes) : "memory");
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+template <int PENDING>
+__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(PENDING) : "memory"); }
+
+// Four 8×8 b16 matrices; lanes 8i..8i+7 give the row addresses of matrix i; lane l receives row l/4,
+// columns 2(l%4), 2(l%4)+1 of each matrix in r0..r3.
+__device__ __forceinline__ void ldmatrix_x4(uint32_t& r0, uint32_t& r1, uint32_t& r2, uint32_t& r3, uint32_t smem) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3)
+                 : "r"(smem));
+}
+
+// D = A·B + D on a 16×8×16 tile. a: (row g, k 0-7), (g+8, 0-7), (g, 8-15), (g+8, 8-15); b: (k 0-7, n g), (k 8-15, n g);
+// d: (g, 2t..2t+1), (g+8, 2t..2t+1) with g = lane/4, t = lane%4 (PTX ISA, "Matrix fragments for mma.m16n8k16").
+__device__ __forceinline__ void mma_16816(float* d, const uint32_t* a, const uint32_t* b) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "{%0, %1, %2, %3};\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+// ------------------------------------------------------------------ shared-memory layout
+
+// A tile row is BK = 32 bf16 = 64 bytes = four 16-byte chunks. Two rows share a 128-byte bank line, so the
+// chunk index is XORed with (row / 2) % 4: the 8 row addresses of one ldmatrix matrix (rows r..r+7, one logical
+// chunk) then land on 8 distinct 16-byte bank groups, and so do cp.async's writes. Returns a byte offset.
+constexpr int BK = 32;
+__device__ __forceinline__ uint32_t swizzle(int row, int chunk) {
+    return (uint32_t)(row * (BK * 2) + ((chunk ^ ((row >> 1) & 3)) << 4));
+}
+
+// ------------------------------------------------------------------ epilogue
+
+// act: the ordinal of ecar.backend.Activation.  post: what follows the activation.
+enum Act { ACT_NONE = 0, ACT_GELU_TANH = 1, ACT_GELU_ERF = 2, ACT_SILU = 3 };
+enum Post {
+    POST_STORE = 0,     // y
+    POST_MUL = 1,       // y ⊙ mul[m, n]                (gated GELU: GELU(x·Wgᵀ + bg) ⊙ (x·Wxᵀ + bx), mul bf16)
+    POST_RESIDUAL = 2,  // res[m, n] + gate[m / gateRatio, n] · y   (adaLN-Zero; gate null = 1; res may alias Y)
+};
+
+struct Epilogue {
+    const float* bias;             // [N] or null
+    const float* res;              // [M, N] f32 (POST_RESIDUAL)
+    const float* gate;             // [M / gateRatio, N] f32 or null (POST_RESIDUAL)
+    const __nv_bfloat16* mul;      // [M, N] bf16 (POST_MUL)
+    int act, post, gateRatio;
+};
+
+// The CPU twins are ecar.backend.Activations.{geluTanh, geluErf, silu}.
+__device__ __forceinline__ float activate(float v, int act) {
+    switch (act) {
+        case ACT_GELU_TANH: return 0.5f * v * (1.f + tanhf(0.7978845608028654f * v * (1.f + 0.044715f * v * v)));
+        case ACT_GELU_ERF: return 0.5f * v * (1.f + erff(v * 0.7071067811865476f));
+        case ACT_SILU: return v / (1.f + expf(-v));
+        default: return v;
+    }
+}
+
+__device__ __forceinline__ float finish(float v, int m, int n, int N, const Epilogue& e) {
+    if (e.bias) v += e.bias[n];
+    v = activate(v, e.act);
+    size_t i = (size_t)m * N + n;
+    if (e.post == POST_MUL) v *= bf2f(e.mul[i]);
+    else if (e.post == POST_RESIDUAL) v = e.res[i] + (e.gate ? e.gate[(size_t)(m / e.gateRatio) * N + n] : 1.f) * v;
+    return v;
+}
+
+// Two adjacent outputs (m, n) and (m, n+1) of one accumulator fragment; n is even.
+template <bool OUT_BF16>
+__device__ __forceinline__ void store_pair(void* Y, int m, int n, float v0, float v1, int M, int N, const Epilogue& e) {
+    if (m >= M || n >= N) return;
+    size_t i = (size_t)m * N + n;
+    v0 = finish(v0, m, n, N, e);
+    bool second = n + 1 < N;
+    if (second) v1 = finish(v1, m, n + 1, N, e);
+    if (OUT_BF16) {
+        __nv_bfloat16* y = reinterpret_cast<__nv_bfloat16*>(Y);
+        if (second && (N % 2 == 0)) {
+            *reinterpret_cast<__nv_bfloat162*>(y + i) = __floats2bfloat162_rn(v0, v1);
+        } else {
+            y[i] = f2bf(v0);
+            if (second) y[i + 1] = f2bf(v1);
+        }
+    } else {
+        float* y = reinterpret_cast<float*>(Y);
+        if (second && (N % 2 == 0)) {
+            *reinterpret_cast<float2*>(y + i) = make_float2(v0, v1);
+        } else {
+            y[i] = v0;
+            if (second) y[i + 1] = v1;
+        }
+    }
+}
+
+// ------------------------------------------------------------------ the tile
+
+// A block of WARPS_M × WARPS_N warps computes a BM × BN tile of Y; each warp a (BM/WARPS_M) × (BN/WARPS_N)
+// sub-tile of MI × NI mma tiles. Shared memory: STAGES × (BM + BN) × BK bf16, dynamic.
+template <int BM_, int BN_, int WARPS_M_, int WARPS_N_, int STAGES_>
+struct Config {
+    static constexpr int BM = BM_, BN = BN_, WARPS_M = WARPS_M_, WARPS_N = WARPS_N_, STAGES = STAGES_;
+    static constexpr int THREADS = 32 * WARPS_M * WARPS_N;
+    static constexpr int WTM = BM / WARPS_M, WTN = BN / WARPS_N;
+    static constexpr int MI = WTM / 16, NI = WTN / 8;
+    static constexpr int A_BYTES = BM * BK * 2, B_BYTES = BN * BK * 2, STAGE_BYTES = A_BYTES + B_BYTES;
+    static constexpr int SMEM_BYTES = STAGES * STAGE_BYTES;
+    // 16-byte chunks each thread copies per stage
+    static constexpr int A_CHUNKS = BM * (BK / 8) / THREADS, B_CHUNKS = BN * (BK / 8) / THREADS;
+    static_assert(WTM % 16 == 0 && WTN % 16 == 0, "warp tile must be a multiple of 16×16");
+    static_assert(A_CHUNKS * THREADS == BM * (BK / 8) && B_CHUNKS * THREADS == BN * (BK / 8), "chunks must divide");
+    static_assert(STAGES >= 2, "at least double buffering");
+};
+// 128×128 tile, 8 warps (2 × 4), warp tile 64×32, 4 stages: 64 KiB shared memory (needs the opt-in above 48 KiB).
+using Big = Config<128, 128, 2, 4, 4>;
+// 64×64 tile, 4 warps (2 × 2), warp tile 32×32, 4 stages: 32 KiB. For small M or N, where the big tile leaves SMs idle.
+using Small = Config<64, 64, 2, 2, 4>;
+
+// A source for a plain row-major matrix X[M, K].
+struct MatrixRows {
+    const __nv_bfloat16* X;
+    int M, K, m0;
+    // i: which of this thread's A chunks (0..A_CHUNKS-1), row: its row in the tile
+    __device__ __forceinline__ const __nv_bfloat16* src(int /*i*/, int row, int k, bool& valid) const {
+        int m = m0 + row;
+        valid = m < M && k < K;
+        return valid ? X + (size_t)m * K + k : X;
+    }
+};
+
+// Runs the main loop and the epilogue of one output tile (blockIdx.y → rows, blockIdx.x → columns).
+template <class C, bool OUT_BF16, class ASource>
+__device__ __forceinline__ void run(void* Y, const ASource& a, const __nv_bfloat16* __restrict__ W, int M, int N, int K,
+                                    const Epilogue& e) {
+    extern __shared__ __align__(128) unsigned char smem[];
+    const uint32_t smem0 = (uint32_t)__cvta_generic_to_shared(smem);
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int warp_m = warp / C::WARPS_N, warp_n = warp % C::WARPS_N;
+    const int m0 = blockIdx.y * C::BM, n0 = blockIdx.x * C::BN;
+    const int kTiles = (K + BK - 1) / BK;
+
+    // Issue the copies of k-tile kt into stage s: chunk c of the tile is row c / 4, 16-byte chunk c % 4.
+    auto load = [&](int s, int kt) {
+        const uint32_t sa = smem0 + s * C::STAGE_BYTES, sb = sa + C::A_BYTES;
+#pragma unroll
+        for (int i = 0; i < C::A_CHUNKS; i++) {
+            int c = tid + i * C::THREADS, row = c >> 2, ch = c & 3;
+            bool valid;
+            const __nv_bfloat16* p = a.src(i, row, kt * BK + ch * 8, valid);
+            cp_async16(sa + swizzle(row, ch), p, valid);
+        }
+#pragma unroll
+        for (int i = 0; i < C::B_CHUNKS; i++) {
+            int c = tid + i * C::THREADS, row = c >> 2, ch = c & 3;
+            int n = n0 + row, k = kt * BK + ch * 8;
+            bool valid = n < N && k < K;
+            cp_async16(sb + swizzle(row, ch), valid ? W + (size_t)n * K + k : W, valid);
+        }
+    };
+
+    float acc[C::MI][C::NI][4];
+#pragma unroll
+    for (int i = 0; i < C::MI; i++)
+#pragma unroll
+        for (int j = 0; j < C::NI; j++)
+#pragma unroll
+            for (int r = 0; r < 4; r++) acc[i][j][r] = 0.f;
+
+    // Prologue: STAGES-1 k-tiles in flight (empty groups past the end keep the group count uniform).
+#pragma unroll
+    for (int s = 0; s < C::STAGES - 1; s++) {
+        if (s < kTiles) load(s, s);
+        cp_async_commit();
+    }
+
+    for (int kt = 0; kt < kTiles; kt++) {
+        // Groups committed so far: STAGES-1+kt; k-tile kt is group kt, so at most STAGES-2 may still be pending.
+        cp_async_wait<C::STAGES - 2>();
+        // Everyone's copies of tile kt are visible, and everyone finished computing on tile kt-1,
+        // whose stage the next load overwrites.
+        __syncthreads();
+        int next = kt + C::STAGES - 1;
+        if (next < kTiles) load(next % C::STAGES, next);
+        cp_async_commit();
+
+        const uint32_t sa = smem0 + (kt % C::STAGES) * C::STAGE_BYTES, sb = sa + C::A_BYTES;
+#pragma unroll
+        for (int kk = 0; kk < BK / 16; kk++) {
+            uint32_t af[C::MI][4], bfr[C::NI][2];
+#pragma unroll
+            for (int i = 0; i < C::MI; i++) {
+                // matrices: (rows 0-7, k 0-7), (rows 8-15, k 0-7), (rows 0-7, k 8-15), (rows 8-15, k 8-15)
+                int row = warp_m * C::WTM + i * 16 + (lane & 15);
+                int ch = kk * 2 + (lane >> 4);
+                ldmatrix_x4(af[i][0], af[i][1], af[i][2], af[i][3], sa + swizzle(row, ch));
+            }
+#pragma unroll
+            for (int j = 0; j < C::NI; j += 2) {
+                // W is stored [n][k], the "col" operand as is: matrices (n 0-7, k 0-7), (n 0-7, k 8-15),
+                // (n 8-15, k 0-7), (n 8-15, k 8-15) give b of n-tiles j and j+1.
+                int row = warp_n * C::WTN + j * 8 + (lane & 7) + ((lane >> 4) << 3);
+                int ch = kk * 2 + ((lane >> 3) & 1);
+                ldmatrix_x4(bfr[j][0], bfr[j][1], bfr[j + 1][0], bfr[j + 1][1], sb + swizzle(row, ch));
+            }
+#pragma unroll
+            for (int i = 0; i < C::MI; i++)
+#pragma unroll
+                for (int j = 0; j < C::NI; j++) mma_16816(acc[i][j], af[i], bfr[j]);
+        }
+    }
+    cp_async_wait<0>();
+
+    // Epilogue straight from the accumulator fragments: (g, 2t..2t+1) and (g+8, 2t..2t+1) of each mma tile.
+    const int g = lane >> 2, t = lane & 3;
+#pragma unroll
+    for (int i = 0; i < C::MI; i++)
+#pragma unroll
+        for (int j = 0; j < C::NI; j++) {
+            int m = m0 + warp_m * C::WTM + i * 16 + g;
+            int n = n0 + warp_n * C::WTN + j * 8 + 2 * t;
+            store_pair<OUT_BF16>(Y, m, n, acc[i][j][0], acc[i][j][1], M, N, e);
+            store_pair<OUT_BF16>(Y, m + 8, n, acc[i][j][2], acc[i][j][3], M, N, e);
+        }
+}
+
+}  // namespace tile
+}  // namespace ecar

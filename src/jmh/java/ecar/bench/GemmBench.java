@@ -1,0 +1,154 @@
+package ecar.bench;
+
+import ecar.backend.Activation;
+import ecar.cuda.CudaContext;
+import ecar.cuda.CudaProbe;
+import ecar.cuda.DeviceBuffer;
+import ecar.cuda.Event;
+import ecar.cuda.Stream;
+import ecar.cuda.ops.GemmKernels;
+import ecar.cuda.ops.Launcher;
+import ecar.cuda.ops.Precision;
+import ecar.io.Bf16;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.IterationParams;
+import org.openjdk.jmh.runner.IterationType;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Our bf16 tensor-core GEMM (kernels/gemm.cu, bf16 output, no epilogue) on the linear layers of DiT-XL/2 and
+ * ECAR-L/FlowAR-L at batch 64, 256² — the shapes of tools/gemm_bench.py, which times torch.matmul on them. Each
+ * benchmark call queues {@link #INNER} GEMMs between two CUDA events (inputs rotated through copies that exceed the
+ * L2 cache); the median per-GEMM time and TFLOP/s are printed at tear-down in gemm_bench.py's format:
+ * {@code [gemm <model> <layer> MxKxN] <ms> ms, <TFLOP/s> TFLOP/s}. Without a GPU it prints why and measures nothing.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+public class GemmBench {
+    static final int B = 64, T = 256, M = B * T, INNER = 20;
+    static final long L2_BYTES = 64L << 20;
+
+    /** model layer M K N, as tools/gemm_bench.py's SHAPES. */
+    @Param({
+            "dit-xl-2 qkv 16384 1152 3456", "dit-xl-2 proj 16384 1152 1152", "dit-xl-2 fc1 16384 1152 4608",
+            "dit-xl-2 fc2 16384 4608 1152", "dit-xl-2 adaLN 64 1152 6912", "dit-xl-2 final 16384 1152 32",
+            "ecar-l ar.qkv 16384 1024 3072", "ecar-l ar.proj 16384 1024 1024", "ecar-l ar.fc1 16384 1024 2730",
+            "ecar-l ar.fc2 16384 2736 1024", "ecar-l ar.adaLN 64 1024 6144", "ecar-l head.input 16384 16 1024",
+            "ecar-l head.cond 16384 1024 1024", "ecar-l head.adaLN-token 16384 1024 3072", "ecar-l head.final 16384 1024 16"})
+    public String shape;
+
+    private String model, layer;
+    private int m, k, n;
+    private boolean skip;
+    private Stream stream;
+    private GemmKernels gemm;
+    private final List<DeviceBuffer> xs = new ArrayList<>(), ws = new ArrayList<>();
+    private DeviceBuffer y;
+    private Event start, end;
+    private final List<Float> perGemmMs = new ArrayList<>();
+    private boolean measuring;
+
+    @Setup
+    public void setup() {
+        String[] p = shape.split(" ");
+        model = p[0];
+        layer = p[1];
+        m = Integer.parseInt(p[2]);
+        k = Integer.parseInt(p[3]);
+        n = Integer.parseInt(p[4]);
+        if (!CudaProbe.available()) {
+            skip = true;
+            System.out.println("[gemm " + model + " " + layer + "] skipped: no GPU: " + CudaProbe.probe().reason());
+            return;
+        }
+        if (GemmBench.class.getResource("/kernels/gemm.fatbin") == null) {
+            skip = true;
+            System.out.println("[gemm " + model + " " + layer + "] skipped: kernels/gemm.fatbin was not built (no nvcc at build time)");
+            return;
+        }
+        stream = new Stream();
+        gemm = new GemmKernels(Launcher.on(stream), CudaContext.get().device().multiprocessors());
+        long perCopy = 2L * ((long) m * k + (long) n * k);
+        int copies = (int) Math.max(1, (L2_BYTES + perCopy - 1) / perCopy);
+        for (int i = 0; i < copies; i++) {
+            xs.add(random(2L * m * k, "x" + i, 1 + i));
+            ws.add(random(2L * n * k, "w" + i, 100 + i));
+        }
+        y = DeviceBuffer.allocate(2L * m * n, "y");
+        start = new Event();
+        end = new Event();
+    }
+
+    /** A buffer of bytes/2 bf16 standard normals (uploaded a megabyte-sized block at a time). */
+    private static DeviceBuffer random(long bytes, String label, long seed) {
+        DeviceBuffer b = DeviceBuffer.allocate(bytes, label);
+        SplittableRandom r = new SplittableRandom(seed);
+        short[] block = new short[1 << 20];
+        for (int i = 0; i < block.length; i++) block[i] = Bf16.fromFloat((float) r.nextGaussian());
+        for (long off = 0; off < bytes; off += 2L * block.length) {
+            long len = Math.min(2L * block.length, bytes - off);
+            b.slice(off, len, label).upload(len == 2L * block.length ? block : java.util.Arrays.copyOf(block, (int) (len / 2)));
+        }
+        return b;
+    }
+
+    /** Only measurement iterations count toward the reported median (warm-up calls are timed but dropped). */
+    @Setup(org.openjdk.jmh.annotations.Level.Iteration)
+    public void iteration(IterationParams p) {
+        measuring = p.getType() == IterationType.MEASUREMENT;
+    }
+
+    @Benchmark
+    public void gemm() {
+        if (skip) return;
+        GemmKernels.Epilogue none = GemmKernels.Epilogue.of(null, Activation.NONE);
+        start.record(stream);
+        for (int i = 0; i < INNER; i++) {
+            int c = i % xs.size();
+            gemm.linear(y, Precision.BF16, xs.get(c), ws.get(c), m, n, k, none);
+        }
+        end.record(stream);
+        float ms = end.elapsedSince(start) / INNER;
+        if (measuring) perGemmMs.add(ms);
+    }
+
+    @TearDown
+    public void report() {
+        if (skip) return;
+        List<Float> t = new ArrayList<>(perGemmMs);
+        Collections.sort(t);
+        if (!t.isEmpty()) {
+            double ms = t.get(t.size() / 2);
+            System.out.printf("%n[gemm %s %s %dx%dx%d] %.4f ms, %.1f TFLOP/s (median of %d x %d)%n", model, layer, m, k, n, ms,
+                    2.0 * m * k * n / (ms * 1e-3) / 1e12, t.size(), INNER);
+        }
+        for (DeviceBuffer b : xs) b.close();
+        for (DeviceBuffer b : ws) b.close();
+        xs.clear();
+        ws.clear();
+        y.close();
+        start.close();
+        end.close();
+        stream.close();
+    }
+}

@@ -1,0 +1,248 @@
+package ecar.cuda.ops;
+
+import ecar.backend.Activation;
+import ecar.backend.DiffusionCoefficients;
+import ecar.backend.Norm;
+import ecar.cuda.ops.GemmKernels.Epilogue;
+import ecar.cuda.ops.GemmKernels.Tile;
+import ecar.cuda.ops.RecordingLauncher.Fake;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static ecar.cuda.ops.RecordingLauncher.bf16;
+import static ecar.cuda.ops.RecordingLauncher.f32;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The op wrappers without a GPU: what they reject (with messages naming the operand), which kernel and launch shape
+ * they pick, and that every launch's arguments match its declared signature. Every kernel name used is checked
+ * against the extern "C" entry points of kernels/*.cu.
+ */
+class OpsValidationTest {
+    final RecordingLauncher rec = new RecordingLauncher();
+    private final GemmKernels gemm = new GemmKernels(rec, 132);
+    private final ConvKernels conv = new ConvKernels(rec, 132);
+    private final NormKernels norm = new NormKernels(rec);
+    private final EmbedKernels embed = new EmbedKernels(rec);
+    private final DiffusionKernels diff = new DiffusionKernels(rec);
+    private final ElementwiseKernels ew = new ElementwiseKernels(rec);
+    private static final DiffusionCoefficients K = new DiffusionCoefficients(1.1f, 0.4f, 0.3f, 0.7f, -6f, -4f, 0.9f, 0.43f);
+
+    private static String message(Runnable r) {
+        return assertThrows(IllegalArgumentException.class, r::run).getMessage();
+    }
+
+    // ------------------------------------------------------------------ gemm
+
+    @Test
+    void gemmRejectsKNotAMultipleOf8NamingK() {
+        int m = 4, n = 8, k = 12;
+        String msg = message(() -> gemm.linear(f32(m * n, "y"), Precision.F32, bf16(m * k, "x"), bf16(n * k, "w"), m, n, k,
+                Epilogue.of(null, Activation.NONE)));
+        assertTrue(msg.contains("K = 12") && msg.contains("multiple of 8"), msg);
+        assertTrue(rec.calls.isEmpty());
+    }
+
+    @Test
+    void gemmRejectsMisalignedAndShortBuffers() {
+        int m = 85, n = 1000, k = 1152;
+        Fake x = bf16((long) m * k, "x"), w = bf16((long) n * k, "w"), y = f32((long) m * n, "y");
+        String msg = message(() -> gemm.linear(y, Precision.F32, x.shifted(8), w, m, n, k, Epilogue.of(null, Activation.NONE)));
+        assertTrue(msg.contains("X 'x'") && msg.contains("16-byte aligned"), msg);
+        msg = message(() -> gemm.linear(bf16((long) m * n, "y"), Precision.F32, x, w, m, n, k, Epilogue.of(null, Activation.NONE)));
+        assertTrue(msg.contains("Y 'y'") && msg.contains("[85, 1000] f32"), msg);
+        msg = message(() -> gemm.linear(y, Precision.F32, x, w, m, n, k, Epilogue.of(f32(n - 1, "b"), Activation.NONE)));
+        assertTrue(msg.contains("bias"), msg);
+        msg = message(() -> gemm.linear(y, Precision.F32, x, w, m, n, k, Epilogue.residual(null, y, f32(n, "gate"), 2)));
+        assertTrue(msg.contains("gateRatio = 2") && msg.contains("M = 85"), msg);
+        msg = message(() -> gemm.linear(y, Precision.F32, x, w, 0, n, k, Epilogue.of(null, Activation.NONE)));
+        assertTrue(msg.contains("M = 0"), msg);
+        Fake arena = Fake.of(1 << 30, "arena");
+        msg = message(() -> gemm.linear(new Fake(arena.address() + 4096, 4L * m * n, "y"), Precision.F32, new Fake(arena.address(), 2L * m * k, "x"), w,
+                m, n, k, Epilogue.of(null, Activation.NONE)));
+        assertTrue(msg.contains("Y 'y' overlaps X 'x'"), msg);
+    }
+
+    @Test
+    void gemmPicksTheTileAndGridForTheShape() {
+        // DiT-XL/2 fc1 at batch 64: 16384 × 4608 → 128 × 36 big tiles
+        int m = 64 * 256, n = 4608, k = 1152;
+        gemm.linear(bf16((long) m * n, "y"), Precision.BF16, bf16((long) m * k, "x"), bf16((long) n * k, "w"), m, n, k,
+                Epilogue.of(f32(n, "b"), Activation.GELU_TANH));
+        var c = rec.last();
+        assertEquals("gemm_bf16_t128_bf16", c.kernel());
+        assertEquals(36, c.shape().gridX());
+        assertEquals(128, c.shape().gridY());
+        assertEquals(256, c.shape().blockX());
+        assertEquals(65536, c.shape().sharedBytes());
+        assertEquals(Activation.GELU_TANH.ordinal(), c.args()[10]);
+        // adaLN at batch 2: 2 × 6912 → the small tile, 108 × 1
+        gemm.linear(f32(2 * 6912, "y"), Precision.F32, bf16(2 * 1152, "c"), bf16(6912L * 1152, "w"), 2, 6912, 1152,
+                Epilogue.of(f32(6912, "b"), Activation.NONE));
+        c = rec.last();
+        assertEquals("gemm_bf16_t64_f32", c.kernel());
+        assertEquals(108, c.shape().gridX());
+        assertEquals(1, c.shape().gridY());
+        assertEquals(Tile.T64, Tile.choose(85, 1000, 132));
+    }
+
+    @Test
+    void gemmEpiloguesPassTheirOperands() {
+        int m = 512, n = 1152, k = 4608;
+        Fake y = f32((long) m * n, "resid"), gate = f32(2L * n, "gate");
+        gemm.linear(y, Precision.F32, bf16((long) m * k, "h"), bf16((long) n * k, "w2"), m, n, k, Epilogue.residual(f32(n, "b2"), y, gate, 256));
+        var c = rec.last();
+        assertEquals(y, c.args()[4]);
+        assertEquals(gate, c.args()[5]);
+        assertEquals(GemmKernels.Post.RESIDUAL.ordinal(), c.args()[11]);
+        assertEquals(256, c.args()[12]);
+        Fake v = bf16((long) m * 2730, "value");
+        gemm.linear(bf16((long) m * 2730, "h"), Precision.BF16, bf16((long) m * 1024, "x"), bf16(2730L * 1024, "wg"), m, 2730, 1024,
+                Epilogue.gatedGelu(null, v));
+        c = rec.last();
+        assertEquals(v, c.args()[6]);
+        assertEquals(Activation.GELU_ERF.ordinal(), c.args()[10]);
+        assertEquals(GemmKernels.Post.MUL.ordinal(), c.args()[11]);
+    }
+
+    // ------------------------------------------------------------------ conv, norm, embed, diffusion
+
+    @Test
+    void convRequiresChannelsInEights() {
+        String msg = message(() -> conv.conv3x3(f32(32L * 32 * 128, "y"), Precision.F32, bf16(32L * 32 * 4, "z"), bf16(128L * 9 * 4, "w"),
+                null, null, 1, 32, 32, 4, 128, Activation.NONE));
+        assertTrue(msg.contains("Ci = 4") && msg.contains("multiple of 8"), msg);
+        conv.conv3x3(bf16(2L * 64 * 64 * 512, "y"), Precision.BF16, bf16(2L * 64 * 64 * 512, "x"), bf16(512L * 9 * 512, "w"),
+                f32(512, "b"), null, 2, 64, 64, 512, 512, Activation.NONE);
+        var c = rec.last();
+        assertEquals("conv3x3_bf16_t128_bf16", c.kernel());
+        assertEquals(4, c.shape().gridX());
+        assertEquals(64, c.shape().gridY());
+        conv.upsampleNearest2x(f32(4L * 8 * 8 * 16, "up"), f32(8 * 8 * 16, "x"), Precision.F32, 1, 8, 8, 16);
+        assertEquals("upsample_nearest2x_f32", rec.last().kernel());
+    }
+
+    @Test
+    void normChecksModulationAndGroups() {
+        int rows = 512, d = 1152;
+        Fake ada = f32(2L * 6 * d, "adaLN");
+        norm.rowsModulated(bf16((long) rows * d, "h"), Precision.BF16, f32((long) rows * d, "x"), ada, ada.shifted(4L * d), 6 * d,
+                rows, d, Norm.LAYER, 1e-6f, 256);
+        var c = rec.last();
+        assertEquals("norm_rows_bf16", c.kernel());
+        assertEquals(64, c.shape().gridX());
+        String msg = message(() -> norm.rowsModulated(bf16((long) rows * d, "h"), Precision.BF16, f32((long) rows * d, "x"), ada, ada, 6 * d,
+                rows, d, Norm.LAYER, 1e-6f, 3));
+        assertTrue(msg.contains("ratio = 3"), msg);
+        msg = message(() -> norm.groupNorm(f32(64L * 2048, "o"), Precision.F32, f32(64L * 2048, "x"), Fake.of(16 * 32, "s"),
+                f32(2048, "w"), f32(2048, "b"), 1, 64, 2048, 32, 1e-6f, true));
+        assertTrue(msg.contains("C = 2048"), msg);
+        int before = rec.calls.size();
+        norm.groupNorm(bf16(256L * 256 * 128, "o"), Precision.BF16, f32(256L * 256 * 128, "x"), Fake.of(NormKernels.statsBytes(1, 32), "s"),
+                f32(128, "w"), f32(128, "b"), 1, 256 * 256, 128, 32, 1e-6f, true);
+        assertEquals(before + 3, rec.calls.size());
+        assertEquals("groupnorm_zero", rec.calls.get(before).kernel());
+        assertEquals("groupnorm_stats", rec.calls.get(before + 1).kernel());
+        assertEquals(8 * 128, rec.calls.get(before + 1).shape().sharedBytes());
+        assertEquals(1024, rec.calls.get(before + 1).shape().gridX());
+        assertEquals("groupnorm_apply_bf16", rec.calls.get(before + 2).kernel());
+    }
+
+    @Test
+    void embedAndDiffusionLaunches() {
+        String msg = message(() -> embed.timestep(f32(3 * 255, "o"), f32(3, "t"), 3, 255));
+        assertTrue(msg.contains("255") && msg.contains("even"), msg);
+        msg = message(() -> embed.patchify(bf16(4 * 30 * 30, "o"), Precision.BF16, f32(4 * 30 * 30, "x"), 1, 4, 30, 30, 4));
+        assertTrue(msg.contains("30×30"), msg);
+        embed.transpose(f32(2 * 4 * 1024, "o"), f32(2 * 4 * 1024, "x"), 2, 4, 1024);
+        assertEquals(32, rec.last().shape().gridX());
+        assertEquals(1, rec.last().shape().gridY());
+        assertEquals(2, rec.last().shape().gridZ());
+        embed.resizeBicubic(f32(16 * 16 * 16, "o"), f32(4 * 4 * 16, "x"), 1, 4, 4, 16, 16, 16);
+        embed.resizeArea(f32(8 * 8 * 16, "o"), f32(16 * 16 * 16, "x"), 1, 16, 16, 16, 8, 8);
+        embed.unpatchify(f32(2 * 8 * 32 * 32, "o"), f32(2 * 8 * 32 * 32, "x"), 2, 2, 8, 16, 16);
+
+        int b = 4, c = 4, hw = 1024;
+        msg = message(() -> diff.ddpmStep(f32(b * c * hw, "x"), f32(b * c * hw, "out"), b, c, hw, true, 3, 4f, K, false, 1, 2));
+        assertTrue(msg.contains("modelOut") && msg.contains("[4, 8, 1024]"), msg);
+        diff.ddpmStep(f32(b * c * hw, "x"), f32(2 * b * c * hw, "out"), b, c, hw, true, 3, 4f, K, false, 7, 9);
+        var call = rec.last();
+        assertEquals("ddpm_step", call.kernel());
+        assertEquals(2, call.args()[5]);   // half
+        assertEquals(7L, call.args()[17]);
+        diff.ddimStep(f32(b * c * hw, "x"), f32(2 * b * c * hw, "out"), b, c, hw, false, 0, 1f, K);
+        assertEquals(0, rec.last().args()[5]);
+        diff.posterior(f32(16, "m"), f32(16, "l"), f32(16, "x0"), f32(16, "x"), f32(32, "o"), 1, 4, 4, K);
+        diff.ddpmSample(f32(16, "x"), f32(16, "m"), f32(16, "l"), null, 16, false, 3, 4);
+        diff.ddimSample(f32(16, "x"), f32(16, "x0"), 16, K);
+        diff.cfgCombineChannels(f32(2 * 8 * 16, "o"), 2, 8, 16, 3, 4f);
+        assertEquals("cfg_combine_channels", rec.last().kernel());
+        int launches = rec.calls.size();
+        diff.cfgCombineChannels(f32(2 * 8 * 16, "o"), 2, 8, 16, 0, 4f);
+        assertEquals(launches, rec.calls.size(), "no guided channels: nothing to launch");
+    }
+
+    @Test
+    void elementwiseAndEmbeddingLaunches() {
+        int rows = 512, w = 1152;
+        String msg = message(() -> ew.add(f32((long) rows * w, "o"), Precision.F32, f32((long) rows * w, "a"), f32(2L * w, "b"), rows, w, 3));
+        assertTrue(msg.contains("ratio = 3"), msg);
+        ew.add(f32((long) rows * w, "o"), Precision.F32, f32((long) rows * w, "a"), f32(2L * w, "b"), rows, w, 256);
+        assertEquals("add_grouped_f32", rec.last().kernel());
+        ew.mul(bf16(1000, "o"), Precision.BF16, f32(1000, "a"), f32(1000, "b"), 1000);
+        assertEquals("mul_bf16", rec.last().kernel());
+        msg = message(() -> ew.addTiled(f32(1000, "o"), Precision.F32, f32(1000, "a"), f32(300, "pos"), 1000, 300));
+        assertTrue(msg.contains("300 elements cannot tile 1000"), msg);
+        ew.addTiled(f32(1024, "o"), Precision.F32, f32(1024, "a"), f32(256, "pos"), 1024, 256);
+        ew.silu(bf16(64 * 1152, "o"), Precision.BF16, f32(64 * 1152, "c"), 64 * 1152);
+        ew.gatedResidual(f32((long) rows * w, "x"), f32((long) rows * w, "x"), f32(2L * w, "g"), f32((long) rows * w, "y"), rows, w, 256);
+        assertEquals("gated_residual", rec.last().kernel());
+        msg = message(() -> embed.embedding(f32(2 * 1152, "o"), bf16(1001 * 1152, "table"), Precision.BF16, 1001, 1152, Fake.of(8, "ids"), new int[]{3, 1001}));
+        assertTrue(msg.contains("id 1001") && msg.contains("1001 rows"), msg);
+        embed.embedding(f32(2 * 1152, "o"), bf16(1001 * 1152, "table"), Precision.BF16, 1001, 1152, Fake.of(8, "ids"), new int[]{3, 1000});
+        assertEquals("embedding_bf16", rec.last().kernel());
+        norm.softmaxRows(bf16(256 * 256, "p"), Precision.BF16, f32(256 * 256, "s"), 256, 256, 0.044f);
+        assertEquals("softmax_rows_bf16", rec.last().kernel());
+        assertEquals(32, rec.last().shape().gridX());
+        msg = message(() -> norm.softmaxRows(f32(16, "p"), Precision.F32, f32(16, "s"), 4, 4, 0f));
+        assertTrue(msg.contains("scale = 0.0"), msg);
+        embed.transpose(bf16(256 * 512, "vT"), Precision.BF16, f32(256 * 512, "v"), 1, 256, 512);
+        assertEquals("transpose_batched_bf16", rec.last().kernel());
+    }
+
+    // ------------------------------------------------------------------ the wrappers name real entry points
+
+    private static final Pattern ENTRY = Pattern.compile("ECAR_KERNEL void(?: __launch_bounds__\\([^)]*\\))?\\s+(\\w+)\\(|_ENTRY\\((\\w+),|EW_PAIR\\((\\w+),");
+
+    /** Runs the tests above that launch, leaving every launch of every wrapper in {@link #rec}. */
+    void launchEverything() {
+        gemmPicksTheTileAndGridForTheShape();
+        gemmEpiloguesPassTheirOperands();
+        convRequiresChannelsInEights();
+        normChecksModulationAndGroups();
+        embedAndDiffusionLaunches();
+        elementwiseAndEmbeddingLaunches();
+    }
+
+    @Test
+    void everyLaunchedKernelIsAnEntryPointOfItsFamily() throws IOException {
+        launchEverything();
+        for (var c : rec.calls) {
+            String src = Files.readString(Path.of("kernels", c.family() + ".cu"));
+            Matcher m = ENTRY.matcher(src);
+            boolean found = false;
+            while (m.find()) {
+                String name = m.group(1) != null ? m.group(1) : m.group(2) != null ? m.group(2) : m.group(3);
+                if (name.equals(c.kernel()) || c.kernel().equals(name + "_f32") || c.kernel().equals(name + "_bf16")) found = true;
+            }
+            assertTrue(found, c.kernel() + " is not an extern \"C\" entry point of kernels/" + c.family() + ".cu");
+        }
+    }
+}

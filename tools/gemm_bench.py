@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""The PyTorch peer of the GPU GEMM benchmark (src/jmh/java/ecar/bench/GemmBench.java): torch.matmul in bf16 on the
+linear layers of DiT-XL/2 and ECAR-L/FlowAR-L at batch 64, 256x256 images (256 tokens an image at the last stage),
+timed with CUDA events, median of repeats, inputs rotated through copies that together exceed the L2 cache.
+Prints one line a shape in the same format as GemmBench:
+
+    [gemm <model> <layer> MxKxN] <ms> ms, <TFLOP/s> TFLOP/s
+
+    python3 tools/gemm_bench.py                  # on the GPU
+    python3 tools/gemm_bench.py --device cpu --tiny   # checks the script runs (fp32, small shapes)
+
+Shapes are M x K x N for Y[M, N] = X[M, K] W[N, K]^T. FlowAR's MLP hidden width 2730 is not a multiple of 8; our
+GEMM runs fc2 with K padded to 2736 (zero columns), so both sides time fc2 at K = 2736.
+"""
+import argparse
+import statistics
+import time
+
+import torch
+
+B, T = 64, 256           # batch, tokens per image at the last stage (16x16 for FlowAR/ECAR, (32/2)^2 for DiT)
+M = B * T
+
+# (model, layer, M, K, N); keep in step with GemmBench.SHAPES
+SHAPES = [
+    ("dit-xl-2", "qkv", M, 1152, 3456),
+    ("dit-xl-2", "proj", M, 1152, 1152),
+    ("dit-xl-2", "fc1", M, 1152, 4608),
+    ("dit-xl-2", "fc2", M, 4608, 1152),
+    ("dit-xl-2", "adaLN", B, 1152, 6912),
+    ("dit-xl-2", "final", M, 1152, 32),
+    ("ecar-l", "ar.qkv", M, 1024, 3072),
+    ("ecar-l", "ar.proj", M, 1024, 1024),
+    ("ecar-l", "ar.fc1", M, 1024, 2730),
+    ("ecar-l", "ar.fc2", M, 2736, 1024),
+    ("ecar-l", "ar.adaLN", B, 1024, 6144),
+    ("ecar-l", "head.input", M, 16, 1024),
+    ("ecar-l", "head.cond", M, 1024, 1024),
+    ("ecar-l", "head.adaLN-token", M, 1024, 3072),
+    ("ecar-l", "head.final", M, 1024, 16),
+]
+
+L2_BYTES = 64 << 20      # more than any current GPU's L2 (H100 50 MB, H200 60 MB)
+
+
+def line(model, layer, m, k, n, ms):
+    return f"[gemm {model} {layer} {m}x{k}x{n}] {ms:.4f} ms, {2.0 * m * k * n / (ms * 1e-3) / 1e12:.1f} TFLOP/s"
+
+
+def bench_cuda(m, k, n, dtype, reps, inner):
+    bytes_per = (m * k + n * k) * torch.tensor([], dtype=dtype).element_size()
+    copies = max(1, -(-L2_BYTES // bytes_per))
+    xs = [torch.randn(m, k, device="cuda", dtype=dtype) for _ in range(copies)]
+    ws = [torch.randn(n, k, device="cuda", dtype=dtype) for _ in range(copies)]
+    out = torch.empty(m, n, device="cuda", dtype=dtype)
+    for i in range(10):
+        torch.matmul(xs[i % copies], ws[i % copies].t(), out=out)
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(reps):
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        a.record()
+        for i in range(inner):
+            torch.matmul(xs[i % copies], ws[i % copies].t(), out=out)
+        b.record()
+        b.synchronize()
+        times.append(a.elapsed_time(b) / inner)
+    return statistics.median(times)
+
+
+def bench_cpu(m, k, n, dtype, reps, inner):
+    x, w = torch.randn(m, k, dtype=dtype), torch.randn(n, k, dtype=dtype)
+    torch.matmul(x, w.t())
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        for _ in range(inner):
+            torch.matmul(x, w.t())
+        times.append((time.perf_counter() - t0) * 1e3 / inner)
+    return statistics.median(times)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
+    ap.add_argument("--tiny", action="store_true", help="shapes divided by 64 in M (a check that the script runs)")
+    ap.add_argument("--reps", type=int, default=21)
+    ap.add_argument("--inner", type=int, default=20)
+    args = ap.parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("no CUDA device visible to torch; use --device cpu --tiny to check the script")
+    dtype = torch.bfloat16 if args.device == "cuda" else torch.float32
+    reps, inner = (3, 1) if args.tiny else (args.reps, args.inner)
+    if args.device == "cuda":
+        p = torch.cuda.get_device_properties(0)
+        print(f"torch {torch.__version__}, {p.name}, {p.multi_processor_count} SMs, bf16, CUDA events, median of {reps} x {inner}")
+    else:
+        print(f"torch {torch.__version__}, cpu, {dtype}, {torch.get_num_threads()} threads")
+    with torch.no_grad():
+        for model, layer, m, k, n in SHAPES:
+            if args.tiny:
+                m = max(1, m // 64)
+            fn = bench_cuda if args.device == "cuda" else bench_cpu
+            print(line(model, layer, m, k, n, fn(m, k, n, dtype, reps, inner)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

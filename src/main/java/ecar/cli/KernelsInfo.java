@@ -9,7 +9,7 @@ import java.util.List;
 final class KernelsInfo {
     private KernelsInfo() {}
 
-    static final List<String> FAMILIES = List.of("flow", "attention", "gemm", "norm", "embed", "diffusion", "conv");
+    static final List<String> FAMILIES = List.of("flow", "attention", "gemm", "norm", "elementwise", "embed", "diffusion", "conv");
 
     static List<String> packaged() {
         List<String> found = new ArrayList<>();

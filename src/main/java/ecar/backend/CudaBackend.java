@@ -570,11 +570,9 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor bias, Activation act) {
+        Check.linear(x, w, bias);
         Shape sx = x.shape(), sw = w.shape();
-        Check.that(sw.rank() == 2 && sx.last() == sw.dim(1), "linear",
-                "input " + sx + " has " + sx.last() + " features but the weight " + sw + " expects " + (sw.rank() == 2 ? sw.dim(1) : "a matrix"));
         int n = sw.dim(0), k = sw.dim(1), m = sx.rows();
-        if (bias != null) Check.that(bias.shape().numel() == n, "linear", "bias " + bias.shape() + " does not match " + n + " outputs");
         CudaTensor y = alloc(sx.withLast(n), DType.F32, "linear out");
         try (Scope scratch = scope()) {
             int kp = padTo8(k);
@@ -586,12 +584,9 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor conv3x3(Tensor x, Tensor w, Tensor bias) {
-        Check.rank("conv3x3", x, 4, "[N, H, W, Ci]");
-        Shape s = x.shape(), sw = w.shape();
-        Check.that(sw.rank() == 4 && sw.dim(1) == 3 && sw.dim(2) == 3 && sw.dim(3) == s.last(), "conv3x3",
-                "weight " + sw + " is not [Co, 3, 3, " + s.last() + "]");
-        int ci = s.last(), cip = padTo8(ci), co = sw.dim(0);
-        if (bias != null) Check.that(bias.shape().numel() == co, "conv3x3", "bias " + bias.shape() + " does not match " + co + " output channels");
+        int co = Check.conv3x3(x, w, bias);
+        Shape s = x.shape();
+        int ci = s.last(), cip = padTo8(ci);
         CudaTensor y = alloc(s.withLast(co), DType.F32, "conv3x3 out");
         try (Scope scratch = scope()) {
             CudaTensor xb = gemmInput(x, s.rows(), ci, cip, "conv3x3"), wb = gemmWeight(w, cip, "conv3x3");
@@ -674,8 +669,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor addTiled(Tensor a, Tensor b) {
-        Check.that(a.shape().last() == b.shape().last() && a.shape().numel() % b.shape().numel() == 0, "addTiled",
-                b.shape() + " cannot tile " + a.shape());
+        Check.tiles(a, b);
         CudaTensor o = alloc(a.shape(), DType.F32, "addTiled");
         ew.addTiled(o.buffer(), Precision.F32, f32In(a, "addTiled").buffer(), f32In(b, "addTiled").buffer(), a.shape().numel(), b.shape().numel());
         return o;
@@ -732,11 +726,9 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps, boolean silu) {
-        Check.rank("groupNorm", x, 4, "[N, H, W, C]");
+        Check.groupNorm(x, groups, weight, bias);
         Shape s = x.shape();
         int c = s.last();
-        Check.that(groups > 0 && c % groups == 0, "groupNorm", c + " channels do not split into " + groups + " groups");
-        Check.that(weight.shape().numel() == c && bias.shape().numel() == c, "groupNorm", "weight/bias must have " + c + " entries");
         CudaTensor o = alloc(s, DType.F32, "groupNorm");
         try (Scope scratch = scope()) {
             DeviceBuffer stats = arena.allocate(NormKernels.statsBytes(s.dim(0), groups), "groupNorm statistics");
@@ -776,10 +768,9 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor patchify(Tensor x, int p) {
-        Check.rank("patchify", x, 4, "[N, C, H, W]");
+        Check.patchify(x, p);
         Shape s = x.shape();
         int n = s.dim(0), c = s.dim(1), h = s.dim(2), w = s.dim(3);
-        Check.that(p > 0 && h % p == 0 && w % p == 0, "patchify", "image " + s + " is not a whole number of " + p + "×" + p + " patches");
         CudaTensor o = alloc(Shape.of(n, (h / p) * (w / p), c * p * p), DType.F32, "patchify");
         embed.patchify(o.buffer(), Precision.F32, f32In(x, "patchify").buffer(), n, c, h, w, p);
         return o;
@@ -787,9 +778,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor unpatchify(Tensor x, int p, int channels, int h, int w) {
+        Check.unpatchify(x, p, channels, h, w);
         Shape s = x.shape();
-        Check.that(s.rank() == 3 && s.dim(1) == h * w && s.last() == p * p * channels, "unpatchify",
-                s + " is not [N, " + (h * w) + ", " + (p * p * channels) + "]");
         CudaTensor o = alloc(Shape.of(s.dim(0), channels, h * p, w * p), DType.F32, "unpatchify");
         embed.unpatchify(o.buffer(), f32In(x, "unpatchify").buffer(), s.dim(0), p, channels, h, w);
         return o;
@@ -846,10 +836,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor[] diffusionPosterior(Tensor x, Tensor modelOut, DiffusionCoefficients k) {
-        Check.rank("diffusionPosterior", x, 4, "[N, C, H, W]");
-        Shape s = x.shape(), so = modelOut.shape();
-        Check.that(so.rank() == 4 && so.dim(0) == s.dim(0) && so.dim(1) == 2 * s.dim(1) && so.dim(2) == s.dim(2) && so.dim(3) == s.dim(3),
-                "diffusionPosterior", "model output " + so + " must be [N, 2C, H, W] for x " + s + " (learned variance)");
+        Check.posterior(x, modelOut);
+        Shape s = x.shape();
         CudaTensor mean = alloc(s, DType.F32, "posterior mean"), logVar = alloc(s, DType.F32, "posterior log-variance"),
                 x0 = alloc(s, DType.F32, "pred_x0");
         diffusion.posterior(mean.buffer(), logVar.buffer(), x0.buffer(), f32In(x, "diffusionPosterior").buffer(),

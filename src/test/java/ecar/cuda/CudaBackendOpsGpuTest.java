@@ -7,7 +7,6 @@ import ecar.backend.CudaBackend;
 import ecar.backend.DiffusionCoefficients;
 import ecar.backend.Noise;
 import ecar.backend.Norm;
-import ecar.io.Bf16;
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Shape;
 import ecar.tensor.Tensor;
@@ -34,11 +33,7 @@ class CudaBackendOpsGpuTest {
 
     @BeforeEach
     void open() {
-        Gpu.assume();
-        if (gpu == null) {
-            gpu = new CudaBackend(256L << 20);
-            gpu.poisonAllocations(true);
-        }
+        gpu = Gpu.backend(gpu, 256L << 20);
     }
 
     @AfterAll
@@ -46,12 +41,8 @@ class CudaBackendOpsGpuTest {
         if (gpu != null) gpu.close();
     }
 
-    /** Seeded Gaussian values rounded to bf16 (what the GPU's bf16 operands hold). */
     private static FloatTensor bf16Random(long seed, float scale, int... dims) {
-        FloatTensor t = Compare.random(seed, scale, dims);
-        float[] d = t.data();
-        for (int i = 0; i < d.length; i++) d[i] = Bf16.round(d[i]);
-        return t;
+        return Compare.bf16Random(seed, scale, dims);
     }
 
     /** op on both backends (inputs uploaded as activations), compared within tol. */

@@ -30,8 +30,7 @@ class CudaPipelineGpuTest {
 
     @BeforeEach
     void open() {
-        Gpu.assume();
-        if (gpu == null) gpu = new CudaBackend(512L << 20);
+        gpu = Gpu.backend(gpu, 512L << 20);
     }
 
     @AfterAll

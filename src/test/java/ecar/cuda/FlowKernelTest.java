@@ -26,11 +26,7 @@ class FlowKernelTest {
 
     @BeforeEach
     void open() {
-        Gpu.assume();
-        if (gpu == null) {
-            gpu = new CudaBackend(64L << 20);
-            gpu.poisonAllocations(true);
-        }
+        gpu = Gpu.backend(gpu, 64L << 20);
     }
 
     @AfterAll

@@ -13,6 +13,9 @@ import ecar.cuda.CudaProbe;
 final class Backends {
     private Backends() {}
 
+    /** The --backend option's help. */
+    static final String HELP = "backend (default auto: the CPU while the GPU path is unverified; cuda runs on the GPU)";
+
     /** One line on the CUDA backend for a machine with a GPU and the kernels. */
     static String cudaStatus() {
         return "the CUDA backend is complete but not yet verified on a GPU; --backend cuda uses it";

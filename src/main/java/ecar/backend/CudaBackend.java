@@ -53,8 +53,12 @@ import java.util.WeakHashMap;
  */
 public final class CudaBackend implements Backend {
     private static final Cleaner CLEANER = Cleaner.create();
-    /** Arena for scopes and scratch: 1 GiB unless ECAR_CUDA_ARENA_MB says otherwise. */
-    private static final long DEFAULT_ARENA = 1L << 30;
+    /**
+     * Arena for scopes and scratch, unless ECAR_CUDA_ARENA_MB says otherwise: half the device memory free when the
+     * backend opens (the other half holds the weights and the tensors made outside scopes; a DiT-XL/2 step at batch
+     * 64 keeps every layer's activations in its scope), at least 256 MiB.
+     */
+    private static final long MIN_ARENA = 1L << 28;
     /** The kernel families (kernels/NAME.fatbin) this backend launches. */
     public static final List<String> FAMILIES = List.of(Attention.FAMILY, Flow.FAMILY, "gemm", "conv", "norm", "embed", "elementwise", "diffusion");
 
@@ -98,7 +102,7 @@ public final class CudaBackend implements Backend {
 
     private static long arenaBytesFromEnv() {
         String mb = System.getenv("ECAR_CUDA_ARENA_MB");
-        if (mb == null || mb.isBlank()) return DEFAULT_ARENA;
+        if (mb == null || mb.isBlank()) return Math.max(MIN_ARENA, CudaContext.get().memoryInfo()[0] / 2);
         try {
             return Long.parseLong(mb.strip()) << 20;
         } catch (NumberFormatException e) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# What a GPU machine with a JDK 25 and Maven runs first for the CUDA runtime, attention and flow kernels (issue 5),
+# What a GPU machine with a JDK 25 and Maven runs first for the CUDA runtime and kernels (issues 5 and 6),
 # in order of risk (the lent GPU machines have neither: use tools/gpu_kit.sh there):
 #   1. ecar info: the GPU, the driver and whether each kernel fatbin loads
-#   2. the GPU tests (kernels vs the CPU backend, runtime, graphs)
+#   2. the GPU tests (kernels and every CudaBackend op vs the CPU backend, tiny pipelines vs the CPU, runtime, graphs),
+#      then ecar generate --backend cuda on the tiny presets
 #   3. compute-sanitizer memcheck, racecheck, synccheck and initcheck over every kernel (KernelSmoke), if installed
 #   4. the benchmarks: JMH (attention TFLOP/s, flow step GB/s, beside the copy ceiling), then PyTorch SDPA
 # Output goes to the terminal and to target/gpu-check/*.log.
@@ -20,6 +21,14 @@ step "ecar info"
 step "GPU tests (mvn test -Dtest='ecar.cuda.**')"
 mvn -B test -Dtest='ecar.cuda.**' -Dsurefire.failIfNoSpecifiedTests=false 2>&1 | tee "$logs/tests.log" | grep -E 'Tests run:|FAIL|ERROR' || true
 grep -q 'BUILD SUCCESS' "$logs/tests.log" || { echo "GPU tests FAILED (see $logs/tests.log)"; status=1; }
+
+step "end to end on the GPU: ecar generate --backend cuda on the tiny presets (random weights: noise pictures)"
+for m in dit-tiny flowar-tiny ecar-tiny; do
+  ./ecar generate --model "$m" --backend cuda --class 1,3 --seed 5 --out "$logs/$m.png" > "$logs/generate-$m.log" 2>&1
+  rc=$?
+  echo "$m: exit $rc; $(tail -1 "$logs/generate-$m.log")"
+  [ $rc -eq 0 ] || status=1
+done
 
 step "compute-sanitizer"
 if command -v compute-sanitizer >/dev/null 2>&1; then

@@ -59,11 +59,9 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor bias, Activation act) {
+        Check.linear(x, w, bias);
         Shape sx = x.shape(), sw = w.shape();
-        Check.that(sw.rank() == 2 && sx.last() == sw.dim(1), "linear",
-                "input " + sx + " has " + sx.last() + " features but the weight " + sw + " expects " + (sw.rank() == 2 ? sw.dim(1) : "a matrix"));
         int n = sw.dim(0), k = sw.dim(1), m = sx.rows();
-        if (bias != null) Check.that(bias.shape().numel() == n, "linear", "bias " + bias.shape() + " does not match " + n + " outputs");
         float[] c = new float[m * n];
         CpuGemm.gemm(m, n, k, d(x), 0, k, d(w), 0, k, CpuGemm.BLayout.NK, c, 0, n, d(bias), act, true);
         return out(sx.withLast(n), c);
@@ -95,8 +93,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor addTiled(Tensor a, Tensor b) {
-        Check.that(a.shape().last() == b.shape().last() && a.shape().numel() % b.shape().numel() == 0, "addTiled",
-                b.shape() + " cannot tile " + a.shape());
+        Check.tiles(a, b);
         float[] x = d(a), y = d(b), o = new float[x.length];
         for (int i = 0; i < o.length; i++) o[i] = x[i] + y[i % y.length];
         return out(a.shape(), o);
@@ -200,11 +197,9 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps, boolean silu) {
-        Check.rank("groupNorm", x, 4, "[N, H, W, C]");
+        Check.groupNorm(x, groups, weight, bias);
         Shape s = x.shape();
         int c = s.last();
-        Check.that(c % groups == 0, "groupNorm", c + " channels do not split into " + groups + " groups");
-        Check.that(weight.shape().numel() == c && bias.shape().numel() == c, "groupNorm", "weight/bias must have " + c + " entries");
         float[] o = new float[s.size()];
         CpuNorm.group(d(x), o, s.dim(0), s.dim(1) * s.dim(2), c, groups, d(weight), d(bias), eps, silu);
         return out(s, o);
@@ -243,19 +238,16 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor patchify(Tensor x, int p) {
-        Check.rank("patchify", x, 4, "[N, C, H, W]");
+        Check.patchify(x, p);
         Shape s = x.shape();
         int n = s.dim(0), c = s.dim(1), h = s.dim(2), w = s.dim(3);
-        Check.that(h % p == 0 && w % p == 0, "patchify", "image " + s + " is not a whole number of " + p + "×" + p + " patches");
         return out(Shape.of(n, (h / p) * (w / p), c * p * p), CpuEmbed.patchify(d(x), n, c, h, w, p));
     }
 
     @Override
     public Tensor unpatchify(Tensor x, int p, int channels, int h, int w) {
-        Shape s = x.shape();
-        Check.that(s.rank() == 3 && s.dim(1) == h * w && s.last() == p * p * channels, "unpatchify",
-                s + " is not [N, " + (h * w) + ", " + (p * p * channels) + "]");
-        int n = s.dim(0);
+        Check.unpatchify(x, p, channels, h, w);
+        int n = x.shape().dim(0);
         return out(Shape.of(n, channels, h * p, w * p), CpuEmbed.unpatchify(d(x), n, p, channels, h, w));
     }
 
@@ -277,11 +269,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor conv3x3(Tensor x, Tensor w, Tensor bias) {
-        Check.rank("conv3x3", x, 4, "[N, H, W, Ci]");
-        Shape s = x.shape(), sw = w.shape();
-        Check.that(sw.rank() == 4 && sw.dim(1) == 3 && sw.dim(2) == 3 && sw.dim(3) == s.last(), "conv3x3",
-                "weight " + sw + " is not [Co, 3, 3, " + s.last() + "]");
-        int co = sw.dim(0);
+        int co = Check.conv3x3(x, w, bias);
+        Shape s = x.shape();
         float[] o = CpuConv.conv3x3(d(x), s.dim(0), s.dim(1), s.dim(2), s.last(), d(w), co, d(bias));
         return out(s.withLast(co), o);
     }
@@ -364,10 +353,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor[] diffusionPosterior(Tensor x, Tensor modelOut, DiffusionCoefficients k) {
-        Check.rank("diffusionPosterior", x, 4, "[N, C, H, W]");
-        Shape s = x.shape(), so = modelOut.shape();
-        Check.that(so.rank() == 4 && so.dim(0) == s.dim(0) && so.dim(1) == 2 * s.dim(1) && so.dim(2) == s.dim(2) && so.dim(3) == s.dim(3),
-                "diffusionPosterior", "model output " + so + " must be [N, 2C, H, W] for x " + s + " (learned variance)");
+        Check.posterior(x, modelOut);
+        Shape s = x.shape();
         float[] mean = new float[s.size()], logVar = new float[s.size()], x0 = new float[s.size()];
         CpuDiffusion.posterior(d(x), d(modelOut), s.dim(0), s.dim(1), s.dim(2) * s.dim(3), k, mean, logVar, x0);
         return new Tensor[]{out(s, mean), out(s, logVar), out(s, x0)};

@@ -3,12 +3,21 @@ package ecar.backend;
 import ecar.cuda.ArenaLedger;
 import ecar.cuda.CudaContext;
 import ecar.cuda.CudaTensor;
+import ecar.cuda.DeviceAddress;
 import ecar.cuda.DeviceArena;
 import ecar.cuda.DeviceBuffer;
 import ecar.cuda.KernelModule;
 import ecar.cuda.Stream;
 import ecar.cuda.ops.Attention;
+import ecar.cuda.ops.ConvKernels;
+import ecar.cuda.ops.DiffusionKernels;
+import ecar.cuda.ops.ElementwiseKernels;
+import ecar.cuda.ops.EmbedKernels;
 import ecar.cuda.ops.Flow;
+import ecar.cuda.ops.GemmKernels;
+import ecar.cuda.ops.Launcher;
+import ecar.cuda.ops.NormKernels;
+import ecar.cuda.ops.Precision;
 import ecar.io.Bf16;
 import ecar.tensor.DType;
 import ecar.tensor.FloatTensor;
@@ -20,27 +29,38 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.WeakHashMap;
 
 /**
  * The GPU backend: our kernels (kernels/*.cu) through JCuda, all work queued in order on one stream.
  *
- * <p><b>Incomplete (issue 5 delivers it, issue 6 completes it).</b> Wired: memory (upload, weight, download, zeros,
- * reshape, batch slices and concatenation, chunk), attention and attentionRope (flash attention on tensor cores),
- * rope2d, a stage-block-causal attention and a KV cache for stage-wise decoding, and the sampler state ops
- * (flowEulerStep, stageJump, cfgCombineChannels, randn, condTwice, allFinite). Every other op throws
- * UnsupportedOperationException naming the op and its kernel family ("kernel family gemm not wired yet"): those
- * kernels (gemm, norm, embed, diffusion, conv and elementwise) are issue 6's. The CLI therefore does not select this
- * backend yet.
+ * <p>Every op of {@link Backend} is wired to the wrappers of ecar.cuda.ops (issue 6), one launch or a few per op, in
+ * the simplest correct form: each op reads and writes float32 and casts a GEMM's or convolution's input to bf16 in
+ * scratch; no fusion across ops yet, no CUDA graphs. <b>Not yet verified on a GPU</b>: the CLI uses it only when
+ * asked ({@code --backend cuda}); CudaBackendOpsGpuTest and CudaPipelineGpuTest are what a GPU run checks first.
  *
- * <p>Storage: activations and the ODE state are device-resident float32 ({@link DType#F32}); weights are bfloat16
- * ({@link #weight}). Attention converts its operands to bf16 in arena scratch (tensor cores take bf16), accumulates in
- * f32 and writes f32. Tensors made inside a {@link #scope()} live in one arena and are reclaimed together when it
- * closes; others get their own allocation, freed when unreachable. Not thread-safe: one backend per thread.
+ * <p>Storage: activations and the ODE state are device-resident float32 ({@link DType#F32}); matrices, convolution
+ * kernels and tables are bfloat16 ({@link #weight}), vectors (biases, norm weights) float32. Attention converts its
+ * operands to bf16 in arena scratch (tensor cores take bf16), accumulates in f32 and writes f32; head sizes without a
+ * flash kernel (the VAE's one head of C channels, tiny test models) go through GEMMs and a row softmax. Tensors made
+ * inside a {@link #scope()} live in one arena and are reclaimed together when it closes; others get their own
+ * allocation, freed when unreachable. Not thread-safe: one backend per thread.
+ *
+ * <p>K padding: the GEMM and the convolution read K (Ci) in chunks of 8. A weight whose last dimension is not a
+ * multiple of 8 (FlowAR's MLP hidden 2730, the VAE's 4 latent channels) gets a zero-padded bf16 twin on first use,
+ * kept while the weight lives, and the activation is padded with zero columns in scratch at each call: the extra
+ * products are exact zeros.
  */
 public final class CudaBackend implements Backend {
     private static final Cleaner CLEANER = Cleaner.create();
-    /** Arena for scopes and scratch: 1 GiB unless ECAR_CUDA_ARENA_MB says otherwise. */
-    private static final long DEFAULT_ARENA = 1L << 30;
+    /**
+     * Arena for scopes and scratch, unless ECAR_CUDA_ARENA_MB says otherwise: half the device memory free when the
+     * backend opens (the other half holds the weights and the tensors made outside scopes; a DiT-XL/2 step at batch
+     * 64 keeps every layer's activations in its scope), at least 256 MiB.
+     */
+    private static final long MIN_ARENA = 1L << 28;
+    /** The kernel families (kernels/NAME.fatbin) this backend launches. */
+    public static final List<String> FAMILIES = List.of(Attention.FAMILY, Flow.FAMILY, "gemm", "conv", "norm", "embed", "elementwise", "diffusion");
 
     private final CudaContext ctx;
     private final Stream stream;
@@ -48,6 +68,14 @@ public final class CudaBackend implements Backend {
     private final DeviceBuffer flag;
     private final Map<String, CudaTensor[]> ropeTables = new HashMap<>();
     private final List<DeviceBuffer> owned = new ArrayList<>();
+    // Derived copies of constants, made once and kept while the constant lives (identity keys: CudaTensor has no equals).
+    private final Map<CudaTensor, CudaTensor> paddedWeights = new WeakHashMap<>(), widened = new WeakHashMap<>();
+    private final GemmKernels gemm;
+    private final ConvKernels conv;
+    private final NormKernels norms;
+    private final EmbedKernels embed;
+    private final ElementwiseKernels ew;
+    private final DiffusionKernels diffusion;
     private int scopeDepth;
     private boolean closed;
     private boolean poison;
@@ -58,16 +86,23 @@ public final class CudaBackend implements Backend {
 
     public CudaBackend(long arenaBytes) {
         ctx = CudaContext.get();
-        KernelModule.get(Attention.FAMILY);   // fail now, with the reason, if the kernels were not built
-        KernelModule.get(Flow.FAMILY);
+        for (String family : FAMILIES) KernelModule.get(family);   // fail now, with the reason, if the kernels were not built
         stream = new Stream();
+        Launcher launcher = Launcher.on(stream);
+        int sms = ctx.device().multiprocessors();
+        gemm = new GemmKernels(launcher, sms);
+        conv = new ConvKernels(launcher, sms);
+        norms = new NormKernels(launcher);
+        embed = new EmbedKernels(launcher);
+        ew = new ElementwiseKernels(launcher);
+        diffusion = new DiffusionKernels(launcher);
         arena = new DeviceArena("cuda backend", arenaBytes);
         flag = keep(DeviceBuffer.allocate(4, "allFinite flag"));
     }
 
     private static long arenaBytesFromEnv() {
         String mb = System.getenv("ECAR_CUDA_ARENA_MB");
-        if (mb == null || mb.isBlank()) return DEFAULT_ARENA;
+        if (mb == null || mb.isBlank()) return Math.max(MIN_ARENA, CudaContext.get().memoryInfo()[0] / 2);
         try {
             return Long.parseLong(mb.strip()) << 20;
         } catch (NumberFormatException e) {
@@ -77,7 +112,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public String name() {
-        return "cuda:" + ctx.device().ordinal() + " " + ctx.device().name() + " (attention and flow kernels; other ops not wired yet)";
+        return "cuda:" + ctx.device().ordinal() + " " + ctx.device().name() + " (not yet verified on a GPU)";
     }
 
     /** The stream every op is queued on (benchmarks record events on it). */
@@ -101,21 +136,29 @@ public final class CudaBackend implements Backend {
         return b;
     }
 
+    /** A new tensor: in the arena inside a scope, else an allocation of its own. */
     private CudaTensor alloc(Shape s, DType t, String label) {
-        long bytes = ArenaLedger.alignUp(Math.max(1, s.numel()) * t.bytes, 4);
-        CudaTensor out;
-        if (scopeDepth > 0) {
-            out = new CudaTensor(s, t, arena.allocate(bytes, label), null);
-        } else {
-            DeviceBuffer b = DeviceBuffer.allocate(bytes, label);
-            Object owner = new Object();
-            CLEANER.register(owner, () -> {
-                CudaContext.get().synchronize();   // no queued kernel may still use it
-                b.close();
-            });
-            out = new CudaTensor(s, t, b, owner);
-        }
-        if (poison) out.buffer().fill32(t == DType.F32 ? 0x7fc00000 : 0x7fc07fc0, stream);   // NaN in f32 / in both bf16 halves
+        if (scopeDepth == 0) return allocOwned(s, t, label);
+        return poisoned(new CudaTensor(s, t, arena.allocate(bytes(s, t), label), null));
+    }
+
+    /** A tensor with its own allocation, freed when unreachable, whatever scope is open (cached derived constants). */
+    private CudaTensor allocOwned(Shape s, DType t, String label) {
+        DeviceBuffer b = DeviceBuffer.allocate(bytes(s, t), label);
+        Object owner = new Object();
+        CLEANER.register(owner, () -> {
+            CudaContext.get().synchronize();   // no queued kernel may still use it
+            b.close();
+        });
+        return poisoned(new CudaTensor(s, t, b, owner));
+    }
+
+    private static long bytes(Shape s, DType t) {
+        return ArenaLedger.alignUp(Math.max(1, s.numel()) * t.bytes, 4);
+    }
+
+    private CudaTensor poisoned(CudaTensor out) {
+        if (poison) out.buffer().fill32(out.dtype() == DType.F32 ? 0x7fc00000 : 0x7fc07fc0, stream);   // NaN in f32 / in both bf16 halves
         return out;
     }
 
@@ -148,10 +191,6 @@ public final class CudaBackend implements Backend {
         return ct;
     }
 
-    private static UnsupportedOperationException notWired(String op, String family) {
-        return new UnsupportedOperationException(op + ": kernel family " + family + " not wired yet (issue 6); use the CPU backend for this op");
-    }
-
     // ------------------------------------------------------------------ memory
 
     @Override
@@ -161,8 +200,13 @@ public final class CudaBackend implements Backend {
         return t;
     }
 
+    /**
+     * Vectors (biases, norm and GroupNorm weights) stay float32, as the kernels read them and at no cost in memory;
+     * everything else (matrices, convolution kernels, tables, position embeddings) is stored in bf16.
+     */
     @Override
     public Tensor weight(FloatTensor host) {
+        if (host.shape().rank() <= 1) return upload(host);
         float[] d = host.data();
         short[] h = new short[d.length];
         for (int i = 0; i < d.length; i++) h[i] = Bf16.fromFloat(d[i]);
@@ -188,9 +232,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor zeros(Shape shape) {
-        CudaTensor t = alloc(shape, DType.F32, "zeros " + shape);
-        if (shape.numel() > 0) t.buffer().slice(0, t.bytes(), "zeros").fill32(0, stream);
-        return t;
+        return zeroed(shape, DType.F32, "zeros " + shape);
     }
 
     @Override
@@ -285,6 +327,7 @@ public final class CudaBackend implements Backend {
             Check.that(!ropeK || sk.dim(1) == side * side, op, "k " + sk + " does not hold a " + side + "×" + side + " token grid");
             Check.that(d % 4 == 0, op, "head size " + d + " must be a multiple of 4 for the 2D RoPE");
         }
+        if (!Attention.hasKernel(d)) return attendWithGemms(op, q, k, v, heads, side, span, ropeQ, ropeK, stageTokens);
         Attention.Problem p = Attention.Problem.dense(sq.dim(0), heads, d, sq.dim(1), sk.dim(1));
         CudaTensor out = alloc(sq, DType.F32, op + " out");
         try (Scope scratch = scope()) {
@@ -305,6 +348,52 @@ public final class CudaBackend implements Backend {
             Attention.forward(stream, p, qb.buffer(), kb.buffer(), vb.buffer(), out.buffer(), false, rope, stages);
         }
         return out;
+    }
+
+    /**
+     * Attention for head sizes without a flash kernel (the VAE's one head of C channels; tiny test models): the RoPE
+     * applied first, then per sample and head S = Q·Kᵀ (GEMM, f32), P = softmax(S/√d) (bf16), O = P·V (GEMM on Vᵀ), with
+     * d and Lk padded to multiples of 8 by zero columns, which add nothing. B·H small launches: a fallback, not a
+     * fast path.
+     */
+    private Tensor attendWithGemms(String op, Tensor q, Tensor k, Tensor v, int heads, int side, int span, boolean ropeQ, boolean ropeK,
+                                   int[] stageTokens) {
+        Check.that(stageTokens == null, op, "head size " + q.shape().last() / heads + " has no flash kernel, and the GEMM fallback has no stage mask");
+        Shape sq = q.shape(), sk = k.shape();
+        int batch = sq.dim(0), lq = sq.dim(1), lk = sk.dim(1), width = sq.last(), d = width / heads, dp = padTo8(d), lkp = padTo8(lk);
+        CudaTensor out = alloc(sq, DType.F32, op + " out");
+        try (Scope scratch = scope()) {
+            CudaTensor qb = bf16(ropeQ ? rope2d(q, heads, side, span) : q, op), kb = bf16(ropeK ? rope2d(k, heads, side, span) : k, op);
+            CudaTensor vf = f32In(v, op);
+            CudaTensor qh = zeroed(Shape.of(lq, dp), DType.BF16, op + " q head"), kh = zeroed(Shape.of(lk, dp), DType.BF16, op + " k head");
+            CudaTensor vh = zeroed(Shape.of(lkp, d), DType.F32, op + " v head"), vt = alloc(Shape.of(d, lkp), DType.BF16, op + " v head transposed");
+            CudaTensor s = alloc(Shape.of(lq, lk), DType.F32, op + " scores"), p = zeroed(Shape.of(lq, lkp), DType.BF16, op + " probabilities");
+            CudaTensor pr = lkp == lk ? p : alloc(Shape.of(lq, lk), DType.BF16, op + " probability rows");
+            CudaTensor o = alloc(Shape.of(lq, d), DType.F32, op + " head out");
+            GemmKernels.Epilogue plain = GemmKernels.Epilogue.of(null, Activation.NONE);
+            for (int b = 0; b < batch; b++) {
+                for (int h = 0; h < heads; h++) {
+                    long qAt = (long) b * lq * width + (long) h * d, kAt = (long) b * lk * width + (long) h * d;
+                    qh.buffer().copy2dFrom(qb.buffer(), 2 * qAt, 2L * width, 0, 2L * dp, 2L * d, lq, stream);
+                    kh.buffer().copy2dFrom(kb.buffer(), 2 * kAt, 2L * width, 0, 2L * dp, 2L * d, lk, stream);
+                    vh.buffer().copy2dFrom(vf.buffer(), 4 * kAt, 4L * width, 0, 4L * d, 4L * d, lk, stream);
+                    embed.transpose(vt.buffer(), Precision.BF16, vh.buffer(), 1, lkp, d);
+                    gemm.linear(s.buffer(), Precision.F32, qh.buffer(), kh.buffer(), lq, lk, dp, plain);
+                    norms.softmaxRows(pr.buffer(), Precision.BF16, s.buffer(), lq, lk, (float) (1 / Math.sqrt(d)));
+                    if (pr != p) p.buffer().copy2dFrom(pr.buffer(), 0, 2L * lk, 0, 2L * lkp, 2L * lk, lq, stream);
+                    gemm.linear(o.buffer(), Precision.F32, p.buffer(), vt.buffer(), lq, d, lkp, plain);
+                    out.buffer().copy2dFrom(o.buffer(), 0, 4L * d, 4 * qAt, 4L * width, 4L * d, lq, stream);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A tensor of zeros (in the current scope, if one is open). */
+    private CudaTensor zeroed(Shape s, DType t, String label) {
+        CudaTensor z = alloc(s, t, label);
+        z.buffer().fill32(0, stream);
+        return z;
     }
 
     /** t in bf16: itself when it is, else a cast into the current scope. */
@@ -481,116 +570,311 @@ public final class CudaBackend implements Backend {
         return r[0] == 1;
     }
 
-    // ------------------------------------------------------------------ not wired yet (issue 6)
+    // ------------------------------------------------------------------ linear algebra and convolution
 
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor bias, Activation act) {
-        throw notWired("linear", "gemm");
-    }
-
-    @Override
-    public Tensor add(Tensor a, Tensor b) {
-        throw notWired("add", "elementwise");
-    }
-
-    @Override
-    public Tensor addTiled(Tensor a, Tensor b) {
-        throw notWired("addTiled", "elementwise");
-    }
-
-    @Override
-    public Tensor mul(Tensor a, Tensor b) {
-        throw notWired("mul", "elementwise");
-    }
-
-    @Override
-    public Tensor silu(Tensor x) {
-        throw notWired("silu", "elementwise");
-    }
-
-    @Override
-    public Tensor gatedResidual(Tensor x, Tensor gate, Tensor y) {
-        throw notWired("gatedResidual", "elementwise");
-    }
-
-    @Override
-    public Tensor norm(Tensor x, Norm kind, Tensor weight, float eps) {
-        throw notWired("norm", "norm");
-    }
-
-    @Override
-    public Tensor normModulate(Tensor x, Norm kind, float eps, Tensor shift, Tensor scale) {
-        throw notWired("normModulate", "norm");
-    }
-
-    @Override
-    public Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps, boolean silu) {
-        throw notWired("groupNorm", "conv");
-    }
-
-    @Override
-    public Tensor embedding(Tensor table, int[] ids) {
-        throw notWired("embedding", "embed");
-    }
-
-    @Override
-    public Tensor timestepEmbedding(float[] t, int dim) {
-        throw notWired("timestepEmbedding", "embed");
-    }
-
-    @Override
-    public Tensor patchify(Tensor x, int p) {
-        throw notWired("patchify", "embed");
-    }
-
-    @Override
-    public Tensor unpatchify(Tensor x, int p, int channels, int h, int w) {
-        throw notWired("unpatchify", "embed");
-    }
-
-    @Override
-    public Tensor nchwToNhwc(Tensor x) {
-        throw notWired("nchwToNhwc", "embed");
-    }
-
-    @Override
-    public Tensor nhwcToNchw(Tensor x) {
-        throw notWired("nhwcToNchw", "embed");
+        Check.linear(x, w, bias);
+        Shape sx = x.shape(), sw = w.shape();
+        int n = sw.dim(0), k = sw.dim(1), m = sx.rows();
+        CudaTensor y = alloc(sx.withLast(n), DType.F32, "linear out");
+        try (Scope scratch = scope()) {
+            int kp = padTo8(k);
+            CudaTensor xb = gemmInput(x, m, k, kp, "linear"), wb = gemmWeight(w, kp, "linear");
+            gemm.linear(y.buffer(), Precision.F32, xb.buffer(), wb.buffer(), m, n, kp, GemmKernels.Epilogue.of(address(bias, "linear"), act));
+        }
+        return y;
     }
 
     @Override
     public Tensor conv3x3(Tensor x, Tensor w, Tensor bias) {
-        throw notWired("conv3x3", "conv");
+        int co = Check.conv3x3(x, w, bias);
+        Shape s = x.shape();
+        int ci = s.last(), cip = padTo8(ci);
+        CudaTensor y = alloc(s.withLast(co), DType.F32, "conv3x3 out");
+        try (Scope scratch = scope()) {
+            CudaTensor xb = gemmInput(x, s.rows(), ci, cip, "conv3x3"), wb = gemmWeight(w, cip, "conv3x3");
+            conv.conv3x3(y.buffer(), Precision.F32, xb.buffer(), wb.buffer(), address(bias, "conv3x3"), null,
+                    s.dim(0), s.dim(1), s.dim(2), cip, co, Activation.NONE);
+        }
+        return y;
+    }
+
+    /** K rounded up to the GEMM's and the convolution's 8-element (16-byte) chunks. */
+    private static int padTo8(int k) {
+        return (k + 7) / 8 * 8;
+    }
+
+    /**
+     * The activation [rows, k] as the bf16 operand [rows, kp] in the current scope: zero columns past k, so that with
+     * the weight's zero columns they add exact zeros (FlowAR's hidden 2730, the VAE's 4 latent channels).
+     */
+    private CudaTensor gemmInput(Tensor x, int rows, int k, int kp, String op) {
+        CudaTensor xb = bf16(x, op);
+        return kp == k ? xb : padColumns(xb.view(Shape.of(rows, k)), kp, false, op);
+    }
+
+    /**
+     * The weight as bf16 with its last dimension (K, or Ci of a [Co, 3, 3, Ci] kernel) padded to kp with zeros. A bf16
+     * weight that needs padding gets a padded twin once, kept as long as the weight lives; a float32 tensor (one made
+     * with upload) is converted for this call only.
+     */
+    private CudaTensor gemmWeight(Tensor w, int kp, String op) {
+        CudaTensor wt = c(w, op);
+        int k = wt.shape().last();
+        if (wt.dtype() == DType.F32) {
+            CudaTensor wb = bf16(wt, op);
+            return kp == k ? wb : padColumns(wb, kp, false, op);
+        }
+        if (kp == k) return wt;
+        return paddedWeights.computeIfAbsent(wt, t -> padColumns(t, kp, true, op));
+    }
+
+    /** src bf16 [.., k] copied into zeros [.., kp]: in the current scope, or in an allocation of its own when {@code keep}. */
+    private CudaTensor padColumns(CudaTensor src, int kp, boolean keep, String op) {
+        Shape s = src.shape();
+        int k = s.last();
+        Shape ps = s.withLast(kp);
+        CudaTensor o = keep ? allocOwned(ps, DType.BF16, op + " operand padded to K = " + kp) : alloc(ps, DType.BF16, op + " operand padded to K = " + kp);
+        o.buffer().fill32(0, stream);
+        o.buffer().copy2dFrom(src.buffer(), 0, 2L * k, 0, 2L * kp, 2L * k, s.rows(), stream);
+        return o;
+    }
+
+    /** An optional float32 operand's device range (bias, norm weight), or null. */
+    private DeviceAddress address(Tensor t, String op) {
+        return t == null ? null : f32In(t, op).buffer();
+    }
+
+    /**
+     * t as float32: itself, or for a bf16 tensor (a weight: a position embedding or a table) a float32 twin made once
+     * and kept as long as t lives. Only in-place ops need {@link #f32} instead.
+     */
+    private CudaTensor f32In(Tensor t, String op) {
+        CudaTensor ct = c(t, op);
+        if (ct.dtype() == DType.F32) return ct;
+        return widened.computeIfAbsent(ct, b -> {
+            CudaTensor o = allocOwned(b.shape(), DType.F32, op + " operand widened to f32");
+            if (b.shape().numel() > 0) Attention.castToF32(stream, o.buffer(), b.buffer(), b.shape().numel());
+            return o;
+        });
+    }
+
+    // ------------------------------------------------------------------ elementwise
+
+    @Override
+    public Tensor add(Tensor a, Tensor b) {
+        int ratio = Check.groupRatio("add", a, b);
+        Shape s = a.shape();
+        CudaTensor o = alloc(s, DType.F32, "add");
+        ew.add(o.buffer(), Precision.F32, f32In(a, "add").buffer(), f32In(b, "add").buffer(), s.rows(), s.last(), ratio);
+        return o;
     }
 
     @Override
+    public Tensor addTiled(Tensor a, Tensor b) {
+        Check.tiles(a, b);
+        CudaTensor o = alloc(a.shape(), DType.F32, "addTiled");
+        ew.addTiled(o.buffer(), Precision.F32, f32In(a, "addTiled").buffer(), f32In(b, "addTiled").buffer(), a.shape().numel(), b.shape().numel());
+        return o;
+    }
+
+    @Override
+    public Tensor mul(Tensor a, Tensor b) {
+        Check.sameShape("mul", a, b);
+        CudaTensor o = alloc(a.shape(), DType.F32, "mul");
+        ew.mul(o.buffer(), Precision.F32, f32In(a, "mul").buffer(), f32In(b, "mul").buffer(), a.shape().numel());
+        return o;
+    }
+
+    @Override
+    public Tensor silu(Tensor x) {
+        CudaTensor o = alloc(x.shape(), DType.F32, "silu");
+        ew.silu(o.buffer(), Precision.F32, f32In(x, "silu").buffer(), x.shape().numel());
+        return o;
+    }
+
+    @Override
+    public Tensor gatedResidual(Tensor x, Tensor gate, Tensor y) {
+        Check.sameShape("gatedResidual", x, y);
+        int ratio = Check.groupRatio("gatedResidual", x, gate);
+        Shape s = x.shape();
+        CudaTensor o = alloc(s, DType.F32, "gatedResidual");
+        ew.gatedResidual(o.buffer(), f32In(x, "gatedResidual").buffer(), f32In(gate, "gatedResidual").buffer(), f32In(y, "gatedResidual").buffer(),
+                s.rows(), s.last(), ratio);
+        return o;
+    }
+
+    // ------------------------------------------------------------------ norms
+
+    @Override
+    public Tensor norm(Tensor x, Norm kind, Tensor weight, float eps) {
+        Shape s = x.shape();
+        if (weight != null) Check.that(weight.shape().numel() == s.last(), "norm", "weight " + weight.shape() + " for rows of " + s.last());
+        CudaTensor o = alloc(s, DType.F32, "norm");
+        norms.rows(o.buffer(), Precision.F32, f32In(x, "norm").buffer(), address(weight, "norm"), s.rows(), s.last(), kind, eps);
+        return o;
+    }
+
+    @Override
+    public Tensor normModulate(Tensor x, Norm kind, float eps, Tensor shift, Tensor scale) {
+        Check.sameShape("normModulate", shift, scale);
+        int ratio = Check.groupRatio("normModulate", x, shift);
+        Shape s = x.shape();
+        CudaTensor o = alloc(s, DType.F32, "normModulate");
+        // shift and scale are contiguous [rows / ratio, d] here, so their row stride is d
+        norms.rowsModulated(o.buffer(), Precision.F32, f32In(x, "normModulate").buffer(), f32In(shift, "normModulate").buffer(),
+                f32In(scale, "normModulate").buffer(), s.last(), s.rows(), s.last(), kind, eps, ratio);
+        return o;
+    }
+
+    @Override
+    public Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps, boolean silu) {
+        Check.groupNorm(x, groups, weight, bias);
+        Shape s = x.shape();
+        int c = s.last();
+        CudaTensor o = alloc(s, DType.F32, "groupNorm");
+        try (Scope scratch = scope()) {
+            DeviceBuffer stats = arena.allocate(NormKernels.statsBytes(s.dim(0), groups), "groupNorm statistics");
+            norms.groupNorm(o.buffer(), Precision.F32, f32In(x, "groupNorm").buffer(), stats, address(weight, "groupNorm"), address(bias, "groupNorm"),
+                    s.dim(0), s.dim(1) * s.dim(2), c, groups, eps, silu);
+        }
+        return o;
+    }
+
+    // ------------------------------------------------------------------ embeddings and layouts
+
+    @Override
+    public Tensor embedding(Tensor table, int[] ids) {
+        Check.rank("embedding", table, 2, "[V, D]");
+        CudaTensor t = c(table, "embedding");
+        int rows = t.shape().dim(0), width = t.shape().last();
+        CudaTensor o = alloc(Shape.of(ids.length, width), DType.F32, "embedding");
+        try (Scope scratch = scope()) {
+            DeviceBuffer d = arena.allocate(4L * Math.max(1, ids.length), "embedding ids");
+            if (ids.length > 0) d.upload(ids, stream);
+            embed.embedding(o.buffer(), t.buffer(), t.dtype() == DType.BF16 ? Precision.BF16 : Precision.F32, rows, width, d, ids);
+        }
+        return o;
+    }
+
+    @Override
+    public Tensor timestepEmbedding(float[] t, int dim) {
+        Check.that(dim % 2 == 0, "timestepEmbedding", "dimension " + dim + " must be even");
+        CudaTensor o = alloc(Shape.of(t.length, dim), DType.F32, "timestepEmbedding");
+        try (Scope scratch = scope()) {
+            DeviceBuffer d = arena.allocate(4L * Math.max(1, t.length), "timesteps");
+            if (t.length > 0) d.upload(t, stream);
+            embed.timestep(o.buffer(), d, t.length, dim);
+        }
+        return o;
+    }
+
+    @Override
+    public Tensor patchify(Tensor x, int p) {
+        Check.patchify(x, p);
+        Shape s = x.shape();
+        int n = s.dim(0), c = s.dim(1), h = s.dim(2), w = s.dim(3);
+        CudaTensor o = alloc(Shape.of(n, (h / p) * (w / p), c * p * p), DType.F32, "patchify");
+        embed.patchify(o.buffer(), Precision.F32, f32In(x, "patchify").buffer(), n, c, h, w, p);
+        return o;
+    }
+
+    @Override
+    public Tensor unpatchify(Tensor x, int p, int channels, int h, int w) {
+        Check.unpatchify(x, p, channels, h, w);
+        Shape s = x.shape();
+        CudaTensor o = alloc(Shape.of(s.dim(0), channels, h * p, w * p), DType.F32, "unpatchify");
+        embed.unpatchify(o.buffer(), f32In(x, "unpatchify").buffer(), s.dim(0), p, channels, h, w);
+        return o;
+    }
+
+    @Override
+    public Tensor nchwToNhwc(Tensor x) {
+        Check.rank("nchwToNhwc", x, 4, "[N, C, H, W]");
+        Shape s = x.shape();
+        CudaTensor o = alloc(Shape.of(s.dim(0), s.dim(2), s.dim(3), s.dim(1)), DType.F32, "nchwToNhwc");
+        embed.transpose(o.buffer(), f32In(x, "nchwToNhwc").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3));
+        return o;
+    }
+
+    @Override
+    public Tensor nhwcToNchw(Tensor x) {
+        Check.rank("nhwcToNchw", x, 4, "[N, H, W, C]");
+        Shape s = x.shape();
+        CudaTensor o = alloc(Shape.of(s.dim(0), s.dim(3), s.dim(1), s.dim(2)), DType.F32, "nhwcToNchw");
+        embed.transpose(o.buffer(), f32In(x, "nhwcToNchw").buffer(), s.dim(0), s.dim(1) * s.dim(2), s.dim(3));
+        return o;
+    }
+
+    // ------------------------------------------------------------------ images (channels-last)
+
+    @Override
     public Tensor upsampleNearest2x(Tensor x) {
-        throw notWired("upsampleNearest2x", "conv");
+        Check.rank("upsampleNearest2x", x, 4, "[N, H, W, C]");
+        Shape s = x.shape();
+        CudaTensor o = alloc(Shape.of(s.dim(0), 2 * s.dim(1), 2 * s.dim(2), s.last()), DType.F32, "upsampleNearest2x");
+        conv.upsampleNearest2x(o.buffer(), f32In(x, "upsampleNearest2x").buffer(), Precision.F32, s.dim(0), s.dim(1), s.dim(2), s.last());
+        return o;
     }
 
     @Override
     public Tensor resizeBicubic(Tensor x, int outH, int outW) {
-        throw notWired("resizeBicubic", "embed");
+        Check.rank("resizeBicubic", x, 4, "[N, H, W, C]");
+        Shape s = x.shape();
+        CudaTensor o = alloc(Shape.of(s.dim(0), outH, outW, s.last()), DType.F32, "resizeBicubic");
+        embed.resizeBicubic(o.buffer(), f32In(x, "resizeBicubic").buffer(), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW);
+        return o;
     }
 
     @Override
     public Tensor resizeArea(Tensor x, int outH, int outW) {
-        throw notWired("resizeArea", "embed");
+        Check.rank("resizeArea", x, 4, "[N, H, W, C]");
+        Shape s = x.shape();
+        CudaTensor o = alloc(Shape.of(s.dim(0), outH, outW, s.last()), DType.F32, "resizeArea");
+        embed.resizeArea(o.buffer(), f32In(x, "resizeArea").buffer(), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW);
+        return o;
     }
+
+    // ------------------------------------------------------------------ diffusion updates (float32 state)
 
     @Override
     public Tensor[] diffusionPosterior(Tensor x, Tensor modelOut, DiffusionCoefficients k) {
-        throw notWired("diffusionPosterior", "diffusion");
+        Check.posterior(x, modelOut);
+        Shape s = x.shape();
+        CudaTensor mean = alloc(s, DType.F32, "posterior mean"), logVar = alloc(s, DType.F32, "posterior log-variance"),
+                x0 = alloc(s, DType.F32, "pred_x0");
+        diffusion.posterior(mean.buffer(), logVar.buffer(), x0.buffer(), f32In(x, "diffusionPosterior").buffer(),
+                f32In(modelOut, "diffusionPosterior").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3), k);
+        return new Tensor[]{mean, logVar, x0};
     }
 
     @Override
     public void ddpmSample(Tensor x, Tensor mean, Tensor logVar, Noise noise) {
-        throw notWired("ddpmSample", "diffusion");
+        Check.sameShape("ddpmSample", x, mean);
+        Check.sameShape("ddpmSample", x, logVar);
+        DeviceAddress given = null;
+        long seed = 0;
+        int noiseStream = 0;
+        switch (noise) {
+            case null -> {}
+            case Noise.Given g -> {
+                Check.sameShape("ddpmSample", x, g.eps());
+                given = f32In(g.eps(), "ddpmSample").buffer();
+            }
+            case Noise.Philox p -> {
+                seed = p.seed();
+                noiseStream = p.stream();
+            }
+        }
+        diffusion.ddpmSample(f32(x, "ddpmSample").buffer(), f32In(mean, "ddpmSample").buffer(), f32In(logVar, "ddpmSample").buffer(), given,
+                x.shape().numel(), noise == null, seed, noiseStream);
     }
 
     @Override
     public void ddimSample(Tensor x, Tensor predX0, DiffusionCoefficients k) {
-        throw notWired("ddimSample", "diffusion");
+        Check.sameShape("ddimSample", x, predX0);
+        diffusion.ddimSample(f32(x, "ddimSample").buffer(), f32In(predX0, "ddimSample").buffer(), x.shape().numel(), k);
     }
 
     // ------------------------------------------------------------------ lifetime

@@ -46,7 +46,7 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "PNG", description = "chart file (default compare.png)")
     Path out = Path.of("compare.png");
 
-    @Option(names = "--backend", paramLabel = "cpu|cuda|auto", description = "backend (default auto: the GPU when present)")
+    @Option(names = "--backend", paramLabel = "cpu|cuda|auto", description = Backends.HELP)
     String backendName = "auto";
 
     @Override

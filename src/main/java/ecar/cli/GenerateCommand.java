@@ -38,7 +38,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--columns", paramLabel = "N", description = "images per row of the grid (default 8)")
     int columns = 8;
 
-    @Option(names = "--backend", paramLabel = "cpu|cuda|auto", description = "backend (default auto: the GPU when present)")
+    @Option(names = "--backend", paramLabel = "cpu|cuda|auto", description = Backends.HELP)
     String backendName = "auto";
 
     @Mixin

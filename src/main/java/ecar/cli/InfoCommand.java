@@ -26,7 +26,7 @@ final class InfoCommand implements Callable<Integer> {
         }
         System.out.println("kernels    " + KernelsInfo.describe());
         if (gpu.available() && KernelsInfo.present()) System.out.println("loaded     " + KernelsInfo.loadReport());
-        System.out.println("backend    cpu will be used" + (gpu.available() && KernelsInfo.present() ? ": " + Backends.cudaStatus() : ""));
+        System.out.println("backend    cpu will be used" + (gpu.available() && KernelsInfo.complete() ? " by default: " + Backends.cudaStatus() : ""));
         return 0;
     }
 

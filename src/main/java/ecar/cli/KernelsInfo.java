@@ -9,7 +9,7 @@ import java.util.List;
 final class KernelsInfo {
     private KernelsInfo() {}
 
-    static final List<String> FAMILIES = List.of("flow", "attention", "gemm", "norm", "elementwise", "embed", "diffusion", "conv");
+    static final List<String> FAMILIES = ecar.backend.CudaBackend.FAMILIES;
 
     static List<String> packaged() {
         List<String> found = new ArrayList<>();
@@ -25,6 +25,18 @@ final class KernelsInfo {
 
     static boolean present() {
         return !packaged().isEmpty();
+    }
+
+    /** Every family the CUDA backend launches is packaged (a partial build cannot run it). */
+    static boolean complete() {
+        return packaged().containsAll(FAMILIES);
+    }
+
+    /** The families the CUDA backend needs that the build did not package. */
+    static List<String> missing() {
+        List<String> m = new ArrayList<>(FAMILIES);
+        m.removeAll(packaged());
+        return m;
     }
 
     /** On a GPU: loads every packaged family (cuModuleLoadFatBinary) and says which load, and why the others do not. */

@@ -49,6 +49,14 @@ class CliTest {
         oneLineError(run("flops", "--model", "dit-xxl-2"), "unknown model 'dit-xxl-2'");
     }
 
+    /** Without a GPU, asking for it is a one-line error naming why; an unknown backend names the choices. */
+    @Test
+    void backendChoiceWithoutAGpu() {
+        oneLineError(run("generate", "--model", "dit-tiny", "--backend", "tpu", "--out", dir.resolve("a.png").toString()), "expected cpu, cuda or auto");
+        org.junit.jupiter.api.Assumptions.assumeFalse(ecar.cuda.CudaProbe.available(), "a GPU is present: --backend cuda would run");
+        oneLineError(run("generate", "--model", "dit-tiny", "--backend", "cuda", "--out", dir.resolve("b.png").toString()), "cannot run on the GPU: ");
+    }
+
     @Test
     void badSamplingValuesNameTheValueAndTheLimit() {
         oneLineError(run("flops", "--model", "ecar-s", "--steps", "0"), "steps must be positive, got 0");

@@ -23,11 +23,7 @@ class AttentionKernelTest {
 
     @BeforeEach
     void open() {
-        Gpu.assume();
-        if (gpu == null) {
-            gpu = new CudaBackend(256L << 20);
-            gpu.poisonAllocations(true);
-        }
+        gpu = Gpu.backend(gpu, 256L << 20);
     }
 
     @AfterAll
@@ -37,10 +33,7 @@ class AttentionKernelTest {
 
     /** Inputs already on the bf16 grid, so the comparison measures the kernel, not the input rounding. */
     static FloatTensor bf16Random(long seed, int... dims) {
-        FloatTensor t = Compare.random(seed, 1f, dims);
-        float[] d = t.data();
-        for (int i = 0; i < d.length; i++) d[i] = Bf16.round(d[i]);
-        return t;
+        return Compare.bf16Random(seed, 1f, dims);
     }
 
     @ParameterizedTest(name = "B {0}, H {1}, Lq {2}, Lk {3}, d {4}")

@@ -21,6 +21,14 @@ final class Compare {
         return new FloatTensor(s, d);
     }
 
+    /** As {@link #random}, rounded to bf16: inputs the GPU holds exactly, so a comparison measures the kernel, not the rounding. */
+    static FloatTensor bf16Random(long seed, float scale, int... dims) {
+        FloatTensor t = random(seed, scale, dims);
+        float[] d = t.data();
+        for (int i = 0; i < d.length; i++) d[i] = ecar.io.Bf16.round(d[i]);
+        return t;
+    }
+
     /**
      * Every element finite and within {@code elementTol}·max|expected| of the reference, and the whole within
      * {@code relL2} relative L2 error. Names the first bad element.

@@ -6,8 +6,9 @@ import ecar.tensor.Shape;
 import ecar.tensor.Tensor;
 
 /**
- * Runs every attention and flow kernel once on small ragged shapes, for compute-sanitizer (memcheck, racecheck,
- * synccheck, initcheck) on a GPU machine: tools/gpu_check.sh starts it under each tool. Exits non-zero on any error.
+ * Runs every attention and flow kernel once on small ragged shapes, then the tiny DiT and ECAR pipelines (every other
+ * kernel family through CudaBackend), for compute-sanitizer (memcheck, racecheck, synccheck, initcheck) on a GPU
+ * machine: tools/gpu_check.sh starts it under each tool. Exits non-zero on any error.
  */
 public final class KernelSmoke {
     private KernelSmoke() {}
@@ -48,8 +49,12 @@ public final class KernelSmoke {
             gpu.cfgCombineChannels(o, 3, 1.5f);
             gpu.condTwice(o);
             gpu.allFinite(o);
+            // every other kernel family, as the models call it through the backend: tiny DiT latents, a tiny ECAR picture
+            ecar.sample.GenerateRequest r = ecar.sample.GenerateRequest.of(1, 3).seed(5);
+            ecar.sample.Pipeline.random(ecar.sample.Presets.get("dit-tiny"), 1, gpu).sampleLatents(r, ecar.sample.Progress.NONE);
+            ecar.sample.Pipeline.random(ecar.sample.Presets.get("ecar-tiny"), 1, gpu).generate(r, ecar.sample.Progress.NONE);
             gpu.synchronize();
         }
-        System.out.println("kernel smoke: every attention and flow kernel ran");
+        System.out.println("kernel smoke: every attention and flow kernel ran, and tiny DiT and ECAR pipelines");
     }
 }

@@ -73,6 +73,11 @@ public final class Attention {
     }
 
     /** The head size the kernel works in: a multiple of 16 (72 → 80); only compiled sizes are accepted. */
+    /** True when kernels/attention.cu has a kernel for head size d (callers route other sizes elsewhere). */
+    public static boolean hasKernel(int d) {
+        return d == 64 || d == 72 || d == 96 || d == 128;
+    }
+
     public static int paddedHeadDim(int d) {
         return switch (d) {
             case 64 -> 64;

@@ -1,0 +1,212 @@
+package ecar.cuda;
+
+import ecar.backend.Activation;
+import ecar.backend.Backend;
+import ecar.backend.CpuBackend;
+import ecar.backend.CudaBackend;
+import ecar.backend.DiffusionCoefficients;
+import ecar.backend.Noise;
+import ecar.backend.Norm;
+import ecar.tensor.FloatTensor;
+import ecar.tensor.Shape;
+import ecar.tensor.Tensor;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.function.Function;
+
+/**
+ * Every op issue 6 wired into CudaBackend, through the Backend interface, against CpuBackend on random data. Inputs a
+ * GPU op reads in bf16 (GEMM and convolution operands, weights) are rounded to bf16 before both backends see them, so
+ * the comparison measures the kernels, not the rounding: float32 ops within 1e-5, GEMM-based ones within 1e-3 (f32
+ * accumulation in another order), attention's GEMM fallback within 2e-2 (its probabilities are bf16). Outputs are
+ * NaN-poisoned, so an element a kernel skips fails.
+ */
+class CudaBackendOpsGpuTest {
+    static CudaBackend gpu;
+    static final CpuBackend cpu = new CpuBackend();
+    private static final double EXACTISH = 1e-5, GEMM = 1e-3, BF16 = 2e-2;
+
+    @BeforeEach
+    void open() {
+        gpu = Gpu.backend(gpu, 256L << 20);
+    }
+
+    @AfterAll
+    static void close() {
+        if (gpu != null) gpu.close();
+    }
+
+    private static FloatTensor bf16Random(long seed, float scale, int... dims) {
+        return Compare.bf16Random(seed, scale, dims);
+    }
+
+    /** op on both backends (inputs uploaded as activations), compared within tol. */
+    private static void same(String what, double tol, Function<Backend, Tensor> op) {
+        FloatTensor expected = cpu.download(op.apply(cpu));
+        FloatTensor actual = gpu.download(op.apply(gpu));
+        Compare.close(what, expected, actual, tol, tol * 10);
+    }
+
+    // ------------------------------------------------------------------ linear, conv
+
+    @ParameterizedTest(name = "[{0}, {1}] · [{2}, {1}]ᵀ {3}")
+    @CsvSource({"12, 24, 40, NONE", "12, 24, 40, GELU_TANH", "6, 30, 16, GELU_ERF", "6, 2730, 32, SILU", "130, 64, 200, NONE", "1, 4, 8, NONE"})
+    void linearMatchesTheCpu(int m, int k, int n, Activation act) {
+        FloatTensor x = bf16Random(m * 31L + k, 1f, m, k), w = bf16Random(n * 17L + k, 0.2f, n, k), bias = Compare.random(n, 0.5f, n);
+        for (int rep = 0; rep < 2; rep++) {   // the second call finds the padded weight cached (K % 8 != 0)
+            same("linear " + m + "×" + k + "×" + n + " " + act + " call " + rep, GEMM, b -> b.linear(b.upload(x), weightOf(b, w), b.weight(bias), act));
+        }
+        same("linear without bias, f32 weight", GEMM, b -> b.linear(b.upload(x), b.upload(w), null, act));
+    }
+
+    private static final java.util.Map<Backend, java.util.Map<FloatTensor, Tensor>> WEIGHTS = new java.util.IdentityHashMap<>();
+
+    /** The same weight tensor object per backend across calls (the padded twin is cached per weight). */
+    private static Tensor weightOf(Backend b, FloatTensor w) {
+        return WEIGHTS.computeIfAbsent(b, k -> new java.util.IdentityHashMap<>()).computeIfAbsent(w, b::weight);
+    }
+
+    @Test
+    void linearOnABatchOfTokens() {
+        FloatTensor x = bf16Random(5, 1f, 2, 7, 48), w = bf16Random(6, 0.2f, 96, 48), bias = Compare.random(7, 0.5f, 96);
+        same("linear [2, 7, 48]", GEMM, b -> b.linear(b.upload(x), b.weight(w), b.weight(bias)));
+    }
+
+    @ParameterizedTest(name = "[{0}, {1}, {2}, {3}] → {4}")
+    @CsvSource({"2, 6, 5, 16, 24", "1, 8, 8, 4, 32", "1, 4, 4, 16, 4", "1, 16, 16, 32, 32"})
+    void conv3x3MatchesTheCpu(int n, int h, int w, int ci, int co) {
+        FloatTensor x = bf16Random(n * 7L + ci, 1f, n, h, w, ci), k = bf16Random(co * 3L + ci, 0.2f, co, 3, 3, ci), bias = Compare.random(co, 0.5f, co);
+        same("conv3x3 Ci " + ci + " Co " + co, GEMM, b -> b.conv3x3(b.upload(x), b.weight(k), b.weight(bias)));
+    }
+
+    // ------------------------------------------------------------------ elementwise
+
+    @Test
+    void elementwiseOpsMatchTheCpu() {
+        FloatTensor a = Compare.random(1, 1f, 2, 6, 16), same = Compare.random(2, 1f, 2, 6, 16), perSample = Compare.random(3, 1f, 2, 16);
+        FloatTensor pos = bf16Random(4, 1f, 6, 16);
+        same("add same shape", EXACTISH, b -> b.add(b.upload(a), b.upload(same)));
+        same("add per sample", EXACTISH, b -> b.add(b.upload(a), b.upload(perSample)));
+        same("addTiled bf16 position embedding", EXACTISH, b -> b.addTiled(b.upload(a), b.weight(pos)));
+        same("addTiled f32", EXACTISH, b -> b.addTiled(b.upload(a), b.upload(pos)));
+        same("mul", EXACTISH, b -> b.mul(b.upload(a), b.upload(same)));
+        same("silu", EXACTISH, b -> b.silu(b.upload(a)));
+        same("gatedResidual per sample", EXACTISH, b -> b.gatedResidual(b.upload(a), b.upload(perSample), b.upload(same)));
+        same("gatedResidual per token", EXACTISH, b -> b.gatedResidual(b.upload(a), b.upload(same), b.upload(a)));
+    }
+
+    // ------------------------------------------------------------------ norms
+
+    @ParameterizedTest
+    @EnumSource(Norm.class)
+    void normsMatchTheCpu(Norm kind) {
+        FloatTensor x = Compare.random(11, 2f, 3, 5, 96), w = Compare.random(12, 1f, 96), shift = Compare.random(13, 0.5f, 3, 96),
+                scale = Compare.random(14, 0.5f, 3, 96), shiftTok = Compare.random(15, 0.5f, 3, 5, 96), scaleTok = Compare.random(16, 0.5f, 3, 5, 96);
+        same("norm " + kind + " weighted", EXACTISH, b -> b.norm(b.upload(x), kind, b.weight(w), 1e-6f));
+        same("norm " + kind + " plain", EXACTISH, b -> b.norm(b.upload(x), kind, null, 1e-6f));
+        same("normModulate " + kind + " per sample", EXACTISH, b -> b.normModulate(b.upload(x), kind, 1e-6f, b.upload(shift), b.upload(scale)));
+        same("normModulate " + kind + " per token", EXACTISH, b -> b.normModulate(b.upload(x), kind, 1e-6f, b.upload(shiftTok), b.upload(scaleTok)));
+    }
+
+    @ParameterizedTest(name = "silu {0}")
+    @CsvSource({"true", "false"})
+    void groupNormMatchesTheCpu(boolean silu) {
+        FloatTensor x = Compare.random(21, 3f, 2, 5, 6, 64), w = Compare.random(22, 1f, 64), bias = Compare.random(23, 1f, 64);
+        same("groupNorm", 1e-4, b -> b.groupNorm(b.upload(x), 32, b.weight(w), b.weight(bias), 1e-6f, silu));
+    }
+
+    // ------------------------------------------------------------------ embeddings and layouts
+
+    @Test
+    void embeddingsMatchTheCpu() {
+        FloatTensor table = bf16Random(31, 1f, 11, 24);
+        int[] ids = {3, 0, 10, 3, 7};
+        same("embedding bf16 table", 0, b -> b.embedding(b.weight(table), ids));
+        same("embedding f32 table", 0, b -> b.embedding(b.upload(table), ids));
+        same("timestepEmbedding", EXACTISH, b -> b.timestepEmbedding(new float[]{0f, 1.5f, 250f, 999f}, 256));
+    }
+
+    @Test
+    void layoutsAreExact() {
+        FloatTensor img = Compare.random(41, 1f, 2, 4, 6, 8), tokens = Compare.random(42, 1f, 2, 12, 16), nhwc = Compare.random(43, 1f, 2, 3, 5, 7);
+        same("patchify", 0, b -> b.patchify(b.upload(img), 2));
+        same("unpatchify", 0, b -> b.unpatchify(b.upload(tokens), 2, 4, 3, 4));
+        same("nchwToNhwc", 0, b -> b.nchwToNhwc(b.upload(img)));
+        same("nhwcToNchw", 0, b -> b.nhwcToNchw(b.upload(nhwc)));
+        same("upsampleNearest2x", 0, b -> b.upsampleNearest2x(b.upload(nhwc)));
+    }
+
+    @ParameterizedTest(name = "{0}×{1} → {2}×{3}")
+    @CsvSource({"4, 4, 8, 8", "8, 8, 4, 4", "5, 7, 3, 2", "2, 2, 16, 16", "16, 16, 16, 16"})
+    void resizesMatchTheCpu(int h, int w, int oh, int ow) {
+        FloatTensor x = Compare.random(h * 100L + w, 1f, 2, h, w, 16);
+        same("resizeBicubic", EXACTISH, b -> b.resizeBicubic(b.upload(x), oh, ow));
+        same("resizeArea", EXACTISH, b -> b.resizeArea(b.upload(x), oh, ow));
+    }
+
+    // ------------------------------------------------------------------ attention without a flash kernel
+
+    @ParameterizedTest(name = "B {0}, L {1}/{2}, {3} heads of {4}")
+    @CsvSource({"2, 16, 16, 4, 24", "2, 5, 21, 4, 16", "1, 64, 64, 1, 32", "1, 256, 256, 1, 512", "2, 9, 9, 3, 20"})
+    void attentionThroughGemmsMatchesTheCpu(int batch, int lq, int lk, int heads, int d) {
+        FloatTensor q = bf16Random(51, 1f, batch, lq, heads * d), k = bf16Random(52, 1f, batch, lk, heads * d), v = bf16Random(53, 1f, batch, lk, heads * d);
+        same("attention d " + d, BF16, b -> b.attention(b.upload(q), b.upload(k), b.upload(v), heads));
+    }
+
+    @Test
+    void ropeAttentionThroughGemmsMatchesTheCpu() {
+        FloatTensor q = bf16Random(61, 1f, 2, 16, 64), k = bf16Random(62, 1f, 2, 16, 64), v = bf16Random(63, 1f, 2, 16, 64);
+        // bf16 rounding after the rotation differs a little between the two paths: the bf16 bound covers it
+        same("attentionRope d 16", BF16, b -> b.attentionRope(b.upload(q), b.upload(k), b.upload(v), 4, 4, 16, true));
+        same("attentionRope d 16, keys cached", BF16, b -> b.attentionRope(b.upload(q), b.upload(k), b.upload(v), 4, 4, 16, false));
+    }
+
+    // ------------------------------------------------------------------ diffusion updates
+
+    private static final DiffusionCoefficients K = new DiffusionCoefficients(1.25f, 0.62f, 0.31f, 0.69f, -5.1f, -3.2f, 0.91f, 0.41f);
+
+    @Test
+    void diffusionUpdatesMatchTheCpu() {
+        FloatTensor x = Compare.random(71, 1f, 2, 4, 6, 6), out = Compare.random(72, 1f, 2, 8, 6, 6), eps = Compare.random(73, 1f, 2, 4, 6, 6);
+        for (int i = 0; i < 3; i++) {
+            int part = i;
+            same("diffusionPosterior part " + i, EXACTISH, b -> b.diffusionPosterior(b.upload(x), b.upload(out), K)[part]);
+        }
+        same("ddimSample", EXACTISH, b -> inPlace(b, x, t -> b.ddimSample(t, b.diffusionPosterior(t, b.upload(out), K)[2], K)));
+        same("ddpmSample given noise", EXACTISH, b -> inPlace(b, x, t -> ddpm(b, t, out, Noise.of(b.upload(eps)))));
+        same("ddpmSample philox noise", 1e-4, b -> inPlace(b, x, t -> ddpm(b, t, out, Noise.philox(9, 3))));
+        same("ddpmSample last step", EXACTISH, b -> inPlace(b, x, t -> ddpm(b, t, out, null)));
+    }
+
+    private static void ddpm(Backend b, Tensor x, FloatTensor out, Noise noise) {
+        Tensor[] post = b.diffusionPosterior(x, b.upload(out), K);
+        b.ddpmSample(x, post[0], post[1], noise);
+    }
+
+    private static Tensor inPlace(Backend b, FloatTensor host, java.util.function.Consumer<Tensor> op) {
+        Tensor t = b.upload(host);
+        op.accept(t);
+        return t;
+    }
+
+    // ------------------------------------------------------------------ errors
+
+    @Test
+    void shapeErrorsNameTheOp() {
+        Tensor x = gpu.upload(Compare.random(81, 1f, 3, 10));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> gpu.linear(x, gpu.weight(Compare.random(82, 1f, 4, 12)), null));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith("linear: "), e.getMessage());
+        e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> gpu.embedding(gpu.weight(Compare.random(83, 1f, 5, 8)), new int[]{5}));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("outside the table's 5 rows"), e.getMessage());
+        Shape s = Shape.of(1, 2, 2, 8);
+        e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> gpu.conv3x3(gpu.zeros(s), gpu.weight(Compare.random(84, 1f, 4, 3, 3, 6)), null));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith("conv3x3: "), e.getMessage());
+    }
+}

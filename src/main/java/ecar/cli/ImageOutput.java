@@ -19,16 +19,26 @@ final class ImageOutput {
         if (!Files.isWritable(dir)) throw new UserError("output " + out + ": folder " + dir + " is not writable");
         if (Files.isDirectory(out)) throw new UserError("output " + out + " is a folder, expected a file name");
         if (Files.exists(out) && !Files.isWritable(out)) throw new UserError("output " + out + " exists and is not writable");
+        try {   // permissions say little as root or on special file systems: create the file's temporary sibling once
+            Files.delete(Files.createTempFile(dir, "." + name, ".probe"));
+        } catch (IOException | RuntimeException e) {
+            throw new UserError("output " + out + ": cannot create files in " + dir + " (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
+        }
     }
 
     static void writePng(BufferedImage img, Path out) throws IOException {
         Path dir = out.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + out.getFileName(), ".part");
         try {
-            if (!ImageIO.write(img, "png", tmp.toFile())) throw new IOException("no PNG writer available");
-            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
+            Path tmp = Files.createTempFile(dir, "." + out.getFileName(), ".part");
+            try {
+                if (!ImageIO.write(img, "png", tmp.toFile())) throw new IOException("no PNG writer available");
+                Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw new IOException("could not write " + out + " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
         }
     }
 }

@@ -119,6 +119,9 @@ class CliTest {
         oneLineError(run("generate", "--model", "ecar-tiny", "--class", "10", "--out", dir.resolve("x.png").toString()), "class label 10 outside [0, 9]");
         oneLineError(run("generate", "--model", "ecar-tiny", "--class", "1", "--stage-steps", "1,2", "--out", dir.resolve("x.png").toString()), "per-stage step counts");
         oneLineError(run("generate", "--model", "no-such-model", "--out", dir.resolve("x.png").toString()), "unknown model 'no-such-model'");
+        if (java.nio.file.Files.isDirectory(Path.of("/proc"))) {   // a folder that exists but takes no files, even for root
+            oneLineError(run("generate", "--model", "ecar-tiny", "--class", "1", "--out", "/proc/x.png"), "cannot create files in /proc");
+        }
         assertFalse(java.nio.file.Files.exists(dir.resolve("x.png")));
     }
 }

@@ -87,6 +87,42 @@ ECAR_KERNEL void ddim_sample(float* __restrict__ x, const float* __restrict__ x0
     if (i < count) x[i] = ddim_update(x[i], x0[i], k);
 }
 
+// Device-scalar variants for a captured DiT step (CUDA graph replayed with each step's values): the coefficients
+// are 8 floats at coef (DiffusionCoefficients order), the noise (seed low word, seed high word, Philox stream) 3
+// words at noise; StepScalars.words() lays them out. Launch shapes and results as the host-scalar kernels above.
+__device__ __forceinline__ Coef load_coef(const float* __restrict__ c) {
+    return Coef{c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]};
+}
+
+ECAR_KERNEL void diffusion_posterior_dev(float* __restrict__ mean, float* __restrict__ logVar, float* __restrict__ x0,
+                                         const float* __restrict__ x, const float* __restrict__ mo, int n, int c, int hw,
+                                         const float* __restrict__ coef) {
+    long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= (long long)n * c * hw) return;
+    const Coef k = load_coef(coef);
+    int i = (int)(idx % hw);
+    long long r = idx / hw;
+    int ch = (int)(r % c), b = (int)(r / c);
+    size_t oe = ((size_t)b * 2 * c + ch) * hw + i, ov = ((size_t)b * 2 * c + c + ch) * hw + i;
+    posterior(x[idx], mo[oe], mo[ov], k, mean[idx], logVar[idx], x0[idx]);
+}
+
+// ddpm_sample_dev: ddpm_sample with Philox noise only (the sampler's), seed and stream from device memory.
+//   hasNoise == 0 (the last step) gives x = mean.
+ECAR_KERNEL void ddpm_sample_dev(float* __restrict__ x, const float* __restrict__ mean, const float* __restrict__ logVar,
+                                 long long count, int hasNoise, const unsigned int* __restrict__ noise) {
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= count) return;
+    if (!hasNoise) { x[i] = mean[i]; return; }
+    unsigned long long seed = ((unsigned long long)noise[1] << 32) | noise[0];
+    x[i] = ddpm_update(mean[i], logVar[i], philox_normal(seed, noise[2], (uint64_t)i));
+}
+
+ECAR_KERNEL void ddim_sample_dev(float* __restrict__ x, const float* __restrict__ x0, long long count, const float* __restrict__ coef) {
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < count) x[i] = ddim_update(x[i], x0[i], load_coef(coef));
+}
+
 // ddpm_step / ddim_step: one whole sampler step in one pass, in place on x [B, C, HW] from the model output
 //   mo [B, 2C, HW]. With guidance (half = B/2 > 0) the first g channels of ε are u + s·(c − u), taken from the
 //   two batch halves (cond, uncond) — exactly cfgCombineChannels followed by the separate kernels; the

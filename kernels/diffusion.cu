@@ -54,11 +54,9 @@ __device__ __forceinline__ float ddim_update(float xv, float x0, const Coef& k) 
     return __fadd_rn(__fmul_rn(x0, k.sqrtPrev), __fmul_rn(k.sqrt1mPrev, eps));
 }
 
-// diffusion_posterior: x [N, C, HW], mo [N, 2C, HW] (ε then v) → mean, logVar, x0 [N, C, HW].
-//   launch: grid ceil(N·C·HW / 256), block 256.
-ECAR_KERNEL void diffusion_posterior(float* __restrict__ mean, float* __restrict__ logVar, float* __restrict__ x0,
-                                     const float* __restrict__ x, const float* __restrict__ mo, int n, int c, int hw, COEF_PARAMS) {
-    const Coef k = COEF;
+// One thread's element of diffusion_posterior (and its _dev twin): ε and v from the model output's two channel halves.
+__device__ __forceinline__ void posterior_at(float* __restrict__ mean, float* __restrict__ logVar, float* __restrict__ x0,
+                                             const float* __restrict__ x, const float* __restrict__ mo, int n, int c, int hw, const Coef& k) {
     long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= (long long)n * c * hw) return;
     int i = (int)(idx % hw);
@@ -66,6 +64,13 @@ ECAR_KERNEL void diffusion_posterior(float* __restrict__ mean, float* __restrict
     int ch = (int)(r % c), b = (int)(r / c);
     size_t oe = ((size_t)b * 2 * c + ch) * hw + i, ov = ((size_t)b * 2 * c + c + ch) * hw + i;
     posterior(x[idx], mo[oe], mo[ov], k, mean[idx], logVar[idx], x0[idx]);
+}
+
+// diffusion_posterior: x [N, C, HW], mo [N, 2C, HW] (ε then v) → mean, logVar, x0 [N, C, HW].
+//   launch: grid ceil(N·C·HW / 256), block 256.
+ECAR_KERNEL void diffusion_posterior(float* __restrict__ mean, float* __restrict__ logVar, float* __restrict__ x0,
+                                     const float* __restrict__ x, const float* __restrict__ mo, int n, int c, int hw, COEF_PARAMS) {
+    posterior_at(mean, logVar, x0, x, mo, n, c, hw, COEF);
 }
 
 // ddpm_sample: x = mean + exp(½·logVar)·n in place, n from `noise` when non-null, else Philox(seed, stream, i);
@@ -98,13 +103,8 @@ ECAR_KERNEL void diffusion_posterior_dev(float* __restrict__ mean, float* __rest
                                          const float* __restrict__ x, const float* __restrict__ mo, int n, int c, int hw,
                                          const float* __restrict__ coef) {
     long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= (long long)n * c * hw) return;
-    const Coef k = load_coef(coef);
-    int i = (int)(idx % hw);
-    long long r = idx / hw;
-    int ch = (int)(r % c), b = (int)(r / c);
-    size_t oe = ((size_t)b * 2 * c + ch) * hw + i, ov = ((size_t)b * 2 * c + c + ch) * hw + i;
-    posterior(x[idx], mo[oe], mo[ov], k, mean[idx], logVar[idx], x0[idx]);
+    if (idx >= (long long)n * c * hw) return;   // no coefficient loads past the end
+    posterior_at(mean, logVar, x0, x, mo, n, c, hw, load_coef(coef));
 }
 
 // ddpm_sample_dev: ddpm_sample with Philox noise only (the sampler's), seed and stream from device memory.

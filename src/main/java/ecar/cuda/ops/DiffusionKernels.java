@@ -37,15 +37,7 @@ public final class DiffusionKernels {
     /** mean, logVar, x0 [N, C, HW] from x [N, C, HW] and the model output [N, 2C, HW]. */
     public void posterior(DeviceAddress mean, DeviceAddress logVar, DeviceAddress x0, DeviceAddress x, DeviceAddress modelOut,
                           int n, int c, int hw, DiffusionCoefficients k) {
-        String op = "diffusionPosterior";
-        shape(op, n, c, hw);
-        long count = (long) n * c * hw;
-        String st = "[" + n + ", " + c + ", " + hw + "] f32";
-        buffer(op, "x", x, 4 * count, 4, st);
-        buffer(op, "modelOut", modelOut, 8 * count, 4, "[" + n + ", " + 2 * c + ", " + hw + "] f32");
-        buffer(op, "mean", mean, 4 * count, 4, st);
-        buffer(op, "logVar", logVar, 4 * count, 4, st);
-        buffer(op, "x0", x0, 4 * count, 4, st);
+        long count = checkPosterior("diffusionPosterior", mean, logVar, x0, x, modelOut, n, c, hw);
         launcher.launch("diffusion", "diffusion_posterior(ptr mean, ptr logVar, ptr x0, ptr x, ptr mo, i32 n, i32 c, i32 hw, " + COEF + ")",
                 LaunchShape.linear(count, 256), concat(new Object[]{mean, logVar, x0, x, modelOut, n, c, hw}, k));
     }
@@ -83,14 +75,7 @@ public final class DiffusionKernels {
     public void posteriorDev(DeviceAddress mean, DeviceAddress logVar, DeviceAddress x0, DeviceAddress x, DeviceAddress modelOut,
                              int n, int c, int hw, DeviceAddress coef) {
         String op = "diffusionPosterior (device coefficients)";
-        shape(op, n, c, hw);
-        long count = (long) n * c * hw;
-        String st = "[" + n + ", " + c + ", " + hw + "] f32";
-        buffer(op, "x", x, 4 * count, 4, st);
-        buffer(op, "modelOut", modelOut, 8 * count, 4, "[" + n + ", " + 2 * c + ", " + hw + "] f32");
-        buffer(op, "mean", mean, 4 * count, 4, st);
-        buffer(op, "logVar", logVar, 4 * count, 4, st);
-        buffer(op, "x0", x0, 4 * count, 4, st);
+        long count = checkPosterior(op, mean, logVar, x0, x, modelOut, n, c, hw);
         buffer(op, "coef", coef, 32, 4, "8 f32");
         launcher.launch("diffusion", "diffusion_posterior_dev(ptr mean, ptr logVar, ptr x0, ptr x, ptr mo, i32 n, i32 c, i32 hw, ptr coef)",
                 LaunchShape.linear(count, 256), mean, logVar, x0, x, modelOut, n, c, hw, coef);
@@ -148,6 +133,20 @@ public final class DiffusionKernels {
         buffer(op, "x", x, 4 * count, 4, "[" + b + ", " + c + ", " + hw + "] f32");
         buffer(op, "modelOut", mo, 8 * count, 4, "[" + b + ", " + 2 * c + ", " + hw + "] f32");
         return guided ? b / 2 : 0;
+    }
+
+    /** The posterior's operands for [N, C, HW]; returns N·C·HW. */
+    private static long checkPosterior(String op, DeviceAddress mean, DeviceAddress logVar, DeviceAddress x0, DeviceAddress x, DeviceAddress modelOut,
+                                       int n, int c, int hw) {
+        shape(op, n, c, hw);
+        long count = (long) n * c * hw;
+        String st = "[" + n + ", " + c + ", " + hw + "] f32";
+        buffer(op, "x", x, 4 * count, 4, st);
+        buffer(op, "modelOut", modelOut, 8 * count, 4, "[" + n + ", " + 2 * c + ", " + hw + "] f32");
+        buffer(op, "mean", mean, 4 * count, 4, st);
+        buffer(op, "logVar", logVar, 4 * count, 4, st);
+        buffer(op, "x0", x0, 4 * count, 4, st);
+        return count;
     }
 
     private static void shape(String op, int n, int c, int hw) {

@@ -157,8 +157,10 @@ public final class CudaBackend implements Backend {
         DeviceBuffer b = DeviceBuffer.allocate(bytes(s, t), label);
         Object owner = new Object();
         CLEANER.register(owner, () -> {
-            CudaContext.get().synchronize();   // no queued kernel may still use it
-            b.close();
+            synchronized (CudaGraph.CAPTURE_LOCK) {   // not in the middle of a step's capture on the sampling thread
+                CudaContext.get().synchronize();   // no queued kernel may still use it
+                b.close();
+            }
         });
         return poisoned(new CudaTensor(s, t, b, owner));
     }

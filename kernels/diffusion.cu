@@ -54,11 +54,9 @@ __device__ __forceinline__ float ddim_update(float xv, float x0, const Coef& k) 
     return __fadd_rn(__fmul_rn(x0, k.sqrtPrev), __fmul_rn(k.sqrt1mPrev, eps));
 }
 
-// diffusion_posterior: x [N, C, HW], mo [N, 2C, HW] (ε then v) → mean, logVar, x0 [N, C, HW].
-//   launch: grid ceil(N·C·HW / 256), block 256.
-ECAR_KERNEL void diffusion_posterior(float* __restrict__ mean, float* __restrict__ logVar, float* __restrict__ x0,
-                                     const float* __restrict__ x, const float* __restrict__ mo, int n, int c, int hw, COEF_PARAMS) {
-    const Coef k = COEF;
+// One thread's element of diffusion_posterior (and its _dev twin): ε and v from the model output's two channel halves.
+__device__ __forceinline__ void posterior_at(float* __restrict__ mean, float* __restrict__ logVar, float* __restrict__ x0,
+                                             const float* __restrict__ x, const float* __restrict__ mo, int n, int c, int hw, const Coef& k) {
     long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= (long long)n * c * hw) return;
     int i = (int)(idx % hw);
@@ -66,6 +64,13 @@ ECAR_KERNEL void diffusion_posterior(float* __restrict__ mean, float* __restrict
     int ch = (int)(r % c), b = (int)(r / c);
     size_t oe = ((size_t)b * 2 * c + ch) * hw + i, ov = ((size_t)b * 2 * c + c + ch) * hw + i;
     posterior(x[idx], mo[oe], mo[ov], k, mean[idx], logVar[idx], x0[idx]);
+}
+
+// diffusion_posterior: x [N, C, HW], mo [N, 2C, HW] (ε then v) → mean, logVar, x0 [N, C, HW].
+//   launch: grid ceil(N·C·HW / 256), block 256.
+ECAR_KERNEL void diffusion_posterior(float* __restrict__ mean, float* __restrict__ logVar, float* __restrict__ x0,
+                                     const float* __restrict__ x, const float* __restrict__ mo, int n, int c, int hw, COEF_PARAMS) {
+    posterior_at(mean, logVar, x0, x, mo, n, c, hw, COEF);
 }
 
 // ddpm_sample: x = mean + exp(½·logVar)·n in place, n from `noise` when non-null, else Philox(seed, stream, i);
@@ -85,6 +90,37 @@ ECAR_KERNEL void ddim_sample(float* __restrict__ x, const float* __restrict__ x0
     const Coef k = COEF;
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i < count) x[i] = ddim_update(x[i], x0[i], k);
+}
+
+// Device-scalar variants for a captured DiT step (CUDA graph replayed with each step's values): the coefficients
+// are 8 floats at coef (DiffusionCoefficients order), the noise (seed low word, seed high word, Philox stream) 3
+// words at noise; StepScalars.words() lays them out. Launch shapes and results as the host-scalar kernels above.
+__device__ __forceinline__ Coef load_coef(const float* __restrict__ c) {
+    return Coef{c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]};
+}
+
+ECAR_KERNEL void diffusion_posterior_dev(float* __restrict__ mean, float* __restrict__ logVar, float* __restrict__ x0,
+                                         const float* __restrict__ x, const float* __restrict__ mo, int n, int c, int hw,
+                                         const float* __restrict__ coef) {
+    long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= (long long)n * c * hw) return;   // no coefficient loads past the end
+    posterior_at(mean, logVar, x0, x, mo, n, c, hw, load_coef(coef));
+}
+
+// ddpm_sample_dev: ddpm_sample with Philox noise only (the sampler's), seed and stream from device memory.
+//   hasNoise == 0 (the last step) gives x = mean.
+ECAR_KERNEL void ddpm_sample_dev(float* __restrict__ x, const float* __restrict__ mean, const float* __restrict__ logVar,
+                                 long long count, int hasNoise, const unsigned int* __restrict__ noise) {
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= count) return;
+    if (!hasNoise) { x[i] = mean[i]; return; }
+    unsigned long long seed = ((unsigned long long)noise[1] << 32) | noise[0];
+    x[i] = ddpm_update(mean[i], logVar[i], philox_normal(seed, noise[2], (uint64_t)i));
+}
+
+ECAR_KERNEL void ddim_sample_dev(float* __restrict__ x, const float* __restrict__ x0, long long count, const float* __restrict__ coef) {
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < count) x[i] = ddim_update(x[i], x0[i], load_coef(coef));
 }
 
 // ddpm_step / ddim_step: one whole sampler step in one pass, in place on x [B, C, HW] from the model output

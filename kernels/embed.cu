@@ -14,15 +14,27 @@ __device__ __forceinline__ void put(void* out, size_t i, float v) {
 // timestep_embedding: out[n, i] = cos(t[n]·f_i), out[n, half + i] = sin(t[n]·f_i), f_i = exp(−ln(10⁴)·i/half)
 //   with every product rounded to float32 (PyTorch), the transcendental in double then rounded (CpuEmbed.timestep).
 //   out: [count, 2·half] f32. launch: grid ceil(count·half / 256), block 256. Limits: half ≥ 1.
+__device__ __forceinline__ void sinusoid(float* __restrict__ out, int n, int i, int half, float t) {
+    const float negLog = (float)-9.210340371976184;   // (float) −ln(10000)
+    float freq = (float)exp((double)(__fdiv_rn(__fmul_rn(negLog, (float)i), (float)half)));
+    float arg = __fmul_rn(t, freq);
+    out[(size_t)n * 2 * half + i] = (float)cos((double)arg);
+    out[(size_t)n * 2 * half + half + i] = (float)sin((double)arg);
+}
+
 ECAR_KERNEL void timestep_embedding(float* __restrict__ out, const float* __restrict__ t, int count, int half) {
     long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= (long long)count * half) return;
     int n = (int)(idx / half), i = (int)(idx % half);
-    const float negLog = (float)-9.210340371976184;   // (float) −ln(10000)
-    float freq = (float)exp((double)(__fdiv_rn(__fmul_rn(negLog, (float)i), (float)half)));
-    float arg = __fmul_rn(t[n], freq);
-    out[(size_t)n * 2 * half + i] = (float)cos((double)arg);
-    out[(size_t)n * 2 * half + half + i] = (float)sin((double)arg);
+    sinusoid(out, n, i, half, t[n]);
+}
+
+// timestep_embedding_dev: every one of the count rows embeds the one time *t read from device memory (a captured
+//   sampling step: all samples share the step's time, written before each replay). Launch as timestep_embedding.
+ECAR_KERNEL void timestep_embedding_dev(float* __restrict__ out, const float* __restrict__ t, int count, int half) {
+    long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= (long long)count * half) return;
+    sinusoid(out, (int)(idx / half), (int)(idx % half), half, *t);
 }
 
 // patchify: [N, C, H, W] f32 → [N, (H/p)(W/p), C·p·p] (f32 or bf16, the x_embedder GEMM's input), features in

@@ -60,6 +60,13 @@ ECAR_KERNEL void flow_euler(float* __restrict__ x, const float* __restrict__ v, 
     if (i < n) x[i] = add(x[i], mul(dt, v[i]));
 }
 
+// flow_euler_dev: flow_euler with dt = scalars[0] read from device memory (a captured step replayed with each
+//   step's dt; StepScalars.words() lays the buffer out). Launch as flow_euler.
+ECAR_KERNEL void flow_euler_dev(float* __restrict__ x, const float* __restrict__ v, long long n, const float* __restrict__ scalars) {
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) x[i] = add(x[i], mul(scalars[0], v[i]));
+}
+
 // flow_heun_combine: the second stage of Heun's method, x = x0 + dt/2 (d0 + d1), with d0 and d1 already
 // guided velocities (callers combine guidance with flow_cfg_combine first).
 //   x0, d0, d1, x: n float32. launch: grid ceil(n / 256), block 256.
@@ -117,7 +124,7 @@ ECAR_KERNEL void stage_jump(float* __restrict__ out, const float* __restrict__ x
 // cfg_combine_channels: DiT's guidance on a model output [2N, Co, HW] (halves cond, uncond), in place: channels
 //   [0, guided) of both halves become u + s (c - u); the others stay. One thread per (sample < N, channel < guided,
 //   pixel). launch: grid ceil(N·guided·HW / 256), block 256. Twin: CpuDiffusion.cfgCombine.
-ECAR_KERNEL void cfg_combine_channels(float* __restrict__ out, int n, int co, int hw, int guided, float s) {
+__device__ __forceinline__ void combine_channels(float* __restrict__ out, int n, int co, int hw, int guided, float s) {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= (long long)n * guided * hw) return;
     int p = (int)(i % hw);
@@ -127,6 +134,16 @@ ECAR_KERNEL void cfg_combine_channels(float* __restrict__ out, int n, int co, in
     float e = guide(out[oc], out[ou], s);
     out[oc] = e;
     out[ou] = e;
+}
+
+ECAR_KERNEL void cfg_combine_channels(float* __restrict__ out, int n, int co, int hw, int guided, float s) {
+    combine_channels(out, n, co, hw, guided, s);
+}
+
+// cfg_combine_channels_dev: the same with the scale s = *scale read from device memory (a captured DiT step).
+//   Launch as cfg_combine_channels.
+ECAR_KERNEL void cfg_combine_channels_dev(float* __restrict__ out, int n, int co, int hw, int guided, const float* __restrict__ scale) {
+    combine_channels(out, n, co, hw, guided, *scale);
 }
 
 // all_finite: clears *flag (set to 1 by the caller) when any of the n floats is NaN or ±Inf.

@@ -50,6 +50,25 @@ public interface Backend extends AutoCloseable {
         void close();
     }
 
+    /**
+     * Runs one sampling step: {@code body} queues the step's ops in a scope of its own (nothing it makes outlives it).
+     * A GPU backend may capture the body as a graph once per {@code key} and replay it for later steps with the same
+     * key, writing {@code scalars} where the captured kernels read them; the CPU backend just runs it. So the body
+     * must:
+     * <ul>
+     *   <li>pass the step's values from {@code scalars} to the ops that take them (timestepEmbedding's times,
+     *       flowEulerStep's dt and weight, cfgCombineChannels' scale, the diffusion coefficients, DDPM's Philox noise);</li>
+     *   <li>not upload, download or check for NaN (do that between steps), nor make random noise or weights;</li>
+     *   <li>read only tensors that stay where they are until the scope around the loop closes: call step inside a
+     *       {@link #scope()} that spans the loop; captured steps and their memory are released when it closes.</li>
+     * </ul>
+     */
+    default void step(StepKey key, StepScalars scalars, Runnable body) {
+        try (Scope s = scope()) {
+            body.run();
+        }
+    }
+
     // ------------------------------------------------------------------ linear algebra
 
     /** x[.., K] · wᵀ + bias, then the activation; w is [N, K] as PyTorch stores it; bias may be null. */

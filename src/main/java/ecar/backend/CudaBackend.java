@@ -2,11 +2,13 @@ package ecar.backend;
 
 import ecar.cuda.ArenaLedger;
 import ecar.cuda.CudaContext;
+import ecar.cuda.CudaGraph;
 import ecar.cuda.CudaTensor;
 import ecar.cuda.DeviceAddress;
 import ecar.cuda.DeviceArena;
 import ecar.cuda.DeviceBuffer;
 import ecar.cuda.KernelModule;
+import ecar.cuda.StepGraphs;
 import ecar.cuda.Stream;
 import ecar.cuda.ops.Attention;
 import ecar.cuda.ops.ConvKernels;
@@ -36,7 +38,8 @@ import java.util.WeakHashMap;
  *
  * <p>Every op of {@link Backend} is wired to the wrappers of ecar.cuda.ops (issue 6), one launch or a few per op, in
  * the simplest correct form: each op reads and writes float32 and casts a GEMM's or convolution's input to bf16 in
- * scratch; no fusion across ops yet, no CUDA graphs. <b>Not yet verified on a GPU</b>: the CLI uses it only when
+ * scratch; no fusion across ops yet. Sampling steps ({@link #step}) are captured as CUDA graphs and replayed (see there).
+ * <b>Not yet verified on a GPU</b>: the CLI uses it only when
  * asked ({@code --backend cuda}); CudaBackendOpsGpuTest and CudaPipelineGpuTest are what a GPU run checks first.
  *
  * <p>Storage: activations and the ODE state are device-resident float32 ({@link DType#F32}); matrices, convolution
@@ -66,6 +69,12 @@ public final class CudaBackend implements Backend {
     private final Stream stream;
     private final DeviceArena arena;
     private final DeviceBuffer flag;
+    /** The per-step scalars captured kernels read (StepScalars.words()), written before each replay; never moves. */
+    private final DeviceBuffer stepScalars;
+    private final StepGraphs<CudaGraph> graphs = new StepGraphs<>();
+    /** Non-null while a step is being captured: ops read these scalars from {@link #stepScalars} and refuse host traffic. */
+    private StepScalars capturing;
+    private boolean useGraphs = true;
     private final Map<String, CudaTensor[]> ropeTables = new HashMap<>();
     private final List<DeviceBuffer> owned = new ArrayList<>();
     // Derived copies of constants, made once and kept while the constant lives (identity keys: CudaTensor has no equals).
@@ -98,6 +107,7 @@ public final class CudaBackend implements Backend {
         diffusion = new DiffusionKernels(launcher);
         arena = new DeviceArena("cuda backend", arenaBytes);
         flag = keep(DeviceBuffer.allocate(4, "allFinite flag"));
+        stepScalars = keep(DeviceBuffer.allocate(4L * StepScalars.WORDS, "step scalars"));
     }
 
     private static long arenaBytesFromEnv() {
@@ -147,8 +157,10 @@ public final class CudaBackend implements Backend {
         DeviceBuffer b = DeviceBuffer.allocate(bytes(s, t), label);
         Object owner = new Object();
         CLEANER.register(owner, () -> {
-            CudaContext.get().synchronize();   // no queued kernel may still use it
-            b.close();
+            synchronized (CudaGraph.CAPTURE_LOCK) {   // not in the middle of a step's capture on the sampling thread
+                CudaContext.get().synchronize();   // no queued kernel may still use it
+                b.close();
+            }
         });
         return poisoned(new CudaTensor(s, t, b, owner));
     }
@@ -165,7 +177,7 @@ public final class CudaBackend implements Backend {
     @Override
     public Scope scope() {
         ArenaLedger.Mark m = arena.mark();
-        scopeDepth++;
+        int level = ++scopeDepth;
         return new Scope() {
             boolean done;
 
@@ -173,10 +185,96 @@ public final class CudaBackend implements Backend {
             public void close() {
                 if (done) return;
                 done = true;
+                // A graph still in flight is freed by the driver when it completes; its memory is reused only by
+                // work queued after it on this stream.
+                for (CudaGraph g : graphs.closeLevel(level)) g.close();
                 scopeDepth--;
                 arena.reset(m);   // later kernels on the stream run after the ones that used this memory
             }
         };
+    }
+
+    // ------------------------------------------------------------------ captured sampling steps
+
+    /**
+     * The first step with a key runs eagerly (it fills the lazy caches: RoPE tables, padded and widened weights, whose
+     * uploads cannot be captured); the second is captured as a CUDA graph and launched; later ones write the scalars
+     * and replay it. The graph's scratch is the arena range its capture used, kept reserved (its addresses are baked
+     * in) until the scope open at capture closes, which also destroys the graph; a replay allocates nothing.
+     */
+    @Override
+    public void step(StepKey key, StepScalars scalars, Runnable body) {
+        Check.that(capturing == null, "step", "step " + key + " inside the capture of another step; steps do not nest");
+        Check.that(scopeDepth > 0, "step", "step " + key + " outside any scope(): a captured step lives until the scope around the "
+                + "sampling loop closes; open one there");
+        if (!useGraphs) {
+            Backend.super.step(key, scalars, body);
+            return;
+        }
+        switch (graphs.next(key)) {
+            case EAGER -> {
+                Backend.super.step(key, scalars, body);
+                graphs.ranEagerly(key, scopeDepth);
+            }
+            case CAPTURE -> {
+                CudaGraph g = capture(key, scalars, body);
+                graphs.captured(key, scopeDepth, g);
+                replay(g, scalars);
+            }
+            case REPLAY -> replay(graphs.graph(key), scalars);
+        }
+    }
+
+    /** Off: {@link #step} runs every body eagerly (the uncaptured path, for comparisons). On by default. */
+    public void useGraphs(boolean on) {
+        useGraphs = on;
+    }
+
+    /** The arena's bookkeeping (tests check that a replay allocates nothing). */
+    public ArenaLedger arenaLedger() {
+        return arena.ledger();
+    }
+
+    private CudaGraph capture(StepKey key, StepScalars scalars, Runnable body) {
+        ArenaLedger.Mark m = arena.mark();
+        arena.ledger().startWindow();
+        capturing = scalars;
+        scopeDepth++;   // the body allocates from the arena, as inside a scope, even where the caller opened none
+        CudaGraph g;
+        try {
+            g = CudaGraph.capture(stream, body);
+        } finally {
+            capturing = null;
+            scopeDepth--;
+            arena.reset(m);
+        }
+        long region = arena.ledger().windowPeak() - m.top();
+        if (region > 0) arena.allocate(region, "captured step " + key);   // starts at m.top: the range the capture used
+        return g;
+    }
+
+    private void replay(CudaGraph g, StepScalars scalars) {
+        stepScalars.upload(scalars.words(), stream);   // stream-ordered: the previous replay has read its values
+        g.launch(stream);
+    }
+
+    /** Word {@code w} of the step-scalar buffer onwards, as a kernel's device-scalar operand. */
+    private DeviceBuffer scalar(int w) {
+        return stepScalars.slice(4L * w, 4L * (StepScalars.WORDS - w), "step scalars from word " + w);
+    }
+
+    /** Inside a capture, host data would be baked into the graph (or the copy would break the capture). */
+    private void noHostTraffic(String op) {
+        if (capturing != null) {
+            throw new IllegalStateException(op + " inside a captured step: it moves host data, which a replay would not repeat; "
+                    + "do it before the step (or pass the value in StepScalars)");
+        }
+    }
+
+    /** A captured kernel reads the step's value; the body must have passed that same value. */
+    private static void stepValue(String op, String what, float given, float stepValue) {
+        Check.that(StepScalars.same(given, stepValue), op, what + " " + given + " inside a captured step whose " + what + " is " + stepValue
+                + "; pass the step's StepScalars value");
     }
 
     private static CudaTensor c(Tensor t, String op) {
@@ -195,6 +293,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor upload(FloatTensor host) {
+        noHostTraffic("upload");
         CudaTensor t = alloc(host.shape(), DType.F32, "upload " + host.shape());
         if (host.shape().numel() > 0) t.buffer().upload(host.data(), stream);
         return t;
@@ -206,6 +305,7 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public Tensor weight(FloatTensor host) {
+        noHostTraffic("weight");
         if (host.shape().rank() <= 1) return upload(host);
         float[] d = host.data();
         short[] h = new short[d.length];
@@ -217,6 +317,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public FloatTensor download(Tensor t) {
+        noHostTraffic("download");
         CudaTensor ct = c(t, "download");
         float[] out = new float[ct.shape().size()];
         if (out.length == 0) return new FloatTensor(ct.shape(), out);
@@ -339,6 +440,7 @@ public final class CudaBackend implements Backend {
             }
             Attention.Stages stages = null;
             if (stageTokens != null) {
+                noHostTraffic(op + " with stage ends");
                 int[] ends = new int[stageTokens.length];
                 for (int i = 0, acc = 0; i < ends.length; i++) ends[i] = acc += stageTokens[i];
                 DeviceBuffer e = arena.allocate(4L * ends.length, "stage ends");
@@ -408,6 +510,7 @@ public final class CudaBackend implements Backend {
     /** cos, sin [side², d/2] of CpuAttention.ropeTables, uploaded once per (side, span, d). */
     private CudaTensor[] ropeTable(int side, int span, int d) {
         return ropeTables.computeIfAbsent(side + "/" + span + "/" + d, key -> {
+            noHostTraffic("RoPE table " + key + " (first use)");
             float[][] cs = CpuAttention.ropeTables(side, span, d);
             CudaTensor[] t = new CudaTensor[2];
             for (int i = 0; i < 2; i++) {
@@ -498,6 +601,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor randn(Shape shape, long seed, int noiseStream) {
+        noHostTraffic("randn (its seed would be baked into the graph)");
         CudaTensor o = alloc(shape, DType.F32, "randn " + shape);
         if (shape.numel() > 0) Flow.randn(stream, o.buffer(), shape.numel(), seed, noiseStream);
         return o;
@@ -519,12 +623,20 @@ public final class CudaBackend implements Backend {
         Check.that(!guided || x.shape().dim(0) % 2 == 0, "flowEulerStep", "guided step needs a batch of two halves, got " + x.shape());
         CudaTensor xt = f32(x, "flowEulerStep"), vt = f32(v, "flowEulerStep");
         long n = x.shape().numel();
+        if (capturing != null) {
+            stepValue("flowEulerStep", "dt", dt, capturing.dt());
+            if (guided) stepValue("flowEulerStep", "guidance weight", cfgWeight, capturing.cfg());
+            if (guided) Flow.eulerGuidedDev(stream, xt.buffer(), vt.buffer(), n / 2, scalar(0));   // reads dt, cfg (words 0, 1)
+            else Flow.eulerDev(stream, xt.buffer(), vt.buffer(), n, scalar(StepScalars.DT));
+            return;
+        }
         if (guided) Flow.eulerGuided(stream, xt.buffer(), vt.buffer(), n / 2, dt, cfgWeight);
         else Flow.euler(stream, xt.buffer(), vt.buffer(), n, dt);
     }
 
     @Override
     public Tensor stageJump(Tensor x, int side, float alpha, float beta, float gamma, Noise noise) {
+        noHostTraffic("stageJump (its noise would be baked into the graph)");
         Check.rank("stageJump", x, 3, "[B, r², C]");
         Shape s = x.shape();
         Check.that(s.dim(1) == side * side, "stageJump", s + " is not a " + side + "×" + side + " token grid");
@@ -556,11 +668,18 @@ public final class CudaBackend implements Backend {
         Check.that(s.dim(0) % 2 == 0 && guidedChannels <= s.dim(1), "cfgCombineChannels",
                 "needs two batch halves and at most " + s.dim(1) + " guided channels, got " + s + " and " + guidedChannels);
         if (guidedChannels <= 0) return;
+        if (capturing != null) {
+            stepValue("cfgCombineChannels", "guidance scale", scale, capturing.cfg());
+            Flow.cfgCombineChannelsDev(stream, f32(out, "cfgCombineChannels").buffer(), s.dim(0) / 2, s.dim(1), s.dim(2) * s.dim(3), guidedChannels,
+                    scalar(StepScalars.CFG));
+            return;
+        }
         Flow.cfgCombineChannels(stream, f32(out, "cfgCombineChannels").buffer(), s.dim(0) / 2, s.dim(1), s.dim(2) * s.dim(3), guidedChannels, scale);
     }
 
     @Override
     public boolean allFinite(Tensor x) {
+        noHostTraffic("allFinite");
         CudaTensor t = f32(x, "allFinite");
         if (x.shape().numel() == 0) return true;
         flag.upload(new int[]{1}, stream);
@@ -747,6 +866,7 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor embedding(Tensor table, int[] ids) {
         Check.rank("embedding", table, 2, "[V, D]");
+        noHostTraffic("embedding (uploads the ids)");
         CudaTensor t = c(table, "embedding");
         int rows = t.shape().dim(0), width = t.shape().last();
         CudaTensor o = alloc(Shape.of(ids.length, width), DType.F32, "embedding");
@@ -762,6 +882,11 @@ public final class CudaBackend implements Backend {
     public Tensor timestepEmbedding(float[] t, int dim) {
         Check.that(dim % 2 == 0, "timestepEmbedding", "dimension " + dim + " must be even");
         CudaTensor o = alloc(Shape.of(t.length, dim), DType.F32, "timestepEmbedding");
+        if (capturing != null && t.length > 0) {
+            for (float ti : t) stepValue("timestepEmbedding", "time", ti, capturing.time());
+            embed.timestepDev(o.buffer(), scalar(StepScalars.TIME), t.length, dim);
+            return o;
+        }
         try (Scope scratch = scope()) {
             DeviceBuffer d = arena.allocate(4L * Math.max(1, t.length), "timesteps");
             if (t.length > 0) d.upload(t, stream);
@@ -844,6 +969,12 @@ public final class CudaBackend implements Backend {
         Shape s = x.shape();
         CudaTensor mean = alloc(s, DType.F32, "posterior mean"), logVar = alloc(s, DType.F32, "posterior log-variance"),
                 x0 = alloc(s, DType.F32, "pred_x0");
+        if (capturing != null) {
+            stepCoefficients("diffusionPosterior", k);
+            diffusion.posteriorDev(mean.buffer(), logVar.buffer(), x0.buffer(), f32In(x, "diffusionPosterior").buffer(),
+                    f32In(modelOut, "diffusionPosterior").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3), scalar(StepScalars.COEFFICIENTS));
+            return new Tensor[]{mean, logVar, x0};
+        }
         diffusion.posterior(mean.buffer(), logVar.buffer(), x0.buffer(), f32In(x, "diffusionPosterior").buffer(),
                 f32In(modelOut, "diffusionPosterior").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3), k);
         return new Tensor[]{mean, logVar, x0};
@@ -853,6 +984,10 @@ public final class CudaBackend implements Backend {
     public void ddpmSample(Tensor x, Tensor mean, Tensor logVar, Noise noise) {
         Check.sameShape("ddpmSample", x, mean);
         Check.sameShape("ddpmSample", x, logVar);
+        if (capturing != null) {
+            ddpmSampleCaptured(x, mean, logVar, noise);
+            return;
+        }
         DeviceAddress given = null;
         long seed = 0;
         int noiseStream = 0;
@@ -874,7 +1009,32 @@ public final class CudaBackend implements Backend {
     @Override
     public void ddimSample(Tensor x, Tensor predX0, DiffusionCoefficients k) {
         Check.sameShape("ddimSample", x, predX0);
+        if (capturing != null) {
+            stepCoefficients("ddimSample", k);
+            diffusion.ddimSampleDev(f32(x, "ddimSample").buffer(), f32In(predX0, "ddimSample").buffer(), x.shape().numel(), scalar(StepScalars.COEFFICIENTS));
+            return;
+        }
         diffusion.ddimSample(f32(x, "ddimSample").buffer(), f32In(predX0, "ddimSample").buffer(), x.shape().numel(), k);
+    }
+
+    private void stepCoefficients(String op, DiffusionCoefficients k) {
+        Check.that(k.equals(capturing.diffusion()), op, "coefficients " + k + " inside a captured step whose coefficients are "
+                + capturing.diffusion() + "; pass the step's StepScalars value");
+    }
+
+    /** DDPM's update inside a capture: Philox noise whose (seed, stream) the kernel reads from the step scalars, or none. */
+    private void ddpmSampleCaptured(Tensor x, Tensor mean, Tensor logVar, Noise noise) {
+        String op = "ddpmSample";
+        switch (noise) {
+            case null -> {}
+            case Noise.Given g -> throw new IllegalArgumentException(op + ": given noise inside a captured step (its tensor would be baked "
+                    + "into the graph); use Philox noise, whose seed and stream are step scalars");
+            case Noise.Philox p -> Check.that(p.seed() == capturing.seed() && p.stream() == capturing.noiseStream(), op,
+                    "noise (seed " + p.seed() + ", stream " + p.stream() + ") inside a captured step whose noise is (seed " + capturing.seed()
+                            + ", stream " + capturing.noiseStream() + ")");
+        }
+        diffusion.ddpmSampleDev(f32(x, op).buffer(), f32In(mean, op).buffer(), f32In(logVar, op).buffer(), x.shape().numel(), noise == null,
+                scalar(StepScalars.SEED_LOW));
     }
 
     // ------------------------------------------------------------------ lifetime
@@ -887,6 +1047,7 @@ public final class CudaBackend implements Backend {
         try {
             stream.synchronize();
         } finally {
+            for (CudaGraph g : graphs.closeLevel(0)) g.close();
             for (DeviceBuffer b : owned) b.close();
             owned.clear();
             String open = scopeDepth > 0 ? scopeDepth + " scope(s) still open at close" : null;

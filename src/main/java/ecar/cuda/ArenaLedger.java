@@ -22,6 +22,7 @@ public final class ArenaLedger {
     private final List<Entry> live = new ArrayList<>();
     private long top;
     private long highWater;
+    private long windowPeak;
     private boolean locked;
     private String lockReason = "";
     private int generation;
@@ -57,6 +58,7 @@ public final class ArenaLedger {
         live.add(new Entry(offset, bytes, label));
         top = end;
         highWater = Math.max(highWater, top);
+        windowPeak = Math.max(windowPeak, top);
         return offset;
     }
 
@@ -94,6 +96,18 @@ public final class ArenaLedger {
 
     public long used() {
         return top;
+    }
+
+    /**
+     * Starts watching the top: {@link #windowPeak()} is then the highest top since, through any resets. A captured step
+     * keeps [mark, peak) reserved: its scratch addresses, reused by its inner scopes, are baked into the graph.
+     */
+    public void startWindow() {
+        windowPeak = top;
+    }
+
+    public long windowPeak() {
+        return windowPeak;
     }
 
     public long highWater() {

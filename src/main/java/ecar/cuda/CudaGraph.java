@@ -11,6 +11,12 @@ import jcuda.driver.JCudaDriver;
  * scalars must live in device memory updated before each replay: the captured kernel arguments are fixed.
  */
 public final class CudaGraph implements AutoCloseable {
+    /**
+     * Held for the whole of a capture. Work from other threads that synchronizes the context or frees memory (the GPU
+     * backend's Cleaner) takes it too, so that it never lands inside a capture, where it would break it.
+     */
+    public static final Object CAPTURE_LOCK = new Object();
+
     private final CUgraph graph;
     private final CUgraphExec exec;
     private boolean closed;
@@ -22,6 +28,12 @@ public final class CudaGraph implements AutoCloseable {
 
     /** Records what {@code body} queues on {@code stream} (nothing runs during capture) and instantiates it. */
     public static CudaGraph capture(Stream stream, Runnable body) {
+        synchronized (CAPTURE_LOCK) {
+            return captureLocked(stream, body);
+        }
+    }
+
+    private static CudaGraph captureLocked(Stream stream, Runnable body) {
         CudaContext.get();
         CudaErrors.call("cuStreamBeginCapture", () -> JCudaDriver.cuStreamBeginCapture(stream.handle(), CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
         CUgraph g = new CUgraph();

@@ -53,26 +53,49 @@ public final class DiT {
 
     /** x [N, C, H, W] latents, t [N] timesteps (may be fractional), y [N] labels → [N, out_channels, H, W]. */
     public Tensor forward(Tensor x, float[] t, int[] y) {
-        Shape s = x.shape();
-        if (s.rank() != 4 || s.dim(1) != cfg.inChannels() || s.dim(2) != cfg.inputSize() || s.dim(3) != cfg.inputSize()) {
-            throw new IllegalArgumentException("DiT input " + s + ", expected [N, " + cfg.inChannels() + ", " + cfg.inputSize() + ", " + cfg.inputSize() + "]");
+        checkShape(x);
+        if (t.length != x.shape().dim(0) || y.length != x.shape().dim(0)) {
+            throw new IllegalArgumentException("DiT: " + x.shape().dim(0) + " latents but " + t.length + " timesteps and " + y.length + " labels");
         }
-        if (t.length != s.dim(0) || y.length != s.dim(0)) {
-            throw new IllegalArgumentException("DiT: " + s.dim(0) + " latents but " + t.length + " timesteps and " + y.length + " labels");
-        }
+        return forward(x, t, labels(y));
+    }
+
+    /**
+     * The label embeddings [N, D] for y, N of them; the null label is {@code num_classes}. They do not change during
+     * sampling, so a sampler makes them once (their ids are an upload, which a captured step may not do).
+     */
+    public Tensor labels(int[] y) {
         for (int label : y) {
             if (label < 0 || label > cfg.numClasses()) {
                 throw new IllegalArgumentException("class label " + label + " outside [0, " + cfg.numClasses() + "] (" + cfg.numClasses() + " is the null label)");
             }
         }
+        return b.embedding(yTable, y);
+    }
+
+    /** As {@link #forward(Tensor, float[], int[])} with the labels already embedded ({@link #labels}). */
+    public Tensor forward(Tensor x, float[] t, Tensor labels) {
+        checkShape(x);
+        Shape ls = labels.shape();
+        if (t.length != x.shape().dim(0) || ls.rank() != 2 || ls.dim(0) != x.shape().dim(0) || ls.last() != cfg.hiddenSize()) {
+            throw new IllegalArgumentException("DiT: " + x.shape().dim(0) + " latents but " + t.length + " timesteps and label embeddings " + ls
+                    + " (expected [" + x.shape().dim(0) + ", " + cfg.hiddenSize() + "])");
+        }
         Tensor h = b.addTiled(patchEmbed.apply(b, b.patchify(x, cfg.patchSize())), posEmbed);
-        Tensor c = b.add(tEmbed.apply(b, t), b.embedding(yTable, y));
+        Tensor c = b.add(tEmbed.apply(b, t), labels);
         Tensor cAct = b.silu(c);
         for (Block blk : blocks) h = block(blk, h, cAct);
         Tensor mod = finalAdaLN.apply(b, cAct);
         Tensor out = finalLinear.apply(b, b.normModulate(h, Norm.LAYER, EPS, b.chunk(mod, 2, 0), b.chunk(mod, 2, 1)));
         int g = cfg.gridSide();
         return b.unpatchify(out, cfg.patchSize(), cfg.outChannels(), g, g);
+    }
+
+    private void checkShape(Tensor x) {
+        Shape s = x.shape();
+        if (s.rank() != 4 || s.dim(1) != cfg.inChannels() || s.dim(2) != cfg.inputSize() || s.dim(3) != cfg.inputSize()) {
+            throw new IllegalArgumentException("DiT input " + s + ", expected [N, " + cfg.inChannels() + ", " + cfg.inputSize() + ", " + cfg.inputSize() + "]");
+        }
     }
 
     /** adaLN-Zero: x += gate·Attn(modulate(LN(x))); x += gate·MLP(modulate(LN(x))). */

@@ -2,6 +2,8 @@ package ecar.sample;
 
 import ecar.backend.Backend;
 import ecar.backend.Noise;
+import ecar.backend.StepKey;
+import ecar.backend.StepScalars;
 import ecar.model.FlowAr;
 import ecar.model.FlowArConfig;
 import ecar.model.FlowHead;
@@ -75,20 +77,7 @@ public final class TokenSampler {
                 state = b.stageJump(state, plan.side() / 2, plan.alpha(), plan.beta(), plan.gamma(), stageNoise);
             }
             FlowHead.Prepared prepared = model.head().prepare(condition, plan.side());
-            float[] t = new float[batch];
-            for (int i = 0; i < plan.steps(); i++) {
-                java.util.Arrays.fill(t, plan.t()[i]);
-                try (Backend.Scope scope = b.scope()) {
-                    Tensor in = plan.guided()[i] ? b.condTwice(state) : state;
-                    Tensor v = model.head().velocity(prepared, in, t);
-                    b.flowEulerStep(state, v, plan.dt()[i], plan.cfg(), plan.guided()[i]);
-                }
-                if (!b.allFinite(state)) {
-                    throw new ArithmeticException(schedule.kind() + " sampling produced NaN or Inf at stage " + s + " (" + plan.side() + "×"
-                            + plan.side() + "), step " + (i + 1) + " of " + plan.steps() + " (t = " + plan.t()[i] + ")");
-                }
-                observer.step(++done, total);
-            }
+            done = flowSteps(s, plan, prepared, state, batch, done, total, schedule, observer);
             observer.stageEnd(s, state);
             if (guidance) state = b.condTwice(state);
             if (s + 1 < schedule.stages().size()) {
@@ -101,6 +90,34 @@ public final class TokenSampler {
         Tensor cond = guidance ? b.sliceBatch(state, 0, n) : state;
         int side = cfg.grid();
         return b.nhwcToNchw(b.reshape(cond, Shape.of(n, side, side, cfg.tokenDim())));
+    }
+
+    /**
+     * The stage's Euler steps, in place on state; each is one {@link Backend#step} keyed by stage and guidance, with the
+     * head's time input, dt and the weight as its scalars. Returns the steps done so far.
+     */
+    private int flowSteps(int s, StagePlan plan, FlowHead.Prepared prepared, Tensor state, int batch, int done, int total,
+                          TokenSchedule schedule, Observer observer) {
+        try (Backend.Scope stage = b.scope()) {   // the stage's captured steps live until its last step
+            float[] t = new float[batch];
+            for (int i = 0; i < plan.steps(); i++) {
+                float ti = plan.t()[i], dt = plan.dt()[i];
+                boolean guided = plan.guided()[i];
+                StepKey key = new StepKey(model, guided ? "flow-head step guided" : "flow-head step", s, batch);
+                b.step(key, StepScalars.flow(FlowHead.timeInput(ti), dt, plan.cfg()), () -> {
+                    java.util.Arrays.fill(t, ti);
+                    Tensor in = guided ? b.condTwice(state) : state;
+                    Tensor v = model.head().velocity(prepared, in, t);
+                    b.flowEulerStep(state, v, dt, plan.cfg(), guided);
+                });
+                if (!b.allFinite(state)) {
+                    throw new ArithmeticException(schedule.kind() + " sampling produced NaN or Inf at stage " + s + " (" + plan.side() + "×"
+                            + plan.side() + "), step " + (i + 1) + " of " + plan.steps() + " (t = " + ti + ")");
+                }
+                observer.step(++done, total);
+            }
+        }
+        return done;
     }
 
     private static void checkLabels(int[] labels, FlowArConfig cfg) {

@@ -68,4 +68,21 @@ class ArenaLedgerTest {
         assertThrows(IllegalArgumentException.class, () -> new ArenaLedger("x", 100, 3));
         assertThrows(IllegalArgumentException.class, () -> a.allocate(0, "empty"));
     }
+
+    @Test
+    void theWindowPeakSeesThroughResetsSoACapturedStepCanKeepItsWholeRange() {
+        ArenaLedger a = new ArenaLedger("t", 1 << 20, 256);
+        a.allocate(1000, "weights");
+        ArenaLedger.Mark m = a.mark();
+        a.startWindow();
+        assertEquals(m.top(), a.windowPeak());
+        ArenaLedger.Mark inner = a.mark();
+        a.allocate(3000, "scratch of the first op");           // 1024 .. 4096
+        a.reset(inner);
+        a.allocate(500, "output");                              // 1024 .. 1536
+        a.reset(m);
+        assertEquals(4096, a.windowPeak(), "the graph baked addresses up to the first op's scratch");
+        assertEquals(m.top(), a.allocate(a.windowPeak() - m.top(), "captured step"), "the reservation starts at the mark");
+        assertEquals(4096, a.used());
+    }
 }

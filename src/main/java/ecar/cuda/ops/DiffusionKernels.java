@@ -37,15 +37,7 @@ public final class DiffusionKernels {
     /** mean, logVar, x0 [N, C, HW] from x [N, C, HW] and the model output [N, 2C, HW]. */
     public void posterior(DeviceAddress mean, DeviceAddress logVar, DeviceAddress x0, DeviceAddress x, DeviceAddress modelOut,
                           int n, int c, int hw, DiffusionCoefficients k) {
-        String op = "diffusionPosterior";
-        shape(op, n, c, hw);
-        long count = (long) n * c * hw;
-        String st = "[" + n + ", " + c + ", " + hw + "] f32";
-        buffer(op, "x", x, 4 * count, 4, st);
-        buffer(op, "modelOut", modelOut, 8 * count, 4, "[" + n + ", " + 2 * c + ", " + hw + "] f32");
-        buffer(op, "mean", mean, 4 * count, 4, st);
-        buffer(op, "logVar", logVar, 4 * count, 4, st);
-        buffer(op, "x0", x0, 4 * count, 4, st);
+        long count = checkPosterior("diffusionPosterior", mean, logVar, x0, x, modelOut, n, c, hw);
         launcher.launch("diffusion", "diffusion_posterior(ptr mean, ptr logVar, ptr x0, ptr x, ptr mo, i32 n, i32 c, i32 hw, " + COEF + ")",
                 LaunchShape.linear(count, 256), concat(new Object[]{mean, logVar, x0, x, modelOut, n, c, hw}, k));
     }
@@ -74,6 +66,41 @@ public final class DiffusionKernels {
         buffer(op, "x0", x0, 4 * count, 4, count + " f32");
         launcher.launch("diffusion", "ddim_sample(ptr x, ptr x0, i64 count, " + COEF + ")",
                 LaunchShape.linear(count, 256), concat(new Object[]{x, x0, count}, k));
+    }
+
+    // Device-scalar variants (a captured step replayed with each step's values): coef is 8 f32 in DiffusionCoefficients
+    // order, noise 3 u32 words (seed low, seed high, Philox stream); see StepScalars.words().
+
+    /** As {@link #posterior} with the coefficients read on the device. */
+    public void posteriorDev(DeviceAddress mean, DeviceAddress logVar, DeviceAddress x0, DeviceAddress x, DeviceAddress modelOut,
+                             int n, int c, int hw, DeviceAddress coef) {
+        String op = "diffusionPosterior (device coefficients)";
+        long count = checkPosterior(op, mean, logVar, x0, x, modelOut, n, c, hw);
+        buffer(op, "coef", coef, 32, 4, "8 f32");
+        launcher.launch("diffusion", "diffusion_posterior_dev(ptr mean, ptr logVar, ptr x0, ptr x, ptr mo, i32 n, i32 c, i32 hw, ptr coef)",
+                LaunchShape.linear(count, 256), mean, logVar, x0, x, modelOut, n, c, hw, coef);
+    }
+
+    /** As {@link #ddpmSample} with Philox noise whose seed and stream are read on the device. */
+    public void ddpmSampleDev(DeviceAddress x, DeviceAddress mean, DeviceAddress logVar, long count, boolean last, DeviceAddress noise) {
+        String op = "ddpmSample (device noise stream)";
+        positive(op, "count", count);
+        buffer(op, "x", x, 4 * count, 4, count + " f32");
+        buffer(op, "mean", mean, 4 * count, 4, count + " f32");
+        buffer(op, "logVar", logVar, 4 * count, 4, count + " f32");
+        buffer(op, "noise", noise, 12, 4, "3 u32 (seed low, seed high, stream)");
+        launcher.launch("diffusion", "ddpm_sample_dev(ptr x, ptr mean, ptr logVar, i64 count, i32 hasNoise, ptr noise)",
+                LaunchShape.linear(count, 256), x, mean, logVar, count, last ? 0 : 1, noise);
+    }
+
+    /** As {@link #ddimSample} with the coefficients read on the device. */
+    public void ddimSampleDev(DeviceAddress x, DeviceAddress x0, long count, DeviceAddress coef) {
+        String op = "ddimSample (device coefficients)";
+        positive(op, "count", count);
+        buffer(op, "x", x, 4 * count, 4, count + " f32");
+        buffer(op, "x0", x0, 4 * count, 4, count + " f32");
+        buffer(op, "coef", coef, 32, 4, "8 f32");
+        launcher.launch("diffusion", "ddim_sample_dev(ptr x, ptr x0, i64 count, ptr coef)", LaunchShape.linear(count, 256), x, x0, count, coef);
     }
 
     /**
@@ -106,6 +133,20 @@ public final class DiffusionKernels {
         buffer(op, "x", x, 4 * count, 4, "[" + b + ", " + c + ", " + hw + "] f32");
         buffer(op, "modelOut", mo, 8 * count, 4, "[" + b + ", " + 2 * c + ", " + hw + "] f32");
         return guided ? b / 2 : 0;
+    }
+
+    /** The posterior's operands for [N, C, HW]; returns N·C·HW. */
+    private static long checkPosterior(String op, DeviceAddress mean, DeviceAddress logVar, DeviceAddress x0, DeviceAddress x, DeviceAddress modelOut,
+                                       int n, int c, int hw) {
+        shape(op, n, c, hw);
+        long count = (long) n * c * hw;
+        String st = "[" + n + ", " + c + ", " + hw + "] f32";
+        buffer(op, "x", x, 4 * count, 4, st);
+        buffer(op, "modelOut", modelOut, 8 * count, 4, "[" + n + ", " + 2 * c + ", " + hw + "] f32");
+        buffer(op, "mean", mean, 4 * count, 4, st);
+        buffer(op, "logVar", logVar, 4 * count, 4, st);
+        buffer(op, "x0", x0, 4 * count, 4, st);
+        return count;
     }
 
     private static void shape(String op, int n, int c, int hw) {

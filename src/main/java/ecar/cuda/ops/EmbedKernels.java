@@ -31,6 +31,18 @@ public final class EmbedKernels {
                 LaunchShape.linear((long) count * (dim / 2), 256), out, t, count, dim / 2);
     }
 
+    /** out [count, dim]: every row the sinusoid of the one time at device address t (a captured step's scalar). */
+    public void timestepDev(DeviceAddress out, DeviceAddress t, int count, int dim) {
+        String op = "timestepEmbedding (device time)";
+        positive(op, "count", count);
+        positive(op, "dim", dim);
+        that(dim % 2 == 0, op, "dimension " + dim + " must be even");
+        buffer(op, "t", t, 4, 4, "one f32");
+        buffer(op, "out", out, 4L * count * dim, 4, "[" + count + ", " + dim + "] f32");
+        launcher.launch("embed", "timestep_embedding_dev(ptr out, ptr t, i32 count, i32 half)",
+                LaunchShape.linear((long) count * (dim / 2), 256), out, t, count, dim / 2);
+    }
+
     /** [N, C, H, W] f32 → [N, (H/p)(W/p), C·p·p] (f32 or bf16), features in (c, kh, kw) order. */
     public void patchify(DeviceAddress out, Precision prec, DeviceAddress x, int n, int c, int h, int w, int p) {
         String op = "patchify";

@@ -14,16 +14,19 @@ public final class Flow {
     static final String FLOW_EULER_GUIDED = "flow_euler_guided(ptr x, ptr v, i64 half, f32 dt, f32 w, i32 vec4)";
     static final String FLOW_EULER_GUIDED_DEV = "flow_euler_guided_dev(ptr x, ptr v, i64 half, ptr scalars, i32 vec4)";
     static final String FLOW_EULER = "flow_euler(ptr x, ptr v, i64 n, f32 dt)";
+    static final String FLOW_EULER_DEV = "flow_euler_dev(ptr x, ptr v, i64 n, ptr scalars)";
     static final String STAGE_JUMP = "stage_jump(ptr out, ptr x, ptr? eps, i32 batch, i32 side, i32 channels, f32 alpha, f32 beta, "
             + "f32 amp, f32 c, u64 seed, u32 stream)";
     static final String RANDN = "randn(ptr out, i64 n, u64 seed, u32 stream)";
     static final String CFG_COMBINE_CHANNELS = "cfg_combine_channels(ptr out, i32 n, i32 co, i32 hw, i32 guided, f32 s)";
+    static final String CFG_COMBINE_CHANNELS_DEV = "cfg_combine_channels_dev(ptr out, i32 n, i32 co, i32 hw, i32 guided, ptr scale)";
     static final String ALL_FINITE = "all_finite(ptr x, i64 n, ptr flag)";
     static final String COND_TWICE = "cond_twice(ptr out, ptr x, i64 half)";
 
     /** Every signature this class launches (checked against the PTX parameter lists by a test). */
     static java.util.List<String> signatures() {
-        return java.util.List.of(FLOW_EULER_GUIDED, FLOW_EULER_GUIDED_DEV, FLOW_EULER, STAGE_JUMP, RANDN, CFG_COMBINE_CHANNELS, ALL_FINITE, COND_TWICE);
+        return java.util.List.of(FLOW_EULER_GUIDED, FLOW_EULER_GUIDED_DEV, FLOW_EULER, FLOW_EULER_DEV, STAGE_JUMP, RANDN, CFG_COMBINE_CHANNELS,
+                CFG_COMBINE_CHANNELS_DEV, ALL_FINITE, COND_TWICE);
     }
 
     /** x += dt·(v_u + w(v_c − v_u)) on both halves of [2·half] f32 x, v. */
@@ -44,6 +47,11 @@ public final class Flow {
         KernelModule.get(FAMILY).kernel(FLOW_EULER).launch(LaunchShape.linear(n, 256), s, x, v, n, dt);
     }
 
+    /** x += dt·v with dt = scalars[0] read on the device (graph replay). */
+    public static void eulerDev(Stream s, DeviceAddress x, DeviceAddress v, long n, DeviceAddress scalars) {
+        KernelModule.get(FAMILY).kernel(FLOW_EULER_DEV).launch(LaunchShape.linear(n, 256), s, x, v, n, scalars);
+    }
+
     /** out [B, (2r)², C] = α·up2(x) + (β·amp)·(ε − c·mean₂ₓ₂ ε); eps null: Philox(seed, stream) by flat index of out. */
     public static void stageJump(Stream s, DeviceAddress out, DeviceAddress x, DeviceAddress eps, int batch, int side, int channels,
                                  float alpha, float beta, float amp, float c, long seed, int noiseStream) {
@@ -57,6 +65,12 @@ public final class Flow {
 
     public static void cfgCombineChannels(Stream s, DeviceAddress out, int n, int co, int hw, int guided, float scale) {
         KernelModule.get(FAMILY).kernel(CFG_COMBINE_CHANNELS)
+                .launch(LaunchShape.linear((long) n * guided * hw, 256), s, out, n, co, hw, guided, scale);
+    }
+
+    /** As cfgCombineChannels with the scale read from device memory at {@code scale} (graph replay). */
+    public static void cfgCombineChannelsDev(Stream s, DeviceAddress out, int n, int co, int hw, int guided, DeviceAddress scale) {
+        KernelModule.get(FAMILY).kernel(CFG_COMBINE_CHANNELS_DEV)
                 .launch(LaunchShape.linear((long) n * guided * hw, 256), s, out, n, co, hw, guided, scale);
     }
 

@@ -182,6 +182,15 @@ class OpsValidationTest {
         diff.posterior(f32(16, "m"), f32(16, "l"), f32(16, "x0"), f32(16, "x"), f32(32, "o"), 1, 4, 4, K);
         diff.ddpmSample(f32(16, "x"), f32(16, "m"), f32(16, "l"), null, 16, false, 3, 4);
         diff.ddimSample(f32(16, "x"), f32(16, "x0"), 16, K);
+        // the device-scalar variants a captured step launches (StepScalars.words() layout)
+        embed.timestepDev(f32(3 * 256, "o"), f32(1, "t"), 3, 256);
+        assertEquals("timestep_embedding_dev", rec.last().kernel());
+        diff.posteriorDev(f32(16, "m"), f32(16, "l"), f32(16, "x0"), f32(16, "x"), f32(32, "o"), 1, 4, 4, f32(8, "coef"));
+        diff.ddpmSampleDev(f32(16, "x"), f32(16, "m"), f32(16, "l"), 16, false, f32(3, "noise"));
+        assertEquals(1, rec.last().args()[4]);   // hasNoise
+        diff.ddimSampleDev(f32(16, "x"), f32(16, "x0"), 16, f32(8, "coef"));
+        msg = message(() -> diff.ddimSampleDev(f32(16, "x"), f32(16, "x0"), 16, f32(4, "coef")));
+        assertTrue(msg.contains("coef") && msg.contains("8 f32"), msg);
         diff.cfgCombineChannels(f32(2 * 8 * 16, "o"), 2, 8, 16, 3, 4f);
         assertEquals("cfg_combine_channels", rec.last().kernel());
         int launches = rec.calls.size();

@@ -1,0 +1,102 @@
+package ecar.cuda;
+
+import ecar.backend.Backend;
+import ecar.backend.CudaBackend;
+import ecar.backend.StepKey;
+import ecar.backend.StepScalars;
+import ecar.sample.GenerateRequest;
+import ecar.sample.Pipeline;
+import ecar.sample.Presets;
+import ecar.sample.Progress;
+import ecar.tensor.FloatTensor;
+import ecar.tensor.Shape;
+import ecar.tensor.Tensor;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Captured sampling steps (CudaBackend.step): a pipeline sampled with its steps captured and replayed equals the same
+ * pipeline sampled eagerly on the GPU (the device-scalar kernels compute what the host-scalar ones do, so to the bit),
+ * and a replay allocates nothing from the arena. Skipped, with the reason, without a GPU.
+ */
+class CudaGraphGpuTest {
+    static CudaBackend gpu;
+
+    @BeforeEach
+    void open() {
+        gpu = Gpu.backend(gpu, 512L << 20);
+    }
+
+    @AfterAll
+    static void close() {
+        if (gpu != null) gpu.close();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"dit-tiny", "ecar-tiny"})
+    void replayedStepsEqualEagerSteps(String preset) {
+        // DDPM with enough steps that most are replays; ECAR with stages of 1, 3 and 4 steps (eager, capture, replays)
+        GenerateRequest r = preset.startsWith("dit") ? GenerateRequest.of(1, 3).seed(5).steps(6).cfg(4f) : GenerateRequest.of(1, 3).seed(5).stageSteps(1, 3, 4);
+        Pipeline p = Pipeline.random(Presets.get(preset), 3, gpu);
+        gpu.useGraphs(false);
+        FloatTensor eager = p.sampleLatents(r, Progress.NONE);
+        gpu.useGraphs(true);
+        FloatTensor replayed = p.sampleLatents(r, Progress.NONE);
+        FloatTensor again = p.sampleLatents(r, Progress.NONE);
+        float[] e = eager.data(), g = replayed.data();
+        double worst = 0;
+        for (int i = 0; i < e.length; i++) worst = Math.max(worst, Math.abs(e[i] - g[i]));
+        assertTrue(worst <= 1e-6, preset + ": graph-replayed latents differ from eager ones by up to " + worst + ", expected ≤ 1e-6");
+        assertEquals(java.util.Arrays.toString(g), java.util.Arrays.toString(again.data()), preset + ": a second run (new graphs) differs");
+    }
+
+    @Test
+    void aReplayAllocatesNothing() {
+        ArenaLedger ledger = gpu.arenaLedger();
+        try (Backend.Scope run = gpu.scope()) {
+            Tensor x = gpu.zeros(Shape.of(2, 16, 8)), v = gpu.randn(Shape.of(2, 16, 8), 1, 2);
+            StepKey key = new StepKey(this, "euler", 0, 2);
+            for (int i = 0; i < 2; i++) step(key, x, v, i);   // eager, then capture
+            List<ArenaLedger.Entry> live = ledger.live();
+            long used = ledger.used();
+            for (int i = 2; i < 5; i++) step(key, x, v, i);   // replays
+            assertEquals(live, ledger.live(), "a replay allocated from the arena");
+            assertEquals(used, ledger.used());
+            // x = Σ dt_i · v over dt_i = -(i + 1)/8, i < 5: -15/8 · v (exact in float32)
+            float[] xs = gpu.download(x).data(), vs = gpu.download(v).data();
+            for (int i = 0; i < xs.length; i++) assertEquals(-15f / 8f * vs[i], xs[i], 1e-5f * Math.abs(vs[i]) + 1e-6f, "element " + i);
+        }
+    }
+
+    private static void step(StepKey key, Tensor x, Tensor v, int i) {
+        float dt = -(i + 1) / 8f;
+        gpu.step(key, StepScalars.flow(0f, dt, 1f), () -> gpu.flowEulerStep(x, v, dt, 1f, false));
+    }
+
+    @Test
+    void aCapturedBodyMayNotMoveHostDataOrDisagreeWithItsScalars() {
+        try (Backend.Scope run = gpu.scope()) {
+            Tensor x = gpu.zeros(Shape.of(2, 4)), v = gpu.zeros(Shape.of(2, 4));
+            StepKey upload = new StepKey(this, "upload", 0, 2);
+            gpu.step(upload, StepScalars.flow(0f, 1f, 1f), () -> gpu.upload(new FloatTensor(Shape.of(1), new float[1])));   // eager: allowed
+            String msg = assertThrows(IllegalStateException.class,
+                    () -> gpu.step(upload, StepScalars.flow(0f, 1f, 1f), () -> gpu.upload(new FloatTensor(Shape.of(1), new float[1])))).getMessage();
+            assertTrue(msg.contains("upload inside a captured step"), msg);
+            StepKey euler = new StepKey(this, "wrong dt", 0, 2);
+            gpu.step(euler, StepScalars.flow(0f, 1f, 1f), () -> gpu.flowEulerStep(x, v, 0.5f, 1f, false));
+            msg = assertThrows(IllegalArgumentException.class,
+                    () -> gpu.step(euler, StepScalars.flow(0f, 1f, 1f), () -> gpu.flowEulerStep(x, v, 0.5f, 1f, false))).getMessage();
+            assertTrue(msg.contains("flowEulerStep") && msg.contains("dt 0.5"), msg);
+        }
+        assertThrows(IllegalArgumentException.class, () -> gpu.step(new StepKey(this, "no scope", 0, 1), StepScalars.flow(0f, 1f, 1f), () -> {}));
+    }
+}

@@ -3,6 +3,7 @@ package ecar.cuda;
 import ecar.backend.Backend;
 import ecar.backend.CpuBackend;
 import ecar.backend.CudaBackend;
+import ecar.fixture.Comparison;
 import ecar.model.RandomWeights;
 import ecar.sample.GenerateRequest;
 import ecar.sample.Pipeline;
@@ -44,7 +45,7 @@ class CudaPipelineGpuTest {
         GenerateRequest r = GenerateRequest.of(1, 3).seed(5);
         FloatTensor expected = latents(preset, cpu, r), actual = latents(preset, gpu, r);
         assertTrue(expected.shape().equals(actual.shape()), preset + ": GPU latents " + actual.shape() + ", CPU " + expected.shape());
-        double cos = cosine(expected.data(), actual.data());
+        double cos = Comparison.cosine(expected.data(), actual.data());
         assertTrue(cos >= 0.99, preset + ": cosine of the GPU's sampled latents with the CPU's is " + cos + ", expected ≥ 0.99");
     }
 
@@ -66,15 +67,5 @@ class CudaPipelineGpuTest {
         try (Backend.Scope s = b.scope()) {
             return b.download(d.decodeRaw(b.upload(z)));
         }
-    }
-
-    private static double cosine(float[] a, float[] b) {
-        double ab = 0, aa = 0, bb = 0;
-        for (int i = 0; i < a.length; i++) {
-            ab += (double) a[i] * b[i];
-            aa += (double) a[i] * a[i];
-            bb += (double) b[i] * b[i];
-        }
-        return ab / Math.sqrt(aa * bb + 1e-30);
     }
 }

@@ -1,0 +1,110 @@
+package ecar.selfcheck;
+
+import ecar.backend.Backend;
+import ecar.backend.CpuBackend;
+import ecar.fixture.Comparison;
+import ecar.model.RandomWeights;
+import ecar.sample.GenerateRequest;
+import ecar.sample.Pipeline;
+import ecar.sample.Presets;
+import ecar.sample.Progress;
+import ecar.tensor.FloatTensor;
+import ecar.tensor.Shape;
+import ecar.vae.VaeConfig;
+import ecar.vae.VaeDecoder;
+
+import java.time.Clock;
+import java.time.LocalDate;
+import java.util.Random;
+import java.util.function.Supplier;
+
+/**
+ * The short check that decides whether {@code --backend auto} may use the GPU: the tiny presets sampled on the device
+ * backend and on the CPU reference with the same weights and seed (sampled-latent cosine ≥ {@value #MIN_COSINE}), and
+ * the tiny VAEs decoding the same latents (relative L2 ≤ {@value #MAX_DECODE_REL_L2}); every output finite. These are
+ * the bounds of CudaPipelineGpuTest, so a device that passes here would pass that test. A few seconds on a GPU, most
+ * of it the CPU reference.
+ */
+public final class GpuSelfCheck implements SelfCheck {
+    static final double MIN_COSINE = 0.99;
+    static final double MAX_DECODE_REL_L2 = 2e-2;
+    /** DiT steps: enough for the guided DDIM loop and its graphs to run more than once, few enough to stay quick. */
+    private static final int DIT_STEPS = 4;
+    private static final long SEED = 5, WEIGHTS_SEED = 3;
+
+    private final Supplier<? extends Backend> device;
+    private final Clock clock;
+
+    /** Checks backends made by {@code device} (opened once, closed after) against a new CPU backend. */
+    public GpuSelfCheck(Supplier<? extends Backend> device, Clock clock) {
+        this.device = device;
+        this.clock = clock;
+    }
+
+    @Override
+    public Verdict run() {
+        LocalDate today = LocalDate.now(clock);
+        try (Backend gpu = device.get(); Backend cpu = new CpuBackend()) {
+            sampled("dit-tiny", GenerateRequest.of(1, 3).seed(SEED).steps(DIT_STEPS), cpu, gpu);
+            sampled("ecar-tiny", GenerateRequest.of(1, 3).seed(SEED), cpu, gpu);
+            decoded(VaeConfig.tiny(4, 8), cpu, gpu);
+            decoded(VaeConfig.tiny(16, 16), cpu, gpu);
+            return Verdict.pass(today);
+        } catch (Throwable t) {   // a kernel that does not load, a driver error, an OOM: all mean "do not use the GPU"
+            return Verdict.fail(describe(t), today);
+        }
+    }
+
+    private static void sampled(String preset, GenerateRequest r, Backend cpu, Backend gpu) {
+        FloatTensor expected = Pipeline.random(Presets.get(preset), WEIGHTS_SEED, cpu).sampleLatents(r, Progress.NONE);
+        FloatTensor actual = Pipeline.random(Presets.get(preset), WEIGHTS_SEED, gpu).sampleLatents(r, Progress.NONE);
+        String what = preset + " sampled latents";
+        sameShapeAndFinite(what, expected, actual);
+        double cos = Comparison.cosine(actual.data(), expected.data());
+        if (!(cos >= MIN_COSINE)) throw new Mismatch(what + ": cosine with the CPU's is " + fmt(cos) + ", expected ≥ " + MIN_COSINE);
+    }
+
+    private static void decoded(VaeConfig cfg, Backend cpu, Backend gpu) {
+        Random rnd = new Random(17);
+        float[] z = new float[2 * cfg.embedDim() * 4 * 4];
+        for (int i = 0; i < z.length; i++) z[i] = (float) rnd.nextGaussian();
+        FloatTensor latents = new FloatTensor(Shape.of(2, cfg.embedDim(), 4, 4), z);
+        FloatTensor expected = decode(cfg, cpu, latents), actual = decode(cfg, gpu, latents);
+        String what = "tiny VAE decode (" + cfg.embedDim() + " channels, ×" + cfg.factor() + ")";
+        sameShapeAndFinite(what, expected, actual);
+        double err = Comparison.relativeL2(actual.data(), expected.data());
+        if (!(err <= MAX_DECODE_REL_L2)) throw new Mismatch(what + ": relative L2 error " + fmt(err) + " against the CPU's, expected ≤ " + MAX_DECODE_REL_L2);
+    }
+
+    private static FloatTensor decode(VaeConfig cfg, Backend b, FloatTensor z) {
+        VaeDecoder d = VaeDecoder.load(cfg, new RandomWeights(11), b);
+        try (Backend.Scope s = b.scope()) {
+            return b.download(d.decodeRaw(b.upload(z)));
+        }
+    }
+
+    private static void sameShapeAndFinite(String what, FloatTensor expected, FloatTensor actual) {
+        if (!actual.shape().equals(expected.shape())) throw new Mismatch(what + ": shape " + actual.shape() + ", expected " + expected.shape());
+        float[] a = actual.data();
+        for (int i = 0; i < a.length; i++) {
+            if (!Float.isFinite(a[i])) throw new Mismatch(what + ": element " + i + " is " + a[i] + ", expected a finite number");
+        }
+    }
+
+    private static String describe(Throwable t) {
+        if (t instanceof Mismatch) return t.getMessage();
+        String m = t.getMessage();
+        return t.getClass().getSimpleName() + (m == null ? "" : ": " + m.lines().findFirst().orElse(""));
+    }
+
+    private static String fmt(double x) {
+        return String.format(java.util.Locale.ROOT, "%.4g", x);
+    }
+
+    /** A result outside its bound: the message is the whole reason. */
+    private static final class Mismatch extends RuntimeException {
+        Mismatch(String message) {
+            super(message, null, false, false);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package ecar.selfcheck;
+
+import ecar.backend.CudaBackend;
+import ecar.cuda.CudaProbe;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * What a cached verdict is valid for: the device (name and compute capability), the driver, and the build (its
+ * version and a checksum of the packaged kernels). A new card, driver or build is checked again, because any of them
+ * can change which code runs on the GPU.
+ */
+public record SelfCheckKey(String device, String computeCapability, int driverVersion, String build) {
+    public SelfCheckKey {
+        device = clean(device);
+        computeCapability = clean(computeCapability);
+        build = clean(build);
+    }
+
+    /** The key for the device the CUDA backend opens (ordinal 0) and this build. */
+    public static SelfCheckKey current(CudaProbe.Result gpu) {
+        if (!gpu.available() || gpu.devices().isEmpty()) {
+            throw new IllegalStateException("no GPU to key a self-check on: " + gpu.reason());
+        }
+        CudaProbe.Device d = gpu.devices().get(0);
+        return new SelfCheckKey(d.name(), d.computeCapability(), gpu.driverVersion(), buildFingerprint());
+    }
+
+    /** One field of the cache file: tabs separate fields and newlines lines, so neither may occur inside. */
+    public String text() {
+        return device + " | sm " + computeCapability + " | driver " + driverVersion + " | build " + build;
+    }
+
+    /** The implementation version (when packaged) and the first 16 hex digits of SHA-256 over the kernel fatbins. */
+    static String buildFingerprint() {
+        String version = SelfCheckKey.class.getPackage().getImplementationVersion();
+        return (version == null ? "dev" : version) + "-" + kernelChecksum();
+    }
+
+    private static String kernelChecksum() {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            for (String family : CudaBackend.FAMILIES) {
+                try (InputStream in = SelfCheckKey.class.getResourceAsStream("/kernels/" + family + ".fatbin")) {
+                    sha.update(family.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    if (in != null) sha.update(in.readAllBytes());
+                }
+            }
+            return HexFormat.of().formatHex(sha.digest()).substring(0, 16);
+        } catch (IOException | NoSuchAlgorithmException e) {
+            return "unreadable";   // a key that is still stable for this build; the check itself will say what is wrong
+        }
+    }
+
+    private static String clean(String s) {
+        return s == null ? "" : s.replaceAll("[\\t\\r\\n|]", " ").strip();
+    }
+}

@@ -4,33 +4,65 @@ import ecar.backend.Backend;
 import ecar.backend.CpuBackend;
 import ecar.backend.CudaBackend;
 import ecar.cuda.CudaProbe;
+import ecar.selfcheck.AutoChoice;
+import ecar.selfcheck.GpuSelfCheck;
+import ecar.selfcheck.SelfCheckKey;
+import ecar.selfcheck.VerdictCache;
+
+import java.time.Clock;
+import java.util.Optional;
 
 /**
- * The backend the CLI runs on. Every op of the CUDA backend is wired (issue 6), but none of it has run on a GPU yet:
- * until a GPU run has passed its tests, "auto" stays on the CPU (the numerical reference) and says that the GPU is
- * there, and "cuda" is how a user (or that GPU run) opts in.
+ * The backend the CLI runs on. "auto" uses the GPU only once it has passed a short self-check against the CPU
+ * reference on this device, driver and build (see {@link AutoChoice}; the verdict is cached), because the CUDA path
+ * is young and a wrong picture is worse than a slow one; "cuda" forces the GPU without the check, "cpu" the reference.
  */
 final class Backends {
     private Backends() {}
 
     /** The --backend option's help. */
-    static final String HELP = "backend (default auto: the CPU while the GPU path is unverified; cuda runs on the GPU)";
+    static final String HELP = "backend (default auto: the GPU once it has passed its self-check against the CPU, else the CPU; "
+            + "cuda forces the GPU; " + AutoChoice.ENV + "=0 keeps auto on the CPU)";
 
-    /** One line on the CUDA backend for a machine with a GPU and the kernels. */
-    static String cudaStatus() {
-        return "the CUDA backend is complete but not yet verified on a GPU; --backend cuda uses it";
-    }
+    /** The self-check's device backend: a modest arena, as the tiny presets need little. */
+    private static final long CHECK_ARENA = 512L << 20;
 
     static Backend select(String name) {
         return switch (name.toLowerCase(java.util.Locale.ROOT)) {
             case "cpu" -> new CpuBackend();
-            case "auto" -> {
-                if (CudaProbe.available() && KernelsInfo.complete()) System.err.println("ecar: GPU present: " + cudaStatus() + "; running on the CPU");
-                yield new CpuBackend();
-            }
+            case "auto" -> auto(CudaProbe.probe(), KernelsInfo.complete(), choice());
             case "cuda", "gpu" -> cuda();
             default -> throw new UserError("--backend " + name + ": expected cpu, cuda or auto");
         };
+    }
+
+    /** "auto" with what the machine offers and the decision's parts given: tested without a GPU. */
+    static Backend auto(CudaProbe.Result gpu, boolean kernelsComplete, AutoChoice choice) {
+        AutoChoice.Decision d = choice.decide(offer(gpu, kernelsComplete));
+        if (d.message() != null) System.err.println(d.message());
+        if (!d.useGpu()) return new CpuBackend();
+        try {
+            return new CudaBackend();
+        } catch (RuntimeException | LinkageError e) {   // passed its check, yet does not open now (memory taken?): still run
+            System.err.println("ecar: the CUDA backend did not open (" + e.getMessage() + ") — using the CPU backend");
+            return new CpuBackend();
+        }
+    }
+
+    /** The GPU the self-check would key on, when there is one with every kernel packaged. */
+    static AutoChoice.Gpu offer(CudaProbe.Result gpu, boolean kernelsComplete) {
+        if (!gpu.available() || gpu.devices().isEmpty() || !kernelsComplete) return AutoChoice.Gpu.absent();
+        return new AutoChoice.Gpu(true, gpu.devices().get(0).name(), () -> SelfCheckKey.current(gpu));
+    }
+
+    /** The decision as the CLI makes it: the environment, the user's cache, the real check. */
+    static AutoChoice choice() {
+        Clock clock = Clock.systemDefaultZone();
+        return new AutoChoice(System.getenv(), cache(), new GpuSelfCheck(() -> new CudaBackend(CHECK_ARENA), clock), clock);
+    }
+
+    static Optional<VerdictCache> cache() {
+        return VerdictCache.standard();
     }
 
     private static Backend cuda() {

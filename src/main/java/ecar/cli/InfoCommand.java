@@ -2,13 +2,22 @@ package ecar.cli;
 
 import ecar.backend.CpuBackend;
 import ecar.cuda.CudaProbe;
+import ecar.selfcheck.AutoChoice;
+import ecar.selfcheck.SelfCheckKey;
+import ecar.selfcheck.Verdict;
+import ecar.selfcheck.VerdictCache;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** {@code ecar info}: Java, the backends present, and why the GPU backend is absent when it is. */
 @Command(name = "info", description = "Show the Java runtime, the backends found and the GPU kernels packaged.")
 final class InfoCommand implements Callable<Integer> {
+
+    @Option(names = "--check", description = "run the GPU self-check now (a few seconds) and store its verdict; exit 1 if it fails")
+    boolean check;
 
     @Override
     public Integer call() {
@@ -26,8 +35,31 @@ final class InfoCommand implements Callable<Integer> {
         }
         System.out.println("kernels    " + KernelsInfo.describe());
         if (gpu.available() && KernelsInfo.present()) System.out.println("loaded     " + KernelsInfo.loadReport());
-        System.out.println("backend    cpu will be used" + (gpu.available() && KernelsInfo.complete() ? " by default: " + Backends.cudaStatus() : ""));
-        return 0;
+        AutoChoice.Gpu offer = Backends.offer(gpu, KernelsInfo.complete());
+        if (!offer.ready()) {
+            if (check) throw new UserError("cannot run the GPU self-check: " + (gpu.available() ? "the build did not package kernels "
+                    + String.join(", ", KernelsInfo.missing()) : "no GPU: " + gpu.reason()));
+            System.out.println("backend    cpu will be used");
+            return 0;
+        }
+        SelfCheckKey key = offer.key().get();
+        Optional<VerdictCache> cache = Backends.cache();
+        // info only reads the verdict: the check costs seconds and opens the GPU, so it runs when asked (--check) or on first use.
+        Optional<Verdict> v = check ? Optional.of(Backends.choice().runAndStore(key)) : cache.flatMap(c -> c.read(key));
+        System.out.println("selfcheck  " + describe(v, check) + cache.map(c -> " [cache " + c.file() + "]").orElse(" [no cache folder]"));
+        boolean disabled = AutoChoice.disabled(System.getenv());
+        String backend = disabled ? "cpu will be used by default (" + AutoChoice.ENV + "=" + System.getenv(AutoChoice.ENV) + "); --backend cuda forces the GPU"
+                : v.isEmpty() ? "auto runs the self-check on first use, then uses cuda if it passes"
+                : v.get().passed() ? "cuda will be used by default"
+                : "cpu will be used by default; --backend cuda forces the GPU";
+        System.out.println("backend    " + backend);
+        return check && !v.get().passed() ? 1 : 0;
+    }
+
+    private static String describe(Optional<Verdict> v, boolean ranNow) {
+        if (v.isEmpty()) return "not yet checked on this GPU, driver and build (ecar info --check runs it)";
+        String when = ranNow ? "just now" : "on " + v.get().date();
+        return v.get().passed() ? "passed " + when : "failed " + when + ": " + v.get().reason();
     }
 
     private static String version(int v) {

@@ -99,6 +99,10 @@ class CliTest {
         assertEquals(0, r.code());
         assertTrue(r.out().contains("java       25"), r.out());
         assertTrue(r.out().contains("gpu "), r.out());
+        if (!ecar.cuda.CudaProbe.available()) {
+            assertTrue(r.out().contains("backend    cpu will be used"), r.out());
+            oneLineError(run("info", "--check"), "cannot run the GPU self-check: no GPU: ");
+        }
     }
 
     @Test

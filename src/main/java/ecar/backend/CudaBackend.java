@@ -39,8 +39,9 @@ import java.util.WeakHashMap;
  * <p>Every op of {@link Backend} is wired to the wrappers of ecar.cuda.ops (issue 6), one launch or a few per op, in
  * the simplest correct form: each op reads and writes float32 and casts a GEMM's or convolution's input to bf16 in
  * scratch; no fusion across ops yet. Sampling steps ({@link #step}) are captured as CUDA graphs and replayed (see there).
- * <b>Not yet verified on a GPU</b>: the CLI uses it only when
- * asked ({@code --backend cuda}); CudaBackendOpsGpuTest and CudaPipelineGpuTest are what a GPU run checks first.
+ * <b>Not yet verified on a GPU</b>: the CLI's {@code --backend auto} uses it only after
+ * ecar.selfcheck.GpuSelfCheck has passed on the device ({@code --backend cuda} forces it); CudaBackendOpsGpuTest and
+ * CudaPipelineGpuTest are what a GPU run checks first.
  *
  * <p>Storage: activations and the ODE state are device-resident float32 ({@link DType#F32}); matrices, convolution
  * kernels and tables are bfloat16 ({@link #weight}), vectors (biases, norm weights) float32. Attention converts its

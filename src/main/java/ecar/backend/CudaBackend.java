@@ -26,8 +26,6 @@ import ecar.tensor.FloatTensor;
 import ecar.tensor.Shape;
 import ecar.tensor.Tensor;
 
-import java.lang.ref.Cleaner;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,7 +54,6 @@ import java.util.WeakHashMap;
  * products are exact zeros.
  */
 public final class CudaBackend implements Backend {
-    private static final Cleaner CLEANER = Cleaner.create();
     /**
      * Arena for scopes and scratch, unless ECAR_CUDA_ARENA_MB says otherwise: half the device memory free when the
      * backend opens (the other half holds the weights and the tensors made outside scopes; a DiT-XL/2 step at batch
@@ -68,6 +65,7 @@ public final class CudaBackend implements Backend {
 
     private final CudaContext ctx;
     private final Stream stream;
+    private final CudaMemory memory;
     private final DeviceArena arena;
     private final DeviceBuffer flag;
     /** The per-step scalars captured kernels read (StepScalars.words()), written before each replay; never moves. */
@@ -77,7 +75,6 @@ public final class CudaBackend implements Backend {
     private StepScalars capturing;
     private boolean useGraphs = true;
     private final Map<String, CudaTensor[]> ropeTables = new HashMap<>();
-    private final List<DeviceBuffer> owned = new ArrayList<>();
     // Derived copies of constants, made once and kept while the constant lives (identity keys: CudaTensor has no equals).
     private final Map<CudaTensor, CudaTensor> paddedWeights = new WeakHashMap<>(), widened = new WeakHashMap<>();
     private final GemmKernels gemm;
@@ -86,9 +83,7 @@ public final class CudaBackend implements Backend {
     private final EmbedKernels embed;
     private final ElementwiseKernels ew;
     private final DiffusionKernels diffusion;
-    private int scopeDepth;
     private boolean closed;
-    private boolean poison;
 
     public CudaBackend() {
         this(arenaBytesFromEnv());
@@ -106,9 +101,10 @@ public final class CudaBackend implements Backend {
         embed = new EmbedKernels(launcher);
         ew = new ElementwiseKernels(launcher);
         diffusion = new DiffusionKernels(launcher);
-        arena = new DeviceArena("cuda backend", arenaBytes);
-        flag = keep(DeviceBuffer.allocate(4, "allFinite flag"));
-        stepScalars = keep(DeviceBuffer.allocate(4L * StepScalars.WORDS, "step scalars"));
+        memory = new CudaMemory(stream, arenaBytes);
+        arena = memory.arena();
+        flag = memory.keep(DeviceBuffer.allocate(4, "allFinite flag"));
+        stepScalars = memory.keep(DeviceBuffer.allocate(4L * StepScalars.WORDS, "step scalars"));
     }
 
     private static long arenaBytesFromEnv() {
@@ -137,48 +133,15 @@ public final class CudaBackend implements Backend {
 
     /** When on, every new tensor is filled with NaN before an op writes it: a kernel that skips an element shows. */
     public void poisonAllocations(boolean on) {
-        poison = on;
+        memory.poison(on);
     }
 
     // ------------------------------------------------------------------ allocation
 
-    private DeviceBuffer keep(DeviceBuffer b) {
-        owned.add(b);
-        return b;
-    }
-
-    /** A new tensor: in the arena inside a scope, else an allocation of its own. */
-    private CudaTensor alloc(Shape s, DType t, String label) {
-        if (scopeDepth == 0) return allocOwned(s, t, label);
-        return poisoned(new CudaTensor(s, t, arena.allocate(bytes(s, t), label), null));
-    }
-
-    /** A tensor with its own allocation, freed when unreachable, whatever scope is open (cached derived constants). */
-    private CudaTensor allocOwned(Shape s, DType t, String label) {
-        DeviceBuffer b = DeviceBuffer.allocate(bytes(s, t), label);
-        Object owner = new Object();
-        CLEANER.register(owner, () -> {
-            synchronized (CudaGraph.CAPTURE_LOCK) {   // not in the middle of a step's capture on the sampling thread
-                CudaContext.get().synchronize();   // no queued kernel may still use it
-                b.close();
-            }
-        });
-        return poisoned(new CudaTensor(s, t, b, owner));
-    }
-
-    private static long bytes(Shape s, DType t) {
-        return ArenaLedger.alignUp(Math.max(1, s.numel()) * t.bytes, 4);
-    }
-
-    private CudaTensor poisoned(CudaTensor out) {
-        if (poison) out.buffer().fill32(out.dtype() == DType.F32 ? 0x7fc00000 : 0x7fc07fc0, stream);   // NaN in f32 / in both bf16 halves
-        return out;
-    }
-
     @Override
     public Scope scope() {
         ArenaLedger.Mark m = arena.mark();
-        int level = ++scopeDepth;
+        int level = memory.enter();
         return new Scope() {
             boolean done;
 
@@ -189,7 +152,7 @@ public final class CudaBackend implements Backend {
                 // A graph still in flight is freed by the driver when it completes; its memory is reused only by
                 // work queued after it on this stream.
                 for (CudaGraph g : graphs.closeLevel(level)) g.close();
-                scopeDepth--;
+                memory.leave();
                 arena.reset(m);   // later kernels on the stream run after the ones that used this memory
             }
         };
@@ -206,7 +169,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void step(StepKey key, StepScalars scalars, Runnable body) {
         Check.that(capturing == null, "step", "step " + key + " inside the capture of another step; steps do not nest");
-        Check.that(scopeDepth > 0, "step", "step " + key + " outside any scope(): a captured step lives until the scope around the "
+        Check.that(memory.depth() > 0, "step", "step " + key + " outside any scope(): a captured step lives until the scope around the "
                 + "sampling loop closes; open one there");
         if (!useGraphs) {
             Backend.super.step(key, scalars, body);
@@ -215,11 +178,11 @@ public final class CudaBackend implements Backend {
         switch (graphs.next(key)) {
             case EAGER -> {
                 Backend.super.step(key, scalars, body);
-                graphs.ranEagerly(key, scopeDepth);
+                graphs.ranEagerly(key, memory.depth());
             }
             case CAPTURE -> {
                 CudaGraph g = capture(key, scalars, body);
-                graphs.captured(key, scopeDepth, g);
+                graphs.captured(key, memory.depth(), g);
                 replay(g, scalars);
             }
             case REPLAY -> replay(graphs.graph(key), scalars);
@@ -240,13 +203,13 @@ public final class CudaBackend implements Backend {
         ArenaLedger.Mark m = arena.mark();
         arena.ledger().startWindow();
         capturing = scalars;
-        scopeDepth++;   // the body allocates from the arena, as inside a scope, even where the caller opened none
+        memory.enter();   // the body allocates from the arena, as inside a scope, even where the caller opened none
         CudaGraph g;
         try {
             g = CudaGraph.capture(stream, body);
         } finally {
             capturing = null;
-            scopeDepth--;
+            memory.leave();
             arena.reset(m);
         }
         long region = arena.ledger().windowPeak() - m.top();
@@ -295,7 +258,7 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor upload(FloatTensor host) {
         noHostTraffic("upload");
-        CudaTensor t = alloc(host.shape(), DType.F32, "upload " + host.shape());
+        CudaTensor t = memory.alloc(host.shape(), DType.F32, "upload " + host.shape());
         if (host.shape().numel() > 0) t.buffer().upload(host.data(), stream);
         return t;
     }
@@ -311,7 +274,7 @@ public final class CudaBackend implements Backend {
         float[] d = host.data();
         short[] h = new short[d.length];
         for (int i = 0; i < d.length; i++) h[i] = Bf16.fromFloat(d[i]);
-        CudaTensor t = alloc(host.shape(), DType.BF16, "weight " + host.shape());
+        CudaTensor t = memory.alloc(host.shape(), DType.BF16, "weight " + host.shape());
         if (h.length > 0) t.buffer().upload(h, stream);
         return t;
     }
@@ -334,7 +297,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor zeros(Shape shape) {
-        return zeroed(shape, DType.F32, "zeros " + shape);
+        return memory.zeroed(shape, DType.F32, "zeros " + shape);
     }
 
     @Override
@@ -357,7 +320,7 @@ public final class CudaBackend implements Backend {
                 sa + " and " + sb + " differ beyond the first dimension");
         int[] dims = sa.toArray();
         dims[0] += sb.dim(0);
-        CudaTensor o = alloc(new Shape(dims), DType.F32, "concatBatch");
+        CudaTensor o = memory.alloc(new Shape(dims), DType.F32, "concatBatch");
         o.buffer().copyFrom(x.buffer(), 0, 0, x.bytes(), stream);
         o.buffer().copyFrom(y.buffer(), 0, x.bytes(), y.bytes(), stream);
         return o;
@@ -371,7 +334,7 @@ public final class CudaBackend implements Backend {
         Shape sa = a.shape(), sb = b.shape();
         Check.that(sa.dim(0) == sb.dim(0) && sa.last() == sb.last(), "concatTokens", sa + " and " + sb + " differ in batch or width");
         int batch = sa.dim(0), la = sa.dim(1), lb = sb.dim(1), w = sa.last();
-        CudaTensor o = alloc(Shape.of(batch, la + lb, w), DType.F32, "concatTokens");
+        CudaTensor o = memory.alloc(Shape.of(batch, la + lb, w), DType.F32, "concatTokens");
         long ra = 4L * la * w, rb = 4L * lb * w, ro = ra + rb;
         o.buffer().copy2dFrom(x.buffer(), 0, ra, 0, ro, ra, batch, stream);
         o.buffer().copy2dFrom(y.buffer(), 0, rb, ra, ro, rb, batch, stream);
@@ -384,7 +347,7 @@ public final class CudaBackend implements Backend {
         Check.that(n > 0 && s.last() % n == 0 && i >= 0 && i < n, "chunk", "cannot take slice " + i + " of " + n + " from " + s);
         CudaTensor t = f32(x, "chunk");
         int w = s.last(), cw = w / n;
-        CudaTensor o = alloc(s.withLast(cw), DType.F32, "chunk " + i + "/" + n);
+        CudaTensor o = memory.alloc(s.withLast(cw), DType.F32, "chunk " + i + "/" + n);
         o.buffer().copy2dFrom(t.buffer(), 4L * i * cw, 4L * w, 0, 4L * cw, 4L * cw, s.rows(), stream);
         return o;
     }
@@ -431,7 +394,7 @@ public final class CudaBackend implements Backend {
         }
         if (!Attention.hasKernel(d)) return attendWithGemms(op, q, k, v, heads, side, span, ropeQ, ropeK, stageTokens);
         Attention.Problem p = Attention.Problem.dense(sq.dim(0), heads, d, sq.dim(1), sk.dim(1));
-        CudaTensor out = alloc(sq, DType.F32, op + " out");
+        CudaTensor out = memory.alloc(sq, DType.F32, op + " out");
         try (Scope scratch = scope()) {
             CudaTensor qb = bf16(q, op), kb = bf16(k, op), vb = bf16(v, op);
             Attention.Rope rope = null;
@@ -464,15 +427,15 @@ public final class CudaBackend implements Backend {
         Check.that(stageTokens == null, op, "head size " + q.shape().last() / heads + " has no flash kernel, and the GEMM fallback has no stage mask");
         Shape sq = q.shape(), sk = k.shape();
         int batch = sq.dim(0), lq = sq.dim(1), lk = sk.dim(1), width = sq.last(), d = width / heads, dp = padTo8(d), lkp = padTo8(lk);
-        CudaTensor out = alloc(sq, DType.F32, op + " out");
+        CudaTensor out = memory.alloc(sq, DType.F32, op + " out");
         try (Scope scratch = scope()) {
             CudaTensor qb = bf16(ropeQ ? rope2d(q, heads, side, span) : q, op), kb = bf16(ropeK ? rope2d(k, heads, side, span) : k, op);
             CudaTensor vf = f32In(v, op);
-            CudaTensor qh = zeroed(Shape.of(lq, dp), DType.BF16, op + " q head"), kh = zeroed(Shape.of(lk, dp), DType.BF16, op + " k head");
-            CudaTensor vh = zeroed(Shape.of(lkp, d), DType.F32, op + " v head"), vt = alloc(Shape.of(d, lkp), DType.BF16, op + " v head transposed");
-            CudaTensor s = alloc(Shape.of(lq, lk), DType.F32, op + " scores"), p = zeroed(Shape.of(lq, lkp), DType.BF16, op + " probabilities");
-            CudaTensor pr = lkp == lk ? p : alloc(Shape.of(lq, lk), DType.BF16, op + " probability rows");
-            CudaTensor o = alloc(Shape.of(lq, d), DType.F32, op + " head out");
+            CudaTensor qh = memory.zeroed(Shape.of(lq, dp), DType.BF16, op + " q head"), kh = memory.zeroed(Shape.of(lk, dp), DType.BF16, op + " k head");
+            CudaTensor vh = memory.zeroed(Shape.of(lkp, d), DType.F32, op + " v head"), vt = memory.alloc(Shape.of(d, lkp), DType.BF16, op + " v head transposed");
+            CudaTensor s = memory.alloc(Shape.of(lq, lk), DType.F32, op + " scores"), p = memory.zeroed(Shape.of(lq, lkp), DType.BF16, op + " probabilities");
+            CudaTensor pr = lkp == lk ? p : memory.alloc(Shape.of(lq, lk), DType.BF16, op + " probability rows");
+            CudaTensor o = memory.alloc(Shape.of(lq, d), DType.F32, op + " head out");
             GemmKernels.Epilogue plain = GemmKernels.Epilogue.of(null, Activation.NONE);
             for (int b = 0; b < batch; b++) {
                 for (int h = 0; h < heads; h++) {
@@ -492,18 +455,11 @@ public final class CudaBackend implements Backend {
         return out;
     }
 
-    /** A tensor of zeros (in the current scope, if one is open). */
-    private CudaTensor zeroed(Shape s, DType t, String label) {
-        CudaTensor z = alloc(s, t, label);
-        z.buffer().fill32(0, stream);
-        return z;
-    }
-
     /** t in bf16: itself when it is, else a cast into the current scope. */
     private CudaTensor bf16(Tensor t, String op) {
         CudaTensor ct = c(t, op);
         if (ct.dtype() == DType.BF16) return ct;
-        CudaTensor o = alloc(ct.shape(), DType.BF16, op + " bf16 operand");
+        CudaTensor o = memory.alloc(ct.shape(), DType.BF16, op + " bf16 operand");
         Attention.castToBf16(stream, o.buffer(), ct.buffer(), ct.shape().numel());
         return o;
     }
@@ -515,7 +471,7 @@ public final class CudaBackend implements Backend {
             float[][] cs = CpuAttention.ropeTables(side, span, d);
             CudaTensor[] t = new CudaTensor[2];
             for (int i = 0; i < 2; i++) {
-                DeviceBuffer b = keep(DeviceBuffer.allocate(4L * cs[i].length, "rope " + (i == 0 ? "cos " : "sin ") + key));
+                DeviceBuffer b = memory.keep(DeviceBuffer.allocate(4L * cs[i].length, "rope " + (i == 0 ? "cos " : "sin ") + key));
                 b.upload(cs[i], stream);
                 t[i] = new CudaTensor(Shape.of(side * side, d / 2), DType.F32, b, null);
             }
@@ -532,7 +488,7 @@ public final class CudaBackend implements Backend {
         CudaTensor t = f32(x, "rope2d");
         int d = s.last() / heads;
         CudaTensor[] cs = ropeTable(side, span, d);
-        CudaTensor o = alloc(s, DType.F32, "rope2d");
+        CudaTensor o = memory.alloc(s, DType.F32, "rope2d");
         Attention.rope2d(stream, o.buffer(), t.buffer(), s.dim(0), s.dim(1), s.last(), d, cs[0].buffer(), cs[1].buffer());
         return o;
     }
@@ -552,8 +508,8 @@ public final class CudaBackend implements Backend {
             this.width = width;
             this.heads = heads;
             Shape s = Shape.of(batch, capacity, width);
-            this.k = alloc(s, DType.BF16, "kv cache keys");
-            this.v = alloc(s, DType.BF16, "kv cache values");
+            this.k = memory.alloc(s, DType.BF16, "kv cache keys");
+            this.v = memory.alloc(s, DType.BF16, "kv cache values");
         }
 
         public int length() {
@@ -580,7 +536,7 @@ public final class CudaBackend implements Backend {
             Check.that(sq.rank() == 3 && sq.dim(0) == batch && sq.last() == width && sq.dim(1) == side * side, "kvAttend",
                     "q " + sq + ", expected [" + batch + ", " + side * side + ", " + width + "]");
             int d = width / heads;
-            CudaTensor out = alloc(sq, DType.F32, "kvAttend out");
+            CudaTensor out = memory.alloc(sq, DType.F32, "kvAttend out");
             try (Scope scratch = scope()) {
                 CudaTensor qb = bf16(q, "kvAttend");
                 CudaTensor[] cs = ropeTable(side, span, d);
@@ -603,7 +559,7 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor randn(Shape shape, long seed, int noiseStream) {
         noHostTraffic("randn (its seed would be baked into the graph)");
-        CudaTensor o = alloc(shape, DType.F32, "randn " + shape);
+        CudaTensor o = memory.alloc(shape, DType.F32, "randn " + shape);
         if (shape.numel() > 0) Flow.randn(stream, o.buffer(), shape.numel(), seed, noiseStream);
         return o;
     }
@@ -613,7 +569,7 @@ public final class CudaBackend implements Backend {
         Shape s = x.shape();
         Check.that(s.dim(0) % 2 == 0, "condTwice", "batch of " + s + " is not two halves");
         CudaTensor t = f32(x, "condTwice");
-        CudaTensor o = alloc(s, DType.F32, "condTwice");
+        CudaTensor o = memory.alloc(s, DType.F32, "condTwice");
         Flow.condTwice(stream, o.buffer(), t.buffer(), s.numel() / 2);
         return o;
     }
@@ -655,7 +611,7 @@ public final class CudaBackend implements Backend {
                 noiseStream = p.stream();
             }
         }
-        CudaTensor o = alloc(outShape, DType.F32, "stageJump");
+        CudaTensor o = memory.alloc(outShape, DType.F32, "stageJump");
         float amp = (float) Math.sqrt(1.0 + gamma), cc = CpuFlow.blockNoiseC(gamma);
         Flow.stageJump(stream, o.buffer(), f32(x, "stageJump").buffer(), eps == null ? null : eps.buffer(), s.dim(0), side, s.last(),
                 alpha, beta, amp, cc, seed, noiseStream);
@@ -697,7 +653,7 @@ public final class CudaBackend implements Backend {
         Check.linear(x, w, bias);
         Shape sx = x.shape(), sw = w.shape();
         int n = sw.dim(0), k = sw.dim(1), m = sx.rows();
-        CudaTensor y = alloc(sx.withLast(n), DType.F32, "linear out");
+        CudaTensor y = memory.alloc(sx.withLast(n), DType.F32, "linear out");
         try (Scope scratch = scope()) {
             int kp = padTo8(k);
             CudaTensor xb = gemmInput(x, m, k, kp, "linear"), wb = gemmWeight(w, kp, "linear");
@@ -711,7 +667,7 @@ public final class CudaBackend implements Backend {
         int co = Check.conv3x3(x, w, bias);
         Shape s = x.shape();
         int ci = s.last(), cip = padTo8(ci);
-        CudaTensor y = alloc(s.withLast(co), DType.F32, "conv3x3 out");
+        CudaTensor y = memory.alloc(s.withLast(co), DType.F32, "conv3x3 out");
         try (Scope scratch = scope()) {
             CudaTensor xb = gemmInput(x, s.rows(), ci, cip, "conv3x3"), wb = gemmWeight(w, cip, "conv3x3");
             conv.conv3x3(y.buffer(), Precision.F32, xb.buffer(), wb.buffer(), address(bias, "conv3x3"), null,
@@ -755,7 +711,7 @@ public final class CudaBackend implements Backend {
         Shape s = src.shape();
         int k = s.last();
         Shape ps = s.withLast(kp);
-        CudaTensor o = keep ? allocOwned(ps, DType.BF16, op + " operand padded to K = " + kp) : alloc(ps, DType.BF16, op + " operand padded to K = " + kp);
+        CudaTensor o = keep ? memory.allocOwned(ps, DType.BF16, op + " operand padded to K = " + kp) : memory.alloc(ps, DType.BF16, op + " operand padded to K = " + kp);
         o.buffer().fill32(0, stream);
         o.buffer().copy2dFrom(src.buffer(), 0, 2L * k, 0, 2L * kp, 2L * k, s.rows(), stream);
         return o;
@@ -774,7 +730,7 @@ public final class CudaBackend implements Backend {
         CudaTensor ct = c(t, op);
         if (ct.dtype() == DType.F32) return ct;
         return widened.computeIfAbsent(ct, b -> {
-            CudaTensor o = allocOwned(b.shape(), DType.F32, op + " operand widened to f32");
+            CudaTensor o = memory.allocOwned(b.shape(), DType.F32, op + " operand widened to f32");
             if (b.shape().numel() > 0) Attention.castToF32(stream, o.buffer(), b.buffer(), b.shape().numel());
             return o;
         });
@@ -786,7 +742,7 @@ public final class CudaBackend implements Backend {
     public Tensor add(Tensor a, Tensor b) {
         int ratio = Check.groupRatio("add", a, b);
         Shape s = a.shape();
-        CudaTensor o = alloc(s, DType.F32, "add");
+        CudaTensor o = memory.alloc(s, DType.F32, "add");
         ew.add(o.buffer(), Precision.F32, f32In(a, "add").buffer(), f32In(b, "add").buffer(), s.rows(), s.last(), ratio);
         return o;
     }
@@ -794,7 +750,7 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor addTiled(Tensor a, Tensor b) {
         Check.tiles(a, b);
-        CudaTensor o = alloc(a.shape(), DType.F32, "addTiled");
+        CudaTensor o = memory.alloc(a.shape(), DType.F32, "addTiled");
         ew.addTiled(o.buffer(), Precision.F32, f32In(a, "addTiled").buffer(), f32In(b, "addTiled").buffer(), a.shape().numel(), b.shape().numel());
         return o;
     }
@@ -802,14 +758,14 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor mul(Tensor a, Tensor b) {
         Check.sameShape("mul", a, b);
-        CudaTensor o = alloc(a.shape(), DType.F32, "mul");
+        CudaTensor o = memory.alloc(a.shape(), DType.F32, "mul");
         ew.mul(o.buffer(), Precision.F32, f32In(a, "mul").buffer(), f32In(b, "mul").buffer(), a.shape().numel());
         return o;
     }
 
     @Override
     public Tensor silu(Tensor x) {
-        CudaTensor o = alloc(x.shape(), DType.F32, "silu");
+        CudaTensor o = memory.alloc(x.shape(), DType.F32, "silu");
         ew.silu(o.buffer(), Precision.F32, f32In(x, "silu").buffer(), x.shape().numel());
         return o;
     }
@@ -819,7 +775,7 @@ public final class CudaBackend implements Backend {
         Check.sameShape("gatedResidual", x, y);
         int ratio = Check.groupRatio("gatedResidual", x, gate);
         Shape s = x.shape();
-        CudaTensor o = alloc(s, DType.F32, "gatedResidual");
+        CudaTensor o = memory.alloc(s, DType.F32, "gatedResidual");
         ew.gatedResidual(o.buffer(), f32In(x, "gatedResidual").buffer(), f32In(gate, "gatedResidual").buffer(), f32In(y, "gatedResidual").buffer(),
                 s.rows(), s.last(), ratio);
         return o;
@@ -831,7 +787,7 @@ public final class CudaBackend implements Backend {
     public Tensor norm(Tensor x, Norm kind, Tensor weight, float eps) {
         Shape s = x.shape();
         if (weight != null) Check.that(weight.shape().numel() == s.last(), "norm", "weight " + weight.shape() + " for rows of " + s.last());
-        CudaTensor o = alloc(s, DType.F32, "norm");
+        CudaTensor o = memory.alloc(s, DType.F32, "norm");
         norms.rows(o.buffer(), Precision.F32, f32In(x, "norm").buffer(), address(weight, "norm"), s.rows(), s.last(), kind, eps);
         return o;
     }
@@ -841,7 +797,7 @@ public final class CudaBackend implements Backend {
         Check.sameShape("normModulate", shift, scale);
         int ratio = Check.groupRatio("normModulate", x, shift);
         Shape s = x.shape();
-        CudaTensor o = alloc(s, DType.F32, "normModulate");
+        CudaTensor o = memory.alloc(s, DType.F32, "normModulate");
         // shift and scale are contiguous [rows / ratio, d] here, so their row stride is d
         norms.rowsModulated(o.buffer(), Precision.F32, f32In(x, "normModulate").buffer(), f32In(shift, "normModulate").buffer(),
                 f32In(scale, "normModulate").buffer(), s.last(), s.rows(), s.last(), kind, eps, ratio);
@@ -853,7 +809,7 @@ public final class CudaBackend implements Backend {
         Check.groupNorm(x, groups, weight, bias);
         Shape s = x.shape();
         int c = s.last();
-        CudaTensor o = alloc(s, DType.F32, "groupNorm");
+        CudaTensor o = memory.alloc(s, DType.F32, "groupNorm");
         try (Scope scratch = scope()) {
             DeviceBuffer stats = arena.allocate(NormKernels.statsBytes(s.dim(0), groups), "groupNorm statistics");
             norms.groupNorm(o.buffer(), Precision.F32, f32In(x, "groupNorm").buffer(), stats, address(weight, "groupNorm"), address(bias, "groupNorm"),
@@ -870,7 +826,7 @@ public final class CudaBackend implements Backend {
         noHostTraffic("embedding (uploads the ids)");
         CudaTensor t = c(table, "embedding");
         int rows = t.shape().dim(0), width = t.shape().last();
-        CudaTensor o = alloc(Shape.of(ids.length, width), DType.F32, "embedding");
+        CudaTensor o = memory.alloc(Shape.of(ids.length, width), DType.F32, "embedding");
         try (Scope scratch = scope()) {
             DeviceBuffer d = arena.allocate(4L * Math.max(1, ids.length), "embedding ids");
             if (ids.length > 0) d.upload(ids, stream);
@@ -882,7 +838,7 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor timestepEmbedding(float[] t, int dim) {
         Check.that(dim % 2 == 0, "timestepEmbedding", "dimension " + dim + " must be even");
-        CudaTensor o = alloc(Shape.of(t.length, dim), DType.F32, "timestepEmbedding");
+        CudaTensor o = memory.alloc(Shape.of(t.length, dim), DType.F32, "timestepEmbedding");
         if (capturing != null && t.length > 0) {
             for (float ti : t) stepValue("timestepEmbedding", "time", ti, capturing.time());
             embed.timestepDev(o.buffer(), scalar(StepScalars.TIME), t.length, dim);
@@ -901,7 +857,7 @@ public final class CudaBackend implements Backend {
         Check.patchify(x, p);
         Shape s = x.shape();
         int n = s.dim(0), c = s.dim(1), h = s.dim(2), w = s.dim(3);
-        CudaTensor o = alloc(Shape.of(n, (h / p) * (w / p), c * p * p), DType.F32, "patchify");
+        CudaTensor o = memory.alloc(Shape.of(n, (h / p) * (w / p), c * p * p), DType.F32, "patchify");
         embed.patchify(o.buffer(), Precision.F32, f32In(x, "patchify").buffer(), n, c, h, w, p);
         return o;
     }
@@ -910,7 +866,7 @@ public final class CudaBackend implements Backend {
     public Tensor unpatchify(Tensor x, int p, int channels, int h, int w) {
         Check.unpatchify(x, p, channels, h, w);
         Shape s = x.shape();
-        CudaTensor o = alloc(Shape.of(s.dim(0), channels, h * p, w * p), DType.F32, "unpatchify");
+        CudaTensor o = memory.alloc(Shape.of(s.dim(0), channels, h * p, w * p), DType.F32, "unpatchify");
         embed.unpatchify(o.buffer(), f32In(x, "unpatchify").buffer(), s.dim(0), p, channels, h, w);
         return o;
     }
@@ -919,7 +875,7 @@ public final class CudaBackend implements Backend {
     public Tensor nchwToNhwc(Tensor x) {
         Check.rank("nchwToNhwc", x, 4, "[N, C, H, W]");
         Shape s = x.shape();
-        CudaTensor o = alloc(Shape.of(s.dim(0), s.dim(2), s.dim(3), s.dim(1)), DType.F32, "nchwToNhwc");
+        CudaTensor o = memory.alloc(Shape.of(s.dim(0), s.dim(2), s.dim(3), s.dim(1)), DType.F32, "nchwToNhwc");
         embed.transpose(o.buffer(), f32In(x, "nchwToNhwc").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3));
         return o;
     }
@@ -928,7 +884,7 @@ public final class CudaBackend implements Backend {
     public Tensor nhwcToNchw(Tensor x) {
         Check.rank("nhwcToNchw", x, 4, "[N, H, W, C]");
         Shape s = x.shape();
-        CudaTensor o = alloc(Shape.of(s.dim(0), s.dim(3), s.dim(1), s.dim(2)), DType.F32, "nhwcToNchw");
+        CudaTensor o = memory.alloc(Shape.of(s.dim(0), s.dim(3), s.dim(1), s.dim(2)), DType.F32, "nhwcToNchw");
         embed.transpose(o.buffer(), f32In(x, "nhwcToNchw").buffer(), s.dim(0), s.dim(1) * s.dim(2), s.dim(3));
         return o;
     }
@@ -939,7 +895,7 @@ public final class CudaBackend implements Backend {
     public Tensor upsampleNearest2x(Tensor x) {
         Check.rank("upsampleNearest2x", x, 4, "[N, H, W, C]");
         Shape s = x.shape();
-        CudaTensor o = alloc(Shape.of(s.dim(0), 2 * s.dim(1), 2 * s.dim(2), s.last()), DType.F32, "upsampleNearest2x");
+        CudaTensor o = memory.alloc(Shape.of(s.dim(0), 2 * s.dim(1), 2 * s.dim(2), s.last()), DType.F32, "upsampleNearest2x");
         conv.upsampleNearest2x(o.buffer(), f32In(x, "upsampleNearest2x").buffer(), Precision.F32, s.dim(0), s.dim(1), s.dim(2), s.last());
         return o;
     }
@@ -948,7 +904,7 @@ public final class CudaBackend implements Backend {
     public Tensor resizeBicubic(Tensor x, int outH, int outW) {
         Check.rank("resizeBicubic", x, 4, "[N, H, W, C]");
         Shape s = x.shape();
-        CudaTensor o = alloc(Shape.of(s.dim(0), outH, outW, s.last()), DType.F32, "resizeBicubic");
+        CudaTensor o = memory.alloc(Shape.of(s.dim(0), outH, outW, s.last()), DType.F32, "resizeBicubic");
         embed.resizeBicubic(o.buffer(), f32In(x, "resizeBicubic").buffer(), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW);
         return o;
     }
@@ -957,7 +913,7 @@ public final class CudaBackend implements Backend {
     public Tensor resizeArea(Tensor x, int outH, int outW) {
         Check.rank("resizeArea", x, 4, "[N, H, W, C]");
         Shape s = x.shape();
-        CudaTensor o = alloc(Shape.of(s.dim(0), outH, outW, s.last()), DType.F32, "resizeArea");
+        CudaTensor o = memory.alloc(Shape.of(s.dim(0), outH, outW, s.last()), DType.F32, "resizeArea");
         embed.resizeArea(o.buffer(), f32In(x, "resizeArea").buffer(), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW);
         return o;
     }
@@ -968,8 +924,8 @@ public final class CudaBackend implements Backend {
     public Tensor[] diffusionPosterior(Tensor x, Tensor modelOut, DiffusionCoefficients k) {
         Check.posterior(x, modelOut);
         Shape s = x.shape();
-        CudaTensor mean = alloc(s, DType.F32, "posterior mean"), logVar = alloc(s, DType.F32, "posterior log-variance"),
-                x0 = alloc(s, DType.F32, "pred_x0");
+        CudaTensor mean = memory.alloc(s, DType.F32, "posterior mean"), logVar = memory.alloc(s, DType.F32, "posterior log-variance"),
+                x0 = memory.alloc(s, DType.F32, "pred_x0");
         if (capturing != null) {
             stepCoefficients("diffusionPosterior", k);
             diffusion.posteriorDev(mean.buffer(), logVar.buffer(), x0.buffer(), f32In(x, "diffusionPosterior").buffer(),
@@ -1049,9 +1005,8 @@ public final class CudaBackend implements Backend {
             stream.synchronize();
         } finally {
             for (CudaGraph g : graphs.closeLevel(0)) g.close();
-            for (DeviceBuffer b : owned) b.close();
-            owned.clear();
-            String open = scopeDepth > 0 ? scopeDepth + " scope(s) still open at close" : null;
+            memory.closeOwned();
+            String open = memory.depth() > 0 ? memory.depth() + " scope(s) still open at close" : null;
             try {
                 arena.close();
             } finally {

@@ -29,7 +29,9 @@ import ecar.tensor.Tensor;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.WeakHashMap;
+
+import static ecar.backend.CudaOperands.c;
+import static ecar.backend.CudaOperands.f32;
 
 /**
  * The GPU backend: our kernels (kernels/*.cu) through JCuda, all work queued in order on one stream.
@@ -48,10 +50,7 @@ import java.util.WeakHashMap;
  * inside a {@link #scope()} live in one arena and are reclaimed together when it closes; others get their own
  * allocation, freed when unreachable. Not thread-safe: one backend per thread.
  *
- * <p>K padding: the GEMM and the convolution read K (Ci) in chunks of 8. A weight whose last dimension is not a
- * multiple of 8 (FlowAR's MLP hidden 2730, the VAE's 4 latent channels) gets a zero-padded bf16 twin on first use,
- * kept while the weight lives, and the activation is padded with zero columns in scratch at each call: the extra
- * products are exact zeros.
+ * <p>K padding: the GEMM and the convolution read K (Ci) in chunks of 8; {@link CudaOperands} pads with zeros.
  */
 public final class CudaBackend implements Backend {
     /**
@@ -75,8 +74,7 @@ public final class CudaBackend implements Backend {
     private StepScalars capturing;
     private boolean useGraphs = true;
     private final Map<String, CudaTensor[]> ropeTables = new HashMap<>();
-    // Derived copies of constants, made once and kept while the constant lives (identity keys: CudaTensor has no equals).
-    private final Map<CudaTensor, CudaTensor> paddedWeights = new WeakHashMap<>(), widened = new WeakHashMap<>();
+    private final CudaOperands operands;
     private final GemmKernels gemm;
     private final ConvKernels conv;
     private final NormKernels norms;
@@ -103,6 +101,7 @@ public final class CudaBackend implements Backend {
         diffusion = new DiffusionKernels(launcher);
         memory = new CudaMemory(stream, arenaBytes);
         arena = memory.arena();
+        operands = new CudaOperands(memory, stream);
         flag = memory.keep(DeviceBuffer.allocate(4, "allFinite flag"));
         stepScalars = memory.keep(DeviceBuffer.allocate(4L * StepScalars.WORDS, "step scalars"));
     }
@@ -239,18 +238,6 @@ public final class CudaBackend implements Backend {
     private static void stepValue(String op, String what, float given, float stepValue) {
         Check.that(StepScalars.same(given, stepValue), op, what + " " + given + " inside a captured step whose " + what + " is " + stepValue
                 + "; pass the step's StepScalars value");
-    }
-
-    private static CudaTensor c(Tensor t, String op) {
-        if (t instanceof CudaTensor ct) return ct;
-        throw new IllegalArgumentException(op + ": the CUDA backend was given a " + (t == null ? "null" : t.getClass().getSimpleName())
-                + "; expected a tensor it made (upload host tensors first)");
-    }
-
-    private static CudaTensor f32(Tensor t, String op) {
-        CudaTensor ct = c(t, op);
-        if (ct.dtype() != DType.F32) throw new IllegalArgumentException(op + ": expected a float32 tensor, got " + ct.dtype() + " " + ct.shape());
-        return ct;
     }
 
     // ------------------------------------------------------------------ memory
@@ -396,7 +383,7 @@ public final class CudaBackend implements Backend {
         Attention.Problem p = Attention.Problem.dense(sq.dim(0), heads, d, sq.dim(1), sk.dim(1));
         CudaTensor out = memory.alloc(sq, DType.F32, op + " out");
         try (Scope scratch = scope()) {
-            CudaTensor qb = bf16(q, op), kb = bf16(k, op), vb = bf16(v, op);
+            CudaTensor qb = operands.bf16(q, op), kb = operands.bf16(k, op), vb = operands.bf16(v, op);
             Attention.Rope rope = null;
             if (ropeQ) {
                 CudaTensor[] cs = ropeTable(side, span, d);
@@ -426,11 +413,11 @@ public final class CudaBackend implements Backend {
                                    int[] stageTokens) {
         Check.that(stageTokens == null, op, "head size " + q.shape().last() / heads + " has no flash kernel, and the GEMM fallback has no stage mask");
         Shape sq = q.shape(), sk = k.shape();
-        int batch = sq.dim(0), lq = sq.dim(1), lk = sk.dim(1), width = sq.last(), d = width / heads, dp = padTo8(d), lkp = padTo8(lk);
+        int batch = sq.dim(0), lq = sq.dim(1), lk = sk.dim(1), width = sq.last(), d = width / heads, dp = CudaOperands.padTo8(d), lkp = CudaOperands.padTo8(lk);
         CudaTensor out = memory.alloc(sq, DType.F32, op + " out");
         try (Scope scratch = scope()) {
-            CudaTensor qb = bf16(ropeQ ? rope2d(q, heads, side, span) : q, op), kb = bf16(ropeK ? rope2d(k, heads, side, span) : k, op);
-            CudaTensor vf = f32In(v, op);
+            CudaTensor qb = operands.bf16(ropeQ ? rope2d(q, heads, side, span) : q, op), kb = operands.bf16(ropeK ? rope2d(k, heads, side, span) : k, op);
+            CudaTensor vf = operands.f32In(v, op);
             CudaTensor qh = memory.zeroed(Shape.of(lq, dp), DType.BF16, op + " q head"), kh = memory.zeroed(Shape.of(lk, dp), DType.BF16, op + " k head");
             CudaTensor vh = memory.zeroed(Shape.of(lkp, d), DType.F32, op + " v head"), vt = memory.alloc(Shape.of(d, lkp), DType.BF16, op + " v head transposed");
             CudaTensor s = memory.alloc(Shape.of(lq, lk), DType.F32, op + " scores"), p = memory.zeroed(Shape.of(lq, lkp), DType.BF16, op + " probabilities");
@@ -453,15 +440,6 @@ public final class CudaBackend implements Backend {
             }
         }
         return out;
-    }
-
-    /** t in bf16: itself when it is, else a cast into the current scope. */
-    private CudaTensor bf16(Tensor t, String op) {
-        CudaTensor ct = c(t, op);
-        if (ct.dtype() == DType.BF16) return ct;
-        CudaTensor o = memory.alloc(ct.shape(), DType.BF16, op + " bf16 operand");
-        Attention.castToBf16(stream, o.buffer(), ct.buffer(), ct.shape().numel());
-        return o;
     }
 
     /** cos, sin [side², d/2] of CpuAttention.ropeTables, uploaded once per (side, span, d). */
@@ -538,7 +516,7 @@ public final class CudaBackend implements Backend {
             int d = width / heads;
             CudaTensor out = memory.alloc(sq, DType.F32, "kvAttend out");
             try (Scope scratch = scope()) {
-                CudaTensor qb = bf16(q, "kvAttend");
+                CudaTensor qb = operands.bf16(q, "kvAttend");
                 CudaTensor[] cs = ropeTable(side, span, d);
                 Attention.forward(stream, Attention.Problem.cached(batch, heads, d, sq.dim(1), length, capacity), qb.buffer(), k.buffer(), v.buffer(),
                         out.buffer(), false, new Attention.Rope(cs[0].buffer(), cs[1].buffer(), side * side, true, false), null);
@@ -655,9 +633,9 @@ public final class CudaBackend implements Backend {
         int n = sw.dim(0), k = sw.dim(1), m = sx.rows();
         CudaTensor y = memory.alloc(sx.withLast(n), DType.F32, "linear out");
         try (Scope scratch = scope()) {
-            int kp = padTo8(k);
-            CudaTensor xb = gemmInput(x, m, k, kp, "linear"), wb = gemmWeight(w, kp, "linear");
-            gemm.linear(y.buffer(), Precision.F32, xb.buffer(), wb.buffer(), m, n, kp, GemmKernels.Epilogue.of(address(bias, "linear"), act));
+            int kp = CudaOperands.padTo8(k);
+            CudaTensor xb = operands.gemmInput(x, m, k, kp, "linear"), wb = operands.gemmWeight(w, kp, "linear");
+            gemm.linear(y.buffer(), Precision.F32, xb.buffer(), wb.buffer(), m, n, kp, GemmKernels.Epilogue.of(operands.address(bias, "linear"), act));
         }
         return y;
     }
@@ -666,74 +644,14 @@ public final class CudaBackend implements Backend {
     public Tensor conv3x3(Tensor x, Tensor w, Tensor bias) {
         int co = Check.conv3x3(x, w, bias);
         Shape s = x.shape();
-        int ci = s.last(), cip = padTo8(ci);
+        int ci = s.last(), cip = CudaOperands.padTo8(ci);
         CudaTensor y = memory.alloc(s.withLast(co), DType.F32, "conv3x3 out");
         try (Scope scratch = scope()) {
-            CudaTensor xb = gemmInput(x, s.rows(), ci, cip, "conv3x3"), wb = gemmWeight(w, cip, "conv3x3");
-            conv.conv3x3(y.buffer(), Precision.F32, xb.buffer(), wb.buffer(), address(bias, "conv3x3"), null,
+            CudaTensor xb = operands.gemmInput(x, s.rows(), ci, cip, "conv3x3"), wb = operands.gemmWeight(w, cip, "conv3x3");
+            conv.conv3x3(y.buffer(), Precision.F32, xb.buffer(), wb.buffer(), operands.address(bias, "conv3x3"), null,
                     s.dim(0), s.dim(1), s.dim(2), cip, co, Activation.NONE);
         }
         return y;
-    }
-
-    /** K rounded up to the GEMM's and the convolution's 8-element (16-byte) chunks. */
-    private static int padTo8(int k) {
-        return (k + 7) / 8 * 8;
-    }
-
-    /**
-     * The activation [rows, k] as the bf16 operand [rows, kp] in the current scope: zero columns past k, so that with
-     * the weight's zero columns they add exact zeros (FlowAR's hidden 2730, the VAE's 4 latent channels).
-     */
-    private CudaTensor gemmInput(Tensor x, int rows, int k, int kp, String op) {
-        CudaTensor xb = bf16(x, op);
-        return kp == k ? xb : padColumns(xb.view(Shape.of(rows, k)), kp, false, op);
-    }
-
-    /**
-     * The weight as bf16 with its last dimension (K, or Ci of a [Co, 3, 3, Ci] kernel) padded to kp with zeros. A bf16
-     * weight that needs padding gets a padded twin once, kept as long as the weight lives; a float32 tensor (one made
-     * with upload) is converted for this call only.
-     */
-    private CudaTensor gemmWeight(Tensor w, int kp, String op) {
-        CudaTensor wt = c(w, op);
-        int k = wt.shape().last();
-        if (wt.dtype() == DType.F32) {
-            CudaTensor wb = bf16(wt, op);
-            return kp == k ? wb : padColumns(wb, kp, false, op);
-        }
-        if (kp == k) return wt;
-        return paddedWeights.computeIfAbsent(wt, t -> padColumns(t, kp, true, op));
-    }
-
-    /** src bf16 [.., k] copied into zeros [.., kp]: in the current scope, or in an allocation of its own when {@code keep}. */
-    private CudaTensor padColumns(CudaTensor src, int kp, boolean keep, String op) {
-        Shape s = src.shape();
-        int k = s.last();
-        Shape ps = s.withLast(kp);
-        CudaTensor o = keep ? memory.allocOwned(ps, DType.BF16, op + " operand padded to K = " + kp) : memory.alloc(ps, DType.BF16, op + " operand padded to K = " + kp);
-        o.buffer().fill32(0, stream);
-        o.buffer().copy2dFrom(src.buffer(), 0, 2L * k, 0, 2L * kp, 2L * k, s.rows(), stream);
-        return o;
-    }
-
-    /** An optional float32 operand's device range (bias, norm weight), or null. */
-    private DeviceAddress address(Tensor t, String op) {
-        return t == null ? null : f32In(t, op).buffer();
-    }
-
-    /**
-     * t as float32: itself, or for a bf16 tensor (a weight: a position embedding or a table) a float32 twin made once
-     * and kept as long as t lives. Only in-place ops need {@link #f32} instead.
-     */
-    private CudaTensor f32In(Tensor t, String op) {
-        CudaTensor ct = c(t, op);
-        if (ct.dtype() == DType.F32) return ct;
-        return widened.computeIfAbsent(ct, b -> {
-            CudaTensor o = memory.allocOwned(b.shape(), DType.F32, op + " operand widened to f32");
-            if (b.shape().numel() > 0) Attention.castToF32(stream, o.buffer(), b.buffer(), b.shape().numel());
-            return o;
-        });
     }
 
     // ------------------------------------------------------------------ elementwise
@@ -743,7 +661,7 @@ public final class CudaBackend implements Backend {
         int ratio = Check.groupRatio("add", a, b);
         Shape s = a.shape();
         CudaTensor o = memory.alloc(s, DType.F32, "add");
-        ew.add(o.buffer(), Precision.F32, f32In(a, "add").buffer(), f32In(b, "add").buffer(), s.rows(), s.last(), ratio);
+        ew.add(o.buffer(), Precision.F32, operands.f32In(a, "add").buffer(), operands.f32In(b, "add").buffer(), s.rows(), s.last(), ratio);
         return o;
     }
 
@@ -751,7 +669,7 @@ public final class CudaBackend implements Backend {
     public Tensor addTiled(Tensor a, Tensor b) {
         Check.tiles(a, b);
         CudaTensor o = memory.alloc(a.shape(), DType.F32, "addTiled");
-        ew.addTiled(o.buffer(), Precision.F32, f32In(a, "addTiled").buffer(), f32In(b, "addTiled").buffer(), a.shape().numel(), b.shape().numel());
+        ew.addTiled(o.buffer(), Precision.F32, operands.f32In(a, "addTiled").buffer(), operands.f32In(b, "addTiled").buffer(), a.shape().numel(), b.shape().numel());
         return o;
     }
 
@@ -759,14 +677,14 @@ public final class CudaBackend implements Backend {
     public Tensor mul(Tensor a, Tensor b) {
         Check.sameShape("mul", a, b);
         CudaTensor o = memory.alloc(a.shape(), DType.F32, "mul");
-        ew.mul(o.buffer(), Precision.F32, f32In(a, "mul").buffer(), f32In(b, "mul").buffer(), a.shape().numel());
+        ew.mul(o.buffer(), Precision.F32, operands.f32In(a, "mul").buffer(), operands.f32In(b, "mul").buffer(), a.shape().numel());
         return o;
     }
 
     @Override
     public Tensor silu(Tensor x) {
         CudaTensor o = memory.alloc(x.shape(), DType.F32, "silu");
-        ew.silu(o.buffer(), Precision.F32, f32In(x, "silu").buffer(), x.shape().numel());
+        ew.silu(o.buffer(), Precision.F32, operands.f32In(x, "silu").buffer(), x.shape().numel());
         return o;
     }
 
@@ -776,7 +694,7 @@ public final class CudaBackend implements Backend {
         int ratio = Check.groupRatio("gatedResidual", x, gate);
         Shape s = x.shape();
         CudaTensor o = memory.alloc(s, DType.F32, "gatedResidual");
-        ew.gatedResidual(o.buffer(), f32In(x, "gatedResidual").buffer(), f32In(gate, "gatedResidual").buffer(), f32In(y, "gatedResidual").buffer(),
+        ew.gatedResidual(o.buffer(), operands.f32In(x, "gatedResidual").buffer(), operands.f32In(gate, "gatedResidual").buffer(), operands.f32In(y, "gatedResidual").buffer(),
                 s.rows(), s.last(), ratio);
         return o;
     }
@@ -788,7 +706,7 @@ public final class CudaBackend implements Backend {
         Shape s = x.shape();
         if (weight != null) Check.that(weight.shape().numel() == s.last(), "norm", "weight " + weight.shape() + " for rows of " + s.last());
         CudaTensor o = memory.alloc(s, DType.F32, "norm");
-        norms.rows(o.buffer(), Precision.F32, f32In(x, "norm").buffer(), address(weight, "norm"), s.rows(), s.last(), kind, eps);
+        norms.rows(o.buffer(), Precision.F32, operands.f32In(x, "norm").buffer(), operands.address(weight, "norm"), s.rows(), s.last(), kind, eps);
         return o;
     }
 
@@ -799,8 +717,8 @@ public final class CudaBackend implements Backend {
         Shape s = x.shape();
         CudaTensor o = memory.alloc(s, DType.F32, "normModulate");
         // shift and scale are contiguous [rows / ratio, d] here, so their row stride is d
-        norms.rowsModulated(o.buffer(), Precision.F32, f32In(x, "normModulate").buffer(), f32In(shift, "normModulate").buffer(),
-                f32In(scale, "normModulate").buffer(), s.last(), s.rows(), s.last(), kind, eps, ratio);
+        norms.rowsModulated(o.buffer(), Precision.F32, operands.f32In(x, "normModulate").buffer(), operands.f32In(shift, "normModulate").buffer(),
+                operands.f32In(scale, "normModulate").buffer(), s.last(), s.rows(), s.last(), kind, eps, ratio);
         return o;
     }
 
@@ -812,7 +730,7 @@ public final class CudaBackend implements Backend {
         CudaTensor o = memory.alloc(s, DType.F32, "groupNorm");
         try (Scope scratch = scope()) {
             DeviceBuffer stats = arena.allocate(NormKernels.statsBytes(s.dim(0), groups), "groupNorm statistics");
-            norms.groupNorm(o.buffer(), Precision.F32, f32In(x, "groupNorm").buffer(), stats, address(weight, "groupNorm"), address(bias, "groupNorm"),
+            norms.groupNorm(o.buffer(), Precision.F32, operands.f32In(x, "groupNorm").buffer(), stats, operands.address(weight, "groupNorm"), operands.address(bias, "groupNorm"),
                     s.dim(0), s.dim(1) * s.dim(2), c, groups, eps, silu);
         }
         return o;
@@ -858,7 +776,7 @@ public final class CudaBackend implements Backend {
         Shape s = x.shape();
         int n = s.dim(0), c = s.dim(1), h = s.dim(2), w = s.dim(3);
         CudaTensor o = memory.alloc(Shape.of(n, (h / p) * (w / p), c * p * p), DType.F32, "patchify");
-        embed.patchify(o.buffer(), Precision.F32, f32In(x, "patchify").buffer(), n, c, h, w, p);
+        embed.patchify(o.buffer(), Precision.F32, operands.f32In(x, "patchify").buffer(), n, c, h, w, p);
         return o;
     }
 
@@ -867,7 +785,7 @@ public final class CudaBackend implements Backend {
         Check.unpatchify(x, p, channels, h, w);
         Shape s = x.shape();
         CudaTensor o = memory.alloc(Shape.of(s.dim(0), channels, h * p, w * p), DType.F32, "unpatchify");
-        embed.unpatchify(o.buffer(), f32In(x, "unpatchify").buffer(), s.dim(0), p, channels, h, w);
+        embed.unpatchify(o.buffer(), operands.f32In(x, "unpatchify").buffer(), s.dim(0), p, channels, h, w);
         return o;
     }
 
@@ -876,7 +794,7 @@ public final class CudaBackend implements Backend {
         Check.rank("nchwToNhwc", x, 4, "[N, C, H, W]");
         Shape s = x.shape();
         CudaTensor o = memory.alloc(Shape.of(s.dim(0), s.dim(2), s.dim(3), s.dim(1)), DType.F32, "nchwToNhwc");
-        embed.transpose(o.buffer(), f32In(x, "nchwToNhwc").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3));
+        embed.transpose(o.buffer(), operands.f32In(x, "nchwToNhwc").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3));
         return o;
     }
 
@@ -885,7 +803,7 @@ public final class CudaBackend implements Backend {
         Check.rank("nhwcToNchw", x, 4, "[N, H, W, C]");
         Shape s = x.shape();
         CudaTensor o = memory.alloc(Shape.of(s.dim(0), s.dim(3), s.dim(1), s.dim(2)), DType.F32, "nhwcToNchw");
-        embed.transpose(o.buffer(), f32In(x, "nhwcToNchw").buffer(), s.dim(0), s.dim(1) * s.dim(2), s.dim(3));
+        embed.transpose(o.buffer(), operands.f32In(x, "nhwcToNchw").buffer(), s.dim(0), s.dim(1) * s.dim(2), s.dim(3));
         return o;
     }
 
@@ -896,7 +814,7 @@ public final class CudaBackend implements Backend {
         Check.rank("upsampleNearest2x", x, 4, "[N, H, W, C]");
         Shape s = x.shape();
         CudaTensor o = memory.alloc(Shape.of(s.dim(0), 2 * s.dim(1), 2 * s.dim(2), s.last()), DType.F32, "upsampleNearest2x");
-        conv.upsampleNearest2x(o.buffer(), f32In(x, "upsampleNearest2x").buffer(), Precision.F32, s.dim(0), s.dim(1), s.dim(2), s.last());
+        conv.upsampleNearest2x(o.buffer(), operands.f32In(x, "upsampleNearest2x").buffer(), Precision.F32, s.dim(0), s.dim(1), s.dim(2), s.last());
         return o;
     }
 
@@ -905,7 +823,7 @@ public final class CudaBackend implements Backend {
         Check.rank("resizeBicubic", x, 4, "[N, H, W, C]");
         Shape s = x.shape();
         CudaTensor o = memory.alloc(Shape.of(s.dim(0), outH, outW, s.last()), DType.F32, "resizeBicubic");
-        embed.resizeBicubic(o.buffer(), f32In(x, "resizeBicubic").buffer(), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW);
+        embed.resizeBicubic(o.buffer(), operands.f32In(x, "resizeBicubic").buffer(), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW);
         return o;
     }
 
@@ -914,7 +832,7 @@ public final class CudaBackend implements Backend {
         Check.rank("resizeArea", x, 4, "[N, H, W, C]");
         Shape s = x.shape();
         CudaTensor o = memory.alloc(Shape.of(s.dim(0), outH, outW, s.last()), DType.F32, "resizeArea");
-        embed.resizeArea(o.buffer(), f32In(x, "resizeArea").buffer(), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW);
+        embed.resizeArea(o.buffer(), operands.f32In(x, "resizeArea").buffer(), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW);
         return o;
     }
 
@@ -928,12 +846,12 @@ public final class CudaBackend implements Backend {
                 x0 = memory.alloc(s, DType.F32, "pred_x0");
         if (capturing != null) {
             stepCoefficients("diffusionPosterior", k);
-            diffusion.posteriorDev(mean.buffer(), logVar.buffer(), x0.buffer(), f32In(x, "diffusionPosterior").buffer(),
-                    f32In(modelOut, "diffusionPosterior").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3), scalar(StepScalars.COEFFICIENTS));
+            diffusion.posteriorDev(mean.buffer(), logVar.buffer(), x0.buffer(), operands.f32In(x, "diffusionPosterior").buffer(),
+                    operands.f32In(modelOut, "diffusionPosterior").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3), scalar(StepScalars.COEFFICIENTS));
             return new Tensor[]{mean, logVar, x0};
         }
-        diffusion.posterior(mean.buffer(), logVar.buffer(), x0.buffer(), f32In(x, "diffusionPosterior").buffer(),
-                f32In(modelOut, "diffusionPosterior").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3), k);
+        diffusion.posterior(mean.buffer(), logVar.buffer(), x0.buffer(), operands.f32In(x, "diffusionPosterior").buffer(),
+                operands.f32In(modelOut, "diffusionPosterior").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3), k);
         return new Tensor[]{mean, logVar, x0};
     }
 
@@ -952,14 +870,14 @@ public final class CudaBackend implements Backend {
             case null -> {}
             case Noise.Given g -> {
                 Check.sameShape("ddpmSample", x, g.eps());
-                given = f32In(g.eps(), "ddpmSample").buffer();
+                given = operands.f32In(g.eps(), "ddpmSample").buffer();
             }
             case Noise.Philox p -> {
                 seed = p.seed();
                 noiseStream = p.stream();
             }
         }
-        diffusion.ddpmSample(f32(x, "ddpmSample").buffer(), f32In(mean, "ddpmSample").buffer(), f32In(logVar, "ddpmSample").buffer(), given,
+        diffusion.ddpmSample(f32(x, "ddpmSample").buffer(), operands.f32In(mean, "ddpmSample").buffer(), operands.f32In(logVar, "ddpmSample").buffer(), given,
                 x.shape().numel(), noise == null, seed, noiseStream);
     }
 
@@ -968,10 +886,10 @@ public final class CudaBackend implements Backend {
         Check.sameShape("ddimSample", x, predX0);
         if (capturing != null) {
             stepCoefficients("ddimSample", k);
-            diffusion.ddimSampleDev(f32(x, "ddimSample").buffer(), f32In(predX0, "ddimSample").buffer(), x.shape().numel(), scalar(StepScalars.COEFFICIENTS));
+            diffusion.ddimSampleDev(f32(x, "ddimSample").buffer(), operands.f32In(predX0, "ddimSample").buffer(), x.shape().numel(), scalar(StepScalars.COEFFICIENTS));
             return;
         }
-        diffusion.ddimSample(f32(x, "ddimSample").buffer(), f32In(predX0, "ddimSample").buffer(), x.shape().numel(), k);
+        diffusion.ddimSample(f32(x, "ddimSample").buffer(), operands.f32In(predX0, "ddimSample").buffer(), x.shape().numel(), k);
     }
 
     private void stepCoefficients(String op, DiffusionCoefficients k) {
@@ -990,7 +908,7 @@ public final class CudaBackend implements Backend {
                     "noise (seed " + p.seed() + ", stream " + p.stream() + ") inside a captured step whose noise is (seed " + capturing.seed()
                             + ", stream " + capturing.noiseStream() + ")");
         }
-        diffusion.ddpmSampleDev(f32(x, op).buffer(), f32In(mean, op).buffer(), f32In(logVar, op).buffer(), x.shape().numel(), noise == null,
+        diffusion.ddpmSampleDev(f32(x, op).buffer(), operands.f32In(mean, op).buffer(), operands.f32In(logVar, op).buffer(), x.shape().numel(), noise == null,
                 scalar(StepScalars.SEED_LOW));
     }
 

@@ -2,13 +2,11 @@ package ecar.backend;
 
 import ecar.cuda.ArenaLedger;
 import ecar.cuda.CudaContext;
-import ecar.cuda.CudaGraph;
 import ecar.cuda.CudaTensor;
 import ecar.cuda.DeviceAddress;
 import ecar.cuda.DeviceArena;
 import ecar.cuda.DeviceBuffer;
 import ecar.cuda.KernelModule;
-import ecar.cuda.StepGraphs;
 import ecar.cuda.Stream;
 import ecar.cuda.ops.Attention;
 import ecar.cuda.ops.ConvKernels;
@@ -67,12 +65,7 @@ public final class CudaBackend implements Backend {
     private final CudaMemory memory;
     private final DeviceArena arena;
     private final DeviceBuffer flag;
-    /** The per-step scalars captured kernels read (StepScalars.words()), written before each replay; never moves. */
-    private final DeviceBuffer stepScalars;
-    private final StepGraphs<CudaGraph> graphs = new StepGraphs<>();
-    /** Non-null while a step is being captured: ops read these scalars from {@link #stepScalars} and refuse host traffic. */
-    private StepScalars capturing;
-    private boolean useGraphs = true;
+    private final CudaSteps steps;
     private final Map<String, CudaTensor[]> ropeTables = new HashMap<>();
     private final CudaOperands operands;
     private final GemmKernels gemm;
@@ -103,7 +96,7 @@ public final class CudaBackend implements Backend {
         arena = memory.arena();
         operands = new CudaOperands(memory, stream);
         flag = memory.keep(DeviceBuffer.allocate(4, "allFinite flag"));
-        stepScalars = memory.keep(DeviceBuffer.allocate(4L * StepScalars.WORDS, "step scalars"));
+        steps = new CudaSteps(memory, stream);
     }
 
     private static long arenaBytesFromEnv() {
@@ -150,7 +143,7 @@ public final class CudaBackend implements Backend {
                 done = true;
                 // A graph still in flight is freed by the driver when it completes; its memory is reused only by
                 // work queued after it on this stream.
-                for (CudaGraph g : graphs.closeLevel(level)) g.close();
+                steps.closeLevel(level);
                 memory.leave();
                 arena.reset(m);   // later kernels on the stream run after the ones that used this memory
             }
@@ -167,30 +160,12 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public void step(StepKey key, StepScalars scalars, Runnable body) {
-        Check.that(capturing == null, "step", "step " + key + " inside the capture of another step; steps do not nest");
-        Check.that(memory.depth() > 0, "step", "step " + key + " outside any scope(): a captured step lives until the scope around the "
-                + "sampling loop closes; open one there");
-        if (!useGraphs) {
-            Backend.super.step(key, scalars, body);
-            return;
-        }
-        switch (graphs.next(key)) {
-            case EAGER -> {
-                Backend.super.step(key, scalars, body);
-                graphs.ranEagerly(key, memory.depth());
-            }
-            case CAPTURE -> {
-                CudaGraph g = capture(key, scalars, body);
-                graphs.captured(key, memory.depth(), g);
-                replay(g, scalars);
-            }
-            case REPLAY -> replay(graphs.graph(key), scalars);
-        }
+        steps.step(key, scalars, body, () -> Backend.super.step(key, scalars, body));
     }
 
     /** Off: {@link #step} runs every body eagerly (the uncaptured path, for comparisons). On by default. */
     public void useGraphs(boolean on) {
-        useGraphs = on;
+        steps.useGraphs(on);
     }
 
     /** The arena's bookkeeping (tests check that a replay allocates nothing). */
@@ -198,53 +173,11 @@ public final class CudaBackend implements Backend {
         return arena.ledger();
     }
 
-    private CudaGraph capture(StepKey key, StepScalars scalars, Runnable body) {
-        ArenaLedger.Mark m = arena.mark();
-        arena.ledger().startWindow();
-        capturing = scalars;
-        memory.enter();   // the body allocates from the arena, as inside a scope, even where the caller opened none
-        CudaGraph g;
-        try {
-            g = CudaGraph.capture(stream, body);
-        } finally {
-            capturing = null;
-            memory.leave();
-            arena.reset(m);
-        }
-        long region = arena.ledger().windowPeak() - m.top();
-        if (region > 0) arena.allocate(region, "captured step " + key);   // starts at m.top: the range the capture used
-        return g;
-    }
-
-    private void replay(CudaGraph g, StepScalars scalars) {
-        stepScalars.upload(scalars.words(), stream);   // stream-ordered: the previous replay has read its values
-        g.launch(stream);
-    }
-
-    /** Word {@code w} of the step-scalar buffer onwards, as a kernel's device-scalar operand. */
-    private DeviceBuffer scalar(int w) {
-        return stepScalars.slice(4L * w, 4L * (StepScalars.WORDS - w), "step scalars from word " + w);
-    }
-
-    /** Inside a capture, host data would be baked into the graph (or the copy would break the capture). */
-    private void noHostTraffic(String op) {
-        if (capturing != null) {
-            throw new IllegalStateException(op + " inside a captured step: it moves host data, which a replay would not repeat; "
-                    + "do it before the step (or pass the value in StepScalars)");
-        }
-    }
-
-    /** A captured kernel reads the step's value; the body must have passed that same value. */
-    private static void stepValue(String op, String what, float given, float stepValue) {
-        Check.that(StepScalars.same(given, stepValue), op, what + " " + given + " inside a captured step whose " + what + " is " + stepValue
-                + "; pass the step's StepScalars value");
-    }
-
     // ------------------------------------------------------------------ memory
 
     @Override
     public Tensor upload(FloatTensor host) {
-        noHostTraffic("upload");
+        steps.noHostTraffic("upload");
         CudaTensor t = memory.alloc(host.shape(), DType.F32, "upload " + host.shape());
         if (host.shape().numel() > 0) t.buffer().upload(host.data(), stream);
         return t;
@@ -256,7 +189,7 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public Tensor weight(FloatTensor host) {
-        noHostTraffic("weight");
+        steps.noHostTraffic("weight");
         if (host.shape().rank() <= 1) return upload(host);
         float[] d = host.data();
         short[] h = new short[d.length];
@@ -268,7 +201,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public FloatTensor download(Tensor t) {
-        noHostTraffic("download");
+        steps.noHostTraffic("download");
         CudaTensor ct = c(t, "download");
         float[] out = new float[ct.shape().size()];
         if (out.length == 0) return new FloatTensor(ct.shape(), out);
@@ -391,7 +324,7 @@ public final class CudaBackend implements Backend {
             }
             Attention.Stages stages = null;
             if (stageTokens != null) {
-                noHostTraffic(op + " with stage ends");
+                steps.noHostTraffic(op + " with stage ends");
                 int[] ends = new int[stageTokens.length];
                 for (int i = 0, acc = 0; i < ends.length; i++) ends[i] = acc += stageTokens[i];
                 DeviceBuffer e = arena.allocate(4L * ends.length, "stage ends");
@@ -445,7 +378,7 @@ public final class CudaBackend implements Backend {
     /** cos, sin [side², d/2] of CpuAttention.ropeTables, uploaded once per (side, span, d). */
     private CudaTensor[] ropeTable(int side, int span, int d) {
         return ropeTables.computeIfAbsent(side + "/" + span + "/" + d, key -> {
-            noHostTraffic("RoPE table " + key + " (first use)");
+            steps.noHostTraffic("RoPE table " + key + " (first use)");
             float[][] cs = CpuAttention.ropeTables(side, span, d);
             CudaTensor[] t = new CudaTensor[2];
             for (int i = 0; i < 2; i++) {
@@ -536,7 +469,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor randn(Shape shape, long seed, int noiseStream) {
-        noHostTraffic("randn (its seed would be baked into the graph)");
+        steps.noHostTraffic("randn (its seed would be baked into the graph)");
         CudaTensor o = memory.alloc(shape, DType.F32, "randn " + shape);
         if (shape.numel() > 0) Flow.randn(stream, o.buffer(), shape.numel(), seed, noiseStream);
         return o;
@@ -558,11 +491,11 @@ public final class CudaBackend implements Backend {
         Check.that(!guided || x.shape().dim(0) % 2 == 0, "flowEulerStep", "guided step needs a batch of two halves, got " + x.shape());
         CudaTensor xt = f32(x, "flowEulerStep"), vt = f32(v, "flowEulerStep");
         long n = x.shape().numel();
-        if (capturing != null) {
-            stepValue("flowEulerStep", "dt", dt, capturing.dt());
-            if (guided) stepValue("flowEulerStep", "guidance weight", cfgWeight, capturing.cfg());
-            if (guided) Flow.eulerGuidedDev(stream, xt.buffer(), vt.buffer(), n / 2, scalar(0));   // reads dt, cfg (words 0, 1)
-            else Flow.eulerDev(stream, xt.buffer(), vt.buffer(), n, scalar(StepScalars.DT));
+        if (steps.capturing() != null) {
+            CudaSteps.stepValue("flowEulerStep", "dt", dt, steps.capturing().dt());
+            if (guided) CudaSteps.stepValue("flowEulerStep", "guidance weight", cfgWeight, steps.capturing().cfg());
+            if (guided) Flow.eulerGuidedDev(stream, xt.buffer(), vt.buffer(), n / 2, steps.scalar(0));   // reads dt, cfg (words 0, 1)
+            else Flow.eulerDev(stream, xt.buffer(), vt.buffer(), n, steps.scalar(StepScalars.DT));
             return;
         }
         if (guided) Flow.eulerGuided(stream, xt.buffer(), vt.buffer(), n / 2, dt, cfgWeight);
@@ -571,7 +504,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor stageJump(Tensor x, int side, float alpha, float beta, float gamma, Noise noise) {
-        noHostTraffic("stageJump (its noise would be baked into the graph)");
+        steps.noHostTraffic("stageJump (its noise would be baked into the graph)");
         Check.rank("stageJump", x, 3, "[B, r², C]");
         Shape s = x.shape();
         Check.that(s.dim(1) == side * side, "stageJump", s + " is not a " + side + "×" + side + " token grid");
@@ -603,10 +536,10 @@ public final class CudaBackend implements Backend {
         Check.that(s.dim(0) % 2 == 0 && guidedChannels <= s.dim(1), "cfgCombineChannels",
                 "needs two batch halves and at most " + s.dim(1) + " guided channels, got " + s + " and " + guidedChannels);
         if (guidedChannels <= 0) return;
-        if (capturing != null) {
-            stepValue("cfgCombineChannels", "guidance scale", scale, capturing.cfg());
+        if (steps.capturing() != null) {
+            CudaSteps.stepValue("cfgCombineChannels", "guidance scale", scale, steps.capturing().cfg());
             Flow.cfgCombineChannelsDev(stream, f32(out, "cfgCombineChannels").buffer(), s.dim(0) / 2, s.dim(1), s.dim(2) * s.dim(3), guidedChannels,
-                    scalar(StepScalars.CFG));
+                    steps.scalar(StepScalars.CFG));
             return;
         }
         Flow.cfgCombineChannels(stream, f32(out, "cfgCombineChannels").buffer(), s.dim(0) / 2, s.dim(1), s.dim(2) * s.dim(3), guidedChannels, scale);
@@ -614,7 +547,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public boolean allFinite(Tensor x) {
-        noHostTraffic("allFinite");
+        steps.noHostTraffic("allFinite");
         CudaTensor t = f32(x, "allFinite");
         if (x.shape().numel() == 0) return true;
         flag.upload(new int[]{1}, stream);
@@ -741,7 +674,7 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor embedding(Tensor table, int[] ids) {
         Check.rank("embedding", table, 2, "[V, D]");
-        noHostTraffic("embedding (uploads the ids)");
+        steps.noHostTraffic("embedding (uploads the ids)");
         CudaTensor t = c(table, "embedding");
         int rows = t.shape().dim(0), width = t.shape().last();
         CudaTensor o = memory.alloc(Shape.of(ids.length, width), DType.F32, "embedding");
@@ -757,9 +690,9 @@ public final class CudaBackend implements Backend {
     public Tensor timestepEmbedding(float[] t, int dim) {
         Check.that(dim % 2 == 0, "timestepEmbedding", "dimension " + dim + " must be even");
         CudaTensor o = memory.alloc(Shape.of(t.length, dim), DType.F32, "timestepEmbedding");
-        if (capturing != null && t.length > 0) {
-            for (float ti : t) stepValue("timestepEmbedding", "time", ti, capturing.time());
-            embed.timestepDev(o.buffer(), scalar(StepScalars.TIME), t.length, dim);
+        if (steps.capturing() != null && t.length > 0) {
+            for (float ti : t) CudaSteps.stepValue("timestepEmbedding", "time", ti, steps.capturing().time());
+            embed.timestepDev(o.buffer(), steps.scalar(StepScalars.TIME), t.length, dim);
             return o;
         }
         try (Scope scratch = scope()) {
@@ -844,10 +777,10 @@ public final class CudaBackend implements Backend {
         Shape s = x.shape();
         CudaTensor mean = memory.alloc(s, DType.F32, "posterior mean"), logVar = memory.alloc(s, DType.F32, "posterior log-variance"),
                 x0 = memory.alloc(s, DType.F32, "pred_x0");
-        if (capturing != null) {
-            stepCoefficients("diffusionPosterior", k);
+        if (steps.capturing() != null) {
+            steps.stepCoefficients("diffusionPosterior", k);
             diffusion.posteriorDev(mean.buffer(), logVar.buffer(), x0.buffer(), operands.f32In(x, "diffusionPosterior").buffer(),
-                    operands.f32In(modelOut, "diffusionPosterior").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3), scalar(StepScalars.COEFFICIENTS));
+                    operands.f32In(modelOut, "diffusionPosterior").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3), steps.scalar(StepScalars.COEFFICIENTS));
             return new Tensor[]{mean, logVar, x0};
         }
         diffusion.posterior(mean.buffer(), logVar.buffer(), x0.buffer(), operands.f32In(x, "diffusionPosterior").buffer(),
@@ -859,7 +792,7 @@ public final class CudaBackend implements Backend {
     public void ddpmSample(Tensor x, Tensor mean, Tensor logVar, Noise noise) {
         Check.sameShape("ddpmSample", x, mean);
         Check.sameShape("ddpmSample", x, logVar);
-        if (capturing != null) {
+        if (steps.capturing() != null) {
             ddpmSampleCaptured(x, mean, logVar, noise);
             return;
         }
@@ -884,17 +817,12 @@ public final class CudaBackend implements Backend {
     @Override
     public void ddimSample(Tensor x, Tensor predX0, DiffusionCoefficients k) {
         Check.sameShape("ddimSample", x, predX0);
-        if (capturing != null) {
-            stepCoefficients("ddimSample", k);
-            diffusion.ddimSampleDev(f32(x, "ddimSample").buffer(), operands.f32In(predX0, "ddimSample").buffer(), x.shape().numel(), scalar(StepScalars.COEFFICIENTS));
+        if (steps.capturing() != null) {
+            steps.stepCoefficients("ddimSample", k);
+            diffusion.ddimSampleDev(f32(x, "ddimSample").buffer(), operands.f32In(predX0, "ddimSample").buffer(), x.shape().numel(), steps.scalar(StepScalars.COEFFICIENTS));
             return;
         }
         diffusion.ddimSample(f32(x, "ddimSample").buffer(), operands.f32In(predX0, "ddimSample").buffer(), x.shape().numel(), k);
-    }
-
-    private void stepCoefficients(String op, DiffusionCoefficients k) {
-        Check.that(k.equals(capturing.diffusion()), op, "coefficients " + k + " inside a captured step whose coefficients are "
-                + capturing.diffusion() + "; pass the step's StepScalars value");
     }
 
     /** DDPM's update inside a capture: Philox noise whose (seed, stream) the kernel reads from the step scalars, or none. */
@@ -904,12 +832,12 @@ public final class CudaBackend implements Backend {
             case null -> {}
             case Noise.Given g -> throw new IllegalArgumentException(op + ": given noise inside a captured step (its tensor would be baked "
                     + "into the graph); use Philox noise, whose seed and stream are step scalars");
-            case Noise.Philox p -> Check.that(p.seed() == capturing.seed() && p.stream() == capturing.noiseStream(), op,
-                    "noise (seed " + p.seed() + ", stream " + p.stream() + ") inside a captured step whose noise is (seed " + capturing.seed()
-                            + ", stream " + capturing.noiseStream() + ")");
+            case Noise.Philox p -> Check.that(p.seed() == steps.capturing().seed() && p.stream() == steps.capturing().noiseStream(), op,
+                    "noise (seed " + p.seed() + ", stream " + p.stream() + ") inside a captured step whose noise is (seed " + steps.capturing().seed()
+                            + ", stream " + steps.capturing().noiseStream() + ")");
         }
         diffusion.ddpmSampleDev(f32(x, op).buffer(), operands.f32In(mean, op).buffer(), operands.f32In(logVar, op).buffer(), x.shape().numel(), noise == null,
-                scalar(StepScalars.SEED_LOW));
+                steps.scalar(StepScalars.SEED_LOW));
     }
 
     // ------------------------------------------------------------------ lifetime
@@ -922,7 +850,7 @@ public final class CudaBackend implements Backend {
         try {
             stream.synchronize();
         } finally {
-            for (CudaGraph g : graphs.closeLevel(0)) g.close();
+            steps.closeLevel(0);
             memory.closeOwned();
             String open = memory.depth() > 0 ? memory.depth() + " scope(s) still open at close" : null;
             try {

@@ -24,9 +24,7 @@ import ecar.tensor.FloatTensor;
 import ecar.tensor.Shape;
 import ecar.tensor.Tensor;
 
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 import static ecar.backend.CudaOperands.c;
 import static ecar.backend.CudaOperands.f32;
@@ -66,7 +64,7 @@ public final class CudaBackend implements Backend {
     private final DeviceArena arena;
     private final DeviceBuffer flag;
     private final CudaSteps steps;
-    private final Map<String, CudaTensor[]> ropeTables = new HashMap<>();
+    private final CudaAttention attention;
     private final CudaOperands operands;
     private final GemmKernels gemm;
     private final ConvKernels conv;
@@ -97,6 +95,7 @@ public final class CudaBackend implements Backend {
         operands = new CudaOperands(memory, stream);
         flag = memory.keep(DeviceBuffer.allocate(4, "allFinite flag"));
         steps = new CudaSteps(memory, stream);
+        attention = new CudaAttention(this, memory, operands, steps, stream, gemm, norms, embed);
     }
 
     private static long arenaBytesFromEnv() {
@@ -312,82 +311,7 @@ public final class CudaBackend implements Backend {
             Check.that(!ropeK || sk.dim(1) == side * side, op, "k " + sk + " does not hold a " + side + "×" + side + " token grid");
             Check.that(d % 4 == 0, op, "head size " + d + " must be a multiple of 4 for the 2D RoPE");
         }
-        if (!Attention.hasKernel(d)) return attendWithGemms(op, q, k, v, heads, side, span, ropeQ, ropeK, stageTokens);
-        Attention.Problem p = Attention.Problem.dense(sq.dim(0), heads, d, sq.dim(1), sk.dim(1));
-        CudaTensor out = memory.alloc(sq, DType.F32, op + " out");
-        try (Scope scratch = scope()) {
-            CudaTensor qb = operands.bf16(q, op), kb = operands.bf16(k, op), vb = operands.bf16(v, op);
-            Attention.Rope rope = null;
-            if (ropeQ) {
-                CudaTensor[] cs = ropeTable(side, span, d);
-                rope = new Attention.Rope(cs[0].buffer(), cs[1].buffer(), side * side, true, ropeK);
-            }
-            Attention.Stages stages = null;
-            if (stageTokens != null) {
-                steps.noHostTraffic(op + " with stage ends");
-                int[] ends = new int[stageTokens.length];
-                for (int i = 0, acc = 0; i < ends.length; i++) ends[i] = acc += stageTokens[i];
-                DeviceBuffer e = arena.allocate(4L * ends.length, "stage ends");
-                e.upload(ends, stream);
-                stages = new Attention.Stages(e, ends.length, 0);
-            }
-            Attention.forward(stream, p, qb.buffer(), kb.buffer(), vb.buffer(), out.buffer(), false, rope, stages);
-        }
-        return out;
-    }
-
-    /**
-     * Attention for head sizes without a flash kernel (the VAE's one head of C channels; tiny test models): the RoPE
-     * applied first, then per sample and head S = Q·Kᵀ (GEMM, f32), P = softmax(S/√d) (bf16), O = P·V (GEMM on Vᵀ), with
-     * d and Lk padded to multiples of 8 by zero columns, which add nothing. B·H small launches: a fallback, not a
-     * fast path.
-     */
-    private Tensor attendWithGemms(String op, Tensor q, Tensor k, Tensor v, int heads, int side, int span, boolean ropeQ, boolean ropeK,
-                                   int[] stageTokens) {
-        Check.that(stageTokens == null, op, "head size " + q.shape().last() / heads + " has no flash kernel, and the GEMM fallback has no stage mask");
-        Shape sq = q.shape(), sk = k.shape();
-        int batch = sq.dim(0), lq = sq.dim(1), lk = sk.dim(1), width = sq.last(), d = width / heads, dp = CudaOperands.padTo8(d), lkp = CudaOperands.padTo8(lk);
-        CudaTensor out = memory.alloc(sq, DType.F32, op + " out");
-        try (Scope scratch = scope()) {
-            CudaTensor qb = operands.bf16(ropeQ ? rope2d(q, heads, side, span) : q, op), kb = operands.bf16(ropeK ? rope2d(k, heads, side, span) : k, op);
-            CudaTensor vf = operands.f32In(v, op);
-            CudaTensor qh = memory.zeroed(Shape.of(lq, dp), DType.BF16, op + " q head"), kh = memory.zeroed(Shape.of(lk, dp), DType.BF16, op + " k head");
-            CudaTensor vh = memory.zeroed(Shape.of(lkp, d), DType.F32, op + " v head"), vt = memory.alloc(Shape.of(d, lkp), DType.BF16, op + " v head transposed");
-            CudaTensor s = memory.alloc(Shape.of(lq, lk), DType.F32, op + " scores"), p = memory.zeroed(Shape.of(lq, lkp), DType.BF16, op + " probabilities");
-            CudaTensor pr = lkp == lk ? p : memory.alloc(Shape.of(lq, lk), DType.BF16, op + " probability rows");
-            CudaTensor o = memory.alloc(Shape.of(lq, d), DType.F32, op + " head out");
-            GemmKernels.Epilogue plain = GemmKernels.Epilogue.of(null, Activation.NONE);
-            for (int b = 0; b < batch; b++) {
-                for (int h = 0; h < heads; h++) {
-                    long qAt = (long) b * lq * width + (long) h * d, kAt = (long) b * lk * width + (long) h * d;
-                    qh.buffer().copy2dFrom(qb.buffer(), 2 * qAt, 2L * width, 0, 2L * dp, 2L * d, lq, stream);
-                    kh.buffer().copy2dFrom(kb.buffer(), 2 * kAt, 2L * width, 0, 2L * dp, 2L * d, lk, stream);
-                    vh.buffer().copy2dFrom(vf.buffer(), 4 * kAt, 4L * width, 0, 4L * d, 4L * d, lk, stream);
-                    embed.transpose(vt.buffer(), Precision.BF16, vh.buffer(), 1, lkp, d);
-                    gemm.linear(s.buffer(), Precision.F32, qh.buffer(), kh.buffer(), lq, lk, dp, plain);
-                    norms.softmaxRows(pr.buffer(), Precision.BF16, s.buffer(), lq, lk, (float) (1 / Math.sqrt(d)));
-                    if (pr != p) p.buffer().copy2dFrom(pr.buffer(), 0, 2L * lk, 0, 2L * lkp, 2L * lk, lq, stream);
-                    gemm.linear(o.buffer(), Precision.F32, p.buffer(), vt.buffer(), lq, d, lkp, plain);
-                    out.buffer().copy2dFrom(o.buffer(), 0, 4L * d, 4 * qAt, 4L * width, 4L * d, lq, stream);
-                }
-            }
-        }
-        return out;
-    }
-
-    /** cos, sin [side², d/2] of CpuAttention.ropeTables, uploaded once per (side, span, d). */
-    private CudaTensor[] ropeTable(int side, int span, int d) {
-        return ropeTables.computeIfAbsent(side + "/" + span + "/" + d, key -> {
-            steps.noHostTraffic("RoPE table " + key + " (first use)");
-            float[][] cs = CpuAttention.ropeTables(side, span, d);
-            CudaTensor[] t = new CudaTensor[2];
-            for (int i = 0; i < 2; i++) {
-                DeviceBuffer b = memory.keep(DeviceBuffer.allocate(4L * cs[i].length, "rope " + (i == 0 ? "cos " : "sin ") + key));
-                b.upload(cs[i], stream);
-                t[i] = new CudaTensor(Shape.of(side * side, d / 2), DType.F32, b, null);
-            }
-            return t;
-        });
+        return attention.attend(op, q, k, v, heads, side, span, ropeQ, ropeK, stageTokens);
     }
 
     @Override
@@ -397,11 +321,7 @@ public final class CudaBackend implements Backend {
         Check.that(s.dim(1) == side * side, "rope2d", s + " does not hold a " + side + "×" + side + " token grid");
         Check.that(s.last() % heads == 0 && (s.last() / heads) % 4 == 0, "rope2d", "head size of " + s + " over " + heads + " heads must be a multiple of 4");
         CudaTensor t = f32(x, "rope2d");
-        int d = s.last() / heads;
-        CudaTensor[] cs = ropeTable(side, span, d);
-        CudaTensor o = memory.alloc(s, DType.F32, "rope2d");
-        Attention.rope2d(stream, o.buffer(), t.buffer(), s.dim(0), s.dim(1), s.last(), d, cs[0].buffer(), cs[1].buffer());
-        return o;
+        return attention.rope2d(t, heads, side, span);
     }
 
     /**
@@ -434,7 +354,7 @@ public final class CudaBackend implements Backend {
             Check.that(s.rank() == 3 && s.dim(0) == batch && s.last() == width, "kvAppend", "keys " + s + ", expected [" + batch + ", L, " + width + "]");
             Check.that(!ropeKeys || s.dim(1) == side * side, "kvAppend", s + " does not hold a " + side + "×" + side + " token grid");
             int d = width / heads;
-            CudaTensor[] cs = ropeKeys ? ropeTable(side, span, d) : null;
+            CudaTensor[] cs = ropeKeys ? attention.ropeTable(side, span, d) : null;
             Attention.kvAppend(stream, k.buffer(), v.buffer(), f32(keys, "kvAppend").buffer(), f32(values, "kvAppend").buffer(),
                     batch, s.dim(1), width, length, capacity, d, cs == null ? null : cs[0].buffer(), cs == null ? null : cs[1].buffer());
             length += s.dim(1);
@@ -450,7 +370,7 @@ public final class CudaBackend implements Backend {
             CudaTensor out = memory.alloc(sq, DType.F32, "kvAttend out");
             try (Scope scratch = scope()) {
                 CudaTensor qb = operands.bf16(q, "kvAttend");
-                CudaTensor[] cs = ropeTable(side, span, d);
+                CudaTensor[] cs = attention.ropeTable(side, span, d);
                 Attention.forward(stream, Attention.Problem.cached(batch, heads, d, sq.dim(1), length, capacity), qb.buffer(), k.buffer(), v.buffer(),
                         out.buffer(), false, new Attention.Rope(cs[0].buffer(), cs[1].buffer(), side * side, true, false), null);
             }

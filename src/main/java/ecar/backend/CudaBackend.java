@@ -3,7 +3,6 @@ package ecar.backend;
 import ecar.cuda.ArenaLedger;
 import ecar.cuda.CudaContext;
 import ecar.cuda.CudaTensor;
-import ecar.cuda.DeviceAddress;
 import ecar.cuda.DeviceArena;
 import ecar.cuda.DeviceBuffer;
 import ecar.cuda.KernelModule;
@@ -71,7 +70,7 @@ public final class CudaBackend implements Backend {
     private final NormKernels norms;
     private final EmbedKernels embed;
     private final ElementwiseKernels ew;
-    private final DiffusionKernels diffusion;
+    private final CudaDiffusion diffusion;
     private boolean closed;
 
     public CudaBackend() {
@@ -89,13 +88,14 @@ public final class CudaBackend implements Backend {
         norms = new NormKernels(launcher);
         embed = new EmbedKernels(launcher);
         ew = new ElementwiseKernels(launcher);
-        diffusion = new DiffusionKernels(launcher);
+        DiffusionKernels diffusionKernels = new DiffusionKernels(launcher);
         memory = new CudaMemory(stream, arenaBytes);
         arena = memory.arena();
         operands = new CudaOperands(memory, stream);
         flag = memory.keep(DeviceBuffer.allocate(4, "allFinite flag"));
         steps = new CudaSteps(memory, stream);
         attention = new CudaAttention(this, memory, operands, steps, stream, gemm, norms, embed);
+        diffusion = new CudaDiffusion(memory, operands, steps, diffusionKernels);
     }
 
     private static long arenaBytesFromEnv() {
@@ -694,70 +694,20 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor[] diffusionPosterior(Tensor x, Tensor modelOut, DiffusionCoefficients k) {
         Check.posterior(x, modelOut);
-        Shape s = x.shape();
-        CudaTensor mean = memory.alloc(s, DType.F32, "posterior mean"), logVar = memory.alloc(s, DType.F32, "posterior log-variance"),
-                x0 = memory.alloc(s, DType.F32, "pred_x0");
-        if (steps.capturing() != null) {
-            steps.stepCoefficients("diffusionPosterior", k);
-            diffusion.posteriorDev(mean.buffer(), logVar.buffer(), x0.buffer(), operands.f32In(x, "diffusionPosterior").buffer(),
-                    operands.f32In(modelOut, "diffusionPosterior").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3), steps.scalar(StepScalars.COEFFICIENTS));
-            return new Tensor[]{mean, logVar, x0};
-        }
-        diffusion.posterior(mean.buffer(), logVar.buffer(), x0.buffer(), operands.f32In(x, "diffusionPosterior").buffer(),
-                operands.f32In(modelOut, "diffusionPosterior").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3), k);
-        return new Tensor[]{mean, logVar, x0};
+        return diffusion.posterior(x, modelOut, k);
     }
 
     @Override
     public void ddpmSample(Tensor x, Tensor mean, Tensor logVar, Noise noise) {
         Check.sameShape("ddpmSample", x, mean);
         Check.sameShape("ddpmSample", x, logVar);
-        if (steps.capturing() != null) {
-            ddpmSampleCaptured(x, mean, logVar, noise);
-            return;
-        }
-        DeviceAddress given = null;
-        long seed = 0;
-        int noiseStream = 0;
-        switch (noise) {
-            case null -> {}
-            case Noise.Given g -> {
-                Check.sameShape("ddpmSample", x, g.eps());
-                given = operands.f32In(g.eps(), "ddpmSample").buffer();
-            }
-            case Noise.Philox p -> {
-                seed = p.seed();
-                noiseStream = p.stream();
-            }
-        }
-        diffusion.ddpmSample(f32(x, "ddpmSample").buffer(), operands.f32In(mean, "ddpmSample").buffer(), operands.f32In(logVar, "ddpmSample").buffer(), given,
-                x.shape().numel(), noise == null, seed, noiseStream);
+        diffusion.ddpmSample(x, mean, logVar, noise);
     }
 
     @Override
     public void ddimSample(Tensor x, Tensor predX0, DiffusionCoefficients k) {
         Check.sameShape("ddimSample", x, predX0);
-        if (steps.capturing() != null) {
-            steps.stepCoefficients("ddimSample", k);
-            diffusion.ddimSampleDev(f32(x, "ddimSample").buffer(), operands.f32In(predX0, "ddimSample").buffer(), x.shape().numel(), steps.scalar(StepScalars.COEFFICIENTS));
-            return;
-        }
-        diffusion.ddimSample(f32(x, "ddimSample").buffer(), operands.f32In(predX0, "ddimSample").buffer(), x.shape().numel(), k);
-    }
-
-    /** DDPM's update inside a capture: Philox noise whose (seed, stream) the kernel reads from the step scalars, or none. */
-    private void ddpmSampleCaptured(Tensor x, Tensor mean, Tensor logVar, Noise noise) {
-        String op = "ddpmSample";
-        switch (noise) {
-            case null -> {}
-            case Noise.Given g -> throw new IllegalArgumentException(op + ": given noise inside a captured step (its tensor would be baked "
-                    + "into the graph); use Philox noise, whose seed and stream are step scalars");
-            case Noise.Philox p -> Check.that(p.seed() == steps.capturing().seed() && p.stream() == steps.capturing().noiseStream(), op,
-                    "noise (seed " + p.seed() + ", stream " + p.stream() + ") inside a captured step whose noise is (seed " + steps.capturing().seed()
-                            + ", stream " + steps.capturing().noiseStream() + ")");
-        }
-        diffusion.ddpmSampleDev(f32(x, op).buffer(), operands.f32In(mean, op).buffer(), operands.f32In(logVar, op).buffer(), x.shape().numel(), noise == null,
-                steps.scalar(StepScalars.SEED_LOW));
+        diffusion.ddimSample(x, predX0, k);
     }
 
     // ------------------------------------------------------------------ lifetime

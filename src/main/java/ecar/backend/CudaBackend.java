@@ -46,6 +46,10 @@ import static ecar.backend.CudaOperands.f32;
  * allocation, freed when unreachable. Not thread-safe: one backend per thread.
  *
  * <p>K padding: the GEMM and the convolution read K (Ci) in chunks of 8; {@link CudaOperands} pads with zeros.
+ *
+ * <p>This class checks each op's arguments and dispatches; the machinery lives in package-private classes with one
+ * job each: {@link CudaMemory} (arena, scopes' depth, own allocations), {@link CudaOperands} (operand dtypes and K
+ * padding), {@link CudaSteps} (captured steps), {@link CudaAttention} and {@link CudaDiffusion}.
  */
 public final class CudaBackend implements Backend {
     /**

@@ -73,7 +73,8 @@ record CudaAttention(Backend backend, CudaMemory memory, CudaOperands operands, 
         int batch = sq.dim(0), lq = sq.dim(1), lk = sk.dim(1), width = sq.last(), d = width / heads, dp = CudaOperands.padTo8(d), lkp = CudaOperands.padTo8(lk);
         CudaTensor out = memory.alloc(sq, DType.F32, op + " out");
         try (Backend.Scope scratch = backend.scope()) {
-            CudaTensor qb = operands.bf16(ropeQ ? backend.rope2d(q, heads, side, span) : q, op), kb = operands.bf16(ropeK ? backend.rope2d(k, heads, side, span) : k, op);
+            CudaTensor qb = operands.bf16(ropeQ ? backend.rope2d(q, heads, side, span) : q, op),
+                    kb = operands.bf16(ropeK ? backend.rope2d(k, heads, side, span) : k, op);
             CudaTensor vf = operands.f32In(v, op);
             CudaTensor qh = memory.zeroed(Shape.of(lq, dp), DType.BF16, op + " q head"), kh = memory.zeroed(Shape.of(lk, dp), DType.BF16, op + " k head");
             CudaTensor vh = memory.zeroed(Shape.of(lkp, d), DType.F32, op + " v head"), vt = memory.alloc(Shape.of(d, lkp), DType.BF16, op + " v head transposed");

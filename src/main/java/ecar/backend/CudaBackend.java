@@ -551,8 +551,8 @@ public final class CudaBackend implements Backend {
         int ratio = Check.groupRatio("gatedResidual", x, gate);
         Shape s = x.shape();
         CudaTensor o = memory.alloc(s, DType.F32, "gatedResidual");
-        ew.gatedResidual(o.buffer(), operands.f32In(x, "gatedResidual").buffer(), operands.f32In(gate, "gatedResidual").buffer(), operands.f32In(y, "gatedResidual").buffer(),
-                s.rows(), s.last(), ratio);
+        ew.gatedResidual(o.buffer(), operands.f32In(x, "gatedResidual").buffer(), operands.f32In(gate, "gatedResidual").buffer(),
+                operands.f32In(y, "gatedResidual").buffer(), s.rows(), s.last(), ratio);
         return o;
     }
 
@@ -587,8 +587,8 @@ public final class CudaBackend implements Backend {
         CudaTensor o = memory.alloc(s, DType.F32, "groupNorm");
         try (Scope scratch = scope()) {
             DeviceBuffer stats = arena.allocate(NormKernels.statsBytes(s.dim(0), groups), "groupNorm statistics");
-            norms.groupNorm(o.buffer(), Precision.F32, operands.f32In(x, "groupNorm").buffer(), stats, operands.address(weight, "groupNorm"), operands.address(bias, "groupNorm"),
-                    s.dim(0), s.dim(1) * s.dim(2), c, groups, eps, silu);
+            norms.groupNorm(o.buffer(), Precision.F32, operands.f32In(x, "groupNorm").buffer(), stats, operands.address(weight, "groupNorm"),
+                    operands.address(bias, "groupNorm"), s.dim(0), s.dim(1) * s.dim(2), c, groups, eps, silu);
         }
         return o;
     }

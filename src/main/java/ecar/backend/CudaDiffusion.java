@@ -71,7 +71,8 @@ final class CudaDiffusion {
     void ddimSample(Tensor x, Tensor predX0, DiffusionCoefficients k) {
         if (steps.capturing() != null) {
             steps.stepCoefficients("ddimSample", k);
-            kernels.ddimSampleDev(f32(x, "ddimSample").buffer(), operands.f32In(predX0, "ddimSample").buffer(), x.shape().numel(), steps.scalar(StepScalars.COEFFICIENTS));
+            kernels.ddimSampleDev(f32(x, "ddimSample").buffer(), operands.f32In(predX0, "ddimSample").buffer(), x.shape().numel(),
+                    steps.scalar(StepScalars.COEFFICIENTS));
             return;
         }
         kernels.ddimSample(f32(x, "ddimSample").buffer(), operands.f32In(predX0, "ddimSample").buffer(), x.shape().numel(), k);

@@ -88,7 +88,8 @@ final class CudaOperands {
         Shape s = src.shape();
         int k = s.last();
         Shape ps = s.withLast(kp);
-        CudaTensor o = keep ? memory.allocOwned(ps, DType.BF16, op + " operand padded to K = " + kp) : memory.alloc(ps, DType.BF16, op + " operand padded to K = " + kp);
+        String label = op + " operand padded to K = " + kp;
+        CudaTensor o = keep ? memory.allocOwned(ps, DType.BF16, label) : memory.alloc(ps, DType.BF16, label);
         o.buffer().fill32(0, stream);
         o.buffer().copy2dFrom(src.buffer(), 0, 2L * k, 0, 2L * kp, 2L * k, s.rows(), stream);
         return o;

@@ -75,6 +75,7 @@ public final class CudaBackend implements Backend {
     private final EmbedKernels embed;
     private final ElementwiseKernels ew;
     private final CudaDiffusion diffusion;
+    private final CudaFlow flow;
     private boolean closed;
 
     public CudaBackend() {
@@ -100,6 +101,7 @@ public final class CudaBackend implements Backend {
         steps = new CudaSteps(memory, stream);
         attention = new CudaAttention(this, memory, operands, steps, stream, gemm, norms, embed);
         diffusion = new CudaDiffusion(memory, operands, steps, diffusionKernels);
+        flow = new CudaFlow(memory, steps, stream);
     }
 
     private static long arenaBytesFromEnv() {
@@ -413,17 +415,7 @@ public final class CudaBackend implements Backend {
     public void flowEulerStep(Tensor x, Tensor v, float dt, float cfgWeight, boolean guided) {
         Check.sameShape("flowEulerStep", x, v);
         Check.that(!guided || x.shape().dim(0) % 2 == 0, "flowEulerStep", "guided step needs a batch of two halves, got " + x.shape());
-        CudaTensor xt = f32(x, "flowEulerStep"), vt = f32(v, "flowEulerStep");
-        long n = x.shape().numel();
-        if (steps.capturing() != null) {
-            CudaSteps.stepValue("flowEulerStep", "dt", dt, steps.capturing().dt());
-            if (guided) CudaSteps.stepValue("flowEulerStep", "guidance weight", cfgWeight, steps.capturing().cfg());
-            if (guided) Flow.eulerGuidedDev(stream, xt.buffer(), vt.buffer(), n / 2, steps.scalar(0));   // reads dt, cfg (words 0, 1)
-            else Flow.eulerDev(stream, xt.buffer(), vt.buffer(), n, steps.scalar(StepScalars.DT));
-            return;
-        }
-        if (guided) Flow.eulerGuided(stream, xt.buffer(), vt.buffer(), n / 2, dt, cfgWeight);
-        else Flow.euler(stream, xt.buffer(), vt.buffer(), n, dt);
+        flow.eulerStep(x, v, dt, cfgWeight, guided);
     }
 
     @Override
@@ -432,25 +424,7 @@ public final class CudaBackend implements Backend {
         Check.rank("stageJump", x, 3, "[B, r², C]");
         Shape s = x.shape();
         Check.that(s.dim(1) == side * side, "stageJump", s + " is not a " + side + "×" + side + " token grid");
-        Shape outShape = Shape.of(s.dim(0), 4 * side * side, s.last());
-        CudaTensor eps = null;
-        long seed = 0;
-        int noiseStream = 0;
-        switch (noise) {
-            case Noise.Given g -> {
-                Check.that(g.eps().shape().equals(outShape), "stageJump", "noise " + g.eps().shape() + ", expected " + outShape);
-                eps = f32(g.eps(), "stageJump");
-            }
-            case Noise.Philox p -> {
-                seed = p.seed();
-                noiseStream = p.stream();
-            }
-        }
-        CudaTensor o = memory.alloc(outShape, DType.F32, "stageJump");
-        float amp = (float) Math.sqrt(1.0 + gamma), cc = CpuFlow.blockNoiseC(gamma);
-        Flow.stageJump(stream, o.buffer(), f32(x, "stageJump").buffer(), eps == null ? null : eps.buffer(), s.dim(0), side, s.last(),
-                alpha, beta, amp, cc, seed, noiseStream);
-        return o;
+        return flow.stageJump(x, side, alpha, beta, gamma, noise);
     }
 
     @Override

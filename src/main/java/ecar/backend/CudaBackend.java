@@ -49,7 +49,7 @@ import static ecar.backend.CudaOperands.f32;
  *
  * <p>This class checks each op's arguments and dispatches; the machinery lives in package-private classes with one
  * job each: {@link CudaMemory} (arena, scopes' depth, own allocations), {@link CudaOperands} (operand dtypes and K
- * padding), {@link CudaSteps} (captured steps), {@link CudaAttention} and {@link CudaDiffusion}.
+ * padding), {@link CudaSteps} (captured steps), {@link CudaAttention}, {@link CudaDiffusion} and {@link CudaFlow}.
  */
 public final class CudaBackend implements Backend {
     /**
@@ -100,7 +100,7 @@ public final class CudaBackend implements Backend {
         flag = memory.keep(DeviceBuffer.allocate(4, "allFinite flag"));
         steps = new CudaSteps(memory, stream);
         attention = new CudaAttention(this, memory, operands, steps, stream, gemm, norms, embed);
-        diffusion = new CudaDiffusion(memory, operands, steps, diffusionKernels);
+        diffusion = new CudaDiffusion(memory, operands, steps, stream, diffusionKernels);
         flow = new CudaFlow(memory, steps, stream);
     }
 
@@ -434,13 +434,7 @@ public final class CudaBackend implements Backend {
         Check.that(s.dim(0) % 2 == 0 && guidedChannels <= s.dim(1), "cfgCombineChannels",
                 "needs two batch halves and at most " + s.dim(1) + " guided channels, got " + s + " and " + guidedChannels);
         if (guidedChannels <= 0) return;
-        if (steps.capturing() != null) {
-            CudaSteps.stepValue("cfgCombineChannels", "guidance scale", scale, steps.capturing().cfg());
-            Flow.cfgCombineChannelsDev(stream, f32(out, "cfgCombineChannels").buffer(), s.dim(0) / 2, s.dim(1), s.dim(2) * s.dim(3), guidedChannels,
-                    steps.scalar(StepScalars.CFG));
-            return;
-        }
-        Flow.cfgCombineChannels(stream, f32(out, "cfgCombineChannels").buffer(), s.dim(0) / 2, s.dim(1), s.dim(2) * s.dim(3), guidedChannels, scale);
+        diffusion.cfgCombineChannels(out, guidedChannels, scale);
     }
 
     @Override

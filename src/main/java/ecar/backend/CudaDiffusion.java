@@ -2,7 +2,9 @@ package ecar.backend;
 
 import ecar.cuda.CudaTensor;
 import ecar.cuda.DeviceAddress;
+import ecar.cuda.Stream;
 import ecar.cuda.ops.DiffusionKernels;
+import ecar.cuda.ops.Flow;
 import ecar.tensor.DType;
 import ecar.tensor.Shape;
 import ecar.tensor.Tensor;
@@ -10,21 +12,38 @@ import ecar.tensor.Tensor;
 import static ecar.backend.CudaOperands.f32;
 
 /**
- * CudaBackend's DDPM/DDIM updates on the float32 state, once their arguments are checked: eager, with the
- * coefficients and noise as launch arguments, or inside a captured step, reading them from the step scalars (and
- * refusing values other than the step's). CPU twin: CpuDiffusion.
+ * CudaBackend's DiT sampling ops on the float32 state, once their arguments are checked: the channel-wise guidance
+ * and the DDPM/DDIM updates, eager, with the scale, coefficients and noise as launch arguments, or inside a captured
+ * step, reading them from the step scalars (and refusing values other than the step's). CPU twin: CpuDiffusion.
  */
 final class CudaDiffusion {
     private final CudaMemory memory;
     private final CudaOperands operands;
     private final CudaSteps steps;
+    private final Stream stream;
     private final DiffusionKernels kernels;
 
-    CudaDiffusion(CudaMemory memory, CudaOperands operands, CudaSteps steps, DiffusionKernels kernels) {
+    CudaDiffusion(CudaMemory memory, CudaOperands operands, CudaSteps steps, Stream stream, DiffusionKernels kernels) {
         this.memory = memory;
         this.operands = operands;
         this.steps = steps;
+        this.stream = stream;
         this.kernels = kernels;
+    }
+
+    /**
+     * DiT's channel-wise guidance in place on out [2N, C, H, W]: channels below guidedChannels of both halves become
+     * u + scale·(c − u); as CudaBackend.cfgCombineChannels has checked them (guidedChannels positive).
+     */
+    void cfgCombineChannels(Tensor out, int guidedChannels, float scale) {
+        Shape s = out.shape();
+        if (steps.capturing() != null) {
+            CudaSteps.stepValue("cfgCombineChannels", "guidance scale", scale, steps.capturing().cfg());
+            Flow.cfgCombineChannelsDev(stream, f32(out, "cfgCombineChannels").buffer(), s.dim(0) / 2, s.dim(1), s.dim(2) * s.dim(3), guidedChannels,
+                    steps.scalar(StepScalars.CFG));
+            return;
+        }
+        Flow.cfgCombineChannels(stream, f32(out, "cfgCombineChannels").buffer(), s.dim(0) / 2, s.dim(1), s.dim(2) * s.dim(3), guidedChannels, scale);
     }
 
     /** DDPM's posterior mean and log-variance and pred_x0, as CudaBackend.diffusionPosterior has checked them. */

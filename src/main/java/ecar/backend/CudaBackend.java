@@ -2,13 +2,10 @@ package ecar.backend;
 
 import ecar.cuda.ArenaLedger;
 import ecar.cuda.CudaContext;
-import ecar.cuda.CudaGraph;
 import ecar.cuda.CudaTensor;
-import ecar.cuda.DeviceAddress;
 import ecar.cuda.DeviceArena;
 import ecar.cuda.DeviceBuffer;
 import ecar.cuda.KernelModule;
-import ecar.cuda.StepGraphs;
 import ecar.cuda.Stream;
 import ecar.cuda.ops.Attention;
 import ecar.cuda.ops.ConvKernels;
@@ -26,12 +23,10 @@ import ecar.tensor.FloatTensor;
 import ecar.tensor.Shape;
 import ecar.tensor.Tensor;
 
-import java.lang.ref.Cleaner;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.WeakHashMap;
+
+import static ecar.backend.CudaOperands.c;
+import static ecar.backend.CudaOperands.f32;
 
 /**
  * The GPU backend: our kernels (kernels/*.cu) through JCuda, all work queued in order on one stream.
@@ -50,13 +45,13 @@ import java.util.WeakHashMap;
  * inside a {@link #scope()} live in one arena and are reclaimed together when it closes; others get their own
  * allocation, freed when unreachable. Not thread-safe: one backend per thread.
  *
- * <p>K padding: the GEMM and the convolution read K (Ci) in chunks of 8. A weight whose last dimension is not a
- * multiple of 8 (FlowAR's MLP hidden 2730, the VAE's 4 latent channels) gets a zero-padded bf16 twin on first use,
- * kept while the weight lives, and the activation is padded with zero columns in scratch at each call: the extra
- * products are exact zeros.
+ * <p>K padding: the GEMM and the convolution read K (Ci) in chunks of 8; {@link CudaOperands} pads with zeros.
+ *
+ * <p>This class checks each op's arguments and dispatches; the machinery lives in package-private classes with one
+ * job each: {@link CudaMemory} (arena, scopes' depth, own allocations), {@link CudaOperands} (operand dtypes and K
+ * padding), {@link CudaSteps} (captured steps), {@link CudaAttention}, {@link CudaDiffusion} and {@link CudaFlow}.
  */
 public final class CudaBackend implements Backend {
-    private static final Cleaner CLEANER = Cleaner.create();
     /**
      * Arena for scopes and scratch, unless ECAR_CUDA_ARENA_MB says otherwise: half the device memory free when the
      * backend opens (the other half holds the weights and the tensors made outside scopes; a DiT-XL/2 step at batch
@@ -68,27 +63,20 @@ public final class CudaBackend implements Backend {
 
     private final CudaContext ctx;
     private final Stream stream;
+    private final CudaMemory memory;
     private final DeviceArena arena;
     private final DeviceBuffer flag;
-    /** The per-step scalars captured kernels read (StepScalars.words()), written before each replay; never moves. */
-    private final DeviceBuffer stepScalars;
-    private final StepGraphs<CudaGraph> graphs = new StepGraphs<>();
-    /** Non-null while a step is being captured: ops read these scalars from {@link #stepScalars} and refuse host traffic. */
-    private StepScalars capturing;
-    private boolean useGraphs = true;
-    private final Map<String, CudaTensor[]> ropeTables = new HashMap<>();
-    private final List<DeviceBuffer> owned = new ArrayList<>();
-    // Derived copies of constants, made once and kept while the constant lives (identity keys: CudaTensor has no equals).
-    private final Map<CudaTensor, CudaTensor> paddedWeights = new WeakHashMap<>(), widened = new WeakHashMap<>();
+    private final CudaSteps steps;
+    private final CudaAttention attention;
+    private final CudaOperands operands;
     private final GemmKernels gemm;
     private final ConvKernels conv;
     private final NormKernels norms;
     private final EmbedKernels embed;
     private final ElementwiseKernels ew;
-    private final DiffusionKernels diffusion;
-    private int scopeDepth;
+    private final CudaDiffusion diffusion;
+    private final CudaFlow flow;
     private boolean closed;
-    private boolean poison;
 
     public CudaBackend() {
         this(arenaBytesFromEnv());
@@ -105,10 +93,15 @@ public final class CudaBackend implements Backend {
         norms = new NormKernels(launcher);
         embed = new EmbedKernels(launcher);
         ew = new ElementwiseKernels(launcher);
-        diffusion = new DiffusionKernels(launcher);
-        arena = new DeviceArena("cuda backend", arenaBytes);
-        flag = keep(DeviceBuffer.allocate(4, "allFinite flag"));
-        stepScalars = keep(DeviceBuffer.allocate(4L * StepScalars.WORDS, "step scalars"));
+        DiffusionKernels diffusionKernels = new DiffusionKernels(launcher);
+        memory = new CudaMemory(stream, arenaBytes);
+        arena = memory.arena();
+        operands = new CudaOperands(memory, stream);
+        flag = memory.keep(DeviceBuffer.allocate(4, "allFinite flag"));
+        steps = new CudaSteps(memory, stream);
+        attention = new CudaAttention(this, memory, operands, steps, stream, gemm, norms, embed);
+        diffusion = new CudaDiffusion(memory, operands, steps, stream, diffusionKernels);
+        flow = new CudaFlow(memory, steps, stream);
     }
 
     private static long arenaBytesFromEnv() {
@@ -137,48 +130,15 @@ public final class CudaBackend implements Backend {
 
     /** When on, every new tensor is filled with NaN before an op writes it: a kernel that skips an element shows. */
     public void poisonAllocations(boolean on) {
-        poison = on;
+        memory.poison(on);
     }
 
     // ------------------------------------------------------------------ allocation
 
-    private DeviceBuffer keep(DeviceBuffer b) {
-        owned.add(b);
-        return b;
-    }
-
-    /** A new tensor: in the arena inside a scope, else an allocation of its own. */
-    private CudaTensor alloc(Shape s, DType t, String label) {
-        if (scopeDepth == 0) return allocOwned(s, t, label);
-        return poisoned(new CudaTensor(s, t, arena.allocate(bytes(s, t), label), null));
-    }
-
-    /** A tensor with its own allocation, freed when unreachable, whatever scope is open (cached derived constants). */
-    private CudaTensor allocOwned(Shape s, DType t, String label) {
-        DeviceBuffer b = DeviceBuffer.allocate(bytes(s, t), label);
-        Object owner = new Object();
-        CLEANER.register(owner, () -> {
-            synchronized (CudaGraph.CAPTURE_LOCK) {   // not in the middle of a step's capture on the sampling thread
-                CudaContext.get().synchronize();   // no queued kernel may still use it
-                b.close();
-            }
-        });
-        return poisoned(new CudaTensor(s, t, b, owner));
-    }
-
-    private static long bytes(Shape s, DType t) {
-        return ArenaLedger.alignUp(Math.max(1, s.numel()) * t.bytes, 4);
-    }
-
-    private CudaTensor poisoned(CudaTensor out) {
-        if (poison) out.buffer().fill32(out.dtype() == DType.F32 ? 0x7fc00000 : 0x7fc07fc0, stream);   // NaN in f32 / in both bf16 halves
-        return out;
-    }
-
     @Override
     public Scope scope() {
         ArenaLedger.Mark m = arena.mark();
-        int level = ++scopeDepth;
+        int level = memory.enter();
         return new Scope() {
             boolean done;
 
@@ -188,8 +148,8 @@ public final class CudaBackend implements Backend {
                 done = true;
                 // A graph still in flight is freed by the driver when it completes; its memory is reused only by
                 // work queued after it on this stream.
-                for (CudaGraph g : graphs.closeLevel(level)) g.close();
-                scopeDepth--;
+                steps.closeLevel(level);
+                memory.leave();
                 arena.reset(m);   // later kernels on the stream run after the ones that used this memory
             }
         };
@@ -205,30 +165,12 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public void step(StepKey key, StepScalars scalars, Runnable body) {
-        Check.that(capturing == null, "step", "step " + key + " inside the capture of another step; steps do not nest");
-        Check.that(scopeDepth > 0, "step", "step " + key + " outside any scope(): a captured step lives until the scope around the "
-                + "sampling loop closes; open one there");
-        if (!useGraphs) {
-            Backend.super.step(key, scalars, body);
-            return;
-        }
-        switch (graphs.next(key)) {
-            case EAGER -> {
-                Backend.super.step(key, scalars, body);
-                graphs.ranEagerly(key, scopeDepth);
-            }
-            case CAPTURE -> {
-                CudaGraph g = capture(key, scalars, body);
-                graphs.captured(key, scopeDepth, g);
-                replay(g, scalars);
-            }
-            case REPLAY -> replay(graphs.graph(key), scalars);
-        }
+        steps.step(key, scalars, body, () -> Backend.super.step(key, scalars, body));
     }
 
     /** Off: {@link #step} runs every body eagerly (the uncaptured path, for comparisons). On by default. */
     public void useGraphs(boolean on) {
-        useGraphs = on;
+        steps.useGraphs(on);
     }
 
     /** The arena's bookkeeping (tests check that a replay allocates nothing). */
@@ -236,66 +178,12 @@ public final class CudaBackend implements Backend {
         return arena.ledger();
     }
 
-    private CudaGraph capture(StepKey key, StepScalars scalars, Runnable body) {
-        ArenaLedger.Mark m = arena.mark();
-        arena.ledger().startWindow();
-        capturing = scalars;
-        scopeDepth++;   // the body allocates from the arena, as inside a scope, even where the caller opened none
-        CudaGraph g;
-        try {
-            g = CudaGraph.capture(stream, body);
-        } finally {
-            capturing = null;
-            scopeDepth--;
-            arena.reset(m);
-        }
-        long region = arena.ledger().windowPeak() - m.top();
-        if (region > 0) arena.allocate(region, "captured step " + key);   // starts at m.top: the range the capture used
-        return g;
-    }
-
-    private void replay(CudaGraph g, StepScalars scalars) {
-        stepScalars.upload(scalars.words(), stream);   // stream-ordered: the previous replay has read its values
-        g.launch(stream);
-    }
-
-    /** Word {@code w} of the step-scalar buffer onwards, as a kernel's device-scalar operand. */
-    private DeviceBuffer scalar(int w) {
-        return stepScalars.slice(4L * w, 4L * (StepScalars.WORDS - w), "step scalars from word " + w);
-    }
-
-    /** Inside a capture, host data would be baked into the graph (or the copy would break the capture). */
-    private void noHostTraffic(String op) {
-        if (capturing != null) {
-            throw new IllegalStateException(op + " inside a captured step: it moves host data, which a replay would not repeat; "
-                    + "do it before the step (or pass the value in StepScalars)");
-        }
-    }
-
-    /** A captured kernel reads the step's value; the body must have passed that same value. */
-    private static void stepValue(String op, String what, float given, float stepValue) {
-        Check.that(StepScalars.same(given, stepValue), op, what + " " + given + " inside a captured step whose " + what + " is " + stepValue
-                + "; pass the step's StepScalars value");
-    }
-
-    private static CudaTensor c(Tensor t, String op) {
-        if (t instanceof CudaTensor ct) return ct;
-        throw new IllegalArgumentException(op + ": the CUDA backend was given a " + (t == null ? "null" : t.getClass().getSimpleName())
-                + "; expected a tensor it made (upload host tensors first)");
-    }
-
-    private static CudaTensor f32(Tensor t, String op) {
-        CudaTensor ct = c(t, op);
-        if (ct.dtype() != DType.F32) throw new IllegalArgumentException(op + ": expected a float32 tensor, got " + ct.dtype() + " " + ct.shape());
-        return ct;
-    }
-
     // ------------------------------------------------------------------ memory
 
     @Override
     public Tensor upload(FloatTensor host) {
-        noHostTraffic("upload");
-        CudaTensor t = alloc(host.shape(), DType.F32, "upload " + host.shape());
+        steps.noHostTraffic("upload");
+        CudaTensor t = memory.alloc(host.shape(), DType.F32, "upload " + host.shape());
         if (host.shape().numel() > 0) t.buffer().upload(host.data(), stream);
         return t;
     }
@@ -306,19 +194,19 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public Tensor weight(FloatTensor host) {
-        noHostTraffic("weight");
+        steps.noHostTraffic("weight");
         if (host.shape().rank() <= 1) return upload(host);
         float[] d = host.data();
         short[] h = new short[d.length];
         for (int i = 0; i < d.length; i++) h[i] = Bf16.fromFloat(d[i]);
-        CudaTensor t = alloc(host.shape(), DType.BF16, "weight " + host.shape());
+        CudaTensor t = memory.alloc(host.shape(), DType.BF16, "weight " + host.shape());
         if (h.length > 0) t.buffer().upload(h, stream);
         return t;
     }
 
     @Override
     public FloatTensor download(Tensor t) {
-        noHostTraffic("download");
+        steps.noHostTraffic("download");
         CudaTensor ct = c(t, "download");
         float[] out = new float[ct.shape().size()];
         if (out.length == 0) return new FloatTensor(ct.shape(), out);
@@ -334,7 +222,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor zeros(Shape shape) {
-        return zeroed(shape, DType.F32, "zeros " + shape);
+        return memory.zeroed(shape, DType.F32, "zeros " + shape);
     }
 
     @Override
@@ -357,7 +245,7 @@ public final class CudaBackend implements Backend {
                 sa + " and " + sb + " differ beyond the first dimension");
         int[] dims = sa.toArray();
         dims[0] += sb.dim(0);
-        CudaTensor o = alloc(new Shape(dims), DType.F32, "concatBatch");
+        CudaTensor o = memory.alloc(new Shape(dims), DType.F32, "concatBatch");
         o.buffer().copyFrom(x.buffer(), 0, 0, x.bytes(), stream);
         o.buffer().copyFrom(y.buffer(), 0, x.bytes(), y.bytes(), stream);
         return o;
@@ -371,7 +259,7 @@ public final class CudaBackend implements Backend {
         Shape sa = a.shape(), sb = b.shape();
         Check.that(sa.dim(0) == sb.dim(0) && sa.last() == sb.last(), "concatTokens", sa + " and " + sb + " differ in batch or width");
         int batch = sa.dim(0), la = sa.dim(1), lb = sb.dim(1), w = sa.last();
-        CudaTensor o = alloc(Shape.of(batch, la + lb, w), DType.F32, "concatTokens");
+        CudaTensor o = memory.alloc(Shape.of(batch, la + lb, w), DType.F32, "concatTokens");
         long ra = 4L * la * w, rb = 4L * lb * w, ro = ra + rb;
         o.buffer().copy2dFrom(x.buffer(), 0, ra, 0, ro, ra, batch, stream);
         o.buffer().copy2dFrom(y.buffer(), 0, rb, ra, ro, rb, batch, stream);
@@ -384,7 +272,7 @@ public final class CudaBackend implements Backend {
         Check.that(n > 0 && s.last() % n == 0 && i >= 0 && i < n, "chunk", "cannot take slice " + i + " of " + n + " from " + s);
         CudaTensor t = f32(x, "chunk");
         int w = s.last(), cw = w / n;
-        CudaTensor o = alloc(s.withLast(cw), DType.F32, "chunk " + i + "/" + n);
+        CudaTensor o = memory.alloc(s.withLast(cw), DType.F32, "chunk " + i + "/" + n);
         o.buffer().copy2dFrom(t.buffer(), 4L * i * cw, 4L * w, 0, 4L * cw, 4L * cw, s.rows(), stream);
         return o;
     }
@@ -429,98 +317,7 @@ public final class CudaBackend implements Backend {
             Check.that(!ropeK || sk.dim(1) == side * side, op, "k " + sk + " does not hold a " + side + "×" + side + " token grid");
             Check.that(d % 4 == 0, op, "head size " + d + " must be a multiple of 4 for the 2D RoPE");
         }
-        if (!Attention.hasKernel(d)) return attendWithGemms(op, q, k, v, heads, side, span, ropeQ, ropeK, stageTokens);
-        Attention.Problem p = Attention.Problem.dense(sq.dim(0), heads, d, sq.dim(1), sk.dim(1));
-        CudaTensor out = alloc(sq, DType.F32, op + " out");
-        try (Scope scratch = scope()) {
-            CudaTensor qb = bf16(q, op), kb = bf16(k, op), vb = bf16(v, op);
-            Attention.Rope rope = null;
-            if (ropeQ) {
-                CudaTensor[] cs = ropeTable(side, span, d);
-                rope = new Attention.Rope(cs[0].buffer(), cs[1].buffer(), side * side, true, ropeK);
-            }
-            Attention.Stages stages = null;
-            if (stageTokens != null) {
-                noHostTraffic(op + " with stage ends");
-                int[] ends = new int[stageTokens.length];
-                for (int i = 0, acc = 0; i < ends.length; i++) ends[i] = acc += stageTokens[i];
-                DeviceBuffer e = arena.allocate(4L * ends.length, "stage ends");
-                e.upload(ends, stream);
-                stages = new Attention.Stages(e, ends.length, 0);
-            }
-            Attention.forward(stream, p, qb.buffer(), kb.buffer(), vb.buffer(), out.buffer(), false, rope, stages);
-        }
-        return out;
-    }
-
-    /**
-     * Attention for head sizes without a flash kernel (the VAE's one head of C channels; tiny test models): the RoPE
-     * applied first, then per sample and head S = Q·Kᵀ (GEMM, f32), P = softmax(S/√d) (bf16), O = P·V (GEMM on Vᵀ), with
-     * d and Lk padded to multiples of 8 by zero columns, which add nothing. B·H small launches: a fallback, not a
-     * fast path.
-     */
-    private Tensor attendWithGemms(String op, Tensor q, Tensor k, Tensor v, int heads, int side, int span, boolean ropeQ, boolean ropeK,
-                                   int[] stageTokens) {
-        Check.that(stageTokens == null, op, "head size " + q.shape().last() / heads + " has no flash kernel, and the GEMM fallback has no stage mask");
-        Shape sq = q.shape(), sk = k.shape();
-        int batch = sq.dim(0), lq = sq.dim(1), lk = sk.dim(1), width = sq.last(), d = width / heads, dp = padTo8(d), lkp = padTo8(lk);
-        CudaTensor out = alloc(sq, DType.F32, op + " out");
-        try (Scope scratch = scope()) {
-            CudaTensor qb = bf16(ropeQ ? rope2d(q, heads, side, span) : q, op), kb = bf16(ropeK ? rope2d(k, heads, side, span) : k, op);
-            CudaTensor vf = f32In(v, op);
-            CudaTensor qh = zeroed(Shape.of(lq, dp), DType.BF16, op + " q head"), kh = zeroed(Shape.of(lk, dp), DType.BF16, op + " k head");
-            CudaTensor vh = zeroed(Shape.of(lkp, d), DType.F32, op + " v head"), vt = alloc(Shape.of(d, lkp), DType.BF16, op + " v head transposed");
-            CudaTensor s = alloc(Shape.of(lq, lk), DType.F32, op + " scores"), p = zeroed(Shape.of(lq, lkp), DType.BF16, op + " probabilities");
-            CudaTensor pr = lkp == lk ? p : alloc(Shape.of(lq, lk), DType.BF16, op + " probability rows");
-            CudaTensor o = alloc(Shape.of(lq, d), DType.F32, op + " head out");
-            GemmKernels.Epilogue plain = GemmKernels.Epilogue.of(null, Activation.NONE);
-            for (int b = 0; b < batch; b++) {
-                for (int h = 0; h < heads; h++) {
-                    long qAt = (long) b * lq * width + (long) h * d, kAt = (long) b * lk * width + (long) h * d;
-                    qh.buffer().copy2dFrom(qb.buffer(), 2 * qAt, 2L * width, 0, 2L * dp, 2L * d, lq, stream);
-                    kh.buffer().copy2dFrom(kb.buffer(), 2 * kAt, 2L * width, 0, 2L * dp, 2L * d, lk, stream);
-                    vh.buffer().copy2dFrom(vf.buffer(), 4 * kAt, 4L * width, 0, 4L * d, 4L * d, lk, stream);
-                    embed.transpose(vt.buffer(), Precision.BF16, vh.buffer(), 1, lkp, d);
-                    gemm.linear(s.buffer(), Precision.F32, qh.buffer(), kh.buffer(), lq, lk, dp, plain);
-                    norms.softmaxRows(pr.buffer(), Precision.BF16, s.buffer(), lq, lk, (float) (1 / Math.sqrt(d)));
-                    if (pr != p) p.buffer().copy2dFrom(pr.buffer(), 0, 2L * lk, 0, 2L * lkp, 2L * lk, lq, stream);
-                    gemm.linear(o.buffer(), Precision.F32, p.buffer(), vt.buffer(), lq, d, lkp, plain);
-                    out.buffer().copy2dFrom(o.buffer(), 0, 4L * d, 4 * qAt, 4L * width, 4L * d, lq, stream);
-                }
-            }
-        }
-        return out;
-    }
-
-    /** A tensor of zeros (in the current scope, if one is open). */
-    private CudaTensor zeroed(Shape s, DType t, String label) {
-        CudaTensor z = alloc(s, t, label);
-        z.buffer().fill32(0, stream);
-        return z;
-    }
-
-    /** t in bf16: itself when it is, else a cast into the current scope. */
-    private CudaTensor bf16(Tensor t, String op) {
-        CudaTensor ct = c(t, op);
-        if (ct.dtype() == DType.BF16) return ct;
-        CudaTensor o = alloc(ct.shape(), DType.BF16, op + " bf16 operand");
-        Attention.castToBf16(stream, o.buffer(), ct.buffer(), ct.shape().numel());
-        return o;
-    }
-
-    /** cos, sin [side², d/2] of CpuAttention.ropeTables, uploaded once per (side, span, d). */
-    private CudaTensor[] ropeTable(int side, int span, int d) {
-        return ropeTables.computeIfAbsent(side + "/" + span + "/" + d, key -> {
-            noHostTraffic("RoPE table " + key + " (first use)");
-            float[][] cs = CpuAttention.ropeTables(side, span, d);
-            CudaTensor[] t = new CudaTensor[2];
-            for (int i = 0; i < 2; i++) {
-                DeviceBuffer b = keep(DeviceBuffer.allocate(4L * cs[i].length, "rope " + (i == 0 ? "cos " : "sin ") + key));
-                b.upload(cs[i], stream);
-                t[i] = new CudaTensor(Shape.of(side * side, d / 2), DType.F32, b, null);
-            }
-            return t;
-        });
+        return attention.attend(op, q, k, v, heads, side, span, ropeQ, ropeK, stageTokens);
     }
 
     @Override
@@ -530,11 +327,7 @@ public final class CudaBackend implements Backend {
         Check.that(s.dim(1) == side * side, "rope2d", s + " does not hold a " + side + "×" + side + " token grid");
         Check.that(s.last() % heads == 0 && (s.last() / heads) % 4 == 0, "rope2d", "head size of " + s + " over " + heads + " heads must be a multiple of 4");
         CudaTensor t = f32(x, "rope2d");
-        int d = s.last() / heads;
-        CudaTensor[] cs = ropeTable(side, span, d);
-        CudaTensor o = alloc(s, DType.F32, "rope2d");
-        Attention.rope2d(stream, o.buffer(), t.buffer(), s.dim(0), s.dim(1), s.last(), d, cs[0].buffer(), cs[1].buffer());
-        return o;
+        return attention.rope2d(t, heads, side, span);
     }
 
     /**
@@ -552,8 +345,8 @@ public final class CudaBackend implements Backend {
             this.width = width;
             this.heads = heads;
             Shape s = Shape.of(batch, capacity, width);
-            this.k = alloc(s, DType.BF16, "kv cache keys");
-            this.v = alloc(s, DType.BF16, "kv cache values");
+            this.k = memory.alloc(s, DType.BF16, "kv cache keys");
+            this.v = memory.alloc(s, DType.BF16, "kv cache values");
         }
 
         public int length() {
@@ -567,7 +360,7 @@ public final class CudaBackend implements Backend {
             Check.that(s.rank() == 3 && s.dim(0) == batch && s.last() == width, "kvAppend", "keys " + s + ", expected [" + batch + ", L, " + width + "]");
             Check.that(!ropeKeys || s.dim(1) == side * side, "kvAppend", s + " does not hold a " + side + "×" + side + " token grid");
             int d = width / heads;
-            CudaTensor[] cs = ropeKeys ? ropeTable(side, span, d) : null;
+            CudaTensor[] cs = ropeKeys ? attention.ropeTable(side, span, d) : null;
             Attention.kvAppend(stream, k.buffer(), v.buffer(), f32(keys, "kvAppend").buffer(), f32(values, "kvAppend").buffer(),
                     batch, s.dim(1), width, length, capacity, d, cs == null ? null : cs[0].buffer(), cs == null ? null : cs[1].buffer());
             length += s.dim(1);
@@ -580,10 +373,10 @@ public final class CudaBackend implements Backend {
             Check.that(sq.rank() == 3 && sq.dim(0) == batch && sq.last() == width && sq.dim(1) == side * side, "kvAttend",
                     "q " + sq + ", expected [" + batch + ", " + side * side + ", " + width + "]");
             int d = width / heads;
-            CudaTensor out = alloc(sq, DType.F32, "kvAttend out");
+            CudaTensor out = memory.alloc(sq, DType.F32, "kvAttend out");
             try (Scope scratch = scope()) {
-                CudaTensor qb = bf16(q, "kvAttend");
-                CudaTensor[] cs = ropeTable(side, span, d);
+                CudaTensor qb = operands.bf16(q, "kvAttend");
+                CudaTensor[] cs = attention.ropeTable(side, span, d);
                 Attention.forward(stream, Attention.Problem.cached(batch, heads, d, sq.dim(1), length, capacity), qb.buffer(), k.buffer(), v.buffer(),
                         out.buffer(), false, new Attention.Rope(cs[0].buffer(), cs[1].buffer(), side * side, true, false), null);
             }
@@ -602,8 +395,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor randn(Shape shape, long seed, int noiseStream) {
-        noHostTraffic("randn (its seed would be baked into the graph)");
-        CudaTensor o = alloc(shape, DType.F32, "randn " + shape);
+        steps.noHostTraffic("randn (its seed would be baked into the graph)");
+        CudaTensor o = memory.alloc(shape, DType.F32, "randn " + shape);
         if (shape.numel() > 0) Flow.randn(stream, o.buffer(), shape.numel(), seed, noiseStream);
         return o;
     }
@@ -613,7 +406,7 @@ public final class CudaBackend implements Backend {
         Shape s = x.shape();
         Check.that(s.dim(0) % 2 == 0, "condTwice", "batch of " + s + " is not two halves");
         CudaTensor t = f32(x, "condTwice");
-        CudaTensor o = alloc(s, DType.F32, "condTwice");
+        CudaTensor o = memory.alloc(s, DType.F32, "condTwice");
         Flow.condTwice(stream, o.buffer(), t.buffer(), s.numel() / 2);
         return o;
     }
@@ -622,44 +415,16 @@ public final class CudaBackend implements Backend {
     public void flowEulerStep(Tensor x, Tensor v, float dt, float cfgWeight, boolean guided) {
         Check.sameShape("flowEulerStep", x, v);
         Check.that(!guided || x.shape().dim(0) % 2 == 0, "flowEulerStep", "guided step needs a batch of two halves, got " + x.shape());
-        CudaTensor xt = f32(x, "flowEulerStep"), vt = f32(v, "flowEulerStep");
-        long n = x.shape().numel();
-        if (capturing != null) {
-            stepValue("flowEulerStep", "dt", dt, capturing.dt());
-            if (guided) stepValue("flowEulerStep", "guidance weight", cfgWeight, capturing.cfg());
-            if (guided) Flow.eulerGuidedDev(stream, xt.buffer(), vt.buffer(), n / 2, scalar(0));   // reads dt, cfg (words 0, 1)
-            else Flow.eulerDev(stream, xt.buffer(), vt.buffer(), n, scalar(StepScalars.DT));
-            return;
-        }
-        if (guided) Flow.eulerGuided(stream, xt.buffer(), vt.buffer(), n / 2, dt, cfgWeight);
-        else Flow.euler(stream, xt.buffer(), vt.buffer(), n, dt);
+        flow.eulerStep(x, v, dt, cfgWeight, guided);
     }
 
     @Override
     public Tensor stageJump(Tensor x, int side, float alpha, float beta, float gamma, Noise noise) {
-        noHostTraffic("stageJump (its noise would be baked into the graph)");
+        steps.noHostTraffic("stageJump (its noise would be baked into the graph)");
         Check.rank("stageJump", x, 3, "[B, r², C]");
         Shape s = x.shape();
         Check.that(s.dim(1) == side * side, "stageJump", s + " is not a " + side + "×" + side + " token grid");
-        Shape outShape = Shape.of(s.dim(0), 4 * side * side, s.last());
-        CudaTensor eps = null;
-        long seed = 0;
-        int noiseStream = 0;
-        switch (noise) {
-            case Noise.Given g -> {
-                Check.that(g.eps().shape().equals(outShape), "stageJump", "noise " + g.eps().shape() + ", expected " + outShape);
-                eps = f32(g.eps(), "stageJump");
-            }
-            case Noise.Philox p -> {
-                seed = p.seed();
-                noiseStream = p.stream();
-            }
-        }
-        CudaTensor o = alloc(outShape, DType.F32, "stageJump");
-        float amp = (float) Math.sqrt(1.0 + gamma), cc = CpuFlow.blockNoiseC(gamma);
-        Flow.stageJump(stream, o.buffer(), f32(x, "stageJump").buffer(), eps == null ? null : eps.buffer(), s.dim(0), side, s.last(),
-                alpha, beta, amp, cc, seed, noiseStream);
-        return o;
+        return flow.stageJump(x, side, alpha, beta, gamma, noise);
     }
 
     @Override
@@ -669,18 +434,12 @@ public final class CudaBackend implements Backend {
         Check.that(s.dim(0) % 2 == 0 && guidedChannels <= s.dim(1), "cfgCombineChannels",
                 "needs two batch halves and at most " + s.dim(1) + " guided channels, got " + s + " and " + guidedChannels);
         if (guidedChannels <= 0) return;
-        if (capturing != null) {
-            stepValue("cfgCombineChannels", "guidance scale", scale, capturing.cfg());
-            Flow.cfgCombineChannelsDev(stream, f32(out, "cfgCombineChannels").buffer(), s.dim(0) / 2, s.dim(1), s.dim(2) * s.dim(3), guidedChannels,
-                    scalar(StepScalars.CFG));
-            return;
-        }
-        Flow.cfgCombineChannels(stream, f32(out, "cfgCombineChannels").buffer(), s.dim(0) / 2, s.dim(1), s.dim(2) * s.dim(3), guidedChannels, scale);
+        diffusion.cfgCombineChannels(out, guidedChannels, scale);
     }
 
     @Override
     public boolean allFinite(Tensor x) {
-        noHostTraffic("allFinite");
+        steps.noHostTraffic("allFinite");
         CudaTensor t = f32(x, "allFinite");
         if (x.shape().numel() == 0) return true;
         flag.upload(new int[]{1}, stream);
@@ -697,11 +456,11 @@ public final class CudaBackend implements Backend {
         Check.linear(x, w, bias);
         Shape sx = x.shape(), sw = w.shape();
         int n = sw.dim(0), k = sw.dim(1), m = sx.rows();
-        CudaTensor y = alloc(sx.withLast(n), DType.F32, "linear out");
+        CudaTensor y = memory.alloc(sx.withLast(n), DType.F32, "linear out");
         try (Scope scratch = scope()) {
-            int kp = padTo8(k);
-            CudaTensor xb = gemmInput(x, m, k, kp, "linear"), wb = gemmWeight(w, kp, "linear");
-            gemm.linear(y.buffer(), Precision.F32, xb.buffer(), wb.buffer(), m, n, kp, GemmKernels.Epilogue.of(address(bias, "linear"), act));
+            int kp = CudaOperands.padTo8(k);
+            CudaTensor xb = operands.gemmInput(x, m, k, kp, "linear"), wb = operands.gemmWeight(w, kp, "linear");
+            gemm.linear(y.buffer(), Precision.F32, xb.buffer(), wb.buffer(), m, n, kp, GemmKernels.Epilogue.of(operands.address(bias, "linear"), act));
         }
         return y;
     }
@@ -710,74 +469,14 @@ public final class CudaBackend implements Backend {
     public Tensor conv3x3(Tensor x, Tensor w, Tensor bias) {
         int co = Check.conv3x3(x, w, bias);
         Shape s = x.shape();
-        int ci = s.last(), cip = padTo8(ci);
-        CudaTensor y = alloc(s.withLast(co), DType.F32, "conv3x3 out");
+        int ci = s.last(), cip = CudaOperands.padTo8(ci);
+        CudaTensor y = memory.alloc(s.withLast(co), DType.F32, "conv3x3 out");
         try (Scope scratch = scope()) {
-            CudaTensor xb = gemmInput(x, s.rows(), ci, cip, "conv3x3"), wb = gemmWeight(w, cip, "conv3x3");
-            conv.conv3x3(y.buffer(), Precision.F32, xb.buffer(), wb.buffer(), address(bias, "conv3x3"), null,
+            CudaTensor xb = operands.gemmInput(x, s.rows(), ci, cip, "conv3x3"), wb = operands.gemmWeight(w, cip, "conv3x3");
+            conv.conv3x3(y.buffer(), Precision.F32, xb.buffer(), wb.buffer(), operands.address(bias, "conv3x3"), null,
                     s.dim(0), s.dim(1), s.dim(2), cip, co, Activation.NONE);
         }
         return y;
-    }
-
-    /** K rounded up to the GEMM's and the convolution's 8-element (16-byte) chunks. */
-    private static int padTo8(int k) {
-        return (k + 7) / 8 * 8;
-    }
-
-    /**
-     * The activation [rows, k] as the bf16 operand [rows, kp] in the current scope: zero columns past k, so that with
-     * the weight's zero columns they add exact zeros (FlowAR's hidden 2730, the VAE's 4 latent channels).
-     */
-    private CudaTensor gemmInput(Tensor x, int rows, int k, int kp, String op) {
-        CudaTensor xb = bf16(x, op);
-        return kp == k ? xb : padColumns(xb.view(Shape.of(rows, k)), kp, false, op);
-    }
-
-    /**
-     * The weight as bf16 with its last dimension (K, or Ci of a [Co, 3, 3, Ci] kernel) padded to kp with zeros. A bf16
-     * weight that needs padding gets a padded twin once, kept as long as the weight lives; a float32 tensor (one made
-     * with upload) is converted for this call only.
-     */
-    private CudaTensor gemmWeight(Tensor w, int kp, String op) {
-        CudaTensor wt = c(w, op);
-        int k = wt.shape().last();
-        if (wt.dtype() == DType.F32) {
-            CudaTensor wb = bf16(wt, op);
-            return kp == k ? wb : padColumns(wb, kp, false, op);
-        }
-        if (kp == k) return wt;
-        return paddedWeights.computeIfAbsent(wt, t -> padColumns(t, kp, true, op));
-    }
-
-    /** src bf16 [.., k] copied into zeros [.., kp]: in the current scope, or in an allocation of its own when {@code keep}. */
-    private CudaTensor padColumns(CudaTensor src, int kp, boolean keep, String op) {
-        Shape s = src.shape();
-        int k = s.last();
-        Shape ps = s.withLast(kp);
-        CudaTensor o = keep ? allocOwned(ps, DType.BF16, op + " operand padded to K = " + kp) : alloc(ps, DType.BF16, op + " operand padded to K = " + kp);
-        o.buffer().fill32(0, stream);
-        o.buffer().copy2dFrom(src.buffer(), 0, 2L * k, 0, 2L * kp, 2L * k, s.rows(), stream);
-        return o;
-    }
-
-    /** An optional float32 operand's device range (bias, norm weight), or null. */
-    private DeviceAddress address(Tensor t, String op) {
-        return t == null ? null : f32In(t, op).buffer();
-    }
-
-    /**
-     * t as float32: itself, or for a bf16 tensor (a weight: a position embedding or a table) a float32 twin made once
-     * and kept as long as t lives. Only in-place ops need {@link #f32} instead.
-     */
-    private CudaTensor f32In(Tensor t, String op) {
-        CudaTensor ct = c(t, op);
-        if (ct.dtype() == DType.F32) return ct;
-        return widened.computeIfAbsent(ct, b -> {
-            CudaTensor o = allocOwned(b.shape(), DType.F32, op + " operand widened to f32");
-            if (b.shape().numel() > 0) Attention.castToF32(stream, o.buffer(), b.buffer(), b.shape().numel());
-            return o;
-        });
     }
 
     // ------------------------------------------------------------------ elementwise
@@ -786,31 +485,31 @@ public final class CudaBackend implements Backend {
     public Tensor add(Tensor a, Tensor b) {
         int ratio = Check.groupRatio("add", a, b);
         Shape s = a.shape();
-        CudaTensor o = alloc(s, DType.F32, "add");
-        ew.add(o.buffer(), Precision.F32, f32In(a, "add").buffer(), f32In(b, "add").buffer(), s.rows(), s.last(), ratio);
+        CudaTensor o = memory.alloc(s, DType.F32, "add");
+        ew.add(o.buffer(), Precision.F32, operands.f32In(a, "add").buffer(), operands.f32In(b, "add").buffer(), s.rows(), s.last(), ratio);
         return o;
     }
 
     @Override
     public Tensor addTiled(Tensor a, Tensor b) {
         Check.tiles(a, b);
-        CudaTensor o = alloc(a.shape(), DType.F32, "addTiled");
-        ew.addTiled(o.buffer(), Precision.F32, f32In(a, "addTiled").buffer(), f32In(b, "addTiled").buffer(), a.shape().numel(), b.shape().numel());
+        CudaTensor o = memory.alloc(a.shape(), DType.F32, "addTiled");
+        ew.addTiled(o.buffer(), Precision.F32, operands.f32In(a, "addTiled").buffer(), operands.f32In(b, "addTiled").buffer(), a.shape().numel(), b.shape().numel());
         return o;
     }
 
     @Override
     public Tensor mul(Tensor a, Tensor b) {
         Check.sameShape("mul", a, b);
-        CudaTensor o = alloc(a.shape(), DType.F32, "mul");
-        ew.mul(o.buffer(), Precision.F32, f32In(a, "mul").buffer(), f32In(b, "mul").buffer(), a.shape().numel());
+        CudaTensor o = memory.alloc(a.shape(), DType.F32, "mul");
+        ew.mul(o.buffer(), Precision.F32, operands.f32In(a, "mul").buffer(), operands.f32In(b, "mul").buffer(), a.shape().numel());
         return o;
     }
 
     @Override
     public Tensor silu(Tensor x) {
-        CudaTensor o = alloc(x.shape(), DType.F32, "silu");
-        ew.silu(o.buffer(), Precision.F32, f32In(x, "silu").buffer(), x.shape().numel());
+        CudaTensor o = memory.alloc(x.shape(), DType.F32, "silu");
+        ew.silu(o.buffer(), Precision.F32, operands.f32In(x, "silu").buffer(), x.shape().numel());
         return o;
     }
 
@@ -819,9 +518,9 @@ public final class CudaBackend implements Backend {
         Check.sameShape("gatedResidual", x, y);
         int ratio = Check.groupRatio("gatedResidual", x, gate);
         Shape s = x.shape();
-        CudaTensor o = alloc(s, DType.F32, "gatedResidual");
-        ew.gatedResidual(o.buffer(), f32In(x, "gatedResidual").buffer(), f32In(gate, "gatedResidual").buffer(), f32In(y, "gatedResidual").buffer(),
-                s.rows(), s.last(), ratio);
+        CudaTensor o = memory.alloc(s, DType.F32, "gatedResidual");
+        ew.gatedResidual(o.buffer(), operands.f32In(x, "gatedResidual").buffer(), operands.f32In(gate, "gatedResidual").buffer(),
+                operands.f32In(y, "gatedResidual").buffer(), s.rows(), s.last(), ratio);
         return o;
     }
 
@@ -831,8 +530,8 @@ public final class CudaBackend implements Backend {
     public Tensor norm(Tensor x, Norm kind, Tensor weight, float eps) {
         Shape s = x.shape();
         if (weight != null) Check.that(weight.shape().numel() == s.last(), "norm", "weight " + weight.shape() + " for rows of " + s.last());
-        CudaTensor o = alloc(s, DType.F32, "norm");
-        norms.rows(o.buffer(), Precision.F32, f32In(x, "norm").buffer(), address(weight, "norm"), s.rows(), s.last(), kind, eps);
+        CudaTensor o = memory.alloc(s, DType.F32, "norm");
+        norms.rows(o.buffer(), Precision.F32, operands.f32In(x, "norm").buffer(), operands.address(weight, "norm"), s.rows(), s.last(), kind, eps);
         return o;
     }
 
@@ -841,10 +540,10 @@ public final class CudaBackend implements Backend {
         Check.sameShape("normModulate", shift, scale);
         int ratio = Check.groupRatio("normModulate", x, shift);
         Shape s = x.shape();
-        CudaTensor o = alloc(s, DType.F32, "normModulate");
+        CudaTensor o = memory.alloc(s, DType.F32, "normModulate");
         // shift and scale are contiguous [rows / ratio, d] here, so their row stride is d
-        norms.rowsModulated(o.buffer(), Precision.F32, f32In(x, "normModulate").buffer(), f32In(shift, "normModulate").buffer(),
-                f32In(scale, "normModulate").buffer(), s.last(), s.rows(), s.last(), kind, eps, ratio);
+        norms.rowsModulated(o.buffer(), Precision.F32, operands.f32In(x, "normModulate").buffer(), operands.f32In(shift, "normModulate").buffer(),
+                operands.f32In(scale, "normModulate").buffer(), s.last(), s.rows(), s.last(), kind, eps, ratio);
         return o;
     }
 
@@ -853,11 +552,11 @@ public final class CudaBackend implements Backend {
         Check.groupNorm(x, groups, weight, bias);
         Shape s = x.shape();
         int c = s.last();
-        CudaTensor o = alloc(s, DType.F32, "groupNorm");
+        CudaTensor o = memory.alloc(s, DType.F32, "groupNorm");
         try (Scope scratch = scope()) {
             DeviceBuffer stats = arena.allocate(NormKernels.statsBytes(s.dim(0), groups), "groupNorm statistics");
-            norms.groupNorm(o.buffer(), Precision.F32, f32In(x, "groupNorm").buffer(), stats, address(weight, "groupNorm"), address(bias, "groupNorm"),
-                    s.dim(0), s.dim(1) * s.dim(2), c, groups, eps, silu);
+            norms.groupNorm(o.buffer(), Precision.F32, operands.f32In(x, "groupNorm").buffer(), stats, operands.address(weight, "groupNorm"),
+                    operands.address(bias, "groupNorm"), s.dim(0), s.dim(1) * s.dim(2), c, groups, eps, silu);
         }
         return o;
     }
@@ -867,10 +566,10 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor embedding(Tensor table, int[] ids) {
         Check.rank("embedding", table, 2, "[V, D]");
-        noHostTraffic("embedding (uploads the ids)");
+        steps.noHostTraffic("embedding (uploads the ids)");
         CudaTensor t = c(table, "embedding");
         int rows = t.shape().dim(0), width = t.shape().last();
-        CudaTensor o = alloc(Shape.of(ids.length, width), DType.F32, "embedding");
+        CudaTensor o = memory.alloc(Shape.of(ids.length, width), DType.F32, "embedding");
         try (Scope scratch = scope()) {
             DeviceBuffer d = arena.allocate(4L * Math.max(1, ids.length), "embedding ids");
             if (ids.length > 0) d.upload(ids, stream);
@@ -882,10 +581,10 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor timestepEmbedding(float[] t, int dim) {
         Check.that(dim % 2 == 0, "timestepEmbedding", "dimension " + dim + " must be even");
-        CudaTensor o = alloc(Shape.of(t.length, dim), DType.F32, "timestepEmbedding");
-        if (capturing != null && t.length > 0) {
-            for (float ti : t) stepValue("timestepEmbedding", "time", ti, capturing.time());
-            embed.timestepDev(o.buffer(), scalar(StepScalars.TIME), t.length, dim);
+        CudaTensor o = memory.alloc(Shape.of(t.length, dim), DType.F32, "timestepEmbedding");
+        if (steps.capturing() != null && t.length > 0) {
+            for (float ti : t) CudaSteps.stepValue("timestepEmbedding", "time", ti, steps.capturing().time());
+            embed.timestepDev(o.buffer(), steps.scalar(StepScalars.TIME), t.length, dim);
             return o;
         }
         try (Scope scratch = scope()) {
@@ -901,8 +600,8 @@ public final class CudaBackend implements Backend {
         Check.patchify(x, p);
         Shape s = x.shape();
         int n = s.dim(0), c = s.dim(1), h = s.dim(2), w = s.dim(3);
-        CudaTensor o = alloc(Shape.of(n, (h / p) * (w / p), c * p * p), DType.F32, "patchify");
-        embed.patchify(o.buffer(), Precision.F32, f32In(x, "patchify").buffer(), n, c, h, w, p);
+        CudaTensor o = memory.alloc(Shape.of(n, (h / p) * (w / p), c * p * p), DType.F32, "patchify");
+        embed.patchify(o.buffer(), Precision.F32, operands.f32In(x, "patchify").buffer(), n, c, h, w, p);
         return o;
     }
 
@@ -910,8 +609,8 @@ public final class CudaBackend implements Backend {
     public Tensor unpatchify(Tensor x, int p, int channels, int h, int w) {
         Check.unpatchify(x, p, channels, h, w);
         Shape s = x.shape();
-        CudaTensor o = alloc(Shape.of(s.dim(0), channels, h * p, w * p), DType.F32, "unpatchify");
-        embed.unpatchify(o.buffer(), f32In(x, "unpatchify").buffer(), s.dim(0), p, channels, h, w);
+        CudaTensor o = memory.alloc(Shape.of(s.dim(0), channels, h * p, w * p), DType.F32, "unpatchify");
+        embed.unpatchify(o.buffer(), operands.f32In(x, "unpatchify").buffer(), s.dim(0), p, channels, h, w);
         return o;
     }
 
@@ -919,8 +618,8 @@ public final class CudaBackend implements Backend {
     public Tensor nchwToNhwc(Tensor x) {
         Check.rank("nchwToNhwc", x, 4, "[N, C, H, W]");
         Shape s = x.shape();
-        CudaTensor o = alloc(Shape.of(s.dim(0), s.dim(2), s.dim(3), s.dim(1)), DType.F32, "nchwToNhwc");
-        embed.transpose(o.buffer(), f32In(x, "nchwToNhwc").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3));
+        CudaTensor o = memory.alloc(Shape.of(s.dim(0), s.dim(2), s.dim(3), s.dim(1)), DType.F32, "nchwToNhwc");
+        embed.transpose(o.buffer(), operands.f32In(x, "nchwToNhwc").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3));
         return o;
     }
 
@@ -928,8 +627,8 @@ public final class CudaBackend implements Backend {
     public Tensor nhwcToNchw(Tensor x) {
         Check.rank("nhwcToNchw", x, 4, "[N, H, W, C]");
         Shape s = x.shape();
-        CudaTensor o = alloc(Shape.of(s.dim(0), s.dim(3), s.dim(1), s.dim(2)), DType.F32, "nhwcToNchw");
-        embed.transpose(o.buffer(), f32In(x, "nhwcToNchw").buffer(), s.dim(0), s.dim(1) * s.dim(2), s.dim(3));
+        CudaTensor o = memory.alloc(Shape.of(s.dim(0), s.dim(3), s.dim(1), s.dim(2)), DType.F32, "nhwcToNchw");
+        embed.transpose(o.buffer(), operands.f32In(x, "nhwcToNchw").buffer(), s.dim(0), s.dim(1) * s.dim(2), s.dim(3));
         return o;
     }
 
@@ -939,8 +638,8 @@ public final class CudaBackend implements Backend {
     public Tensor upsampleNearest2x(Tensor x) {
         Check.rank("upsampleNearest2x", x, 4, "[N, H, W, C]");
         Shape s = x.shape();
-        CudaTensor o = alloc(Shape.of(s.dim(0), 2 * s.dim(1), 2 * s.dim(2), s.last()), DType.F32, "upsampleNearest2x");
-        conv.upsampleNearest2x(o.buffer(), f32In(x, "upsampleNearest2x").buffer(), Precision.F32, s.dim(0), s.dim(1), s.dim(2), s.last());
+        CudaTensor o = memory.alloc(Shape.of(s.dim(0), 2 * s.dim(1), 2 * s.dim(2), s.last()), DType.F32, "upsampleNearest2x");
+        conv.upsampleNearest2x(o.buffer(), operands.f32In(x, "upsampleNearest2x").buffer(), Precision.F32, s.dim(0), s.dim(1), s.dim(2), s.last());
         return o;
     }
 
@@ -948,8 +647,8 @@ public final class CudaBackend implements Backend {
     public Tensor resizeBicubic(Tensor x, int outH, int outW) {
         Check.rank("resizeBicubic", x, 4, "[N, H, W, C]");
         Shape s = x.shape();
-        CudaTensor o = alloc(Shape.of(s.dim(0), outH, outW, s.last()), DType.F32, "resizeBicubic");
-        embed.resizeBicubic(o.buffer(), f32In(x, "resizeBicubic").buffer(), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW);
+        CudaTensor o = memory.alloc(Shape.of(s.dim(0), outH, outW, s.last()), DType.F32, "resizeBicubic");
+        embed.resizeBicubic(o.buffer(), operands.f32In(x, "resizeBicubic").buffer(), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW);
         return o;
     }
 
@@ -957,8 +656,8 @@ public final class CudaBackend implements Backend {
     public Tensor resizeArea(Tensor x, int outH, int outW) {
         Check.rank("resizeArea", x, 4, "[N, H, W, C]");
         Shape s = x.shape();
-        CudaTensor o = alloc(Shape.of(s.dim(0), outH, outW, s.last()), DType.F32, "resizeArea");
-        embed.resizeArea(o.buffer(), f32In(x, "resizeArea").buffer(), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW);
+        CudaTensor o = memory.alloc(Shape.of(s.dim(0), outH, outW, s.last()), DType.F32, "resizeArea");
+        embed.resizeArea(o.buffer(), operands.f32In(x, "resizeArea").buffer(), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW);
         return o;
     }
 
@@ -967,75 +666,20 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor[] diffusionPosterior(Tensor x, Tensor modelOut, DiffusionCoefficients k) {
         Check.posterior(x, modelOut);
-        Shape s = x.shape();
-        CudaTensor mean = alloc(s, DType.F32, "posterior mean"), logVar = alloc(s, DType.F32, "posterior log-variance"),
-                x0 = alloc(s, DType.F32, "pred_x0");
-        if (capturing != null) {
-            stepCoefficients("diffusionPosterior", k);
-            diffusion.posteriorDev(mean.buffer(), logVar.buffer(), x0.buffer(), f32In(x, "diffusionPosterior").buffer(),
-                    f32In(modelOut, "diffusionPosterior").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3), scalar(StepScalars.COEFFICIENTS));
-            return new Tensor[]{mean, logVar, x0};
-        }
-        diffusion.posterior(mean.buffer(), logVar.buffer(), x0.buffer(), f32In(x, "diffusionPosterior").buffer(),
-                f32In(modelOut, "diffusionPosterior").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3), k);
-        return new Tensor[]{mean, logVar, x0};
+        return diffusion.posterior(x, modelOut, k);
     }
 
     @Override
     public void ddpmSample(Tensor x, Tensor mean, Tensor logVar, Noise noise) {
         Check.sameShape("ddpmSample", x, mean);
         Check.sameShape("ddpmSample", x, logVar);
-        if (capturing != null) {
-            ddpmSampleCaptured(x, mean, logVar, noise);
-            return;
-        }
-        DeviceAddress given = null;
-        long seed = 0;
-        int noiseStream = 0;
-        switch (noise) {
-            case null -> {}
-            case Noise.Given g -> {
-                Check.sameShape("ddpmSample", x, g.eps());
-                given = f32In(g.eps(), "ddpmSample").buffer();
-            }
-            case Noise.Philox p -> {
-                seed = p.seed();
-                noiseStream = p.stream();
-            }
-        }
-        diffusion.ddpmSample(f32(x, "ddpmSample").buffer(), f32In(mean, "ddpmSample").buffer(), f32In(logVar, "ddpmSample").buffer(), given,
-                x.shape().numel(), noise == null, seed, noiseStream);
+        diffusion.ddpmSample(x, mean, logVar, noise);
     }
 
     @Override
     public void ddimSample(Tensor x, Tensor predX0, DiffusionCoefficients k) {
         Check.sameShape("ddimSample", x, predX0);
-        if (capturing != null) {
-            stepCoefficients("ddimSample", k);
-            diffusion.ddimSampleDev(f32(x, "ddimSample").buffer(), f32In(predX0, "ddimSample").buffer(), x.shape().numel(), scalar(StepScalars.COEFFICIENTS));
-            return;
-        }
-        diffusion.ddimSample(f32(x, "ddimSample").buffer(), f32In(predX0, "ddimSample").buffer(), x.shape().numel(), k);
-    }
-
-    private void stepCoefficients(String op, DiffusionCoefficients k) {
-        Check.that(k.equals(capturing.diffusion()), op, "coefficients " + k + " inside a captured step whose coefficients are "
-                + capturing.diffusion() + "; pass the step's StepScalars value");
-    }
-
-    /** DDPM's update inside a capture: Philox noise whose (seed, stream) the kernel reads from the step scalars, or none. */
-    private void ddpmSampleCaptured(Tensor x, Tensor mean, Tensor logVar, Noise noise) {
-        String op = "ddpmSample";
-        switch (noise) {
-            case null -> {}
-            case Noise.Given g -> throw new IllegalArgumentException(op + ": given noise inside a captured step (its tensor would be baked "
-                    + "into the graph); use Philox noise, whose seed and stream are step scalars");
-            case Noise.Philox p -> Check.that(p.seed() == capturing.seed() && p.stream() == capturing.noiseStream(), op,
-                    "noise (seed " + p.seed() + ", stream " + p.stream() + ") inside a captured step whose noise is (seed " + capturing.seed()
-                            + ", stream " + capturing.noiseStream() + ")");
-        }
-        diffusion.ddpmSampleDev(f32(x, op).buffer(), f32In(mean, op).buffer(), f32In(logVar, op).buffer(), x.shape().numel(), noise == null,
-                scalar(StepScalars.SEED_LOW));
+        diffusion.ddimSample(x, predX0, k);
     }
 
     // ------------------------------------------------------------------ lifetime
@@ -1048,10 +692,9 @@ public final class CudaBackend implements Backend {
         try {
             stream.synchronize();
         } finally {
-            for (CudaGraph g : graphs.closeLevel(0)) g.close();
-            for (DeviceBuffer b : owned) b.close();
-            owned.clear();
-            String open = scopeDepth > 0 ? scopeDepth + " scope(s) still open at close" : null;
+            steps.closeLevel(0);
+            memory.closeOwned();
+            String open = memory.depth() > 0 ? memory.depth() + " scope(s) still open at close" : null;
             try {
                 arena.close();
             } finally {

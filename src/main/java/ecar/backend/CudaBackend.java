@@ -116,7 +116,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public String name() {
-        return "cuda:" + ctx.device().ordinal() + " " + ctx.device().name() + " (not yet verified on a GPU)";
+        return "cuda:" + ctx.device().ordinal() + " " + ctx.device().name();
     }
 
     /** The stream every op is queued on (benchmarks record events on it). */
@@ -325,6 +325,7 @@ public final class CudaBackend implements Backend {
         Check.rank("rope2d", x, 3, "[B, L, H·d]");
         Shape s = x.shape();
         Check.that(s.dim(1) == side * side, "rope2d", s + " does not hold a " + side + "×" + side + " token grid");
+        Check.that(heads > 0, "rope2d", "heads must be positive, got " + heads);
         Check.that(s.last() % heads == 0 && (s.last() / heads) % 4 == 0, "rope2d", "head size of " + s + " over " + heads + " heads must be a multiple of 4");
         CudaTensor t = f32(x, "rope2d");
         return attention.rope2d(t, heads, side, span);

@@ -32,7 +32,7 @@ final class CudaFlow {
         if (steps.capturing() != null) {
             CudaSteps.stepValue("flowEulerStep", "dt", dt, steps.capturing().dt());
             if (guided) CudaSteps.stepValue("flowEulerStep", "guidance weight", cfgWeight, steps.capturing().cfg());
-            if (guided) Flow.eulerGuidedDev(stream, xt.buffer(), vt.buffer(), n / 2, steps.scalar(0));   // reads dt, cfg (words 0, 1)
+            if (guided) Flow.eulerGuidedDev(stream, xt.buffer(), vt.buffer(), n / 2, steps.scalar(StepScalars.DT));   // the kernel reads dt there and cfg in the next word
             else Flow.eulerDev(stream, xt.buffer(), vt.buffer(), n, steps.scalar(StepScalars.DT));
             return;
         }

@@ -16,6 +16,7 @@ package ecar.backend;
  */
 public record StepScalars(float time, float dt, float cfg, DiffusionCoefficients diffusion, long seed, int noiseStream) {
     /** Word offsets in {@link #words()}: dt and cfg first, as kernels/flow.cu's flow_euler_guided_dev reads them. */
+    // CFG must follow DT: flow_euler_guided reads both from one pointer (dt at [0], cfg at [1])
     public static final int DT = 0, CFG = 1, TIME = 2, COEFFICIENTS = 3, SEED_LOW = 11, SEED_HIGH = 12, NOISE_STREAM = 13, WORDS = 14;
 
     /** A flow-head Euler step at head time input {@code time}. */

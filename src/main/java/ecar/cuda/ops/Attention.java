@@ -84,7 +84,7 @@ public final class Attention {
             case 72 -> 80;
             case 96 -> 96;
             case 128 -> 128;
-            default -> throw new UnsupportedOperationException("attention: head size " + d + " has no compiled kernel; kernels/attention.cu has 64, 72, 96 and 128");
+            default -> throw new IllegalArgumentException("attention: head size " + d + " has no compiled kernel; kernels/attention.cu has 64, 72, 96 and 128");
         };
     }
 

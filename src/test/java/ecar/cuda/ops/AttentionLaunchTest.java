@@ -19,7 +19,7 @@ class AttentionLaunchTest {
         assertEquals(80, Attention.paddedHeadDim(72));
         assertEquals(96, Attention.paddedHeadDim(96));
         assertEquals(128, Attention.paddedHeadDim(128));
-        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> Attention.paddedHeadDim(80));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Attention.paddedHeadDim(80));
         assertTrue(e.getMessage().contains("64, 72, 96 and 128"), e.getMessage());
     }
 

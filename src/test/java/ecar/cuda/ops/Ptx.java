@@ -1,0 +1,85 @@
+package ecar.cuda.ops;
+
+import ecar.cuda.ArgType;
+import ecar.cuda.KernelSignature;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The kernels' real parameter lists, from nvcc -ptx (compute_90), for the ABI tests: a Java signature must match its
+ * entry point in count and width (a pointer or 64-bit integer is .u64, an int .u32, a float .f32). Needs nvcc, no GPU.
+ */
+final class Ptx {
+    private Ptx() {}
+
+    private static final Pattern ENTRY = Pattern.compile("\\.entry\\s+(\\w+)\\(([^)]*)\\)");
+    private static final Pattern PARAM = Pattern.compile("\\.param\\s+\\.(\\w+)");
+
+    static final String NO_NVCC = "nvcc is not on the PATH: the kernels' PTX cannot be generated here";
+
+    static boolean nvccAvailable() {
+        try {
+            Process p = new ProcessBuilder("nvcc", "--version").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
+    }
+
+    /** Entry point name to its .param types, for kernels/FAMILY.cu. */
+    static Map<String, List<String>> entries(String family) {
+        try {
+            Path dir = Files.createTempDirectory("ptx");
+            Path out = dir.resolve(family + ".ptx");
+            Process p = new ProcessBuilder("nvcc", "-ptx", "-arch=compute_90", "-std=c++17", "-I", "kernels", "-o", out.toString(),
+                    "kernels/" + family + ".cu").redirectErrorStream(true).start();
+            String log = new String(p.getInputStream().readAllBytes());
+            assertTrue(p.waitFor(300, TimeUnit.SECONDS) && p.exitValue() == 0, "nvcc -ptx kernels/" + family + ".cu failed:\n" + log);
+            Map<String, List<String>> m = new HashMap<>();
+            Matcher e = ENTRY.matcher(Files.readString(out));
+            while (e.find()) {
+                List<String> types = new ArrayList<>();
+                Matcher pm = PARAM.matcher(e.group(2));
+                while (pm.find()) types.add(pm.group(1));
+                m.put(e.group(1), types);
+            }
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(dir);
+            return m;
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException("generating PTX for " + family + ": " + e, e);
+        }
+    }
+
+    /** Asserts that sig matches the entry point it names among the family's PTX entries. */
+    static void assertMatches(KernelSignature sig, String family, Map<String, List<String>> ptx) {
+        List<String> params = ptx.get(sig.name());
+        assertNotNull(params, sig.name() + " is not an entry point of kernels/" + family + ".cu (entries: " + ptx.keySet() + ")");
+        assertEquals(params.size(), sig.params().size(), sig.name() + ": the PTX has " + params + ", Java declares " + sig);
+        for (int i = 0; i < params.size(); i++) {
+            assertEquals(width(sig.params().get(i).type()), params.get(i), sig.name() + " parameter " + i + " (" + sig.params().get(i).name() + ")");
+        }
+    }
+
+    private static String width(ArgType t) {
+        return switch (t) {
+            case PTR, PTR_OR_NULL, I64, U64 -> "u64";
+            case I32, U32 -> "u32";
+            case F32 -> "f32";
+        };
+    }
+}

@@ -2,8 +2,6 @@ package ecar.bench;
 
 import ecar.cuda.DeviceArena;
 import ecar.cuda.DeviceBuffer;
-import ecar.cuda.Event;
-import ecar.cuda.Stream;
 import ecar.cuda.ops.Attention;
 import ecar.cuda.ops.Flow;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -18,11 +16,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import org.openjdk.jmh.infra.IterationParams;
-import org.openjdk.jmh.runner.IterationType;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -37,7 +31,7 @@ import java.util.concurrent.TimeUnit;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
-public class AttentionGpuBench {
+public class AttentionGpuBench extends GpuBench {
     @Param({"64"})
     public int batch;
     @Param({"16"})
@@ -50,34 +44,16 @@ public class AttentionGpuBench {
     @Param({"2", "1"})
     public int mtiles;
 
-    private String skip;
     private DeviceArena arena;
-    private Stream stream;
-    private Event a, b;
     private DeviceBuffer q, k, v, o;
     private Attention.Problem problem;
-    private final List<Float> ms = new ArrayList<>();
-    private boolean measuring;
-
-    /** Only measurement iterations count toward the reported median. */
-    @Setup(org.openjdk.jmh.annotations.Level.Iteration)
-    public void iteration(IterationParams p) {
-        measuring = p.getType() == IterationType.MEASUREMENT;
-    }
 
     @Setup
     public void setup() {
-        skip = GpuTiming.unavailable();
-        if (skip != null) {
-            GpuTiming.sayUnavailable("attention", skip);
-            return;
-        }
+        if (!open("attention", Attention.FAMILY)) return;
         problem = Attention.Problem.dense(batch, heads, head, seq, seq);
         long n = (long) batch * seq * heads * head;
         arena = new DeviceArena("attention bench", 4 * (2 * n) + (4 * n) + (16L << 20));
-        stream = new Stream();
-        a = new Event();
-        b = new Event();
         DeviceBuffer scratch = arena.allocate(4 * n, "f32 scratch");
         q = randomBf16(scratch, n, 1);
         k = randomBf16(scratch, n, 2);
@@ -96,22 +72,19 @@ public class AttentionGpuBench {
     @Benchmark
     public void attention() {
         if (skip != null) return;
-        float t = GpuTiming.msPerLaunch(stream, a, b, 20, () -> Attention.forward(stream, problem, q, k, v, o, true, null, null, mtiles));
-        if (measuring) ms.add(t);
+        time(20, () -> Attention.forward(stream, problem, q, k, v, o, true, null, null, mtiles));
     }
 
     @TearDown
     public void report() {
         if (skip != null) return;
-        double med = GpuTiming.median(ms);
+        double med = medianMs();
         double tflops = problem.flops() / (med * 1e-3) / 1e12;
         System.out.printf("%n[attention] %s%n", GpuTiming.device());
         System.out.printf("%-10s %-8s B=%-3d H=%-3d L=%-4d d=%-4d median %8.4f ms  %7.1f TFLOP/s   (copy ceiling %.0f GB/s; %s)%n",
                 "attention", "ours-m" + mtiles, batch, heads, seq, head, med, tflops, GpuTiming.copyCeilingGBs(), GpuTiming.gemmCeiling());
         arena.ledger().resetAll();
         arena.close();
-        a.close();
-        b.close();
-        stream.close();
+        closeGpu();
     }
 }

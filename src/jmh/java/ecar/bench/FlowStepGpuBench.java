@@ -2,8 +2,6 @@ package ecar.bench;
 
 import ecar.cuda.DeviceArena;
 import ecar.cuda.DeviceBuffer;
-import ecar.cuda.Event;
-import ecar.cuda.Stream;
 import ecar.cuda.ops.Flow;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -17,11 +15,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import org.openjdk.jmh.infra.IterationParams;
-import org.openjdk.jmh.runner.IterationType;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -36,39 +30,21 @@ import java.util.concurrent.TimeUnit;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
-public class FlowStepGpuBench {
+public class FlowStepGpuBench extends GpuBench {
     /** Elements of the state x (both halves). */
     @Param({"262144", "67108864"})
     public long elements;
 
-    private String skip;
     private DeviceArena arena;
-    private Stream stream;
-    private Event a, b;
     private DeviceBuffer[] xs, vs;
     private int next;
-    private final List<Float> ms = new ArrayList<>();
-    private boolean measuring;
-
-    /** Only measurement iterations count toward the reported median. */
-    @Setup(org.openjdk.jmh.annotations.Level.Iteration)
-    public void iteration(IterationParams p) {
-        measuring = p.getType() == IterationType.MEASUREMENT;
-    }
 
     @Setup
     public void setup() {
-        skip = GpuTiming.unavailable();
-        if (skip != null) {
-            GpuTiming.sayUnavailable("flow step", skip);
-            return;
-        }
+        if (!open("flow step", Flow.FAMILY)) return;
         long bytes = 4 * elements;
         int copies = (int) Math.max(1, (256L << 20) / (2 * bytes));
         arena = new DeviceArena("flow bench", copies * 2 * (bytes + DeviceArena.ALIGNMENT));
-        stream = new Stream();
-        a = new Event();
-        b = new Event();
         xs = new DeviceBuffer[copies];
         vs = new DeviceBuffer[copies];
         for (int i = 0; i < copies; i++) {
@@ -83,17 +59,16 @@ public class FlowStepGpuBench {
     @Benchmark
     public void eulerGuided() {
         if (skip != null) return;
-        float t = GpuTiming.msPerLaunch(stream, a, b, 20, () -> {
+        time(20, () -> {
             int i = next++ % xs.length;
             Flow.eulerGuided(stream, xs[i], vs[i], elements / 2, -0.001f, 2.4f);
         });
-        if (measuring) ms.add(t);
     }
 
     @TearDown
     public void report() {
         if (skip != null) return;
-        double med = GpuTiming.median(ms);
+        double med = medianMs();
         double gbs = 12.0 * elements / (med * 1e-3) / 1e9;
         double ceiling = GpuTiming.copyCeilingGBs();
         System.out.printf("%n[flow step] %s%n", GpuTiming.device());
@@ -101,8 +76,6 @@ public class FlowStepGpuBench {
                 "flow_step", "ours", elements, med, gbs, 100 * gbs / ceiling, ceiling, xs.length);
         arena.ledger().resetAll();
         arena.close();
-        a.close();
-        b.close();
-        stream.close();
+        closeGpu();
     }
 }

@@ -2,10 +2,7 @@ package ecar.bench;
 
 import ecar.backend.Activation;
 import ecar.cuda.CudaContext;
-import ecar.cuda.CudaProbe;
 import ecar.cuda.DeviceBuffer;
-import ecar.cuda.Event;
-import ecar.cuda.Stream;
 import ecar.cuda.ops.GemmKernels;
 import ecar.cuda.ops.Launcher;
 import ecar.cuda.ops.Precision;
@@ -22,11 +19,8 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import org.openjdk.jmh.infra.IterationParams;
-import org.openjdk.jmh.runner.IterationType;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +38,7 @@ import java.util.concurrent.TimeUnit;
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
-public class GemmBench {
+public class GemmBench extends GpuBench {
     static final int B = 64, T = 256, M = B * T, INNER = 20;
     static final long L2_BYTES = 64L << 20;
 
@@ -59,14 +53,9 @@ public class GemmBench {
 
     private String model, layer;
     private int m, k, n;
-    private boolean skip;
-    private Stream stream;
     private GemmKernels gemm;
     private final List<DeviceBuffer> xs = new ArrayList<>(), ws = new ArrayList<>();
     private DeviceBuffer y;
-    private Event start, end;
-    private final List<Float> perGemmMs = new ArrayList<>();
-    private boolean measuring;
 
     @Setup
     public void setup() {
@@ -76,17 +65,7 @@ public class GemmBench {
         m = Integer.parseInt(p[2]);
         k = Integer.parseInt(p[3]);
         n = Integer.parseInt(p[4]);
-        if (!CudaProbe.available()) {
-            skip = true;
-            System.out.println("[gemm " + model + " " + layer + "] skipped: no GPU: " + CudaProbe.probe().reason());
-            return;
-        }
-        if (GemmBench.class.getResource("/kernels/gemm.fatbin") == null) {
-            skip = true;
-            System.out.println("[gemm " + model + " " + layer + "] skipped: kernels/gemm.fatbin was not built (no nvcc at build time)");
-            return;
-        }
-        stream = new Stream();
+        if (!open("gemm " + model + " " + layer, "gemm")) return;
         gemm = new GemmKernels(Launcher.on(stream), CudaContext.get().device().multiprocessors());
         long perCopy = 2L * ((long) m * k + (long) n * k);
         int copies = (int) Math.max(1, (L2_BYTES + perCopy - 1) / perCopy);
@@ -95,8 +74,6 @@ public class GemmBench {
             ws.add(random(2L * n * k, "w" + i, 100 + i));
         }
         y = DeviceBuffer.allocate(2L * m * n, "y");
-        start = new Event();
-        end = new Event();
     }
 
     /** A buffer of bytes/2 bf16 standard normals (uploaded a megabyte-sized block at a time). */
@@ -112,43 +89,30 @@ public class GemmBench {
         return b;
     }
 
-    /** Only measurement iterations count toward the reported median (warm-up calls are timed but dropped). */
-    @Setup(org.openjdk.jmh.annotations.Level.Iteration)
-    public void iteration(IterationParams p) {
-        measuring = p.getType() == IterationType.MEASUREMENT;
-    }
-
     @Benchmark
     public void gemm() {
-        if (skip) return;
+        if (skip != null) return;
         GemmKernels.Epilogue none = GemmKernels.Epilogue.of(null, Activation.NONE);
-        start.record(stream);
-        for (int i = 0; i < INNER; i++) {
-            int c = i % xs.size();
+        int[] i = {0};
+        time(INNER, () -> {
+            int c = i[0]++ % xs.size();
             gemm.linear(y, Precision.BF16, xs.get(c), ws.get(c), m, n, k, none);
-        }
-        end.record(stream);
-        float ms = end.elapsedSince(start) / INNER;
-        if (measuring) perGemmMs.add(ms);
+        });
     }
 
     @TearDown
     public void report() {
-        if (skip) return;
-        List<Float> t = new ArrayList<>(perGemmMs);
-        Collections.sort(t);
-        if (!t.isEmpty()) {
-            double ms = t.get(t.size() / 2);
+        if (skip != null) return;
+        if (samples() > 0) {
+            double ms = medianMs();
             System.out.printf("%n[gemm %s %s %dx%dx%d] %.4f ms, %.1f TFLOP/s (median of %d x %d)%n", model, layer, m, k, n, ms,
-                    2.0 * m * k * n / (ms * 1e-3) / 1e12, t.size(), INNER);
+                    2.0 * m * k * n / (ms * 1e-3) / 1e12, samples(), INNER);
         }
         for (DeviceBuffer b : xs) b.close();
         for (DeviceBuffer b : ws) b.close();
         xs.clear();
         ws.clear();
         y.close();
-        start.close();
-        end.close();
-        stream.close();
+        closeGpu();
     }
 }

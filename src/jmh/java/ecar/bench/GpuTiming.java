@@ -17,17 +17,6 @@ import java.util.List;
 final class GpuTiming {
     private GpuTiming() {}
 
-    /** Null when a GPU and the kernels are here; else why the GPU benchmarks are skipped. */
-    static String unavailable() {
-        if (!CudaProbe.available()) return "no GPU: " + CudaProbe.probe().reason();
-        if (GpuTiming.class.getResource("/kernels/attention.fatbin") == null) return "kernels were not built (nvcc was missing at build time)";
-        return null;
-    }
-
-    static void sayUnavailable(String bench, String why) {
-        System.out.println("\n[" + bench + "] skipped: " + why);
-    }
-
     /** Milliseconds per launch of {@code body} over a burst of {@code launches}, timed with events on the stream. */
     static float msPerLaunch(Stream s, Event a, Event b, int launches, Runnable body) {
         a.record(s);
@@ -64,9 +53,9 @@ final class GpuTiming {
         return copyGBs;
     }
 
-    /** The GEMM ceiling needs the gemm kernel family (issue 6); until then it is reported as missing. */
+    /** Where the GEMM ceiling comes from: our GEMM's own benchmark and torch.matmul's, on the models' shapes. */
     static String gemmCeiling() {
-        return "GEMM ceiling n/a (kernel family gemm not wired yet)";
+        return "GEMM ceiling: ./ecar bench GemmBench, python3 tools/gemm_bench.py";
     }
 
     static String device() {

@@ -39,7 +39,7 @@ final class KernelsInfo {
         return m;
     }
 
-    /** On a GPU: loads every packaged family (cuModuleLoadFatBinary) and says which load, and why the others do not. */
+    /** On a GPU: loads every packaged family (cuModuleLoadData) and says which load, and why the others do not. */
     static String loadReport() {
         List<String> parts = new ArrayList<>();
         for (String f : packaged()) {

@@ -154,25 +154,24 @@ public final class DeviceBuffer implements DeviceAddress, AutoCloseable {
         return b;
     }
 
-    /** Queues a 2D copy: {@code rows} rows of {@code rowBytes}, source rows {@code srcPitch} apart from byte srcOffset of src. */
+    /**
+     * Queues a 2D copy: {@code rows} rows of {@code rowBytes}, source rows {@code srcPitch} apart from byte srcOffset of
+     * src, destination rows {@code dstPitch} apart from byte dstOffset of this buffer. The offsets go into the device
+     * pointers, never into the descriptor's XInBytes ({@link Copy2d} says why and checks the driver's rules).
+     */
     public void copy2dFrom(DeviceBuffer src, long srcOffset, long srcPitch, long dstOffset, long dstPitch, long rowBytes, long rows, Stream stream) {
         if (rows <= 0 || rowBytes <= 0) return;
+        Copy2d copy = plan2d(src, srcOffset, srcPitch, dstOffset, dstPitch, rowBytes, rows);
+        jcuda.driver.CUDA_MEMCPY2D c = copy.descriptor(src.pointer().withByteOffset(srcOffset), pointer().withByteOffset(dstOffset));
+        CudaErrors.call("cuMemcpy2DAsync '" + src.label + "' → '" + label + "' (" + copy + ")", () -> JCudaDriver.cuMemcpy2DAsync(c, stream.handle()));
+    }
+
+    /** The copy {@link #copy2dFrom} queues, checked against both buffers' bounds and the driver's rules. */
+    Copy2d plan2d(DeviceBuffer src, long srcOffset, long srcPitch, long dstOffset, long dstPitch, long rowBytes, long rows) {
         checkFits(dstOffset + (rows - 1) * dstPitch + rowBytes, "2D copy of " + rows + " rows of " + rowBytes + " bytes");
         src.checkFits(srcOffset + (rows - 1) * srcPitch + rowBytes, "2D copy of " + rows + " rows of " + rowBytes + " bytes");
-        jcuda.driver.CUDA_MEMCPY2D c = new jcuda.driver.CUDA_MEMCPY2D();
-        c.srcMemoryType = jcuda.driver.CUmemorytype.CU_MEMORYTYPE_DEVICE;
-        src.checkLive();
-        c.srcDevice = src.base;                      // the allocation's own pointer; offsets go in XInBytes
-        c.srcXInBytes = src.offset + srcOffset;
-        c.srcPitch = srcPitch;
-        c.dstMemoryType = jcuda.driver.CUmemorytype.CU_MEMORYTYPE_DEVICE;
-        checkLive();
-        c.dstDevice = base;
-        c.dstXInBytes = offset + dstOffset;
-        c.dstPitch = dstPitch;
-        c.WidthInBytes = rowBytes;
-        c.Height = rows;
-        CudaErrors.call("cuMemcpy2DAsync '" + src.label + "' → '" + label + "'", () -> JCudaDriver.cuMemcpy2DAsync(c, stream.handle()));
+        if (srcOffset < 0 || dstOffset < 0) throw new IllegalArgumentException("2D copy at negative offsets " + srcOffset + ", " + dstOffset);
+        return new Copy2d(src.address + srcOffset, srcPitch, address + dstOffset, dstPitch, rowBytes, rows);
     }
 
     /** Asynchronous device-to-device copy of {@code n} bytes from src into this buffer. */

@@ -11,7 +11,12 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One kernel family: the class-path resource {@code kernels/<family>.fatbin} (built by kernels/build.sh) loaded
- * with cuModuleLoadFatBinary, once per process, and its kernels looked up by signature and cached.
+ * with cuModuleLoadData, once per process, and its kernels looked up by signature and cached.
+ *
+ * <p>Never cuModuleLoadFatBinary: JCuda 12.6's native code for it loads the module into a local variable and does not
+ * write the handle back into the Java CUmodule, so every later cuModuleGetFunction gets a null module
+ * (CUDA_ERROR_INVALID_HANDLE; every GPU call failed on an H100 that way). cuModuleLoadData takes the same fatbin image
+ * and stores the handle; {@link #get} also checks that it did. NoFatBinaryLoadTest keeps the bad call out of the build.
  */
 public final class KernelModule {
     private static final Map<String, KernelModule> LOADED = new ConcurrentHashMap<>();
@@ -30,13 +35,17 @@ public final class KernelModule {
         return LOADED.computeIfAbsent(family, f -> {
             byte[] image = fatbin(f);
             CudaContext ctx = CudaContext.get();
-            CUmodule m = new CUmodule();
+            Handle m = new Handle();
             int driver = CudaProbe.probe().driverVersion();
-            CudaErrors.call("cuModuleLoadFatBinary of kernels/" + f + ".fatbin on " + ctx.device().name() + " (compute capability "
+            CudaErrors.call("cuModuleLoadData of kernels/" + f + ".fatbin on " + ctx.device().name() + " (compute capability "
                     + ctx.device().computeCapability() + ", driver for CUDA " + driver / 1000 + "." + (driver % 1000) / 10
                     + "; the fatbin holds SASS for sm_80, sm_89, sm_90, sm_90a and compute_90 PTX from the build machine's nvcc: "
                     + "a driver older than that toolkit cannot load it, and a GPU below sm_80 has no code in it)",
-                    () -> JCudaDriver.cuModuleLoadFatBinary(m, image));
+                    () -> JCudaDriver.cuModuleLoadData(m, image));
+            if (m.value() == 0) {
+                throw new IllegalStateException("cuModuleLoadData of kernels/" + f + ".fatbin returned success but left the module handle null "
+                        + "(the JCuda binding did not store it); no kernel of this family can be looked up");
+            }
             return new KernelModule(f, m);
         });
     }
@@ -69,5 +78,17 @@ public final class KernelModule {
 
     public String family() {
         return family;
+    }
+
+    /** The driver's module handle (non-zero once loaded). */
+    public long handle() {
+        return ((Handle) module).value();
+    }
+
+    /** A CUmodule that tells the handle the driver wrote into it (JCuda keeps it protected). */
+    private static final class Handle extends CUmodule {
+        long value() {
+            return getNativePointer();
+        }
     }
 }

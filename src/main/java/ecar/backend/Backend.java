@@ -218,6 +218,20 @@ public interface Backend extends AutoCloseable {
     /** True when every element is finite (no NaN, no ±Inf). */
     boolean allFinite(Tensor x);
 
+    // ------------------------------------------------------------------ memory accounting
+
+    /**
+     * The most memory this backend's tensors held at once since {@link #resetPeakMemory()} (weights, caches, live
+     * activations and scratch; not what was reserved), in bytes; -1 where the backend does not track it (the CPU's
+     * tensors are Java arrays left to the GC).
+     */
+    default long peakMemoryBytes() {
+        return -1;
+    }
+
+    /** Starts a new peak from what is held now. */
+    default void resetPeakMemory() {}
+
     @Override
     default void close() {}
 }

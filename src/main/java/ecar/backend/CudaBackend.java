@@ -683,6 +683,18 @@ public final class CudaBackend implements Backend {
         diffusion.ddimSample(x, predX0, k);
     }
 
+    // ------------------------------------------------------------------ memory accounting
+
+    @Override
+    public long peakMemoryBytes() {
+        return memory.peakBytes();
+    }
+
+    @Override
+    public void resetPeakMemory() {
+        memory.resetPeak();
+    }
+
     // ------------------------------------------------------------------ lifetime
 
     /** Waits for the stream, frees the arena (failing, with names, if a scope was left open) and owned tables. */

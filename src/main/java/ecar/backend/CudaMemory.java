@@ -27,6 +27,8 @@ final class CudaMemory {
     private final List<DeviceBuffer> owned = new ArrayList<>();
     private int depth;
     private boolean poison;
+    private final java.util.concurrent.atomic.AtomicLong ownedLive = new java.util.concurrent.atomic.AtomicLong();
+    private long peak;
 
     CudaMemory(Stream stream, long arenaBytes) {
         this.stream = stream;
@@ -59,23 +61,48 @@ final class CudaMemory {
     /** b, closed with the backend. */
     DeviceBuffer keep(DeviceBuffer b) {
         owned.add(b);
+        held(b.bytes());
         return b;
     }
 
     /** A new tensor: in the arena inside a scope, else an allocation of its own. */
     CudaTensor alloc(Shape s, DType t, String label) {
         if (depth == 0) return allocOwned(s, t, label);
-        return poisoned(new CudaTensor(s, t, arena.allocate(bytes(s, t), label), null));
+        CudaTensor out = new CudaTensor(s, t, arena.allocate(bytes(s, t), label), null);
+        held(0);
+        return poisoned(out);
+    }
+
+    /** Bytes held now: own allocations (weights, caches, kept buffers) plus the arena's top. */
+    long heldBytes() {
+        return ownedLive.get() + arena.ledger().used();
+    }
+
+    /** The most bytes held at once since {@link #resetPeak()}. */
+    long peakBytes() {
+        return Math.max(peak, heldBytes());
+    }
+
+    void resetPeak() {
+        peak = heldBytes();
+    }
+
+    private void held(long more) {
+        if (more != 0) ownedLive.addAndGet(more);
+        peak = Math.max(peak, heldBytes());
     }
 
     /** A tensor with its own allocation, freed when unreachable, whatever scope is open (cached derived constants). */
     CudaTensor allocOwned(Shape s, DType t, String label) {
         DeviceBuffer b = DeviceBuffer.allocate(bytes(s, t), label);
+        held(b.bytes());
         Object owner = new Object();
+        java.util.concurrent.atomic.AtomicLong live = ownedLive;
         CLEANER.register(owner, () -> {
             synchronized (CudaGraph.CAPTURE_LOCK) {   // not in the middle of a step's capture on the sampling thread
                 CudaContext.get().synchronize();   // no queued kernel may still use it
                 b.close();
+                live.addAndGet(-b.bytes());
             }
         });
         return poisoned(new CudaTensor(s, t, b, owner));
@@ -99,7 +126,10 @@ final class CudaMemory {
 
     /** Frees the kept buffers. */
     void closeOwned() {
-        for (DeviceBuffer b : owned) b.close();
+        for (DeviceBuffer b : owned) {
+            b.close();
+            ownedLive.addAndGet(-b.bytes());
+        }
         owned.clear();
     }
 }

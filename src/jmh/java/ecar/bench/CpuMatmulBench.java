@@ -1,7 +1,7 @@
 package ecar.bench;
 
 import ecar.backend.Activation;
-import ecar.backend.CpuBackend;
+import ecar.backend.cpu.CpuBackend;
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Shape;
 import ecar.tensor.Tensor;

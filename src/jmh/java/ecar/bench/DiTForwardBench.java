@@ -1,8 +1,8 @@
 package ecar.bench;
 
-import ecar.backend.CpuBackend;
+import ecar.backend.cpu.CpuBackend;
 import ecar.flops.Flops;
-import ecar.model.DiT;
+import ecar.dit.DiT;
 import ecar.model.RandomWeights;
 import ecar.model.Weights;
 import ecar.sample.Presets;

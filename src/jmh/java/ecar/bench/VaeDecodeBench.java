@@ -1,8 +1,8 @@
 package ecar.bench;
 
-import ecar.backend.CpuBackend;
+import ecar.backend.cpu.CpuBackend;
 import ecar.model.RandomWeights;
-import ecar.sample.Progress;
+import ecar.model.Progress;
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Shape;
 import ecar.tensor.Tensor;

@@ -1,5 +1,8 @@
 package ecar.backend;
 
+import ecar.backend.cpu.Activations;
+import ecar.backend.cpu.CpuBackend;
+
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Shape;
 import ecar.tensor.Tensor;

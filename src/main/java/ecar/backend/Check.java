@@ -4,19 +4,19 @@ import ecar.tensor.Shape;
 import ecar.tensor.Tensor;
 
 /** Shape checks shared by backends: each failure names the op, the operands and what was expected. */
-final class Check {
+public final class Check {
     private Check() {}
 
-    static void that(boolean ok, String op, String message) {
+    public static void that(boolean ok, String op, String message) {
         if (!ok) throw new IllegalArgumentException(op + ": " + message);
     }
 
-    static void sameShape(String op, Tensor a, Tensor b) {
+    public static void sameShape(String op, Tensor a, Tensor b) {
         that(a.shape().equals(b.shape()), op, "operands have shapes " + a.shape() + " and " + b.shape() + ", expected equal shapes");
     }
 
     /** b serves a per group: same width and a row count that divides a's. */
-    static int groupRatio(String op, Tensor a, Tensor b) {
+    public static int groupRatio(String op, Tensor a, Tensor b) {
         Shape sa = a.shape(), sb = b.shape();
         int ra = sa.rows(), rb = sb.rows();
         that(sa.last() == sb.last() && rb > 0 && ra % rb == 0, op,
@@ -24,14 +24,14 @@ final class Check {
         return ra / rb;
     }
 
-    static void rank(String op, Tensor t, int rank, String layout) {
+    public static void rank(String op, Tensor t, int rank, String layout) {
         that(t.shape().rank() == rank, op, "expected a rank-" + rank + " tensor " + layout + ", got " + t.shape());
     }
 
     // The shapes of the ops with more than one operand, shared by every backend.
 
     /** x [.., K], w [N, K], bias [N] or null. */
-    static void linear(Tensor x, Tensor w, Tensor bias) {
+    public static void linear(Tensor x, Tensor w, Tensor bias) {
         Shape sx = x.shape(), sw = w.shape();
         that(sw.rank() == 2 && sx.last() == sw.dim(1), "linear",
                 "input " + sx + " has " + sx.last() + " features but the weight " + sw + " expects " + (sw.rank() == 2 ? sw.dim(1) : "a matrix"));
@@ -39,7 +39,7 @@ final class Check {
     }
 
     /** x [N, H, W, Ci], w [Co, 3, 3, Ci], bias [Co] or null; returns Co. */
-    static int conv3x3(Tensor x, Tensor w, Tensor bias) {
+    public static int conv3x3(Tensor x, Tensor w, Tensor bias) {
         rank("conv3x3", x, 4, "[N, H, W, Ci]");
         Shape s = x.shape(), sw = w.shape();
         that(sw.rank() == 4 && sw.dim(1) == 3 && sw.dim(2) == 3 && sw.dim(3) == s.last(), "conv3x3", "weight " + sw + " is not [Co, 3, 3, " + s.last() + "]");
@@ -49,12 +49,12 @@ final class Check {
     }
 
     /** b [.., D] tiles a [.., D]: a position embedding. */
-    static void tiles(Tensor a, Tensor b) {
+    public static void tiles(Tensor a, Tensor b) {
         that(a.shape().last() == b.shape().last() && a.shape().numel() % b.shape().numel() == 0, "addTiled", b.shape() + " cannot tile " + a.shape());
     }
 
     /** x [N, H, W, C] with C a multiple of groups, weight and bias [C]. */
-    static void groupNorm(Tensor x, int groups, Tensor weight, Tensor bias) {
+    public static void groupNorm(Tensor x, int groups, Tensor weight, Tensor bias) {
         rank("groupNorm", x, 4, "[N, H, W, C]");
         int c = x.shape().last();
         that(groups > 0 && c % groups == 0, "groupNorm", c + " channels do not split into " + groups + " groups");
@@ -62,20 +62,20 @@ final class Check {
     }
 
     /** x [N, C, H, W] with H and W multiples of p. */
-    static void patchify(Tensor x, int p) {
+    public static void patchify(Tensor x, int p) {
         rank("patchify", x, 4, "[N, C, H, W]");
         Shape s = x.shape();
         that(p > 0 && s.dim(2) % p == 0 && s.dim(3) % p == 0, "patchify", "image " + s + " is not a whole number of " + p + "×" + p + " patches");
     }
 
     /** x [N, h·w, p·p·C]. */
-    static void unpatchify(Tensor x, int p, int channels, int h, int w) {
+    public static void unpatchify(Tensor x, int p, int channels, int h, int w) {
         Shape s = x.shape();
         that(s.rank() == 3 && s.dim(1) == h * w && s.last() == p * p * channels, "unpatchify", s + " is not [N, " + (h * w) + ", " + (p * p * channels) + "]");
     }
 
     /** x [N, C, H, W] and the learned-variance model output [N, 2C, H, W]. */
-    static void posterior(Tensor x, Tensor modelOut) {
+    public static void posterior(Tensor x, Tensor modelOut) {
         rank("diffusionPosterior", x, 4, "[N, C, H, W]");
         Shape s = x.shape(), so = modelOut.shape();
         that(so.rank() == 4 && so.dim(0) == s.dim(0) && so.dim(1) == 2 * s.dim(1) && so.dim(2) == s.dim(2) && so.dim(3) == s.dim(3),

@@ -19,4 +19,9 @@ public sealed interface Noise {
     static Noise philox(long seed, int stream) {
         return new Philox(seed, stream);
     }
+
+    /** c of the block-noise draw: n = √(1+γ)(ε − c·mean₂ₓ₂ ε) has covariance (1+γ)I − γ·11ᵀ per 2×2 block. */
+    static float blockNoiseC(float gamma) {
+        return (float) (1.0 - Math.sqrt(Math.max(0.0, (1.0 - 3.0 * gamma) / (1.0 + gamma))));
+    }
 }

@@ -48,7 +48,7 @@ public record StepScalars(float time, float dt, float cfg, DiffusionCoefficients
     }
 
     /** Whether {@code given} is this step's value to the bit (a captured kernel reads the step's, not the given one). */
-    static boolean same(float given, float stepValue) {
+    public static boolean same(float given, float stepValue) {
         return Float.floatToRawIntBits(given) == Float.floatToRawIntBits(stepValue);
     }
 }

@@ -1,8 +1,8 @@
 package ecar.cli;
 
 import ecar.backend.Backend;
-import ecar.backend.CpuBackend;
-import ecar.backend.CudaBackend;
+import ecar.backend.cpu.CpuBackend;
+import ecar.cuda.backend.CudaBackend;
 import ecar.cuda.CudaProbe;
 import ecar.selfcheck.AutoChoice;
 import ecar.selfcheck.GpuSelfCheck;

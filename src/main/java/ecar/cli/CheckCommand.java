@@ -1,7 +1,7 @@
 package ecar.cli;
 
 import ecar.backend.Backend;
-import ecar.backend.CpuBackend;
+import ecar.backend.cpu.CpuBackend;
 import ecar.fixture.Comparison;
 import ecar.fixture.FixtureRunner;
 import picocli.CommandLine.Command;

@@ -6,7 +6,7 @@ import ecar.flops.FlopsReport;
 import ecar.sample.GenerateRequest;
 import ecar.sample.Pipeline;
 import ecar.sample.Preset;
-import ecar.sample.Progress;
+import ecar.model.Progress;
 import ecar.sample.Sampling;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -9,7 +9,7 @@ import java.util.List;
 final class KernelsInfo {
     private KernelsInfo() {}
 
-    static final List<String> FAMILIES = ecar.backend.CudaBackend.FAMILIES;
+    static final List<String> FAMILIES = ecar.cuda.backend.CudaBackend.FAMILIES;
 
     static List<String> packaged() {
         List<String> found = new ArrayList<>();

@@ -1,6 +1,6 @@
 package ecar.cli;
 
-import ecar.sample.Progress;
+import ecar.model.Progress;
 
 import java.io.PrintStream;
 import java.util.Locale;

@@ -1,8 +1,8 @@
 package ecar.cli;
 
-import ecar.sample.DiTSampler;
+import ecar.dit.DiTSampler;
 import ecar.sample.GenerateRequest;
-import ecar.sample.Guidance;
+import ecar.dit.Guidance;
 import ecar.sample.Preset;
 import ecar.sample.Presets;
 import ecar.sample.Sampling;

@@ -1,13 +1,13 @@
 package ecar.flops;
 
-import ecar.model.DiTConfig;
-import ecar.model.FlowArConfig;
+import ecar.dit.DiTConfig;
+import ecar.flowar.FlowArConfig;
 import ecar.model.TimestepEmbedder;
 import ecar.sample.Family;
 import ecar.sample.Preset;
 import ecar.sample.Sampling;
-import ecar.sample.StagePlan;
-import ecar.sample.TokenSchedule;
+import ecar.flowar.StagePlan;
+import ecar.flowar.TokenSchedule;
 import ecar.vae.VaeConfig;
 
 import java.util.Locale;

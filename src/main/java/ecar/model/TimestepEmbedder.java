@@ -1,5 +1,7 @@
 package ecar.model;
 
+import ecar.dit.DiT;
+
 import ecar.backend.Activation;
 import ecar.backend.Backend;
 import ecar.tensor.Tensor;

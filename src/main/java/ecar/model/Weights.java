@@ -1,5 +1,7 @@
 package ecar.model;
 
+import ecar.dit.DiT;
+
 import ecar.backend.Backend;
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Shape;

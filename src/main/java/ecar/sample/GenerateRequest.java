@@ -1,5 +1,8 @@
 package ecar.sample;
 
+import ecar.dit.DiTSampler;
+import ecar.dit.Guidance;
+
 import java.util.Arrays;
 
 /**

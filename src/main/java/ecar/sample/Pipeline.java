@@ -1,8 +1,13 @@
 package ecar.sample;
 
+import ecar.dit.DiTSampler;
+import ecar.dit.DiffusionSchedule;
+import ecar.flowar.TokenSampler;
+import ecar.model.Progress;
+
 import ecar.backend.Backend;
-import ecar.model.DiT;
-import ecar.model.FlowAr;
+import ecar.dit.DiT;
+import ecar.flowar.FlowAr;
 import ecar.model.RandomWeights;
 import ecar.model.WeightSource;
 import ecar.model.Weights;

@@ -1,7 +1,9 @@
 package ecar.sample;
 
-import ecar.model.DiTConfig;
-import ecar.model.FlowArConfig;
+import ecar.flowar.TokenSchedule;
+
+import ecar.dit.DiTConfig;
+import ecar.flowar.FlowArConfig;
 import ecar.vae.VaeConfig;
 
 /**

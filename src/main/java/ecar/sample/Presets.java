@@ -1,7 +1,9 @@
 package ecar.sample;
 
-import ecar.model.DiTConfig;
-import ecar.model.FlowArConfig;
+import ecar.dit.DiTSampler;
+
+import ecar.dit.DiTConfig;
+import ecar.flowar.FlowArConfig;
 import ecar.vae.VaeConfig;
 
 import java.util.ArrayList;

@@ -1,13 +1,13 @@
 package ecar.selfcheck;
 
 import ecar.backend.Backend;
-import ecar.backend.CpuBackend;
+import ecar.backend.cpu.CpuBackend;
 import ecar.fixture.Comparison;
 import ecar.model.RandomWeights;
 import ecar.sample.GenerateRequest;
 import ecar.sample.Pipeline;
 import ecar.sample.Presets;
-import ecar.sample.Progress;
+import ecar.model.Progress;
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Shape;
 import ecar.vae.VaeConfig;

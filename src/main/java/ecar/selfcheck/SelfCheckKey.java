@@ -1,6 +1,6 @@
 package ecar.selfcheck;
 
-import ecar.backend.CudaBackend;
+import ecar.cuda.backend.CudaBackend;
 import ecar.cuda.CudaProbe;
 
 import java.io.IOException;

@@ -4,7 +4,7 @@ import ecar.backend.Backend;
 import ecar.model.Linear;
 import ecar.model.WeightSource;
 import ecar.model.Weights;
-import ecar.sample.Progress;
+import ecar.model.Progress;
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Shape;
 import ecar.tensor.Tensor;

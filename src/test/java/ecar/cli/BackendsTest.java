@@ -1,7 +1,7 @@
 package ecar.cli;
 
 import ecar.backend.Backend;
-import ecar.backend.CpuBackend;
+import ecar.backend.cpu.CpuBackend;
 import ecar.cuda.CudaProbe;
 import ecar.selfcheck.AutoChoice;
 import ecar.selfcheck.SelfCheck;

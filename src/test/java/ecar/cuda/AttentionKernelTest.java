@@ -1,7 +1,7 @@
 package ecar.cuda;
 
-import ecar.backend.CpuBackend;
-import ecar.backend.CudaBackend;
+import ecar.backend.cpu.CpuBackend;
+import ecar.cuda.backend.CudaBackend;
 import ecar.io.Bf16;
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Shape;

@@ -2,8 +2,8 @@ package ecar.cuda;
 
 import ecar.backend.Activation;
 import ecar.backend.Backend;
-import ecar.backend.CpuBackend;
-import ecar.backend.CudaBackend;
+import ecar.backend.cpu.CpuBackend;
+import ecar.cuda.backend.CudaBackend;
 import ecar.backend.DiffusionCoefficients;
 import ecar.backend.Noise;
 import ecar.backend.Norm;

@@ -1,13 +1,13 @@
 package ecar.cuda;
 
 import ecar.backend.Backend;
-import ecar.backend.CudaBackend;
+import ecar.cuda.backend.CudaBackend;
 import ecar.backend.StepKey;
 import ecar.backend.StepScalars;
 import ecar.sample.GenerateRequest;
 import ecar.sample.Pipeline;
 import ecar.sample.Presets;
-import ecar.sample.Progress;
+import ecar.model.Progress;
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Shape;
 import ecar.tensor.Tensor;

@@ -1,14 +1,14 @@
 package ecar.cuda;
 
 import ecar.backend.Backend;
-import ecar.backend.CpuBackend;
-import ecar.backend.CudaBackend;
+import ecar.backend.cpu.CpuBackend;
+import ecar.cuda.backend.CudaBackend;
 import ecar.fixture.Comparison;
 import ecar.model.RandomWeights;
 import ecar.sample.GenerateRequest;
 import ecar.sample.Pipeline;
 import ecar.sample.Presets;
-import ecar.sample.Progress;
+import ecar.model.Progress;
 import ecar.tensor.FloatTensor;
 import ecar.vae.VaeConfig;
 import ecar.vae.VaeDecoder;

@@ -1,7 +1,7 @@
 package ecar.cuda;
 
-import ecar.backend.CpuBackend;
-import ecar.backend.CudaBackend;
+import ecar.backend.cpu.CpuBackend;
+import ecar.cuda.backend.CudaBackend;
 import ecar.backend.Noise;
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Shape;

@@ -22,10 +22,10 @@ final class Gpu {
      * A test class's backend: skips (see {@link #assume}) without a GPU, else {@code open}, or on first use a new one
      * whose outputs are NaN-poisoned (an element a kernel skips shows). The class closes it in its @AfterAll.
      */
-    static ecar.backend.CudaBackend backend(ecar.backend.CudaBackend open, long arenaBytes) {
+    static ecar.cuda.backend.CudaBackend backend(ecar.cuda.backend.CudaBackend open, long arenaBytes) {
         assume();
         if (open != null) return open;
-        ecar.backend.CudaBackend b = new ecar.backend.CudaBackend(arenaBytes);
+        ecar.cuda.backend.CudaBackend b = new ecar.cuda.backend.CudaBackend(arenaBytes);
         b.poisonAllocations(true);
         return b;
     }

@@ -1,6 +1,6 @@
 package ecar.cuda;
 
-import ecar.backend.CudaBackend;
+import ecar.cuda.backend.CudaBackend;
 import ecar.selfcheck.GpuSelfCheck;
 import ecar.selfcheck.Verdict;
 import org.junit.jupiter.api.Test;

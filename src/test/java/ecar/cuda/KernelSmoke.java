@@ -1,6 +1,6 @@
 package ecar.cuda;
 
-import ecar.backend.CudaBackend;
+import ecar.cuda.backend.CudaBackend;
 import ecar.backend.Noise;
 import ecar.tensor.Shape;
 import ecar.tensor.Tensor;
@@ -51,8 +51,8 @@ public final class KernelSmoke {
             gpu.allFinite(o);
             // every other kernel family, as the models call it through the backend: tiny DiT latents, a tiny ECAR picture
             ecar.sample.GenerateRequest r = ecar.sample.GenerateRequest.of(1, 3).seed(5);
-            ecar.sample.Pipeline.random(ecar.sample.Presets.get("dit-tiny"), 1, gpu).sampleLatents(r, ecar.sample.Progress.NONE);
-            ecar.sample.Pipeline.random(ecar.sample.Presets.get("ecar-tiny"), 1, gpu).generate(r, ecar.sample.Progress.NONE);
+            ecar.sample.Pipeline.random(ecar.sample.Presets.get("dit-tiny"), 1, gpu).sampleLatents(r, ecar.model.Progress.NONE);
+            ecar.sample.Pipeline.random(ecar.sample.Presets.get("ecar-tiny"), 1, gpu).generate(r, ecar.model.Progress.NONE);
             gpu.synchronize();
         }
         System.out.println("kernel smoke: every attention and flow kernel ran, and tiny DiT and ECAR pipelines");

@@ -1,6 +1,8 @@
 package ecar.sample;
 
-import ecar.backend.CpuBackend;
+import ecar.model.Progress;
+
+import ecar.backend.cpu.CpuBackend;
 import ecar.io.SafeTensorsWriter;
 import ecar.model.RandomWeights;
 import ecar.model.WeightSource;

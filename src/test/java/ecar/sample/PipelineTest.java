@@ -1,6 +1,10 @@
 package ecar.sample;
 
-import ecar.backend.CpuBackend;
+import ecar.dit.DiTSampler;
+import ecar.dit.Guidance;
+import ecar.model.Progress;
+
+import ecar.backend.cpu.CpuBackend;
 import ecar.model.RandomWeights;
 import ecar.model.WeightSource;
 import ecar.model.WeightsException;

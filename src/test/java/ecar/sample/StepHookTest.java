@@ -1,7 +1,10 @@
 package ecar.sample;
 
+import ecar.dit.DiTSampler;
+import ecar.model.Progress;
+
 import ecar.backend.Backend;
-import ecar.backend.CpuBackend;
+import ecar.backend.cpu.CpuBackend;
 import ecar.backend.StepKey;
 import ecar.backend.StepScalars;
 import ecar.tensor.FloatTensor;

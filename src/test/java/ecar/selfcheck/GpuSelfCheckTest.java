@@ -1,7 +1,7 @@
 package ecar.selfcheck;
 
 import ecar.backend.Backend;
-import ecar.backend.CpuBackend;
+import ecar.backend.cpu.CpuBackend;
 import ecar.tensor.FloatTensor;
 import org.junit.jupiter.api.Test;
 

@@ -1,6 +1,6 @@
 package ecar.vae;
 
-import ecar.backend.CpuBackend;
+import ecar.backend.cpu.CpuBackend;
 import ecar.fixture.Comparison;
 import ecar.io.SafeTensors;
 import ecar.io.SafeTensorsWriter;

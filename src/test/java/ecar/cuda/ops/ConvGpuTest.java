@@ -1,7 +1,7 @@
 package ecar.cuda.ops;
 
 import ecar.backend.Activation;
-import ecar.backend.CpuBackend;
+import ecar.backend.cpu.CpuBackend;
 import ecar.cuda.DeviceBuffer;
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Tensor;

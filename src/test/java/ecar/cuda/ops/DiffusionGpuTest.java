@@ -1,10 +1,10 @@
 package ecar.cuda.ops;
 
-import ecar.backend.CpuBackend;
+import ecar.backend.cpu.CpuBackend;
 import ecar.backend.DiffusionCoefficients;
 import ecar.backend.Noise;
 import ecar.cuda.DeviceBuffer;
-import ecar.sample.DiffusionSchedule;
+import ecar.dit.DiffusionSchedule;
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Tensor;
 import org.junit.jupiter.api.BeforeEach;

@@ -1,6 +1,6 @@
 package ecar.cuda.ops;
 
-import ecar.backend.CpuBackend;
+import ecar.backend.cpu.CpuBackend;
 import ecar.cuda.DeviceBuffer;
 import ecar.tensor.FloatTensor;
 import org.junit.jupiter.api.BeforeEach;

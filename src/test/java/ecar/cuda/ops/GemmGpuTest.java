@@ -1,11 +1,11 @@
 package ecar.cuda.ops;
 
 import ecar.backend.Activation;
-import ecar.backend.CpuBackend;
+import ecar.backend.cpu.CpuBackend;
 import ecar.cuda.DeviceBuffer;
 import ecar.cuda.ops.GemmKernels.Epilogue;
 import ecar.cuda.ops.GemmKernels.Tile;
-import ecar.model.FlowArConfig;
+import ecar.flowar.FlowArConfig;
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Tensor;
 import org.junit.jupiter.api.BeforeEach;

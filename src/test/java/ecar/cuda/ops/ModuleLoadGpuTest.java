@@ -1,6 +1,6 @@
 package ecar.cuda.ops;
 
-import ecar.backend.CudaBackend;
+import ecar.cuda.backend.CudaBackend;
 import ecar.cuda.CudaProbe;
 import ecar.cuda.KernelModule;
 import org.junit.jupiter.api.Assumptions;

@@ -1,0 +1,728 @@
+package ecar.cuda.backend;
+
+import ecar.backend.Activation;
+import ecar.backend.Backend;
+import ecar.backend.Check;
+import ecar.backend.DiffusionCoefficients;
+import ecar.backend.Noise;
+import ecar.backend.Norm;
+import ecar.backend.StepKey;
+import ecar.backend.StepScalars;
+
+import ecar.cuda.ArenaLedger;
+import ecar.cuda.CudaContext;
+import ecar.cuda.CudaTensor;
+import ecar.cuda.DeviceArena;
+import ecar.cuda.DeviceBuffer;
+import ecar.cuda.KernelModule;
+import ecar.cuda.Stream;
+import ecar.cuda.ops.Attention;
+import ecar.cuda.ops.ConvKernels;
+import ecar.cuda.ops.DiffusionKernels;
+import ecar.cuda.ops.ElementwiseKernels;
+import ecar.cuda.ops.EmbedKernels;
+import ecar.cuda.ops.Flow;
+import ecar.cuda.ops.GemmKernels;
+import ecar.cuda.ops.Launcher;
+import ecar.cuda.ops.NormKernels;
+import ecar.cuda.ops.Precision;
+import ecar.io.Bf16;
+import ecar.tensor.DType;
+import ecar.tensor.FloatTensor;
+import ecar.tensor.Shape;
+import ecar.tensor.Tensor;
+
+import java.util.List;
+
+import static ecar.cuda.backend.CudaOperands.c;
+import static ecar.cuda.backend.CudaOperands.f32;
+
+/**
+ * The GPU backend: our kernels (kernels/*.cu) through JCuda, all work queued in order on one stream.
+ *
+ * <p>Every op of {@link Backend} is wired to the wrappers of ecar.cuda.ops (issue 6), one launch or a few per op, in
+ * the simplest correct form: each op reads and writes float32 and casts a GEMM's or convolution's input to bf16 in
+ * scratch; no fusion across ops yet. Sampling steps ({@link #step}) are captured as CUDA graphs and replayed (see there).
+ * <b>Not yet verified on a GPU</b>: the CLI's {@code --backend auto} uses it only after
+ * ecar.selfcheck.GpuSelfCheck has passed on the device ({@code --backend cuda} forces it); CudaBackendOpsGpuTest and
+ * CudaPipelineGpuTest are what a GPU run checks first.
+ *
+ * <p>Storage: activations and the ODE state are device-resident float32 ({@link DType#F32}); matrices, convolution
+ * kernels and tables are bfloat16 ({@link #weight}), vectors (biases, norm weights) float32. Attention converts its
+ * operands to bf16 in arena scratch (tensor cores take bf16), accumulates in f32 and writes f32; head sizes without a
+ * flash kernel (the VAE's one head of C channels, tiny test models) go through GEMMs and a row softmax. Tensors made
+ * inside a {@link #scope()} live in one arena and are reclaimed together when it closes; others get their own
+ * allocation, freed when unreachable. Not thread-safe: one backend per thread.
+ *
+ * <p>K padding: the GEMM and the convolution read K (Ci) in chunks of 8; {@link CudaOperands} pads with zeros.
+ *
+ * <p>This class checks each op's arguments and dispatches; the machinery lives in package-private classes with one
+ * job each: {@link CudaMemory} (arena, scopes' depth, own allocations), {@link CudaOperands} (operand dtypes and K
+ * padding), {@link CudaSteps} (captured steps), {@link CudaAttention}, {@link CudaDiffusion} and {@link CudaFlow}.
+ */
+public final class CudaBackend implements Backend {
+    /**
+     * Arena for scopes and scratch, unless ECAR_CUDA_ARENA_MB says otherwise: half the device memory free when the
+     * backend opens (the other half holds the weights and the tensors made outside scopes; a DiT-XL/2 step at batch
+     * 64 keeps every layer's activations in its scope), at least 256 MiB.
+     */
+    private static final long MIN_ARENA = 1L << 28;
+    /** The kernel families (kernels/NAME.fatbin) this backend launches. */
+    public static final List<String> FAMILIES = List.of(Attention.FAMILY, Flow.FAMILY, "gemm", "conv", "norm", "embed", "elementwise", "diffusion");
+
+    private final CudaContext ctx;
+    private final Stream stream;
+    private final CudaMemory memory;
+    private final DeviceArena arena;
+    private final DeviceBuffer flag;
+    private final CudaSteps steps;
+    private final CudaAttention attention;
+    private final CudaOperands operands;
+    private final GemmKernels gemm;
+    private final ConvKernels conv;
+    private final NormKernels norms;
+    private final EmbedKernels embed;
+    private final ElementwiseKernels ew;
+    private final CudaDiffusion diffusion;
+    private final CudaFlow flow;
+    private boolean closed;
+
+    public CudaBackend() {
+        this(arenaBytesFromEnv());
+    }
+
+    public CudaBackend(long arenaBytes) {
+        ctx = CudaContext.get();
+        for (String family : FAMILIES) KernelModule.get(family);   // fail now, with the reason, if the kernels were not built
+        stream = new Stream();
+        Launcher launcher = Launcher.on(stream);
+        int sms = ctx.device().multiprocessors();
+        gemm = new GemmKernels(launcher, sms);
+        conv = new ConvKernels(launcher, sms);
+        norms = new NormKernels(launcher);
+        embed = new EmbedKernels(launcher);
+        ew = new ElementwiseKernels(launcher);
+        DiffusionKernels diffusionKernels = new DiffusionKernels(launcher);
+        memory = new CudaMemory(stream, arenaBytes);
+        arena = memory.arena();
+        operands = new CudaOperands(memory, stream);
+        flag = memory.keep(DeviceBuffer.allocate(4, "allFinite flag"));
+        steps = new CudaSteps(memory, stream);
+        attention = new CudaAttention(this, memory, operands, steps, stream, gemm, norms, embed);
+        diffusion = new CudaDiffusion(memory, operands, steps, stream, diffusionKernels);
+        flow = new CudaFlow(memory, steps, stream);
+    }
+
+    private static long arenaBytesFromEnv() {
+        String mb = System.getenv("ECAR_CUDA_ARENA_MB");
+        if (mb == null || mb.isBlank()) return Math.max(MIN_ARENA, CudaContext.get().memoryInfo()[0] / 2);
+        try {
+            return Long.parseLong(mb.strip()) << 20;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("ECAR_CUDA_ARENA_MB='" + mb + "' is not a number of MiB");
+        }
+    }
+
+    @Override
+    public String name() {
+        return "cuda:" + ctx.device().ordinal() + " " + ctx.device().name();
+    }
+
+    /** The stream every op is queued on (benchmarks record events on it). */
+    public Stream stream() {
+        return stream;
+    }
+
+    public void synchronize() {
+        stream.synchronize();
+    }
+
+    /** When on, every new tensor is filled with NaN before an op writes it: a kernel that skips an element shows. */
+    public void poisonAllocations(boolean on) {
+        memory.poison(on);
+    }
+
+    // ------------------------------------------------------------------ allocation
+
+    @Override
+    public Scope scope() {
+        ArenaLedger.Mark m = arena.mark();
+        int level = memory.enter();
+        return new Scope() {
+            boolean done;
+
+            @Override
+            public void close() {
+                if (done) return;
+                done = true;
+                // A graph still in flight is freed by the driver when it completes; its memory is reused only by
+                // work queued after it on this stream.
+                steps.closeLevel(level);
+                memory.leave();
+                arena.reset(m);   // later kernels on the stream run after the ones that used this memory
+            }
+        };
+    }
+
+    // ------------------------------------------------------------------ captured sampling steps
+
+    /**
+     * The first step with a key runs eagerly (it fills the lazy caches: RoPE tables, padded and widened weights, whose
+     * uploads cannot be captured); the second is captured as a CUDA graph and launched; later ones write the scalars
+     * and replay it. The graph's scratch is the arena range its capture used, kept reserved (its addresses are baked
+     * in) until the scope open at capture closes, which also destroys the graph; a replay allocates nothing.
+     */
+    @Override
+    public void step(StepKey key, StepScalars scalars, Runnable body) {
+        steps.step(key, scalars, body, () -> Backend.super.step(key, scalars, body));
+    }
+
+    /** Off: {@link #step} runs every body eagerly (the uncaptured path, for comparisons). On by default. */
+    public void useGraphs(boolean on) {
+        steps.useGraphs(on);
+    }
+
+    /** The arena's bookkeeping (tests check that a replay allocates nothing). */
+    public ArenaLedger arenaLedger() {
+        return arena.ledger();
+    }
+
+    // ------------------------------------------------------------------ memory
+
+    @Override
+    public Tensor upload(FloatTensor host) {
+        steps.noHostTraffic("upload");
+        CudaTensor t = memory.alloc(host.shape(), DType.F32, "upload " + host.shape());
+        if (host.shape().numel() > 0) t.buffer().upload(host.data(), stream);
+        return t;
+    }
+
+    /**
+     * Vectors (biases, norm and GroupNorm weights) stay float32, as the kernels read them and at no cost in memory;
+     * everything else (matrices, convolution kernels, tables, position embeddings) is stored in bf16.
+     */
+    @Override
+    public Tensor weight(FloatTensor host) {
+        steps.noHostTraffic("weight");
+        if (host.shape().rank() <= 1) return upload(host);
+        float[] d = host.data();
+        short[] h = new short[d.length];
+        for (int i = 0; i < d.length; i++) h[i] = Bf16.fromFloat(d[i]);
+        CudaTensor t = memory.alloc(host.shape(), DType.BF16, "weight " + host.shape());
+        if (h.length > 0) t.buffer().upload(h, stream);
+        return t;
+    }
+
+    @Override
+    public FloatTensor download(Tensor t) {
+        steps.noHostTraffic("download");
+        CudaTensor ct = c(t, "download");
+        float[] out = new float[ct.shape().size()];
+        if (out.length == 0) return new FloatTensor(ct.shape(), out);
+        if (ct.dtype() == DType.F32) {
+            ct.buffer().download(out, stream);
+        } else {
+            short[] h = new short[out.length];
+            ct.buffer().download(h, stream);
+            for (int i = 0; i < h.length; i++) out[i] = Bf16.toFloat(h[i]);
+        }
+        return new FloatTensor(ct.shape(), out);
+    }
+
+    @Override
+    public Tensor zeros(Shape shape) {
+        return memory.zeroed(shape, DType.F32, "zeros " + shape);
+    }
+
+    @Override
+    public Tensor reshape(Tensor t, Shape shape) {
+        return c(t, "reshape").view(shape);
+    }
+
+    @Override
+    public Tensor sliceBatch(Tensor x, int from, int to) {
+        Shape s = x.shape();
+        Check.that(0 <= from && from < to && to <= s.dim(0), "sliceBatch", "rows [" + from + ", " + to + ") outside " + s);
+        return c(x, "sliceBatch").sliceFirst(from, to);
+    }
+
+    @Override
+    public Tensor concatBatch(Tensor a, Tensor b) {
+        CudaTensor x = f32(a, "concatBatch"), y = f32(b, "concatBatch");
+        Shape sa = a.shape(), sb = b.shape();
+        Check.that(sa.rank() == sb.rank() && sa.size() / sa.dim(0) == sb.size() / Math.max(1, sb.dim(0)), "concatBatch",
+                sa + " and " + sb + " differ beyond the first dimension");
+        int[] dims = sa.toArray();
+        dims[0] += sb.dim(0);
+        CudaTensor o = memory.alloc(new Shape(dims), DType.F32, "concatBatch");
+        o.buffer().copyFrom(x.buffer(), 0, 0, x.bytes(), stream);
+        o.buffer().copyFrom(y.buffer(), 0, x.bytes(), y.bytes(), stream);
+        return o;
+    }
+
+    @Override
+    public Tensor concatTokens(Tensor a, Tensor b) {
+        Check.rank("concatTokens", a, 3, "[B, L, D]");
+        Check.rank("concatTokens", b, 3, "[B, L, D]");
+        CudaTensor x = f32(a, "concatTokens"), y = f32(b, "concatTokens");
+        Shape sa = a.shape(), sb = b.shape();
+        Check.that(sa.dim(0) == sb.dim(0) && sa.last() == sb.last(), "concatTokens", sa + " and " + sb + " differ in batch or width");
+        int batch = sa.dim(0), la = sa.dim(1), lb = sb.dim(1), w = sa.last();
+        CudaTensor o = memory.alloc(Shape.of(batch, la + lb, w), DType.F32, "concatTokens");
+        long ra = 4L * la * w, rb = 4L * lb * w, ro = ra + rb;
+        o.buffer().copy2dFrom(x.buffer(), 0, ra, 0, ro, ra, batch, stream);
+        o.buffer().copy2dFrom(y.buffer(), 0, rb, ra, ro, rb, batch, stream);
+        return o;
+    }
+
+    @Override
+    public Tensor chunk(Tensor x, int n, int i) {
+        Shape s = x.shape();
+        Check.that(n > 0 && s.last() % n == 0 && i >= 0 && i < n, "chunk", "cannot take slice " + i + " of " + n + " from " + s);
+        CudaTensor t = f32(x, "chunk");
+        int w = s.last(), cw = w / n;
+        CudaTensor o = memory.alloc(s.withLast(cw), DType.F32, "chunk " + i + "/" + n);
+        o.buffer().copy2dFrom(t.buffer(), 4L * i * cw, 4L * w, 0, 4L * cw, 4L * cw, s.rows(), stream);
+        return o;
+    }
+
+    // ------------------------------------------------------------------ attention
+
+    @Override
+    public Tensor attention(Tensor q, Tensor k, Tensor v, int heads) {
+        return attend("attention", q, k, v, heads, 0, 0, false, false, null);
+    }
+
+    @Override
+    public Tensor attentionRope(Tensor q, Tensor k, Tensor v, int heads, int side, int span, boolean ropeKeys) {
+        return attend("attentionRope", q, k, v, heads, side, span, true, ropeKeys, null);
+    }
+
+    /**
+     * Attention over a sequence of stages with the stage-block-causal mask: a query of stage s sees the keys of
+     * stages 0..s. q, k, v [B, L, H·d] with L = the sum of {@code stageTokens}.
+     */
+    public Tensor attentionBlockCausal(Tensor q, Tensor k, Tensor v, int heads, int[] stageTokens) {
+        int total = 0;
+        for (int n : stageTokens) {
+            Check.that(n > 0, "attentionBlockCausal", "stage sizes must be positive: " + java.util.Arrays.toString(stageTokens));
+            total += n;
+        }
+        Check.that(q.shape().rank() == 3 && q.shape().dim(1) == total && k.shape().rank() == 3 && k.shape().dim(1) == total, "attentionBlockCausal",
+                "q " + q.shape() + " and k " + k.shape() + " must hold the " + total + " tokens of stages " + java.util.Arrays.toString(stageTokens));
+        return attend("attentionBlockCausal", q, k, v, heads, 0, 0, false, false, stageTokens);
+    }
+
+    private Tensor attend(String op, Tensor q, Tensor k, Tensor v, int heads, int side, int span, boolean ropeQ, boolean ropeK, int[] stageTokens) {
+        Check.rank(op, q, 3, "[B, L, H·d]");
+        Check.rank(op, k, 3, "[B, L, H·d]");
+        Check.sameShape(op, k, v);
+        Shape sq = q.shape(), sk = k.shape();
+        Check.that(heads > 0 && sq.dim(0) == sk.dim(0) && sq.last() == sk.last() && sq.last() % heads == 0, op,
+                "q " + sq + " and k/v " + sk + " must share batch and width, a multiple of " + heads + " heads");
+        int d = sq.last() / heads;
+        if (ropeQ) {
+            Check.that(sq.dim(1) == side * side, op, "q " + sq + " does not hold a " + side + "×" + side + " token grid");
+            Check.that(!ropeK || sk.dim(1) == side * side, op, "k " + sk + " does not hold a " + side + "×" + side + " token grid");
+            Check.that(d % 4 == 0, op, "head size " + d + " must be a multiple of 4 for the 2D RoPE");
+        }
+        return attention.attend(op, q, k, v, heads, side, span, ropeQ, ropeK, stageTokens);
+    }
+
+    @Override
+    public Tensor rope2d(Tensor x, int heads, int side, int span) {
+        Check.rank("rope2d", x, 3, "[B, L, H·d]");
+        Shape s = x.shape();
+        Check.that(s.dim(1) == side * side, "rope2d", s + " does not hold a " + side + "×" + side + " token grid");
+        Check.that(heads > 0, "rope2d", "heads must be positive, got " + heads);
+        Check.that(s.last() % heads == 0 && (s.last() / heads) % 4 == 0, "rope2d", "head size of " + s + " over " + heads + " heads must be a multiple of 4");
+        CudaTensor t = f32(x, "rope2d");
+        return attention.rope2d(t, heads, side, span);
+    }
+
+    /**
+     * The bf16 keys and values of one attention layer for stage-wise decoding: [B, capacity, H·d] each, filled stage
+     * by stage with {@link #append}; {@link #attend} runs a stage's queries against every token cached so far.
+     */
+    public final class KvCache {
+        final CudaTensor k, v;
+        final int batch, capacity, width, heads;
+        int length;
+
+        KvCache(int batch, int capacity, int width, int heads) {
+            this.batch = batch;
+            this.capacity = capacity;
+            this.width = width;
+            this.heads = heads;
+            Shape s = Shape.of(batch, capacity, width);
+            this.k = memory.alloc(s, DType.BF16, "kv cache keys");
+            this.v = memory.alloc(s, DType.BF16, "kv cache values");
+        }
+
+        public int length() {
+            return length;
+        }
+
+        /** Appends a stage's keys (rotated with the stage's 2D RoPE on the way in when ropeKeys) and values. */
+        public void append(Tensor keys, Tensor values, int side, int span, boolean ropeKeys) {
+            Check.sameShape("kvAppend", keys, values);
+            Shape s = keys.shape();
+            Check.that(s.rank() == 3 && s.dim(0) == batch && s.last() == width, "kvAppend", "keys " + s + ", expected [" + batch + ", L, " + width + "]");
+            Check.that(!ropeKeys || s.dim(1) == side * side, "kvAppend", s + " does not hold a " + side + "×" + side + " token grid");
+            int d = width / heads;
+            CudaTensor[] cs = ropeKeys ? attention.ropeTable(side, span, d) : null;
+            Attention.kvAppend(stream, k.buffer(), v.buffer(), f32(keys, "kvAppend").buffer(), f32(values, "kvAppend").buffer(),
+                    batch, s.dim(1), width, length, capacity, d, cs == null ? null : cs[0].buffer(), cs == null ? null : cs[1].buffer());
+            length += s.dim(1);
+        }
+
+        /** softmax(rope2d(q)·kᵀ/√d)·v over the {@link #length()} cached tokens; q [B, side², H·d] f32. */
+        public Tensor attend(Tensor q, int side, int span) {
+            Shape sq = q.shape();
+            Check.that(length > 0, "kvAttend", "the cache is empty");
+            Check.that(sq.rank() == 3 && sq.dim(0) == batch && sq.last() == width && sq.dim(1) == side * side, "kvAttend",
+                    "q " + sq + ", expected [" + batch + ", " + side * side + ", " + width + "]");
+            int d = width / heads;
+            CudaTensor out = memory.alloc(sq, DType.F32, "kvAttend out");
+            try (Scope scratch = scope()) {
+                CudaTensor qb = operands.bf16(q, "kvAttend");
+                CudaTensor[] cs = attention.ropeTable(side, span, d);
+                Attention.forward(stream, Attention.Problem.cached(batch, heads, d, sq.dim(1), length, capacity), qb.buffer(), k.buffer(), v.buffer(),
+                        out.buffer(), false, new Attention.Rope(cs[0].buffer(), cs[1].buffer(), side * side, true, false), null);
+            }
+            return out;
+        }
+    }
+
+    /** A KV cache for one layer; make it outside any {@link #scope()} (a scope would reclaim it when it closes). */
+    public KvCache kvCache(int batch, int capacity, int width, int heads) {
+        Check.that(batch > 0 && capacity > 0 && heads > 0 && width % heads == 0, "kvCache", "batch " + batch + ", capacity " + capacity + ", width " + width + ", heads " + heads);
+        Attention.paddedHeadDim(width / heads);
+        return new KvCache(batch, capacity, width, heads);
+    }
+
+    // ------------------------------------------------------------------ sampler state
+
+    @Override
+    public Tensor randn(Shape shape, long seed, int noiseStream) {
+        steps.noHostTraffic("randn (its seed would be baked into the graph)");
+        CudaTensor o = memory.alloc(shape, DType.F32, "randn " + shape);
+        if (shape.numel() > 0) Flow.randn(stream, o.buffer(), shape.numel(), seed, noiseStream);
+        return o;
+    }
+
+    @Override
+    public Tensor condTwice(Tensor x) {
+        Shape s = x.shape();
+        Check.that(s.dim(0) % 2 == 0, "condTwice", "batch of " + s + " is not two halves");
+        CudaTensor t = f32(x, "condTwice");
+        CudaTensor o = memory.alloc(s, DType.F32, "condTwice");
+        Flow.condTwice(stream, o.buffer(), t.buffer(), s.numel() / 2);
+        return o;
+    }
+
+    @Override
+    public void flowEulerStep(Tensor x, Tensor v, float dt, float cfgWeight, boolean guided) {
+        Check.sameShape("flowEulerStep", x, v);
+        Check.that(!guided || x.shape().dim(0) % 2 == 0, "flowEulerStep", "guided step needs a batch of two halves, got " + x.shape());
+        flow.eulerStep(x, v, dt, cfgWeight, guided);
+    }
+
+    @Override
+    public Tensor stageJump(Tensor x, int side, float alpha, float beta, float gamma, Noise noise) {
+        steps.noHostTraffic("stageJump (its noise would be baked into the graph)");
+        Check.rank("stageJump", x, 3, "[B, r², C]");
+        Shape s = x.shape();
+        Check.that(s.dim(1) == side * side, "stageJump", s + " is not a " + side + "×" + side + " token grid");
+        return flow.stageJump(x, side, alpha, beta, gamma, noise);
+    }
+
+    @Override
+    public void cfgCombineChannels(Tensor out, int guidedChannels, float scale) {
+        Check.rank("cfgCombineChannels", out, 4, "[2N, C, H, W]");
+        Shape s = out.shape();
+        Check.that(s.dim(0) % 2 == 0 && guidedChannels <= s.dim(1), "cfgCombineChannels",
+                "needs two batch halves and at most " + s.dim(1) + " guided channels, got " + s + " and " + guidedChannels);
+        if (guidedChannels <= 0) return;
+        diffusion.cfgCombineChannels(out, guidedChannels, scale);
+    }
+
+    @Override
+    public boolean allFinite(Tensor x) {
+        steps.noHostTraffic("allFinite");
+        CudaTensor t = f32(x, "allFinite");
+        if (x.shape().numel() == 0) return true;
+        flag.upload(new int[]{1}, stream);
+        Flow.allFinite(stream, t.buffer(), x.shape().numel(), flag);
+        int[] r = new int[1];
+        flag.download(r, stream);
+        return r[0] == 1;
+    }
+
+    // ------------------------------------------------------------------ linear algebra and convolution
+
+    @Override
+    public Tensor linear(Tensor x, Tensor w, Tensor bias, Activation act) {
+        Check.linear(x, w, bias);
+        Shape sx = x.shape(), sw = w.shape();
+        int n = sw.dim(0), k = sw.dim(1), m = sx.rows();
+        CudaTensor y = memory.alloc(sx.withLast(n), DType.F32, "linear out");
+        try (Scope scratch = scope()) {
+            int kp = CudaOperands.padTo8(k);
+            CudaTensor xb = operands.gemmInput(x, m, k, kp, "linear"), wb = operands.gemmWeight(w, kp, "linear");
+            gemm.linear(y.buffer(), Precision.F32, xb.buffer(), wb.buffer(), m, n, kp, GemmKernels.Epilogue.of(operands.address(bias, "linear"), act));
+        }
+        return y;
+    }
+
+    @Override
+    public Tensor conv3x3(Tensor x, Tensor w, Tensor bias) {
+        int co = Check.conv3x3(x, w, bias);
+        Shape s = x.shape();
+        int ci = s.last(), cip = CudaOperands.padTo8(ci);
+        CudaTensor y = memory.alloc(s.withLast(co), DType.F32, "conv3x3 out");
+        try (Scope scratch = scope()) {
+            CudaTensor xb = operands.gemmInput(x, s.rows(), ci, cip, "conv3x3"), wb = operands.gemmWeight(w, cip, "conv3x3");
+            conv.conv3x3(y.buffer(), Precision.F32, xb.buffer(), wb.buffer(), operands.address(bias, "conv3x3"), null,
+                    s.dim(0), s.dim(1), s.dim(2), cip, co, Activation.NONE);
+        }
+        return y;
+    }
+
+    // ------------------------------------------------------------------ elementwise
+
+    @Override
+    public Tensor add(Tensor a, Tensor b) {
+        int ratio = Check.groupRatio("add", a, b);
+        Shape s = a.shape();
+        CudaTensor o = memory.alloc(s, DType.F32, "add");
+        ew.add(o.buffer(), Precision.F32, operands.f32In(a, "add").buffer(), operands.f32In(b, "add").buffer(), s.rows(), s.last(), ratio);
+        return o;
+    }
+
+    @Override
+    public Tensor addTiled(Tensor a, Tensor b) {
+        Check.tiles(a, b);
+        CudaTensor o = memory.alloc(a.shape(), DType.F32, "addTiled");
+        ew.addTiled(o.buffer(), Precision.F32, operands.f32In(a, "addTiled").buffer(), operands.f32In(b, "addTiled").buffer(), a.shape().numel(), b.shape().numel());
+        return o;
+    }
+
+    @Override
+    public Tensor mul(Tensor a, Tensor b) {
+        Check.sameShape("mul", a, b);
+        CudaTensor o = memory.alloc(a.shape(), DType.F32, "mul");
+        ew.mul(o.buffer(), Precision.F32, operands.f32In(a, "mul").buffer(), operands.f32In(b, "mul").buffer(), a.shape().numel());
+        return o;
+    }
+
+    @Override
+    public Tensor silu(Tensor x) {
+        CudaTensor o = memory.alloc(x.shape(), DType.F32, "silu");
+        ew.silu(o.buffer(), Precision.F32, operands.f32In(x, "silu").buffer(), x.shape().numel());
+        return o;
+    }
+
+    @Override
+    public Tensor gatedResidual(Tensor x, Tensor gate, Tensor y) {
+        Check.sameShape("gatedResidual", x, y);
+        int ratio = Check.groupRatio("gatedResidual", x, gate);
+        Shape s = x.shape();
+        CudaTensor o = memory.alloc(s, DType.F32, "gatedResidual");
+        ew.gatedResidual(o.buffer(), operands.f32In(x, "gatedResidual").buffer(), operands.f32In(gate, "gatedResidual").buffer(),
+                operands.f32In(y, "gatedResidual").buffer(), s.rows(), s.last(), ratio);
+        return o;
+    }
+
+    // ------------------------------------------------------------------ norms
+
+    @Override
+    public Tensor norm(Tensor x, Norm kind, Tensor weight, float eps) {
+        Shape s = x.shape();
+        if (weight != null) Check.that(weight.shape().numel() == s.last(), "norm", "weight " + weight.shape() + " for rows of " + s.last());
+        CudaTensor o = memory.alloc(s, DType.F32, "norm");
+        norms.rows(o.buffer(), Precision.F32, operands.f32In(x, "norm").buffer(), operands.address(weight, "norm"), s.rows(), s.last(), kind, eps);
+        return o;
+    }
+
+    @Override
+    public Tensor normModulate(Tensor x, Norm kind, float eps, Tensor shift, Tensor scale) {
+        Check.sameShape("normModulate", shift, scale);
+        int ratio = Check.groupRatio("normModulate", x, shift);
+        Shape s = x.shape();
+        CudaTensor o = memory.alloc(s, DType.F32, "normModulate");
+        // shift and scale are contiguous [rows / ratio, d] here, so their row stride is d
+        norms.rowsModulated(o.buffer(), Precision.F32, operands.f32In(x, "normModulate").buffer(), operands.f32In(shift, "normModulate").buffer(),
+                operands.f32In(scale, "normModulate").buffer(), s.last(), s.rows(), s.last(), kind, eps, ratio);
+        return o;
+    }
+
+    @Override
+    public Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps, boolean silu) {
+        Check.groupNorm(x, groups, weight, bias);
+        Shape s = x.shape();
+        int c = s.last();
+        CudaTensor o = memory.alloc(s, DType.F32, "groupNorm");
+        try (Scope scratch = scope()) {
+            DeviceBuffer stats = arena.allocate(NormKernels.statsBytes(s.dim(0), groups), "groupNorm statistics");
+            norms.groupNorm(o.buffer(), Precision.F32, operands.f32In(x, "groupNorm").buffer(), stats, operands.address(weight, "groupNorm"),
+                    operands.address(bias, "groupNorm"), s.dim(0), s.dim(1) * s.dim(2), c, groups, eps, silu);
+        }
+        return o;
+    }
+
+    // ------------------------------------------------------------------ embeddings and layouts
+
+    @Override
+    public Tensor embedding(Tensor table, int[] ids) {
+        Check.rank("embedding", table, 2, "[V, D]");
+        steps.noHostTraffic("embedding (uploads the ids)");
+        CudaTensor t = c(table, "embedding");
+        int rows = t.shape().dim(0), width = t.shape().last();
+        CudaTensor o = memory.alloc(Shape.of(ids.length, width), DType.F32, "embedding");
+        try (Scope scratch = scope()) {
+            DeviceBuffer d = arena.allocate(4L * Math.max(1, ids.length), "embedding ids");
+            if (ids.length > 0) d.upload(ids, stream);
+            embed.embedding(o.buffer(), t.buffer(), t.dtype() == DType.BF16 ? Precision.BF16 : Precision.F32, rows, width, d, ids);
+        }
+        return o;
+    }
+
+    @Override
+    public Tensor timestepEmbedding(float[] t, int dim) {
+        Check.that(dim % 2 == 0, "timestepEmbedding", "dimension " + dim + " must be even");
+        CudaTensor o = memory.alloc(Shape.of(t.length, dim), DType.F32, "timestepEmbedding");
+        if (steps.capturing() != null && t.length > 0) {
+            for (float ti : t) CudaSteps.stepValue("timestepEmbedding", "time", ti, steps.capturing().time());
+            embed.timestepDev(o.buffer(), steps.scalar(StepScalars.TIME), t.length, dim);
+            return o;
+        }
+        try (Scope scratch = scope()) {
+            DeviceBuffer d = arena.allocate(4L * Math.max(1, t.length), "timesteps");
+            if (t.length > 0) d.upload(t, stream);
+            embed.timestep(o.buffer(), d, t.length, dim);
+        }
+        return o;
+    }
+
+    @Override
+    public Tensor patchify(Tensor x, int p) {
+        Check.patchify(x, p);
+        Shape s = x.shape();
+        int n = s.dim(0), c = s.dim(1), h = s.dim(2), w = s.dim(3);
+        CudaTensor o = memory.alloc(Shape.of(n, (h / p) * (w / p), c * p * p), DType.F32, "patchify");
+        embed.patchify(o.buffer(), Precision.F32, operands.f32In(x, "patchify").buffer(), n, c, h, w, p);
+        return o;
+    }
+
+    @Override
+    public Tensor unpatchify(Tensor x, int p, int channels, int h, int w) {
+        Check.unpatchify(x, p, channels, h, w);
+        Shape s = x.shape();
+        CudaTensor o = memory.alloc(Shape.of(s.dim(0), channels, h * p, w * p), DType.F32, "unpatchify");
+        embed.unpatchify(o.buffer(), operands.f32In(x, "unpatchify").buffer(), s.dim(0), p, channels, h, w);
+        return o;
+    }
+
+    @Override
+    public Tensor nchwToNhwc(Tensor x) {
+        Check.rank("nchwToNhwc", x, 4, "[N, C, H, W]");
+        Shape s = x.shape();
+        CudaTensor o = memory.alloc(Shape.of(s.dim(0), s.dim(2), s.dim(3), s.dim(1)), DType.F32, "nchwToNhwc");
+        embed.transpose(o.buffer(), operands.f32In(x, "nchwToNhwc").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3));
+        return o;
+    }
+
+    @Override
+    public Tensor nhwcToNchw(Tensor x) {
+        Check.rank("nhwcToNchw", x, 4, "[N, H, W, C]");
+        Shape s = x.shape();
+        CudaTensor o = memory.alloc(Shape.of(s.dim(0), s.dim(3), s.dim(1), s.dim(2)), DType.F32, "nhwcToNchw");
+        embed.transpose(o.buffer(), operands.f32In(x, "nhwcToNchw").buffer(), s.dim(0), s.dim(1) * s.dim(2), s.dim(3));
+        return o;
+    }
+
+    // ------------------------------------------------------------------ images (channels-last)
+
+    @Override
+    public Tensor upsampleNearest2x(Tensor x) {
+        Check.rank("upsampleNearest2x", x, 4, "[N, H, W, C]");
+        Shape s = x.shape();
+        CudaTensor o = memory.alloc(Shape.of(s.dim(0), 2 * s.dim(1), 2 * s.dim(2), s.last()), DType.F32, "upsampleNearest2x");
+        conv.upsampleNearest2x(o.buffer(), operands.f32In(x, "upsampleNearest2x").buffer(), Precision.F32, s.dim(0), s.dim(1), s.dim(2), s.last());
+        return o;
+    }
+
+    @Override
+    public Tensor resizeBicubic(Tensor x, int outH, int outW) {
+        Check.rank("resizeBicubic", x, 4, "[N, H, W, C]");
+        Shape s = x.shape();
+        CudaTensor o = memory.alloc(Shape.of(s.dim(0), outH, outW, s.last()), DType.F32, "resizeBicubic");
+        embed.resizeBicubic(o.buffer(), operands.f32In(x, "resizeBicubic").buffer(), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW);
+        return o;
+    }
+
+    @Override
+    public Tensor resizeArea(Tensor x, int outH, int outW) {
+        Check.rank("resizeArea", x, 4, "[N, H, W, C]");
+        Shape s = x.shape();
+        CudaTensor o = memory.alloc(Shape.of(s.dim(0), outH, outW, s.last()), DType.F32, "resizeArea");
+        embed.resizeArea(o.buffer(), operands.f32In(x, "resizeArea").buffer(), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW);
+        return o;
+    }
+
+    // ------------------------------------------------------------------ diffusion updates (float32 state)
+
+    @Override
+    public Tensor[] diffusionPosterior(Tensor x, Tensor modelOut, DiffusionCoefficients k) {
+        Check.posterior(x, modelOut);
+        return diffusion.posterior(x, modelOut, k);
+    }
+
+    @Override
+    public void ddpmSample(Tensor x, Tensor mean, Tensor logVar, Noise noise) {
+        Check.sameShape("ddpmSample", x, mean);
+        Check.sameShape("ddpmSample", x, logVar);
+        diffusion.ddpmSample(x, mean, logVar, noise);
+    }
+
+    @Override
+    public void ddimSample(Tensor x, Tensor predX0, DiffusionCoefficients k) {
+        Check.sameShape("ddimSample", x, predX0);
+        diffusion.ddimSample(x, predX0, k);
+    }
+
+    // ------------------------------------------------------------------ memory accounting
+
+    @Override
+    public long peakMemoryBytes() {
+        return memory.peakBytes();
+    }
+
+    @Override
+    public void resetPeakMemory() {
+        memory.resetPeak();
+    }
+
+    // ------------------------------------------------------------------ lifetime
+
+    /** Waits for the stream, frees the arena (failing, with names, if a scope was left open) and owned tables. */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        try {
+            stream.synchronize();
+        } finally {
+            steps.closeLevel(0);
+            memory.closeOwned();
+            String open = memory.depth() > 0 ? memory.depth() + " scope(s) still open at close" : null;
+            try {
+                arena.close();
+            } finally {
+                stream.close();
+            }
+            if (open != null) throw new IllegalStateException("cuda backend: " + open);
+        }
+    }
+}

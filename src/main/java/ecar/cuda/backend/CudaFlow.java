@@ -1,0 +1,71 @@
+package ecar.cuda.backend;
+
+import ecar.backend.Check;
+import ecar.backend.Noise;
+import ecar.backend.Philox;
+import ecar.backend.StepScalars;
+
+import ecar.cuda.CudaTensor;
+import ecar.cuda.Stream;
+import ecar.cuda.ops.Flow;
+import ecar.tensor.DType;
+import ecar.tensor.Shape;
+import ecar.tensor.Tensor;
+
+import static ecar.cuda.backend.CudaOperands.f32;
+
+/**
+ * CudaBackend's flow-sampler updates, once their arguments are checked: the (guided) Euler step of the flow ODE,
+ * eager or inside a captured step (reading dt and the guidance weight from the step scalars), and the ECAR stage
+ * jump with its block noise. CPU twin: CpuFlow.
+ */
+final class CudaFlow {
+    private final CudaMemory memory;
+    private final CudaSteps steps;
+    private final Stream stream;
+
+    CudaFlow(CudaMemory memory, CudaSteps steps, Stream stream) {
+        this.memory = memory;
+        this.steps = steps;
+        this.stream = stream;
+    }
+
+    /** x += dt·v, with guidance from v's halves when {@code guided}; as CudaBackend.flowEulerStep has checked them. */
+    void eulerStep(Tensor x, Tensor v, float dt, float cfgWeight, boolean guided) {
+        CudaTensor xt = f32(x, "flowEulerStep"), vt = f32(v, "flowEulerStep");
+        long n = x.shape().numel();
+        if (steps.capturing() != null) {
+            CudaSteps.stepValue("flowEulerStep", "dt", dt, steps.capturing().dt());
+            if (guided) CudaSteps.stepValue("flowEulerStep", "guidance weight", cfgWeight, steps.capturing().cfg());
+            if (guided) Flow.eulerGuidedDev(stream, xt.buffer(), vt.buffer(), n / 2, steps.scalar(StepScalars.DT));   // the kernel reads dt there and cfg in the next word
+            else Flow.eulerDev(stream, xt.buffer(), vt.buffer(), n, steps.scalar(StepScalars.DT));
+            return;
+        }
+        if (guided) Flow.eulerGuided(stream, xt.buffer(), vt.buffer(), n / 2, dt, cfgWeight);
+        else Flow.euler(stream, xt.buffer(), vt.buffer(), n, dt);
+    }
+
+    /** The stage jump of x [B, side², C] to [B, (2·side)², C]; as CudaBackend.stageJump has checked x. */
+    Tensor stageJump(Tensor x, int side, float alpha, float beta, float gamma, Noise noise) {
+        Shape s = x.shape();
+        Shape outShape = Shape.of(s.dim(0), 4 * side * side, s.last());
+        CudaTensor eps = null;
+        long seed = 0;
+        int noiseStream = 0;
+        switch (noise) {
+            case Noise.Given g -> {
+                Check.that(g.eps().shape().equals(outShape), "stageJump", "noise " + g.eps().shape() + ", expected " + outShape);
+                eps = f32(g.eps(), "stageJump");
+            }
+            case Noise.Philox p -> {
+                seed = p.seed();
+                noiseStream = p.stream();
+            }
+        }
+        CudaTensor o = memory.alloc(outShape, DType.F32, "stageJump");
+        float amp = (float) Math.sqrt(1.0 + gamma), cc = Noise.blockNoiseC(gamma);
+        Flow.stageJump(stream, o.buffer(), f32(x, "stageJump").buffer(), eps == null ? null : eps.buffer(), s.dim(0), side, s.last(),
+                alpha, beta, amp, cc, seed, noiseStream);
+        return o;
+    }
+}

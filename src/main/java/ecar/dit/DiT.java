@@ -1,0 +1,116 @@
+package ecar.dit;
+
+import ecar.model.Linear;
+import ecar.model.TimestepEmbedder;
+import ecar.model.Weights;
+
+import ecar.backend.Activation;
+import ecar.backend.Backend;
+import ecar.backend.Norm;
+import ecar.tensor.FloatTensor;
+import ecar.tensor.Shape;
+import ecar.tensor.Tensor;
+
+/**
+ * The DiT baseline (Peebles &amp; Xie), exactly the official architecture and key names: patch embedding plus a
+ * fixed sin-cos position embedding, adaLN-Zero blocks conditioned on c = t_emb + y_emb, a modulated final
+ * layer, unpatchify.
+ */
+public final class DiT {
+    private static final float EPS = 1e-6f;
+
+    private final DiTConfig cfg;
+    private final Backend b;
+    private final Linear patchEmbed;   // the stride-p conv as a linear over (c, kh, kw) patches
+    private final Tensor posEmbed;     // [T, D]
+    private final TimestepEmbedder tEmbed;
+    private final Tensor yTable;       // [num_classes + 1, D], the last row is the null label
+    private final Block[] blocks;
+    private final Linear finalAdaLN, finalLinear;
+
+    private record Block(Linear adaLN, Linear qkv, Linear proj, Linear fc1, Linear fc2) {}
+
+    public DiT(DiTConfig cfg, Weights w) {
+        this.cfg = cfg;
+        this.b = w.backend();
+        int d = cfg.hiddenSize(), p = cfg.patchSize(), c = cfg.inChannels();
+        FloatTensor conv = w.host("x_embedder.proj.weight", d, c, p, p);
+        patchEmbed = new Linear(b.weight(conv.reshape(d, c * p * p)), w.param("x_embedder.proj.bias", d), c * p * p, d);
+        posEmbed = b.weight(w.host("pos_embed", () -> PositionEmbedding.sinCos2d(d, cfg.gridSide()).reshape(1, cfg.tokens(), d),
+                1, cfg.tokens(), d).reshape(cfg.tokens(), d));
+        tEmbed = TimestepEmbedder.load(w.at("t_embedder."), d);
+        yTable = w.param("y_embedder.embedding_table.weight", cfg.numClasses() + 1, d);
+        blocks = new Block[cfg.depth()];
+        for (int i = 0; i < blocks.length; i++) {
+            Weights bw = w.at("blocks." + i + ".");
+            blocks[i] = new Block(Linear.load(bw, "adaLN_modulation.1", d, 6 * d), Linear.load(bw, "attn.qkv", d, 3 * d),
+                    Linear.load(bw, "attn.proj", d, d), Linear.load(bw, "mlp.fc1", d, cfg.mlpHidden()),
+                    Linear.load(bw, "mlp.fc2", cfg.mlpHidden(), d));
+        }
+        finalAdaLN = Linear.load(w, "final_layer.adaLN_modulation.1", d, 2 * d);
+        finalLinear = Linear.load(w, "final_layer.linear", d, p * p * cfg.outChannels());
+    }
+
+    public DiTConfig config() {
+        return cfg;
+    }
+
+    /** x [N, C, H, W] latents, t [N] timesteps (may be fractional), y [N] labels → [N, out_channels, H, W]. */
+    public Tensor forward(Tensor x, float[] t, int[] y) {
+        checkShape(x);
+        if (t.length != x.shape().dim(0) || y.length != x.shape().dim(0)) {
+            throw new IllegalArgumentException("DiT: " + x.shape().dim(0) + " latents but " + t.length + " timesteps and " + y.length + " labels");
+        }
+        return forward(x, t, labels(y));
+    }
+
+    /**
+     * The label embeddings [N, D] for y, N of them; the null label is {@code num_classes}. They do not change during
+     * sampling, so a sampler makes them once (their ids are an upload, which a captured step may not do).
+     */
+    public Tensor labels(int[] y) {
+        for (int label : y) {
+            if (label < 0 || label > cfg.numClasses()) {
+                throw new IllegalArgumentException("class label " + label + " outside [0, " + cfg.numClasses() + "] (" + cfg.numClasses() + " is the null label)");
+            }
+        }
+        return b.embedding(yTable, y);
+    }
+
+    /** As {@link #forward(Tensor, float[], int[])} with the labels already embedded ({@link #labels}). */
+    public Tensor forward(Tensor x, float[] t, Tensor labels) {
+        checkShape(x);
+        Shape ls = labels.shape();
+        if (t.length != x.shape().dim(0) || ls.rank() != 2 || ls.dim(0) != x.shape().dim(0) || ls.last() != cfg.hiddenSize()) {
+            throw new IllegalArgumentException("DiT: " + x.shape().dim(0) + " latents but " + t.length + " timesteps and label embeddings " + ls
+                    + " (expected [" + x.shape().dim(0) + ", " + cfg.hiddenSize() + "])");
+        }
+        Tensor h = b.addTiled(patchEmbed.apply(b, b.patchify(x, cfg.patchSize())), posEmbed);
+        Tensor c = b.add(tEmbed.apply(b, t), labels);
+        Tensor cAct = b.silu(c);
+        for (Block blk : blocks) h = block(blk, h, cAct);
+        Tensor mod = finalAdaLN.apply(b, cAct);
+        Tensor out = finalLinear.apply(b, b.normModulate(h, Norm.LAYER, EPS, b.chunk(mod, 2, 0), b.chunk(mod, 2, 1)));
+        int g = cfg.gridSide();
+        return b.unpatchify(out, cfg.patchSize(), cfg.outChannels(), g, g);
+    }
+
+    private void checkShape(Tensor x) {
+        Shape s = x.shape();
+        if (s.rank() != 4 || s.dim(1) != cfg.inChannels() || s.dim(2) != cfg.inputSize() || s.dim(3) != cfg.inputSize()) {
+            throw new IllegalArgumentException("DiT input " + s + ", expected [N, " + cfg.inChannels() + ", " + cfg.inputSize() + ", " + cfg.inputSize() + "]");
+        }
+    }
+
+    /** adaLN-Zero: x += gate·Attn(modulate(LN(x))); x += gate·MLP(modulate(LN(x))). */
+    private Tensor block(Block blk, Tensor x, Tensor cAct) {
+        Tensor mod = blk.adaLN().apply(b, cAct);   // shift, scale, gate for attention, then for the MLP
+        Tensor h = b.normModulate(x, Norm.LAYER, EPS, b.chunk(mod, 6, 0), b.chunk(mod, 6, 1));
+        Tensor qkv = blk.qkv().apply(b, h);
+        Tensor attn = b.attention(b.chunk(qkv, 3, 0), b.chunk(qkv, 3, 1), b.chunk(qkv, 3, 2), cfg.numHeads());
+        x = b.gatedResidual(x, b.chunk(mod, 6, 2), blk.proj().apply(b, attn));
+        h = b.normModulate(x, Norm.LAYER, EPS, b.chunk(mod, 6, 3), b.chunk(mod, 6, 4));
+        Tensor mlp = blk.fc2().apply(b, blk.fc1().apply(b, h, Activation.GELU_TANH));
+        return b.gatedResidual(x, b.chunk(mod, 6, 5), mlp);
+    }
+}

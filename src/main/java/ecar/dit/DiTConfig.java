@@ -1,0 +1,67 @@
+package ecar.dit;
+
+import ecar.io.Json;
+
+/**
+ * DiT's hyper-parameters with the reference's names (facebookresearch/DiT models.py).
+ *
+ * @param inputSize  latent side (32 for 256² images with the f8 VAE)
+ * @param learnSigma the model also predicts the variance interpolation (out channels 2·C)
+ */
+public record DiTConfig(int inputSize, int patchSize, int inChannels, int hiddenSize, int depth, int numHeads,
+                        double mlpRatio, int numClasses, boolean learnSigma) {
+
+    public DiTConfig {
+        check(inputSize > 0 && patchSize > 0 && inputSize % patchSize == 0, "input_size " + inputSize + " must be a positive multiple of patch_size " + patchSize);
+        check(inChannels > 0, "in_channels must be positive, got " + inChannels);
+        check(depth > 0, "depth must be positive, got " + depth);
+        check(numHeads > 0 && hiddenSize % numHeads == 0, "hidden_size " + hiddenSize + " must be a multiple of num_heads " + numHeads);
+        check(numClasses > 0, "num_classes must be positive, got " + numClasses);
+    }
+
+    private static void check(boolean ok, String message) {
+        if (!ok) throw new IllegalArgumentException("DiT config: " + message);
+    }
+
+    public int outChannels() {
+        return learnSigma ? 2 * inChannels : inChannels;
+    }
+
+    public int gridSide() {
+        return inputSize / patchSize;
+    }
+
+    public int tokens() {
+        return gridSide() * gridSide();
+    }
+
+    public int mlpHidden() {
+        return (int) (hiddenSize * mlpRatio);
+    }
+
+    public int headDim() {
+        return hiddenSize / numHeads;
+    }
+
+    /** The class index of the "null" (unconditional) label: the last row of the embedding table. */
+    public int nullClass() {
+        return numClasses;
+    }
+
+    public static DiTConfig fromJson(Json.Obj o) {
+        return new DiTConfig(o.integer("input_size"), o.integer("patch_size"), o.integer("in_channels", 4),
+                o.integer("hidden_size"), o.integer("depth"), o.integer("num_heads"), o.num("mlp_ratio", 4.0),
+                o.integer("num_classes", 1000), o.bool("learn_sigma", true));
+    }
+
+    /** The paper's configurations: S/B/L/XL with patch 2, 4 or 8, for a latent of the given side. */
+    public static DiTConfig named(String size, int patch, int inputSize) {
+        return switch (size.toUpperCase(java.util.Locale.ROOT)) {
+            case "S" -> new DiTConfig(inputSize, patch, 4, 384, 12, 6, 4.0, 1000, true);
+            case "B" -> new DiTConfig(inputSize, patch, 4, 768, 12, 12, 4.0, 1000, true);
+            case "L" -> new DiTConfig(inputSize, patch, 4, 1024, 24, 16, 4.0, 1000, true);
+            case "XL" -> new DiTConfig(inputSize, patch, 4, 1152, 28, 16, 4.0, 1000, true);
+            default -> throw new IllegalArgumentException("unknown DiT size '" + size + "' (expected S, B, L or XL)");
+        };
+    }
+}

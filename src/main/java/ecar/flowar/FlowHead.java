@@ -1,0 +1,138 @@
+package ecar.flowar;
+
+import ecar.model.Linear;
+import ecar.model.TimestepEmbedder;
+import ecar.model.Weights;
+
+import ecar.backend.Backend;
+import ecar.backend.Norm;
+import ecar.tensor.Tensor;
+
+/**
+ * FlowAR's flow head (SimpleTransformerAdaLN): predicts the velocity of each token from its noisy value x, the
+ * time t and the AR transformer's condition for that token. Blocks are v1 (adaLN from SiLU(t + c) per token)
+ * or v2 (attention adaLN from SiLU(t) per sample, cross-attention to the condition, MLP adaLN from SiLU(c + t)).
+ * The time input is ⌊t·1000⌋, truncated in float32 as the reference's {@code (t*1000).long()}.
+ */
+public final class FlowHead {
+    private static final float EPS = 1e-6f;
+
+    private final FlowArConfig cfg;
+    private final Backend b;
+    private final TimestepEmbedder timeEmbed;
+    private final Linear condEmbed, inputProj;
+    private final HeadBlock[] blocks;
+    private final Linear finalAda, finalLinear;
+
+    /** One block of either version; the fields of the other version are null. */
+    private record HeadBlock(Linear qkv, Linear proj, GatedMlp mlp, Linear ada,            // v1: ada → 6w from SiLU(t + c)
+                             Linear adaAttn, Linear adaMlp,                               // v2: 3w each
+                             Tensor normQ, Tensor normKv, Linear crossQ, Linear crossKv, Linear crossProj) {}
+
+    public FlowHead(FlowArConfig cfg, Weights w) {
+        this.cfg = cfg;
+        this.b = w.backend();
+        int width = cfg.headWidth(), c = cfg.tokenDim(), dz = cfg.dim();
+        timeEmbed = TimestepEmbedder.load(w.at("time_embed."), width);
+        condEmbed = Linear.load(w, "cond_embed", dz, width);
+        inputProj = Linear.load(w, "input_proj", c, width);
+        blocks = new HeadBlock[cfg.headDepth()];
+        for (int i = 0; i < blocks.length; i++) {
+            Weights bw = w.at("res_blocks." + i + ".");
+            bw.ignore("attn.rope.freqs");
+            Linear qkv = Linear.load(bw, "attn.qkv", width, 3 * width, false);
+            Linear proj = Linear.load(bw, "attn.proj", width, width);
+            GatedMlp mlp = GatedMlp.load(bw.at("mlp."), width);
+            if (cfg.cross()) {
+                bw.ignore("crossattn.rope.freqs");
+                blocks[i] = new HeadBlock(qkv, proj, mlp, null,
+                        Linear.load(bw, "ada_lin_attn", width, 3 * width), Linear.load(bw, "ada_lin_mlp", width, 3 * width),
+                        bw.param("norm2_1.weight", width), bw.param("norm2_2.weight", dz),
+                        Linear.load(bw, "crossattn.q", width, width, false), Linear.load(bw, "crossattn.kv", dz, 2 * width, false),
+                        Linear.load(bw, "crossattn.proj", width, width));
+            } else {
+                blocks[i] = new HeadBlock(qkv, proj, mlp, Linear.load(bw, "ada_lin", width, 6 * width), null, null, null, null, null, null, null);
+            }
+        }
+        finalAda = Linear.load(w, "final_layer.adaLN_modulation.1", width, 2 * width);
+        finalLinear = Linear.load(w, "final_layer.linear", width, c);
+    }
+
+    public FlowArConfig config() {
+        return cfg;
+    }
+
+    /** The integer time the head embeds for t: ⌊t·1000⌋ computed in float32. */
+    public static float timeInput(float t) {
+        return (float) (long) (t * 1000f);
+    }
+
+    /**
+     * What the head derives from the condition alone, computed once per stage: c = cond_embed(condition) and,
+     * for v2 blocks, the rotated cross-attention keys and the values.
+     */
+    public Prepared prepare(Tensor condition, int side) {
+        Tensor c = condEmbed.apply(b, condition);
+        Tensor[] keys = new Tensor[blocks.length], values = new Tensor[blocks.length];
+        if (cfg.cross()) {
+            for (int i = 0; i < blocks.length; i++) {
+                HeadBlock blk = blocks[i];
+                Tensor kv = blk.crossKv().apply(b, b.norm(condition, Norm.RMS, blk.normKv(), EPS));
+                keys[i] = b.rope2d(b.chunk(kv, 2, 0), cfg.headHeads(), side, FlowArConfig.ROPE_SPAN);
+                values[i] = b.chunk(kv, 2, 1);
+            }
+        }
+        return new Prepared(condition, c, side, keys, values);
+    }
+
+    /** The per-stage constants of {@link #prepare}. */
+    public record Prepared(Tensor condition, Tensor c, int side, Tensor[] crossKeys, Tensor[] crossValues) {}
+
+    /** Velocity [B, L, C] of tokens x [B, L, C] at time t (one value per sample). */
+    public Tensor velocity(Prepared p, Tensor x, float[] t) {
+        float[] steps = new float[t.length];
+        for (int i = 0; i < t.length; i++) steps[i] = timeInput(t[i]);
+        Tensor tEmb = timeEmbed.apply(b, steps);          // [B, w], broadcast over the tokens
+        Tensor ct = b.add(p.c(), tEmb);                   // c + t per token
+        Tensor ctAct = b.silu(ct);
+        Tensor h = inputProj.apply(b, x);
+        for (int i = 0; i < blocks.length; i++) {
+            h = cfg.cross() ? blockV2(blocks[i], h, b.silu(tEmb), ctAct, p, i) : blockV1(blocks[i], h, ctAct, p.side());
+        }
+        Tensor mod = finalAda.apply(b, ctAct);            // shift, scale
+        return finalLinear.apply(b, b.normModulate(h, Norm.RMS, EPS, b.chunk(mod, 2, 0), b.chunk(mod, 2, 1)));
+    }
+
+    /** Velocity from the condition directly (prepares it first): the reference's forward(x, t, condition). */
+    public Tensor forward(Tensor x, float[] t, Tensor condition) {
+        int l = x.shape().dim(1), side = (int) Math.round(Math.sqrt(l));
+        if (side * side != l) throw new IllegalArgumentException("flow head: " + l + " tokens do not form a square grid");
+        return velocity(prepare(condition, side), x, t);
+    }
+
+    private Tensor selfAttention(HeadBlock blk, Tensor h, int side) {
+        Tensor qkv = blk.qkv().apply(b, h);
+        Tensor a = b.attentionRope(b.chunk(qkv, 3, 0), b.chunk(qkv, 3, 1), b.chunk(qkv, 3, 2), cfg.headHeads(), side, FlowArConfig.ROPE_SPAN, true);
+        return blk.proj().apply(b, a);
+    }
+
+    private Tensor blockV1(HeadBlock blk, Tensor x, Tensor ctAct, int side) {
+        Tensor mod = blk.ada().apply(b, ctAct);           // per token: gamma1, gamma2, scale1, scale2, shift1, shift2
+        Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(mod, 6, 4), b.chunk(mod, 6, 2));
+        x = b.gatedResidual(x, b.chunk(mod, 6, 0), selfAttention(blk, h, side));
+        h = b.normModulate(x, Norm.RMS, EPS, b.chunk(mod, 6, 5), b.chunk(mod, 6, 3));
+        return b.gatedResidual(x, b.chunk(mod, 6, 1), blk.mlp().apply(b, h));
+    }
+
+    private Tensor blockV2(HeadBlock blk, Tensor x, Tensor tAct, Tensor ctAct, Prepared p, int i) {
+        Tensor modA = blk.adaAttn().apply(b, tAct);       // per sample: gamma1, scale1, shift1
+        Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(modA, 3, 2), b.chunk(modA, 3, 1));
+        x = b.gatedResidual(x, b.chunk(modA, 3, 0), selfAttention(blk, h, p.side()));
+        Tensor q = blk.crossQ().apply(b, b.norm(x, Norm.RMS, blk.normQ(), EPS));
+        Tensor cross = b.attentionRope(q, p.crossKeys()[i], p.crossValues()[i], cfg.headHeads(), p.side(), FlowArConfig.ROPE_SPAN, false);
+        x = b.add(x, blk.crossProj().apply(b, cross));
+        Tensor modM = blk.adaMlp().apply(b, ctAct);       // per token: gamma2, scale2, shift2
+        h = b.normModulate(x, Norm.RMS, EPS, b.chunk(modM, 3, 2), b.chunk(modM, 3, 1));
+        return b.gatedResidual(x, b.chunk(modM, 3, 0), blk.mlp().apply(b, h));
+    }
+}

@@ -1,0 +1,21 @@
+package ecar.flowar;
+
+import ecar.model.Linear;
+import ecar.model.Weights;
+
+import ecar.backend.Activation;
+import ecar.backend.Backend;
+import ecar.tensor.Tensor;
+
+/** timm's SwiGLU class built with GELU (exact) as FlowAR builds it: fc2(GELU(fc1_g·x) ⊙ fc1_x·x). */
+public record GatedMlp(Linear gate, Linear value, Linear out) {
+
+    public static GatedMlp load(Weights w, int width) {
+        int hidden = FlowArConfig.mlpHidden(width);
+        return new GatedMlp(Linear.load(w, "fc1_g", width, hidden), Linear.load(w, "fc1_x", width, hidden), Linear.load(w, "fc2", hidden, width));
+    }
+
+    public Tensor apply(Backend b, Tensor x) {
+        return out.apply(b, b.mul(gate.apply(b, x, Activation.GELU_ERF), value.apply(b, x)));
+    }
+}

@@ -1,0 +1,141 @@
+package ecar.flowar;
+
+import ecar.backend.Backend;
+import ecar.backend.Noise;
+import ecar.backend.StepKey;
+import ecar.backend.StepScalars;
+import ecar.tensor.Shape;
+import ecar.tensor.Tensor;
+
+/**
+ * Samples token maps with the FlowAR modules over a {@link TokenSchedule}: per stage, one AR pass (KV cache)
+ * gives the flow head's condition, then the stage's Euler steps move the state. With guidance the batch is
+ * [cond; null]; the conditional half replaces the unconditional one between stages (FlowAR's convention).
+ */
+public final class TokenSampler {
+    private final FlowAr model;
+    private final Backend b;
+
+    public TokenSampler(FlowAr model, Backend backend) {
+        this.model = model;
+        this.b = backend;
+    }
+
+    /** Where each stage's noise comes from: stage 0's start noise and each later stage's ε. */
+    public interface NoiseSource {
+        Noise forStage(int stage, Shape shape);
+
+        /** Philox streams (seed, stage): the same image for the same seed on every backend. */
+        static NoiseSource philox(long seed) {
+            return (stage, shape) -> Noise.philox(seed, stage);
+        }
+    }
+
+    /** Observes a run: the AR condition and the state at the end of each stage, and step progress. */
+    public interface Observer {
+        Observer NONE = new Observer() {};
+
+        default void condition(int stage, Tensor condition) {}
+
+        default void stageEnd(int stage, Tensor state) {}
+
+        default void step(int done, int total) {}
+    }
+
+    /**
+     * Token maps [N, C, h, w] for the labels. With cfg &gt; 1 (any stage guided) the model runs on [cond; null].
+     */
+    public Tensor sample(int[] labels, TokenSchedule schedule, NoiseSource noise, Observer observer) {
+        FlowArConfig cfg = model.config();
+        checkLabels(labels, cfg);
+        checkSides(schedule, cfg);
+        boolean guidance = schedule.stages().stream().anyMatch(p -> p.cfg() > 1f);
+        int n = labels.length, batch = guidance ? 2 * n : n;
+        int[] rows = new int[batch];
+        for (int i = 0; i < batch; i++) rows[i] = i < n ? labels[i] : FlowArConfig.CLASS_ROWS - 1;
+
+        int total = schedule.totalSteps(), done = 0;
+        Tensor classEmb = model.ar().classEmbedding(rows);
+        var session = model.ar().start(classEmb);
+        Tensor input = b.reshape(classEmb, Shape.of(batch, 1, cfg.dim()));
+        Tensor state = null;
+        for (int s = 0; s < schedule.stages().size(); s++) {
+            StagePlan plan = schedule.stage(s);
+            Tensor condition = session.stage(s, input);
+            observer.condition(s, condition);
+            Shape shape = Shape.of(batch, plan.side() * plan.side(), cfg.tokenDim());
+            Noise stageNoise = noise.forStage(s, shape);
+            if (!plan.jump()) {
+                state = switch (stageNoise) {
+                    case Noise.Given g -> b.upload(b.download(g.eps()));
+                    case Noise.Philox p -> b.randn(shape, p.seed(), p.stream());
+                };
+            } else {
+                state = b.stageJump(state, plan.side() / 2, plan.alpha(), plan.beta(), plan.gamma(), stageNoise);
+            }
+            FlowHead.Prepared prepared = model.head().prepare(condition, plan.side());
+            done = flowSteps(s, plan, prepared, state, batch, done, total, schedule, observer);
+            observer.stageEnd(s, state);
+            if (guidance) state = b.condTwice(state);
+            if (s + 1 < schedule.stages().size()) {
+                int next = schedule.stage(s + 1).side(), grid = schedule.resizeGrid(cfg.grid());
+                Tensor img = b.reshape(state, Shape.of(batch, plan.side(), plan.side(), cfg.tokenDim()));
+                Tensor resized = b.resizeArea(b.resizeBicubic(img, grid, grid), next, next);
+                input = model.ar().projectTokens(b.reshape(resized, Shape.of(batch, next * next, cfg.tokenDim())));
+            }
+        }
+        Tensor cond = guidance ? b.sliceBatch(state, 0, n) : state;
+        int side = cfg.grid();
+        return b.nhwcToNchw(b.reshape(cond, Shape.of(n, side, side, cfg.tokenDim())));
+    }
+
+    /**
+     * The stage's Euler steps, in place on state; each is one {@link Backend#step} keyed by stage and guidance, with the
+     * head's time input, dt and the weight as its scalars. Returns the steps done so far.
+     */
+    private int flowSteps(int s, StagePlan plan, FlowHead.Prepared prepared, Tensor state, int batch, int done, int total,
+                          TokenSchedule schedule, Observer observer) {
+        try (Backend.Scope stage = b.scope()) {   // the stage's captured steps live until its last step
+            float[] t = new float[batch];
+            for (int i = 0; i < plan.steps(); i++) {
+                float ti = plan.t()[i], dt = plan.dt()[i];
+                boolean guided = plan.guided()[i];
+                StepKey key = new StepKey(model, guided ? "flow-head step guided" : "flow-head step", s, batch);
+                b.step(key, StepScalars.flow(FlowHead.timeInput(ti), dt, plan.cfg()), () -> {
+                    java.util.Arrays.fill(t, ti);
+                    Tensor in = guided ? b.condTwice(state) : state;
+                    Tensor v = model.head().velocity(prepared, in, t);
+                    b.flowEulerStep(state, v, dt, plan.cfg(), guided);
+                });
+                if (!b.allFinite(state)) {
+                    throw new ArithmeticException(schedule.kind() + " sampling produced NaN or Inf at stage " + s + " (" + plan.side() + "×"
+                            + plan.side() + "), step " + (i + 1) + " of " + plan.steps() + " (t = " + ti + ")");
+                }
+                observer.step(++done, total);
+            }
+        }
+        return done;
+    }
+
+    private static void checkLabels(int[] labels, FlowArConfig cfg) {
+        if (labels.length == 0) throw new IllegalArgumentException("no class labels given");
+        for (int l : labels) {
+            if (l < 0 || l >= cfg.numClasses()) {
+                throw new IllegalArgumentException("class label " + l + " outside [0, " + (cfg.numClasses() - 1) + "]");
+            }
+        }
+    }
+
+    private static void checkSides(TokenSchedule schedule, FlowArConfig cfg) {
+        if (schedule.stages().size() != cfg.stages()) {
+            throw new IllegalArgumentException("schedule has " + schedule.stages().size() + " stages, the model " + cfg.stages()
+                    + " (scales " + java.util.Arrays.toString(cfg.scales()) + ")");
+        }
+        for (int s = 0; s < cfg.stages(); s++) {
+            if (schedule.stage(s).side() != cfg.side(s)) {
+                throw new IllegalArgumentException("schedule stage " + s + " is " + schedule.stage(s).side() + "×" + schedule.stage(s).side()
+                        + ", the model's " + cfg.side(s) + "×" + cfg.side(s));
+            }
+        }
+    }
+}

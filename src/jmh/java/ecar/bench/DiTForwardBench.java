@@ -1,7 +1,6 @@
 package ecar.bench;
 
 import ecar.backend.cpu.CpuBackend;
-import ecar.flops.Flops;
 import ecar.dit.DiT;
 import ecar.model.RandomWeights;
 import ecar.model.Weights;
@@ -42,7 +41,7 @@ public class DiTForwardBench {
     @Setup
     public void setup() {
         CpuBackend cpu = new CpuBackend();
-        model = new DiT(Presets.get("dit-s-2").dit(), new Weights(new RandomWeights(0), cpu));
+        model = new DiT((ecar.dit.DiTConfig) Presets.get("dit-s-2").architecture(), new Weights(new RandomWeights(0), cpu));
         x = cpu.randn(Shape.of(8, 4, 32, 32), 1, 0);
     }
 
@@ -57,7 +56,7 @@ public class DiTForwardBench {
 
     @TearDown
     public void report() {
-        double flops = 8 * 2 * Flops.of(Presets.get("dit-s-2")).forwardMacs();
+        double flops = 8 * 2 * Presets.get("dit-s-2").flops().forwardMacs();
         if (calls > 0) System.out.printf("%n[dit-s-2 forward, batch 8] %.1f ms, %.1f GFLOP/s%n", nanos / 1e6 / calls, flops * calls / nanos);
     }
 }

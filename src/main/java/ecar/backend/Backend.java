@@ -31,6 +31,16 @@ public interface Backend extends AutoCloseable {
     /** A constant (weights, embeddings); a GPU backend may store it in bf16. */
     Tensor weight(FloatTensor host);
 
+    /**
+     * A constant known by name and shape whose values come from {@code values} when the backend needs them. A backend
+     * that only counts work (ecar.flops) never asks, so counting a model of billions of parameters reads none.
+     */
+    default Tensor weight(String name, Shape shape, java.util.function.Supplier<FloatTensor> values) {
+        FloatTensor t = values.get();
+        if (!t.shape().equals(shape)) throw new IllegalArgumentException("weight " + name + ": values " + t.shape() + " for a tensor of " + shape);
+        return weight(t);
+    }
+
     FloatTensor download(Tensor t);
 
     Tensor zeros(Shape shape);
@@ -51,6 +61,14 @@ public interface Backend extends AutoCloseable {
 
         @Override
         void close();
+    }
+
+    /**
+     * Names the work queued until the returned region closes ("AR pass, stage 2 (4×4)", "DiT forward"), for tools
+     * that attribute work (the FLOP counter of ecar.flops). Regions nest. The CPU and CUDA backends ignore them.
+     */
+    default Scope region(String name) {
+        return Scope.NONE;
     }
 
     /**

@@ -3,7 +3,13 @@ package ecar.backend;
 import ecar.tensor.Shape;
 import ecar.tensor.Tensor;
 
-/** Shape checks shared by backends: each failure names the op, the operands and what was expected. */
+import java.util.Arrays;
+
+/**
+ * The argument checks of every {@link Backend} op, written once: each backend's op starts with its check, which
+ * also returns the output shape where there is one, so the CPU, CUDA and counting backends agree on both. Each
+ * failure is an IllegalArgumentException naming the op, the operands and what was expected.
+ */
 public final class Check {
     private Check() {}
 
@@ -15,7 +21,7 @@ public final class Check {
         that(a.shape().equals(b.shape()), op, "operands have shapes " + a.shape() + " and " + b.shape() + ", expected equal shapes");
     }
 
-    /** b serves a per group: same width and a row count that divides a's. */
+    /** b serves a per group: same width and a row count that divides a's; returns rows(a) / rows(b). */
     public static int groupRatio(String op, Tensor a, Tensor b) {
         Shape sa = a.shape(), sb = b.shape();
         int ra = sa.rows(), rb = sb.rows();
@@ -28,29 +34,113 @@ public final class Check {
         that(t.shape().rank() == rank, op, "expected a rank-" + rank + " tensor " + layout + ", got " + t.shape());
     }
 
-    // The shapes of the ops with more than one operand, shared by every backend.
+    // ------------------------------------------------------------------ linear algebra
 
-    /** x [.., K], w [N, K], bias [N] or null. */
-    public static void linear(Tensor x, Tensor w, Tensor bias) {
+    /** x [.., K], w [N, K], bias [N] or null; returns [.., N]. */
+    public static Shape linear(Tensor x, Tensor w, Tensor bias) {
         Shape sx = x.shape(), sw = w.shape();
         that(sw.rank() == 2 && sx.last() == sw.dim(1), "linear",
                 "input " + sx + " has " + sx.last() + " features but the weight " + sw + " expects " + (sw.rank() == 2 ? sw.dim(1) : "a matrix"));
         if (bias != null) that(bias.shape().numel() == sw.dim(0), "linear", "bias " + bias.shape() + " does not match " + sw.dim(0) + " outputs");
+        return sx.withLast(sw.dim(0));
     }
 
-    /** x [N, H, W, Ci], w [Co, 3, 3, Ci], bias [Co] or null; returns Co. */
-    public static int conv3x3(Tensor x, Tensor w, Tensor bias) {
-        rank("conv3x3", x, 4, "[N, H, W, Ci]");
-        Shape s = x.shape(), sw = w.shape();
-        that(sw.rank() == 4 && sw.dim(1) == 3 && sw.dim(2) == 3 && sw.dim(3) == s.last(), "conv3x3", "weight " + sw + " is not [Co, 3, 3, " + s.last() + "]");
-        int co = sw.dim(0);
-        if (bias != null) that(bias.shape().numel() == co, "conv3x3", "bias " + bias.shape() + " does not match " + co + " output channels");
-        return co;
+    /** q [B, Lq, H·d], k and v [B, Lk, H·d]; returns q's shape. */
+    public static Shape attention(String op, Tensor q, Tensor k, Tensor v, int heads) {
+        rank(op, q, 3, "[B, L, H·d]");
+        rank(op, k, 3, "[B, L, H·d]");
+        sameShape(op, k, v);
+        Shape sq = q.shape(), sk = k.shape();
+        that(heads > 0 && sq.dim(0) == sk.dim(0) && sq.last() == sk.last() && sq.last() % heads == 0, op,
+                "q " + sq + " and k/v " + sk + " must share batch and width, a multiple of " + heads + " heads");
+        return sq;
     }
+
+    /** attention's operands with q (and k when rotated) on a side×side grid and a head size the 2D RoPE can rotate. */
+    public static Shape attentionRope(Tensor q, Tensor k, Tensor v, int heads, int side, boolean ropeKeys) {
+        Shape sq = attention("attentionRope", q, k, v, heads);
+        that(sq.dim(1) == side * side, "attentionRope", "q " + sq + " does not hold a " + side + "×" + side + " token grid");
+        that(!ropeKeys || k.shape().dim(1) == side * side, "attentionRope", "k " + k.shape() + " does not hold a " + side + "×" + side + " token grid");
+        that((sq.last() / heads) % 4 == 0, "attentionRope", "head size " + sq.last() / heads + " must be a multiple of 4 for the 2D RoPE");
+        return sq;
+    }
+
+    /** x [B, side², H·d] with a head size that is a multiple of 4. */
+    public static void rope2d(Tensor x, int heads, int side) {
+        rank("rope2d", x, 3, "[B, L, H·d]");
+        Shape s = x.shape();
+        that(s.dim(1) == side * side, "rope2d", s + " does not hold a " + side + "×" + side + " token grid");
+        that(heads > 0 && s.last() % heads == 0 && (s.last() / heads) % 4 == 0, "rope2d",
+                "head size of " + s + " over " + heads + " heads must be a multiple of 4");
+    }
+
+    // ------------------------------------------------------------------ elementwise and layout
 
     /** b [.., D] tiles a [.., D]: a position embedding. */
     public static void tiles(Tensor a, Tensor b) {
         that(a.shape().last() == b.shape().last() && a.shape().numel() % b.shape().numel() == 0, "addTiled", b.shape() + " cannot tile " + a.shape());
+    }
+
+    /** Slice i of n along the last dimension; returns its shape. */
+    public static Shape chunk(Tensor x, int n, int i) {
+        Shape s = x.shape();
+        that(n > 0 && s.last() % n == 0 && i >= 0 && i < n, "chunk", "cannot take slice " + i + " of " + n + " from " + s);
+        return s.withLast(s.last() / n);
+    }
+
+    /** Rows [from, to) of the first dimension; returns their shape. */
+    public static Shape sliceBatch(Tensor x, int from, int to) {
+        Shape s = x.shape();
+        that(0 <= from && from < to && to <= s.dim(0), "sliceBatch", "rows [" + from + ", " + to + ") outside " + s);
+        int[] dims = s.toArray();
+        dims[0] = to - from;
+        return new Shape(dims);
+    }
+
+    /** [a; b] along the first dimension; returns its shape. */
+    public static Shape concatBatch(Tensor a, Tensor b) {
+        Shape sa = a.shape(), sb = b.shape();
+        that(sa.rank() == sb.rank() && sa.size() / sa.dim(0) == sb.size() / Math.max(1, sb.dim(0)), "concatBatch",
+                sa + " and " + sb + " differ beyond the first dimension");
+        int[] dims = sa.toArray();
+        dims[0] += sb.dim(0);
+        return new Shape(dims);
+    }
+
+    /** [B, La, D] and [B, Lb, D]; returns [B, La + Lb, D]. */
+    public static Shape concatTokens(Tensor a, Tensor b) {
+        rank("concatTokens", a, 3, "[B, L, D]");
+        rank("concatTokens", b, 3, "[B, L, D]");
+        Shape sa = a.shape(), sb = b.shape();
+        that(sa.dim(0) == sb.dim(0) && sa.last() == sb.last(), "concatTokens", sa + " and " + sb + " differ in batch or width");
+        return Shape.of(sa.dim(0), sa.dim(1) + sb.dim(1), sa.last());
+    }
+
+    /** [N, C, H, W] → [N, H, W, C]. */
+    public static Shape nchwToNhwc(Tensor x) {
+        rank("nchwToNhwc", x, 4, "[N, C, H, W]");
+        Shape s = x.shape();
+        return Shape.of(s.dim(0), s.dim(2), s.dim(3), s.dim(1));
+    }
+
+    /** [N, H, W, C] → [N, C, H, W]. */
+    public static Shape nhwcToNchw(Tensor x) {
+        rank("nhwcToNchw", x, 4, "[N, H, W, C]");
+        Shape s = x.shape();
+        return Shape.of(s.dim(0), s.dim(3), s.dim(1), s.dim(2));
+    }
+
+    // ------------------------------------------------------------------ norms
+
+    /** A norm weight, when given, has one entry per element of a row. */
+    public static void norm(Tensor x, Tensor weight) {
+        if (weight != null) that(weight.shape().numel() == x.shape().last(), "norm", "weight " + weight.shape() + " for rows of " + x.shape().last());
+    }
+
+    /** shift and scale alike, per group of x's rows; returns the group ratio. */
+    public static int normModulate(Tensor x, Tensor shift, Tensor scale) {
+        sameShape("normModulate", shift, scale);
+        return groupRatio("normModulate", x, shift);
     }
 
     /** x [N, H, W, C] with C a multiple of groups, weight and bias [C]. */
@@ -61,17 +151,96 @@ public final class Check {
         that(weight.shape().numel() == c && bias.shape().numel() == c, "groupNorm", "weight/bias must have " + c + " entries");
     }
 
-    /** x [N, C, H, W] with H and W multiples of p. */
-    public static void patchify(Tensor x, int p) {
+    // ------------------------------------------------------------------ embeddings
+
+    /** table [V, D] and ids in [0, V); returns [ids, D]. */
+    public static Shape embedding(Tensor table, int[] ids) {
+        rank("embedding", table, 2, "[V, D]");
+        int rows = table.shape().dim(0);
+        for (int id : ids) that(id >= 0 && id < rows, "embedding", "id " + id + " outside the table's " + rows + " rows");
+        return Shape.of(ids.length, table.shape().last());
+    }
+
+    /** An even dimension; returns [t, dim]. */
+    public static Shape timestepEmbedding(float[] t, int dim) {
+        that(dim > 0 && dim % 2 == 0, "timestepEmbedding", "dimension " + dim + " must be positive and even");
+        return Shape.of(t.length, dim);
+    }
+
+    /** x [N, C, H, W] with H and W multiples of p; returns [N, (H/p)·(W/p), C·p·p]. */
+    public static Shape patchify(Tensor x, int p) {
         rank("patchify", x, 4, "[N, C, H, W]");
         Shape s = x.shape();
         that(p > 0 && s.dim(2) % p == 0 && s.dim(3) % p == 0, "patchify", "image " + s + " is not a whole number of " + p + "×" + p + " patches");
+        return Shape.of(s.dim(0), (s.dim(2) / p) * (s.dim(3) / p), s.dim(1) * p * p);
     }
 
-    /** x [N, h·w, p·p·C]. */
-    public static void unpatchify(Tensor x, int p, int channels, int h, int w) {
+    /** x [N, h·w, p·p·C]; returns [N, C, h·p, w·p]. */
+    public static Shape unpatchify(Tensor x, int p, int channels, int h, int w) {
         Shape s = x.shape();
         that(s.rank() == 3 && s.dim(1) == h * w && s.last() == p * p * channels, "unpatchify", s + " is not [N, " + (h * w) + ", " + (p * p * channels) + "]");
+        return Shape.of(s.dim(0), channels, h * p, w * p);
+    }
+
+    // ------------------------------------------------------------------ images
+
+    /** x [N, H, W, Ci], w [Co, 3, 3, Ci], bias [Co] or null; returns [N, H, W, Co]. */
+    public static Shape conv3x3(Tensor x, Tensor w, Tensor bias) {
+        rank("conv3x3", x, 4, "[N, H, W, Ci]");
+        Shape s = x.shape(), sw = w.shape();
+        that(sw.rank() == 4 && sw.dim(1) == 3 && sw.dim(2) == 3 && sw.dim(3) == s.last(), "conv3x3", "weight " + sw + " is not [Co, 3, 3, " + s.last() + "]");
+        int co = sw.dim(0);
+        if (bias != null) that(bias.shape().numel() == co, "conv3x3", "bias " + bias.shape() + " does not match " + co + " output channels");
+        return s.withLast(co);
+    }
+
+    /** x [N, H, W, C]; returns [N, 2H, 2W, C]. */
+    public static Shape upsampleNearest2x(Tensor x) {
+        rank("upsampleNearest2x", x, 4, "[N, H, W, C]");
+        Shape s = x.shape();
+        return Shape.of(s.dim(0), 2 * s.dim(1), 2 * s.dim(2), s.last());
+    }
+
+    /** x [N, H, W, C] to positive outH × outW; returns [N, outH, outW, C]. */
+    public static Shape resize(String op, Tensor x, int outH, int outW) {
+        rank(op, x, 4, "[N, H, W, C]");
+        that(outH > 0 && outW > 0, op, "output size " + outH + "×" + outW + " must be positive");
+        Shape s = x.shape();
+        return Shape.of(s.dim(0), outH, outW, s.last());
+    }
+
+    // ------------------------------------------------------------------ sampler state
+
+    /** A batch of two halves. */
+    public static void halves(String op, Tensor x) {
+        that(x.shape().rank() > 0 && x.shape().dim(0) % 2 == 0, op, "batch of " + x.shape() + " is not two halves");
+    }
+
+    /** x and v alike; with guidance, a batch of two halves. */
+    public static void flowEulerStep(Tensor x, Tensor v, boolean guided) {
+        sameShape("flowEulerStep", x, v);
+        that(!guided || x.shape().dim(0) % 2 == 0, "flowEulerStep", "guided step needs a batch of two halves, got " + x.shape());
+    }
+
+    /** x [B, side², C]; returns [B, (2·side)², C]. */
+    public static Shape stageJump(Tensor x, int side) {
+        rank("stageJump", x, 3, "[B, r², C]");
+        Shape s = x.shape();
+        that(side > 0 && s.dim(1) == side * side, "stageJump", s + " is not a " + side + "×" + side + " token grid");
+        return Shape.of(s.dim(0), 4 * side * side, s.last());
+    }
+
+    /** Given noise of the shape it replaces. */
+    public static void noise(String op, Noise noise, Shape expected) {
+        if (noise instanceof Noise.Given g) that(g.eps().shape().equals(expected), op, "noise " + g.eps().shape() + ", expected " + expected);
+    }
+
+    /** out [2N, C, H, W] with at most C guided channels. */
+    public static void cfgCombineChannels(Tensor out, int guidedChannels) {
+        rank("cfgCombineChannels", out, 4, "[2N, C, H, W]");
+        Shape s = out.shape();
+        that(s.dim(0) % 2 == 0 && guidedChannels <= s.dim(1), "cfgCombineChannels",
+                "needs two batch halves and at most " + s.dim(1) + " guided channels, got " + s + " and " + guidedChannels);
     }
 
     /** x [N, C, H, W] and the learned-variance model output [N, 2C, H, W]. */
@@ -80,5 +249,23 @@ public final class Check {
         Shape s = x.shape(), so = modelOut.shape();
         that(so.rank() == 4 && so.dim(0) == s.dim(0) && so.dim(1) == 2 * s.dim(1) && so.dim(2) == s.dim(2) && so.dim(3) == s.dim(3),
                 "diffusionPosterior", "model output " + so + " must be [N, 2C, H, W] for x " + s + " (learned variance)");
+    }
+
+    /** The DDPM draw's operands alike (and its noise, when given). */
+    public static void ddpmSample(Tensor x, Tensor mean, Tensor logVar, Noise noise) {
+        sameShape("ddpmSample", x, mean);
+        sameShape("ddpmSample", x, logVar);
+        noise("ddpmSample", noise, x.shape());
+    }
+
+    /** Positive stage sizes that add up to q's and k's token count (stage-block-causal attention). */
+    public static void stageTokens(Tensor q, Tensor k, int[] stageTokens) {
+        int total = 0;
+        for (int n : stageTokens) {
+            that(n > 0, "attentionBlockCausal", "stage sizes must be positive: " + Arrays.toString(stageTokens));
+            total += n;
+        }
+        that(q.shape().rank() == 3 && q.shape().dim(1) == total && k.shape().rank() == 3 && k.shape().dim(1) == total, "attentionBlockCausal",
+                "q " + q.shape() + " and k " + k.shape() + " must hold the " + total + " tokens of stages " + Arrays.toString(stageTokens));
     }
 }

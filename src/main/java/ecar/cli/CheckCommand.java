@@ -3,7 +3,7 @@ package ecar.cli;
 import ecar.backend.Backend;
 import ecar.backend.cpu.CpuBackend;
 import ecar.fixture.Comparison;
-import ecar.fixture.FixtureRunner;
+import ecar.sample.FixtureRunner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 

@@ -1,13 +1,11 @@
 package ecar.cli;
 
 import ecar.backend.Backend;
-import ecar.flops.Flops;
 import ecar.flops.FlopsReport;
 import ecar.sample.GenerateRequest;
 import ecar.sample.Pipeline;
-import ecar.sample.Preset;
+import ecar.family.Preset;
 import ecar.model.Progress;
-import ecar.sample.Sampling;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -68,7 +66,7 @@ final class CompareCommand implements Callable<Integer> {
             SamplingOptions so = new SamplingOptions();
             so.imageSize = size;
             Preset p = so.apply(ModelCatalog.preset(name));
-            FlopsReport flops = Flops.of(p, p.sampling());
+            FlopsReport flops = p.flops();
             long t0 = System.nanoTime();
             Pipeline pipe = Pipeline.random(p, seed, backend);
             double loadS = (System.nanoTime() - t0) / 1e9;
@@ -76,7 +74,7 @@ final class CompareCommand implements Callable<Integer> {
             for (int i = 0; i < batch; i++) labels[i] = (207 + 153 * i) % p.numClasses();   // 207: golden retriever
             GenerateRequest request = GenerateRequest.of(labels).seed(seed);
             System.err.printf(Locale.ROOT, "%s: warming up…%n", name);
-            pipe.sampleLatents(warmup(p, request), Progress.NONE);
+            pipe.warmUp(request);
             double[] times = new double[reps];
             ProgressBar bar = new ProgressBar(name, System.err);
             for (int r = 0; r < reps; r++) {
@@ -87,39 +85,19 @@ final class CompareCommand implements Callable<Integer> {
             bar.finish();
             Arrays.sort(times);
             double latency = times[reps / 2];
-            results.add(new CompareResult(name, p, pipe.parameters(), flops.flopsPerImage(), latency, batch / latency, loadS, networkEvaluations(p)));
+            results.add(new CompareResult(name, p, pipe.parameters(), flops.flopsPerImage(), latency, batch / latency, loadS, (int) Math.round(flops.evaluationsPerImage())));
         }
         System.out.println();
         System.out.print(CompareResult.table(results, batch));
         System.out.println();
         System.out.println("settings:");
         for (CompareResult r : results) {
-            System.out.printf(Locale.ROOT, "  %-12s %s; %s%n", r.name(), r.preset().about(), r.preset().sampling().describe(r.preset().family(),
-                    r.preset().flowAr() == null ? 0 : r.preset().flowAr().stages()));
+            System.out.printf(Locale.ROOT, "  %-12s %s; %s%n", r.name(), r.preset().about(), r.preset().sampling().describe());
         }
         System.out.println("  latency: median wall time of one generation of the whole batch, class labels to sampled latents (VAE decode not included)");
         System.out.println("  FLOPs: analytic, 2 × multiply-accumulates of every matrix product and attention, guidance doubling included (ecar flops --model NAME)");
         CompareChart.write(out, results, backend.name(), size, batch);
         System.out.println("chart: " + out.toAbsolutePath());
         return 0;
-    }
-
-    /** A short run of the same code paths (every stage, both halves) so the timed runs see compiled code. */
-    private static GenerateRequest warmup(Preset p, GenerateRequest r) {
-        return switch (p.family()) {
-            case DIT -> r.steps(Math.min(5, p.sampling().steps()));
-            case FLOWAR -> r.steps(2);
-            case ECAR -> r.steps(1);
-        };
-    }
-
-    /** Network evaluations per image: denoiser passes (DiT) or head steps (FlowAR/ECAR), guidance doubling included. */
-    private static int networkEvaluations(Preset p) {
-        Sampling s = p.sampling();
-        int passes = s.cfg() > 1f ? 2 : 1;
-        return switch (p.family()) {
-            case DIT -> s.steps() * passes;
-            case FLOWAR, ECAR -> p.tokenSchedule(s).totalSteps() * passes;
-        };
     }
 }

@@ -1,7 +1,6 @@
 package ecar.cli;
 
-import ecar.sample.Family;
-import ecar.sample.Preset;
+import ecar.family.Preset;
 
 import java.util.List;
 import java.util.Locale;
@@ -12,7 +11,7 @@ record CompareResult(String name, Preset preset, long parameters, double flopsPe
 
     /** The table, with ratios against the first DiT row (or the first row). */
     static String table(List<CompareResult> rows, int batch) {
-        CompareResult base = rows.stream().filter(r -> r.preset().family() == Family.DIT).findFirst().orElse(rows.get(0));
+        CompareResult base = rows.stream().filter(r -> r.preset().family().id().equals("dit")).findFirst().orElse(rows.get(0));
         StringBuilder b = new StringBuilder();
         String head = "%-12s %-7s %9s %6s %9s %12s %11s %10s %11s %11s%n";
         b.append(String.format(Locale.ROOT, head, "model", "family", "params", "image", "net evals", "GFLOP/image", "s/batch", "images/s",

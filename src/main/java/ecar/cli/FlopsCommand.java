@@ -1,8 +1,7 @@
 package ecar.cli;
 
-import ecar.flops.Flops;
 import ecar.flops.FlopsReport;
-import ecar.sample.Preset;
+import ecar.family.Preset;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -11,10 +10,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code ecar flops --model NAME}: the analytic counter, per component and per pipeline. */
+/** {@code ecar flops --model NAME}: the multiply-accumulates of one image, counted by running the model on shapes. */
 @Command(name = "flops", description = {
-        "Analytic multiply-accumulates (MAC) and FLOPs (2 × MAC) per component and per generated image,",
-        "for the sampling settings given (the model's defaults otherwise). Several --model options compare models."})
+        "Multiply-accumulates (MAC) and FLOPs (2 × MAC) per generated image, by phase and by layer, for the sampling",
+        "settings given (the model's defaults otherwise), counted by running the model's own code on shapes only.",
+        "Several --model options compare models."})
 final class FlopsCommand implements Callable<Integer> {
 
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "NAME", description = "preset name (ecar flops --model list for the list); repeatable")
@@ -33,7 +33,7 @@ final class FlopsCommand implements Callable<Integer> {
         StringBuilder summary = new StringBuilder();
         for (String m : models) {
             Preset p = sampling.apply(ModelCatalog.preset(m));
-            FlopsReport r = Flops.of(p, p.sampling());
+            FlopsReport r = p.flops();
             System.out.println(r.format());
             if (first == 0) first = r.macsPerImage();
             summary.append(String.format(Locale.ROOT, "  %-12s %12.2f GMAC/image  %10.3f TFLOP/image  %8.2fx the first%n", m,

@@ -6,7 +6,7 @@ import ecar.sample.GenerateRequest;
 import ecar.sample.Generated;
 import ecar.sample.ModelDirectory;
 import ecar.sample.Pipeline;
-import ecar.sample.Preset;
+import ecar.family.Preset;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -54,7 +54,7 @@ final class GenerateCommand implements Callable<Integer> {
         pipe.check(request);
         Preset p = pipe.preset();
         System.err.printf(Locale.ROOT, "ecar: %s on %s, %d image%s of %d², %s%n", p.name(), backend.name(), labels.length,
-                labels.length == 1 ? "" : "s", p.imageSize(), pipe.settings(request).describe(p.family(), p.flowAr() == null ? 0 : p.flowAr().stages()));
+                labels.length == 1 ? "" : "s", p.imageSize(), pipe.settings(request).describe());
         if (pipe.randomWeights()) {
             System.err.println("ecar: " + p.name() + " has random weights (a preset): the pictures will be noise. For real images pass a model "
                     + "directory converted from the official checkpoints (docs/MODEL_DIRECTORY.md).");

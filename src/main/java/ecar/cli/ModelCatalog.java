@@ -1,6 +1,6 @@
 package ecar.cli;
 
-import ecar.sample.Preset;
+import ecar.family.Preset;
 import ecar.sample.Presets;
 
 import java.io.PrintStream;

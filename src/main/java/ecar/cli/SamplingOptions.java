@@ -1,14 +1,15 @@
 package ecar.cli;
 
-import ecar.dit.DiTSampler;
+import ecar.family.Preset;
+import ecar.family.SamplingOption;
+import ecar.family.SamplingOverrides;
 import ecar.sample.GenerateRequest;
-import ecar.dit.Guidance;
-import ecar.sample.Preset;
-import ecar.sample.Presets;
-import ecar.sample.Sampling;
 import picocli.CommandLine.Option;
 
-/** Options that override a model's default sampling settings; shared by generate, flops and compare. */
+/**
+ * Options that override a model's default sampling settings; shared by generate, flops and compare. Each becomes a
+ * {@link SamplingOption}; the model's family refuses one it does not use, naming those it does.
+ */
 final class SamplingOptions {
     @Option(names = "--steps", paramLabel = "N", description = "DiT: respaced steps; FlowAR: Euler grid K per scale; ECAR: steps per stage")
     Integer steps;
@@ -34,36 +35,32 @@ final class SamplingOptions {
     @Option(names = "--image-size", paramLabel = "PX", description = "rebuild the preset for this image size (multiple of 16)")
     Integer imageSize;
 
+    /** The options given, in a fixed order. */
+    SamplingOverrides overrides() {
+        SamplingOverrides o = SamplingOverrides.NONE;
+        if (steps != null) o = o.with(SamplingOption.STEPS, steps);
+        if (stageSteps != null) o = o.with(SamplingOption.STAGE_STEPS, stageSteps);
+        if (cfg != null) o = o.with(SamplingOption.CFG, cfg);
+        if (guidanceHigh != null) o = o.with(SamplingOption.GUIDANCE_HIGH, guidanceHigh);
+        if (gamma != null) o = o.with(SamplingOption.GAMMA, gamma);
+        if (sampler != null) o = o.with(SamplingOption.SAMPLER, sampler);
+        if (allChannels) o = o.with(SamplingOption.GUIDE_ALL_CHANNELS, true);
+        return o;
+    }
+
     /** The preset rebuilt for --image-size (the sampling settings travel in the request instead). */
     Preset applyArchitecture(Preset p) {
-        return imageSize != null ? Presets.atImageSize(p, imageSize) : p;
+        return imageSize != null ? p.atImageSize(imageSize) : p;
     }
 
     /** The request with these overrides. */
     GenerateRequest request(GenerateRequest r) {
-        if (steps != null) r = r.steps(steps);
-        if (stageSteps != null) r = r.stageSteps(stageSteps);
-        if (cfg != null) r = r.cfg(cfg);
-        if (guidanceHigh != null) r = r.guidanceHigh(guidanceHigh);
-        if (gamma != null) r = r.gamma(gamma);
-        if (sampler != null) r = r.ditMethod(method());
-        if (allChannels) r = r.ditGuidance(Guidance.ALL_CHANNELS);
-        return r;
+        return r.options(overrides());
     }
 
-    private DiTSampler.Method method() {
-        return switch (sampler.toLowerCase(java.util.Locale.ROOT)) {
-            case "ddpm" -> DiTSampler.Method.DDPM;
-            case "ddim" -> DiTSampler.Method.DDIM;
-            default -> throw new IllegalArgumentException("--sampler " + sampler + ": expected ddpm or ddim");
-        };
-    }
-
+    /** The preset at --image-size with these settings as its defaults, checked against the architecture now. */
     Preset apply(Preset p) {
-        if (imageSize != null) p = Presets.atImageSize(p, imageSize);
-        Sampling s = request(GenerateRequest.of(0)).applyTo(p.sampling());
-        Preset out = p.withSampling(s);
-        if (out.flowAr() != null) out.tokenSchedule(s);   // validates stage counts against the model now, before any work
-        return out;
+        Preset sized = applyArchitecture(p);
+        return sized.withSampling(sized.settings(overrides()));
     }
 }

@@ -34,8 +34,8 @@ public final class DiT {
         this.cfg = cfg;
         this.b = w.backend();
         int d = cfg.hiddenSize(), p = cfg.patchSize(), c = cfg.inChannels();
-        FloatTensor conv = w.host("x_embedder.proj.weight", d, c, p, p);
-        patchEmbed = new Linear(b.weight(conv.reshape(d, c * p * p)), w.param("x_embedder.proj.bias", d), c * p * p, d);
+        Tensor conv = w.param("x_embedder.proj.weight", new int[]{d, c, p, p}, Shape.of(d, c * p * p), t -> t.reshape(d, c * p * p));
+        patchEmbed = new Linear(conv, w.param("x_embedder.proj.bias", d), c * p * p, d);
         posEmbed = b.weight(w.host("pos_embed", () -> PositionEmbedding.sinCos2d(d, cfg.gridSide()).reshape(1, cfg.tokens(), d),
                 1, cfg.tokens(), d).reshape(cfg.tokens(), d));
         tEmbed = TimestepEmbedder.load(w.at("t_embedder."), d);

@@ -1,5 +1,7 @@
 package ecar.dit;
 
+import ecar.family.Architecture;
+
 import ecar.io.Json;
 
 /**
@@ -9,7 +11,7 @@ import ecar.io.Json;
  * @param learnSigma the model also predicts the variance interpolation (out channels 2·C)
  */
 public record DiTConfig(int inputSize, int patchSize, int inChannels, int hiddenSize, int depth, int numHeads,
-                        double mlpRatio, int numClasses, boolean learnSigma) {
+                        double mlpRatio, int numClasses, boolean learnSigma) implements Architecture {
 
     public DiTConfig {
         check(inputSize > 0 && patchSize > 0 && inputSize % patchSize == 0, "input_size " + inputSize + " must be a positive multiple of patch_size " + patchSize);
@@ -41,6 +43,31 @@ public record DiTConfig(int inputSize, int patchSize, int inChannels, int hidden
 
     public int headDim() {
         return hiddenSize / numHeads;
+    }
+
+    @Override
+    public int latentChannels() {
+        return inChannels;
+    }
+
+    @Override
+    public int latentSide() {
+        return inputSize;
+    }
+
+    /** The same network on the latent of another image size (the position embedding follows the token grid). */
+    @Override
+    public DiTConfig atImageSize(int imageSize, int decoderFactor) {
+        int latent = imageSize / decoderFactor;
+        if (latent * decoderFactor != imageSize || latent % patchSize != 0) {
+            throw new IllegalArgumentException("image size " + imageSize + " gives a " + latent + "² latent, not a multiple of patch " + patchSize);
+        }
+        return new DiTConfig(latent, patchSize, inChannels, hiddenSize, depth, numHeads, mlpRatio, numClasses, learnSigma);
+    }
+
+    @Override
+    public String describe() {
+        return String.format(java.util.Locale.ROOT, "DiT depth %d, width %d, %d heads, patch %d, %d tokens", depth, hiddenSize, numHeads, patchSize, tokens());
     }
 
     /** The class index of the "null" (unconditional) label: the last row of the embedding table. */

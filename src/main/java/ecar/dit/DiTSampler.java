@@ -65,13 +65,15 @@ public final class DiTSampler {
                 boolean last = method == Method.DDPM && i == 0;   // no noise: different work
                 StepKey key = new StepKey(model, method + guided + (last ? " last" : ""), 0, y.length);
                 b.step(key, StepScalars.diffusion(time, cfg, k, seed, stream), () -> {
-                    Arrays.fill(t, time);
-                    Tensor out = output(x, labels, t, cfg, mode);
-                    Tensor[] post = b.diffusionPosterior(x, out, k);   // mean, log-variance, pred_x0
-                    if (method == Method.DDIM) {
-                        b.ddimSample(x, post[2], k);
-                    } else {
-                        b.ddpmSample(x, post[0], post[1], last ? null : Noise.philox(seed, stream));
+                    try (Backend.Scope r = b.region("denoising step")) {
+                        Arrays.fill(t, time);
+                        Tensor out = output(x, labels, t, cfg, mode);
+                        Tensor[] post = b.diffusionPosterior(x, out, k);   // mean, log-variance, pred_x0
+                        if (method == Method.DDIM) {
+                            b.ddimSample(x, post[2], k);
+                        } else {
+                            b.ddpmSample(x, post[0], post[1], last ? null : Noise.philox(seed, stream));
+                        }
                     }
                 });
                 if (!b.allFinite(x)) {

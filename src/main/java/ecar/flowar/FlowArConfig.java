@@ -1,5 +1,7 @@
 package ecar.flowar;
 
+import ecar.family.Architecture;
+
 import ecar.io.Json;
 
 import java.util.Arrays;
@@ -20,7 +22,7 @@ import java.util.Arrays;
  * @param cross     flow head blocks are Block_v2 (cross-attention to the AR tokens) instead of Block_v1
  */
 public record FlowArConfig(int imgSize, int dim, int encDepth, int decDepth, int heads, int tokenDim, int numClasses,
-                           int headDepth, int headWidth, int[] scales, boolean cross) {
+                           int headDepth, int headWidth, int[] scales, boolean cross) implements Architecture {
 
     /** class_emb = nn.Embedding(1000 + 1, dim) whatever num_classes says; row 1000 is the null label. */
     public static final int CLASS_ROWS = 1001;
@@ -76,6 +78,35 @@ public record FlowArConfig(int imgSize, int dim, int encDepth, int decDepth, int
 
     public int grid() {
         return scales[scales.length - 1];
+    }
+
+    @Override
+    public int latentChannels() {
+        return tokenDim;
+    }
+
+    @Override
+    public int latentSide() {
+        return grid();
+    }
+
+    /** The same modules for another image size: stages from the first scale, doubling up to the new grid. */
+    @Override
+    public FlowArConfig atImageSize(int imageSize, int decoderFactor) {
+        int grid = imageSize / VAE_STRIDE, first = scales[0];
+        java.util.List<Integer> sides = new java.util.ArrayList<>();
+        for (int s = first; s <= grid; s *= 2) sides.add(s);
+        if (imageSize % VAE_STRIDE != 0 || sides.isEmpty() || sides.get(sides.size() - 1) != grid) {
+            throw new IllegalArgumentException("image size " + imageSize + " gives a " + grid + "² token grid, not " + first + "·2^k");
+        }
+        return new FlowArConfig(imageSize, dim, encDepth, decDepth, heads, tokenDim, numClasses, headDepth, headWidth,
+                sides.stream().mapToInt(Integer::intValue).toArray(), cross);
+    }
+
+    @Override
+    public String describe() {
+        return String.format(java.util.Locale.ROOT, "AR %d+%d blocks × %d, head %d×%d %s, scales %s", encDepth, decDepth, dim, headDepth, headWidth,
+                cross ? "v2" : "v1", Arrays.toString(scales));
     }
 
     /** timm SwiGLU hidden size as FlowAR builds it: int(dim · 4 · 2/3). */

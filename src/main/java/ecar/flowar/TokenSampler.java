@@ -56,12 +56,19 @@ public final class TokenSampler {
 
         int total = schedule.totalSteps(), done = 0;
         Tensor classEmb = model.ar().classEmbedding(rows);
-        var session = model.ar().start(classEmb);
-        Tensor input = b.reshape(classEmb, Shape.of(batch, 1, cfg.dim()));
-        Tensor state = null;
+        ArTransformer.Session session;
+        try (Backend.Scope r = b.region("class adaLN (once)")) {
+            session = model.ar().start(classEmb);
+        }
+        Tensor classToken = b.reshape(classEmb, Shape.of(batch, 1, cfg.dim()));
+        Tensor state = null, resized = null;   // resized: the previous stage's tokens on this stage's grid
         for (int s = 0; s < schedule.stages().size(); s++) {
             StagePlan plan = schedule.stage(s);
-            Tensor condition = session.stage(s, input);
+            String stage = "stage " + s + " (" + plan.side() + "×" + plan.side() + ")";
+            Tensor condition;
+            try (Backend.Scope r = b.region(stage + " › AR pass")) {
+                condition = session.stage(s, s == 0 ? classToken : model.ar().projectTokens(resized));
+            }
             observer.condition(s, condition);
             Shape shape = Shape.of(batch, plan.side() * plan.side(), cfg.tokenDim());
             Noise stageNoise = noise.forStage(s, shape);
@@ -73,15 +80,17 @@ public final class TokenSampler {
             } else {
                 state = b.stageJump(state, plan.side() / 2, plan.alpha(), plan.beta(), plan.gamma(), stageNoise);
             }
-            FlowHead.Prepared prepared = model.head().prepare(condition, plan.side());
+            FlowHead.Prepared prepared;
+            try (Backend.Scope r = b.region(stage + " › head prepare")) {
+                prepared = model.head().prepare(condition, plan.side());
+            }
             done = flowSteps(s, plan, prepared, state, batch, done, total, schedule, observer);
             observer.stageEnd(s, state);
             if (guidance) state = b.condTwice(state);
             if (s + 1 < schedule.stages().size()) {
                 int next = schedule.stage(s + 1).side(), grid = schedule.resizeGrid(cfg.grid());
                 Tensor img = b.reshape(state, Shape.of(batch, plan.side(), plan.side(), cfg.tokenDim()));
-                Tensor resized = b.resizeArea(b.resizeBicubic(img, grid, grid), next, next);
-                input = model.ar().projectTokens(b.reshape(resized, Shape.of(batch, next * next, cfg.tokenDim())));
+                resized = b.reshape(b.resizeArea(b.resizeBicubic(img, grid, grid), next, next), Shape.of(batch, next * next, cfg.tokenDim()));
             }
         }
         Tensor cond = guidance ? b.sliceBatch(state, 0, n) : state;
@@ -102,10 +111,12 @@ public final class TokenSampler {
                 boolean guided = plan.guided()[i];
                 StepKey key = new StepKey(model, guided ? "flow-head step guided" : "flow-head step", s, batch);
                 b.step(key, StepScalars.flow(FlowHead.timeInput(ti), dt, plan.cfg()), () -> {
-                    java.util.Arrays.fill(t, ti);
-                    Tensor in = guided ? b.condTwice(state) : state;
-                    Tensor v = model.head().velocity(prepared, in, t);
-                    b.flowEulerStep(state, v, dt, plan.cfg(), guided);
+                    try (Backend.Scope r = b.region("stage " + s + " (" + plan.side() + "×" + plan.side() + ") › head step")) {
+                        java.util.Arrays.fill(t, ti);
+                        Tensor in = guided ? b.condTwice(state) : state;
+                        Tensor v = model.head().velocity(prepared, in, t);
+                        b.flowEulerStep(state, v, dt, plan.cfg(), guided);
+                    }
                 });
                 if (!b.allFinite(state)) {
                     throw new ArithmeticException(schedule.kind() + " sampling produced NaN or Inf at stage " + s + " (" + plan.side() + "×"

@@ -53,9 +53,28 @@ public final class Weights {
         return new Weights(source, backend, prefix + sub, shared);
     }
 
-    /** The parameter uploaded to the backend as a constant. */
+    /** The parameter uploaded to the backend as a constant (read from the source only when the backend asks). */
     public Tensor param(String name, int... dims) {
-        return backend.weight(host(name, dims));
+        return param(name, dims, Shape.of(dims), t -> t);
+    }
+
+    /**
+     * The parameter stored as {@code stored}, uploaded as {@code uploaded} after {@code layout} re-lays it out (a
+     * convolution kernel permuted to channels-last, a conv weight read as the matrix it is). Checked now, read later.
+     */
+    public Tensor param(String name, int[] stored, Shape uploaded, java.util.function.UnaryOperator<FloatTensor> layout) {
+        String full = prefix + name;
+        Shape expected = Shape.of(stored);
+        shared.parameters += expected.numel();
+        Shape found = source.shape(full, expected);
+        boolean usable = found != null && found.equals(expected);
+        if (found == null) {
+            shared.missing.add(full + " " + expected);
+        } else {
+            shared.used.add(full);
+            if (!usable) shared.misshaped.add(full + ": stored " + found + ", expected " + expected);
+        }
+        return backend.weight(full, uploaded, () -> layout.apply(usable ? source.get(full, expected) : FloatTensor.zeros(expected)));
     }
 
     /** The parameter on the host, as float32, for modules that re-lay it out before upload. */

@@ -2,80 +2,103 @@ package ecar.sample;
 
 import ecar.dit.DiTSampler;
 import ecar.dit.Guidance;
+import ecar.family.SamplingOption;
+import ecar.family.SamplingOverrides;
 
 import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * What to generate: one image per class label, from a seed, with optional overrides of the model's sampling
- * settings. Immutable; the builder-style methods return copies.
+ * settings (by option; a family refuses an option it does not use, naming the ones it does). Immutable: arrays are
+ * copied in and out, and the builder-style methods return copies.
  * <pre>{@code GenerateRequest.of(207, 360).seed(7).cfg(2.4f)}</pre>
  */
-public record GenerateRequest(int[] labels, long seed, Integer steps, int[] stageSteps, Float cfg, Float guidanceHigh, Double gamma,
-                              DiTSampler.Method ditMethod, Guidance ditGuidance) {
+public final class GenerateRequest {
+    private final int[] labels;
+    private final long seed;
+    private final SamplingOverrides overrides;
 
-    public GenerateRequest {
+    private GenerateRequest(int[] labels, long seed, SamplingOverrides overrides) {
         if (labels == null || labels.length == 0) throw new IllegalArgumentException("at least one class label is needed");
-        labels = labels.clone();
-        stageSteps = stageSteps == null ? null : stageSteps.clone();
+        this.labels = labels.clone();
+        this.seed = seed;
+        this.overrides = overrides;
     }
 
     public static GenerateRequest of(int... labels) {
-        return new GenerateRequest(labels, 0, null, null, null, null, null, null, null);
+        return new GenerateRequest(labels, 0, SamplingOverrides.NONE);
+    }
+
+    /** The class labels, one image each (a copy). */
+    public int[] labels() {
+        return labels.clone();
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    public SamplingOverrides overrides() {
+        return overrides;
     }
 
     public GenerateRequest seed(long s) {
-        return new GenerateRequest(labels, s, steps, stageSteps, cfg, guidanceHigh, gamma, ditMethod, ditGuidance);
+        return new GenerateRequest(labels, s, overrides);
+    }
+
+    /** Any sampling option (see {@link SamplingOption} for the value types). */
+    public GenerateRequest option(SamplingOption option, Object value) {
+        return new GenerateRequest(labels, seed, overrides.with(option, value));
+    }
+
+    /** All of these overrides on top of this request's. */
+    public GenerateRequest options(SamplingOverrides more) {
+        GenerateRequest r = this;
+        for (var e : more.asMap().entrySet()) r = r.option(e.getKey(), e.getValue());
+        return r;
     }
 
     public GenerateRequest steps(int n) {
-        return new GenerateRequest(labels, seed, n, stageSteps, cfg, guidanceHigh, gamma, ditMethod, ditGuidance);
+        return option(SamplingOption.STEPS, n);
     }
 
     public GenerateRequest stageSteps(int... perStage) {
-        return new GenerateRequest(labels, seed, steps, perStage, cfg, guidanceHigh, gamma, ditMethod, ditGuidance);
+        return option(SamplingOption.STAGE_STEPS, perStage.clone());
     }
 
     public GenerateRequest cfg(float w) {
-        return new GenerateRequest(labels, seed, steps, stageSteps, w, guidanceHigh, gamma, ditMethod, ditGuidance);
+        return option(SamplingOption.CFG, w);
     }
 
     public GenerateRequest guidanceHigh(float t) {
-        return new GenerateRequest(labels, seed, steps, stageSteps, cfg, t, gamma, ditMethod, ditGuidance);
+        return option(SamplingOption.GUIDANCE_HIGH, t);
     }
 
     public GenerateRequest gamma(double g) {
-        return new GenerateRequest(labels, seed, steps, stageSteps, cfg, guidanceHigh, g, ditMethod, ditGuidance);
+        return option(SamplingOption.GAMMA, g);
     }
 
     public GenerateRequest ditMethod(DiTSampler.Method m) {
-        return new GenerateRequest(labels, seed, steps, stageSteps, cfg, guidanceHigh, gamma, m, ditGuidance);
+        return option(SamplingOption.SAMPLER, m.name().toLowerCase(Locale.ROOT));
     }
 
     public GenerateRequest ditGuidance(Guidance g) {
-        return new GenerateRequest(labels, seed, steps, stageSteps, cfg, guidanceHigh, gamma, ditMethod, g);
-    }
-
-    /** The model's defaults with this request's overrides. */
-    public Sampling applyTo(Sampling s) {
-        if (steps != null) s = s.withSteps(steps);
-        if (stageSteps != null) s = s.withStepsPerStage(stageSteps);
-        if (cfg != null) s = s.withCfg(cfg);
-        if (guidanceHigh != null) s = s.withGuidanceHigh(guidanceHigh);
-        if (gamma != null) s = s.withGamma(gamma);
-        if (ditMethod != null) s = s.withDiTMethod(ditMethod);
-        if (ditGuidance != null) s = s.withDiTGuidance(ditGuidance);
-        return s;
+        return option(SamplingOption.GUIDE_ALL_CHANNELS, g == Guidance.ALL_CHANNELS);
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof GenerateRequest r && Arrays.equals(r.labels, labels) && r.seed == seed && java.util.Objects.equals(r.steps, steps)
-                && Arrays.equals(r.stageSteps, stageSteps) && java.util.Objects.equals(r.cfg, cfg) && java.util.Objects.equals(r.guidanceHigh, guidanceHigh)
-                && java.util.Objects.equals(r.gamma, gamma) && r.ditMethod == ditMethod && r.ditGuidance == ditGuidance;
+        return o instanceof GenerateRequest r && Arrays.equals(r.labels, labels) && r.seed == seed && r.overrides.equals(overrides);
     }
 
     @Override
     public int hashCode() {
         return Arrays.hashCode(labels) * 31 + Long.hashCode(seed);
+    }
+
+    @Override
+    public String toString() {
+        return "GenerateRequest[labels " + Arrays.toString(labels) + ", seed " + seed + (overrides.isEmpty() ? "" : ", " + overrides) + "]";
     }
 }

@@ -1,6 +1,7 @@
 package ecar.sample;
 
 import ecar.backend.Backend;
+import ecar.family.Preset;
 import ecar.io.Json;
 import ecar.io.SafeTensors;
 import ecar.model.WeightSource;
@@ -44,9 +45,9 @@ public final class ModelDirectory {
             if (!KEYS.contains(k)) throw new IllegalArgumentException(configFile + ": unknown key \"" + k + "\" (known: " + String.join(", ", new java.util.TreeSet<>(KEYS)) + ")");
         }
         Preset preset = Presets.get(c.str("model", null) == null ? missing(configFile, "model") : c.str("model", null));
-        if (c.has("image_size")) preset = Presets.atImageSize(preset, c.integer("image_size"));
+        if (c.has("image_size")) preset = preset.atImageSize(c.integer("image_size"));
         VaeConfig vaeConfig = vaeConfig(c, configFile, preset);
-        preset = new Preset(preset.name(), preset.family(), preset.imageSize(), preset.dit(), preset.flowAr(), vaeConfig, preset.sampling(), preset.about());
+        preset = preset.withVae(vaeConfig);
 
         Path weights = dir.resolve(c.str("weights", "model.safetensors"));
         if (!Files.isRegularFile(weights)) throw new IllegalArgumentException("model directory " + dir + ": weights " + weights.getFileName() + " not found");

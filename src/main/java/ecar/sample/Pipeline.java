@@ -1,29 +1,23 @@
 package ecar.sample;
 
-import ecar.dit.DiTSampler;
-import ecar.dit.DiffusionSchedule;
-import ecar.flowar.TokenSampler;
-import ecar.model.Progress;
-
 import ecar.backend.Backend;
-import ecar.dit.DiT;
-import ecar.flowar.FlowAr;
+import ecar.family.Generator;
+import ecar.family.Preset;
+import ecar.family.Sampling;
+import ecar.model.Progress;
 import ecar.model.RandomWeights;
 import ecar.model.WeightSource;
 import ecar.model.Weights;
 import ecar.tensor.FloatTensor;
-import ecar.tensor.Shape;
-import ecar.tensor.Tensor;
 import ecar.vae.VaeDecoder;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.function.Supplier;
 
 /**
- * A loaded model ready to generate: DiT (diffusion over SD-VAE latents) or the FlowAR modules (FlowAR or ECAR
- * schedule over KL-16 tokens), and the VAE that turns latents into pictures.
+ * A loaded model ready to generate: a generator of some family (ecar.family) and the decoder that turns its
+ * latents into pictures.
  * <pre>{@code
  * Pipeline p = Pipeline.load("models/ecar-l", new CpuBackend());
  * Generated g = p.generate(GenerateRequest.of(207, 360).seed(7), Progress.NONE);
@@ -36,21 +30,19 @@ import java.util.function.Supplier;
 public final class Pipeline {
     private final Preset preset;
     private final Backend backend;
-    private final DiT dit;
-    private final FlowAr flowAr;
+    private final Generator generator;
     private final long parameters;
     private final String weightsDescription;
     private final boolean randomWeights;
     private final Supplier<VaeDecoder> vae;   // loaded on first use; null when the model has none
     private VaeDecoder vaeLoaded;
 
-    private Pipeline(Preset preset, Backend backend, DiT dit, FlowAr flowAr, long parameters, String weightsDescription,
-                     boolean randomWeights, Supplier<VaeDecoder> vae) {
+    private Pipeline(Preset preset, Backend backend, Generator generator, long parameters, String weightsDescription, boolean randomWeights,
+                     Supplier<VaeDecoder> vae) {
         this.preset = preset;
-        this.parameters = parameters;
         this.backend = backend;
-        this.dit = dit;
-        this.flowAr = flowAr;
+        this.generator = generator;
+        this.parameters = parameters;
         this.weightsDescription = weightsDescription;
         this.randomWeights = randomWeights;
         this.vae = vae;
@@ -63,11 +55,10 @@ public final class Pipeline {
     public static Pipeline load(String modelOrDirectory, Backend backend) {
         Path dir = Path.of(modelOrDirectory);
         if (Files.isDirectory(dir)) return ModelDirectory.load(dir, backend);
-        if (Presets.exists(modelOrDirectory)) return random(Presets.get(modelOrDirectory), 0, backend);
-        if (modelOrDirectory.contains("/") || modelOrDirectory.contains(java.io.File.separator)) {
+        if (!Presets.exists(modelOrDirectory) && (modelOrDirectory.contains("/") || modelOrDirectory.contains(java.io.File.separator))) {
             throw new IllegalArgumentException("model directory " + modelOrDirectory + " does not exist");
         }
-        return random(Presets.get(modelOrDirectory), 0, backend);   // throws: unknown name, listing the presets
+        return random(Presets.get(modelOrDirectory), 0, backend);   // an unknown name throws, listing the presets
     }
 
     /**
@@ -76,18 +67,9 @@ public final class Pipeline {
      */
     public static Pipeline of(Preset preset, WeightSource weights, Supplier<VaeDecoder> vae, Backend backend) {
         Weights w = new Weights(weights, backend);
-        boolean random = weights instanceof RandomWeights;
-        return switch (preset.family()) {
-            case DIT -> {
-                DiT m = new DiT(preset.dit(), w);
-                w.finish();
-                yield new Pipeline(preset, backend, m, null, w.parameterCount(), weights.describe(), random, vae);
-            }
-            case FLOWAR, ECAR -> {
-                FlowAr m = FlowAr.load(preset.flowAr(), w);
-                yield new Pipeline(preset, backend, null, m, w.parameterCount(), weights.describe(), random, vae);
-            }
-        };
+        Generator g = preset.family().load(preset, w);
+        w.finish();
+        return new Pipeline(preset, backend, g, w.parameterCount(), weights.describe(), weights instanceof RandomWeights, vae);
     }
 
     /** Without a VAE: latents only. */
@@ -161,61 +143,41 @@ public final class Pipeline {
         return backend;
     }
 
-    /** The sampling settings a request resolves to. */
+    /** The sampling settings a request resolves to: the model's defaults with its overrides, checked. */
     public Sampling settings(GenerateRequest r) {
-        return r.applyTo(preset.sampling());
+        return preset.settings(r.overrides());
     }
 
     /**
-     * Sampled latents [N, C, h, w] for the request: SD-VAE latents for DiT (before the 1/0.18215 scaling),
-     * KL-16 token maps for FlowAR/ECAR. The same request gives the same latents.
+     * Sampled latents [N, C, h, w] for the request (SD-VAE latents for DiT before the 1/0.18215 scaling, KL-16 token
+     * maps for FlowAR/ECAR). The same request gives the same latents.
      */
     public synchronized FloatTensor sampleLatents(GenerateRequest r, Progress progress) {
-        check(r);
-        Sampling s = settings(r);
+        Sampling s = check(r);
         try (Backend.Scope scope = backend.scope()) {
-            Tensor out = switch (preset.family()) {
-                case DIT -> sampleDiT(r, s, progress);
-                case FLOWAR, ECAR -> new TokenSampler(flowAr, backend).sample(r.labels(), preset.tokenSchedule(s),
-                        TokenSampler.NoiseSource.philox(r.seed()), new TokenSampler.Observer() {
-                            @Override
-                            public void step(int done, int total) {
-                                progress.update("sampling", done, total);
-                            }
-                        });
-            };
-            return backend.download(out);
+            return backend.download(generator.sample(r.labels(), s, r.seed(), progress));
         }
     }
 
-    private Tensor sampleDiT(GenerateRequest r, Sampling s, Progress progress) {
-        int n = r.labels().length, c = preset.dit().inChannels(), side = preset.dit().inputSize();
-        boolean guided = s.cfg() > 1f;
-        Tensor z = backend.randn(Shape.of(n, c, side, side), r.seed(), 0);
-        Tensor x = guided ? backend.concatBatch(z, z) : z;
-        int[] y = guided ? new int[2 * n] : r.labels().clone();
-        if (guided) {
-            System.arraycopy(r.labels(), 0, y, 0, n);
-            Arrays.fill(y, n, 2 * n, preset.dit().nullClass());
+    /**
+     * A short generation that takes the same code paths as the request (every stage, both guidance halves) in fewer
+     * steps, so that timed runs that follow see compiled code and filled caches.
+     */
+    public synchronized void warmUp(GenerateRequest r) {
+        Sampling s = preset.family().warmup(check(r));
+        try (Backend.Scope scope = backend.scope()) {
+            backend.download(generator.sample(r.labels(), s, r.seed(), Progress.NONE));
         }
-        DiffusionSchedule schedule = DiffusionSchedule.linear(s.ditRespacing());
-        new DiTSampler(dit, backend).sample(x, y, schedule, s.ditMethod(), s.cfg(), s.ditGuidance(), r.seed(), progress);
-        return guided ? backend.sliceBatch(x, 0, n) : x;
     }
 
-    /** Validates a request (labels in range, settings the schedule can serve) without running it. */
-    public void check(GenerateRequest r) {
-        checkLabels(r.labels());
-        Sampling s = settings(r);
-        if (flowAr != null) preset.tokenSchedule(s);
-    }
-
-    private void checkLabels(int[] labels) {
+    /** Validates a request (labels in range, settings the model can serve) without running it; returns its settings. */
+    public Sampling check(GenerateRequest r) {
         int classes = preset.numClasses();
-        for (int l : labels) {
+        for (int l : r.labels()) {
             if (l < 0 || l >= classes) {
                 throw new IllegalArgumentException("class label " + l + " outside [0, " + (classes - 1) + "] for " + preset.name());
             }
         }
+        return settings(r);
     }
 }

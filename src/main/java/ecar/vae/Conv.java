@@ -17,8 +17,8 @@ final class Conv {
 
     record Conv3x3(Tensor weight, Tensor bias) {
         static Conv3x3 load(Weights w, String name, int in, int out) {
-            FloatTensor pt = w.host(name + ".weight", out, in, 3, 3);
-            return new Conv3x3(w.backend().weight(toChannelsLast(pt, in, out)), w.param(name + ".bias", out));
+            Tensor weight = w.param(name + ".weight", new int[]{out, in, 3, 3}, Shape.of(out, 3, 3, in), pt -> toChannelsLast(pt, in, out));
+            return new Conv3x3(weight, w.param(name + ".bias", out));
         }
 
         Tensor apply(Backend b, Tensor x) {
@@ -28,8 +28,7 @@ final class Conv {
 
     /** A 1×1 convolution [Co, Ci, 1, 1] loaded as the Linear it is. */
     static Linear conv1x1(Weights w, String name, int in, int out) {
-        FloatTensor pt = w.host(name + ".weight", out, in, 1, 1);
-        Tensor weight = w.backend().weight(pt.reshape(out, in));
+        Tensor weight = w.param(name + ".weight", new int[]{out, in, 1, 1}, Shape.of(out, in), pt -> pt.reshape(out, in));
         return new Linear(weight, w.param(name + ".bias", out), in, out);
     }
 

@@ -1,5 +1,7 @@
 package ecar.vae;
 
+import ecar.fixture.FixtureKind;
+
 import ecar.fixture.Comparison;
 import ecar.fixture.Fixture;
 import ecar.fixture.Tolerance;
@@ -12,6 +14,9 @@ import java.util.List;
 /** The vae.decode fixture kind: AutoencoderKL.decode (post_quant_conv, then the LDM decoder). */
 public final class VaeFixtures {
     private VaeFixtures() {}
+
+    /** The decoders' fixture kinds. */
+    public static final List<FixtureKind> KINDS = List.of(new FixtureKind("vae.decode", VaeFixtures::decode));
 
     public static List<Comparison> decode(Fixture f, Backend b) {
         VaeConfig cfg = VaeConfig.fromJson(f.config(), f.path().getFileName().toString());

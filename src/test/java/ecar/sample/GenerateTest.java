@@ -1,5 +1,6 @@
 package ecar.sample;
 
+import ecar.family.Preset;
 import ecar.model.Progress;
 
 import ecar.backend.cpu.CpuBackend;

@@ -1,6 +1,11 @@
 package ecar.sample;
 
 import ecar.dit.DiTSampler;
+import ecar.family.Preset;
+import ecar.family.SamplingOption;
+import ecar.family.SamplingOverrides;
+import ecar.flowar.FlowArConfig;
+import ecar.flowar.FlowArSampling;
 import ecar.dit.Guidance;
 import ecar.model.Progress;
 
@@ -101,20 +106,42 @@ class PipelineTest {
 
     @Test
     void samplingSettingsAreValidated() {
-        assertThrows(IllegalArgumentException.class, () -> Sampling.defaults(Family.ECAR).withSteps(0));
-        assertThrows(IllegalArgumentException.class, () -> Sampling.defaults(Family.ECAR).withGamma(0.34));
-        assertThrows(IllegalArgumentException.class, () -> Sampling.defaults(Family.ECAR).withCfg(0.9f));
-        Preset ecar = Presets.get("ecar-tiny");
-        var e = assertThrows(IllegalArgumentException.class, () -> ecar.tokenSchedule(ecar.sampling().withStepsPerStage(new int[]{1, 2})));
+        FlowArSampling ecar = FlowArSampling.ecarDefaults();
+        assertThrows(IllegalArgumentException.class, () -> ecar.withSteps(0));
+        assertThrows(IllegalArgumentException.class, () -> ecar.with(SamplingOverrides.NONE.with(SamplingOption.GAMMA, 0.34)));
+        assertThrows(IllegalArgumentException.class, () -> ecar.withCfg(0.9f));
+        Preset tiny = Presets.get("ecar-tiny");
+        var e = assertThrows(IllegalArgumentException.class, () -> tiny.settings(SamplingOverrides.NONE.with(SamplingOption.STAGE_STEPS, new int[]{1, 2})));
         assertEquals("2 per-stage step counts for a model of 3 stages", e.getMessage());
         assertTrue(Set.of(Presets.names().toArray()).contains("ecar-l"));
     }
 
     @Test
+    void aFamilyRefusesAnOptionItDoesNotUseAndNamesThoseItDoes() {
+        Pipeline dit = Pipeline.random(Presets.get("dit-tiny"), 0, new CpuBackend());
+        var e = assertThrows(IllegalArgumentException.class, () -> dit.check(GenerateRequest.of(1).gamma(0.25)));
+        assertEquals("--gamma does not apply to DiT (its sampling options: --steps, --cfg, --sampler, --guide-all-channels)", e.getMessage());
+        var f = assertThrows(IllegalArgumentException.class, () -> Presets.get("flowar-tiny").settings(SamplingOverrides.NONE.with(SamplingOption.GAMMA, 0.25)));
+        assertTrue(f.getMessage().startsWith("--gamma does not apply to FlowAR"), f.getMessage());
+    }
+
+    @Test
+    void requestsAreImmutable() {
+        int[] labels = {1, 2};
+        GenerateRequest r = GenerateRequest.of(labels).stageSteps(1, 2, 3);
+        labels[0] = 9;
+        r.labels()[1] = 9;
+        assertArrayEquals(new int[]{1, 2}, r.labels());
+        int[] steps = r.overrides().get(SamplingOption.STAGE_STEPS, int[].class);
+        steps[0] = 7;
+        assertArrayEquals(new int[]{1, 2, 3}, r.overrides().get(SamplingOption.STAGE_STEPS, int[].class));
+    }
+
+    @Test
     void presetsRebuildForOtherImageSizes() {
-        Preset e = Presets.atImageSize(Presets.get("ecar-s"), 128);
-        assertArrayEquals(new int[]{1, 2, 4, 8}, e.flowAr().scales());
-        assertEquals(16, Presets.atImageSize(Presets.get("dit-xl-2"), 128).dit().inputSize());
-        assertThrows(IllegalArgumentException.class, () -> Presets.atImageSize(Presets.get("ecar-s"), 200));
+        Preset e = Presets.get("ecar-s").atImageSize(128);
+        assertArrayEquals(new int[]{1, 2, 4, 8}, ((FlowArConfig) e.architecture()).scales());
+        assertEquals(16, Presets.get("dit-xl-2").atImageSize(128).architecture().latentSide());
+        assertThrows(IllegalArgumentException.class, () -> Presets.get("ecar-s").atImageSize(200));
     }
 }

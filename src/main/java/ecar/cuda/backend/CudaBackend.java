@@ -241,20 +241,15 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor sliceBatch(Tensor x, int from, int to) {
-        Shape s = x.shape();
-        Check.that(0 <= from && from < to && to <= s.dim(0), "sliceBatch", "rows [" + from + ", " + to + ") outside " + s);
+        Check.sliceBatch(x, from, to);
         return c(x, "sliceBatch").sliceFirst(from, to);
     }
 
     @Override
     public Tensor concatBatch(Tensor a, Tensor b) {
+        Shape so = Check.concatBatch(a, b);
         CudaTensor x = f32(a, "concatBatch"), y = f32(b, "concatBatch");
-        Shape sa = a.shape(), sb = b.shape();
-        Check.that(sa.rank() == sb.rank() && sa.size() / sa.dim(0) == sb.size() / Math.max(1, sb.dim(0)), "concatBatch",
-                sa + " and " + sb + " differ beyond the first dimension");
-        int[] dims = sa.toArray();
-        dims[0] += sb.dim(0);
-        CudaTensor o = memory.alloc(new Shape(dims), DType.F32, "concatBatch");
+        CudaTensor o = memory.alloc(so, DType.F32, "concatBatch");
         o.buffer().copyFrom(x.buffer(), 0, 0, x.bytes(), stream);
         o.buffer().copyFrom(y.buffer(), 0, x.bytes(), y.bytes(), stream);
         return o;
@@ -262,13 +257,10 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor concatTokens(Tensor a, Tensor b) {
-        Check.rank("concatTokens", a, 3, "[B, L, D]");
-        Check.rank("concatTokens", b, 3, "[B, L, D]");
+        Shape so = Check.concatTokens(a, b), sa = a.shape(), sb = b.shape();
         CudaTensor x = f32(a, "concatTokens"), y = f32(b, "concatTokens");
-        Shape sa = a.shape(), sb = b.shape();
-        Check.that(sa.dim(0) == sb.dim(0) && sa.last() == sb.last(), "concatTokens", sa + " and " + sb + " differ in batch or width");
         int batch = sa.dim(0), la = sa.dim(1), lb = sb.dim(1), w = sa.last();
-        CudaTensor o = memory.alloc(Shape.of(batch, la + lb, w), DType.F32, "concatTokens");
+        CudaTensor o = memory.alloc(so, DType.F32, "concatTokens");
         long ra = 4L * la * w, rb = 4L * lb * w, ro = ra + rb;
         o.buffer().copy2dFrom(x.buffer(), 0, ra, 0, ro, ra, batch, stream);
         o.buffer().copy2dFrom(y.buffer(), 0, rb, ra, ro, rb, batch, stream);
@@ -277,11 +269,10 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor chunk(Tensor x, int n, int i) {
-        Shape s = x.shape();
-        Check.that(n > 0 && s.last() % n == 0 && i >= 0 && i < n, "chunk", "cannot take slice " + i + " of " + n + " from " + s);
+        Shape s = x.shape(), so = Check.chunk(x, n, i);
         CudaTensor t = f32(x, "chunk");
-        int w = s.last(), cw = w / n;
-        CudaTensor o = memory.alloc(s.withLast(cw), DType.F32, "chunk " + i + "/" + n);
+        int w = s.last(), cw = so.last();
+        CudaTensor o = memory.alloc(so, DType.F32, "chunk " + i + "/" + n);
         o.buffer().copy2dFrom(t.buffer(), 4L * i * cw, 4L * w, 0, 4L * cw, 4L * cw, s.rows(), stream);
         return o;
     }
@@ -290,12 +281,14 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor attention(Tensor q, Tensor k, Tensor v, int heads) {
-        return attend("attention", q, k, v, heads, 0, 0, false, false, null);
+        Check.attention("attention", q, k, v, heads);
+        return attention.attend("attention", q, k, v, heads, 0, 0, false, false, null);
     }
 
     @Override
     public Tensor attentionRope(Tensor q, Tensor k, Tensor v, int heads, int side, int span, boolean ropeKeys) {
-        return attend("attentionRope", q, k, v, heads, side, span, true, ropeKeys, null);
+        Check.attentionRope(q, k, v, heads, side, ropeKeys);
+        return attention.attend("attentionRope", q, k, v, heads, side, span, true, ropeKeys, null);
     }
 
     /**
@@ -303,39 +296,14 @@ public final class CudaBackend implements Backend {
      * stages 0..s. q, k, v [B, L, H·d] with L = the sum of {@code stageTokens}.
      */
     public Tensor attentionBlockCausal(Tensor q, Tensor k, Tensor v, int heads, int[] stageTokens) {
-        int total = 0;
-        for (int n : stageTokens) {
-            Check.that(n > 0, "attentionBlockCausal", "stage sizes must be positive: " + java.util.Arrays.toString(stageTokens));
-            total += n;
-        }
-        Check.that(q.shape().rank() == 3 && q.shape().dim(1) == total && k.shape().rank() == 3 && k.shape().dim(1) == total, "attentionBlockCausal",
-                "q " + q.shape() + " and k " + k.shape() + " must hold the " + total + " tokens of stages " + java.util.Arrays.toString(stageTokens));
-        return attend("attentionBlockCausal", q, k, v, heads, 0, 0, false, false, stageTokens);
-    }
-
-    private Tensor attend(String op, Tensor q, Tensor k, Tensor v, int heads, int side, int span, boolean ropeQ, boolean ropeK, int[] stageTokens) {
-        Check.rank(op, q, 3, "[B, L, H·d]");
-        Check.rank(op, k, 3, "[B, L, H·d]");
-        Check.sameShape(op, k, v);
-        Shape sq = q.shape(), sk = k.shape();
-        Check.that(heads > 0 && sq.dim(0) == sk.dim(0) && sq.last() == sk.last() && sq.last() % heads == 0, op,
-                "q " + sq + " and k/v " + sk + " must share batch and width, a multiple of " + heads + " heads");
-        int d = sq.last() / heads;
-        if (ropeQ) {
-            Check.that(sq.dim(1) == side * side, op, "q " + sq + " does not hold a " + side + "×" + side + " token grid");
-            Check.that(!ropeK || sk.dim(1) == side * side, op, "k " + sk + " does not hold a " + side + "×" + side + " token grid");
-            Check.that(d % 4 == 0, op, "head size " + d + " must be a multiple of 4 for the 2D RoPE");
-        }
-        return attention.attend(op, q, k, v, heads, side, span, ropeQ, ropeK, stageTokens);
+        Check.stageTokens(q, k, stageTokens);
+        Check.attention("attentionBlockCausal", q, k, v, heads);
+        return attention.attend("attentionBlockCausal", q, k, v, heads, 0, 0, false, false, stageTokens);
     }
 
     @Override
     public Tensor rope2d(Tensor x, int heads, int side, int span) {
-        Check.rank("rope2d", x, 3, "[B, L, H·d]");
-        Shape s = x.shape();
-        Check.that(s.dim(1) == side * side, "rope2d", s + " does not hold a " + side + "×" + side + " token grid");
-        Check.that(heads > 0, "rope2d", "heads must be positive, got " + heads);
-        Check.that(s.last() % heads == 0 && (s.last() / heads) % 4 == 0, "rope2d", "head size of " + s + " over " + heads + " heads must be a multiple of 4");
+        Check.rope2d(x, heads, side);
         CudaTensor t = f32(x, "rope2d");
         return attention.rope2d(t, heads, side, span);
     }
@@ -413,8 +381,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor condTwice(Tensor x) {
+        Check.halves("condTwice", x);
         Shape s = x.shape();
-        Check.that(s.dim(0) % 2 == 0, "condTwice", "batch of " + s + " is not two halves");
         CudaTensor t = f32(x, "condTwice");
         CudaTensor o = memory.alloc(s, DType.F32, "condTwice");
         Flow.condTwice(stream, o.buffer(), t.buffer(), s.numel() / 2);
@@ -423,26 +391,20 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void flowEulerStep(Tensor x, Tensor v, float dt, float cfgWeight, boolean guided) {
-        Check.sameShape("flowEulerStep", x, v);
-        Check.that(!guided || x.shape().dim(0) % 2 == 0, "flowEulerStep", "guided step needs a batch of two halves, got " + x.shape());
+        Check.flowEulerStep(x, v, guided);
         flow.eulerStep(x, v, dt, cfgWeight, guided);
     }
 
     @Override
     public Tensor stageJump(Tensor x, int side, float alpha, float beta, float gamma, Noise noise) {
         steps.noHostTraffic("stageJump (its noise would be baked into the graph)");
-        Check.rank("stageJump", x, 3, "[B, r², C]");
-        Shape s = x.shape();
-        Check.that(s.dim(1) == side * side, "stageJump", s + " is not a " + side + "×" + side + " token grid");
+        Check.noise("stageJump", noise, Check.stageJump(x, side));
         return flow.stageJump(x, side, alpha, beta, gamma, noise);
     }
 
     @Override
     public void cfgCombineChannels(Tensor out, int guidedChannels, float scale) {
-        Check.rank("cfgCombineChannels", out, 4, "[2N, C, H, W]");
-        Shape s = out.shape();
-        Check.that(s.dim(0) % 2 == 0 && guidedChannels <= s.dim(1), "cfgCombineChannels",
-                "needs two batch halves and at most " + s.dim(1) + " guided channels, got " + s + " and " + guidedChannels);
+        Check.cfgCombineChannels(out, guidedChannels);
         if (guidedChannels <= 0) return;
         diffusion.cfgCombineChannels(out, guidedChannels, scale);
     }
@@ -463,10 +425,9 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor bias, Activation act) {
-        Check.linear(x, w, bias);
-        Shape sx = x.shape(), sw = w.shape();
-        int n = sw.dim(0), k = sw.dim(1), m = sx.rows();
-        CudaTensor y = memory.alloc(sx.withLast(n), DType.F32, "linear out");
+        Shape so = Check.linear(x, w, bias);
+        int n = so.last(), k = x.shape().last(), m = so.rows();
+        CudaTensor y = memory.alloc(so, DType.F32, "linear out");
         try (Scope scratch = scope()) {
             int kp = CudaOperands.padTo8(k);
             CudaTensor xb = operands.gemmInput(x, m, k, kp, "linear"), wb = operands.gemmWeight(w, kp, "linear");
@@ -477,10 +438,10 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor conv3x3(Tensor x, Tensor w, Tensor bias) {
-        int co = Check.conv3x3(x, w, bias);
-        Shape s = x.shape();
+        Shape s = x.shape(), so = Check.conv3x3(x, w, bias);
+        int co = so.last();
         int ci = s.last(), cip = CudaOperands.padTo8(ci);
-        CudaTensor y = memory.alloc(s.withLast(co), DType.F32, "conv3x3 out");
+        CudaTensor y = memory.alloc(so, DType.F32, "conv3x3 out");
         try (Scope scratch = scope()) {
             CudaTensor xb = operands.gemmInput(x, s.rows(), ci, cip, "conv3x3"), wb = operands.gemmWeight(w, cip, "conv3x3");
             conv.conv3x3(y.buffer(), Precision.F32, xb.buffer(), wb.buffer(), operands.address(bias, "conv3x3"), null,
@@ -538,8 +499,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor norm(Tensor x, Norm kind, Tensor weight, float eps) {
+        Check.norm(x, weight);
         Shape s = x.shape();
-        if (weight != null) Check.that(weight.shape().numel() == s.last(), "norm", "weight " + weight.shape() + " for rows of " + s.last());
         CudaTensor o = memory.alloc(s, DType.F32, "norm");
         norms.rows(o.buffer(), Precision.F32, operands.f32In(x, "norm").buffer(), operands.address(weight, "norm"), s.rows(), s.last(), kind, eps);
         return o;
@@ -547,8 +508,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor normModulate(Tensor x, Norm kind, float eps, Tensor shift, Tensor scale) {
-        Check.sameShape("normModulate", shift, scale);
-        int ratio = Check.groupRatio("normModulate", x, shift);
+        int ratio = Check.normModulate(x, shift, scale);
         Shape s = x.shape();
         CudaTensor o = memory.alloc(s, DType.F32, "normModulate");
         // shift and scale are contiguous [rows / ratio, d] here, so their row stride is d
@@ -575,11 +535,11 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor embedding(Tensor table, int[] ids) {
-        Check.rank("embedding", table, 2, "[V, D]");
+        Shape so = Check.embedding(table, ids);
         steps.noHostTraffic("embedding (uploads the ids)");
         CudaTensor t = c(table, "embedding");
         int rows = t.shape().dim(0), width = t.shape().last();
-        CudaTensor o = memory.alloc(Shape.of(ids.length, width), DType.F32, "embedding");
+        CudaTensor o = memory.alloc(so, DType.F32, "embedding");
         try (Scope scratch = scope()) {
             DeviceBuffer d = arena.allocate(4L * Math.max(1, ids.length), "embedding ids");
             if (ids.length > 0) d.upload(ids, stream);
@@ -590,8 +550,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor timestepEmbedding(float[] t, int dim) {
-        Check.that(dim % 2 == 0, "timestepEmbedding", "dimension " + dim + " must be even");
-        CudaTensor o = memory.alloc(Shape.of(t.length, dim), DType.F32, "timestepEmbedding");
+        CudaTensor o = memory.alloc(Check.timestepEmbedding(t, dim), DType.F32, "timestepEmbedding");
         if (steps.capturing() != null && t.length > 0) {
             for (float ti : t) CudaSteps.stepValue("timestepEmbedding", "time", ti, steps.capturing().time());
             embed.timestepDev(o.buffer(), steps.scalar(StepScalars.TIME), t.length, dim);
@@ -607,37 +566,33 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor patchify(Tensor x, int p) {
-        Check.patchify(x, p);
-        Shape s = x.shape();
+        Shape s = x.shape(), so = Check.patchify(x, p);
         int n = s.dim(0), c = s.dim(1), h = s.dim(2), w = s.dim(3);
-        CudaTensor o = memory.alloc(Shape.of(n, (h / p) * (w / p), c * p * p), DType.F32, "patchify");
+        CudaTensor o = memory.alloc(so, DType.F32, "patchify");
         embed.patchify(o.buffer(), Precision.F32, operands.f32In(x, "patchify").buffer(), n, c, h, w, p);
         return o;
     }
 
     @Override
     public Tensor unpatchify(Tensor x, int p, int channels, int h, int w) {
-        Check.unpatchify(x, p, channels, h, w);
-        Shape s = x.shape();
-        CudaTensor o = memory.alloc(Shape.of(s.dim(0), channels, h * p, w * p), DType.F32, "unpatchify");
+        Shape s = x.shape(), so = Check.unpatchify(x, p, channels, h, w);
+        CudaTensor o = memory.alloc(so, DType.F32, "unpatchify");
         embed.unpatchify(o.buffer(), operands.f32In(x, "unpatchify").buffer(), s.dim(0), p, channels, h, w);
         return o;
     }
 
     @Override
     public Tensor nchwToNhwc(Tensor x) {
-        Check.rank("nchwToNhwc", x, 4, "[N, C, H, W]");
         Shape s = x.shape();
-        CudaTensor o = memory.alloc(Shape.of(s.dim(0), s.dim(2), s.dim(3), s.dim(1)), DType.F32, "nchwToNhwc");
+        CudaTensor o = memory.alloc(Check.nchwToNhwc(x), DType.F32, "nchwToNhwc");
         embed.transpose(o.buffer(), operands.f32In(x, "nchwToNhwc").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3));
         return o;
     }
 
     @Override
     public Tensor nhwcToNchw(Tensor x) {
-        Check.rank("nhwcToNchw", x, 4, "[N, H, W, C]");
         Shape s = x.shape();
-        CudaTensor o = memory.alloc(Shape.of(s.dim(0), s.dim(3), s.dim(1), s.dim(2)), DType.F32, "nhwcToNchw");
+        CudaTensor o = memory.alloc(Check.nhwcToNchw(x), DType.F32, "nhwcToNchw");
         embed.transpose(o.buffer(), operands.f32In(x, "nhwcToNchw").buffer(), s.dim(0), s.dim(1) * s.dim(2), s.dim(3));
         return o;
     }
@@ -646,27 +601,24 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor upsampleNearest2x(Tensor x) {
-        Check.rank("upsampleNearest2x", x, 4, "[N, H, W, C]");
         Shape s = x.shape();
-        CudaTensor o = memory.alloc(Shape.of(s.dim(0), 2 * s.dim(1), 2 * s.dim(2), s.last()), DType.F32, "upsampleNearest2x");
+        CudaTensor o = memory.alloc(Check.upsampleNearest2x(x), DType.F32, "upsampleNearest2x");
         conv.upsampleNearest2x(o.buffer(), operands.f32In(x, "upsampleNearest2x").buffer(), Precision.F32, s.dim(0), s.dim(1), s.dim(2), s.last());
         return o;
     }
 
     @Override
     public Tensor resizeBicubic(Tensor x, int outH, int outW) {
-        Check.rank("resizeBicubic", x, 4, "[N, H, W, C]");
         Shape s = x.shape();
-        CudaTensor o = memory.alloc(Shape.of(s.dim(0), outH, outW, s.last()), DType.F32, "resizeBicubic");
+        CudaTensor o = memory.alloc(Check.resize("resizeBicubic", x, outH, outW), DType.F32, "resizeBicubic");
         embed.resizeBicubic(o.buffer(), operands.f32In(x, "resizeBicubic").buffer(), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW);
         return o;
     }
 
     @Override
     public Tensor resizeArea(Tensor x, int outH, int outW) {
-        Check.rank("resizeArea", x, 4, "[N, H, W, C]");
         Shape s = x.shape();
-        CudaTensor o = memory.alloc(Shape.of(s.dim(0), outH, outW, s.last()), DType.F32, "resizeArea");
+        CudaTensor o = memory.alloc(Check.resize("resizeArea", x, outH, outW), DType.F32, "resizeArea");
         embed.resizeArea(o.buffer(), operands.f32In(x, "resizeArea").buffer(), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW);
         return o;
     }
@@ -681,8 +633,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void ddpmSample(Tensor x, Tensor mean, Tensor logVar, Noise noise) {
-        Check.sameShape("ddpmSample", x, mean);
-        Check.sameShape("ddpmSample", x, logVar);
+        Check.ddpmSample(x, mean, logVar, noise);
         diffusion.ddpmSample(x, mean, logVar, noise);
     }
 

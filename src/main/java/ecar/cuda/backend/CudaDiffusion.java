@@ -80,7 +80,6 @@ final class CudaDiffusion {
         switch (noise) {
             case null -> {}
             case Noise.Given g -> {
-                Check.sameShape("ddpmSample", x, g.eps());
                 given = operands.f32In(g.eps(), "ddpmSample").buffer();
             }
             case Noise.Philox p -> {

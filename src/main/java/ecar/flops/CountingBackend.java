@@ -1,0 +1,326 @@
+package ecar.flops;
+
+import ecar.backend.Activation;
+import ecar.backend.Backend;
+import ecar.backend.Check;
+import ecar.backend.DiffusionCoefficients;
+import ecar.backend.Noise;
+import ecar.backend.Norm;
+import ecar.backend.StepKey;
+import ecar.backend.StepScalars;
+import ecar.tensor.FloatTensor;
+import ecar.tensor.Shape;
+import ecar.tensor.Tensor;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * A backend that computes nothing and counts the multiply-accumulates of every matrix product, attention and
+ * convolution the models queue, by region ({@link Backend#region}) and by layer (the weight's name with block
+ * numbers folded: "blocks.N.attn.qkv"). Running a real generation on it counts exactly what the runtime executes,
+ * from the same model code, so there is one description of each architecture. Tensors are shapes only; weights are
+ * never read; checks are the real backends' ({@link Check}), so a run that counts would also run.
+ */
+public final class CountingBackend implements Backend {
+
+    /** A tensor that is only a shape (and, for weights, the parameter's name). */
+    record Meta(Shape shape, String name) implements Tensor {}
+
+    private final Map<String, double[]> regions = new LinkedHashMap<>();   // path → {calls, macs}
+    private final Map<String, Double> layers = new LinkedHashMap<>();
+    private final Deque<String> path = new ArrayDeque<>();
+    private String lastLayer = "";
+    private double stepMacs, evaluations;
+    private int stepDepth;
+
+    @Override
+    public String name() {
+        return "FLOP counter";
+    }
+
+    /** What was counted, for the given number of images. */
+    public FlopsReport report(String title, int images) {
+        return new FlopsReport(title, images, regions, layers, stepMacs, evaluations);
+    }
+
+    private String where() {
+        return path.isEmpty() ? "(outside any region)" : String.join(" › ", path);
+    }
+
+    private void count(double macs, String layer) {
+        regions.computeIfAbsent(where(), k -> new double[2])[1] += macs;
+        layers.merge(layer, macs, Double::sum);
+        if (stepDepth > 0) stepMacs += macs;
+    }
+
+    /** "blocks.12.attn.qkv.weight" → "blocks.N.attn.qkv". */
+    static String layerOf(String weightName) {
+        String n = weightName == null ? "(unnamed weight)" : weightName.replaceAll("\\.weight$", "");
+        return n.replaceAll("\\.\\d+\\.", ".N.").replaceAll("\\.\\d+$", ".N");
+    }
+
+    private static Meta m(Shape s) {
+        return new Meta(s, null);
+    }
+
+    // ------------------------------------------------------------------ memory, regions, steps
+
+    @Override
+    public Tensor upload(FloatTensor host) {
+        return m(host.shape());
+    }
+
+    @Override
+    public Tensor weight(FloatTensor host) {
+        return m(host.shape());
+    }
+
+    @Override
+    public Tensor weight(String name, Shape shape, Supplier<FloatTensor> values) {
+        return new Meta(shape, name);
+    }
+
+    @Override
+    public FloatTensor download(Tensor t) {
+        return FloatTensor.zeros(t.shape());
+    }
+
+    @Override
+    public Tensor zeros(Shape shape) {
+        return m(shape);
+    }
+
+    @Override
+    public Tensor reshape(Tensor t, Shape shape) {
+        if (shape.numel() != t.shape().numel()) throw new IllegalArgumentException("cannot reshape " + t.shape() + " to " + shape);
+        return new Meta(shape, t instanceof Meta mt ? mt.name() : null);
+    }
+
+    @Override
+    public Scope region(String name) {
+        path.addLast(name);
+        regions.computeIfAbsent(where(), k -> new double[2])[0]++;
+        return new Scope() {
+            boolean done;
+
+            @Override
+            public void close() {
+                if (!done) path.removeLast();
+                done = true;
+            }
+        };
+    }
+
+    /** Each step is one network evaluation of its key's batch; its MACs are also counted per evaluation. */
+    @Override
+    public void step(StepKey key, StepScalars scalars, Runnable body) {
+        evaluations += key.batch();
+        stepDepth++;
+        try {
+            body.run();
+        } finally {
+            stepDepth--;
+        }
+    }
+
+    // ------------------------------------------------------------------ the counted ops
+
+    @Override
+    public Tensor linear(Tensor x, Tensor w, Tensor bias, Activation act) {
+        Shape out = Check.linear(x, w, bias);
+        lastLayer = layerOf(w instanceof Meta mw ? mw.name() : null);
+        count((double) out.rows() * x.shape().last() * out.last(), lastLayer);
+        return m(out);
+    }
+
+    /** QKᵀ and PV: 2·B·Lq·Lk·D, attributed to the attention whose projection ran last. */
+    @Override
+    public Tensor attention(Tensor q, Tensor k, Tensor v, int heads) {
+        Shape sq = Check.attention("attention", q, k, v, heads);
+        String layer = lastLayer.contains(".") ? lastLayer.substring(0, lastLayer.lastIndexOf('.')) : lastLayer;
+        count(2.0 * sq.dim(0) * sq.dim(1) * k.shape().dim(1) * sq.last(), layer + " (QKᵀ, PV)");
+        return m(sq);
+    }
+
+    @Override
+    public Tensor conv3x3(Tensor x, Tensor w, Tensor bias) {
+        Shape out = Check.conv3x3(x, w, bias);
+        lastLayer = layerOf(w instanceof Meta mw ? mw.name() : null);
+        count(9.0 * out.rows() * x.shape().last() * out.last(), lastLayer);
+        return m(out);
+    }
+
+    // ------------------------------------------------------------------ shapes only
+
+    @Override
+    public Tensor add(Tensor a, Tensor b) {
+        Check.groupRatio("add", a, b);
+        return m(a.shape());
+    }
+
+    @Override
+    public Tensor addTiled(Tensor a, Tensor b) {
+        Check.tiles(a, b);
+        return m(a.shape());
+    }
+
+    @Override
+    public Tensor mul(Tensor a, Tensor b) {
+        Check.sameShape("mul", a, b);
+        return m(a.shape());
+    }
+
+    @Override
+    public Tensor silu(Tensor x) {
+        return m(x.shape());
+    }
+
+    @Override
+    public Tensor gatedResidual(Tensor x, Tensor gate, Tensor y) {
+        Check.sameShape("gatedResidual", x, y);
+        Check.groupRatio("gatedResidual", x, gate);
+        return m(x.shape());
+    }
+
+    @Override
+    public Tensor chunk(Tensor x, int n, int i) {
+        return m(Check.chunk(x, n, i));
+    }
+
+    @Override
+    public Tensor sliceBatch(Tensor x, int from, int to) {
+        return m(Check.sliceBatch(x, from, to));
+    }
+
+    @Override
+    public Tensor concatBatch(Tensor a, Tensor b) {
+        return m(Check.concatBatch(a, b));
+    }
+
+    @Override
+    public Tensor concatTokens(Tensor a, Tensor b) {
+        return m(Check.concatTokens(a, b));
+    }
+
+    @Override
+    public Tensor norm(Tensor x, Norm kind, Tensor weight, float eps) {
+        Check.norm(x, weight);
+        return m(x.shape());
+    }
+
+    @Override
+    public Tensor normModulate(Tensor x, Norm kind, float eps, Tensor shift, Tensor scale) {
+        Check.normModulate(x, shift, scale);
+        return m(x.shape());
+    }
+
+    @Override
+    public Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps, boolean silu) {
+        Check.groupNorm(x, groups, weight, bias);
+        return m(x.shape());
+    }
+
+    @Override
+    public Tensor embedding(Tensor table, int[] ids) {
+        return m(Check.embedding(table, ids));
+    }
+
+    @Override
+    public Tensor timestepEmbedding(float[] t, int dim) {
+        return m(Check.timestepEmbedding(t, dim));
+    }
+
+    @Override
+    public Tensor rope2d(Tensor x, int heads, int side, int span) {
+        Check.rope2d(x, heads, side);
+        return m(x.shape());
+    }
+
+    @Override
+    public Tensor patchify(Tensor x, int p) {
+        return m(Check.patchify(x, p));
+    }
+
+    @Override
+    public Tensor unpatchify(Tensor x, int p, int channels, int h, int w) {
+        return m(Check.unpatchify(x, p, channels, h, w));
+    }
+
+    @Override
+    public Tensor nchwToNhwc(Tensor x) {
+        return m(Check.nchwToNhwc(x));
+    }
+
+    @Override
+    public Tensor nhwcToNchw(Tensor x) {
+        return m(Check.nhwcToNchw(x));
+    }
+
+    @Override
+    public Tensor upsampleNearest2x(Tensor x) {
+        return m(Check.upsampleNearest2x(x));
+    }
+
+    @Override
+    public Tensor resizeBicubic(Tensor x, int outH, int outW) {
+        return m(Check.resize("resizeBicubic", x, outH, outW));
+    }
+
+    @Override
+    public Tensor resizeArea(Tensor x, int outH, int outW) {
+        return m(Check.resize("resizeArea", x, outH, outW));
+    }
+
+    @Override
+    public Tensor randn(Shape shape, long seed, int stream) {
+        return m(shape);
+    }
+
+    @Override
+    public Tensor condTwice(Tensor x) {
+        Check.halves("condTwice", x);
+        return m(x.shape());
+    }
+
+    @Override
+    public void flowEulerStep(Tensor x, Tensor v, float dt, float cfgWeight, boolean guided) {
+        Check.flowEulerStep(x, v, guided);
+    }
+
+    @Override
+    public Tensor stageJump(Tensor x, int side, float alpha, float beta, float gamma, Noise noise) {
+        Shape out = Check.stageJump(x, side);
+        Check.noise("stageJump", noise, out);
+        return m(out);
+    }
+
+    @Override
+    public void cfgCombineChannels(Tensor out, int guidedChannels, float scale) {
+        Check.cfgCombineChannels(out, guidedChannels);
+    }
+
+    @Override
+    public Tensor[] diffusionPosterior(Tensor x, Tensor modelOut, DiffusionCoefficients k) {
+        Check.posterior(x, modelOut);
+        return new Tensor[]{m(x.shape()), m(x.shape()), m(x.shape())};
+    }
+
+    @Override
+    public void ddpmSample(Tensor x, Tensor mean, Tensor logVar, Noise noise) {
+        Check.ddpmSample(x, mean, logVar, noise);
+    }
+
+    @Override
+    public void ddimSample(Tensor x, Tensor predX0, DiffusionCoefficients k) {
+        Check.sameShape("ddimSample", x, predX0);
+    }
+
+    @Override
+    public boolean allFinite(Tensor x) {
+        return true;
+    }
+}

@@ -1,7 +1,5 @@
 package ecar.backend;
 
-import ecar.backend.cpu.Activations;
-import ecar.backend.cpu.CpuBackend;
 
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Shape;
@@ -11,7 +9,7 @@ import ecar.tensor.Tensor;
  * The op set every model is written against. Tensors are row-major; "rows" are all dimensions but the last.
  * Token tensors are [B, L, D]; image tensors are channels-last [N, H, W, C], except DiT's latents, which
  * keep the reference's [N, C, H, W] layout. Ops return new tensors unless documented as in-place (the
- * sampler state updates). Each op has a CPU reference ({@link CpuBackend}); a GPU backend must match it
+ * sampler state updates). Each op has a CPU reference ({@code CpuBackend}); a GPU backend must match it
  * within the tolerances of fixtures/README.md.
  *
  * <p>Broadcasting is explicit in the op names: a "per group" operand with R' rows serves an R-row tensor by

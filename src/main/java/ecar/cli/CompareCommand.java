@@ -5,7 +5,6 @@ import ecar.flops.FlopsReport;
 import ecar.sample.GenerateRequest;
 import ecar.sample.Pipeline;
 import ecar.family.Preset;
-import ecar.model.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

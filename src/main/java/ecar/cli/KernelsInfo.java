@@ -1,5 +1,7 @@
 package ecar.cli;
 
+import ecar.cuda.KernelModule;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -9,7 +11,7 @@ import java.util.List;
 final class KernelsInfo {
     private KernelsInfo() {}
 
-    static final List<String> FAMILIES = ecar.cuda.backend.CudaBackend.FAMILIES;
+    static final List<String> FAMILIES = ecar.cuda.KernelModule.FAMILIES;
 
     static List<String> packaged() {
         List<String> found = new ArrayList<>();

@@ -19,6 +19,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * and stores the handle; {@link #get} also checks that it did. NoFatBinaryLoadTest keeps the bad call out of the build.
  */
 public final class KernelModule {
+    /** Every family kernels/build.sh packages (kernels/NAME.cu → NAME.fatbin); the CUDA backend launches them all. */
+    public static final java.util.List<String> FAMILIES = java.util.List.of("attention", "flow", "gemm", "conv", "norm", "embed", "elementwise", "diffusion");
+
     private static final Map<String, KernelModule> LOADED = new ConcurrentHashMap<>();
 
     private final String family;

@@ -7,7 +7,6 @@ import ecar.model.Weights;
 import ecar.backend.Activation;
 import ecar.backend.Backend;
 import ecar.backend.Norm;
-import ecar.tensor.FloatTensor;
 import ecar.tensor.Shape;
 import ecar.tensor.Tensor;
 

@@ -1,6 +1,5 @@
 package ecar.model;
 
-import ecar.dit.DiT;
 
 import ecar.backend.Activation;
 import ecar.backend.Backend;

@@ -1,6 +1,5 @@
 package ecar.model;
 
-import ecar.dit.DiT;
 
 import ecar.backend.Backend;
 import ecar.tensor.FloatTensor;

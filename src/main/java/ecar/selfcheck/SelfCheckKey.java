@@ -1,6 +1,7 @@
 package ecar.selfcheck;
 
-import ecar.cuda.backend.CudaBackend;
+import ecar.cuda.KernelModule;
+
 import ecar.cuda.CudaProbe;
 
 import java.io.IOException;
@@ -44,7 +45,7 @@ public record SelfCheckKey(String device, String computeCapability, int driverVe
     private static String kernelChecksum() {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            for (String family : CudaBackend.FAMILIES) {
+            for (String family : KernelModule.FAMILIES) {
                 try (InputStream in = SelfCheckKey.class.getResourceAsStream("/kernels/" + family + ".fatbin")) {
                     sha.update(family.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
                     if (in != null) sha.update(in.readAllBytes());

@@ -24,6 +24,15 @@ class RuntimeNoGpuTest {
     }
 
     @Test
+    void everyKernelSourceIsAFamilyTheBackendLoads() throws java.io.IOException {
+        java.util.Set<String> sources = new java.util.TreeSet<>();
+        try (var files = java.nio.file.Files.list(java.nio.file.Path.of("kernels"))) {
+            files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".cu")).forEach(n -> sources.add(n.substring(0, n.length() - 3)));
+        }
+        assertEquals(sources, new java.util.TreeSet<>(KernelModule.FAMILIES));
+    }
+
+    @Test
     void deviceOrdinalFromEnvironment() {
         assertEquals(0, CudaContext.deviceOrdinal(null, 1));
         assertEquals(1, CudaContext.deviceOrdinal(" 1 ", 2));

@@ -67,8 +67,6 @@ public final class CudaBackend implements Backend {
      * 64 keeps every layer's activations in its scope), at least 256 MiB.
      */
     private static final long MIN_ARENA = 1L << 28;
-    /** The kernel families (kernels/NAME.fatbin) this backend launches. */
-    public static final List<String> FAMILIES = List.of(Attention.FAMILY, Flow.FAMILY, "gemm", "conv", "norm", "embed", "elementwise", "diffusion");
 
     private final CudaContext ctx;
     private final Stream stream;
@@ -93,7 +91,7 @@ public final class CudaBackend implements Backend {
 
     public CudaBackend(long arenaBytes) {
         ctx = CudaContext.get();
-        for (String family : FAMILIES) KernelModule.get(family);   // fail now, with the reason, if the kernels were not built
+        for (String family : KernelModule.FAMILIES) KernelModule.get(family);   // fail now, with the reason, if the kernels were not built
         stream = new Stream();
         Launcher launcher = Launcher.on(stream);
         int sms = ctx.device().multiprocessors();

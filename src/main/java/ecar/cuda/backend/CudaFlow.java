@@ -1,6 +1,5 @@
 package ecar.cuda.backend;
 
-import ecar.backend.Check;
 import ecar.backend.Noise;
 import ecar.backend.Philox;
 import ecar.backend.StepScalars;

@@ -1,6 +1,5 @@
 package ecar.cuda.backend;
 
-import ecar.backend.Backend;
 import ecar.backend.Check;
 import ecar.backend.DiffusionCoefficients;
 import ecar.backend.StepKey;

@@ -69,7 +69,7 @@ case "${1:-}" in
       errors=$(sed -n -e 's/.*ERROR SUMMARY: \([0-9]*\) error.*/\1/p' -e 's/.*RACECHECK SUMMARY.*(\([0-9]*\) error.*/\1/p' "$log" | sort -n | tail -1)
       case ${rc:-?} in
         0) verdict="clean" ;;
-        124|137) verdict="timed out after $limit s" ;;
+        124|137) verdict="timed out" ;;
         *) if grep -q 'kernel smoke: no GPU' "$log"; then verdict="no GPU"
            elif grep -q 'Device not supported' "$log"; then verdict="unsupported (compute-sanitizer: Device not supported)"
            elif [ -n "$errors" ] && [ "$errors" != 0 ]; then verdict="$errors errors"

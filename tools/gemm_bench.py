@@ -7,6 +7,7 @@ Prints one line a shape in the same format as GemmBench:
     [gemm <model> <layer> MxKxN] <ms> ms, <TFLOP/s> TFLOP/s
 
     python3 tools/gemm_bench.py                  # on the GPU
+    python3 tools/gemm_bench.py --quick          # median of 5 x 10: a few seconds (tools/gpu_session.sh)
     python3 tools/gemm_bench.py --device cpu --tiny   # checks the script runs (fp32, small shapes)
 
 Shapes are M x K x N for Y[M, N] = X[M, K] W[N, K]^T. FlowAR's MLP hidden width 2730 is not a multiple of 8; our
@@ -86,7 +87,10 @@ def main():
     ap.add_argument("--tiny", action="store_true", help="shapes divided by 64 in M (a check that the script runs)")
     ap.add_argument("--reps", type=int, default=21)
     ap.add_argument("--inner", type=int, default=20)
+    ap.add_argument("--quick", action="store_true", help="median of 5 x 10 GEMMs (a short GPU visit)")
     args = ap.parse_args()
+    if args.quick:
+        args.reps, args.inner = 5, 10
     if args.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("no CUDA device visible to torch; use --device cpu --tiny to check the script")
     dtype = torch.bfloat16 if args.device == "cuda" else torch.float32

@@ -8,8 +8,10 @@
 #   dist/ecar-runtime/ecar info
 #   dist/gpu-kit/run.sh tests        GPU tests vs the CPU backend (ecar.cuda and sub-packages)
 #   dist/gpu-kit/run.sh sanitize     compute-sanitizer memcheck, racecheck, synccheck, initcheck over KernelSmoke
-#   dist/gpu-kit/run.sh bench        JMH AttentionGpuBench and FlowStepGpuBench (JMH options may follow)
-#   python3 tools/sdpa_bench.py      PyTorch SDPA on the same shapes
+#                                    (each bounded: SANITIZE_TIMEOUT seconds, default 120)
+#   dist/gpu-kit/run.sh bench        JMH GemmBench, AttentionGpuBench and FlowStepGpuBench (JMH options may follow)
+#   python3 tools/gemm_bench.py; python3 tools/sdpa_bench.py    the PyTorch peers on the same shapes
+# tools/gpu_session.sh runs all of it (and more) in one bounded command: see its header.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -38,16 +40,46 @@ flags=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Dj
 case "${1:-}" in
   tests) "$java" "${flags[@]}" -cp "$cp" ecar.cuda.GpuTestMain "${2:-ecar.cuda}" ;;
   sanitize)
+    # The four tools run at once, each bounded by SANITIZE_TIMEOUT seconds (default 120): instrumenting is mostly CPU
+    # work and KernelSmoke's kernels are small, so together they take about the slowest tool's time, not the sum.
+    # SANITIZE_PARALLEL=0 runs them one after another. Logs: $SANITIZE_LOGS (default dist/gpu-kit)/sanitizer-TOOL.log.
+    # One line a tool: "sanitize TOOL: clean | N errors | timed out | unsupported | failed (exit N, S s) ...".
+    limit=${SANITIZE_TIMEOUT:-120}
+    logs=${SANITIZE_LOGS:-$kit}
+    mkdir -p "$logs"
+    cs=$(command -v compute-sanitizer || ls "${CUDA_HOME:-/usr/local/cuda}"/bin/compute-sanitizer /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -1)
+    if [ -z "$cs" ]; then echo "sanitize: compute-sanitizer not found (PATH, \$CUDA_HOME/bin, /usr/local/cuda*/bin): skipped"; exit 3; fi
+    tools=(memcheck racecheck synccheck initcheck)
+    for tool in "${tools[@]}"; do
+      log="$logs/sanitizer-$tool.log"
+      (  # the exit code and seconds end the tool's own log: with the tools in parallel, waiting does not time them
+        t0=$SECONDS
+        timeout -k 5 "$limit" "$cs" --tool "$tool" --target-processes all --error-exitcode 9 \
+          "$java" "${flags[@]}" -cp "$cp" ecar.cuda.KernelSmoke > "$log" 2>&1 < /dev/null
+        echo "sanitize-exit $? $((SECONDS - t0))" >> "$log"
+      ) &
+      [ "${SANITIZE_PARALLEL:-1}" = 1 ] || wait
+    done
+    wait
     status=0
-    for tool in memcheck racecheck synccheck initcheck; do
-      compute-sanitizer --tool "$tool" --target-processes all --error-exitcode 9 "$java" "${flags[@]}" -cp "$cp" ecar.cuda.KernelSmoke \
-        > "$kit/sanitizer-$tool.log" 2>&1
-      rc=$?
-      echo "$tool: exit $rc; $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY|kernel smoke' "$kit/sanitizer-$tool.log" | tr '\n' ' ')"
-      [ $rc -eq 0 ] || status=1
+    for tool in "${tools[@]}"; do
+      log="$logs/sanitizer-$tool.log"
+      read -r _ rc secs < <(grep '^sanitize-exit ' "$log" | tail -1)
+      # memcheck, synccheck, initcheck: "ERROR SUMMARY: N errors"; racecheck: "RACECHECK SUMMARY: H hazards displayed (N errors, W warnings)"
+      errors=$(sed -n -e 's/.*ERROR SUMMARY: \([0-9]*\) error.*/\1/p' -e 's/.*RACECHECK SUMMARY.*(\([0-9]*\) error.*/\1/p' "$log" | sort -n | tail -1)
+      case ${rc:-?} in
+        0) verdict="clean" ;;
+        124|137) verdict="timed out" ;;
+        *) if grep -q 'kernel smoke: no GPU' "$log"; then verdict="no GPU"
+           elif grep -q 'Device not supported' "$log"; then verdict="unsupported (compute-sanitizer: Device not supported)"
+           elif [ -n "$errors" ] && [ "$errors" != 0 ]; then verdict="$errors errors"
+           else verdict="failed"; fi ;;
+      esac
+      echo "sanitize $tool: $verdict (exit ${rc:-?}, ${secs:-?} s) $(grep -hE 'ERROR SUMMARY|RACECHECK SUMMARY|kernel smoke' "$log" | sed 's/^=* *//' | tr '\n' ' ')"
+      [ "${rc:-1}" = 0 ] || status=1
     done
     exit $status ;;
-  bench) shift; "$java" "${flags[@]}" -Djmh.ignoreLock=true -cp "$cp" org.openjdk.jmh.Main "${@:-AttentionGpuBench|FlowStepGpuBench}" ;;
+  bench) shift; "$java" "${flags[@]}" -Djmh.ignoreLock=true -cp "$cp" org.openjdk.jmh.Main "${@:-GemmBench|AttentionGpuBench|FlowStepGpuBench}" ;;
   *) echo "usage: $0 tests [package] | sanitize | bench [JMH options]" >&2; exit 2 ;;
 esac
 RUN

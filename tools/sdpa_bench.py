@@ -6,6 +6,7 @@ printed in AttentionGpuBench's table format, for each SDPA backend that accepts 
 choice. Run it on the same machine right after the JMH run:
 
     ./ecar bench AttentionGpuBench FlowStepGpuBench && python3 tools/sdpa_bench.py
+    python3 tools/sdpa_bench.py --quick      # 10 calls, median of 5: a few seconds (tools/gpu_session.sh)
 """
 import argparse
 import statistics
@@ -30,11 +31,11 @@ def ms_per_call(fn, calls=20, repeats=30, warmup=5):
     return statistics.median(times)
 
 
-def copy_ceiling_gbs():
+def copy_ceiling_gbs(repeats=10):
     n = 512 << 20
     src = torch.ones(n // 4, device="cuda")
     dst = torch.empty_like(src)
-    ms = ms_per_call(lambda: dst.copy_(src), calls=5, repeats=10)
+    ms = ms_per_call(lambda: dst.copy_(src), calls=5, repeats=repeats)
     return 2.0 * n / (ms * 1e-3) / 1e9
 
 
@@ -58,13 +59,18 @@ def main():
     p.add_argument("--heads", type=int, default=16)
     p.add_argument("--seq", type=int, nargs="+", default=[256, 341])
     p.add_argument("--head", type=int, nargs="+", default=[64, 72])
+    p.add_argument("--calls", type=int, default=20, help="calls between two events (default 20)")
+    p.add_argument("--repeats", type=int, default=30, help="timed bursts; the median is printed (default 30)")
+    p.add_argument("--quick", action="store_true", help="10 calls, median of 5 (a short GPU visit)")
     args = p.parse_args()
+    if args.quick:
+        args.calls, args.repeats = 10, 5
     if not torch.cuda.is_available():
         print("[sdpa] skipped: torch.cuda.is_available() is False")
         return
     dev = torch.cuda.get_device_properties(0)
     print(f"[sdpa] {dev.name} (cc {dev.major}.{dev.minor}, {dev.multi_processor_count} SMs), torch {torch.__version__}, "
-          f"copy ceiling {copy_ceiling_gbs():.0f} GB/s")
+          f"copy ceiling {copy_ceiling_gbs(min(10, args.repeats)):.0f} GB/s, median of {args.repeats} x {args.calls} calls")
     g = torch.Generator(device="cuda").manual_seed(1234)
     for seq in args.seq:
         for d in args.head:
@@ -76,10 +82,10 @@ def main():
                     return F.scaled_dot_product_attention(q, k, v)
                 try:
                     if ctx is None:
-                        ms = ms_per_call(call)
+                        ms = ms_per_call(call, args.calls, args.repeats)
                     else:
                         with ctx():
-                            ms = ms_per_call(call)
+                            ms = ms_per_call(call, args.calls, args.repeats)
                 except RuntimeError as e:
                     print(f"{'attention':<10} {'sdpa-' + name:<8} B={b:<3d} H={h:<3d} L={seq:<4d} d={d:<4d} not available: {str(e).splitlines()[0][:80]}")
                     continue

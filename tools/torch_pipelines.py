@@ -7,10 +7,13 @@ weights, bf16 on CUDA, timed per image from class labels to sampled latents (VAE
 
     python3 tools/torch_pipelines.py                         # dit-xl-2, flowar-l, ecar-l at 256², batch 1 and 64
     python3 tools/torch_pipelines.py --models ecar-l --batch 64 --repeats 5
+    python3 tools/torch_pipelines.py --quick                 # one timed run after a short warm-up (tools/gpu_session.sh)
     python3 tools/torch_pipelines.py --device cpu --tiny     # tiny configs in fp32: checks that the script runs
 
 Output, one line a (model, batch):
-    [pipeline <model> batch <B>] <ms> ms per generation, <ms> ms per image, <images/s> images/s (median of R)
+    [pipeline <model> batch <B>] <ms> ms per generation, <ms> ms per image, <images/s> images/s (median of R), peak <GiB> GiB
+The peak (CUDA only) is torch.cuda.max_memory_allocated over that (model, batch) alone, warm-up included: weights,
+activations and the allocator's live blocks, the peer of ecar compare's peak memory.
 
 The architectures and the amount of work per step follow MODELS.md; the schedules' numbers are simplified where
 they do not change the work (the ECAR windows are even splits of the noise axis, not Pyramid Flow's corrected
@@ -361,13 +364,18 @@ def build(name, tiny, device, dtype):
     return m.to(device, dtype).eval()
 
 
-def generate(name, model, labels, tiny, dtype):
+def generate(name, model, labels, tiny, dtype, warmup=False):
+    """One generation; warmup=True runs every code path with fewer steps (as ecar compare's warm-up: DiT 5 steps,
+    FlowAR 2 a stage, ECAR 1 a stage), enough for the kernels' first-call costs at this batch."""
     if name == "dit-xl-2":
-        return dit_generate(model, labels, 4 if tiny else 250, 1.5, dtype)
+        steps = 4 if tiny else 250
+        return dit_generate(model, labels, min(5, steps) if warmup else steps, 1.5, dtype)
     stages = len(model.scales)
     if name == "ecar-l":
-        return flowar_generate(model, labels, [2 if tiny else 5] * stages, 2.4, dtype, ecar=True)
-    return flowar_generate(model, labels, [4 if tiny else 25] * stages, 2.4, dtype, ecar=False)
+        steps = 1 if warmup else 2 if tiny else 5
+        return flowar_generate(model, labels, [steps] * stages, 2.4, dtype, ecar=True)
+    steps = 2 if warmup else 4 if tiny else 25
+    return flowar_generate(model, labels, [steps] * stages, 2.4, dtype, ecar=False)
 
 
 def timed(fn, device):
@@ -391,7 +399,11 @@ def main():
     ap.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
     ap.add_argument("--tiny", action="store_true", help="tiny configs and few steps: checks that the script runs")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--quick", action="store_true",
+                    help="a short warm-up (a few steps) and one timed run, as tools/gpu_session.sh needs on a short GPU visit")
     args = ap.parse_args()
+    if args.quick:
+        args.repeats = 1
     if args.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("no CUDA device visible to torch; use --device cpu --tiny to check the script")
     dtype = torch.bfloat16 if args.device == "cuda" else torch.float32
@@ -402,10 +414,12 @@ def main():
         model = build(name, args.tiny, args.device, dtype)
         for b in map(int, args.batch.split(",")):
             labels = torch.randint(0, 1000, (b,), device=args.device)
-            generate(name, model, labels, args.tiny, dtype)                 # warm-up
+            if args.device == "cuda":
+                torch.cuda.reset_peak_memory_stats()                        # the peak of this (model, batch) alone
+            generate(name, model, labels, args.tiny, dtype, warmup=args.quick)   # warm-up
             times = [timed(lambda: generate(name, model, labels, args.tiny, dtype), args.device)[0] for _ in range(args.repeats)]
             ms = statistics.median(times)
-            extra = f", peak {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB" if args.device == "cuda" else ""
+            extra = f", peak {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB" if args.device == "cuda" else ""
             print(f"[pipeline {name} batch {b}] {ms:.1f} ms per generation, {ms / b:.2f} ms per image, "
                   f"{1e3 * b / ms:.2f} images/s (median of {args.repeats}){extra}", flush=True)
         del model

@@ -8,7 +8,8 @@ import ecar.tensor.Tensor;
 /**
  * Runs every attention and flow kernel once on small ragged shapes, then the tiny DiT and ECAR pipelines (every other
  * kernel family through CudaBackend), for compute-sanitizer (memcheck, racecheck, synccheck, initcheck) on a GPU
- * machine: tools/gpu_check.sh starts it under each tool. Exits non-zero on any error.
+ * machine: dist/gpu-kit/run.sh sanitize starts it under each tool (tools/gpu_kit.sh; tools/gpu_session.sh runs that).
+ * Exits non-zero on any error.
  */
 public final class KernelSmoke {
     private KernelSmoke() {}

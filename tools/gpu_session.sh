@@ -1,0 +1,313 @@
+#!/usr/bin/env bash
+# tools/gpu_session.sh [--dry-run] OUTDIR
+#
+# One command for a short visit to a GPU machine that has no Java (a lent H100/H200 with nvcc, PyTorch and
+# compute-sanitizer, no network): the GPU checks and benchmarks in order of risk, each bounded by `timeout`, going
+# on past failures, the whole within a budget of 465 s (GPU_SESSION_BUDGET), so under 8 minutes. Run from anywhere;
+# it works in the repository root. At most 8 files in OUTDIR:
+#   summary.txt     one line a step: status (ok, FAIL, TIMEOUT, SKIP, NOT-RUN, no-GPU), seconds, the numbers that
+#                   matter; rewritten after every step, so a visit cut short still leaves one; printed at the end
+#   checks.log      1 ecar info --check, 2 the GPU tests, 4 ecar generate --backend cuda on the tiny presets
+#   sanitizers.log  3 compute-sanitizer memcheck, racecheck, synccheck, initcheck over KernelSmoke
+#   compare.txt     5 ecar compare --backend cuda, 256², batch 1 and 64, beside what it writes: compare.png and
+#   compare.png       compare.json (or compare-b1.png and compare-b64.png from an ecar that takes one --batch);
+#   compare.json      text files past these three are appended to compare.txt
+#   bench.log       6 JMH GemmBench, AttentionGpuBench, FlowStepGpuBench (short settings), tools/gemm_bench.py and
+#                     tools/sdpa_bench.py --quick
+#   torch.log       7 tools/torch_pipelines.py --quick --batch 1,64, the PyTorch peer of compare
+#
+# Here (a JDK 25, Maven):  ./ecar bundle && tools/gpu_kit.sh
+# There, with the device tool:
+#   command    bash tools/gpu_session.sh "$OUT"
+#   carry      ["dist/ecar-runtime-linux-x86_64.tar.gz", "dist/gpu-kit"]
+#   timeout_s  540          (the script stops itself within its budget; the rest is start-up and slack)
+# The bundle is unpacked into dist/ when dist/ecar-runtime is missing or older than the tarball.
+#
+# Caps (seconds; each also cut to what is left of the budget, and a step with under 10 s left is NOT-RUN):
+#   unpack 60 | 1 info --check 60 | 2 tests 150 | 3 sanitizers 90 a tool, the four at once | 4 generate 30 a preset |
+#   5 compare 180 for both batch sizes | 6 JMH 120, each PyTorch benchmark 45 | 7 torch pipelines 120
+# Their sum is over the budget on purpose: they bound hangs, while a healthy run should take 4 to 6 minutes (an
+# estimate: the script has not met a GPU yet). 8 files is what the device tool brings back from $OUT.
+# --dry-run runs nothing and writes nothing: it prints each command with its cap, then the (empty) summary.
+set -u
+
+usage() { echo "usage: $0 [--dry-run] OUTDIR   (see the header of $0)" >&2; exit 2; }
+dry=0
+if [ "${1:-}" = --dry-run ]; then dry=1; shift; fi
+[ $# -eq 1 ] && [ -n "$1" ] || usage
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+if [ $dry = 1 ]; then out=$tmp/out; else out=$1; fi
+mkdir -p "$out" && out=$(cd "$out" && pwd) || exit 1   # before the cd: a relative OUTDIR is the caller's
+cd "$(dirname "$0")/.." || exit 1
+
+budget=${GPU_SESSION_BUDGET:-465}
+deadline=$((SECONDS + budget))
+cap_unpack=60 cap_info=60 cap_tests=150 cap_sanitizer=90 cap_generate=30 cap_compare=180 cap_jmh=120 cap_pybench=45 cap_torch=120
+# compare runs each model once after its warm-up (the GPU default is 3): DiT-XL/2 at batch 64 is 7.6 PFLOP a run
+compare_repeats=${COMPARE_REPEATS:-1}
+# one JVM for all 25 JMH benchmarks (-f 0): a fork each would spend about a minute on JVM and CUDA start-ups
+jmh_quick=(-f 0 -wi 1 -w 200ms -i 3 -r 200ms)
+max_files=8
+
+for f in summary.txt checks.log sanitizers.log compare.txt compare.png compare.json compare.csv compare-b1.png compare-b64.png bench.log torch.log; do
+  rm -f "${out:?}/$f"   # this script's own files from an earlier run, nothing else
+done
+export XDG_CACHE_HOME=$tmp/cache   # the self-check's verdict: judged afresh on every visit, nothing left behind
+export PYTHONUNBUFFERED=1          # Python's lines reach the logs as they are printed, also when a timeout strikes
+ecar=dist/ecar-runtime/ecar
+kit=dist/gpu-kit/run.sh
+tarball=dist/ecar-runtime-linux-x86_64.tar.gz
+
+say() { echo "[gpu-session] $*"; }
+
+# bounded CAP LOG CMD...: CMD with stdin closed, its output appended to LOG (and copied to $last for parsing), stopped
+# after CAP seconds, at the step's end or at the session's deadline, whichever comes first. timeout signals CMD's
+# whole process group, so JVMs under compute-sanitizer and JMH's forks go too; -k 5: a KILL 5 s after the TERM.
+# Returns CMD's exit code: 124/137 for a timeout, 125 when under 10 s were left to start it.
+last=$tmp/last.out
+bounded() {
+  local cap=$1 log=$2 left
+  shift 2
+  left=$((deadline - SECONDS - 5))
+  [ "$((step_end - SECONDS))" -lt "$left" ] && left=$((step_end - SECONDS))
+  [ "$cap" -le "$left" ] || cap=$left
+  : > "$last"
+  if [ "$cap" -lt 10 ]; then
+    echo "[gpu-session] not run: the session's budget is spent: $*" | tee "$last" >> "$log"
+    return 125
+  fi
+  echo "\$ $* (timeout ${cap}s)" >> "$log"
+  if [ $dry = 1 ]; then say "would run (cap ${cap}s): $*"; return 0; fi
+  timeout -k 5 "$cap" "$@" < /dev/null > "$last" 2>&1
+  local rc=$?
+  cat "$last" >> "$log"
+  echo "[gpu-session] exit $rc" >> "$log"
+  return $rc
+}
+
+# ---------------------------------------------------------------------------------------------------- the summary
+lines=()      # one entry a finished step (its extra lines indented below it)
+nogpu=""      # why there is no GPU, when step 1 found none: later steps then say no-GPU instead of ok/FAIL
+begin() {     # begin TITLE CAP: a step starts; the summary says so, in case the visit ends during it
+  step_title=$1 step_t0=$SECONDS step_end=$((SECONDS + $2))
+  say "$1 (cap $2 s)"
+  write_summary "running: $1 (cap $2 s, started at $((SECONDS - t_start)) s)"
+}
+finish() {    # finish STATUS DETAIL [EXTRA LINE...]
+  local status=$1 detail=$2 l
+  shift 2
+  lines+=("$(printf '%-18s %-8s %4ss  %s' "$step_title" "$status" "$((SECONDS - step_t0))" "$detail")")
+  for l in "$@"; do [ -n "$l" ] && lines+=("    $l"); done
+  write_summary ""
+}
+write_summary() {
+  {
+    echo "gpu session $started on $(hostname): GPU ${gpu:-none}"
+    echo "bundle: $(sed -n 's/^built *//p' dist/ecar-runtime/BUNDLE.txt 2>/dev/null || echo '?')$([ $dry = 1 ] && echo '   [dry run: nothing was run]')"
+    printf '%-18s %-8s %5s  %s\n' step status time result
+    local l
+    for l in "${lines[@]}"; do echo "$l"; done
+    [ -n "$1" ] && echo "$1"
+    echo "elapsed $((SECONDS - t_start)) s of a $budget s budget; files in OUTDIR: $(find "$out" -maxdepth 1 -type f | wc -l) (at most $max_files)"
+  } > "$out/summary.txt"
+}
+# status RC...: the worst of the exit codes as a word
+status() {
+  [ $dry = 1 ] && { echo dry; return; }
+  local rc word=ok
+  for rc in "$@"; do
+    case $rc in
+      0) ;;
+      124|137) word=TIMEOUT ;;
+      125) [ $word = ok ] && word=NOT-RUN ;;
+      *) [ $word != TIMEOUT ] && word=FAIL ;;
+    esac
+  done
+  if [ -n "$nogpu" ] && { [ $word = ok ] || [ $word = FAIL ]; }; then word=no-GPU; fi
+  echo $word
+}
+squeeze() { tr -s ' \t' ' ' | cut -c1-"${1:-160}"; }
+# the line of the last command's output that says what went wrong: ecar's own last word ("ecar: ..."; its first
+# such lines describe the run), else the first exception or error, else the last line
+first_error() {
+  { grep -E '^ecar: ' "$last" | tail -1; grep -m1 -E 'Error|Exception|error:|FATAL' "$last"; tail -1 "$last"; } | head -1 | squeeze 140
+}
+
+t_start=$SECONDS
+step_end=$deadline
+gpu=$(timeout 20 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | head -2 | paste -sd';' -)
+command -v nvidia-smi > /dev/null || gpu="none (no nvidia-smi)"
+started=$(date -u '+%Y-%m-%d %H:%M UTC')
+say "GPU: ${gpu:-none}"
+
+# ---------------------------------------------------------------------------------------------------- 0 the bundle
+begin "0 bundle" $cap_unpack
+if [ -f "$tarball" ] && { [ ! -x dist/ecar-runtime/runtime/bin/java ] || [ "$tarball" -nt dist/ecar-runtime/.unpacked ]; }; then
+  [ $dry = 1 ] || rm -rf dist/ecar-runtime   # a stale jar left from an older bundle would join lib/* on the class path
+  bounded $cap_unpack "$out/checks.log" tar xzf "$tarball" -C dist
+  rc=$?
+  [ $rc = 0 ] && [ $dry = 0 ] && touch dist/ecar-runtime/.unpacked
+  finish "$(status $rc)" "unpacked $tarball ($(du -h "$tarball" | cut -f1))"
+elif [ -x dist/ecar-runtime/runtime/bin/java ]; then
+  finish ok "dist/ecar-runtime already unpacked"
+else
+  finish FAIL "no $tarball: build it here with ./ecar bundle && tools/gpu_kit.sh, and carry it"
+fi
+[ -f "$kit" ] || lines+=("    no $kit: steps 2, 3 and 6 cannot run (tools/gpu_kit.sh here, then carry dist/gpu-kit)")
+
+# ---------------------------------------------------------------------------------------------------- 1 self-check
+begin "1 info --check" $cap_info
+bounded $cap_info "$out/checks.log" "$ecar" info --check
+rc=$?
+nogpu=$(sed -n 's/^gpu  *none: //p' "$last" | head -1)
+gpus=$(grep -E '^gpu [0-9]' "$last" | sed 's/^gpu [0-9]* *//' | paste -sd';' -)
+check=$(sed -n 's/^selfcheck  *//p' "$last" | sed 's/ \[.*//')
+if [ -n "$nogpu" ]; then
+  finish no-GPU "$(echo "no GPU: $nogpu" | squeeze)"
+else
+  finish "$(status $rc)" "$(echo "${gpus:-?}; self-check ${check:-$(first_error)}" | squeeze 200)"
+fi
+
+# ---------------------------------------------------------------------------------------------------- 2 GPU tests
+begin "2 gpu tests" $cap_tests
+if [ -f "$kit" ]; then
+  bounded $cap_tests "$out/checks.log" "$kit" tests
+  rc=$?
+  counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$last" | tail -1)
+  why=$(sed -n 's/^SKIPPED [^:]*: //p' "$last" | sort | uniq -c | sort -rn | head -1 | sed 's/^ *\([0-9]*\) /\1 skipped: /' | squeeze 120)
+  failed=$(sed -n 's/^FAILED .*\[class:\([^]]*\)\].*\[\(method\|test-template\):\([^](]*\).*/\1.\3/p' "$last" | sed 's/^ecar\.cuda\.//' | sort -u)
+  finish "$(status $rc)" "${counts:-no count (exit $rc): $(first_error)}" \
+    "${failed:+failed: $(echo "$failed" | head -12 | paste -sd' ' -)}" "${why:+$why}"
+else
+  finish NOT-RUN "no $kit"
+fi
+
+# ---------------------------------------------------------------------------------------------------- 3 sanitizers
+begin "3 sanitizers" $((cap_sanitizer + 15))
+if [ -f "$kit" ]; then
+  # run.sh bounds each tool; keep its bound inside this step's and the budget's (timeout cannot reach the inner
+  # timeouts' own process groups)
+  per=$((deadline - SECONDS - 25))
+  [ $per -gt $cap_sanitizer ] && per=$cap_sanitizer
+  rm -rf "$tmp/san"
+  : > "$tmp/san.log"
+  if [ $per -ge 10 ]; then   # (timeout 0 would mean no limit at all)
+    bounded $((per + 15)) "$tmp/san.log" env SANITIZE_TIMEOUT=$per SANITIZE_LOGS="$tmp/san" "$kit" sanitize
+    rc=$?
+  else
+    echo "[gpu-session] not run: the session's budget is spent" > "$tmp/san.log"
+    rc=125
+  fi
+  {
+    cat "$tmp/san.log"
+    for f in "$tmp"/san/sanitizer-*.log; do [ -f "$f" ] && { echo; echo "==== $(basename "$f")"; cat "$f"; }; done
+  } > "$out/sanitizers.log"
+  verdicts=$(sed -n 's/^sanitize \([a-z]*\): \(.*\) (exit [^,]*, \([0-9?]*\) s).*/\1 \2 \3s/p' "$tmp/san.log" | paste -sd',' - | sed 's/,/, /g')
+  if [ $rc = 3 ]; then finish SKIP "$(head -1 "$last" | squeeze)"
+  elif grep -q '^sanitize [a-z]*: timed out' "$tmp/san.log"; then finish TIMEOUT "$verdicts"
+  else finish "$(status $rc)" "${verdicts:-exit $rc: $(first_error)}"; fi
+else
+  finish NOT-RUN "no $kit"
+fi
+
+# ---------------------------------------------------------------------------------------------------- 4 tiny presets
+models="dit-tiny flowar-tiny ecar-tiny"
+begin "4 generate tiny" $((4 * cap_generate))
+# arpg-tiny once the build has it (ecar flops --model list prints the presets)
+bounded 30 "$tmp/presets.log" "$ecar" flops --model list && awk '{print $1}' "$last" | grep -qx arpg-tiny && models="$models arpg-tiny"
+rcs=() results=() errors=()
+for m in $models; do
+  bounded $cap_generate "$out/checks.log" "$ecar" generate --model "$m" --backend cuda --class 1,3 --seed 5 --out "$tmp/$m.png"
+  rc=$?
+  rcs+=("$rc")
+  if [ $rc = 0 ]; then results+=("$m $(sed -n 's/.*(2 images, \(.*\))$/\1/p' "$last" | head -1)")
+  else results+=("$m exit $rc"); errors+=("$(first_error)"); fi
+done
+finish "$(status "${rcs[@]}")" "$(printf '%s; ' "${results[@]}" | sed 's/; $//')" "$(printf '%s\n' "${errors[@]}" | sort -u | head -3)"
+
+# ---------------------------------------------------------------------------------------------------- 5 compare
+begin "5 compare" $cap_compare
+cmp=("$ecar" compare --backend cuda --image-size 256 --repeats "$compare_repeats")
+bounded $cap_compare "$out/compare.txt" "${cmp[@]}" --batch 1,64 --out "$out/compare.png"
+rcs=($?)
+batches="--batch 1,64"
+# an ecar that takes a single --batch rejects the list as a usage error (picocli: exit 2, "Invalid value for option '--batch'")
+if [ "${rcs[0]}" = 2 ] && head -3 "$last" | grep -q -- "'--batch'"; then
+  echo "[gpu-session] this ecar takes one --batch: running --batch 1 and --batch 64" >> "$out/compare.txt"
+  rcs=() batches="--batch 1, then --batch 64 (this ecar takes one)"
+  for b in 1 64; do
+    bounded $cap_compare "$out/compare.txt" "${cmp[@]}" --batch $b --out "$out/compare-b$b.png"
+    rcs+=($?)
+  done
+fi
+# keep compare at three files (compare.txt and two more) by appending extra text files to compare.txt
+for f in "$out"/compare*.csv "$out"/compare*.json; do
+  [ -f "$f" ] && [ "$(find "$out" -maxdepth 1 -name 'compare*' -type f | wc -l)" -gt 3 ] || continue
+  { echo; echo "==== $(basename "$f") (appended: OUTDIR holds at most $max_files files)"; cat "$f"; } >> "$out/compare.txt"
+  rm -f "$f"
+done
+# the table(s): from the "model" header to the "("vs" columns" note, each after its "ecar compare on" line
+mapfile -t table < <(awk '/^ecar compare on /; /^model /,/^\("vs"/' "$out/compare.txt" | grep -v '^("vs"')
+[ $dry = 1 ] && table=()
+detail="$batches, --repeats $compare_repeats"
+[ ${#table[@]} = 0 ] && detail="$detail: $(grep -h '^ecar: ' "$out/compare.txt" | sort -u | head -2 | paste -sd' ' - | squeeze 200)"
+finish "$(status "${rcs[@]}")" "$detail" "${table[@]}"
+
+# ---------------------------------------------------------------------------------------------------- PyTorch here?
+torch_ok() {  # caches the answer (in $tmp/torch.txt: the version, or why not); the import alone takes seconds
+  if [ -z "${torch_seen:-}" ]; then
+    torch_seen=no
+    bounded 60 "$tmp/probe.log" python3 -c 'import torch; print("torch", torch.__version__, "with CUDA" if torch.cuda.is_available() else "without CUDA")' && torch_seen=yes
+    cp "$last" "$tmp/torch.txt"
+    [ $dry = 1 ] && echo "torch (dry run)" > "$tmp/torch.txt"
+  fi
+  [ "$torch_seen" = yes ]
+}
+no_torch() { echo "python3 cannot import torch: $(tail -1 "$tmp/torch.txt" | squeeze 100)"; }
+
+# ---------------------------------------------------------------------------------------------------- 6 benchmarks
+begin "6 benchmarks" $((cap_jmh + 2 * cap_pybench))
+rcs=()
+: > "$tmp/ours.out"; : > "$tmp/torch.out"
+if [ -f "$kit" ]; then
+  bounded $cap_jmh "$out/bench.log" "$kit" bench "${jmh_quick[@]}" 'GemmBench|AttentionGpuBench|FlowStepGpuBench'
+  rcs+=($?)
+  cp "$last" "$tmp/ours.out"
+else
+  echo "no $kit: JMH not run" >> "$out/bench.log"
+  rcs+=(125)
+fi
+torch_lines=()
+if torch_ok; then
+  for py in gemm_bench sdpa_bench; do
+    bounded $cap_pybench "$out/bench.log" python3 "tools/$py.py" --quick
+    rc=$?
+    rcs+=("$rc")
+    cat "$last" >> "$tmp/torch.out"
+    [ $rc = 0 ] || torch_lines+=("$py.py: exit $rc: $(tail -1 "$last" | squeeze 120)")
+  done
+else
+  torch_lines=("$(no_torch)")
+fi
+mapfile -t table < <(awk -f tools/bench_table.awk side=ours "$tmp/ours.out" side=torch "$tmp/torch.out")
+[ $dry = 1 ] && table=()
+finish "$(status "${rcs[@]}")" "JMH ${jmh_quick[*]}; PyTorch: $(if torch_ok; then head -1 "$tmp/torch.txt"; else echo not run; fi)" "${torch_lines[@]}" "${table[@]}"
+
+# ---------------------------------------------------------------------------------------------------- 7 torch pipelines
+begin "7 torch pipelines" $cap_torch
+if torch_ok; then
+  bounded $cap_torch "$out/torch.log" python3 tools/torch_pipelines.py --quick --batch 1,64
+  rc=$?
+  mapfile -t table < <(sed -n 's/^\[pipeline \(.*\)\] \(.*\) ms per generation, .* ms per image, \(.*\) images\/s (median of [0-9]*)\(.*\)/\1: \2 ms, \3 images\/s\4/p' "$last")
+  finish "$(status $rc)" "$(head -1 "$tmp/torch.txt" 2>/dev/null)$( [ ${#table[@]} = 0 ] && echo "; $(tail -1 "$last" | squeeze 120)")" "${table[@]}"
+else
+  no_torch > "$out/torch.log"
+  finish SKIP "$(no_torch)"
+fi
+
+write_summary ""
+say "done in $((SECONDS - t_start)) s; $out:"
+ls -l "$out"
+echo
+cat "$out/summary.txt"

@@ -112,6 +112,25 @@ public interface Backend extends AutoCloseable {
         return attention(rope2d(q, heads, side, span), ropeKeys ? rope2d(k, heads, side, span) : k, v, heads);
     }
 
+    // ------------------------------------------------------------------ KV caches
+
+    /**
+     * A cache of keys and values [batch, capacity, width] for one attention layer, allocated once per generation in
+     * the current scope (open it around the whole generation, not around a step that appends).
+     */
+    KvCache kvCache(int batch, int capacity, int width);
+
+    /** Writes keys and values [batch, L, width] after the tokens the cache holds (keys already rotated where the model uses RoPE). */
+    void kvAppend(KvCache cache, Tensor keys, Tensor values);
+
+    /** softmax(q·kᵀ/√d)·v over every token the cache holds, no mask; q [batch, Lq, width]. */
+    Tensor attention(Tensor q, KvCache cache, int heads);
+
+    /** As {@link #attention(Tensor, KvCache, int)} with the queries rotated by FlowAR's 2D RoPE on a side×side grid. */
+    default Tensor attentionRope(Tensor q, KvCache cache, int heads, int side, int span) {
+        return attention(rope2d(q, heads, side, span), cache, heads);
+    }
+
     // ------------------------------------------------------------------ elementwise
 
     /** a + b, b per group (see class comment). */

@@ -4,6 +4,7 @@ import ecar.backend.Activation;
 import ecar.backend.Backend;
 import ecar.backend.Check;
 import ecar.backend.DiffusionCoefficients;
+import ecar.backend.KvCache;
 import ecar.backend.Noise;
 import ecar.backend.Norm;
 import ecar.backend.StepKey;
@@ -152,6 +153,44 @@ public final class CountingBackend implements Backend {
         lastLayer = layerOf(w instanceof Meta mw ? mw.name() : null);
         count(9.0 * out.rows() * x.shape().last() * out.last(), lastLayer);
         return m(out);
+    }
+
+    /** A cache that only counts the tokens it holds. */
+    private static final class MetaCache implements KvCache {
+        final int batch, capacity, width;
+        int length;
+
+        MetaCache(int batch, int capacity, int width) {
+            this.batch = batch;
+            this.capacity = capacity;
+            this.width = width;
+        }
+
+        @Override public int batch() { return batch; }
+        @Override public int capacity() { return capacity; }
+        @Override public int width() { return width; }
+        @Override public int length() { return length; }
+    }
+
+    @Override
+    public KvCache kvCache(int batch, int capacity, int width) {
+        Check.that(batch > 0 && capacity > 0 && width > 0, "kvCache", "batch " + batch + ", capacity " + capacity + ", width " + width + " must be positive");
+        return new MetaCache(batch, capacity, width);
+    }
+
+    @Override
+    public void kvAppend(KvCache cache, Tensor keys, Tensor values) {
+        KvCache.checkAppend(cache, keys, values);
+        ((MetaCache) cache).length += keys.shape().dim(1);
+    }
+
+    @Override
+    public Tensor attention(Tensor q, KvCache cache, int heads) {
+        KvCache.checkAttend(cache, q, heads);
+        Shape sq = q.shape();
+        String layer = lastLayer.contains(".") ? lastLayer.substring(0, lastLayer.lastIndexOf('.')) : lastLayer;
+        count(2.0 * sq.dim(0) * sq.dim(1) * cache.length() * sq.last(), layer + " (QKᵀ, PV)");
+        return m(sq);
     }
 
     // ------------------------------------------------------------------ shapes only

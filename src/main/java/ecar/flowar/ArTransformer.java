@@ -4,6 +4,7 @@ import ecar.model.Linear;
 import ecar.model.Weights;
 
 import ecar.backend.Backend;
+import ecar.backend.KvCache;
 import ecar.backend.Norm;
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Tensor;
@@ -75,26 +76,31 @@ public final class ArTransformer {
         return zProj.apply(b, tokens);
     }
 
-    /** One generation: the KV caches of every block, filled stage by stage. */
+    /** One generation: the adaLN modulation of every block and its KV cache, sized for all the stages' tokens. */
     public Session start(Tensor classEmbedding) {
         return new Session(classEmbedding);
     }
 
     public final class Session {
         private final Tensor[] encMod, decMod;     // adaLN modulation per block, constant over the stages
-        private final Tensor[] encK, encV, decK, decV;
+        private final KvCache[] encCache, decCache;
         private int next;
 
         private Session(Tensor classEmbedding) {
             Tensor cAct = b.silu(classEmbedding);
+            int batch = classEmbedding.shape().dim(0);
             encMod = new Tensor[encoder.length];
             decMod = new Tensor[decoder.length];
-            for (int i = 0; i < encoder.length; i++) encMod[i] = encoder[i].ada().apply(b, cAct);
-            for (int i = 0; i < decoder.length; i++) decMod[i] = decoder[i].ada().apply(b, cAct);
-            encK = new Tensor[encoder.length];
-            encV = new Tensor[encoder.length];
-            decK = new Tensor[decoder.length];
-            decV = new Tensor[decoder.length];
+            encCache = new KvCache[encoder.length];
+            decCache = new KvCache[decoder.length];
+            for (int i = 0; i < encoder.length; i++) {
+                encMod[i] = encoder[i].ada().apply(b, cAct);
+                encCache[i] = b.kvCache(batch, cfg.seqLen(), cfg.dim());
+            }
+            for (int i = 0; i < decoder.length; i++) {
+                decMod[i] = decoder[i].ada().apply(b, cAct);
+                decCache[i] = b.kvCache(batch, cfg.seqLen(), cfg.dim());
+            }
         }
 
         /**
@@ -106,22 +112,20 @@ public final class ArTransformer {
             next++;
             int side = cfg.side(s);
             Tensor h = b.norm(b.addTiled(x, encPos[s]), Norm.RMS, zProjLn, EPS);
-            for (int i = 0; i < encoder.length; i++) h = block(encoder[i], encMod[i], h, side, encK, encV, i);
+            for (int i = 0; i < encoder.length; i++) h = block(encoder[i], encMod[i], h, side, encCache[i]);
             h = b.norm(h, Norm.RMS, encNorm, EPS);
             h = b.addTiled(decoderEmbed.apply(b, h), decPos[s]);
-            for (int i = 0; i < decoder.length; i++) h = block(decoder[i], decMod[i], h, side, decK, decV, i);
+            for (int i = 0; i < decoder.length; i++) h = block(decoder[i], decMod[i], h, side, decCache[i]);
             return b.addTiled(b.norm(h, Norm.RMS, decNorm, EPS), diffPos[s]);
         }
 
-        private Tensor block(Block blk, Tensor mod, Tensor x, int side, Tensor[] cacheK, Tensor[] cacheV, int i) {
+        /** The stage's keys (rotated) and values join the block's cache; its queries attend to every stage so far. */
+        private Tensor block(Block blk, Tensor mod, Tensor x, int side, KvCache cache) {
             // chunk order of ada_lin: gamma1, gamma2, scale1, scale2, shift1, shift2
             Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(mod, 6, 4), b.chunk(mod, 6, 2));
             Tensor qkv = blk.qkv().apply(b, h);
-            Tensor k = b.rope2d(b.chunk(qkv, 3, 1), cfg.heads(), side, FlowArConfig.ROPE_SPAN);
-            Tensor v = b.chunk(qkv, 3, 2);
-            cacheK[i] = cacheK[i] == null ? k : b.concatTokens(cacheK[i], k);
-            cacheV[i] = cacheV[i] == null ? v : b.concatTokens(cacheV[i], v);
-            Tensor attn = b.attentionRope(b.chunk(qkv, 3, 0), cacheK[i], cacheV[i], cfg.heads(), side, FlowArConfig.ROPE_SPAN, false);
+            b.kvAppend(cache, b.rope2d(b.chunk(qkv, 3, 1), cfg.heads(), side, FlowArConfig.ROPE_SPAN), b.chunk(qkv, 3, 2));
+            Tensor attn = b.attentionRope(b.chunk(qkv, 3, 0), cache, cfg.heads(), side, FlowArConfig.ROPE_SPAN);
             x = b.gatedResidual(x, b.chunk(mod, 6, 0), blk.proj().apply(b, attn));
             h = b.normModulate(x, Norm.RMS, EPS, b.chunk(mod, 6, 5), b.chunk(mod, 6, 3));
             return b.gatedResidual(x, b.chunk(mod, 6, 1), blk.mlp().apply(b, h));

@@ -1,5 +1,7 @@
 package ecar.cuda;
 
+import ecar.backend.KvCache;
+
 import ecar.backend.cpu.CpuBackend;
 import ecar.cuda.backend.CudaBackend;
 import ecar.io.Bf16;
@@ -89,7 +91,7 @@ class AttentionKernelTest {
     void kvCacheStageByStageMatchesCpu(int d) {
         int b = 2, h = 4, w = h * d;
         int[] sides = {1, 2, 4, 8, 16};
-        CudaBackend.KvCache cache = gpu.kvCache(b, 341, w, h);
+        KvCache cache = gpu.kvCache(b, 341, w);
         Tensor cpuK = null, cpuV = null;
         for (int side : sides) {
             int l = side * side;
@@ -98,8 +100,8 @@ class AttentionKernelTest {
             cpuK = cpuK == null ? kr : cpu.concatTokens(cpuK, kr);
             cpuV = cpuV == null ? v : cpu.concatTokens(cpuV, v);
             FloatTensor expected = cpu.download(cpu.attentionRope(q, cpuK, cpuV, h, side, 16, false));
-            cache.append(gpu.upload(k), gpu.upload(v), side, 16, true);
-            FloatTensor actual = gpu.download(cache.attend(gpu.upload(q), side, 16));
+            gpu.kvAppend(cache, gpu.rope2d(gpu.upload(k), h, side, 16), gpu.upload(v));
+            FloatTensor actual = gpu.download(gpu.attentionRope(gpu.upload(q), cache, h, side, 16));
             Compare.close("kv cache stage of side " + side + " d " + d, expected, actual, REL_L2, ELEMENT);
         }
     }

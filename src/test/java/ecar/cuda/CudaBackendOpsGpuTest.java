@@ -71,6 +71,25 @@ class CudaBackendOpsGpuTest {
         return WEIGHTS.computeIfAbsent(b, k -> new java.util.IdentityHashMap<>()).computeIfAbsent(w, b::weight);
     }
 
+    /** Head 16 goes through the GEMM fallback on a dense copy, head 64 through the flash kernel on the cache's rows. */
+    @ParameterizedTest(name = "head {0}")
+    @CsvSource({"16", "64"})
+    void attentionOverAKvCacheMatchesTheCpu(int d) {
+        int batch = 2, heads = 2, width = heads * d;
+        java.util.Map<Backend, ecar.backend.KvCache> caches = new java.util.IdentityHashMap<>();
+        for (int l : new int[]{1, 4, 16}) {
+            FloatTensor k = bf16Random(l * 7L + d, 1f, batch, l, width), v = bf16Random(l * 7L + d + 1, 1f, batch, l, width),
+                    q = bf16Random(l * 7L + d + 2, 1f, batch, l, width);
+            int side = (int) Math.sqrt(l);
+            same("attention over a cache, " + l + " new tokens, head " + d, BF16, b -> {
+                ecar.backend.KvCache c = caches.computeIfAbsent(b, x -> x.kvCache(batch, 21, width));
+                b.kvAppend(c, b.upload(k), b.upload(v));
+                return b.attention(b.upload(q), c, heads);
+            });
+            same("attentionRope over a cache, head " + d, BF16, b -> b.attentionRope(b.upload(q), caches.get(b), heads, side, 16));
+        }
+    }
+
     @Test
     void linearOnABatchOfTokens() {
         FloatTensor x = bf16Random(5, 1f, 2, 7, 48), w = bf16Random(6, 0.2f, 96, 48), bias = Compare.random(7, 0.5f, 96);

@@ -1,5 +1,7 @@
 package ecar.cuda;
 
+import ecar.backend.KvCache;
+
 import ecar.cuda.backend.CudaBackend;
 import ecar.backend.Noise;
 import ecar.tensor.Shape;
@@ -31,11 +33,12 @@ public final class KernelSmoke {
                 Tensor g = gpu.upload(Compare.random(d + 3, 1f, 2, 81, 2 * d));
                 gpu.attentionRope(g, g, g, 2, 9, 16, true);
                 gpu.rope2d(g, 2, 9, 16);
-                CudaBackend.KvCache cache = gpu.kvCache(2, 85, 2 * d, 2);
+                KvCache cache = gpu.kvCache(2, 85, 2 * d);
                 for (int side : new int[]{1, 2, 4, 8}) {
                     Tensor s = gpu.upload(Compare.random(side, 1f, 2, side * side, 2 * d));
-                    cache.append(s, s, side, 16, true);
-                    cache.attend(s, side, 16);
+                    gpu.kvAppend(cache, s, s);
+                    gpu.attentionRope(s, cache, 2, side, 16);
+                    gpu.attention(s, cache, 2);
                 }
             }
             Tensor x = gpu.upload(Compare.random(1, 1f, 6, 85, 7)), v = gpu.upload(Compare.random(2, 1f, 6, 85, 7));

@@ -16,6 +16,11 @@ final class CpuAttention {
     private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);
 
     static void attention(float[] q, float[] k, float[] v, float[] out, int batch, int lq, int lk, int heads, int d) {
+        attention(q, k, v, out, batch, lq, lk, lk, heads, d);
+    }
+
+    /** As above with keys and values held in rows of kvRows tokens per sample, of which the first lk are used (a KV cache). */
+    static void attention(float[] q, float[] k, float[] v, float[] out, int batch, int lq, int lk, int kvRows, int heads, int d) {
         int width = heads * d;
         float scale = (float) (1.0 / Math.sqrt(d));
         Parallel.forEach(batch * heads, bh -> {
@@ -25,7 +30,7 @@ final class CpuAttention {
                 s = new float[lq * lk];
                 SCORES.set(s);
             }
-            int qOff = b * lq * width + h * d, kOff = b * lk * width + h * d;
+            int qOff = b * lq * width + h * d, kOff = b * kvRows * width + h * d;
             CpuGemm.gemm(lq, lk, d, q, qOff, width, k, kOff, width, CpuGemm.BLayout.NK, s, 0, lk, null, Activation.NONE, false);
             for (int i = 0; i < lq; i++) softmaxRow(s, i * lk, lk, scale);
             CpuGemm.gemm(lq, d, lk, s, 0, lk, v, kOff, width, CpuGemm.BLayout.KN, out, qOff, width, null, Activation.NONE, false);

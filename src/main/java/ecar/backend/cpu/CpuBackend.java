@@ -4,6 +4,7 @@ import ecar.backend.Activation;
 import ecar.backend.Backend;
 import ecar.backend.Check;
 import ecar.backend.DiffusionCoefficients;
+import ecar.backend.KvCache;
 import ecar.backend.Noise;
 import ecar.backend.Norm;
 import ecar.backend.Philox;
@@ -80,6 +81,62 @@ public final class CpuBackend implements Backend {
         float[] o = new float[sq.size()];
         CpuAttention.attention(d(q), d(k), d(v), o, sq.dim(0), sq.dim(1), sk.dim(1), heads, sq.last() / heads);
         return out(sq, o);
+    }
+
+    // ------------------------------------------------------------------ KV caches
+
+    /** Keys and values in two arrays [batch, capacity, width]; attention reads the first length rows of each sample. */
+    private static final class CpuKvCache implements KvCache {
+        final int batch, capacity, width;
+        final float[] k, v;
+        int length;
+
+        CpuKvCache(int batch, int capacity, int width) {
+            this.batch = batch;
+            this.capacity = capacity;
+            this.width = width;
+            this.k = new float[batch * capacity * width];
+            this.v = new float[batch * capacity * width];
+        }
+
+        @Override public int batch() { return batch; }
+        @Override public int capacity() { return capacity; }
+        @Override public int width() { return width; }
+        @Override public int length() { return length; }
+    }
+
+    @Override
+    public KvCache kvCache(int batch, int capacity, int width) {
+        Check.that(batch > 0 && capacity > 0 && width > 0, "kvCache", "batch " + batch + ", capacity " + capacity + ", width " + width + " must be positive");
+        return new CpuKvCache(batch, capacity, width);
+    }
+
+    @Override
+    public void kvAppend(KvCache cache, Tensor keys, Tensor values) {
+        KvCache.checkAppend(cache, keys, values);
+        CpuKvCache c = cpu(cache);
+        int l = keys.shape().dim(1), w = c.width;
+        float[] k = d(keys), v = d(values);
+        for (int b = 0; b < c.batch; b++) {
+            System.arraycopy(k, b * l * w, c.k, (b * c.capacity + c.length) * w, l * w);
+            System.arraycopy(v, b * l * w, c.v, (b * c.capacity + c.length) * w, l * w);
+        }
+        c.length += l;
+    }
+
+    @Override
+    public Tensor attention(Tensor q, KvCache cache, int heads) {
+        KvCache.checkAttend(cache, q, heads);
+        CpuKvCache c = cpu(cache);
+        Shape sq = q.shape();
+        float[] o = new float[sq.size()];
+        CpuAttention.attention(d(q), c.k, c.v, o, c.batch, sq.dim(1), c.length, c.capacity, heads, c.width / heads);
+        return out(sq, o);
+    }
+
+    private static CpuKvCache cpu(KvCache c) {
+        if (c instanceof CpuKvCache k) return k;
+        throw new IllegalArgumentException("the CPU backend was given a " + c.getClass().getSimpleName() + "; expected a KV cache it made");
     }
 
     // ------------------------------------------------------------------ elementwise

@@ -4,6 +4,7 @@ import ecar.backend.Activation;
 import ecar.backend.Backend;
 import ecar.backend.Check;
 import ecar.backend.DiffusionCoefficients;
+import ecar.backend.KvCache;
 import ecar.backend.Noise;
 import ecar.backend.Norm;
 import ecar.backend.StepKey;
@@ -307,64 +308,96 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * The bf16 keys and values of one attention layer for stage-wise decoding: [B, capacity, H·d] each, filled stage
-     * by stage with {@link #append}; {@link #attend} runs a stage's queries against every token cached so far.
+     * The bf16 keys and values of one attention layer over a generation: [B, capacity, H·d] each in the scope open
+     * when it is made, filled by {@link #kvAppend} (kv_append writes the new rows in place).
      */
-    public final class KvCache {
+    private final class CudaKvCache implements KvCache {
         final CudaTensor k, v;
-        final int batch, capacity, width, heads;
+        final int batch, capacity, width;
         int length;
 
-        KvCache(int batch, int capacity, int width, int heads) {
+        CudaKvCache(int batch, int capacity, int width) {
             this.batch = batch;
             this.capacity = capacity;
             this.width = width;
-            this.heads = heads;
             Shape s = Shape.of(batch, capacity, width);
             this.k = memory.alloc(s, DType.BF16, "kv cache keys");
             this.v = memory.alloc(s, DType.BF16, "kv cache values");
         }
 
-        public int length() {
-            return length;
-        }
+        @Override public int batch() { return batch; }
+        @Override public int capacity() { return capacity; }
+        @Override public int width() { return width; }
+        @Override public int length() { return length; }
 
-        /** Appends a stage's keys (rotated with the stage's 2D RoPE on the way in when ropeKeys) and values. */
-        public void append(Tensor keys, Tensor values, int side, int span, boolean ropeKeys) {
-            Check.sameShape("kvAppend", keys, values);
-            Shape s = keys.shape();
-            Check.that(s.rank() == 3 && s.dim(0) == batch && s.last() == width, "kvAppend", "keys " + s + ", expected [" + batch + ", L, " + width + "]");
-            Check.that(!ropeKeys || s.dim(1) == side * side, "kvAppend", s + " does not hold a " + side + "×" + side + " token grid");
-            int d = width / heads;
-            CudaTensor[] cs = ropeKeys ? attention.ropeTable(side, span, d) : null;
-            Attention.kvAppend(stream, k.buffer(), v.buffer(), f32(keys, "kvAppend").buffer(), f32(values, "kvAppend").buffer(),
-                    batch, s.dim(1), width, length, capacity, d, cs == null ? null : cs[0].buffer(), cs == null ? null : cs[1].buffer());
-            length += s.dim(1);
-        }
-
-        /** softmax(rope2d(q)·kᵀ/√d)·v over the {@link #length()} cached tokens; q [B, side², H·d] f32. */
-        public Tensor attend(Tensor q, int side, int span) {
-            Shape sq = q.shape();
-            Check.that(length > 0, "kvAttend", "the cache is empty");
-            Check.that(sq.rank() == 3 && sq.dim(0) == batch && sq.last() == width && sq.dim(1) == side * side, "kvAttend",
-                    "q " + sq + ", expected [" + batch + ", " + side * side + ", " + width + "]");
-            int d = width / heads;
-            CudaTensor out = memory.alloc(sq, DType.F32, "kvAttend out");
-            try (Scope scratch = scope()) {
-                CudaTensor qb = operands.bf16(q, "kvAttend");
-                CudaTensor[] cs = attention.ropeTable(side, span, d);
-                Attention.forward(stream, Attention.Problem.cached(batch, heads, d, sq.dim(1), length, capacity), qb.buffer(), k.buffer(), v.buffer(),
-                        out.buffer(), false, new Attention.Rope(cs[0].buffer(), cs[1].buffer(), side * side, true, false), null);
-            }
-            return out;
+        /** The held tokens as contiguous [B, length, width] tensors (bf16 keys, f32 values) for the GEMM fallback. */
+        CudaTensor[] dense() {
+            Shape s = Shape.of(batch, length, width);
+            CudaTensor kd = memory.alloc(s, DType.BF16, "kv cache keys, dense"), vb = memory.alloc(s, DType.BF16, "kv cache values, dense");
+            long row = 2L * length * width, pitch = 2L * capacity * width;
+            kd.buffer().copy2dFrom(k.buffer(), 0, pitch, 0, row, row, batch, stream);
+            vb.buffer().copy2dFrom(v.buffer(), 0, pitch, 0, row, row, batch, stream);
+            CudaTensor vd = memory.alloc(s, DType.F32, "kv cache values, dense f32");
+            Attention.castToF32(stream, vd.buffer(), vb.buffer(), s.numel());
+            return new CudaTensor[]{kd, vd};
         }
     }
 
-    /** A KV cache for one layer; make it outside any {@link #scope()} (a scope would reclaim it when it closes). */
-    public KvCache kvCache(int batch, int capacity, int width, int heads) {
-        Check.that(batch > 0 && capacity > 0 && heads > 0 && width % heads == 0, "kvCache", "batch " + batch + ", capacity " + capacity + ", width " + width + ", heads " + heads);
-        Attention.paddedHeadDim(width / heads);
-        return new KvCache(batch, capacity, width, heads);
+    @Override
+    public KvCache kvCache(int batch, int capacity, int width) {
+        Check.that(batch > 0 && capacity > 0 && width > 0 && width % 2 == 0, "kvCache", "batch " + batch + ", capacity " + capacity + ", width " + width
+                + " must be positive, the width even");
+        return new CudaKvCache(batch, capacity, width);
+    }
+
+    @Override
+    public void kvAppend(KvCache cache, Tensor keys, Tensor values) {
+        KvCache.checkAppend(cache, keys, values);
+        CudaKvCache c = cuda(cache);
+        Shape s = keys.shape();
+        // the head size only matters for the RoPE the kernel can apply on the way in; none here (keys come rotated)
+        Attention.kvAppend(stream, c.k.buffer(), c.v.buffer(), f32(keys, "kvAppend").buffer(), f32(values, "kvAppend").buffer(),
+                c.batch, s.dim(1), c.width, c.length, c.capacity, c.width, null, null);
+        c.length += s.dim(1);
+    }
+
+    @Override
+    public Tensor attention(Tensor q, KvCache cache, int heads) {
+        return attendCache("attention", q, cuda(cache), heads, 0, 0, false);
+    }
+
+    @Override
+    public Tensor attentionRope(Tensor q, KvCache cache, int heads, int side, int span) {
+        Check.that(q.shape().rank() == 3 && q.shape().dim(1) == side * side, "attentionRope", "q " + q.shape() + " does not hold a " + side + "×" + side + " token grid");
+        return attendCache("attentionRope", q, cuda(cache), heads, side, span, true);
+    }
+
+    /** The flash kernel straight on the cache (rows capacity apart) where the head size has one; else the GEMMs on a dense copy. */
+    private Tensor attendCache(String op, Tensor q, CudaKvCache c, int heads, int side, int span, boolean ropeQ) {
+        KvCache.checkAttend(c, q, heads);
+        Shape sq = q.shape();
+        int d = c.width / heads;
+        if (!Attention.hasKernel(d)) {
+            CudaTensor[] kv = c.dense();
+            return attention.attend(op, q, kv[0], kv[1], heads, side, span, ropeQ, false, null);
+        }
+        CudaTensor out = memory.alloc(sq, DType.F32, op + " out");
+        try (Scope scratch = scope()) {
+            CudaTensor qb = operands.bf16(q, op);
+            Attention.Rope rope = null;
+            if (ropeQ) {
+                CudaTensor[] cs = attention.ropeTable(side, span, d);
+                rope = new Attention.Rope(cs[0].buffer(), cs[1].buffer(), side * side, true, false);
+            }
+            Attention.forward(stream, Attention.Problem.cached(c.batch, heads, d, sq.dim(1), c.length, c.capacity), qb.buffer(), c.k.buffer(),
+                    c.v.buffer(), out.buffer(), false, rope, null);
+        }
+        return out;
+    }
+
+    private static CudaKvCache cuda(KvCache c) {
+        if (c instanceof CudaKvCache k) return k;
+        throw new IllegalArgumentException("the CUDA backend was given a " + c.getClass().getSimpleName() + "; expected a KV cache it made");
     }
 
     // ------------------------------------------------------------------ sampler state

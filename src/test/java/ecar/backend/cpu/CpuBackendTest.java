@@ -1,5 +1,7 @@
 package ecar.backend.cpu;
 
+import ecar.backend.KvCache;
+
 import ecar.backend.Activation;
 import ecar.backend.Noise;
 import ecar.backend.Norm;
@@ -13,6 +15,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -106,6 +109,23 @@ class CpuBackendTest {
                     }
                 }
         close(ref, d(b.attention(q, k, v, heads)), 1e-5, "attention");
+    }
+
+    @Test
+    void attentionOverAKvCacheEqualsAttentionOverTheConcatenatedTokens() {
+        int batch = 2, heads = 2, width = 16;
+        KvCache cache = b.kvCache(batch, 30, width);
+        Tensor keys = null, values = null;
+        for (int l : new int[]{1, 4, 16}) {
+            FloatTensor k = random(batch, l, width), v = random(batch, l, width), q = random(batch, l, width);
+            b.kvAppend(cache, k, v);
+            keys = keys == null ? k : b.concatTokens(keys, k);
+            values = values == null ? v : b.concatTokens(values, v);
+            assertEquals(keys.shape().dim(1), cache.length());
+            assertArrayEquals(d(b.attention(q, keys, values, heads)), d(b.attention(q, cache, heads)), "after " + cache.length() + " tokens");
+        }
+        var full = assertThrows(IllegalArgumentException.class, () -> b.kvAppend(cache, random(batch, 10, width), random(batch, 10, width)));
+        assertTrue(full.getMessage().contains("10 tokens after 21 do not fit a cache of 30"), full.getMessage());
     }
 
     @Test

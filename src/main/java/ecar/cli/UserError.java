@@ -5,4 +5,9 @@ public final class UserError extends RuntimeException {
     public UserError(String message) {
         super(message);
     }
+
+    /** The cause's stack trace shows with -Decar.trace=true. */
+    public UserError(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

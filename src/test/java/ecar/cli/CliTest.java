@@ -85,15 +85,6 @@ class CliTest {
     }
 
     @Test
-    void compareRunsTinyModelsAndDrawsTheChart() {
-        Path png = dir.resolve("c.png");
-        Run r = run("compare", "--models", "dit-tiny,ecar-tiny", "--image-size", "64", "--out", png.toString());
-        assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("dit-tiny") && r.out().contains("ecar-tiny") && r.out().contains("settings:"), r.out());
-        assertTrue(java.nio.file.Files.exists(png));
-    }
-
-    @Test
     void infoSaysWhyThereIsNoGpu() {
         Run r = run("info");
         assertEquals(0, r.code());

@@ -14,9 +14,10 @@ __device__ __forceinline__ void put(void* out, long long i, float v) {
 }
 
 // Every kernel: launch grid ceil(n / 256), block 256; n = rows·width elements of out (and a). Limits: ratio ≥ 1.
+// out may be a (f32 only: Backend.addInPlace), so a is not __restrict__.
 #define EW_PAIR(NAME, BODY)                                                                                          \
     template <bool OUT_BF16>                                                                                         \
-    __device__ __forceinline__ void NAME##_impl(void* out, const float* __restrict__ a, const float* __restrict__ b,   \
+    __device__ __forceinline__ void NAME##_impl(void* out, const float* a, const float* __restrict__ b,               \
                                                 long long n, int width, int ratio) {                                 \
         long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;                                              \
         if (i >= n) return;                                                                                          \
@@ -24,9 +25,9 @@ __device__ __forceinline__ void put(void* out, long long i, float v) {
         (void)bi;                                                                                                    \
         put<OUT_BF16>(out, i, BODY);                                                                                 \
     }                                                                                                                \
-    ECAR_KERNEL void NAME##_f32(void* out, const float* __restrict__ a, const float* __restrict__ b, long long n,    \
+    ECAR_KERNEL void NAME##_f32(void* out, const float* a, const float* __restrict__ b, long long n,                 \
                                 int width, int ratio) { NAME##_impl<false>(out, a, b, n, width, ratio); }            \
-    ECAR_KERNEL void NAME##_bf16(void* out, const float* __restrict__ a, const float* __restrict__ b, long long n,   \
+    ECAR_KERNEL void NAME##_bf16(void* out, const float* a, const float* __restrict__ b, long long n,                \
                                  int width, int ratio) { NAME##_impl<true>(out, a, b, n, width, ratio); }
 
 // add_grouped: out = a + b[row / ratio]  (Backend.add).            b: [rows / ratio, width]

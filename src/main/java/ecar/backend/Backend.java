@@ -147,6 +147,18 @@ public interface Backend extends AutoCloseable {
     /** x + gate ⊙ y, gate per group: adaLN-Zero's gated residual. */
     Tensor gatedResidual(Tensor x, Tensor gate, Tensor y);
 
+    // In-place updates of a residual stream: a block's output overwrites its input, so a block can run in a scope of its
+    // own (everything else it made is reclaimed when the scope closes) with nothing to copy out.
+
+    /** In place: x += gate ⊙ y, gate per group (the same numbers as {@link #gatedResidual}). */
+    void gatedResidualInPlace(Tensor x, Tensor gate, Tensor y);
+
+    /** In place: x += y, y per group (the same numbers as {@link #add}). */
+    void addInPlace(Tensor x, Tensor y);
+
+    /** In place: dst ← src, same shape: a result carried out of a scope into a tensor made before it. */
+    void assign(Tensor dst, Tensor src);
+
     /** Slice i of n equal slices along the last dimension. */
     Tensor chunk(Tensor x, int n, int i);
 

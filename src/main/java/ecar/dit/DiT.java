@@ -87,7 +87,11 @@ public final class DiT {
         Tensor h = b.addTiled(patchEmbed.apply(b, b.patchify(x, cfg.patchSize())), posEmbed);
         Tensor c = b.add(tEmbed.apply(b, t), labels);
         Tensor cAct = b.silu(c);
-        for (Block blk : blocks) h = block(blk, h, cAct);
+        for (Block blk : blocks) {
+            try (Backend.Scope scope = b.scope()) {   // the block's activations are reclaimed as it ends; h is updated in place
+                block(blk, h, cAct);
+            }
+        }
         Tensor mod = finalAdaLN.apply(b, cAct);
         Tensor out = finalLinear.apply(b, b.normModulate(h, Norm.LAYER, EPS, b.chunk(mod, 2, 0), b.chunk(mod, 2, 1)));
         int g = cfg.gridSide();
@@ -101,15 +105,15 @@ public final class DiT {
         }
     }
 
-    /** adaLN-Zero: x += gate·Attn(modulate(LN(x))); x += gate·MLP(modulate(LN(x))). */
-    private Tensor block(Block blk, Tensor x, Tensor cAct) {
+    /** adaLN-Zero, in place on the residual stream x: x += gate·Attn(modulate(LN(x))); x += gate·MLP(modulate(LN(x))). */
+    private void block(Block blk, Tensor x, Tensor cAct) {
         Tensor mod = blk.adaLN().apply(b, cAct);   // shift, scale, gate for attention, then for the MLP
         Tensor h = b.normModulate(x, Norm.LAYER, EPS, b.chunk(mod, 6, 0), b.chunk(mod, 6, 1));
         Tensor qkv = blk.qkv().apply(b, h);
         Tensor attn = b.attention(b.chunk(qkv, 3, 0), b.chunk(qkv, 3, 1), b.chunk(qkv, 3, 2), cfg.numHeads());
-        x = b.gatedResidual(x, b.chunk(mod, 6, 2), blk.proj().apply(b, attn));
+        b.gatedResidualInPlace(x, b.chunk(mod, 6, 2), blk.proj().apply(b, attn));
         h = b.normModulate(x, Norm.LAYER, EPS, b.chunk(mod, 6, 3), b.chunk(mod, 6, 4));
         Tensor mlp = blk.fc2().apply(b, blk.fc1().apply(b, h, Activation.GELU_TANH));
-        return b.gatedResidual(x, b.chunk(mod, 6, 5), mlp);
+        b.gatedResidualInPlace(x, b.chunk(mod, 6, 5), mlp);
     }
 }

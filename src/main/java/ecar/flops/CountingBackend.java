@@ -226,6 +226,22 @@ public final class CountingBackend implements Backend {
     }
 
     @Override
+    public void gatedResidualInPlace(Tensor x, Tensor gate, Tensor y) {
+        Check.sameShape("gatedResidualInPlace", x, y);
+        Check.groupRatio("gatedResidualInPlace", x, gate);
+    }
+
+    @Override
+    public void addInPlace(Tensor x, Tensor y) {
+        Check.groupRatio("addInPlace", x, y);
+    }
+
+    @Override
+    public void assign(Tensor dst, Tensor src) {
+        Check.sameShape("assign", dst, src);
+    }
+
+    @Override
     public Tensor chunk(Tensor x, int n, int i) {
         return m(Check.chunk(x, n, i));
     }

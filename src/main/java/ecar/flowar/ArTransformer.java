@@ -112,23 +112,32 @@ public final class ArTransformer {
             next++;
             int side = cfg.side(s);
             Tensor h = b.norm(b.addTiled(x, encPos[s]), Norm.RMS, zProjLn, EPS);
-            for (int i = 0; i < encoder.length; i++) h = block(encoder[i], encMod[i], h, side, encCache[i]);
+            for (int i = 0; i < encoder.length; i++) block(encoder[i], encMod[i], h, side, encCache[i]);
             h = b.norm(h, Norm.RMS, encNorm, EPS);
             h = b.addTiled(decoderEmbed.apply(b, h), decPos[s]);
-            for (int i = 0; i < decoder.length; i++) h = block(decoder[i], decMod[i], h, side, decCache[i]);
+            for (int i = 0; i < decoder.length; i++) block(decoder[i], decMod[i], h, side, decCache[i]);
             return b.addTiled(b.norm(h, Norm.RMS, decNorm, EPS), diffPos[s]);
         }
 
-        /** The stage's keys (rotated) and values join the block's cache; its queries attend to every stage so far. */
-        private Tensor block(Block blk, Tensor mod, Tensor x, int side, KvCache cache) {
+        /**
+         * One block in a scope of its own, in place on the residual stream x: the stage's keys (rotated) and values join
+         * the block's cache, its queries attend to every stage so far.
+         */
+        private void block(Block blk, Tensor mod, Tensor x, int side, KvCache cache) {
+            try (Backend.Scope scope = b.scope()) {
+                blockBody(blk, mod, x, side, cache);
+            }
+        }
+
+        private void blockBody(Block blk, Tensor mod, Tensor x, int side, KvCache cache) {
             // chunk order of ada_lin: gamma1, gamma2, scale1, scale2, shift1, shift2
             Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(mod, 6, 4), b.chunk(mod, 6, 2));
             Tensor qkv = blk.qkv().apply(b, h);
             b.kvAppend(cache, b.rope2d(b.chunk(qkv, 3, 1), cfg.heads(), side, FlowArConfig.ROPE_SPAN), b.chunk(qkv, 3, 2));
             Tensor attn = b.attentionRope(b.chunk(qkv, 3, 0), cache, cfg.heads(), side, FlowArConfig.ROPE_SPAN);
-            x = b.gatedResidual(x, b.chunk(mod, 6, 0), blk.proj().apply(b, attn));
+            b.gatedResidualInPlace(x, b.chunk(mod, 6, 0), blk.proj().apply(b, attn));
             h = b.normModulate(x, Norm.RMS, EPS, b.chunk(mod, 6, 5), b.chunk(mod, 6, 3));
-            return b.gatedResidual(x, b.chunk(mod, 6, 1), blk.mlp().apply(b, h));
+            b.gatedResidualInPlace(x, b.chunk(mod, 6, 1), blk.mlp().apply(b, h));
         }
     }
 }

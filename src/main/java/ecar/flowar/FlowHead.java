@@ -6,6 +6,7 @@ import ecar.model.Weights;
 
 import ecar.backend.Backend;
 import ecar.backend.Norm;
+import ecar.tensor.Shape;
 import ecar.tensor.Tensor;
 
 /**
@@ -75,11 +76,16 @@ public final class FlowHead {
         Tensor c = condEmbed.apply(b, condition);
         Tensor[] keys = new Tensor[blocks.length], values = new Tensor[blocks.length];
         if (cfg.cross()) {
+            Shape kvShape = condition.shape().withLast(cfg.headWidth());
             for (int i = 0; i < blocks.length; i++) {
                 HeadBlock blk = blocks[i];
-                Tensor kv = blk.crossKv().apply(b, b.norm(condition, Norm.RMS, blk.normKv(), EPS));
-                keys[i] = b.rope2d(b.chunk(kv, 2, 0), cfg.headHeads(), side, FlowArConfig.ROPE_SPAN);
-                values[i] = b.chunk(kv, 2, 1);
+                keys[i] = b.zeros(kvShape);
+                values[i] = b.zeros(kvShape);
+                try (Backend.Scope scope = b.scope()) {   // only the keys and values outlive the block's preparation
+                    Tensor kv = blk.crossKv().apply(b, b.norm(condition, Norm.RMS, blk.normKv(), EPS));
+                    b.assign(keys[i], b.rope2d(b.chunk(kv, 2, 0), cfg.headHeads(), side, FlowArConfig.ROPE_SPAN));
+                    b.assign(values[i], b.chunk(kv, 2, 1));
+                }
             }
         }
         return new Prepared(condition, c, side, keys, values);
@@ -96,8 +102,12 @@ public final class FlowHead {
         Tensor ct = b.add(p.c(), tEmb);                   // c + t per token
         Tensor ctAct = b.silu(ct);
         Tensor h = inputProj.apply(b, x);
+        Tensor tAct = cfg.cross() ? b.silu(tEmb) : null;
         for (int i = 0; i < blocks.length; i++) {
-            h = cfg.cross() ? blockV2(blocks[i], h, b.silu(tEmb), ctAct, p, i) : blockV1(blocks[i], h, ctAct, p.side());
+            try (Backend.Scope scope = b.scope()) {   // each block in place on h; its activations are reclaimed as it ends
+                if (cfg.cross()) blockV2(blocks[i], h, tAct, ctAct, p, i);
+                else blockV1(blocks[i], h, ctAct, p.side());
+            }
         }
         Tensor mod = finalAda.apply(b, ctAct);            // shift, scale
         return finalLinear.apply(b, b.normModulate(h, Norm.RMS, EPS, b.chunk(mod, 2, 0), b.chunk(mod, 2, 1)));
@@ -116,23 +126,23 @@ public final class FlowHead {
         return blk.proj().apply(b, a);
     }
 
-    private Tensor blockV1(HeadBlock blk, Tensor x, Tensor ctAct, int side) {
+    private void blockV1(HeadBlock blk, Tensor x, Tensor ctAct, int side) {
         Tensor mod = blk.ada().apply(b, ctAct);           // per token: gamma1, gamma2, scale1, scale2, shift1, shift2
         Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(mod, 6, 4), b.chunk(mod, 6, 2));
-        x = b.gatedResidual(x, b.chunk(mod, 6, 0), selfAttention(blk, h, side));
+        b.gatedResidualInPlace(x, b.chunk(mod, 6, 0), selfAttention(blk, h, side));
         h = b.normModulate(x, Norm.RMS, EPS, b.chunk(mod, 6, 5), b.chunk(mod, 6, 3));
-        return b.gatedResidual(x, b.chunk(mod, 6, 1), blk.mlp().apply(b, h));
+        b.gatedResidualInPlace(x, b.chunk(mod, 6, 1), blk.mlp().apply(b, h));
     }
 
-    private Tensor blockV2(HeadBlock blk, Tensor x, Tensor tAct, Tensor ctAct, Prepared p, int i) {
+    private void blockV2(HeadBlock blk, Tensor x, Tensor tAct, Tensor ctAct, Prepared p, int i) {
         Tensor modA = blk.adaAttn().apply(b, tAct);       // per sample: gamma1, scale1, shift1
         Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(modA, 3, 2), b.chunk(modA, 3, 1));
-        x = b.gatedResidual(x, b.chunk(modA, 3, 0), selfAttention(blk, h, p.side()));
+        b.gatedResidualInPlace(x, b.chunk(modA, 3, 0), selfAttention(blk, h, p.side()));
         Tensor q = blk.crossQ().apply(b, b.norm(x, Norm.RMS, blk.normQ(), EPS));
         Tensor cross = b.attentionRope(q, p.crossKeys()[i], p.crossValues()[i], cfg.headHeads(), p.side(), FlowArConfig.ROPE_SPAN, false);
-        x = b.add(x, blk.crossProj().apply(b, cross));
+        b.addInPlace(x, blk.crossProj().apply(b, cross));
         Tensor modM = blk.adaMlp().apply(b, ctAct);       // per token: gamma2, scale2, shift2
         h = b.normModulate(x, Norm.RMS, EPS, b.chunk(modM, 3, 2), b.chunk(modM, 3, 1));
-        return b.gatedResidual(x, b.chunk(modM, 3, 0), blk.mlp().apply(b, h));
+        b.gatedResidualInPlace(x, b.chunk(modM, 3, 0), blk.mlp().apply(b, h));
     }
 }

@@ -65,11 +65,6 @@ public final class TokenSampler {
         for (int s = 0; s < schedule.stages().size(); s++) {
             StagePlan plan = schedule.stage(s);
             String stage = "stage " + s + " (" + plan.side() + "×" + plan.side() + ")";
-            Tensor condition;
-            try (Backend.Scope r = b.region(stage + " › AR pass")) {
-                condition = session.stage(s, s == 0 ? classToken : model.ar().projectTokens(resized));
-            }
-            observer.condition(s, condition);
             Shape shape = Shape.of(batch, plan.side() * plan.side(), cfg.tokenDim());
             Noise stageNoise = noise.forStage(s, shape);
             if (!plan.jump()) {
@@ -80,11 +75,20 @@ public final class TokenSampler {
             } else {
                 state = b.stageJump(state, plan.side() / 2, plan.alpha(), plan.beta(), plan.gamma(), stageNoise);
             }
-            FlowHead.Prepared prepared;
-            try (Backend.Scope r = b.region(stage + " › head prepare")) {
-                prepared = model.head().prepare(condition, plan.side());
+            // The stage's condition, the head's per-stage keys and values and the captured steps live in this scope; only
+            // the state (updated in place) and the small resized tokens outlive it.
+            try (Backend.Scope stageScope = b.scope()) {
+                Tensor condition;
+                try (Backend.Scope r = b.region(stage + " › AR pass")) {
+                    condition = session.stage(s, s == 0 ? classToken : model.ar().projectTokens(resized));
+                }
+                observer.condition(s, condition);
+                FlowHead.Prepared prepared;
+                try (Backend.Scope r = b.region(stage + " › head prepare")) {
+                    prepared = model.head().prepare(condition, plan.side());
+                }
+                done = flowSteps(s, plan, prepared, state, batch, done, total, schedule, observer);
             }
-            done = flowSteps(s, plan, prepared, state, batch, done, total, schedule, observer);
             observer.stageEnd(s, state);
             if (guidance) state = b.condTwice(state);
             if (s + 1 < schedule.stages().size()) {
@@ -100,30 +104,29 @@ public final class TokenSampler {
 
     /**
      * The stage's Euler steps, in place on state; each is one {@link Backend#step} keyed by stage and guidance, with the
-     * head's time input, dt and the weight as its scalars. Returns the steps done so far.
+     * head's time input, dt and the weight as its scalars. Runs inside the stage's scope, which keeps the captured steps
+     * until the stage ends. Returns the steps done so far.
      */
     private int flowSteps(int s, StagePlan plan, FlowHead.Prepared prepared, Tensor state, int batch, int done, int total,
                           TokenSchedule schedule, Observer observer) {
-        try (Backend.Scope stage = b.scope()) {   // the stage's captured steps live until its last step
-            float[] t = new float[batch];
-            for (int i = 0; i < plan.steps(); i++) {
-                float ti = plan.t()[i], dt = plan.dt()[i];
-                boolean guided = plan.guided()[i];
-                StepKey key = new StepKey(model, guided ? "flow-head step guided" : "flow-head step", s, batch);
-                b.step(key, StepScalars.flow(FlowHead.timeInput(ti), dt, plan.cfg()), () -> {
-                    try (Backend.Scope r = b.region("stage " + s + " (" + plan.side() + "×" + plan.side() + ") › head step")) {
-                        java.util.Arrays.fill(t, ti);
-                        Tensor in = guided ? b.condTwice(state) : state;
-                        Tensor v = model.head().velocity(prepared, in, t);
-                        b.flowEulerStep(state, v, dt, plan.cfg(), guided);
-                    }
-                });
-                if (!b.allFinite(state)) {
-                    throw new ArithmeticException(schedule.kind() + " sampling produced NaN or Inf at stage " + s + " (" + plan.side() + "×"
-                            + plan.side() + "), step " + (i + 1) + " of " + plan.steps() + " (t = " + ti + ")");
+        float[] t = new float[batch];
+        for (int i = 0; i < plan.steps(); i++) {
+            float ti = plan.t()[i], dt = plan.dt()[i];
+            boolean guided = plan.guided()[i];
+            StepKey key = new StepKey(model, guided ? "flow-head step guided" : "flow-head step", s, batch);
+            b.step(key, StepScalars.flow(FlowHead.timeInput(ti), dt, plan.cfg()), () -> {
+                try (Backend.Scope r = b.region("stage " + s + " (" + plan.side() + "×" + plan.side() + ") › head step")) {
+                    java.util.Arrays.fill(t, ti);
+                    Tensor in = guided ? b.condTwice(state) : state;
+                    Tensor v = model.head().velocity(prepared, in, t);
+                    b.flowEulerStep(state, v, dt, plan.cfg(), guided);
                 }
-                observer.step(++done, total);
+            });
+            if (!b.allFinite(state)) {
+                throw new ArithmeticException(schedule.kind() + " sampling produced NaN or Inf at stage " + s + " (" + plan.side() + "×"
+                        + plan.side() + "), step " + (i + 1) + " of " + plan.steps() + " (t = " + ti + ")");
             }
+            observer.step(++done, total);
         }
         return done;
     }

@@ -18,6 +18,32 @@ import ecar.tensor.Tensor;
  * Its tensors are {@link FloatTensor}s. Every GPU kernel is tested against these ops.
  */
 public final class CpuBackend implements Backend {
+    /** Each thread's scopes and free arrays (a backend may serve several pipelines on several threads). */
+    private final ThreadLocal<CpuScratch> scratch = ThreadLocal.withInitial(CpuScratch::new);
+
+    /** An output array of n floats, contents undefined (every op writes all of it): reused inside scopes. */
+    private float[] alloc(int n) {
+        return scratch.get().take(n);
+    }
+
+    /** Tensors made inside give their arrays back when it closes (see {@link CpuScratch}). */
+    @Override
+    public Scope scope() {
+        CpuScratch s = scratch.get();
+        s.enter();
+        int depth = s.depth();
+        return new Scope() {
+            boolean done;
+
+            @Override
+            public void close() {
+                if (done) return;
+                done = true;
+                if (s.depth() != depth) throw new IllegalStateException("cpu backend: scopes closed out of order (depth " + s.depth() + ", expected " + depth + ")");
+                s.leave();
+            }
+        };
+    }
 
     @Override
     public String name() {
@@ -70,7 +96,7 @@ public final class CpuBackend implements Backend {
     public Tensor linear(Tensor x, Tensor w, Tensor bias, Activation act) {
         Shape so = Check.linear(x, w, bias);
         int n = so.last(), k = x.shape().last(), m = so.rows();
-        float[] c = new float[m * n];
+        float[] c = alloc(m * n);
         CpuGemm.gemm(m, n, k, d(x), 0, k, d(w), 0, k, CpuGemm.BLayout.NK, c, 0, n, d(bias), act, true);
         return out(so, c);
     }
@@ -78,7 +104,7 @@ public final class CpuBackend implements Backend {
     @Override
     public Tensor attention(Tensor q, Tensor k, Tensor v, int heads) {
         Shape sq = Check.attention("attention", q, k, v, heads), sk = k.shape();
-        float[] o = new float[sq.size()];
+        float[] o = alloc(sq.size());
         CpuAttention.attention(d(q), d(k), d(v), o, sq.dim(0), sq.dim(1), sk.dim(1), heads, sq.last() / heads);
         return out(sq, o);
     }
@@ -91,7 +117,7 @@ public final class CpuBackend implements Backend {
         final float[] k, v;
         int length;
 
-        CpuKvCache(int batch, int capacity, int width) {
+        CpuKvCache(int batch, int capacity, int width, float[] k, float[] v) {
             this.batch = batch;
             this.capacity = capacity;
             this.width = width;
@@ -108,7 +134,7 @@ public final class CpuBackend implements Backend {
     @Override
     public KvCache kvCache(int batch, int capacity, int width) {
         Check.that(batch > 0 && capacity > 0 && width > 0, "kvCache", "batch " + batch + ", capacity " + capacity + ", width " + width + " must be positive");
-        return new CpuKvCache(batch, capacity, width);
+        return new CpuKvCache(batch, capacity, width, alloc(batch * capacity * width), alloc(batch * capacity * width));
     }
 
     @Override
@@ -129,7 +155,7 @@ public final class CpuBackend implements Backend {
         KvCache.checkAttend(cache, q, heads);
         CpuKvCache c = cpu(cache);
         Shape sq = q.shape();
-        float[] o = new float[sq.size()];
+        float[] o = alloc(sq.size());
         CpuAttention.attention(d(q), c.k, c.v, o, c.batch, sq.dim(1), c.length, c.capacity, heads, c.width / heads);
         return out(sq, o);
     }
@@ -144,7 +170,7 @@ public final class CpuBackend implements Backend {
     @Override
     public Tensor add(Tensor a, Tensor b) {
         int ratio = Check.groupRatio("add", a, b);
-        float[] x = d(a), y = d(b), o = new float[x.length];
+        float[] x = d(a), y = d(b), o = alloc(x.length);
         int w = a.shape().last();
         for (int i = 0; i < o.length; i++) o[i] = x[i] + y[(i / w / ratio) * w + i % w];
         return out(a.shape(), o);
@@ -153,7 +179,7 @@ public final class CpuBackend implements Backend {
     @Override
     public Tensor addTiled(Tensor a, Tensor b) {
         Check.tiles(a, b);
-        float[] x = d(a), y = d(b), o = new float[x.length];
+        float[] x = d(a), y = d(b), o = alloc(x.length);
         for (int i = 0; i < o.length; i++) o[i] = x[i] + y[i % y.length];
         return out(a.shape(), o);
     }
@@ -161,14 +187,15 @@ public final class CpuBackend implements Backend {
     @Override
     public Tensor mul(Tensor a, Tensor b) {
         Check.sameShape("mul", a, b);
-        float[] x = d(a), y = d(b), o = new float[x.length];
+        float[] x = d(a), y = d(b), o = alloc(x.length);
         for (int i = 0; i < o.length; i++) o[i] = x[i] * y[i];
         return out(a.shape(), o);
     }
 
     @Override
     public Tensor silu(Tensor x) {
-        float[] o = d(x).clone();
+        float[] a = d(x), o = alloc(a.length);
+        System.arraycopy(a, 0, o, 0, a.length);
         Activations.apply(Activation.SILU, o, 0, o.length);
         return out(x.shape(), o);
     }
@@ -177,17 +204,40 @@ public final class CpuBackend implements Backend {
     public Tensor gatedResidual(Tensor x, Tensor gate, Tensor y) {
         Check.sameShape("gatedResidual", x, y);
         int ratio = Check.groupRatio("gatedResidual", x, gate);
-        float[] a = d(x), g = d(gate), b = d(y), o = new float[a.length];
+        float[] a = d(x), g = d(gate), b = d(y), o = alloc(a.length);
         int w = x.shape().last();
         for (int i = 0; i < o.length; i++) o[i] = a[i] + g[(i / w / ratio) * w + i % w] * b[i];
         return out(x.shape(), o);
     }
 
     @Override
+    public void gatedResidualInPlace(Tensor x, Tensor gate, Tensor y) {
+        Check.sameShape("gatedResidualInPlace", x, y);
+        int ratio = Check.groupRatio("gatedResidualInPlace", x, gate);
+        float[] a = d(x), g = d(gate), b = d(y);
+        int w = x.shape().last();
+        for (int i = 0; i < a.length; i++) a[i] = a[i] + g[(i / w / ratio) * w + i % w] * b[i];
+    }
+
+    @Override
+    public void addInPlace(Tensor x, Tensor y) {
+        int ratio = Check.groupRatio("addInPlace", x, y);
+        float[] a = d(x), b = d(y);
+        int w = x.shape().last();
+        for (int i = 0; i < a.length; i++) a[i] = a[i] + b[(i / w / ratio) * w + i % w];
+    }
+
+    @Override
+    public void assign(Tensor dst, Tensor src) {
+        Check.sameShape("assign", dst, src);
+        System.arraycopy(d(src), 0, d(dst), 0, src.shape().size());
+    }
+
+    @Override
     public Tensor chunk(Tensor x, int n, int i) {
         Shape so = Check.chunk(x, n, i);
         int w = x.shape().last(), cw = so.last(), rows = so.rows();
-        float[] a = d(x), o = new float[rows * cw];
+        float[] a = d(x), o = alloc(rows * cw);
         for (int r = 0; r < rows; r++) System.arraycopy(a, r * w + i * cw, o, r * cw, cw);
         return out(so, o);
     }
@@ -196,7 +246,7 @@ public final class CpuBackend implements Backend {
     public Tensor sliceBatch(Tensor x, int from, int to) {
         Shape so = Check.sliceBatch(x, from, to);
         int per = so.size() / so.dim(0);
-        float[] o = new float[so.size()];
+        float[] o = alloc(so.size());
         System.arraycopy(d(x), from * per, o, 0, o.length);
         return out(so, o);
     }
@@ -204,7 +254,7 @@ public final class CpuBackend implements Backend {
     @Override
     public Tensor concatBatch(Tensor a, Tensor b) {
         Shape so = Check.concatBatch(a, b), sa = a.shape();
-        float[] o = new float[so.size()];
+        float[] o = alloc(so.size());
         System.arraycopy(d(a), 0, o, 0, sa.size());
         System.arraycopy(d(b), 0, o, sa.size(), b.shape().size());
         return out(so, o);
@@ -214,7 +264,7 @@ public final class CpuBackend implements Backend {
     public Tensor concatTokens(Tensor a, Tensor b) {
         Shape so = Check.concatTokens(a, b), sa = a.shape(), sb = b.shape();
         int batch = sa.dim(0), la = sa.dim(1), lb = sb.dim(1), w = sa.last();
-        float[] o = new float[batch * (la + lb) * w];
+        float[] o = alloc(batch * (la + lb) * w);
         for (int i = 0; i < batch; i++) {
             System.arraycopy(d(a), i * la * w, o, i * (la + lb) * w, la * w);
             System.arraycopy(d(b), i * lb * w, o, (i * (la + lb) + la) * w, lb * w);
@@ -228,7 +278,7 @@ public final class CpuBackend implements Backend {
     public Tensor norm(Tensor x, Norm kind, Tensor weight, float eps) {
         Check.norm(x, weight);
         Shape s = x.shape();
-        float[] o = new float[s.size()];
+        float[] o = alloc(s.size());
         CpuNorm.rows(d(x), o, s.rows(), s.last(), kind, eps, d(weight), null, null, 1);
         return out(s, o);
     }
@@ -237,7 +287,7 @@ public final class CpuBackend implements Backend {
     public Tensor normModulate(Tensor x, Norm kind, float eps, Tensor shift, Tensor scale) {
         int ratio = Check.normModulate(x, shift, scale);
         Shape s = x.shape();
-        float[] o = new float[s.size()];
+        float[] o = alloc(s.size());
         CpuNorm.rows(d(x), o, s.rows(), s.last(), kind, eps, null, d(shift), d(scale), ratio);
         return out(s, o);
     }
@@ -247,7 +297,7 @@ public final class CpuBackend implements Backend {
         Check.groupNorm(x, groups, weight, bias);
         Shape s = x.shape();
         int c = s.last();
-        float[] o = new float[s.size()];
+        float[] o = alloc(s.size());
         CpuNorm.group(d(x), o, s.dim(0), s.dim(1) * s.dim(2), c, groups, d(weight), d(bias), eps, silu);
         return out(s, o);
     }
@@ -258,21 +308,24 @@ public final class CpuBackend implements Backend {
     public Tensor embedding(Tensor table, int[] ids) {
         Shape so = Check.embedding(table, ids);
         int w = so.last();
-        float[] t = d(table), o = new float[so.size()];
+        float[] t = d(table), o = alloc(so.size());
         for (int i = 0; i < ids.length; i++) System.arraycopy(t, ids[i] * w, o, i * w, w);
         return out(so, o);
     }
 
     @Override
     public Tensor timestepEmbedding(float[] t, int dim) {
-        return out(Check.timestepEmbedding(t, dim), CpuEmbed.timestep(t, dim));
+        Shape so = Check.timestepEmbedding(t, dim);
+        float[] o = alloc(so.size());
+        CpuEmbed.timestep(o, t, dim);
+        return out(so, o);
     }
 
     @Override
     public Tensor rope2d(Tensor x, int heads, int side, int span) {
         Check.rope2d(x, heads, side);
         Shape s = x.shape();
-        float[] o = new float[s.size()];
+        float[] o = alloc(s.size());
         CpuAttention.rope2d(d(x), o, s.dim(0), side, heads, s.last() / heads, span);
         return out(s, o);
     }
@@ -280,25 +333,35 @@ public final class CpuBackend implements Backend {
     @Override
     public Tensor patchify(Tensor x, int p) {
         Shape so = Check.patchify(x, p), s = x.shape();
-        return out(so, CpuEmbed.patchify(d(x), s.dim(0), s.dim(1), s.dim(2), s.dim(3), p));
+        float[] o = alloc(so.size());
+        CpuEmbed.patchify(o, d(x), s.dim(0), s.dim(1), s.dim(2), s.dim(3), p);
+        return out(so, o);
     }
 
     @Override
     public Tensor unpatchify(Tensor x, int p, int channels, int h, int w) {
         Shape so = Check.unpatchify(x, p, channels, h, w);
-        return out(so, CpuEmbed.unpatchify(d(x), so.dim(0), p, channels, h, w));
+        float[] o = alloc(so.size());
+        CpuEmbed.unpatchify(o, d(x), so.dim(0), p, channels, h, w);
+        return out(so, o);
     }
 
     @Override
     public Tensor nchwToNhwc(Tensor x) {
         Shape s = x.shape();
-        return out(Check.nchwToNhwc(x), CpuEmbed.transpose(d(x), s.dim(0), s.dim(1), s.dim(2) * s.dim(3)));
+        Shape so = Check.nchwToNhwc(x);
+        float[] o = alloc(so.size());
+        CpuEmbed.transpose(o, d(x), s.dim(0), s.dim(1), s.dim(2) * s.dim(3));
+        return out(so, o);
     }
 
     @Override
     public Tensor nhwcToNchw(Tensor x) {
         Shape s = x.shape();
-        return out(Check.nhwcToNchw(x), CpuEmbed.transpose(d(x), s.dim(0), s.dim(1) * s.dim(2), s.dim(3)));
+        Shape so = Check.nhwcToNchw(x);
+        float[] o = alloc(so.size());
+        CpuEmbed.transpose(o, d(x), s.dim(0), s.dim(1) * s.dim(2), s.dim(3));
+        return out(so, o);
     }
 
     // ------------------------------------------------------------------ images
@@ -306,32 +369,43 @@ public final class CpuBackend implements Backend {
     @Override
     public Tensor conv3x3(Tensor x, Tensor w, Tensor bias) {
         Shape so = Check.conv3x3(x, w, bias), s = x.shape();
-        return out(so, CpuConv.conv3x3(d(x), s.dim(0), s.dim(1), s.dim(2), s.last(), d(w), so.last(), d(bias)));
+        float[] o = alloc(so.size());
+        CpuConv.conv3x3(o, d(x), s.dim(0), s.dim(1), s.dim(2), s.last(), d(w), so.last(), d(bias));
+        return out(so, o);
     }
 
     @Override
     public Tensor upsampleNearest2x(Tensor x) {
         Shape s = x.shape();
-        return out(Check.upsampleNearest2x(x), CpuConv.upsample2x(d(x), s.dim(0), s.dim(1), s.dim(2), s.last()));
+        Shape so = Check.upsampleNearest2x(x);
+        float[] o = alloc(so.size());
+        CpuConv.upsample2x(o, d(x), s.dim(0), s.dim(1), s.dim(2), s.last());
+        return out(so, o);
     }
 
     @Override
     public Tensor resizeBicubic(Tensor x, int outH, int outW) {
         Shape s = x.shape();
-        return out(Check.resize("resizeBicubic", x, outH, outW), CpuEmbed.bicubic(d(x), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW));
+        Shape so = Check.resize("resizeBicubic", x, outH, outW);
+        float[] o = alloc(so.size());
+        CpuEmbed.bicubic(o, d(x), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW);
+        return out(so, o);
     }
 
     @Override
     public Tensor resizeArea(Tensor x, int outH, int outW) {
         Shape s = x.shape();
-        return out(Check.resize("resizeArea", x, outH, outW), CpuEmbed.area(d(x), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW));
+        Shape so = Check.resize("resizeArea", x, outH, outW);
+        float[] o = alloc(so.size());
+        CpuEmbed.area(o, d(x), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW);
+        return out(so, o);
     }
 
     // ------------------------------------------------------------------ sampler state
 
     @Override
     public Tensor randn(Shape shape, long seed, int stream) {
-        float[] o = new float[shape.size()];
+        float[] o = alloc(shape.size());
         Parallel.forRange(o.length, 4096, (i0, i1) -> {
             for (int i = i0; i < i1; i++) o[i] = Philox.normal(seed, stream, i);
         });
@@ -342,7 +416,7 @@ public final class CpuBackend implements Backend {
     public Tensor condTwice(Tensor x) {
         Check.halves("condTwice", x);
         Shape s = x.shape();
-        float[] a = d(x), o = new float[a.length];
+        float[] a = d(x), o = alloc(a.length);
         int half = a.length / 2;
         System.arraycopy(a, 0, o, 0, half);
         System.arraycopy(a, 0, o, half, half);
@@ -363,7 +437,9 @@ public final class CpuBackend implements Backend {
             case Noise.Given g -> d(g.eps());
             case Noise.Philox p -> d(randn(outShape, p.seed(), p.stream()));
         };
-        return out(outShape, CpuFlow.stageJump(d(x), s.dim(0), side, s.last(), alpha, beta, gamma, eps));
+        float[] o = alloc(outShape.size());
+        CpuFlow.stageJump(o, d(x), s.dim(0), side, s.last(), alpha, beta, gamma, eps);
+        return out(outShape, o);
     }
 
     @Override
@@ -377,7 +453,7 @@ public final class CpuBackend implements Backend {
     public Tensor[] diffusionPosterior(Tensor x, Tensor modelOut, DiffusionCoefficients k) {
         Check.posterior(x, modelOut);
         Shape s = x.shape();
-        float[] mean = new float[s.size()], logVar = new float[s.size()], x0 = new float[s.size()];
+        float[] mean = alloc(s.size()), logVar = alloc(s.size()), x0 = alloc(s.size());
         CpuDiffusion.posterior(d(x), d(modelOut), s.dim(0), s.dim(1), s.dim(2) * s.dim(3), k, mean, logVar, x0);
         return new Tensor[]{out(s, mean), out(s, logVar), out(s, x0)};
     }

@@ -13,10 +13,9 @@ final class CpuConv {
     private static final int BLOCK = 96;
     private static final ThreadLocal<float[]> COLS = ThreadLocal.withInitial(() -> new float[0]);
 
-    /** x [N, H, W, Ci], w [Co, 3, 3, Ci], bias [Co] → [N, H, W, Co]. */
-    static float[] conv3x3(float[] x, int n, int h, int w, int ci, float[] wt, int co, float[] bias) {
+    /** out [N, H, W, Co] ← x [N, H, W, Ci] convolved with w [Co, 3, 3, Ci], plus bias [Co]. */
+    static void conv3x3(float[] out, float[] x, int n, int h, int w, int ci, float[] wt, int co, float[] bias) {
         int pixels = n * h * w, k = 9 * ci;
-        float[] out = new float[pixels * co];
         int blocks = (pixels + BLOCK - 1) / BLOCK;
         Parallel.forEach(blocks, blk -> {
             int p0 = blk * BLOCK, rows = Math.min(BLOCK, pixels - p0);
@@ -41,17 +40,15 @@ final class CpuConv {
             }
             CpuGemm.gemm(rows, co, k, cols, 0, k, wt, 0, k, CpuGemm.BLayout.NK, out, p0 * co, co, bias, Activation.NONE, false);
         });
-        return out;
     }
 
-    static float[] upsample2x(float[] x, int n, int h, int w, int c) {
-        float[] out = new float[x.length * 4];
+    /** out [N, 2H, 2W, C] ← nearest ×2 of x [N, H, W, C]. */
+    static void upsample2x(float[] out, float[] x, int n, int h, int w, int c) {
         Parallel.forEach(n * 2 * h, r -> {
             int s = r / (2 * h), oy = r % (2 * h);
             for (int ox = 0; ox < 2 * w; ox++) {
                 System.arraycopy(x, ((s * h + oy / 2) * w + ox / 2) * c, out, ((s * 2 * h + oy) * 2 * w + ox) * c, c);
             }
         });
-        return out;
     }
 }

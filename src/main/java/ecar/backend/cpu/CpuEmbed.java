@@ -5,12 +5,11 @@ final class CpuEmbed {
     private CpuEmbed() {}
 
     /** [cos(t·f), sin(t·f)] with f_i = exp(−ln(10⁴)·i/half), every product rounded to float32 as PyTorch does. */
-    static float[] timestep(float[] t, int dim) {
+    static void timestep(float[] out, float[] t, int dim) {
         int half = dim / 2;
         float[] freq = new float[half];
         float negLog = (float) -Math.log(10000.0);
         for (int i = 0; i < half; i++) freq[i] = (float) Math.exp((negLog * (float) i) / (float) half);
-        float[] out = new float[t.length * dim];
         for (int n = 0; n < t.length; n++) {
             for (int i = 0; i < half; i++) {
                 float arg = t[n] * freq[i];
@@ -18,13 +17,11 @@ final class CpuEmbed {
                 out[n * dim + half + i] = (float) Math.sin(arg);
             }
         }
-        return out;
     }
 
     /** [N, C, H, W] → [N, (H/p)(W/p), C·p·p], patch elements in (c, kh, kw) order. */
-    static float[] patchify(float[] x, int n, int c, int h, int w, int p) {
+    static void patchify(float[] out, float[] x, int n, int c, int h, int w, int p) {
         int hp = h / p, wp = w / p, dIn = c * p * p;
-        float[] out = new float[x.length];
         for (int s = 0; s < n; s++)
             for (int ch = 0; ch < c; ch++)
                 for (int y = 0; y < h; y++)
@@ -33,13 +30,11 @@ final class CpuEmbed {
                         int feat = ch * p * p + (y % p) * p + xx % p;
                         out[(s * hp * wp + token) * dIn + feat] = x[((s * c + ch) * h + y) * w + xx];
                     }
-        return out;
     }
 
     /** [N, h·w, p·p·C] in (kh, kw, c) order → [N, C, h·p, w·p]. */
-    static float[] unpatchify(float[] x, int n, int p, int c, int h, int w) {
+    static void unpatchify(float[] out, float[] x, int n, int p, int c, int h, int w) {
         int hh = h * p, ww = w * p, dIn = p * p * c;
-        float[] out = new float[x.length];
         for (int s = 0; s < n; s++)
             for (int ty = 0; ty < h; ty++)
                 for (int tx = 0; tx < w; tx++)
@@ -49,18 +44,15 @@ final class CpuEmbed {
                                 float v = x[(s * h * w + ty * w + tx) * dIn + (ky * p + kx) * c + ch];
                                 out[((s * c + ch) * hh + ty * p + ky) * ww + tx * p + kx] = v;
                             }
-        return out;
     }
 
     /** [N, A, B] → [N, B, A]: NCHW↔NHWC with (A, B) = (C, HW) or (HW, C). */
-    static float[] transpose(float[] x, int n, int a, int b) {
-        float[] out = new float[x.length];
+    static void transpose(float[] out, float[] x, int n, int a, int b) {
         Parallel.forEach(n, s -> {
             int o = s * a * b;
             for (int i = 0; i < a; i++)
                 for (int j = 0; j < b; j++) out[o + j * a + i] = x[o + i * b + j];
         });
-        return out;
     }
 
     // ------------------------------------------------------------------ resize, as PyTorch's interpolate
@@ -90,12 +82,11 @@ final class CpuEmbed {
         }
     }
 
-    static float[] bicubic(float[] x, int n, int h, int w, int c, int oh, int ow) {
+    static void bicubic(float[] out, float[] x, int n, int h, int w, int c, int oh, int ow) {
         int[] iy = new int[oh], ix = new int[ow];
         float[] wy = new float[4 * oh], wx = new float[4 * ow];
         cubicTaps(h, oh, iy, wy);
         cubicTaps(w, ow, ix, wx);
-        float[] out = new float[n * oh * ow * c];
         Parallel.forEach(n * oh, r -> {
             int s = r / oh, y = r % oh;
             float[] rowsAcc = new float[4];
@@ -115,7 +106,6 @@ final class CpuEmbed {
                 }
             }
         });
-        return out;
     }
 
     private static int clamp(int i, int size) {
@@ -123,8 +113,7 @@ final class CpuEmbed {
     }
 
     /** Adaptive average pooling: window [⌊o·in/out⌋, ⌈(o+1)·in/out⌉) on each axis. */
-    static float[] area(float[] x, int n, int h, int w, int c, int oh, int ow) {
-        float[] out = new float[n * oh * ow * c];
+    static void area(float[] out, float[] x, int n, int h, int w, int c, int oh, int ow) {
         for (int s = 0; s < n; s++)
             for (int y = 0; y < oh; y++) {
                 int y0 = (y * h) / oh, y1 = ((y + 1) * h + oh - 1) / oh;
@@ -139,6 +128,5 @@ final class CpuEmbed {
                     }
                 }
             }
-        return out;
     }
 }

@@ -22,10 +22,9 @@ final class CpuFlow {
     }
 
     /** x [B, r², C] → α·up2(x) + β·blockNoise(eps) of [B, (2r)², C]. */
-    static float[] stageJump(float[] x, int batch, int side, int c, float alpha, float beta, float gamma, float[] eps) {
+    static void stageJump(float[] out, float[] x, int batch, int side, int c, float alpha, float beta, float gamma, float[] eps) {
         int s2 = 2 * side, l2 = s2 * s2;
         float cc = Noise.blockNoiseC(gamma), amp = (float) Math.sqrt(1.0 + gamma);
-        float[] out = new float[batch * l2 * c];
         for (int b = 0; b < batch; b++)
             for (int by = 0; by < side; by++)
                 for (int bx = 0; bx < side; bx++)
@@ -40,6 +39,5 @@ final class CpuFlow {
                         out[base + t10 * c] = up + beta * amp * (e10 - cc * mean);
                         out[base + t11 * c] = up + beta * amp * (e11 - cc * mean);
                     }
-        return out;
     }
 }

@@ -526,6 +526,31 @@ public final class CudaBackend implements Backend {
         return o;
     }
 
+    @Override
+    public void gatedResidualInPlace(Tensor x, Tensor gate, Tensor y) {
+        Check.sameShape("gatedResidualInPlace", x, y);
+        int ratio = Check.groupRatio("gatedResidualInPlace", x, gate);
+        Shape s = x.shape();
+        CudaTensor t = f32(x, "gatedResidualInPlace");   // gated_residual allows out = x
+        ew.gatedResidual(t.buffer(), t.buffer(), operands.f32In(gate, "gatedResidualInPlace").buffer(),
+                operands.f32In(y, "gatedResidualInPlace").buffer(), s.rows(), s.last(), ratio);
+    }
+
+    @Override
+    public void addInPlace(Tensor x, Tensor y) {
+        int ratio = Check.groupRatio("addInPlace", x, y);
+        Shape s = x.shape();
+        CudaTensor t = f32(x, "addInPlace");   // add_grouped allows out = a
+        ew.add(t.buffer(), Precision.F32, t.buffer(), operands.f32In(y, "addInPlace").buffer(), s.rows(), s.last(), ratio);
+    }
+
+    @Override
+    public void assign(Tensor dst, Tensor src) {
+        Check.sameShape("assign", dst, src);
+        CudaTensor d = f32(dst, "assign"), t = f32(src, "assign");
+        d.buffer().copyFrom(t.buffer(), t.bytes(), stream);
+    }
+
     // ------------------------------------------------------------------ norms
 
     @Override

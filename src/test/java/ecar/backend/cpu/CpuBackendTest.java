@@ -1,5 +1,7 @@
 package ecar.backend.cpu;
 
+import ecar.backend.Backend;
+
 import ecar.backend.KvCache;
 
 import ecar.backend.Activation;
@@ -109,6 +111,24 @@ class CpuBackendTest {
                     }
                 }
         close(ref, d(b.attention(q, k, v, heads)), 1e-5, "attention");
+    }
+
+    @Test
+    void aScopeGivesItsArraysToTheNextScopeAndNothingOutsideScopesIsReused() {
+        FloatTensor x = random(4, 8), y = random(4, 8);
+        float[] first;
+        try (Backend.Scope s = b.scope()) {
+            first = d(b.add(x, y));
+        }
+        try (Backend.Scope s = b.scope()) {
+            Tensor again = b.mul(x, y);
+            assertTrue(first == d(again), "the closed scope's array is handed out again");
+            assertArrayEquals(d(b.mul(x, y)), d(again));   // fully overwritten: no stale sums
+        }
+        float[] outside = d(b.add(x, y));
+        try (Backend.Scope s = b.scope()) {
+            assertTrue(outside != d(b.add(x, y)), "a tensor made outside every scope is never recycled");
+        }
     }
 
     @Test

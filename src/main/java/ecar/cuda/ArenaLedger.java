@@ -51,9 +51,9 @@ public final class ArenaLedger {
         long offset = alignUp(top, alignment);
         long end = offset + alignUp(bytes, alignment);
         if (end > capacity || end < 0) {
-            throw new IllegalStateException("arena '" + name + "' is out of memory: '" + label + "' needs " + bytes + " bytes at offset "
+            throw new ArenaFullException("arena '" + name + "' is out of memory: '" + label + "' needs " + bytes + " bytes at offset "
                     + offset + " but the capacity is " + capacity + " bytes (" + top + " in use by " + live.size()
-                    + " allocations); make the arena at least " + end + " bytes");
+                    + " allocations); make the arena at least " + end + " bytes", bytes, top, capacity);
         }
         live.add(new Entry(offset, bytes, label));
         top = end;

@@ -108,12 +108,15 @@ public final class DiT {
     /** adaLN-Zero, in place on the residual stream x: x += gate·Attn(modulate(LN(x))); x += gate·MLP(modulate(LN(x))). */
     private void block(Block blk, Tensor x, Tensor cAct) {
         Tensor mod = blk.adaLN().apply(b, cAct);   // shift, scale, gate for attention, then for the MLP
-        Tensor h = b.normModulate(x, Norm.LAYER, EPS, b.chunk(mod, 6, 0), b.chunk(mod, 6, 1));
-        Tensor qkv = blk.qkv().apply(b, h);
-        Tensor attn = b.attention(b.chunk(qkv, 3, 0), b.chunk(qkv, 3, 1), b.chunk(qkv, 3, 2), cfg.numHeads());
-        b.gatedResidualInPlace(x, b.chunk(mod, 6, 2), blk.proj().apply(b, attn));
-        h = b.normModulate(x, Norm.LAYER, EPS, b.chunk(mod, 6, 3), b.chunk(mod, 6, 4));
-        Tensor mlp = blk.fc2().apply(b, blk.fc1().apply(b, h, Activation.GELU_TANH));
-        b.gatedResidualInPlace(x, b.chunk(mod, 6, 5), mlp);
+        try (Backend.Scope attention = b.scope()) {   // each half frees its work before the next starts
+            Tensor h = b.normModulate(x, Norm.LAYER, EPS, b.chunk(mod, 6, 0), b.chunk(mod, 6, 1));
+            Tensor qkv = blk.qkv().apply(b, h);
+            Tensor attn = b.attention(b.chunk(qkv, 3, 0), b.chunk(qkv, 3, 1), b.chunk(qkv, 3, 2), cfg.numHeads());
+            b.gatedResidualInPlace(x, b.chunk(mod, 6, 2), blk.proj().apply(b, attn));
+        }
+        try (Backend.Scope mlp = b.scope()) {
+            Tensor h = b.normModulate(x, Norm.LAYER, EPS, b.chunk(mod, 6, 3), b.chunk(mod, 6, 4));
+            b.gatedResidualInPlace(x, b.chunk(mod, 6, 5), blk.fc2().apply(b, blk.fc1().apply(b, h, Activation.GELU_TANH)));
+        }
     }
 }

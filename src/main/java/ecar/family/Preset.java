@@ -70,4 +70,45 @@ public record Preset(String name, ModelFamily family, int imageSize, Architectur
     public FlopsReport flops() {
         return flops(sampling);
     }
+
+    /**
+     * The device memory a generation of {@code batch} images would need on the CUDA backend, by running the generator on
+     * a {@link CountingBackend} that keeps the bytes (weights; the activation arena's peak as scopes free blocks' work).
+     */
+    public CountingBackend.MemoryEstimate memory(int batch, Sampling s) {
+        if (batch <= 0) throw new IllegalArgumentException("batch " + batch + " must be positive");
+        family.check(this, s);
+        CountingBackend counter = new CountingBackend();
+        Generator g = family.load(this, new Weights(new RandomWeights(0), counter));
+        try (ecar.backend.Backend.Scope scope = counter.scope()) {
+            g.sample(new int[batch], s, 0, Progress.NONE);
+        }
+        return counter.memory();
+    }
+
+    /**
+     * The largest batch whose activations fit in {@code arenaBytes} by {@link #memory}'s estimate (it grows by the same
+     * bytes per image), or 0 when not even one image fits.
+     */
+    public int largestBatch(long arenaBytes, Sampling s) {
+        long one = memory(1, s).peakActivationBytes(), two = memory(2, s).peakActivationBytes();
+        if (one > arenaBytes) return 0;
+        long perImage = Math.max(1, two - one);
+        int lo = 1, hi = (int) Math.min(1 << 20, 2 + (arenaBytes - one) / perImage);   // lo fits; search up to the linear guess
+        while (lo < hi) {
+            int mid = (int) (((long) lo + hi + 1) / 2);
+            if (fits(mid, arenaBytes, s)) lo = mid;
+            else hi = mid - 1;
+        }
+        return lo;
+    }
+
+    /** True when a batch's activations fit; a batch whose tensors outgrow 2³¹ elements does not fit either. */
+    private boolean fits(int batch, long arenaBytes, Sampling s) {
+        try {
+            return memory(batch, s).peakActivationBytes() <= arenaBytes;
+        } catch (IllegalStateException e) {
+            return false;
+        }
+    }
 }

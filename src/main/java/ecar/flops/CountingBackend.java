@@ -25,6 +25,10 @@ import java.util.function.Supplier;
  * numbers folded: "blocks.N.attn.qkv"). Running a real generation on it counts exactly what the runtime executes,
  * from the same model code, so there is one description of each architecture. Tensors are shapes only; weights are
  * never read; checks are the real backends' ({@link Check}), so a run that counts would also run.
+ *
+ * <p>It also keeps the bytes the CUDA backend would hold ({@link #memory()}): weights in bf16 (vectors in float32),
+ * activations in float32 reclaimed when their scope closes, KV caches in bf16, and the bf16 operand copies a GEMM or an
+ * attention makes for the length of the op. An estimate of the arena's peak, from the same model code.
  */
 public final class CountingBackend implements Backend {
 
@@ -35,6 +39,8 @@ public final class CountingBackend implements Backend {
     private final Map<String, Double> layers = new LinkedHashMap<>();
     private final Deque<String> path = new ArrayDeque<>();
     private String lastLayer = "";
+    private final Deque<long[]> scopes = new ArrayDeque<>();   // bytes made in each open scope
+    private long liveBytes, peakBytes, weightBytes;
     private double stepMacs, evaluations;
     private int stepDepth;
 
@@ -42,6 +48,14 @@ public final class CountingBackend implements Backend {
     public String name() {
         return "FLOP counter";
     }
+
+    /** The bytes counted so far: weights, and the most activation memory live at once. */
+    public MemoryEstimate memory() {
+        return new MemoryEstimate(weightBytes, peakBytes);
+    }
+
+    /** Device bytes of weights (bf16 matrices, f32 vectors) and of the activation arena at its peak. */
+    public record MemoryEstimate(long weightBytes, long peakActivationBytes) {}
 
     /** What was counted, for the given number of images. */
     public FlopsReport report(String title, int images) {
@@ -64,8 +78,47 @@ public final class CountingBackend implements Backend {
         return n.replaceAll("\\.\\d+\\.", ".N.").replaceAll("\\.\\d+$", ".N");
     }
 
-    private static Meta m(Shape s) {
+    /** A new float32 activation, held until its scope closes. */
+    private Meta m(Shape s) {
+        hold(4L * s.numel());
         return new Meta(s, null);
+    }
+
+    private void hold(long bytes) {
+        liveBytes += bytes;
+        if (!scopes.isEmpty()) scopes.peek()[0] += bytes;
+        peakBytes = Math.max(peakBytes, liveBytes);
+    }
+
+    /** Scratch an op holds only while it runs (bf16 operand copies). */
+    private void transientBytes(long bytes) {
+        peakBytes = Math.max(peakBytes, liveBytes + bytes);
+    }
+
+    /** A view: no memory of its own. */
+    private static Meta view(Shape s, Tensor of) {
+        return new Meta(s, of instanceof Meta mt ? mt.name() : null);
+    }
+
+    private static long weightBytes(Shape s) {
+        return (s.rank() >= 2 ? 2L : 4L) * s.numel();
+    }
+
+    @Override
+    public Scope scope() {
+        scopes.push(new long[1]);
+        int depth = scopes.size();
+        return new Scope() {
+            boolean done;
+
+            @Override
+            public void close() {
+                if (done) return;
+                done = true;
+                if (scopes.size() != depth) throw new IllegalStateException("counting backend: scopes closed out of order");
+                liveBytes -= scopes.pop()[0];
+            }
+        };
     }
 
     // ------------------------------------------------------------------ memory, regions, steps
@@ -77,11 +130,13 @@ public final class CountingBackend implements Backend {
 
     @Override
     public Tensor weight(FloatTensor host) {
-        return m(host.shape());
+        weightBytes += weightBytes(host.shape());
+        return new Meta(host.shape(), null);
     }
 
     @Override
     public Tensor weight(String name, Shape shape, Supplier<FloatTensor> values) {
+        weightBytes += weightBytes(shape);
         return new Meta(shape, name);
     }
 
@@ -98,7 +153,7 @@ public final class CountingBackend implements Backend {
     @Override
     public Tensor reshape(Tensor t, Shape shape) {
         if (shape.numel() != t.shape().numel()) throw new IllegalArgumentException("cannot reshape " + t.shape() + " to " + shape);
-        return new Meta(shape, t instanceof Meta mt ? mt.name() : null);
+        return view(shape, t);
     }
 
     @Override
@@ -121,7 +176,7 @@ public final class CountingBackend implements Backend {
     public void step(StepKey key, StepScalars scalars, Runnable body) {
         evaluations += key.batch();
         stepDepth++;
-        try {
+        try (Scope s = scope()) {
             body.run();
         } finally {
             stepDepth--;
@@ -133,6 +188,7 @@ public final class CountingBackend implements Backend {
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor bias, Activation act) {
         Shape out = Check.linear(x, w, bias);
+        transientBytes(2L * x.shape().numel());   // the input cast to bf16
         lastLayer = layerOf(w instanceof Meta mw ? mw.name() : null);
         count((double) out.rows() * x.shape().last() * out.last(), lastLayer);
         return m(out);
@@ -142,6 +198,7 @@ public final class CountingBackend implements Backend {
     @Override
     public Tensor attention(Tensor q, Tensor k, Tensor v, int heads) {
         Shape sq = Check.attention("attention", q, k, v, heads);
+        transientBytes(2L * (q.shape().numel() + k.shape().numel() + v.shape().numel()));   // bf16 operands
         String layer = lastLayer.contains(".") ? lastLayer.substring(0, lastLayer.lastIndexOf('.')) : lastLayer;
         count(2.0 * sq.dim(0) * sq.dim(1) * k.shape().dim(1) * sq.last(), layer + " (QKᵀ, PV)");
         return m(sq);
@@ -150,6 +207,7 @@ public final class CountingBackend implements Backend {
     @Override
     public Tensor conv3x3(Tensor x, Tensor w, Tensor bias) {
         Shape out = Check.conv3x3(x, w, bias);
+        transientBytes(2L * x.shape().numel());
         lastLayer = layerOf(w instanceof Meta mw ? mw.name() : null);
         count(9.0 * out.rows() * x.shape().last() * out.last(), lastLayer);
         return m(out);
@@ -175,6 +233,7 @@ public final class CountingBackend implements Backend {
     @Override
     public KvCache kvCache(int batch, int capacity, int width) {
         Check.that(batch > 0 && capacity > 0 && width > 0, "kvCache", "batch " + batch + ", capacity " + capacity + ", width " + width + " must be positive");
+        hold(2L * 2 * batch * capacity * width);   // bf16 keys and values
         return new MetaCache(batch, capacity, width);
     }
 
@@ -188,6 +247,7 @@ public final class CountingBackend implements Backend {
     public Tensor attention(Tensor q, KvCache cache, int heads) {
         KvCache.checkAttend(cache, q, heads);
         Shape sq = q.shape();
+        transientBytes(2L * q.shape().numel());
         String layer = lastLayer.contains(".") ? lastLayer.substring(0, lastLayer.lastIndexOf('.')) : lastLayer;
         count(2.0 * sq.dim(0) * sq.dim(1) * cache.length() * sq.last(), layer + " (QKᵀ, PV)");
         return m(sq);
@@ -248,7 +308,7 @@ public final class CountingBackend implements Backend {
 
     @Override
     public Tensor sliceBatch(Tensor x, int from, int to) {
-        return m(Check.sliceBatch(x, from, to));
+        return view(Check.sliceBatch(x, from, to), x);
     }
 
     @Override

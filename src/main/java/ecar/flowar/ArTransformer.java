@@ -120,24 +120,22 @@ public final class ArTransformer {
         }
 
         /**
-         * One block in a scope of its own, in place on the residual stream x: the stage's keys (rotated) and values join
-         * the block's cache, its queries attend to every stage so far.
+         * One block, in place on the residual stream x, each half in a scope of its own: the stage's keys (rotated) and
+         * values join the block's cache, its queries attend to every stage so far.
          */
         private void block(Block blk, Tensor mod, Tensor x, int side, KvCache cache) {
-            try (Backend.Scope scope = b.scope()) {
-                blockBody(blk, mod, x, side, cache);
-            }
-        }
-
-        private void blockBody(Block blk, Tensor mod, Tensor x, int side, KvCache cache) {
             // chunk order of ada_lin: gamma1, gamma2, scale1, scale2, shift1, shift2
-            Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(mod, 6, 4), b.chunk(mod, 6, 2));
-            Tensor qkv = blk.qkv().apply(b, h);
-            b.kvAppend(cache, b.rope2d(b.chunk(qkv, 3, 1), cfg.heads(), side, FlowArConfig.ROPE_SPAN), b.chunk(qkv, 3, 2));
-            Tensor attn = b.attentionRope(b.chunk(qkv, 3, 0), cache, cfg.heads(), side, FlowArConfig.ROPE_SPAN);
-            b.gatedResidualInPlace(x, b.chunk(mod, 6, 0), blk.proj().apply(b, attn));
-            h = b.normModulate(x, Norm.RMS, EPS, b.chunk(mod, 6, 5), b.chunk(mod, 6, 3));
-            b.gatedResidualInPlace(x, b.chunk(mod, 6, 1), blk.mlp().apply(b, h));
+            try (Backend.Scope attention = b.scope()) {
+                Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(mod, 6, 4), b.chunk(mod, 6, 2));
+                Tensor qkv = blk.qkv().apply(b, h);
+                b.kvAppend(cache, b.rope2d(b.chunk(qkv, 3, 1), cfg.heads(), side, FlowArConfig.ROPE_SPAN), b.chunk(qkv, 3, 2));
+                Tensor attn = b.attentionRope(b.chunk(qkv, 3, 0), cache, cfg.heads(), side, FlowArConfig.ROPE_SPAN);
+                b.gatedResidualInPlace(x, b.chunk(mod, 6, 0), blk.proj().apply(b, attn));
+            }
+            try (Backend.Scope mlp = b.scope()) {
+                Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(mod, 6, 5), b.chunk(mod, 6, 3));
+                b.gatedResidualInPlace(x, b.chunk(mod, 6, 1), blk.mlp().apply(b, h));
+            }
         }
     }
 }

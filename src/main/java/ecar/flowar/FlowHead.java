@@ -126,23 +126,35 @@ public final class FlowHead {
         return blk.proj().apply(b, a);
     }
 
+    // Each half of a block frees its work before the next half starts (the block's modulation lives in the block's scope).
+
     private void blockV1(HeadBlock blk, Tensor x, Tensor ctAct, int side) {
         Tensor mod = blk.ada().apply(b, ctAct);           // per token: gamma1, gamma2, scale1, scale2, shift1, shift2
-        Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(mod, 6, 4), b.chunk(mod, 6, 2));
-        b.gatedResidualInPlace(x, b.chunk(mod, 6, 0), selfAttention(blk, h, side));
-        h = b.normModulate(x, Norm.RMS, EPS, b.chunk(mod, 6, 5), b.chunk(mod, 6, 3));
-        b.gatedResidualInPlace(x, b.chunk(mod, 6, 1), blk.mlp().apply(b, h));
+        try (Backend.Scope attention = b.scope()) {
+            Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(mod, 6, 4), b.chunk(mod, 6, 2));
+            b.gatedResidualInPlace(x, b.chunk(mod, 6, 0), selfAttention(blk, h, side));
+        }
+        try (Backend.Scope mlp = b.scope()) {
+            Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(mod, 6, 5), b.chunk(mod, 6, 3));
+            b.gatedResidualInPlace(x, b.chunk(mod, 6, 1), blk.mlp().apply(b, h));
+        }
     }
 
     private void blockV2(HeadBlock blk, Tensor x, Tensor tAct, Tensor ctAct, Prepared p, int i) {
-        Tensor modA = blk.adaAttn().apply(b, tAct);       // per sample: gamma1, scale1, shift1
-        Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(modA, 3, 2), b.chunk(modA, 3, 1));
-        b.gatedResidualInPlace(x, b.chunk(modA, 3, 0), selfAttention(blk, h, p.side()));
-        Tensor q = blk.crossQ().apply(b, b.norm(x, Norm.RMS, blk.normQ(), EPS));
-        Tensor cross = b.attentionRope(q, p.crossKeys()[i], p.crossValues()[i], cfg.headHeads(), p.side(), FlowArConfig.ROPE_SPAN, false);
-        b.addInPlace(x, blk.crossProj().apply(b, cross));
-        Tensor modM = blk.adaMlp().apply(b, ctAct);       // per token: gamma2, scale2, shift2
-        h = b.normModulate(x, Norm.RMS, EPS, b.chunk(modM, 3, 2), b.chunk(modM, 3, 1));
-        b.gatedResidualInPlace(x, b.chunk(modM, 3, 0), blk.mlp().apply(b, h));
+        try (Backend.Scope attention = b.scope()) {
+            Tensor modA = blk.adaAttn().apply(b, tAct);   // per sample: gamma1, scale1, shift1
+            Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(modA, 3, 2), b.chunk(modA, 3, 1));
+            b.gatedResidualInPlace(x, b.chunk(modA, 3, 0), selfAttention(blk, h, p.side()));
+        }
+        try (Backend.Scope crossAttention = b.scope()) {
+            Tensor q = blk.crossQ().apply(b, b.norm(x, Norm.RMS, blk.normQ(), EPS));
+            Tensor cross = b.attentionRope(q, p.crossKeys()[i], p.crossValues()[i], cfg.headHeads(), p.side(), FlowArConfig.ROPE_SPAN, false);
+            b.addInPlace(x, blk.crossProj().apply(b, cross));
+        }
+        try (Backend.Scope mlp = b.scope()) {
+            Tensor modM = blk.adaMlp().apply(b, ctAct);   // per token: gamma2, scale2, shift2
+            Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(modM, 3, 2), b.chunk(modM, 3, 1));
+            b.gatedResidualInPlace(x, b.chunk(modM, 3, 0), blk.mlp().apply(b, h));
+        }
     }
 }

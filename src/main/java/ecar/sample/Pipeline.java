@@ -1,6 +1,7 @@
 package ecar.sample;
 
 import ecar.backend.Backend;
+import ecar.backend.OutOfMemory;
 import ecar.family.Generator;
 import ecar.family.Preset;
 import ecar.family.Sampling;
@@ -156,7 +157,18 @@ public final class Pipeline {
         Sampling s = check(r);
         try (Backend.Scope scope = backend.scope()) {
             return backend.download(generator.sample(r.labels(), s, r.seed(), progress));
+        } catch (OutOfMemory e) {
+            throw withFit(e, r.labels().length, s);
         }
+    }
+
+    /** The backend's out-of-memory error with the batch that would fit, estimated from the model's own code. */
+    private OutOfMemory withFit(OutOfMemory e, int batch, Sampling s) {
+        int fits = preset.largestBatch(e.capacity(), s);
+        long needed = preset.memory(batch, s).peakActivationBytes();
+        String fit = fits == 0 ? "not even one image fits in it" : "batch " + fits + " fits in it";
+        return new OutOfMemory(String.format(java.util.Locale.ROOT, "%s at batch %d needs about %.1f GiB of activations, KV caches and scratch "
+                        + "(estimated on shapes); %s. %s", preset.name(), batch, needed / (double) (1L << 30), fit, e.getMessage()), e.capacity(), e);
     }
 
     /**

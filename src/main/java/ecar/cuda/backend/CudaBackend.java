@@ -63,11 +63,13 @@ import static ecar.cuda.backend.CudaOperands.f32;
  */
 public final class CudaBackend implements Backend {
     /**
-     * Arena for scopes and scratch, unless ECAR_CUDA_ARENA_MB says otherwise: half the device memory free when the
-     * backend opens (the other half holds the weights and the tensors made outside scopes; a DiT-XL/2 step at batch
-     * 64 keeps every layer's activations in its scope), at least 256 MiB.
+     * Arena for scopes and scratch, unless ECAR_CUDA_ARENA_MB says otherwise: most of the device memory free when the
+     * backend opens (the rest holds the weights and the tensors made outside scopes; blocks free their activations as
+     * they end, so a generation needs the weights, its KV caches and one block's work at a time), at least 256 MiB.
      */
     private static final long MIN_ARENA = 1L << 28;
+    /** The arena's share of the device memory free when the backend opens (the rest: weights and other own allocations). */
+    static final int ARENA_SHARE_PERCENT = 80;
 
     private final CudaContext ctx;
     private final Stream stream;
@@ -112,9 +114,14 @@ public final class CudaBackend implements Backend {
         flow = new CudaFlow(memory, steps, stream);
     }
 
+    /** The default arena for this much free device memory: {@link #ARENA_SHARE_PERCENT}%, at least 256 MiB. */
+    static long defaultArenaBytes(long freeBytes) {
+        return Math.max(MIN_ARENA, freeBytes / 100 * ARENA_SHARE_PERCENT);
+    }
+
     private static long arenaBytesFromEnv() {
         String mb = System.getenv("ECAR_CUDA_ARENA_MB");
-        if (mb == null || mb.isBlank()) return Math.max(MIN_ARENA, CudaContext.get().memoryInfo()[0] / 2);
+        if (mb == null || mb.isBlank()) return defaultArenaBytes(CudaContext.get().memoryInfo()[0]);
         try {
             return Long.parseLong(mb.strip()) << 20;
         } catch (NumberFormatException e) {
@@ -580,7 +587,7 @@ public final class CudaBackend implements Backend {
         int c = s.last();
         CudaTensor o = memory.alloc(s, DType.F32, "groupNorm");
         try (Scope scratch = scope()) {
-            DeviceBuffer stats = arena.allocate(NormKernels.statsBytes(s.dim(0), groups), "groupNorm statistics");
+            DeviceBuffer stats = memory.scratch(NormKernels.statsBytes(s.dim(0), groups), "groupNorm statistics");
             norms.groupNorm(o.buffer(), Precision.F32, operands.f32In(x, "groupNorm").buffer(), stats, operands.address(weight, "groupNorm"),
                     operands.address(bias, "groupNorm"), s.dim(0), s.dim(1) * s.dim(2), c, groups, eps, silu);
         }
@@ -597,7 +604,7 @@ public final class CudaBackend implements Backend {
         int rows = t.shape().dim(0), width = t.shape().last();
         CudaTensor o = memory.alloc(so, DType.F32, "embedding");
         try (Scope scratch = scope()) {
-            DeviceBuffer d = arena.allocate(4L * Math.max(1, ids.length), "embedding ids");
+            DeviceBuffer d = memory.scratch(4L * Math.max(1, ids.length), "embedding ids");
             if (ids.length > 0) d.upload(ids, stream);
             embed.embedding(o.buffer(), t.buffer(), t.dtype() == DType.BF16 ? Precision.BF16 : Precision.F32, rows, width, d, ids);
         }
@@ -613,7 +620,7 @@ public final class CudaBackend implements Backend {
             return o;
         }
         try (Scope scratch = scope()) {
-            DeviceBuffer d = arena.allocate(4L * Math.max(1, t.length), "timesteps");
+            DeviceBuffer d = memory.scratch(4L * Math.max(1, t.length), "timesteps");
             if (t.length > 0) d.upload(t, stream);
             embed.timestep(o.buffer(), d, t.length, dim);
         }

@@ -1,5 +1,7 @@
 package ecar.cuda.backend;
 
+import ecar.backend.OutOfMemory;
+import ecar.cuda.ArenaFullException;
 import ecar.cuda.ArenaLedger;
 import ecar.cuda.CudaContext;
 import ecar.cuda.CudaGraph;
@@ -68,9 +70,26 @@ final class CudaMemory {
     /** A new tensor: in the arena inside a scope, else an allocation of its own. */
     CudaTensor alloc(Shape s, DType t, String label) {
         if (depth == 0) return allocOwned(s, t, label);
-        CudaTensor out = new CudaTensor(s, t, arena.allocate(bytes(s, t), label), null);
+        CudaTensor out = new CudaTensor(s, t, scratch(bytes(s, t), label), null);
         held(0);
         return poisoned(out);
+    }
+
+    /**
+     * Bytes in the arena for the current scope; an arena that cannot hold them is an {@link OutOfMemory} saying how
+     * big the arena is and how to give it more.
+     */
+    DeviceBuffer scratch(long bytes, String label) {
+        try {
+            return arena.allocate(bytes, label);
+        } catch (ArenaFullException e) {
+            throw new OutOfMemory(e.getMessage() + " (the arena is " + mib(e.capacity()) + " MiB: ECAR_CUDA_ARENA_MB sets its size; by default "
+                    + CudaBackend.ARENA_SHARE_PERCENT + "% of the device memory free when the backend opens)", e.capacity(), e);
+        }
+    }
+
+    private static long mib(long b) {
+        return b >> 20;
     }
 
     /** Bytes held now: own allocations (weights, caches, kept buffers) plus the arena's top. */

@@ -94,7 +94,7 @@ final class JsonCursor implements AutoCloseable {
         try {
             return parser.getText();
         } catch (IOException e) {
-            throw translate(e);
+            throw translate(e, true);
         }
     }
 
@@ -157,9 +157,14 @@ final class JsonCursor implements AutoCloseable {
     }
 
     private Json.JsonException translate(IOException e) {
+        return translate(e, false);
+    }
+
+    /** {@code inString}: the error came while decoding a string value, not while finding the next token. */
+    private Json.JsonException translate(IOException e, boolean inString) {
         if (e instanceof JsonProcessingException j) {
             JsonLocation where = j.getLocation() != null ? j.getLocation() : parser.currentLocation();
-            return new Json.JsonException(JsonErrors.describe(j, limits) + at(where));
+            return new Json.JsonException(JsonErrors.describe(j, limits, inString) + at(where));
         }
         return new Json.JsonException("cannot read the JSON text: " + e.getMessage() + at(parser.currentLocation()));
     }

@@ -55,10 +55,10 @@ final class JsonErrors {
     private static final Pattern UNEXPECTED = Pattern.compile("Unexpected character \\(.*? \\(" + CODE);
     private static final Pattern UNRECOGNIZED = Pattern.compile("Unrecognized token '([^']*)'");
 
-    /** What is wrong, without the location. */
-    static String describe(JsonProcessingException e, JsonLimits limits) {
+    /** What is wrong, without the location; {@code inString}: it happened while decoding a string value. */
+    static String describe(JsonProcessingException e, JsonLimits limits, boolean inString) {
         String m = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
-        if (e instanceof StreamConstraintsException) return describeLimit(m, limits);
+        if (e instanceof StreamConstraintsException) return describeLimit(m, limits, inString);
         Matcher g;
         if ((g = NON_NUMERIC.matcher(m)).find()) return "'" + g.group(1) + "' is not a JSON number (NaN and Infinity have no JSON form)";
         if ((g = BAD_ESCAPE.matcher(m)).find()) return "bad escape in a string: a backslash before " + character(Integer.parseInt(g.group(1)));
@@ -74,10 +74,16 @@ final class JsonErrors {
         return rule.form == Form.EXPECTATION ? "unexpected character " + found + ", " + rule.says : rule.says + " (found " + found + ")";
     }
 
-    /** Jackson enforces the limits we configure; its messages name its own getters, so say which of ours it was. */
-    private static String describeLimit(String m, JsonLimits limits) {
+    /**
+     * Jackson enforces the limits we configure; its messages name its own getters, so say which of ours it was.
+     * Its buffer of token text applies the string limit to every token as it grows: outside a string value,
+     * the token that outgrew it is a key or a number.
+     */
+    private static String describeLimit(String m, JsonLimits limits, boolean inString) {
         if (m.startsWith("Document nesting depth")) return "nested deeper than the limit of " + limits.maxDepth() + " levels";
-        if (m.startsWith("String value length")) return "a string is longer than the limit of " + limits.maxStringChars() + " characters";
+        if (m.startsWith("String value length")) {
+            return (inString ? "a string" : "a key or number") + " is longer than the limit of " + limits.maxStringChars() + " characters";
+        }
         if (m.startsWith("Name length")) return "a key is longer than the limit of " + limits.maxKeyChars() + " characters";
         if (m.startsWith("Number value length")) return "a number is longer than the limit of " + limits.maxNumberChars() + " characters";
         if (m.startsWith("Document length")) return "the document is longer than the limit of " + limits.maxDocumentChars() + " characters";

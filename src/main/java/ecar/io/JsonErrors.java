@@ -37,10 +37,18 @@ final class JsonErrors {
             new Rule("comment", "comments are not allowed in JSON", Form.ALONE),
             new Rule("hex-digit for character escape", "a \\u escape needs 4 hex digits", Form.PROBLEM),
             new Rule("closing quote for a string", "unexpected end of JSON inside a string", Form.ALONE),
-            new Rule("close marker for ARRAY", "unexpected end of JSON: an array is not closed", Form.ALONE),
-            new Rule("close marker for OBJECT", "unexpected end of JSON: an object is not closed", Form.ALONE),
+            new Rule("end-of-input in field name", "unexpected end of JSON inside a key", Form.ALONE),
+            new Rule("end-of-input in character escape", "unexpected end of JSON inside an escape sequence", Form.ALONE),
+            new Rule("close marker for Array", "unexpected end of JSON: an array is not closed", Form.ALONE),
+            new Rule("between Array entries", "unexpected end of JSON: an array is not closed", Form.ALONE),
+            new Rule("close marker for Object", "unexpected end of JSON: an object is not closed", Form.ALONE),
+            new Rule("between Object entries", "unexpected end of JSON: an object is not closed", Form.ALONE),
             new Rule("end-of-input", "unexpected end of JSON", Form.ALONE),
+            new Rule("Broken surrogate pair", "an escaped high surrogate (\\uD800 to \\uDBFF) in a key must be followed by an escaped low one", Form.ALONE),
+            new Rule("no open Array to close", "unexpected ']': no array is open", Form.ALONE),
+            new Rule("no open Object to close", "unexpected '}': no object is open", Form.ALONE),
             new Rule("expected a valid value", "expected a value", Form.EXPECTATION),
+            new Rule("expected a value", "expected a value", Form.EXPECTATION),
             new Rule("double-quote to start field name", "expected a key in double quotes", Form.EXPECTATION),
             new Rule("comma to separate Array entries", "expected ',' or ']'", Form.EXPECTATION),
             new Rule("comma to separate Object entries", "expected ',' or '}'", Form.EXPECTATION),
@@ -48,12 +56,14 @@ final class JsonErrors {
 
     private static final Pattern NON_NUMERIC = Pattern.compile("Non-standard token '([^']*)'");
     // Jackson shows a character as "'c' (code 99)", "'\u00e9' (code 233 / 0xe9)" or "(CTRL-CHAR, code 9)"
-    private static final String CODE = "code (\\d+)(?: / 0x[0-9a-fA-F]+)?\\)";
-    private static final Pattern BAD_ESCAPE = Pattern.compile("Unrecognized character escape .*? \\(" + CODE);
-    private static final Pattern CONTROL_IN_STRING = Pattern.compile("Illegal unquoted character \\(\\(CTRL-CHAR, " + CODE);
-    private static final Pattern CONTROL = Pattern.compile("Illegal character \\(\\(CTRL-CHAR, " + CODE);
-    private static final Pattern UNEXPECTED = Pattern.compile("Unexpected character \\(.*? \\(" + CODE);
+    private static final String CODE = ".*?code (\\d+)";
+    private static final Pattern BAD_ESCAPE = Pattern.compile("Unrecognized character escape" + CODE);
+    private static final Pattern CONTROL_IN_STRING = Pattern.compile("Illegal unquoted character" + CODE);
+    private static final Pattern CONTROL = Pattern.compile("Illegal character" + CODE);
+    private static final Pattern UNEXPECTED = Pattern.compile("Unexpected character" + CODE);
     private static final Pattern UNRECOGNIZED = Pattern.compile("Unrecognized token '([^']*)'");
+    private static final Pattern MISMATCHED_CLOSE = Pattern.compile(
+            "Unexpected close marker '(.)': expected '(.)' \\(for (\\w+) starting at .*?line: (\\d+), column: (\\d+)");
 
     /** What is wrong, without the location; {@code inString}: it happened while decoding a string value. */
     static String describe(JsonProcessingException e, JsonLimits limits, boolean inString) {
@@ -67,9 +77,13 @@ final class JsonErrors {
             return "control character " + character(Integer.parseInt(g.group(1))) + " between values (only spaces, tabs and line breaks may be there)";
         }
         if ((g = UNRECOGNIZED.matcher(m)).find()) return "unexpected text '" + g.group(1) + "'";
+        if ((g = MISMATCHED_CLOSE.matcher(m)).find()) {
+            return "unexpected '" + g.group(1) + "': the " + g.group(3).toLowerCase(java.util.Locale.ROOT) + " opened at line " + g.group(4)
+                    + ", column " + g.group(5) + " must close with '" + g.group(2) + "' first";
+        }
         String found = (g = UNEXPECTED.matcher(m)).find() ? character(Integer.parseInt(g.group(1))) : null;
         Rule rule = RULES.stream().filter(r -> m.contains(r.fragment)).findFirst().orElse(null);
-        if (rule == null) return found != null ? "unexpected character " + found : "not valid JSON: " + firstLine(m);
+        if (rule == null) return found != null ? "unexpected character " + found : "malformed JSON: " + firstLine(m);
         if (found == null || rule.form == Form.ALONE) return rule.says;
         return rule.form == Form.EXPECTATION ? "unexpected character " + found + ", " + rule.says : rule.says + " (found " + found + ")";
     }
@@ -94,8 +108,10 @@ final class JsonErrors {
     private static String firstLine(String m) {
         int nl = m.indexOf('\n');
         String line = nl < 0 ? m : m.substring(0, nl);
-        int source = line.indexOf(" (start marker at");
-        if (source >= 0) line = line.substring(0, source);
+        for (String context : List.of(" (start marker at", " (for ", " [Source", "[Source")) {
+            int at = line.indexOf(context);
+            if (at >= 0) line = line.substring(0, at);
+        }
         return line.replaceAll(",?\\s*(from |enable )?`[^`]*`( to allow)?", "").strip();
     }
 

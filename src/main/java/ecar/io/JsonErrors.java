@@ -70,13 +70,13 @@ final class JsonErrors {
         String m = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
         if (e instanceof StreamConstraintsException) return describeLimit(m, limits, inString);
         Matcher g;
-        if ((g = NON_NUMERIC.matcher(m)).find()) return "'" + g.group(1) + "' is not a JSON number (NaN and Infinity have no JSON form)";
+        if ((g = NON_NUMERIC.matcher(m)).find()) return "'" + shown(g.group(1)) + "' is not a JSON number (NaN and Infinity have no JSON form)";
         if ((g = BAD_ESCAPE.matcher(m)).find()) return "bad escape in a string: a backslash before " + character(Integer.parseInt(g.group(1)));
         if ((g = CONTROL_IN_STRING.matcher(m)).find()) return "control character " + character(Integer.parseInt(g.group(1))) + " in a string must be escaped";
         if ((g = CONTROL.matcher(m)).find()) {
             return "control character " + character(Integer.parseInt(g.group(1))) + " between values (only spaces, tabs and line breaks may be there)";
         }
-        if ((g = UNRECOGNIZED.matcher(m)).find()) return "unexpected text '" + g.group(1) + "'";
+        if ((g = UNRECOGNIZED.matcher(m)).find()) return "unexpected text '" + shown(g.group(1)) + "'";
         if ((g = MISMATCHED_CLOSE.matcher(m)).find()) {
             return "unexpected '" + g.group(1) + "': the " + g.group(3).toLowerCase(java.util.Locale.ROOT) + " opened at line " + g.group(4)
                     + ", column " + g.group(5) + " must close with '" + g.group(2) + "' first";
@@ -112,7 +112,7 @@ final class JsonErrors {
             int at = line.indexOf(context);
             if (at >= 0) line = line.substring(0, at);
         }
-        return line.replaceAll(",?\\s*(from |enable )?`[^`]*`( to allow)?", "").strip();
+        return line.replaceAll("[,:]?\\s*(from |enable )?`[^`]*`( to allow)?", "").strip();
     }
 
     /** Printable ASCII as itself in quotes, anything else as its code point, so that the message stays one readable line. */

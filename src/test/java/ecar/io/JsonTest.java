@@ -184,6 +184,18 @@ class JsonTest {
         assertClean(e.getMessage());
     }
 
+    /** Parser messages without a wording of ours keep Jackson's words, minus its configuration hints and source excerpts. */
+    @Test
+    void unknownParserMessagesAreCleanedNotPassedThrough() {
+        var unknown = new com.fasterxml.jackson.core.JsonParseException(null,
+                "Odd input: enable `JsonReadFeature.ALLOW_ODD` to allow (for Array starting at [Source: REDACTED; line: 1, column: 1])\n more");
+        assertEquals("malformed JSON: Odd input", JsonErrors.describe(unknown, JsonLimits.CONFIG, false));
+        var limit = new com.fasterxml.jackson.core.exc.StreamConstraintsException(
+                "Token count (5) exceeds the maximum allowed (4, from `StreamReadConstraints.getMaxTokenCount()`)");
+        assertEquals("the input exceeds a reader limit: Token count (5) exceeds the maximum allowed (4)",
+                JsonErrors.describe(limit, JsonLimits.CONFIG, false));
+    }
+
     @Test
     void typedAccessNamesTheKey() {
         Json.Obj o = Json.Obj.parse("{\"depth\": 2.5, \"scales\": [1, 2], \"whole\": 3.0, \"exp\": 1e3}", "config.json");

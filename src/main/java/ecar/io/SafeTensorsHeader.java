@@ -22,7 +22,7 @@ final class SafeTensorsHeader {
     /**
      * The largest public checkpoints (mixture-of-experts models that store every expert's matrices apart) hold
      * on the order of 100,000 tensors across all their shards, and ours a few thousand; a million in one file is
-     * ten times the first. Measured: a header of a million empty tensors (60 MB) opens in about 3 s and keeps
+     * ten times the first. Measured: a header of a million empty tensors (60 MB) opens in under 4 s and keeps
      * about 200 MB of entries, within -Xmx384m; without the cap, a 100 MB header of tiny entries could list two million.
      */
     static final int MAX_TENSORS = 1_000_000;

@@ -9,7 +9,7 @@
 #              jdk.incubator.vector; no debug symbols, headers or man pages. The modules image is stored
 #              uncompressed (--compress=zip-0) because the outer gzip -9 packs it far better: measured with
 #              Temurin 25, zip-9 inside gave a 42.8 MB tarball, zip-0 about 36 MB.
-#   lib/       ecar.jar (with the kernel fatbins when nvcc was present), picocli, jfreechart, jcuda, and
+#   lib/       ecar.jar (with the kernel fatbins when nvcc was present), picocli, jfreechart, jackson-core, jcuda, and
 #              jcuda-natives for linux-x86_64 cut down to libJCudaDriver (the driver API is all we call)
 #   ecar       the launcher (it runs runtime/bin/java when runtime/ and lib/ sit beside it)
 #

@@ -1,24 +1,22 @@
 package ecar.io;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A small strict JSON reader and writer (RFC 8259): objects become insertion-ordered {@code Map<String,Object>},
- * arrays {@code List<Object>}, numbers {@code Long} when integral and {@code Double} otherwise.
- * Enough for safetensors headers and model configs, without a dependency.
+ * Strict JSON (RFC 8259) for safetensors headers and model configs, read with Jackson's streaming parser within
+ * {@link JsonLimits#CONFIG}: objects become insertion-ordered {@code Map<String,Object>}, arrays {@code List<Object>},
+ * numbers {@code Long} when integral and in range, {@code BigInteger} for larger integers and a finite {@code Double}
+ * otherwise. Leading zeros, {@code 1.}, bad escapes, NaN and Infinity, numbers beyond a double, duplicate keys,
+ * comments and text after the value are errors; every error is a {@link JsonException} with a one-line message
+ * that says where.
  */
 public final class Json {
-    private final String s;
-    private int i;
+    private Json() {}
 
-    private Json(String s) {
-        this.s = s;
-    }
-
-    /** Thrown with the character offset of the problem. */
+    /** Malformed or over-limit JSON: what is wrong, then the line, column and character offset of the problem. */
     public static final class JsonException extends RuntimeException {
         JsonException(String message) {
             super(message);
@@ -26,12 +24,9 @@ public final class Json {
     }
 
     public static Object parse(String text) {
-        Json p = new Json(text);
-        p.skipSpace();
-        Object v = p.value();
-        p.skipSpace();
-        if (p.i != p.s.length()) throw p.error("unexpected text after the value");
-        return v;
+        try (JsonCursor c = JsonCursor.of(text, JsonLimits.CONFIG)) {
+            return JsonTree.read(c);
+        }
     }
 
     @SuppressWarnings("unchecked")
@@ -39,6 +34,11 @@ public final class Json {
         Object v = parse(text);
         if (!(v instanceof Map)) throw new JsonException("expected a JSON object, found " + typeName(v));
         return (Map<String, Object>) v;
+    }
+
+    /** Compact JSON for maps, lists, strings, numbers, booleans, null, int/long/float/double arrays. */
+    public static String write(Object v) {
+        return JsonWriter.write(v);
     }
 
     static String typeName(Object v) {
@@ -50,237 +50,12 @@ public final class Json {
         return "a number";
     }
 
-    private JsonException error(String what) {
-        return new JsonException(what + " at offset " + i);
-    }
-
-    private void skipSpace() {
-        while (i < s.length()) {
-            char c = s.charAt(i);
-            if (c == ' ' || c == '\t' || c == '\n' || c == '\r') i++;
-            else break;
-        }
-    }
-
-    private Object value() {
-        if (i >= s.length()) throw error("unexpected end of JSON");
-        char c = s.charAt(i);
-        return switch (c) {
-            case '{' -> object();
-            case '[' -> array();
-            case '"' -> string();
-            case 't' -> literal("true", Boolean.TRUE);
-            case 'f' -> literal("false", Boolean.FALSE);
-            case 'n' -> literal("null", null);
-            default -> {
-                if (c == '-' || (c >= '0' && c <= '9')) yield number();
-                throw error("unexpected character '" + c + "'");
-            }
-        };
-    }
-
-    private Object literal(String word, Object v) {
-        if (!s.startsWith(word, i)) throw error("expected " + word);
-        i += word.length();
-        return v;
-    }
-
-    private Map<String, Object> object() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        i++;
-        skipSpace();
-        if (peek() == '}') {
-            i++;
-            return m;
-        }
-        while (true) {
-            skipSpace();
-            if (peek() != '"') throw error("expected a string key");
-            String k = string();
-            skipSpace();
-            if (peek() != ':') throw error("expected ':'");
-            i++;
-            skipSpace();
-            if (m.containsKey(k)) throw error("duplicate key \"" + k + "\"");
-            m.put(k, value());
-            skipSpace();
-            char c = peek();
-            i++;
-            if (c == '}') return m;
-            if (c != ',') throw error("expected ',' or '}'");
-        }
-    }
-
-    private List<Object> array() {
-        List<Object> a = new ArrayList<>();
-        i++;
-        skipSpace();
-        if (peek() == ']') {
-            i++;
-            return a;
-        }
-        while (true) {
-            skipSpace();
-            a.add(value());
-            skipSpace();
-            char c = peek();
-            i++;
-            if (c == ']') return a;
-            if (c != ',') throw error("expected ',' or ']'");
-        }
-    }
-
-    private char peek() {
-        if (i >= s.length()) throw error("unexpected end of JSON");
-        return s.charAt(i);
-    }
-
-    private String string() {
-        StringBuilder b = new StringBuilder();
-        i++;
-        while (true) {
-            char c = peek();
-            i++;
-            if (c == '"') return b.toString();
-            if (c < 0x20) throw error("control character in a string");
-            if (c != '\\') {
-                b.append(c);
-                continue;
-            }
-            char e = peek();
-            i++;
-            switch (e) {
-                case '"', '\\', '/' -> b.append(e);
-                case 'b' -> b.append('\b');
-                case 'f' -> b.append('\f');
-                case 'n' -> b.append('\n');
-                case 'r' -> b.append('\r');
-                case 't' -> b.append('\t');
-                case 'u' -> {
-                    if (i + 4 > s.length()) throw error("truncated \\u escape");
-                    try {
-                        b.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
-                    } catch (NumberFormatException ex) {
-                        throw error("bad \\u escape");
-                    }
-                    i += 4;
-                }
-                default -> throw error("bad escape '\\" + e + "'");
-            }
-        }
-    }
-
-    private Object number() {
-        int start = i;
-        if (peek() == '-') i++;
-        boolean integral = true;
-        while (i < s.length()) {
-            char c = s.charAt(i);
-            if (c >= '0' && c <= '9') i++;
-            else if (c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
-                integral = false;
-                i++;
-            } else break;
-        }
-        String t = s.substring(start, i);
-        try {
-            if (integral) {
-                try {
-                    return Long.parseLong(t);
-                } catch (NumberFormatException tooLong) {
-                    return Double.parseDouble(t);
-                }
-            }
-            return Double.parseDouble(t);
-        } catch (NumberFormatException ex) {
-            i = start;
-            throw error("bad number '" + t + "'");
-        }
-    }
-
-    // ---------------------------------------------------------------- writing
-
-    /** Compact JSON for maps, lists, strings, numbers, booleans, null, int/long/float/double arrays. */
-    public static String write(Object v) {
-        StringBuilder b = new StringBuilder();
-        write(b, v);
-        return b.toString();
-    }
-
-    private static void write(StringBuilder b, Object v) {
-        switch (v) {
-            case null -> b.append("null");
-            case String str -> quote(b, str);
-            case Boolean bool -> b.append(bool);
-            case Double d -> b.append(finite(d));
-            case Float f -> b.append(finite(f.doubleValue()));
-            case Number n -> b.append(n);
-            case Map<?, ?> m -> {
-                b.append('{');
-                boolean first = true;
-                for (Map.Entry<?, ?> e : m.entrySet()) {
-                    if (!first) b.append(',');
-                    first = false;
-                    quote(b, String.valueOf(e.getKey()));
-                    b.append(':');
-                    write(b, e.getValue());
-                }
-                b.append('}');
-            }
-            case List<?> l -> {
-                b.append('[');
-                for (int k = 0; k < l.size(); k++) {
-                    if (k > 0) b.append(',');
-                    write(b, l.get(k));
-                }
-                b.append(']');
-            }
-            case int[] a -> {
-                b.append('[');
-                for (int k = 0; k < a.length; k++) b.append(k > 0 ? "," : "").append(a[k]);
-                b.append(']');
-            }
-            case long[] a -> {
-                b.append('[');
-                for (int k = 0; k < a.length; k++) b.append(k > 0 ? "," : "").append(a[k]);
-                b.append(']');
-            }
-            case double[] a -> {
-                b.append('[');
-                for (int k = 0; k < a.length; k++) b.append(k > 0 ? "," : "").append(finite(a[k]));
-                b.append(']');
-            }
-            default -> throw new IllegalArgumentException("cannot write " + v.getClass().getName() + " as JSON");
-        }
-    }
-
-    private static String finite(double d) {
-        if (!Double.isFinite(d)) throw new IllegalArgumentException("JSON has no representation for " + d);
-        return Double.toString(d);   // keeps ".0" on whole values, so they read back as doubles
-    }
-
-    private static void quote(StringBuilder b, String s) {
-        b.append('"');
-        for (int k = 0; k < s.length(); k++) {
-            char c = s.charAt(k);
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\r' -> b.append("\\r");
-                case '\t' -> b.append("\\t");
-                default -> {
-                    if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
-                    else b.append(c);
-                }
-            }
-        }
-        b.append('"');
-    }
-
     // ---------------------------------------------------------------- typed access for configs
 
-    /** Typed reads from a parsed object, with errors that name the key and what was expected. */
+    /**
+     * Typed reads from a parsed object, with errors that name the key, the value found and what was expected.
+     * Whole-number getters never round or truncate: a fraction or a value outside the target type is an error.
+     */
     public record Obj(Map<String, Object> map, String where) {
         public static Obj parse(String text, String where) {
             try {
@@ -300,8 +75,12 @@ public final class Json {
         }
 
         public double num(String key) {
-            if (need(key) instanceof Number n) return n.doubleValue();
-            throw new IllegalArgumentException(where + ": \"" + key + "\" must be a number, found " + typeName(map.get(key)));
+            if (!(need(key) instanceof Number n)) {
+                throw new IllegalArgumentException(where + ": \"" + key + "\" must be a number, found " + typeName(map.get(key)));
+            }
+            double d = n.doubleValue();
+            if (!Double.isFinite(d)) throw new IllegalArgumentException(where + ": \"" + key + "\" must be a finite number, found " + n);
+            return d;
         }
 
         public double num(String key, double fallback) {
@@ -309,11 +88,7 @@ public final class Json {
         }
 
         public int integer(String key) {
-            double d = num(key);
-            if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException(where + ": \"" + key + "\" must be a whole number, found " + d);
-            }
-            return (int) d;
+            return (int) whole(need(key), "\"" + key + "\"", Integer.MIN_VALUE, Integer.MAX_VALUE);
         }
 
         public int integer(String key, int fallback) {
@@ -333,21 +108,58 @@ public final class Json {
         }
 
         public int[] ints(String key) {
-            if (need(key) instanceof List<?> l) {
-                int[] r = new int[l.size()];
-                for (int k = 0; k < r.length; k++) {
-                    if (!(l.get(k) instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())) {
-                        throw new IllegalArgumentException(where + ": \"" + key + "\" must be a list of whole numbers");
-                    }
-                    r[k] = n.intValue();
-                }
-                return r;
-            }
-            throw new IllegalArgumentException(where + ": \"" + key + "\" must be a list, found " + typeName(map.get(key)));
+            List<?> l = list(key);
+            int[] r = new int[l.size()];
+            for (int k = 0; k < r.length; k++) r[k] = (int) whole(l.get(k), "\"" + key + "\"[" + k + "]", Integer.MIN_VALUE, Integer.MAX_VALUE);
+            return r;
         }
 
         public int[] ints(String key, int[] fallback) {
             return has(key) ? ints(key) : fallback;
+        }
+
+        public long[] longs(String key) {
+            List<?> l = list(key);
+            long[] r = new long[l.size()];
+            for (int k = 0; k < r.length; k++) r[k] = whole(l.get(k), "\"" + key + "\"[" + k + "]", Long.MIN_VALUE, Long.MAX_VALUE);
+            return r;
+        }
+
+        public long[] longs(String key, long[] fallback) {
+            return has(key) ? longs(key) : fallback;
+        }
+
+        private List<?> list(String key) {
+            if (need(key) instanceof List<?> l) return l;
+            throw new IllegalArgumentException(where + ": \"" + key + "\" must be a list, found " + typeName(map.get(key)));
+        }
+
+        /** The value as a whole number in [min, max]; {@code what} names it ("depth", "ch_mult"[2]) in the error. */
+        private long whole(Object v, String what, long min, long max) {
+            if (!(v instanceof Number n)) {
+                throw new IllegalArgumentException(where + ": " + what + " must be a whole number, found " + typeName(v));
+            }
+            BigInteger exact = exactInteger(n);
+            if (exact == null) throw new IllegalArgumentException(where + ": " + what + " must be a whole number, found " + n);
+            if (exact.compareTo(BigInteger.valueOf(min)) < 0 || exact.compareTo(BigInteger.valueOf(max)) > 0) {
+                throw new IllegalArgumentException(where + ": " + what + " must be a whole number from " + min + " to " + max + ", found " + n);
+            }
+            return exact.longValue();
+        }
+
+        /** The integer a number stands for exactly, or null when it has a fraction or is not finite. */
+        private static BigInteger exactInteger(Number n) {
+            return switch (n) {
+                case Long l -> BigInteger.valueOf(l);
+                case Integer i -> BigInteger.valueOf(i);
+                case Short s -> BigInteger.valueOf(s);
+                case Byte b -> BigInteger.valueOf(b);
+                case BigInteger b -> b;
+                default -> {
+                    double d = n.doubleValue();
+                    yield Double.isFinite(d) && d == Math.rint(d) ? new BigDecimal(d).toBigInteger() : null;
+                }
+            };
         }
     }
 }

@@ -77,6 +77,28 @@ class CliTest {
         assertTrue(r.out().contains("0 of 2 fixtures passed"), r.out());
     }
 
+    /** A header of the given text, no data. */
+    private Path rawSafetensors(String name, String header) throws java.io.IOException {
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + h.length).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(h.length).put(h);
+        return java.nio.file.Files.write(dir.resolve(name), b.array());
+    }
+
+    /** Corrupt JSON in one fixture is that fixture's one-line failure; the run goes on (it used to end in StackOverflowError). */
+    @Test
+    void checkReportsCorruptJsonAndGoesOn() throws Exception {
+        Path deep = rawSafetensors("deep.safetensors", "{\"w\":{\"note\":" + "[".repeat(6000));
+        Path config = rawSafetensors("config.safetensors", "{\"__metadata__\":{\"kind\":\"vae_decode\",\"config\":\"{\\\"ch\\\": 01}\"}}");
+        Path odd = dir.resolve("odd.safetensors");
+        new ecar.io.SafeTensorsWriter().metadata("kind", "dit.backward").add("x", ecar.tensor.FloatTensor.of(new float[]{1}, 1)).write(odd);
+        Run r = run("check", deep.toString(), config.toString(), odd.toString());
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.out().contains("deep.safetensors: header is not a valid JSON object: nested deeper than the limit of 64 levels"), r.out());
+        assertTrue(r.out().contains("config.safetensors __metadata__.config: not valid JSON: a number cannot have a leading zero"), r.out());
+        assertTrue(r.out().contains("unknown fixture kind 'dit.backward'") && r.out().contains("0 of 3 fixtures passed"), r.out());
+        assertFalse(r.out().contains("Error") || r.out().contains("\tat "), r.out());
+    }
+
     @Test
     void compareChecksItsOutputPathBeforeAnyWork() {
         oneLineError(run("compare", "--out", dir.resolve("no/such/folder/c.png").toString()), "does not exist");

@@ -1,0 +1,42 @@
+package ecar.vae;
+
+/**
+ * Where each module of the decoder tree sits in a checkpoint. LDM (KL checkpoints) numbers the up levels by
+ * resolution, finest = 0, and names the mid modules; LlamaGen (VQ checkpoints) numbers its conv_blocks in the
+ * order they run, coarsest = 0, and the mid modules by position. The decoder asks for the checkpoint's own names,
+ * so a missing tensor is reported under the name its file would hold.
+ */
+enum DecoderNames {
+    LDM("mid.block_1.", "mid.attn_1.", "mid.block_2.", "up.", "block."),
+    LLAMAGEN("mid.0.", "mid.1.", "mid.2.", "conv_blocks.", "res.");
+
+    final String midBlock1, midAttention, midBlock2;
+    private final String level, resnet;
+
+    DecoderNames(String midBlock1, String midAttention, String midBlock2, String level, String resnet) {
+        this.midBlock1 = midBlock1;
+        this.midAttention = midAttention;
+        this.midBlock2 = midBlock2;
+        this.level = level;
+        this.resnet = resnet;
+    }
+
+    static DecoderNames of(VaeConfig.Kind kind) {
+        return kind == VaeConfig.Kind.VQ ? LLAMAGEN : LDM;
+    }
+
+    /** The up level whose channels are ch·ch_mult[i] (i = levels − 1 is the coarsest, which runs first). */
+    String level(int i, int levels) {
+        return level + (this == LDM ? i : levels - 1 - i) + ".";
+    }
+
+    /** ResnetBlock j of a level. */
+    String resnet(int j) {
+        return resnet + j + ".";
+    }
+
+    /** AttnBlock j of a level (after ResnetBlock j). */
+    String attention(int j) {
+        return "attn." + j + ".";
+    }
+}

@@ -5,21 +5,14 @@ package ecar.vae;
  * resolution, finest = 0, and names the mid modules; LlamaGen (VQ checkpoints) numbers its conv_blocks in the
  * order they run, coarsest = 0, and the mid modules by position. The decoder asks for the checkpoint's own names,
  * so a missing tensor is reported under the name its file would hold.
+ *
+ * @param levelsFromCoarsest whether level numbers count from the coarsest level (LlamaGen) or the finest (LDM)
  */
-enum DecoderNames {
-    LDM("mid.block_1.", "mid.attn_1.", "mid.block_2.", "up.", "block."),
-    LLAMAGEN("mid.0.", "mid.1.", "mid.2.", "conv_blocks.", "res.");
+record DecoderNames(String midBlock1, String midAttention, String midBlock2, String level, String resnet,
+                    boolean levelsFromCoarsest) {
 
-    final String midBlock1, midAttention, midBlock2;
-    private final String level, resnet;
-
-    DecoderNames(String midBlock1, String midAttention, String midBlock2, String level, String resnet) {
-        this.midBlock1 = midBlock1;
-        this.midAttention = midAttention;
-        this.midBlock2 = midBlock2;
-        this.level = level;
-        this.resnet = resnet;
-    }
+    static final DecoderNames LDM = new DecoderNames("mid.block_1.", "mid.attn_1.", "mid.block_2.", "up.", "block.", false);
+    static final DecoderNames LLAMAGEN = new DecoderNames("mid.0.", "mid.1.", "mid.2.", "conv_blocks.", "res.", true);
 
     static DecoderNames of(VaeConfig.Kind kind) {
         return kind == VaeConfig.Kind.VQ ? LLAMAGEN : LDM;
@@ -27,7 +20,7 @@ enum DecoderNames {
 
     /** The up level whose channels are ch·ch_mult[i] (i = levels − 1 is the coarsest, which runs first). */
     String level(int i, int levels) {
-        return level + (this == LDM ? i : levels - 1 - i) + ".";
+        return level + (levelsFromCoarsest ? levels - 1 - i : i) + ".";
     }
 
     /** ResnetBlock j of a level. */

@@ -43,9 +43,9 @@ public final class VaeDecoder {
         postQuant = Conv.conv1x1(w, "post_quant_conv", config.embedDim(), config.zChannels());
         Weights d = w.at("decoder.");
         convIn = Conv.Conv3x3.load(d, "conv_in", config.zChannels(), in);
-        midBlock1 = new ResnetBlock(d.at(names.midBlock1), in, in);
-        midAttn = new AttnBlock(d.at(names.midAttention), in);
-        midBlock2 = new ResnetBlock(d.at(names.midBlock2), in, in);
+        midBlock1 = new ResnetBlock(d.at(names.midBlock1()), in, in);
+        midAttn = new AttnBlock(d.at(names.midAttention()), in);
+        midBlock2 = new ResnetBlock(d.at(names.midBlock2()), in, in);
         int side = config.resolution() >> top;
         for (int i = top; i >= 0; i--) {
             Weights u = d.at(names.level(i, mult.length));

@@ -120,6 +120,47 @@ class VqDecoderTest {
     }
 
     @Test
+    void vq16DecodeAt256CountsAsItsClosedForm() {
+        for (VaeConfig c : new VaeConfig[]{VaeConfig.vq16(), VaeConfig.kl16()}) {
+            CountingBackend counter = new CountingBackend();
+            VaeDecoder.load(c, new RandomWeights(1), counter).decodeRaw(counter.zeros(Shape.of(1, c.inputChannels(), 16, 16)));
+            double macs = counter.report("decode", 1).macsPerImage();
+            System.out.printf("%s decode, 16² to 256²: %.2f GMAC%n", c.name(), macs / 1e9);
+            assertEquals(closedFormMacs(c, 16), macs, 1.0, c.name());
+        }
+    }
+
+    /** The decoder's multiply-accumulates summed by hand: 1×1 and 3×3 convolutions, and attention's QKᵀ and PV. */
+    private static double closedFormMacs(VaeConfig c, int side) {
+        int[] mult = c.chMult();
+        int top = mult.length - 1, in = c.ch() * mult[top];
+        double hw = (double) side * side;
+        double macs = hw * c.embedDim() * c.zChannels() + 9 * hw * c.zChannels() * in;
+        macs += 2 * resnet(in, in, hw) + attention(in, hw);
+        for (int i = top; i >= 0; i--) {
+            int out = c.ch() * mult[i];
+            for (int j = 0; j <= c.numResBlocks(); j++) {
+                macs += resnet(in, out, hw);
+                in = out;
+                if (c.attentionAt(c.resolution() >> i)) macs += attention(in, hw);
+            }
+            if (i > 0) {
+                hw *= 4;
+                macs += 9 * hw * in * in;
+            }
+        }
+        return macs + 9 * hw * in * 3;
+    }
+
+    private static double resnet(int in, int out, double hw) {
+        return 9 * hw * in * out + 9 * hw * out * out + (in == out ? 0 : hw * in * out);
+    }
+
+    private static double attention(int c, double hw) {
+        return 4 * hw * c * c + 2 * hw * hw * c;
+    }
+
+    @Test
     void indexMapsAreRasterOrderedFloats() {
         FloatTensor m = IndexMap.of(new int[]{1, 2, 3, 4, 5, 6, 7, 8}, 2, 2);
         assertEquals(Shape.of(2, 1, 2, 2), m.shape());

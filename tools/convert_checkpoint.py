@@ -6,12 +6,16 @@
         --vae sd-vae-ft-ema/diffusion_pytorch_model.bin --out models/dit-xl-2
     # FlowAR-L's weights sampled with the ECAR schedule, MAR's KL-16 VAE
     python3 tools/convert_checkpoint.py --model ecar-l --weights flowar_l.pth --ema --vae kl16.ckpt --out models/ecar-l
+    # LlamaGen's VQ-16 tokenizer (ARPG's decoder), alone: writes models/arpg-l/vae.safetensors
+    python3 tools/convert_checkpoint.py --vq vq_ds16_c2i.pt --out models/arpg-l
 
 The generator's tensors keep the reference code's names (a "module." prefix from DDP is removed). The VAE's
 decoder tensors are written under LDM's names: diffusers' names (decoder.mid_block..., decoder.up_blocks...,
 numbered from the coarsest) are mapped onto LDM's tree and its Linear attention projections [C, C] become
 the 1x1 convolutions [C, C, 1, 1] they are; encoder, quant_conv and loss tensors are dropped. The Java loader
-(ecar.vae.VaeKeys) reads either style; this script makes the directory self-describing.
+(ecar.vae.VaeKeys) reads either style; this script makes the directory self-describing. A LlamaGen VQ
+tokenizer (--vq) keeps LlamaGen's names, which the Java VQ decoder asks for: decoder.*, post_quant_conv.* and
+the codebook quantize.embedding.weight; the encoder, quant_conv and the codebook_used training buffer go.
 
 Inputs may be .safetensors (read here without torch) or pickled checkpoints (.pt, .pth, .ckpt, .bin: these
 need torch). Tensors keep their dtype (F32, F16, BF16; integer buffers as I64).
@@ -54,13 +58,22 @@ def read_safetensors(path):
         return out
 
 
-def read_torch(path, ema):
-    import torch  # only pickled checkpoints need it
+def read_torch(path, ema, trusted=False):
+    import pickle
+    try:
+        import torch  # only pickled checkpoints need it
+    except ImportError:
+        sys.exit("convert_checkpoint: %s is a pickled checkpoint, which needs torch, and %s has none "
+                 "(pip install torch, apt-get install python3-torch, or run the script with a python that has it)" % (path, sys.executable))
 
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        ckpt = torch.load(path, map_location="cpu", weights_only=not trusted)
     except TypeError:  # torch < 1.13 has no weights_only
         ckpt = torch.load(path, map_location="cpu")
+    except pickle.UnpicklingError as e:
+        sys.exit("convert_checkpoint: %s holds Python objects besides tensors (LlamaGen's training checkpoints keep their "
+                 "argparse arguments), which torch will not unpickle safely (%s). If the file comes from a source you "
+                 "trust, rerun with --trust-checkpoint." % (path, str(e).strip().splitlines()[0]))
     state = ckpt
     if isinstance(ckpt, dict):
         if ema and "model_ema" in ckpt:
@@ -89,12 +102,12 @@ def read_torch(path, ema):
     return out
 
 
-def read(path, ema=False):
+def read(path, ema=False, trusted=False):
     if not os.path.isfile(path):
         sys.exit("convert_checkpoint: %s does not exist" % path)
     if path.endswith(".safetensors"):
         return read_safetensors(path)
-    return read_torch(path, ema)
+    return read_torch(path, ema, trusted)
 
 
 def write_safetensors(path, tensors, metadata):
@@ -120,8 +133,11 @@ ATTENTION = {"group_norm": "norm", "to_q": "q", "to_k": "k", "to_v": "v", "to_ou
              "query": "q", "key": "k", "value": "v", "proj_attn": "proj_out"}
 
 
+CODEBOOK = "quantize.embedding.weight"
+
+
 def decodes(name):
-    return name.startswith("decoder.") or name.startswith("post_quant_conv.")
+    return name.startswith("decoder.") or name.startswith("post_quant_conv.") or name == CODEBOOK
 
 
 def is_diffusers(names):
@@ -183,6 +199,15 @@ def vae_decoder(tensors):
     return out
 
 
+def vq_decoder(tensors, path):
+    """A LlamaGen VQModel's decoding tensors under its own names (as ecar.vae's VQ decoder asks for them)."""
+    out = {n: t for n, t in tensors.items() if decodes(n)}
+    if CODEBOOK not in out or not any(n.startswith("decoder.conv_blocks.") for n in out):
+        sys.exit("convert_checkpoint: %s is not a LlamaGen VQ tokenizer: expected %s and decoder.conv_blocks.* "
+                 "(found %d decoder tensors%s)" % (path, CODEBOOK, len(out), ", no codebook" if CODEBOOK not in out else ""))
+    return out
+
+
 def generator(tensors):
     return {(n[len("module."):] if n.startswith("module.") else n): t for n, t in tensors.items()}
 
@@ -193,27 +218,36 @@ def main(argv=None):
     ap.add_argument("--weights", help="the generator's checkpoint")
     ap.add_argument("--ema", action="store_true", help="take the EMA weights when the checkpoint has them")
     ap.add_argument("--vae", help="the VAE's checkpoint (kl16.ckpt, sd-vae-ft-ema's diffusion_pytorch_model.bin/.safetensors)")
-    ap.add_argument("--vae-name", help="kl16 or sd-f8 (default: by the model's family)")
+    ap.add_argument("--vq", help="a LlamaGen VQ tokenizer's checkpoint (vq_ds16_c2i.pt: state dict under \"model\" or plain)")
+    ap.add_argument("--trust-checkpoint", action="store_true",
+                    help="unpickle Python objects besides tensors (training checkpoints' arguments); only for trusted files")
+    ap.add_argument("--vae-name", help="kl16, sd-f8 or vq16 (default: by the model's family; vq16 with --vq)")
     ap.add_argument("--out", required=True, help="model directory to write")
     a = ap.parse_args(argv)
-    if not a.weights and not a.vae:
-        ap.error("nothing to convert: give --weights and/or --vae")
+    if not a.weights and not a.vae and not a.vq:
+        ap.error("nothing to convert: give --weights and/or --vae or --vq")
+    if a.vae and a.vq:
+        ap.error("--vae and --vq both write vae.safetensors: give one decoder")
     if a.weights and not a.model:
         ap.error("--weights needs --model (the architecture, e.g. dit-xl-2)")
     os.makedirs(a.out, exist_ok=True)
     if a.weights:
-        t = generator(read(a.weights, a.ema))
+        t = generator(read(a.weights, a.ema, a.trust_checkpoint))
         write_safetensors(os.path.join(a.out, "model.safetensors"), t, {"source": os.path.basename(a.weights)})
         print("model.safetensors: %d tensors from %s" % (len(t), a.weights))
     if a.vae:
-        t = vae_decoder(read(a.vae))
+        t = vae_decoder(read(a.vae, trusted=a.trust_checkpoint))
         if not t:
             sys.exit("convert_checkpoint: %s holds no decoder tensors (decoder.*, post_quant_conv.*)" % a.vae)
         write_safetensors(os.path.join(a.out, "vae.safetensors"), t, {"source": os.path.basename(a.vae)})
         print("vae.safetensors: %d decoder tensors from %s" % (len(t), a.vae))
+    if a.vq:
+        t = vq_decoder(read(a.vq, trusted=a.trust_checkpoint), a.vq)
+        write_safetensors(os.path.join(a.out, "vae.safetensors"), t, {"source": os.path.basename(a.vq)})
+        print("vae.safetensors: %d VQ decoder tensors (codebook %s) from %s" % (len(t), "x".join(map(str, t[CODEBOOK].shape)), a.vq))
     if a.model:
         family = a.model.split("-")[0]
-        vae = a.vae_name or VAE_OF_FAMILY.get(family)
+        vae = a.vae_name or ("vq16" if a.vq else VAE_OF_FAMILY.get(family))
         config = {"model": a.model}
         if vae:
             config["vae"] = vae

@@ -6,6 +6,7 @@ import ecar.model.Progress;
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Shape;
 import ecar.tensor.Tensor;
+import ecar.vae.IndexMap;
 import ecar.vae.VaeConfig;
 import ecar.vae.VaeDecoder;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -23,7 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One 256² picture decoded by the KL-16 (ECAR, FlowAR) and SD f8 (DiT) VAE decoders on the CPU backend:
+ * One 256² picture decoded by the KL-16 (ECAR, FlowAR), SD f8 (DiT) and VQ-16 (ARPG) decoders on the CPU backend:
  * the cost every generated image pays after sampling. Weights are random: the time does not depend on them.
  */
 @State(Scope.Benchmark)
@@ -33,7 +34,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 3, time = 5)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:+UseParallelGC"})
 public class VaeDecodeBench {
-    @Param({"kl16", "sd-f8"})
+    @Param({"kl16", "sd-f8", "vq16"})
     public String vae;
 
     private VaeDecoder decoder;
@@ -45,7 +46,14 @@ public class VaeDecodeBench {
         VaeConfig c = VaeConfig.named(vae);
         decoder = VaeDecoder.load(c, new RandomWeights(0), cpu);
         int side = 256 / c.factor();
-        latent = cpu.randn(Shape.of(1, c.embedDim(), side, side), 1, 0);
+        latent = c.kind() == VaeConfig.Kind.VQ ? cpu.upload(randomTokens(c.codebookSize(), side))
+                : cpu.randn(Shape.of(1, c.embedDim(), side, side), 1, 0);
+    }
+
+    /** An index map of uniformly drawn token ids, as a discrete-token generator hands it over. */
+    private static FloatTensor randomTokens(int codebookSize, int side) {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(0);
+        return IndexMap.of(r.ints(side * side, 0, codebookSize).toArray(), 1, side);
     }
 
     @Benchmark

@@ -15,7 +15,7 @@ import ecar.vae.VaeDecoder;
 public record Preset(String name, ModelFamily family, int imageSize, Architecture architecture, VaeConfig vae, Sampling sampling, String about) {
 
     public Preset {
-        if (vae.embedDim() != architecture.latentChannels() || architecture.latentSide() * vae.factor() != imageSize) {
+        if (vae.inputChannels() != architecture.latentChannels() || architecture.latentSide() * vae.factor() != imageSize) {
             throw new IllegalArgumentException(name + ": VAE " + vae + " does not fit " + architecture.latentChannels() + "-channel "
                     + architecture.latentSide() + "² latents of " + imageSize + "² images");
         }

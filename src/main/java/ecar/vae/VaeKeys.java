@@ -15,8 +15,10 @@ import java.util.regex.Pattern;
 /**
  * Key names of VAE checkpoints. The decoder asks for LDM's names (MAR's kl16.ckpt); diffusers' AutoencoderKL
  * (sd-vae-ft-ema) names the same tree differently and numbers up blocks from the coarsest, and stores the
- * attention projections as Linear [C, C] where LDM has 1×1 convolutions [C, C, 1, 1]. Encoder, quant_conv and
- * loss tensors are not needed to decode and are skipped. tools/convert_checkpoint.py applies the same map.
+ * attention projections as Linear [C, C] where LDM has 1×1 convolutions [C, C, 1, 1]. LlamaGen's VQ checkpoints
+ * keep their own names (the VQ decoder asks for them, see DecoderNames) and add the codebook. Encoder, quant_conv,
+ * loss and training tensors (the VQ codebook_used buffer) are not needed to decode and are skipped.
+ * tools/convert_checkpoint.py applies the same map.
  */
 public final class VaeKeys {
     private VaeKeys() {}
@@ -32,9 +34,9 @@ public final class VaeKeys {
         return names.stream().anyMatch(n -> n.startsWith("decoder.mid_block.") || n.startsWith("decoder.up_blocks."));
     }
 
-    /** Whether a checkpoint tensor is needed to decode (decoder and post_quant_conv). */
+    /** Whether a checkpoint tensor is needed to decode (decoder, post_quant_conv and a VQ codebook). */
     public static boolean decodes(String name) {
-        return name.startsWith("decoder.") || name.startsWith("post_quant_conv.");
+        return name.startsWith("decoder.") || name.startsWith("post_quant_conv.") || name.equals(Codebook.KEY);
     }
 
     /** A diffusers name as LDM names it, given the number of up levels; null for tensors decoding does not use. */

@@ -1,0 +1,191 @@
+package ecar.vae;
+
+import ecar.backend.cpu.CpuBackend;
+import ecar.fixture.Comparison;
+import ecar.io.SafeTensors;
+import ecar.io.SafeTensorsWriter;
+import ecar.tensor.FloatTensor;
+import ecar.tensor.Shape;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * LlamaGen VQ checkpoints on the vq.decode fixture: the fixture's VQModel weights, written as a whole tokenizer
+ * checkpoint would hold them (encoder, quant_conv, the codebook_used buffer, training entries), must decode the
+ * fixture's token ids to its image with {@link VaeConfig#tinyVq()}, read directly and after
+ * tools/convert_checkpoint.py --vq, from a safetensors file and from a torch .pt as LlamaGen saves them.
+ */
+class VqCheckpointTest {
+    @TempDir
+    Path dir;
+
+    private static Path fixture() {
+        String env = System.getenv("ECAR_FIXTURES");
+        Assumptions.assumeTrue(env != null && !env.isBlank(), "ECAR_FIXTURES is not set: the VQ checkpoint tests need arpg/vq_decode_tiny");
+        Path f = Path.of(env, "arpg", "vq_decode_tiny.safetensors");
+        Assumptions.assumeTrue(Files.isRegularFile(f), f + " not found");
+        return f;
+    }
+
+    /** The fixture's VQModel state_dict plus tensors of the parts decoding does not use. */
+    private Path fullCheckpoint(SafeTensors f) throws Exception {
+        SafeTensorsWriter w = new SafeTensorsWriter();
+        for (String name : f.names()) if (name.startsWith("model.")) w.add(name.substring("model.".length()), f.get(name).toFloatTensor());
+        w.add("encoder.conv_in.weight", FloatTensor.zeros(Shape.of(32, 3, 3, 3)));
+        w.add("encoder.conv_blocks.0.res.0.norm1.weight", FloatTensor.zeros(Shape.of(32)));
+        w.add("quant_conv.weight", FloatTensor.zeros(Shape.of(8, 64, 1, 1)));
+        Path p = dir.resolve("vq_tokenizer.safetensors");
+        w.write(p);
+        return p;
+    }
+
+    /** The names a converted file must hold: the fixture's decoder, post_quant_conv and codebook. */
+    private static Set<String> decodingNames(SafeTensors f) {
+        Set<String> names = new TreeSet<>();
+        for (String n : f.names()) if (n.startsWith("model.") && !n.endsWith("codebook_used")) names.add(n.substring("model.".length()));
+        return names;
+    }
+
+    private static double decodeError(Path weights, SafeTensors fixture) {
+        CpuBackend cpu = new CpuBackend();
+        long[] raw = fixture.get("input.indices").toLongs();
+        int[] ids = new int[raw.length];
+        for (int i = 0; i < ids.length; i++) ids[i] = Math.toIntExact(raw[i]);
+        int n = fixture.get("input.indices").shape().dim(0);
+        try (SafeTensors w = SafeTensors.open(weights)) {
+            VaeDecoder vae = VaeDecoder.load(VaeConfig.tinyVq(), VaeKeys.source(w, ""), cpu);
+            FloatTensor out = cpu.download(vae.decodeRaw(cpu.upload(IndexMap.of(ids, n, 4))));
+            return Comparison.relativeL2(out.data(), fixture.get("expected.image").toFloatTensor().data());
+        }
+    }
+
+    @Test
+    void tinyVqDecodesAWholeTokenizerCheckpoint() throws Exception {
+        try (SafeTensors f = SafeTensors.open(fixture())) {
+            double err = decodeError(fullCheckpoint(f), f);
+            assertTrue(err <= 1e-4, "relative L2 " + err);
+        }
+    }
+
+    @Test
+    void convertedSafetensorsKeepExactlyTheDecodingTensors() throws Exception {
+        Assumptions.assumeTrue(python("python3", false), "python3 is not installed: tools/convert_checkpoint.py --vq not tested");
+        try (SafeTensors f = SafeTensors.open(fixture())) {
+            Path out = dir.resolve("model");
+            Result r = convert("python3", fullCheckpoint(f), out);
+            assertEquals(0, r.exit, r.log);
+            checkConverted(out.resolve("vae.safetensors"), f);
+        }
+    }
+
+    @Test
+    void convertedTorchCheckpointDecodesTheFixture() throws Exception {
+        String python = pythonWithTorch();
+        Assumptions.assumeTrue(python != null, "no python3 with torch (tried $ECAR_PYTHON, python3, /usr/bin/python3; "
+                + "apt-get install python3-torch): the .pt conversion not tested");
+        try (SafeTensors f = SafeTensors.open(fixture())) {
+            Path pt = dir.resolve("vq_ds16_c2i.pt");
+            run(List.of(python, "-c", TORCH_SAVE, fullCheckpoint(f).toString(), pt.toString()), "writing the .pt").assertSucceeded();
+            // LlamaGen's training checkpoints pickle their argparse arguments: refused unless trusted
+            Result refused = convert(python, pt, dir.resolve("refused"));
+            assertNotEquals(0, refused.exit, refused.log);
+            assertTrue(refused.log.contains("--trust-checkpoint"), refused.log);
+            assertTrue(!Files.exists(dir.resolve("refused/vae.safetensors")), "nothing is written for a refused checkpoint");
+            Path out = dir.resolve("model");
+            Result r = convert(python, pt, out, "--trust-checkpoint", "--model", "arpg-l");
+            assertEquals(0, r.exit, r.log);
+            checkConverted(out.resolve("vae.safetensors"), f);
+            assertTrue(Files.readString(out.resolve("config.json")).contains("\"vae\": \"vq16\""));
+        }
+    }
+
+    @Test
+    void aKlCheckpointIsNotTakenForAVqTokenizer() throws Exception {
+        Assumptions.assumeTrue(python("python3", false), "python3 is not installed: tools/convert_checkpoint.py --vq not tested");
+        Path kl = dir.resolve("kl.safetensors");
+        new SafeTensorsWriter().add("decoder.mid.block_1.norm1.weight", FloatTensor.zeros(Shape.of(32)))
+                .add("post_quant_conv.weight", FloatTensor.zeros(Shape.of(4, 4, 1, 1))).write(kl);
+        Result r = convert("python3", kl, dir.resolve("model"));
+        assertNotEquals(0, r.exit, r.log);
+        assertTrue(r.log.contains("is not a LlamaGen VQ tokenizer: expected quantize.embedding.weight"), r.log);
+    }
+
+    private void checkConverted(Path vae, SafeTensors f) {
+        Set<String> expected = decodingNames(f);
+        try (SafeTensors c = SafeTensors.open(vae)) {
+            assertEquals(expected, new TreeSet<>(c.names()));
+            for (String n : expected) assertEquals(f.get("model." + n).shape(), c.get(n).shape(), n);
+        }
+        double err = decodeError(vae, f);
+        assertTrue(err <= 1e-4, "relative L2 " + err);
+    }
+
+    /**
+     * Saves a safetensors file's tensors as LlamaGen's vq_train.py does: the VQModel under "model", beside the
+     * optimizer, discriminator, step count and the argparse arguments.
+     */
+    private static final String TORCH_SAVE = """
+            import argparse, sys, torch
+            sys.path.insert(0, "tools")
+            from convert_checkpoint import read_safetensors
+            src, dst = sys.argv[1], sys.argv[2]
+            model = {n: torch.frombuffer(bytearray(t.data), dtype=torch.float32).reshape(t.shape).clone()
+                     for n, t in read_safetensors(src).items()}
+            torch.save({"model": model, "optimizer": {"state": {}, "param_groups": []},
+                        "discriminator": {"conv.weight": torch.zeros(4, 3, 3, 3)}, "steps": 1000,
+                        "args": argparse.Namespace(codebook_size=64, codebook_embed_dim=8)}, dst)
+            """;
+
+    private record Result(int exit, String log) {
+        void assertSucceeded() {
+            assertEquals(0, exit, log);
+        }
+    }
+
+    private static Result convert(String python, Path checkpoint, Path out, String... more) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(python, "tools/convert_checkpoint.py", "--vq", checkpoint.toString(), "--out", out.toString()));
+        cmd.addAll(List.of(more));
+        return run(cmd, "convert_checkpoint.py");
+    }
+
+    private static Result run(List<String> cmd, String what) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), what + " did not finish");
+        return new Result(p.exitValue(), log);
+    }
+
+    /** The first interpreter that imports torch: torch often lives in the system python beside a pyenv one. */
+    private static String pythonWithTorch() {
+        List<String> candidates = new ArrayList<>();
+        String env = System.getenv("ECAR_PYTHON");
+        if (env != null && !env.isBlank()) candidates.add(env);
+        candidates.addAll(List.of("python3", "/usr/bin/python3"));
+        for (String c : candidates) if (python(c, true)) return c;
+        return null;
+    }
+
+    private static boolean python(String exe, boolean torch) {
+        try {
+            List<String> cmd = torch ? List.of(exe, "-c", "import torch") : List.of(exe, "--version");
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+}

@@ -74,7 +74,7 @@ public final class ModelDirectory {
             @SuppressWarnings("unchecked") var map = (java.util.Map<String, Object>) m;
             return VaeConfig.fromJson(new Json.Obj(map, configFile + " \"vae\""), "vae");
         }
-        throw new IllegalArgumentException(configFile + ": \"vae\" must be a name (kl16, sd-f8) or an object of decoder settings");
+        throw new IllegalArgumentException(configFile + ": \"vae\" must be a name (kl16, sd-f8, vq16) or an object of decoder settings");
     }
 
     private static String missing(Path file, String key) {

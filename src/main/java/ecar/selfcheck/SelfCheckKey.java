@@ -39,21 +39,36 @@ public record SelfCheckKey(String device, String computeCapability, int driverVe
     /** The implementation version (when packaged) and the first 16 hex digits of SHA-256 over the kernel fatbins. */
     static String buildFingerprint() {
         String version = SelfCheckKey.class.getPackage().getImplementationVersion();
-        return (version == null ? "dev" : version) + "-" + kernelChecksum();
+        return fingerprint(version == null ? "dev" : version, KernelModule.FAMILIES, SelfCheckKey::packagedFatbin);
     }
 
-    private static String kernelChecksum() {
+    /**
+     * version + "-" + the first 16 hex digits of SHA-256 over each family's name followed by its fatbin's bytes (absent
+     * fatbins add only the name); "unreadable" when a fatbin cannot be read.
+     */
+    static String fingerprint(String version, java.util.List<String> families, FatbinSource fatbins) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            for (String family : KernelModule.FAMILIES) {
-                try (InputStream in = SelfCheckKey.class.getResourceAsStream("/kernels/" + family + ".fatbin")) {
-                    sha.update(family.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-                    if (in != null) sha.update(in.readAllBytes());
-                }
+            for (String family : families) {
+                sha.update(family.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                byte[] image = fatbins.read(family);
+                if (image != null) sha.update(image);
             }
-            return HexFormat.of().formatHex(sha.digest()).substring(0, 16);
+            return version + "-" + HexFormat.of().formatHex(sha.digest()).substring(0, 16);
         } catch (IOException | NoSuchAlgorithmException e) {
-            return "unreadable";   // a key that is still stable for this build; the check itself will say what is wrong
+            return version + "-unreadable";   // a key that is still stable for this build; the check itself will say what is wrong
+        }
+    }
+
+    /** A family's fatbin bytes, or null when the build has none. */
+    @FunctionalInterface
+    interface FatbinSource {
+        byte[] read(String family) throws IOException;
+    }
+
+    private static byte[] packagedFatbin(String family) throws IOException {
+        try (InputStream in = SelfCheckKey.class.getResourceAsStream("/kernels/" + family + ".fatbin")) {
+            return in == null ? null : in.readAllBytes();
         }
     }
 

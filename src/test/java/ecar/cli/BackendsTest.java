@@ -6,6 +6,7 @@ import ecar.cuda.CudaProbe;
 import ecar.selfcheck.AutoChoice;
 import ecar.selfcheck.SelfCheck;
 import ecar.selfcheck.Verdict;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.time.Clock;
@@ -43,7 +44,7 @@ class BackendsTest {
 
     @Test
     void onThisMachineAutoIsTheCpu() {
-        if (CudaProbe.available()) return;   // a GPU machine: the real decision, covered by GpuSelfCheckGpuTest
+        Assumptions.assumeFalse(CudaProbe.available(), "a GPU machine: the real decision is GpuSelfCheckGpuTest's");
         try (Backend b = Backends.select("auto")) {
             assertInstanceOf(CpuBackend.class, b);
         }
@@ -51,7 +52,7 @@ class BackendsTest {
 
     @Test
     void aPassedCheckOfferedAGpuThatThenDoesNotOpenStillRuns() {
-        if (CudaProbe.available()) return;   // here the CUDA backend cannot open: that is the case under test
+        Assumptions.assumeFalse(CudaProbe.available(), "needs a machine where the CUDA backend cannot open: that is the case under test");
         boolean[] ran = {false};
         Backend b = Backends.auto(H100, true, choice(() -> {
             ran[0] = true;

@@ -8,8 +8,6 @@ import ecar.io.Bf16;
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Shape;
 import ecar.tensor.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -18,20 +16,11 @@ import org.junit.jupiter.params.provider.CsvSource;
  * kernels/attention.cu against the CPU backend on fresh random inputs: every output element is poisoned (NaN)
  * before the kernel runs and checked after; bf16 kernels within 2e-2 relative L2 (fixtures/README.md).
  */
+@GpuTest(arenaMiB = 256)
 class AttentionKernelTest {
     static final double REL_L2 = 2e-2, ELEMENT = 5e-2;
-    static CudaBackend gpu;
+    static CudaBackend gpu;   // set by @GpuTest
     static final CpuBackend cpu = new CpuBackend();
-
-    @BeforeEach
-    void open() {
-        gpu = Gpu.backend(gpu, 256L << 20);
-    }
-
-    @AfterAll
-    static void close() {
-        if (gpu != null) gpu.close();
-    }
 
     /** Inputs already on the bf16 grid, so the comparison measures the kernel, not the input rounding. */
     static FloatTensor bf16Random(long seed, int... dims) {

@@ -10,8 +10,6 @@ import ecar.backend.Norm;
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Shape;
 import ecar.tensor.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -26,20 +24,11 @@ import java.util.function.Function;
  * accumulation in another order), attention's GEMM fallback within 2e-2 (its probabilities are bf16). Outputs are
  * NaN-poisoned, so an element a kernel skips fails.
  */
+@GpuTest(arenaMiB = 256)
 class CudaBackendOpsGpuTest {
-    static CudaBackend gpu;
+    static CudaBackend gpu;   // set by @GpuTest
     static final CpuBackend cpu = new CpuBackend();
     private static final double EXACTISH = 1e-5, GEMM = 1e-3, BF16 = 2e-2;
-
-    @BeforeEach
-    void open() {
-        gpu = Gpu.backend(gpu, 256L << 20);
-    }
-
-    @AfterAll
-    static void close() {
-        if (gpu != null) gpu.close();
-    }
 
     private static FloatTensor bf16Random(long seed, float scale, int... dims) {
         return Compare.bf16Random(seed, scale, dims);

@@ -11,8 +11,6 @@ import ecar.model.Progress;
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Shape;
 import ecar.tensor.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -28,18 +26,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * pipeline sampled eagerly on the GPU (the device-scalar kernels compute what the host-scalar ones do, so to the bit),
  * and a replay allocates nothing from the arena. Skipped, with the reason, without a GPU.
  */
+@GpuTest(arenaMiB = 512)
 class CudaGraphGpuTest {
-    static CudaBackend gpu;
-
-    @BeforeEach
-    void open() {
-        gpu = Gpu.backend(gpu, 512L << 20);
-    }
-
-    @AfterAll
-    static void close() {
-        if (gpu != null) gpu.close();
-    }
+    static CudaBackend gpu;   // set by @GpuTest
 
     @ParameterizedTest
     @ValueSource(strings = {"dit-tiny", "ecar-tiny"})

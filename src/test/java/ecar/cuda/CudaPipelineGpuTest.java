@@ -12,8 +12,6 @@ import ecar.model.Progress;
 import ecar.tensor.FloatTensor;
 import ecar.vae.VaeConfig;
 import ecar.vae.VaeDecoder;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -25,19 +23,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * random weights and the same request give sampled latents whose cosine is at least 0.99 (bf16 weights and GEMM
  * operands on the GPU, float32 on the CPU), and the tiny VAE decodes the same latents within 2e-2 relative L2.
  */
+@GpuTest(arenaMiB = 512)
 class CudaPipelineGpuTest {
-    static CudaBackend gpu;
+    static CudaBackend gpu;   // set by @GpuTest
     static final CpuBackend cpu = new CpuBackend();
-
-    @BeforeEach
-    void open() {
-        gpu = Gpu.backend(gpu, 512L << 20);
-    }
-
-    @AfterAll
-    static void close() {
-        if (gpu != null) gpu.close();
-    }
 
     @ParameterizedTest
     @ValueSource(strings = {"dit-tiny", "flowar-tiny", "ecar-tiny"})

@@ -6,8 +6,6 @@ import ecar.backend.Noise;
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Shape;
 import ecar.tensor.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -20,19 +18,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (the kernels round every operation as Java does); Philox noise within 1e-6 (double-precision log/cos may differ
  * in the last place before the rounding to float).
  */
+@GpuTest(arenaMiB = 64)
 class FlowKernelTest {
-    static CudaBackend gpu;
+    static CudaBackend gpu;   // set by @GpuTest
     static final CpuBackend cpu = new CpuBackend();
-
-    @BeforeEach
-    void open() {
-        gpu = Gpu.backend(gpu, 64L << 20);
-    }
-
-    @AfterAll
-    static void close() {
-        if (gpu != null) gpu.close();
-    }
 
     @ParameterizedTest(name = "[2×{0}, {1}, {2}] guided {3}")
     @CsvSource({"1, 1, 16, true", "2, 5, 16, true", "3, 85, 7, true", "32, 256, 16, true", "1, 1, 1, false", "3, 85, 7, false", "32, 256, 16, false"})

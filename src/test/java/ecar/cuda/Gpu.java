@@ -8,6 +8,11 @@ final class Gpu {
 
     private static volatile boolean said;
 
+    /** A GPU and built kernels: GPU tests can run. */
+    static boolean usable() {
+        return CudaProbe.available() && Gpu.class.getResource("/kernels/flow.fatbin") != null;
+    }
+
     static void assume() {
         if (!CudaProbe.available() && !said) {
             said = true;
@@ -16,17 +21,5 @@ final class Gpu {
         Assumptions.assumeTrue(CudaProbe.available(), () -> "no GPU: " + CudaProbe.probe().reason());
         Assumptions.assumeTrue(Gpu.class.getResource("/kernels/flow.fatbin") != null,
                 "kernels were not built (nvcc was missing at build time)");
-    }
-
-    /**
-     * A test class's backend: skips (see {@link #assume}) without a GPU, else {@code open}, or on first use a new one
-     * whose outputs are NaN-poisoned (an element a kernel skips shows). The class closes it in its @AfterAll.
-     */
-    static ecar.cuda.backend.CudaBackend backend(ecar.cuda.backend.CudaBackend open, long arenaBytes) {
-        assume();
-        if (open != null) return open;
-        ecar.cuda.backend.CudaBackend b = new ecar.cuda.backend.CudaBackend(arenaBytes);
-        b.poisonAllocations(true);
-        return b;
     }
 }

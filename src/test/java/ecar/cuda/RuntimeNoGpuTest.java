@@ -1,5 +1,6 @@
 package ecar.cuda;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -17,7 +18,7 @@ class RuntimeNoGpuTest {
 
     @Test
     void contextWithoutGpuReportsTheProbeReason() {
-        if (CudaProbe.available()) return;   // only meaningful without a GPU
+        Assumptions.assumeFalse(CudaProbe.available(), "only meaningful on a machine without a GPU");
         IllegalStateException e = assertThrows(IllegalStateException.class, CudaContext::get);
         assertTrue(e.getMessage().startsWith("no CUDA GPU to run on: "), e.getMessage());
         assertFalse(CudaProbe.probe().reason().isBlank());

@@ -20,11 +20,25 @@ class SelfCheckKeyTest {
 
     @Test
     void theCurrentKeyIsTheFirstDeviceWithThisBuild() {
-        CudaProbe.Result r = new CudaProbe.Result(true, List.of(new CudaProbe.Device(0, "NVIDIA H100", 9, 0, 80L << 30, 132)), 12060, "");
+        CudaProbe.Result r = new CudaProbe.Result(true, List.of(new CudaProbe.Device(0, "NVIDIA H100", 9, 0, 80L << 30, 132),
+                new CudaProbe.Device(1, "NVIDIA A100", 8, 0, 40L << 30, 108)), 12060, "");
         SelfCheckKey k = SelfCheckKey.current(r);
-        assertEquals(new SelfCheckKey("NVIDIA H100", "9.0", 12060, SelfCheckKey.buildFingerprint()), k);
-        assertTrue(k.build().matches("[^-]+-[0-9a-f]{16}|[^-]+-unreadable"), k.build());
-        assertEquals(SelfCheckKey.buildFingerprint(), SelfCheckKey.buildFingerprint(), "stable within a build");
+        assertEquals("NVIDIA H100", k.device());
+        assertEquals("9.0", k.computeCapability());
+        assertEquals(12060, k.driverVersion());
+        assertTrue(k.build().matches("dev-[0-9a-f]{16}"), k.build());
+    }
+
+    @Test
+    void theBuildFingerprintIsTheVersionAndSha256OverEachFamilysNameAndFatbin() throws Exception {
+        // expected values from Python: hashlib.sha256(b"flow" + b"abc" + b"gemm").hexdigest()[:16]
+        java.util.Map<String, byte[]> fatbins = java.util.Map.of("flow", "abc".getBytes());
+        assertEquals("1.2-4f58258668d188c0", SelfCheckKey.fingerprint("1.2", List.of("flow", "gemm"), fatbins::get));
+        java.util.Map<String, byte[]> changed = java.util.Map.of("flow", "abd".getBytes());
+        assertEquals("1.2-7534172321eb1de3", SelfCheckKey.fingerprint("1.2", List.of("flow", "gemm"), changed::get), "one changed byte, a new key");
+        assertEquals("1.2-unreadable", SelfCheckKey.fingerprint("1.2", List.of("flow"), f -> {
+            throw new java.io.IOException("disk");
+        }));
     }
 
     @Test

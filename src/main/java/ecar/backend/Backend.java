@@ -159,6 +159,23 @@ public interface Backend extends AutoCloseable {
     /** In place: dst ← src, same shape: a result carried out of a scope into a tensor made before it. */
     void assign(Tensor dst, Tensor src);
 
+    // Fused ops: the default composes the plain ops; a GPU runs each as one GEMM with a fused epilogue.
+
+    /**
+     * In place: x += gate ⊙ (input·wᵀ + bias), gate per group or null for 1: a block's projection added to the residual
+     * stream (adaLN-Zero's gated residual).
+     */
+    default void linearIntoResidual(Tensor x, Tensor input, Tensor w, Tensor bias, Tensor gate) {
+        Tensor y = linear(input, w, bias);
+        if (gate == null) addInPlace(x, y);
+        else gatedResidualInPlace(x, gate, y);
+    }
+
+    /** GELU(x·wgᵀ + bg) ⊙ (x·wvᵀ + bv), GELU exact (erf): the hidden layer of FlowAR's gated MLP. */
+    default Tensor gatedGeluLinear(Tensor x, Tensor wg, Tensor bg, Tensor wv, Tensor bv) {
+        return mul(linear(x, wg, bg, Activation.GELU_ERF), linear(x, wv, bv));
+    }
+
     /** Slice i of n equal slices along the last dimension. */
     Tensor chunk(Tensor x, int n, int i);
 

@@ -112,11 +112,11 @@ public final class DiT {
             Tensor h = b.normModulate(x, Norm.LAYER, EPS, b.chunk(mod, 6, 0), b.chunk(mod, 6, 1));
             Tensor qkv = blk.qkv().apply(b, h);
             Tensor attn = b.attention(b.chunk(qkv, 3, 0), b.chunk(qkv, 3, 1), b.chunk(qkv, 3, 2), cfg.numHeads());
-            b.gatedResidualInPlace(x, b.chunk(mod, 6, 2), blk.proj().apply(b, attn));
+            blk.proj().addTo(b, x, attn, b.chunk(mod, 6, 2));
         }
         try (Backend.Scope mlp = b.scope()) {
             Tensor h = b.normModulate(x, Norm.LAYER, EPS, b.chunk(mod, 6, 3), b.chunk(mod, 6, 4));
-            b.gatedResidualInPlace(x, b.chunk(mod, 6, 5), blk.fc2().apply(b, blk.fc1().apply(b, h, Activation.GELU_TANH)));
+            blk.fc2().addTo(b, x, blk.fc1().apply(b, h, Activation.GELU_TANH), b.chunk(mod, 6, 5));
         }
     }
 }

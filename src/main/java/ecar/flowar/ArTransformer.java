@@ -130,11 +130,11 @@ public final class ArTransformer {
                 Tensor qkv = blk.qkv().apply(b, h);
                 b.kvAppend(cache, b.rope2d(b.chunk(qkv, 3, 1), cfg.heads(), side, FlowArConfig.ROPE_SPAN), b.chunk(qkv, 3, 2));
                 Tensor attn = b.attentionRope(b.chunk(qkv, 3, 0), cache, cfg.heads(), side, FlowArConfig.ROPE_SPAN);
-                b.gatedResidualInPlace(x, b.chunk(mod, 6, 0), blk.proj().apply(b, attn));
+                blk.proj().addTo(b, x, attn, b.chunk(mod, 6, 0));
             }
             try (Backend.Scope mlp = b.scope()) {
                 Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(mod, 6, 5), b.chunk(mod, 6, 3));
-                b.gatedResidualInPlace(x, b.chunk(mod, 6, 1), blk.mlp().apply(b, h));
+                blk.mlp().addTo(b, x, h, b.chunk(mod, 6, 1));
             }
         }
     }

@@ -120,10 +120,11 @@ public final class FlowHead {
         return velocity(prepare(condition, side), x, t);
     }
 
-    private Tensor selfAttention(HeadBlock blk, Tensor h, int side) {
+    /** In place: x += gate ⊙ proj(self-attention of h with the 2D RoPE). */
+    private void selfAttention(HeadBlock blk, Tensor x, Tensor h, int side, Tensor gate) {
         Tensor qkv = blk.qkv().apply(b, h);
         Tensor a = b.attentionRope(b.chunk(qkv, 3, 0), b.chunk(qkv, 3, 1), b.chunk(qkv, 3, 2), cfg.headHeads(), side, FlowArConfig.ROPE_SPAN, true);
-        return blk.proj().apply(b, a);
+        blk.proj().addTo(b, x, a, gate);
     }
 
     // Each half of a block frees its work before the next half starts (the block's modulation lives in the block's scope).
@@ -132,11 +133,11 @@ public final class FlowHead {
         Tensor mod = blk.ada().apply(b, ctAct);           // per token: gamma1, gamma2, scale1, scale2, shift1, shift2
         try (Backend.Scope attention = b.scope()) {
             Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(mod, 6, 4), b.chunk(mod, 6, 2));
-            b.gatedResidualInPlace(x, b.chunk(mod, 6, 0), selfAttention(blk, h, side));
+            selfAttention(blk, x, h, side, b.chunk(mod, 6, 0));
         }
         try (Backend.Scope mlp = b.scope()) {
             Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(mod, 6, 5), b.chunk(mod, 6, 3));
-            b.gatedResidualInPlace(x, b.chunk(mod, 6, 1), blk.mlp().apply(b, h));
+            blk.mlp().addTo(b, x, h, b.chunk(mod, 6, 1));
         }
     }
 
@@ -144,17 +145,17 @@ public final class FlowHead {
         try (Backend.Scope attention = b.scope()) {
             Tensor modA = blk.adaAttn().apply(b, tAct);   // per sample: gamma1, scale1, shift1
             Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(modA, 3, 2), b.chunk(modA, 3, 1));
-            b.gatedResidualInPlace(x, b.chunk(modA, 3, 0), selfAttention(blk, h, p.side()));
+            selfAttention(blk, x, h, p.side(), b.chunk(modA, 3, 0));
         }
         try (Backend.Scope crossAttention = b.scope()) {
             Tensor q = blk.crossQ().apply(b, b.norm(x, Norm.RMS, blk.normQ(), EPS));
             Tensor cross = b.attentionRope(q, p.crossKeys()[i], p.crossValues()[i], cfg.headHeads(), p.side(), FlowArConfig.ROPE_SPAN, false);
-            b.addInPlace(x, blk.crossProj().apply(b, cross));
+            blk.crossProj().addTo(b, x, cross, null);
         }
         try (Backend.Scope mlp = b.scope()) {
             Tensor modM = blk.adaMlp().apply(b, ctAct);   // per token: gamma2, scale2, shift2
             Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(modM, 3, 2), b.chunk(modM, 3, 1));
-            b.gatedResidualInPlace(x, b.chunk(modM, 3, 0), blk.mlp().apply(b, h));
+            blk.mlp().addTo(b, x, h, b.chunk(modM, 3, 0));
         }
     }
 }

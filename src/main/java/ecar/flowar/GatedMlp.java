@@ -3,7 +3,6 @@ package ecar.flowar;
 import ecar.model.Linear;
 import ecar.model.Weights;
 
-import ecar.backend.Activation;
 import ecar.backend.Backend;
 import ecar.tensor.Tensor;
 
@@ -16,6 +15,15 @@ public record GatedMlp(Linear gate, Linear value, Linear out) {
     }
 
     public Tensor apply(Backend b, Tensor x) {
-        return out.apply(b, b.mul(gate.apply(b, x, Activation.GELU_ERF), value.apply(b, x)));
+        return out.apply(b, hidden(b, x));
+    }
+
+    /** In place: residual += g ⊙ MLP(x), g per group (adaLN-Zero's gated residual). */
+    public void addTo(Backend b, Tensor residual, Tensor x, Tensor g) {
+        out.addTo(b, residual, hidden(b, x), g);
+    }
+
+    private Tensor hidden(Backend b, Tensor x) {
+        return b.gatedGeluLinear(x, gate.weight(), gate.bias(), value.weight(), value.bias());
     }
 }

@@ -22,4 +22,9 @@ public record Linear(Tensor weight, Tensor bias, int in, int out) {
     public Tensor apply(Backend b, Tensor x, Activation act) {
         return b.linear(x, weight, bias, act);
     }
+
+    /** In place: residual += gate ⊙ this(x), gate per group or null for 1. */
+    public void addTo(Backend b, Tensor residual, Tensor x, Tensor gate) {
+        b.linearIntoResidual(residual, x, weight, bias, gate);
+    }
 }

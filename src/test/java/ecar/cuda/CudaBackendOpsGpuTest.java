@@ -79,6 +79,53 @@ class CudaBackendOpsGpuTest {
         }
     }
 
+    /** The fused GEMM epilogues against the CPU's compositions; in-place results read back from the residual tensor. */
+    @ParameterizedTest(name = "K {0}, gate per {1}")
+    @CsvSource({"64, token", "30, sample", "48, none"})
+    void linearIntoResidualMatchesTheCpu(int k, String gateKind) {
+        FloatTensor x = bf16Random(k + 1L, 1f, 2, 5, k), w = bf16Random(k + 2L, 0.2f, 40, k), bias = Compare.random(k + 3, 0.5f, 40);
+        FloatTensor res = Compare.random(k + 4, 1f, 2, 5, 40);
+        FloatTensor gate = switch (gateKind) {
+            case "token" -> Compare.random(k + 5, 1f, 2, 5, 40);
+            case "sample" -> Compare.random(k + 5, 1f, 2, 40);
+            default -> null;
+        };
+        same("linearIntoResidual K " + k + " gate " + gateKind, GEMM, b -> {
+            Tensor r = b.upload(res);
+            b.linearIntoResidual(r, b.upload(x), weightOf(b, w), b.weight(bias), gate == null ? null : b.upload(gate));
+            return r;
+        });
+    }
+
+    @ParameterizedTest(name = "K {0}")
+    @CsvSource({"64", "30"})
+    void gatedGeluLinearMatchesTheCpu(int k) {
+        FloatTensor x = bf16Random(k + 11L, 1f, 3, 7, k), wg = bf16Random(k + 12L, 0.2f, 56, k), wv = bf16Random(k + 13L, 0.2f, 56, k);
+        FloatTensor bg = Compare.random(k + 14, 0.5f, 56), bv = Compare.random(k + 15, 0.5f, 56);
+        // the value is rounded to bf16 before the product on the GPU: within the bf16 tolerance
+        same("gatedGeluLinear K " + k, BF16, b -> b.gatedGeluLinear(b.upload(x), weightOf(b, wg), b.weight(bg), weightOf(b, wv), b.weight(bv)));
+    }
+
+    @Test
+    void inPlaceUpdatesAndAssignMatchTheCpu() {
+        FloatTensor x = Compare.random(21, 1f, 2, 6, 16), y = Compare.random(22, 1f, 2, 6, 16), g = Compare.random(23, 1f, 2, 16);
+        same("gatedResidualInPlace", EXACTISH, b -> {
+            Tensor t = b.upload(x);
+            b.gatedResidualInPlace(t, b.upload(g), b.upload(y));
+            return t;
+        });
+        same("addInPlace per sample", EXACTISH, b -> {
+            Tensor t = b.upload(x);
+            b.addInPlace(t, b.upload(g));
+            return t;
+        });
+        same("assign", 0, b -> {
+            Tensor t = b.zeros(x.shape());
+            b.assign(t, b.upload(y));
+            return t;
+        });
+    }
+
     @Test
     void linearOnABatchOfTokens() {
         FloatTensor x = bf16Random(5, 1f, 2, 7, 48), w = bf16Random(6, 0.2f, 96, 48), bias = Compare.random(7, 0.5f, 96);

@@ -474,6 +474,41 @@ public final class CudaBackend implements Backend {
         return y;
     }
 
+    /** One GEMM whose epilogue adds gate ⊙ (input·wᵀ + bias) to x in place (the RESIDUAL epilogue, res = Y = x). */
+    @Override
+    public void linearIntoResidual(Tensor x, Tensor input, Tensor w, Tensor bias, Tensor gate) {
+        Shape so = Check.linear(input, w, bias);
+        Check.that(so.equals(x.shape()), "linearIntoResidual", "the projection " + so + " does not match the residual stream " + x.shape());
+        int ratio = gate == null ? 1 : Check.groupRatio("linearIntoResidual", x, gate);
+        int n = so.last(), k = input.shape().last(), m = so.rows();
+        CudaTensor y = f32(x, "linearIntoResidual");
+        try (Scope scratch = scope()) {
+            int kp = CudaOperands.padTo8(k);
+            CudaTensor xb = operands.gemmInput(input, m, k, kp, "linearIntoResidual"), wb = operands.gemmWeight(w, kp, "linearIntoResidual");
+            gemm.linear(y.buffer(), Precision.F32, xb.buffer(), wb.buffer(), m, n, kp, GemmKernels.Epilogue.residual(operands.address(bias, "linearIntoResidual"),
+                    y.buffer(), gate == null ? null : operands.f32In(gate, "linearIntoResidual").buffer(), ratio));
+        }
+    }
+
+    /** The value GEMM into bf16 scratch, then the gate GEMM with the gated-GELU epilogue multiplying by it. */
+    @Override
+    public Tensor gatedGeluLinear(Tensor x, Tensor wg, Tensor bg, Tensor wv, Tensor bv) {
+        Shape so = Check.linear(x, wg, bg);
+        Check.that(so.equals(Check.linear(x, wv, bv)), "gatedGeluLinear", "gate " + wg.shape() + " and value " + wv.shape() + " weights differ");
+        int n = so.last(), k = x.shape().last(), m = so.rows();
+        CudaTensor y = memory.alloc(so, DType.F32, "gatedGeluLinear out");
+        try (Scope scratch = scope()) {
+            int kp = CudaOperands.padTo8(k);
+            CudaTensor xb = operands.gemmInput(x, m, k, kp, "gatedGeluLinear");
+            CudaTensor value = memory.alloc(so, DType.BF16, "gatedGeluLinear value");
+            gemm.linear(value.buffer(), Precision.BF16, xb.buffer(), operands.gemmWeight(wv, kp, "gatedGeluLinear").buffer(), m, n, kp,
+                    GemmKernels.Epilogue.of(operands.address(bv, "gatedGeluLinear"), Activation.NONE));
+            gemm.linear(y.buffer(), Precision.F32, xb.buffer(), operands.gemmWeight(wg, kp, "gatedGeluLinear").buffer(), m, n, kp,
+                    GemmKernels.Epilogue.gatedGelu(operands.address(bg, "gatedGeluLinear"), value.buffer()));
+        }
+        return y;
+    }
+
     @Override
     public Tensor conv3x3(Tensor x, Tensor w, Tensor bias) {
         Shape s = x.shape(), so = Check.conv3x3(x, w, bias);

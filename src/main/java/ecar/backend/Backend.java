@@ -59,6 +59,20 @@ public interface Backend extends AutoCloseable {
 
         @Override
         void close();
+
+        /** A scope whose closing runs {@code onClose} once, however often close is called. */
+        static Scope closing(Runnable onClose) {
+            return new Scope() {
+                private boolean done;
+
+                @Override
+                public void close() {
+                    if (done) return;
+                    done = true;
+                    onClose.run();
+                }
+            };
+        }
     }
 
     /**

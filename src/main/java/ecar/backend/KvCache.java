@@ -1,37 +1,63 @@
 package ecar.backend;
 
+import ecar.tensor.Shape;
+import ecar.tensor.Tensor;
+
 /**
  * The keys and values of one attention layer over a generation, [batch, capacity, width] each, allocated once (by
  * {@link Backend#kvCache}) and filled by position: {@link Backend#kvAppend} writes a step's or a stage's tokens after
  * those already held, so a decoder that appends every step copies each token once (not the whole cache per step).
+ * Each backend subclasses it with its storage; the bookkeeping and checks are here, once.
  */
-public interface KvCache {
-    int batch();
+public abstract class KvCache {
+    private final int batch, capacity, width;
+    private int length;
+
+    protected KvCache(int batch, int capacity, int width) {
+        Check.that(batch > 0 && capacity > 0 && width > 0, "kvCache", "batch " + batch + ", capacity " + capacity + ", width " + width + " must be positive");
+        this.batch = batch;
+        this.capacity = capacity;
+        this.width = width;
+    }
+
+    public final int batch() {
+        return batch;
+    }
 
     /** Tokens it can hold. */
-    int capacity();
+    public final int capacity() {
+        return capacity;
+    }
 
     /** Elements per token (heads × head size). */
-    int width();
+    public final int width() {
+        return width;
+    }
 
     /** Tokens held so far. */
-    int length();
+    public final int length() {
+        return length;
+    }
 
-    /** Throws naming the problem unless keys and values [batch, L, width] fit after the tokens held. */
-    static void checkAppend(KvCache c, ecar.tensor.Tensor keys, ecar.tensor.Tensor values) {
+    /** Throws naming the problem unless keys and values [batch, L, width] fit after the tokens held; returns L. */
+    public final int checkAppend(Tensor keys, Tensor values) {
         Check.sameShape("kvAppend", keys, values);
-        ecar.tensor.Shape s = keys.shape();
-        Check.that(s.rank() == 3 && s.dim(0) == c.batch() && s.last() == c.width(), "kvAppend",
-                "keys " + s + ", expected [" + c.batch() + ", L, " + c.width() + "]");
-        Check.that(c.length() + s.dim(1) <= c.capacity(), "kvAppend",
-                s.dim(1) + " tokens after " + c.length() + " do not fit a cache of " + c.capacity());
+        Shape s = keys.shape();
+        Check.that(s.rank() == 3 && s.dim(0) == batch && s.last() == width, "kvAppend", "keys " + s + ", expected [" + batch + ", L, " + width + "]");
+        Check.that(length + s.dim(1) <= capacity, "kvAppend", s.dim(1) + " tokens after " + length + " do not fit a cache of " + capacity);
+        return s.dim(1);
+    }
+
+    /** Counts tokens a backend has just written after those held. */
+    protected final void appended(int tokens) {
+        length += tokens;
     }
 
     /** Throws naming the problem unless q [batch, Lq, width] can attend to a non-empty cache. */
-    static void checkAttend(KvCache c, ecar.tensor.Tensor q, int heads) {
-        ecar.tensor.Shape s = q.shape();
-        Check.that(c.length() > 0, "attention", "the KV cache is empty");
-        Check.that(s.rank() == 3 && s.dim(0) == c.batch() && s.last() == c.width() && heads > 0 && c.width() % heads == 0, "attention",
-                "q " + s + " against a cache of [" + c.batch() + ", " + c.length() + ", " + c.width() + "] over " + heads + " heads");
+    public final void checkAttend(Tensor q, int heads) {
+        Shape s = q.shape();
+        Check.that(length > 0, "attention", "the KV cache is empty");
+        Check.that(s.rank() == 3 && s.dim(0) == batch && s.last() == width && heads > 0 && width % heads == 0, "attention",
+                "q " + s + " against a cache of [" + batch + ", " + length + ", " + width + "] over " + heads + " heads");
     }
 }

@@ -108,17 +108,10 @@ public final class CountingBackend implements Backend {
     public Scope scope() {
         scopes.push(new long[1]);
         int depth = scopes.size();
-        return new Scope() {
-            boolean done;
-
-            @Override
-            public void close() {
-                if (done) return;
-                done = true;
-                if (scopes.size() != depth) throw new IllegalStateException("counting backend: scopes closed out of order");
-                liveBytes -= scopes.pop()[0];
-            }
-        };
+        return Scope.closing(() -> {
+            if (scopes.size() != depth) throw new IllegalStateException("counting backend: scopes closed out of order");
+            liveBytes -= scopes.pop()[0];
+        });
     }
 
     // ------------------------------------------------------------------ memory, regions, steps
@@ -160,15 +153,7 @@ public final class CountingBackend implements Backend {
     public Scope region(String name) {
         path.addLast(name);
         regions.computeIfAbsent(where(), k -> new double[2])[0]++;
-        return new Scope() {
-            boolean done;
-
-            @Override
-            public void close() {
-                if (!done) path.removeLast();
-                done = true;
-            }
-        };
+        return Scope.closing(path::removeLast);
     }
 
     /** Each step is one network evaluation of its key's batch; its MACs are also counted per evaluation. */
@@ -214,38 +199,30 @@ public final class CountingBackend implements Backend {
     }
 
     /** A cache that only counts the tokens it holds. */
-    private static final class MetaCache implements KvCache {
-        final int batch, capacity, width;
-        int length;
-
+    private static final class MetaCache extends KvCache {
         MetaCache(int batch, int capacity, int width) {
-            this.batch = batch;
-            this.capacity = capacity;
-            this.width = width;
+            super(batch, capacity, width);
         }
 
-        @Override public int batch() { return batch; }
-        @Override public int capacity() { return capacity; }
-        @Override public int width() { return width; }
-        @Override public int length() { return length; }
+        void count(int tokens) {
+            appended(tokens);
+        }
     }
 
     @Override
     public KvCache kvCache(int batch, int capacity, int width) {
-        Check.that(batch > 0 && capacity > 0 && width > 0, "kvCache", "batch " + batch + ", capacity " + capacity + ", width " + width + " must be positive");
         hold(2L * 2 * batch * capacity * width);   // bf16 keys and values
         return new MetaCache(batch, capacity, width);
     }
 
     @Override
     public void kvAppend(KvCache cache, Tensor keys, Tensor values) {
-        KvCache.checkAppend(cache, keys, values);
-        ((MetaCache) cache).length += keys.shape().dim(1);
+        ((MetaCache) cache).count(cache.checkAppend(keys, values));
     }
 
     @Override
     public Tensor attention(Tensor q, KvCache cache, int heads) {
-        KvCache.checkAttend(cache, q, heads);
+        cache.checkAttend(q, heads);
         Shape sq = q.shape();
         transientBytes(2L * q.shape().numel());
         String layer = lastLayer.contains(".") ? lastLayer.substring(0, lastLayer.lastIndexOf('.')) : lastLayer;

@@ -32,17 +32,10 @@ public final class CpuBackend implements Backend {
         CpuScratch s = scratch.get();
         s.enter();
         int depth = s.depth();
-        return new Scope() {
-            boolean done;
-
-            @Override
-            public void close() {
-                if (done) return;
-                done = true;
-                if (s.depth() != depth) throw new IllegalStateException("cpu backend: scopes closed out of order (depth " + s.depth() + ", expected " + depth + ")");
-                s.leave();
-            }
-        };
+        return Scope.closing(() -> {
+            if (s.depth() != depth) throw new IllegalStateException("cpu backend: scopes closed out of order (depth " + s.depth() + ", expected " + depth + ")");
+            s.leave();
+        });
     }
 
     @Override
@@ -112,51 +105,43 @@ public final class CpuBackend implements Backend {
     // ------------------------------------------------------------------ KV caches
 
     /** Keys and values in two arrays [batch, capacity, width]; attention reads the first length rows of each sample. */
-    private static final class CpuKvCache implements KvCache {
-        final int batch, capacity, width;
+    private static final class CpuKvCache extends KvCache {
         final float[] k, v;
-        int length;
 
-        CpuKvCache(int batch, int capacity, int width, float[] k, float[] v) {
-            this.batch = batch;
-            this.capacity = capacity;
-            this.width = width;
-            this.k = new float[batch * capacity * width];
-            this.v = new float[batch * capacity * width];
+        CpuKvCache(int batch, int capacity, int width, java.util.function.IntFunction<float[]> alloc) {
+            super(batch, capacity, width);   // checks the sizes before anything is allocated
+            this.k = alloc.apply(batch * capacity * width);
+            this.v = alloc.apply(batch * capacity * width);
         }
 
-        @Override public int batch() { return batch; }
-        @Override public int capacity() { return capacity; }
-        @Override public int width() { return width; }
-        @Override public int length() { return length; }
+        void write(float[] keys, float[] values, int l) {
+            int w = width();
+            for (int b = 0; b < batch(); b++) {
+                System.arraycopy(keys, b * l * w, k, (b * capacity() + length()) * w, l * w);
+                System.arraycopy(values, b * l * w, v, (b * capacity() + length()) * w, l * w);
+            }
+            appended(l);
+        }
     }
 
     @Override
     public KvCache kvCache(int batch, int capacity, int width) {
-        Check.that(batch > 0 && capacity > 0 && width > 0, "kvCache", "batch " + batch + ", capacity " + capacity + ", width " + width + " must be positive");
-        return new CpuKvCache(batch, capacity, width, alloc(batch * capacity * width), alloc(batch * capacity * width));
+        return new CpuKvCache(batch, capacity, width, this::alloc);
     }
 
     @Override
     public void kvAppend(KvCache cache, Tensor keys, Tensor values) {
-        KvCache.checkAppend(cache, keys, values);
-        CpuKvCache c = cpu(cache);
-        int l = keys.shape().dim(1), w = c.width;
-        float[] k = d(keys), v = d(values);
-        for (int b = 0; b < c.batch; b++) {
-            System.arraycopy(k, b * l * w, c.k, (b * c.capacity + c.length) * w, l * w);
-            System.arraycopy(v, b * l * w, c.v, (b * c.capacity + c.length) * w, l * w);
-        }
-        c.length += l;
+        int l = cache.checkAppend(keys, values);
+        cpu(cache).write(d(keys), d(values), l);
     }
 
     @Override
     public Tensor attention(Tensor q, KvCache cache, int heads) {
-        KvCache.checkAttend(cache, q, heads);
+        cache.checkAttend(q, heads);
         CpuKvCache c = cpu(cache);
         Shape sq = q.shape();
         float[] o = alloc(sq.size());
-        CpuAttention.attention(d(q), c.k, c.v, o, c.batch, sq.dim(1), c.length, c.capacity, heads, c.width / heads);
+        CpuAttention.attention(d(q), c.k, c.v, o, c.batch(), sq.dim(1), c.length(), c.capacity(), heads, c.width() / heads);
         return out(sq, o);
     }
 

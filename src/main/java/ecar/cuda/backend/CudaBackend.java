@@ -154,20 +154,13 @@ public final class CudaBackend implements Backend {
     public Scope scope() {
         ArenaLedger.Mark m = arena.mark();
         int level = memory.enter();
-        return new Scope() {
-            boolean done;
-
-            @Override
-            public void close() {
-                if (done) return;
-                done = true;
-                // A graph still in flight is freed by the driver when it completes; its memory is reused only by
-                // work queued after it on this stream.
-                steps.closeLevel(level);
-                memory.leave();
-                arena.reset(m);   // later kernels on the stream run after the ones that used this memory
-            }
-        };
+        return Scope.closing(() -> {
+            // A graph still in flight is freed by the driver when it completes; its memory is reused only by work queued
+            // after it on this stream.
+            steps.closeLevel(level);
+            memory.leave();
+            arena.reset(m);   // later kernels on the stream run after the ones that used this memory
+        });
     }
 
     // ------------------------------------------------------------------ captured sampling steps
@@ -318,32 +311,27 @@ public final class CudaBackend implements Backend {
      * The bf16 keys and values of one attention layer over a generation: [B, capacity, H·d] each in the scope open
      * when it is made, filled by {@link #kvAppend} (kv_append writes the new rows in place).
      */
-    private final class CudaKvCache implements KvCache {
+    private final class CudaKvCache extends KvCache {
         final CudaTensor k, v;
-        final int batch, capacity, width;
-        int length;
 
         CudaKvCache(int batch, int capacity, int width) {
-            this.batch = batch;
-            this.capacity = capacity;
-            this.width = width;
+            super(batch, capacity, width);
             Shape s = Shape.of(batch, capacity, width);
             this.k = memory.alloc(s, DType.BF16, "kv cache keys");
             this.v = memory.alloc(s, DType.BF16, "kv cache values");
         }
 
-        @Override public int batch() { return batch; }
-        @Override public int capacity() { return capacity; }
-        @Override public int width() { return width; }
-        @Override public int length() { return length; }
+        void written(int tokens) {
+            appended(tokens);
+        }
 
         /** The held tokens as contiguous [B, length, width] tensors (bf16 keys, f32 values) for the GEMM fallback. */
         CudaTensor[] dense() {
-            Shape s = Shape.of(batch, length, width);
+            Shape s = Shape.of(batch(), length(), width());
             CudaTensor kd = memory.alloc(s, DType.BF16, "kv cache keys, dense"), vb = memory.alloc(s, DType.BF16, "kv cache values, dense");
-            long row = 2L * length * width, pitch = 2L * capacity * width;
-            kd.buffer().copy2dFrom(k.buffer(), 0, pitch, 0, row, row, batch, stream);
-            vb.buffer().copy2dFrom(v.buffer(), 0, pitch, 0, row, row, batch, stream);
+            long row = 2L * length() * width(), pitch = 2L * capacity() * width();
+            kd.buffer().copy2dFrom(k.buffer(), 0, pitch, 0, row, row, batch(), stream);
+            vb.buffer().copy2dFrom(v.buffer(), 0, pitch, 0, row, row, batch(), stream);
             CudaTensor vd = memory.alloc(s, DType.F32, "kv cache values, dense f32");
             Attention.castToF32(stream, vd.buffer(), vb.buffer(), s.numel());
             return new CudaTensor[]{kd, vd};
@@ -352,20 +340,18 @@ public final class CudaBackend implements Backend {
 
     @Override
     public KvCache kvCache(int batch, int capacity, int width) {
-        Check.that(batch > 0 && capacity > 0 && width > 0 && width % 2 == 0, "kvCache", "batch " + batch + ", capacity " + capacity + ", width " + width
-                + " must be positive, the width even");
+        Check.that(width % 2 == 0, "kvCache", "width " + width + " must be even (kv_append writes pairs)");
         return new CudaKvCache(batch, capacity, width);
     }
 
     @Override
     public void kvAppend(KvCache cache, Tensor keys, Tensor values) {
-        KvCache.checkAppend(cache, keys, values);
+        int l = cache.checkAppend(keys, values);
         CudaKvCache c = cuda(cache);
-        Shape s = keys.shape();
         // the head size only matters for the RoPE the kernel can apply on the way in; none here (keys come rotated)
         Attention.kvAppend(stream, c.k.buffer(), c.v.buffer(), f32(keys, "kvAppend").buffer(), f32(values, "kvAppend").buffer(),
-                c.batch, s.dim(1), c.width, c.length, c.capacity, c.width, null, null);
-        c.length += s.dim(1);
+                c.batch(), l, c.width(), c.length(), c.capacity(), c.width(), null, null);
+        c.written(l);
     }
 
     @Override
@@ -381,9 +367,9 @@ public final class CudaBackend implements Backend {
 
     /** The flash kernel straight on the cache (rows capacity apart) where the head size has one; else the GEMMs on a dense copy. */
     private Tensor attendCache(String op, Tensor q, CudaKvCache c, int heads, int side, int span, boolean ropeQ) {
-        KvCache.checkAttend(c, q, heads);
+        c.checkAttend(q, heads);
         Shape sq = q.shape();
-        int d = c.width / heads;
+        int d = c.width() / heads;
         if (!Attention.hasKernel(d)) {
             CudaTensor[] kv = c.dense();
             return attention.attend(op, q, kv[0], kv[1], heads, side, span, ropeQ, false, null);
@@ -396,7 +382,7 @@ public final class CudaBackend implements Backend {
                 CudaTensor[] cs = attention.ropeTable(side, span, d);
                 rope = new Attention.Rope(cs[0].buffer(), cs[1].buffer(), side * side, true, false);
             }
-            Attention.forward(stream, Attention.Problem.cached(c.batch, heads, d, sq.dim(1), c.length, c.capacity), qb.buffer(), c.k.buffer(),
+            Attention.forward(stream, Attention.Problem.cached(c.batch(), heads, d, sq.dim(1), c.length(), c.capacity()), qb.buffer(), c.k.buffer(),
                     c.v.buffer(), out.buffer(), false, rope, null);
         }
         return out;

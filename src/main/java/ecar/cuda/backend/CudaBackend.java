@@ -674,6 +674,32 @@ public final class CudaBackend implements Backend {
         diffusion.ddimSample(x, predX0, k);
     }
 
+    // ------------------------------------------------------------------ ARPG's ops: kernels/sample.cu and the table RoPE come next
+
+    private static UnsupportedOperationException notYet(String op) {
+        return new UnsupportedOperationException(op + " has no CUDA kernel yet (ARPG runs on the CPU backend until kernels/sample.cu lands)");
+    }
+
+    @Override
+    public Tensor ropeRows(Tensor x, int heads, Tensor cos, Tensor sin, Tensor rows) {
+        throw notYet("ropeRows");
+    }
+
+    @Override
+    public Tensor guideLogits(Tensor logits, float cfg, float temperature) {
+        throw notYet("guideLogits");
+    }
+
+    @Override
+    public Tensor filterLogits(Tensor logits, ecar.backend.LogitFilter filter) {
+        throw notYet("filterLogits");
+    }
+
+    @Override
+    public void sampleTokens(Tensor logits, ecar.backend.LogitFilter filter, long seed, int stream, Tensor ids) {
+        throw notYet("sampleTokens");
+    }
+
     // ------------------------------------------------------------------ memory accounting
 
     @Override

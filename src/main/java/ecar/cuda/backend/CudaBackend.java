@@ -5,6 +5,7 @@ import ecar.backend.Backend;
 import ecar.backend.Check;
 import ecar.backend.DiffusionCoefficients;
 import ecar.backend.KvCache;
+import ecar.backend.LogitFilter;
 import ecar.backend.Noise;
 import ecar.backend.Norm;
 import ecar.backend.StepKey;
@@ -27,6 +28,7 @@ import ecar.cuda.ops.GemmKernels;
 import ecar.cuda.ops.Launcher;
 import ecar.cuda.ops.NormKernels;
 import ecar.cuda.ops.Precision;
+import ecar.cuda.ops.SampleKernels;
 import ecar.io.Bf16;
 import ecar.tensor.DType;
 import ecar.tensor.FloatTensor;
@@ -82,6 +84,7 @@ public final class CudaBackend implements Backend {
     private final NormKernels norms;
     private final EmbedKernels embed;
     private final ElementwiseKernels ew;
+    private final SampleKernels sample;
     private final CudaDiffusion diffusion;
     private final CudaFlow flow;
     private boolean closed;
@@ -101,6 +104,7 @@ public final class CudaBackend implements Backend {
         norms = new NormKernels(launcher);
         embed = new EmbedKernels(launcher);
         ew = new ElementwiseKernels(launcher);
+        sample = new SampleKernels(launcher);
         DiffusionKernels diffusionKernels = new DiffusionKernels(launcher);
         memory = new CudaMemory(stream, arenaBytes);
         arena = memory.arena();
@@ -305,6 +309,15 @@ public final class CudaBackend implements Backend {
         Check.rope2d(x, heads, side);
         CudaTensor t = f32(x, "rope2d");
         return attention.rope2d(t, heads, side, span);
+    }
+
+    @Override
+    public Tensor ropeRows(Tensor x, int heads, Tensor cos, Tensor sin, Tensor rows) {
+        Shape s = Check.ropeRows(x, heads, cos, sin, rows);
+        CudaTensor o = memory.alloc(s, DType.F32, "ropeRows");
+        embed.ropeRows(o.buffer(), operands.f32In(x, "ropeRows").buffer(), operands.f32In(rows, "ropeRows").buffer(), s.dim(0), s.dim(1), s.last(),
+                s.last() / heads, operands.f32In(cos, "ropeRows").buffer(), operands.f32In(sin, "ropeRows").buffer(), cos.shape().dim(0));
+        return o;
     }
 
     /**
@@ -674,30 +687,42 @@ public final class CudaBackend implements Backend {
         diffusion.ddimSample(x, predX0, k);
     }
 
-    // ------------------------------------------------------------------ ARPG's ops: kernels/sample.cu and the table RoPE come next
+    // ------------------------------------------------------------------ token sampling (ARPG; kernels/sample.cu)
 
-    private static UnsupportedOperationException notYet(String op) {
-        return new UnsupportedOperationException(op + " has no CUDA kernel yet (ARPG runs on the CPU backend until kernels/sample.cu lands)");
-    }
-
-    @Override
-    public Tensor ropeRows(Tensor x, int heads, Tensor cos, Tensor sin, Tensor rows) {
-        throw notYet("ropeRows");
-    }
-
+    /**
+     * Guidance and temperature are kernel arguments, not step scalars: ARPG's steps never repeat a key, so none is
+     * captured; inside a capture the values would be baked in, which this refuses.
+     */
     @Override
     public Tensor guideLogits(Tensor logits, float cfg, float temperature) {
-        throw notYet("guideLogits");
+        Shape so = Check.guideLogits(logits, temperature);
+        steps.noHostTraffic("guideLogits (its cfg and temperature would be baked into the graph)");
+        CudaTensor o = memory.alloc(so, DType.F32, "guideLogits");
+        sample.guide(o.buffer(), operands.f32In(logits, "guideLogits").buffer(), so.numel(), cfg, temperature);
+        return o;
     }
 
     @Override
-    public Tensor filterLogits(Tensor logits, ecar.backend.LogitFilter filter) {
-        throw notYet("filterLogits");
+    public Tensor filterLogits(Tensor logits, LogitFilter filter) {
+        Check.logitRows("filterLogits", logits);
+        Shape s = logits.shape();
+        CudaTensor o = memory.alloc(s, DType.F32, "filterLogits");
+        o.buffer().copyFrom(operands.f32In(logits, "filterLogits").buffer(), 4L * s.numel(), stream);
+        if (filter.active()) sample.filter(o.buffer(), s.rows(), s.last(), filter.topK(), filter.topP());
+        return o;
     }
 
+    /** The filter on a scratch copy of the logits, then one draw per row into ids (in place). */
     @Override
-    public void sampleTokens(Tensor logits, ecar.backend.LogitFilter filter, long seed, int stream, Tensor ids) {
-        throw notYet("sampleTokens");
+    public void sampleTokens(Tensor logits, LogitFilter filter, long seed, int drawStream, Tensor ids) {
+        Check.sampleTokens(logits, ids);
+        steps.noHostTraffic("sampleTokens (its seed and stream would be baked into the graph)");
+        Shape s = logits.shape();
+        CudaTensor out = f32(ids, "sampleTokens");
+        try (Scope scratch = scope()) {
+            CudaTensor x = filter.active() ? (CudaTensor) filterLogits(logits, filter) : operands.f32In(logits, "sampleTokens");
+            sample.draw(out.buffer(), x.buffer(), s.rows(), s.last(), seed, drawStream);
+        }
     }
 
     // ------------------------------------------------------------------ memory accounting

@@ -36,6 +36,12 @@ __device__ __forceinline__ float philox_normal(uint64_t seed, uint32_t stream, u
     return (float)(sqrt(-2.0 * log((double)u1)) * cos(2.0 * 3.14159265358979323846 * (double)u2));
 }
 
+// A uniform float in [0, 1) on a grid of 2^-24 from the first word of the same block (Philox.uniform): token draws.
+__device__ __forceinline__ float philox_uniform(uint64_t seed, uint32_t stream, uint64_t index) {
+    uint4x r = philox4x32_10((uint32_t)index, (uint32_t)(index >> 32), stream, 0u, (uint32_t)seed, (uint32_t)(seed >> 32));
+    return (float)(r.x >> 8) * 0x1p-24f;
+}
+
 // ---------------------------------------------------------------- bf16
 
 __device__ __forceinline__ float bf2f(__nv_bfloat16 v) { return __bfloat162float(v); }

@@ -183,3 +183,33 @@ ECAR_KERNEL void embedding_f32(float* out, const float* table, const int* ids, i
 ECAR_KERNEL void embedding_bf16(float* out, const __nv_bfloat16* table, const int* ids, int count, int rows, int width) {
     embedding(out, table, ids, count, rows, width);
 }
+
+// ------------------------------------------------------------------ RoPE by table rows (ARPG)
+
+// rope_rows_f32: out = x [B, L, width] (heads of head_dim dims) with pair p of each head of token t rotated by
+//   (cos, sin)[rows[t], p] of tables [table_rows, head_dim/2]: (x0 c − x1 s, x1 c + x0 s), each product and sum rounded
+//   as CpuAttention.ropeRows does. rows: [L] f32 holding exact integers, the same for every sample; a row outside the
+//   table writes NaN (the Java side cannot see device-side rows; allFinite shows the slip).
+//   One thread per pair of adjacent elements. launch: grid ceil(B·L·width/2 / 256), block 256.
+//   Limits: head_dim even, width a multiple of head_dim.
+ECAR_KERNEL void rope_rows_f32(float* __restrict__ out, const float* __restrict__ x, const float* __restrict__ rows, int batch, int l,
+                               int width, int head_dim, const float* __restrict__ rope_cos, const float* __restrict__ rope_sin, int table_rows) {
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    const int pairs = width / 2;
+    if (i >= (long long)batch * l * pairs) return;
+    const int pr = (int)(i % pairs);
+    const long long token = i / pairs;
+    const int col = 2 * pr;
+    const float rf = rows[token % l];
+    const int r = (int)rf;
+    float2 v = *reinterpret_cast<const float2*>(x + token * width + col);
+    float2 o;
+    if (r >= 0 && r < table_rows && (float)r == rf) {
+        long long ti = (long long)r * (head_dim / 2) + (col % head_dim) / 2;
+        float c = rope_cos[ti], s = rope_sin[ti];
+        o = make_float2(__fsub_rn(__fmul_rn(v.x, c), __fmul_rn(v.y, s)), __fadd_rn(__fmul_rn(v.y, c), __fmul_rn(v.x, s)));
+    } else {
+        o = make_float2(__int_as_float(0x7fc00000), __int_as_float(0x7fc00000));
+    }
+    *reinterpret_cast<float2*>(out + token * width + col) = o;
+}

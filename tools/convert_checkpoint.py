@@ -8,6 +8,8 @@
     python3 tools/convert_checkpoint.py --model ecar-l --weights flowar_l.pth --ema --vae kl16.ckpt --out models/ecar-l
     # LlamaGen's VQ-16 tokenizer (ARPG's decoder), alone: writes models/arpg-l/vae.safetensors
     python3 tools/convert_checkpoint.py --vq vq_ds16_c2i.pt --out models/arpg-l
+    # ARPG-L (arpg_300m.pt; arpg_700m.pt is arpg-xl, arpg_1b.pt arpg-xxl) with its VQ-16 decoder
+    python3 tools/convert_checkpoint.py --model arpg-l --weights arpg_300m.pt --vq vq_ds16_c2i.pt --out models/arpg-l
 
 The generator's tensors keep the reference code's names (a "module." prefix from DDP is removed). The VAE's
 decoder tensors are written under LDM's names: diffusers' names (decoder.mid_block..., decoder.up_blocks...,
@@ -28,7 +30,7 @@ import struct
 import sys
 
 DTYPE_SIZE = {"F32": 4, "F16": 2, "BF16": 2, "I64": 8, "F64": 8, "I32": 4}
-VAE_OF_FAMILY = {"dit": "sd-f8", "flowar": "kl16", "ecar": "kl16"}
+VAE_OF_FAMILY = {"dit": "sd-f8", "flowar": "kl16", "ecar": "kl16", "arpg": "vq16"}
 
 
 class Tensor:
@@ -84,6 +86,12 @@ def read_torch(path, ema, trusted=False):
             state = ckpt["model"]
         elif "state_dict" in ckpt:
             state = ckpt["state_dict"]
+    return torch_state(state, path)
+
+
+def torch_state(state, path):
+    """The tensors of a torch state dict as raw tensors (non-tensor entries skipped)."""
+    import torch
     out = {}
     for name, t in state.items():
         if not hasattr(t, "dtype"):
@@ -208,6 +216,40 @@ def vq_decoder(tensors, path):
     return out
 
 
+def arpg_generator(path, trusted):
+    """ARPG's transformer (hp-l33/ARPG): the state dict under "model", "module" or "state_dict", looked for in that
+    order as the official sample_c2i_ddp.py does, under the reference's names (embeddings, layers.self_dec.N,
+    layers.cross_dec.N, layers.norm, layers.to_k, layers.to_v, norm, head)."""
+    if path.endswith(".safetensors"):
+        return generator(read(path))
+    if not os.path.isfile(path):
+        sys.exit("convert_checkpoint: %s does not exist" % path)
+    try:
+        import torch  # only pickled checkpoints need it
+    except ImportError:
+        sys.exit("convert_checkpoint: %s is a pickled checkpoint, which needs torch, and %s has none "
+                 "(pip install torch, apt-get install python3-torch, or run the script with a python that has it)" % (path, sys.executable))
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=not trusted)
+    except TypeError:  # torch < 1.13 has no weights_only
+        ckpt = torch.load(path, map_location="cpu")
+    state = None
+    if isinstance(ckpt, dict):
+        for key in ("model", "module", "state_dict"):
+            if isinstance(ckpt.get(key), dict):
+                state = ckpt[key]
+                break
+    if state is None:
+        sys.exit("convert_checkpoint: %s holds no ARPG state dict under \"model\", \"module\" or \"state_dict\" (found %s); "
+                 "an FSDP checkpoint is the state dict itself: load and save it under \"model\" first"
+                 % (path, sorted(ckpt)[:8] if isinstance(ckpt, dict) else type(ckpt).__name__))
+    t = generator(torch_state(state, path))
+    if "embeddings.weight" not in t or not any(n.startswith("layers.self_dec.") for n in t):
+        sys.exit("convert_checkpoint: %s is not an ARPG checkpoint: expected embeddings.weight and layers.self_dec.* (found %d tensors)"
+                 % (path, len(t)))
+    return t
+
+
 def generator(tensors):
     return {(n[len("module."):] if n.startswith("module.") else n): t for n, t in tensors.items()}
 
@@ -232,7 +274,10 @@ def main(argv=None):
         ap.error("--weights needs --model (the architecture, e.g. dit-xl-2)")
     os.makedirs(a.out, exist_ok=True)
     if a.weights:
-        t = generator(read(a.weights, a.ema, a.trust_checkpoint))
+        if a.model.split("-")[0] == "arpg":
+            t = arpg_generator(a.weights, a.trust_checkpoint)
+        else:
+            t = generator(read(a.weights, a.ema, a.trust_checkpoint))
         write_safetensors(os.path.join(a.out, "model.safetensors"), t, {"source": os.path.basename(a.weights)})
         print("model.safetensors: %d tensors from %s" % (len(t), a.weights))
     if a.vae:

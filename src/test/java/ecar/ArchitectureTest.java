@@ -38,8 +38,8 @@ class ArchitectureTest {
         MAY_USE.put("fixture", List.of("tensor", "io", "backend", "model"));
         MAY_USE.put("vae", List.of("tensor", "io", "backend", "model", "fixture"));
         MAY_USE.put("family", List.of("tensor", "io", "backend", "flops", "model", "fixture", "vae"));
-        for (String f : List.of("dit", "flowar")) MAY_USE.put(f, List.of("tensor", "io", "backend", "model", "fixture", "vae", "family"));
-        MAY_USE.put("sample", List.of("tensor", "io", "image", "backend", "flops", "model", "fixture", "vae", "family", "dit", "flowar"));
+        for (String f : List.of("dit", "flowar", "arpg")) MAY_USE.put(f, List.of("tensor", "io", "backend", "model", "fixture", "vae", "family"));
+        MAY_USE.put("sample", List.of("tensor", "io", "image", "backend", "flops", "model", "fixture", "vae", "family", "dit", "flowar", "arpg"));
         MAY_USE.put("selfcheck", List.of("tensor", "io", "backend", "backend.cpu", "cuda", "cuda.backend", "model", "fixture", "vae", "family", "sample"));
         MAY_USE.put("cli", List.copyOf(MAY_USE.keySet()));
     }

@@ -185,9 +185,12 @@ public interface Backend extends AutoCloseable {
         else gatedResidualInPlace(x, gate, y);
     }
 
-    /** GELU(x·wgᵀ + bg) ⊙ (x·wvᵀ + bv), GELU exact (erf): the hidden layer of FlowAR's gated MLP. */
-    default Tensor gatedGeluLinear(Tensor x, Tensor wg, Tensor bg, Tensor wv, Tensor bv) {
-        return mul(linear(x, wg, bg, Activation.GELU_ERF), linear(x, wv, bv));
+    /**
+     * act(x·wgᵀ + bg) ⊙ (x·wvᵀ + bv), biases optional: the hidden layer of a gated MLP (FlowAR's with exact GELU, LlamaGen's
+     * SwiGLU with SiLU).
+     */
+    default Tensor gatedLinear(Tensor x, Tensor wg, Tensor bg, Activation act, Tensor wv, Tensor bv) {
+        return mul(linear(x, wg, bg, act), linear(x, wv, bv));
     }
 
     /** Slice i of n equal slices along the last dimension. */
@@ -227,6 +230,14 @@ public interface Backend extends AutoCloseable {
      * 1/10000^(2j/(d/2)).
      */
     Tensor rope2d(Tensor x, int heads, int side, int span);
+
+    /**
+     * Rotary embedding by explicit rows of a precomputed table (ARPG's 2D RoPE, {@link RopeTables#arpg}): x [B, L, H·d],
+     * cos and sin [R, d/2], rows [L] (table rows as exact integers in [0, R), the same for every sample). In each head of
+     * token l, pair p (dims 2p, 2p+1) rotates as a complex number by the angle whose cos and sin are at (rows[l], p).
+     * The tables and rows stay on the backend (uploaded once per generation), so a step body reads no host data.
+     */
+    Tensor ropeRows(Tensor x, int heads, Tensor cos, Tensor sin, Tensor rows);
 
     /** [N, C, H, W] to [N, (H/p)·(W/p), C·p·p], each patch flattened in (c, kh, kw) order (a stride-p conv's input). */
     Tensor patchify(Tensor x, int p);
@@ -295,6 +306,23 @@ public interface Backend extends AutoCloseable {
 
     /** In place: x = √ᾱ_prev·pred_x0 + √(1−ᾱ_prev)·ε̂, ε̂ = (a·x − pred_x0)/b (DDIM, η = 0). */
     void ddimSample(Tensor x, Tensor predX0, DiffusionCoefficients k);
+
+    /**
+     * Classifier-free guidance on logits, then the temperature: logits [2N, .., V] (halves: conditional, unconditional)
+     * to (u + (c − u)·cfg) / max(temperature, 1e-5), [N, .., V] (ARPG's sampler).
+     */
+    Tensor guideLogits(Tensor logits, float cfg, float temperature);
+
+    /** {@code top_k_top_p_filtering} on the rows of logits [.., V]: what the filter removes becomes −∞ (see {@link LogitFilter}). */
+    Tensor filterLogits(Tensor logits, LogitFilter filter);
+
+    /**
+     * In place: one categorical draw per row of logits [.., V] into ids (one element per row, any shape), after the
+     * filter: with e_j = exp(x_j − max x) over the kept logits and u = {@link Philox#uniform}(seed, stream, row), the id is
+     * the first j whose running sum e_0 + … + e_j exceeds u·Σe. A row with no finite logit gets id −1. Ids are written
+     * as exact integers in float32.
+     */
+    void sampleTokens(Tensor logits, LogitFilter filter, long seed, int stream, Tensor ids);
 
     /** True when every element is finite (no NaN, no ±Inf). */
     boolean allFinite(Tensor x);

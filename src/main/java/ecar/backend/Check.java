@@ -74,6 +74,24 @@ public final class Check {
                 "head size of " + s + " over " + heads + " heads must be a multiple of 4");
     }
 
+    /**
+     * x [B, L, H·d] with an even head size, cos and sin [R, d/2] alike, rows holding one table row per token (L of
+     * them); returns x's shape.
+     */
+    public static Shape ropeRows(Tensor x, int heads, Tensor cos, Tensor sin, Tensor rows) {
+        rank("ropeRows", x, 3, "[B, L, H·d]");
+        Shape s = x.shape();
+        that(heads > 0 && s.last() % heads == 0 && (s.last() / heads) % 2 == 0, "ropeRows",
+                "width of " + s + " must split into " + heads + " heads of an even size");
+        int half = s.last() / heads / 2;
+        sameShape("ropeRows", cos, sin);
+        that(cos.shape().rank() == 2 && cos.shape().last() == half, "ropeRows",
+                "tables " + cos.shape() + ", expected [rows, " + half + "] for heads of " + 2 * half);
+        that(rows.shape().numel() == s.dim(1), "ropeRows", "rows " + rows.shape() + " name " + rows.shape().numel()
+                + " table rows for " + s.dim(1) + " tokens, expected one per token");
+        return s;
+    }
+
     // ------------------------------------------------------------------ elementwise and layout
 
     /** b [.., D] tiles a [.., D]: a position embedding. */
@@ -256,6 +274,29 @@ public final class Check {
         sameShape("ddpmSample", x, mean);
         sameShape("ddpmSample", x, logVar);
         noise("ddpmSample", noise, x.shape());
+    }
+
+    /** Logits [2N, .., V] (halves: conditional, unconditional) and a temperature; returns [N, .., V]. */
+    public static Shape guideLogits(Tensor logits, float temperature) {
+        Shape s = logits.shape();
+        that(s.rank() >= 2 && s.dim(0) % 2 == 0 && s.dim(0) > 0, "guideLogits", "logits " + s + " are not two batch halves [2N, .., V]");
+        that(Float.isFinite(temperature) && temperature >= 0f, "guideLogits", "temperature " + temperature + " must be finite and not negative");
+        int[] d = s.toArray();
+        d[0] /= 2;
+        return new Shape(d);
+    }
+
+    /** Logits with at least one row of V ≥ 1 entries. */
+    public static void logitRows(String op, Tensor logits) {
+        Shape s = logits.shape();
+        that(s.rank() >= 1 && s.numel() > 0 && s.last() > 0, op, "logits " + s + " hold no rows of vocabulary entries");
+    }
+
+    /** Logits [.., V] and ids with one element per row of logits. */
+    public static void sampleTokens(Tensor logits, Tensor ids) {
+        logitRows("sampleTokens", logits);
+        that(ids.shape().numel() == logits.shape().rows(), "sampleTokens",
+                "ids " + ids.shape() + " for " + logits.shape().rows() + " rows of logits " + logits.shape() + ", expected one id per row");
     }
 
     /** Positive stage sizes that add up to q's and k's token count (stage-block-causal attention). */

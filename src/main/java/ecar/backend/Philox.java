@@ -37,6 +37,16 @@ public final class Philox {
         return (float) (Math.sqrt(-2.0 * Math.log(u1)) * Math.cos(2.0 * Math.PI * u2));
     }
 
+    /**
+     * A uniform float in [0, 1) on a grid of 2⁻²⁴: element {@code index} of stream {@code stream} under {@code seed}, from
+     * the first word of the same block {@link #normal} starts from (a stream serves one kind of draw). Token draws and
+     * generation orders use it; kernels/common.cuh's philox_uniform is its twin.
+     */
+    public static float uniform(long seed, int stream, long index) {
+        int[] r = block((int) index, (int) (index >>> 32), stream, 0, (int) seed, (int) (seed >>> 32));
+        return (r[0] >>> 8) * 0x1p-24f;
+    }
+
     /** Fills out[i] = normal(seed, stream, offset + i). */
     public static void fill(float[] out, long seed, int stream, long offset) {
         for (int i = 0; i < out.length; i++) out[i] = normal(seed, stream, offset + i);

@@ -32,4 +32,32 @@ public final class RopeTables {
         }
         return new float[][]{cos, sin};
     }
+
+    /**
+     * cos and sin tables [1 + grid², d/2] of ARPG's 2D RoPE ({@code precompute_freqs_cis_2d} with one class token), in
+     * float32 as the reference computes them. Row 0, the class token's, is all zeros, as the reference's is: its query and
+     * key rotate to zero (not the identity). Row 1 + i·grid + j, the token at grid (i, j), holds for k &lt; d/4 the angle
+     * i·f_k in pair k and j·f_k in pair d/4 + k, with f_k = base^(−4k/d).
+     */
+    public static float[][] arpg(int grid, int d, double base) {
+        Check.that(grid > 0 && d > 0 && d % 4 == 0, "RopeTables.arpg", "grid " + grid + " and head size " + d + " (a multiple of 4) must be positive");
+        int half = d / 2, quarter = d / 4;
+        float[] freq = new float[quarter];
+        for (int k = 0; k < quarter; k++) freq[k] = 1f / (float) Math.pow(base, (float) (2 * k) / (float) half);
+        int rows = 1 + grid * grid;
+        float[] cos = new float[rows * half], sin = new float[rows * half];   // row 0 stays zero
+        for (int i = 0; i < grid; i++) {
+            for (int j = 0; j < grid; j++) {
+                int r = 1 + i * grid + j;
+                for (int k = 0; k < quarter; k++) {
+                    float ai = i * freq[k], aj = j * freq[k];
+                    cos[r * half + k] = (float) Math.cos(ai);
+                    sin[r * half + k] = (float) Math.sin(ai);
+                    cos[r * half + quarter + k] = (float) Math.cos(aj);
+                    sin[r * half + quarter + k] = (float) Math.sin(aj);
+                }
+            }
+        }
+        return new float[][]{cos, sin};
+    }
 }

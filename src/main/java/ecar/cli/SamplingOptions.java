@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
  * {@link SamplingOption}; the model's family refuses one it does not use, naming those it does.
  */
 final class SamplingOptions {
-    @Option(names = "--steps", paramLabel = "N", description = "DiT: respaced steps; FlowAR: Euler grid K per scale; ECAR: steps per stage")
+    @Option(names = "--steps", paramLabel = "N", description = "DiT: respaced steps; FlowAR: Euler grid K per scale; ECAR: steps per stage; ARPG: decoding steps")
     Integer steps;
 
     @Option(names = "--stage-steps", split = ",", paramLabel = "K", description = "ECAR: steps of each stage, e.g. 2,3,5,5,5")
@@ -32,6 +32,21 @@ final class SamplingOptions {
     @Option(names = "--guide-all-channels", description = "DiT: guide every latent channel instead of the official first three")
     boolean allChannels;
 
+    @Option(names = "--cfg-schedule", paramLabel = "linear|constant", description = "ARPG: guidance ramped from 1 as tokens are done, or constant")
+    String cfgSchedule;
+
+    @Option(names = "--order-schedule", paramLabel = "arccos|cosine", description = "ARPG: how fast the random order reveals tokens")
+    String orderSchedule;
+
+    @Option(names = "--temperature", paramLabel = "T", description = "ARPG: divides the logits before each token draw")
+    Float temperature;
+
+    @Option(names = "--top-k", paramLabel = "K", description = "ARPG: draw among the K most likely tokens (0: all)")
+    Integer topK;
+
+    @Option(names = "--top-p", paramLabel = "P", description = "ARPG: draw from the nucleus of probability P (1: all)")
+    Float topP;
+
     @Option(names = "--image-size", paramLabel = "PX", description = "rebuild the preset for this image size (multiple of 16)")
     Integer imageSize;
 
@@ -45,6 +60,11 @@ final class SamplingOptions {
         if (gamma != null) o = o.with(SamplingOption.GAMMA, gamma);
         if (sampler != null) o = o.with(SamplingOption.SAMPLER, sampler);
         if (allChannels) o = o.with(SamplingOption.GUIDE_ALL_CHANNELS, true);
+        if (cfgSchedule != null) o = o.with(SamplingOption.CFG_SCHEDULE, cfgSchedule);
+        if (orderSchedule != null) o = o.with(SamplingOption.ORDER_SCHEDULE, orderSchedule);
+        if (temperature != null) o = o.with(SamplingOption.TEMPERATURE, temperature);
+        if (topK != null) o = o.with(SamplingOption.TOP_K, topK);
+        if (topP != null) o = o.with(SamplingOption.TOP_P, topP);
         return o;
     }
 

@@ -12,7 +12,17 @@ public enum SamplingOption {
     GAMMA("gamma", Double.class),
     /** "ddpm" or "ddim". */
     SAMPLER("sampler", String.class),
-    GUIDE_ALL_CHANNELS("guide-all-channels", Boolean.class);
+    GUIDE_ALL_CHANNELS("guide-all-channels", Boolean.class),
+    /** How guidance changes over the steps: "linear" or "constant" (ARPG). */
+    CFG_SCHEDULE("cfg-schedule", String.class),
+    /** How fast a random-order sampler reveals tokens: "arccos" or "cosine" (ARPG). */
+    ORDER_SCHEDULE("order-schedule", String.class),
+    /** Divides the logits before a token draw (ARPG). */
+    TEMPERATURE("temperature", Float.class),
+    /** Draw only among the k most likely tokens; 0 for all (ARPG). */
+    TOP_K("top-k", Integer.class),
+    /** Draw only from the nucleus of this probability mass; 1 for all (ARPG). */
+    TOP_P("top-p", Float.class);
 
     private final String flag;
     private final Class<?> type;

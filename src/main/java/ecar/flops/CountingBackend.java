@@ -5,6 +5,7 @@ import ecar.backend.Backend;
 import ecar.backend.Check;
 import ecar.backend.DiffusionCoefficients;
 import ecar.backend.KvCache;
+import ecar.backend.LogitFilter;
 import ecar.backend.Noise;
 import ecar.backend.Norm;
 import ecar.backend.StepKey;
@@ -333,6 +334,11 @@ public final class CountingBackend implements Backend {
     }
 
     @Override
+    public Tensor ropeRows(Tensor x, int heads, Tensor cos, Tensor sin, Tensor rows) {
+        return m(Check.ropeRows(x, heads, cos, sin, rows));
+    }
+
+    @Override
     public Tensor patchify(Tensor x, int p) {
         return m(Check.patchify(x, p));
     }
@@ -409,6 +415,22 @@ public final class CountingBackend implements Backend {
     @Override
     public void ddimSample(Tensor x, Tensor predX0, DiffusionCoefficients k) {
         Check.sameShape("ddimSample", x, predX0);
+    }
+
+    @Override
+    public Tensor guideLogits(Tensor logits, float cfg, float temperature) {
+        return m(Check.guideLogits(logits, temperature));
+    }
+
+    @Override
+    public Tensor filterLogits(Tensor logits, LogitFilter filter) {
+        Check.logitRows("filterLogits", logits);
+        return m(logits.shape());
+    }
+
+    @Override
+    public void sampleTokens(Tensor logits, LogitFilter filter, long seed, int stream, Tensor ids) {
+        Check.sampleTokens(logits, ids);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package ecar.sample;
 
+import ecar.arpg.ArpgFamily;
 import ecar.dit.DiTFamily;
 import ecar.family.ModelFamily;
 import ecar.flowar.FlowArFamily;
@@ -10,7 +11,7 @@ import java.util.List;
 public final class Families {
     private Families() {}
 
-    public static final List<ModelFamily> ALL = List.of(DiTFamily.INSTANCE, FlowArFamily.FLOWAR, FlowArFamily.ECAR);
+    public static final List<ModelFamily> ALL = List.of(DiTFamily.INSTANCE, FlowArFamily.FLOWAR, FlowArFamily.ECAR, ArpgFamily.INSTANCE);
 
     public static ModelFamily byId(String id) {
         for (ModelFamily f : ALL) if (f.id().equalsIgnoreCase(id)) return f;

@@ -131,6 +131,23 @@ class CliTest {
     }
 
     @Test
+    void arpgGeneratesAGridAndTakesItsSamplingFlags() throws Exception {
+        Path png = dir.resolve("arpg.png");
+        Run r = run("generate", "--model", "arpg-tiny", "--class", "1,2", "--seed", "3", "--steps", "4", "--cfg-schedule", "constant",
+                "--order-schedule", "cosine", "--temperature", "0.8", "--top-k", "20", "--top-p", "0.9", "--out", png.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("4 steps (cosine), cfg 4.00 constant, temperature 0.80, top-k 20, top-p 0.90"), r.err());
+        java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(png.toFile());
+        assertEquals(2 * 64, img.getWidth());
+        assertEquals(64, img.getHeight());
+        Run f = run("flops", "--model", "arpg-l");
+        assertEquals(0, f.code(), f.err());
+        assertTrue(f.out().contains("149.07"), f.out());
+        oneLineError(run("flops", "--model", "arpg-l", "--top-p", "1.5"), "top-p 1.5 must lie in (0, 1]");
+        oneLineError(run("flops", "--model", "ecar-s", "--temperature", "0.5"), "--temperature does not apply to ECAR");
+    }
+
+    @Test
     void generateRefusesBadInputBeforeSampling() {
         oneLineError(run("generate", "--model", "ecar-tiny", "--out", dir.resolve("none/x.png").toString()), "does not exist");
         oneLineError(run("generate", "--model", "ecar-tiny", "--class", "10", "--out", dir.resolve("x.png").toString()), "class label 10 outside [0, 9]");

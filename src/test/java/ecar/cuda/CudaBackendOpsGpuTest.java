@@ -97,13 +97,13 @@ class CudaBackendOpsGpuTest {
         });
     }
 
-    @ParameterizedTest(name = "K {0}")
-    @CsvSource({"64", "30"})
-    void gatedGeluLinearMatchesTheCpu(int k) {
+    @ParameterizedTest(name = "K {0}, {1}")
+    @CsvSource({"64, GELU_ERF", "30, GELU_ERF", "48, SILU"})
+    void gatedLinearMatchesTheCpu(int k, Activation act) {
         FloatTensor x = bf16Random(k + 11L, 1f, 3, 7, k), wg = bf16Random(k + 12L, 0.2f, 56, k), wv = bf16Random(k + 13L, 0.2f, 56, k);
         FloatTensor bg = Compare.random(k + 14, 0.5f, 56), bv = Compare.random(k + 15, 0.5f, 56);
         // the value is rounded to bf16 before the product on the GPU: within the bf16 tolerance
-        same("gatedGeluLinear K " + k, BF16, b -> b.gatedGeluLinear(b.upload(x), weightOf(b, wg), b.weight(bg), weightOf(b, wv), b.weight(bv)));
+        same("gatedLinear K " + k + " " + act, BF16, b -> b.gatedLinear(b.upload(x), weightOf(b, wg), b.weight(bg), act, weightOf(b, wv), b.weight(bv)));
     }
 
     @Test

@@ -83,4 +83,23 @@ final class CpuAttention {
             }
         });
     }
+
+    /** RoPE by table rows: token l of every sample rotates pair p of each head by (cos, sin)[rows[l], p]. */
+    static void ropeRows(float[] x, float[] out, int batch, int l, int heads, int d, float[] cos, float[] sin, int[] rows) {
+        int half = d / 2, width = heads * d;
+        Parallel.forRange(batch * l, 16, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int t = rows[r % l] * half;
+                for (int h = 0; h < heads; h++) {
+                    int o = r * width + h * d;
+                    for (int p = 0; p < half; p++) {
+                        float c = cos[t + p], s = sin[t + p];
+                        float x0 = x[o + 2 * p], x1 = x[o + 2 * p + 1];
+                        out[o + 2 * p] = x0 * c - x1 * s;
+                        out[o + 2 * p + 1] = x1 * c + x0 * s;
+                    }
+                }
+            }
+        });
+    }
 }

@@ -5,6 +5,7 @@ import ecar.backend.Backend;
 import ecar.backend.Check;
 import ecar.backend.DiffusionCoefficients;
 import ecar.backend.KvCache;
+import ecar.backend.LogitFilter;
 import ecar.backend.Noise;
 import ecar.backend.Norm;
 import ecar.backend.Philox;
@@ -316,6 +317,25 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public Tensor ropeRows(Tensor x, int heads, Tensor cos, Tensor sin, Tensor rows) {
+        Shape s = Check.ropeRows(x, heads, cos, sin, rows);
+        int[] r = integers("ropeRows", "row", d(rows), cos.shape().dim(0));
+        float[] o = alloc(s.size());
+        CpuAttention.ropeRows(d(x), o, s.dim(0), s.dim(1), heads, s.last() / heads, d(cos), d(sin), r);
+        return out(s, o);
+    }
+
+    /** Values that must be exact integers in [0, bound), named in the error otherwise. */
+    private static int[] integers(String op, String what, float[] v, int bound) {
+        int[] r = new int[v.length];
+        for (int i = 0; i < v.length; i++) {
+            r[i] = (int) v[i];
+            Check.that(r[i] == v[i] && r[i] >= 0 && r[i] < bound, op, what + " " + v[i] + " (element " + i + ") is not an integer in [0, " + bound + ")");
+        }
+        return r;
+    }
+
+    @Override
     public Tensor patchify(Tensor x, int p) {
         Shape so = Check.patchify(x, p), s = x.shape();
         float[] o = alloc(so.size());
@@ -458,6 +478,30 @@ public final class CpuBackend implements Backend {
     public void ddimSample(Tensor x, Tensor predX0, DiffusionCoefficients k) {
         Check.sameShape("ddimSample", x, predX0);
         CpuDiffusion.ddim(d(x), d(predX0), k);
+    }
+
+    @Override
+    public Tensor guideLogits(Tensor logits, float cfg, float temperature) {
+        Shape so = Check.guideLogits(logits, temperature);
+        float[] o = alloc(so.size());
+        CpuSampling.guide(o, d(logits), so.size(), cfg, temperature);
+        return out(so, o);
+    }
+
+    @Override
+    public Tensor filterLogits(Tensor logits, LogitFilter filter) {
+        Check.logitRows("filterLogits", logits);
+        float[] o = d(logits).clone();
+        CpuSampling.filter(o, logits.shape().last(), filter);
+        return out(logits.shape(), o);
+    }
+
+    @Override
+    public void sampleTokens(Tensor logits, LogitFilter filter, long seed, int stream, Tensor ids) {
+        Check.sampleTokens(logits, ids);
+        float[] x = d(logits).clone();
+        CpuSampling.filter(x, logits.shape().last(), filter);
+        CpuSampling.draw(x, logits.shape().last(), seed, stream, d(ids));
     }
 
     @Override

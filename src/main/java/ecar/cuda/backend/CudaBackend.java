@@ -5,6 +5,7 @@ import ecar.backend.Backend;
 import ecar.backend.Check;
 import ecar.backend.DiffusionCoefficients;
 import ecar.backend.KvCache;
+import ecar.backend.LogitFilter;
 import ecar.backend.Noise;
 import ecar.backend.Norm;
 import ecar.backend.StepKey;
@@ -27,6 +28,7 @@ import ecar.cuda.ops.GemmKernels;
 import ecar.cuda.ops.Launcher;
 import ecar.cuda.ops.NormKernels;
 import ecar.cuda.ops.Precision;
+import ecar.cuda.ops.SampleKernels;
 import ecar.io.Bf16;
 import ecar.tensor.DType;
 import ecar.tensor.FloatTensor;
@@ -84,6 +86,7 @@ public final class CudaBackend implements Backend {
     private final NormKernels norms;
     private final EmbedKernels embed;
     private final ElementwiseKernels ew;
+    private final SampleKernels sample;
     private final CudaDiffusion diffusion;
     private final CudaFlow flow;
     private boolean closed;
@@ -103,6 +106,7 @@ public final class CudaBackend implements Backend {
         norms = new NormKernels(launcher);
         embed = new EmbedKernels(launcher);
         ew = new ElementwiseKernels(launcher);
+        sample = new SampleKernels(launcher);
         DiffusionKernels diffusionKernels = new DiffusionKernels(launcher);
         memory = new CudaMemory(stream, arenaBytes);
         arena = memory.arena();
@@ -307,6 +311,15 @@ public final class CudaBackend implements Backend {
         return attention.rope2d(t, heads, side, span);
     }
 
+    @Override
+    public Tensor ropeRows(Tensor x, int heads, Tensor cos, Tensor sin, Tensor rows) {
+        Shape s = Check.ropeRows(x, heads, cos, sin, rows);
+        CudaTensor o = memory.alloc(s, DType.F32, "ropeRows");
+        embed.ropeRows(o.buffer(), operands.f32In(x, "ropeRows").buffer(), operands.f32In(rows, "ropeRows").buffer(), s.dim(0), s.dim(1), s.last(),
+                s.last() / heads, operands.f32In(cos, "ropeRows").buffer(), operands.f32In(sin, "ropeRows").buffer(), cos.shape().dim(0));
+        return o;
+    }
+
     /**
      * The bf16 keys and values of one attention layer over a generation: [B, capacity, H·d] each in the scope open
      * when it is made, filled by {@link #kvAppend} (kv_append writes the new rows in place).
@@ -476,21 +489,21 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    /** The value GEMM into bf16 scratch, then the gate GEMM with the gated-GELU epilogue multiplying by it. */
+    /** The value GEMM into bf16 scratch, then the gate GEMM whose MUL epilogue multiplies its activation by it. */
     @Override
-    public Tensor gatedGeluLinear(Tensor x, Tensor wg, Tensor bg, Tensor wv, Tensor bv) {
+    public Tensor gatedLinear(Tensor x, Tensor wg, Tensor bg, Activation act, Tensor wv, Tensor bv) {
         Shape so = Check.linear(x, wg, bg);
-        Check.that(so.equals(Check.linear(x, wv, bv)), "gatedGeluLinear", "gate " + wg.shape() + " and value " + wv.shape() + " weights differ");
+        Check.that(so.equals(Check.linear(x, wv, bv)), "gatedLinear", "gate " + wg.shape() + " and value " + wv.shape() + " weights differ");
         int n = so.last(), k = x.shape().last(), m = so.rows();
-        CudaTensor y = memory.alloc(so, DType.F32, "gatedGeluLinear out");
+        CudaTensor y = memory.alloc(so, DType.F32, "gatedLinear out");
         try (Scope scratch = scope()) {
             int kp = CudaOperands.padTo8(k);
-            CudaTensor xb = operands.gemmInput(x, m, k, kp, "gatedGeluLinear");
-            CudaTensor value = memory.alloc(so, DType.BF16, "gatedGeluLinear value");
-            gemm.linear(value.buffer(), Precision.BF16, xb.buffer(), operands.gemmWeight(wv, kp, "gatedGeluLinear").buffer(), m, n, kp,
-                    GemmKernels.Epilogue.of(operands.address(bv, "gatedGeluLinear"), Activation.NONE));
-            gemm.linear(y.buffer(), Precision.F32, xb.buffer(), operands.gemmWeight(wg, kp, "gatedGeluLinear").buffer(), m, n, kp,
-                    GemmKernels.Epilogue.gatedGelu(operands.address(bg, "gatedGeluLinear"), value.buffer()));
+            CudaTensor xb = operands.gemmInput(x, m, k, kp, "gatedLinear");
+            CudaTensor value = memory.alloc(so, DType.BF16, "gatedLinear value");
+            gemm.linear(value.buffer(), Precision.BF16, xb.buffer(), operands.gemmWeight(wv, kp, "gatedLinear").buffer(), m, n, kp,
+                    GemmKernels.Epilogue.of(operands.address(bv, "gatedLinear"), Activation.NONE));
+            gemm.linear(y.buffer(), Precision.F32, xb.buffer(), operands.gemmWeight(wg, kp, "gatedLinear").buffer(), m, n, kp,
+                    GemmKernels.Epilogue.gated(operands.address(bg, "gatedLinear"), act, value.buffer()));
         }
         return y;
     }
@@ -725,6 +738,44 @@ public final class CudaBackend implements Backend {
     public void ddimSample(Tensor x, Tensor predX0, DiffusionCoefficients k) {
         Check.sameShape("ddimSample", x, predX0);
         diffusion.ddimSample(x, predX0, k);
+    }
+
+    // ------------------------------------------------------------------ token sampling (ARPG; kernels/sample.cu)
+
+    /**
+     * Guidance and temperature are kernel arguments, not step scalars: ARPG's steps never repeat a key, so none is
+     * captured; inside a capture the values would be baked in, which this refuses.
+     */
+    @Override
+    public Tensor guideLogits(Tensor logits, float cfg, float temperature) {
+        Shape so = Check.guideLogits(logits, temperature);
+        steps.noHostTraffic("guideLogits (its cfg and temperature would be baked into the graph)");
+        CudaTensor o = memory.alloc(so, DType.F32, "guideLogits");
+        sample.guide(o.buffer(), operands.f32In(logits, "guideLogits").buffer(), so.numel(), cfg, temperature);
+        return o;
+    }
+
+    @Override
+    public Tensor filterLogits(Tensor logits, LogitFilter filter) {
+        Check.logitRows("filterLogits", logits);
+        Shape s = logits.shape();
+        CudaTensor o = memory.alloc(s, DType.F32, "filterLogits");
+        o.buffer().copyFrom(operands.f32In(logits, "filterLogits").buffer(), 4L * s.numel(), stream);
+        if (filter.active()) sample.filter(o.buffer(), s.rows(), s.last(), filter.topK(), filter.topP());
+        return o;
+    }
+
+    /** The filter on a scratch copy of the logits, then one draw per row into ids (in place). */
+    @Override
+    public void sampleTokens(Tensor logits, LogitFilter filter, long seed, int drawStream, Tensor ids) {
+        Check.sampleTokens(logits, ids);
+        steps.noHostTraffic("sampleTokens (its seed and stream would be baked into the graph)");
+        Shape s = logits.shape();
+        CudaTensor out = f32(ids, "sampleTokens");
+        try (Scope scratch = scope()) {
+            CudaTensor x = filter.active() ? (CudaTensor) filterLogits(logits, filter) : operands.f32In(logits, "sampleTokens");
+            sample.draw(out.buffer(), x.buffer(), s.rows(), s.last(), seed, drawStream);
+        }
     }
 
     // ------------------------------------------------------------------ memory accounting

@@ -41,7 +41,12 @@ public final class GemmKernels {
 
         /** GELU(erf)(x·Wᵀ + bias) ⊙ mul. */
         public static Epilogue gatedGelu(DeviceAddress bias, DeviceAddress mul) {
-            return new Epilogue(bias, Activation.GELU_ERF, Post.MUL, null, null, 1, mul);
+            return gated(bias, Activation.GELU_ERF, mul);
+        }
+
+        /** act(x·Wᵀ + bias) ⊙ mul (mul bf16 [M, N]). */
+        public static Epilogue gated(DeviceAddress bias, Activation act, DeviceAddress mul) {
+            return new Epilogue(bias, act, Post.MUL, null, null, 1, mul);
         }
 
         /** res + gate[row / gateRatio] ⊙ (x·Wᵀ + bias). */

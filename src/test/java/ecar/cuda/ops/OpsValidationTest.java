@@ -33,6 +33,7 @@ class OpsValidationTest {
     private final EmbedKernels embed = new EmbedKernels(rec);
     private final DiffusionKernels diff = new DiffusionKernels(rec);
     private final ElementwiseKernels ew = new ElementwiseKernels(rec);
+    private final SampleKernels sample = new SampleKernels(rec);
     private static final DiffusionCoefficients K = new DiffusionCoefficients(1.1f, 0.4f, 0.3f, 0.7f, -6f, -4f, 0.9f, 0.43f);
 
     private static String message(Runnable r) {
@@ -226,6 +227,39 @@ class OpsValidationTest {
         assertEquals("transpose_batched_bf16", rec.last().kernel());
     }
 
+    @Test
+    void tokenSamplingAndRopeRowsLaunches() {
+        int rows = 2 * 28, v = 16384;
+        Fake logits = f32(2L * rows * v, "logits"), guided = f32((long) rows * v, "guided");
+        sample.guide(guided, logits, (long) rows * v, 5f, 0f);
+        var c = rec.last();
+        assertEquals("guide_logits", c.kernel());
+        assertEquals(1e-5f, c.args()[4], "temperature 0 divides by 1e-5 as the reference does");
+        String msg = message(() -> sample.guide(f32(10, "o"), f32(10, "l"), 10, 2f, 1f));
+        assertTrue(msg.contains("logits 'l'") && msg.contains("[2 × 10] f32"), msg);
+        sample.filter(guided, rows, v, 0, 0.9f);
+        assertEquals("filter_top_k_top_p", rec.last().kernel());
+        assertEquals(rows, rec.last().shape().gridX());
+        assertEquals(SampleKernels.THREADS, rec.last().shape().blockX());
+        msg = message(() -> sample.filter(guided, rows, v, 5, 0f));
+        assertTrue(msg.contains("top-p 0.0"), msg);
+        sample.draw(f32(rows, "ids"), guided, rows, v, 7L, 3);
+        c = rec.last();
+        assertEquals("categorical_draw", c.kernel());
+        assertEquals(7L, c.args()[4]);
+        msg = message(() -> sample.draw(f32(rows - 1, "ids"), guided, rows, v, 7L, 3));
+        assertTrue(msg.contains("ids 'ids'") && msg.contains("[56] f32"), msg);
+        Fake arena = Fake.of(1 << 20, "arena");
+        msg = message(() -> sample.draw(new Fake(arena.address(), 4L * 4, "ids"), new Fake(arena.address(), 4L * 4 * 8, "logits"), 4, 8, 1L, 1));
+        assertTrue(msg.contains("overlaps"), msg);
+        embed.ropeRows(f32(2 * 3 * 64, "o"), f32(2 * 3 * 64, "x"), f32(3, "rows"), 2, 3, 64, 16, f32(257 * 8, "cos"), f32(257 * 8, "sin"), 257);
+        assertEquals("rope_rows_f32", rec.last().kernel());
+        assertEquals(1, rec.last().shape().gridX());
+        msg = message(() -> embed.ropeRows(f32(2 * 3 * 64, "o"), f32(2 * 3 * 64, "x"), f32(2, "rows"), 2, 3, 64, 16, f32(257 * 8, "cos"),
+                f32(257 * 8, "sin"), 257));
+        assertTrue(msg.contains("rows 'rows'") && msg.contains("[3] f32"), msg);
+    }
+
     // ------------------------------------------------------------------ the wrappers name real entry points
 
     private static final Pattern ENTRY = Pattern.compile("ECAR_KERNEL void(?: __launch_bounds__\\([^)]*\\))?\\s+(\\w+)\\(|_ENTRY\\((\\w+),|EW_PAIR\\((\\w+),");
@@ -238,6 +272,7 @@ class OpsValidationTest {
         normChecksModulationAndGroups();
         embedAndDiffusionLaunches();
         elementwiseAndEmbeddingLaunches();
+        tokenSamplingAndRopeRowsLaunches();
     }
 
     @Test

@@ -1,0 +1,24 @@
+package ecar.arpg;
+
+import ecar.backend.Backend;
+import ecar.backend.RopeTables;
+import ecar.tensor.FloatTensor;
+import ecar.tensor.Tensor;
+
+/**
+ * ARPG's 2D RoPE table on the backend (uploaded once per model, float32) and the rotation of queries or keys by rows
+ * of it: row 0 for the class token, 1 + position for the image token at 0-based raster position.
+ */
+record Rope(Tensor cos, Tensor sin, int heads) {
+
+    static Rope upload(Backend b, ArpgConfig c) {
+        float[][] t = RopeTables.arpg(c.grid(), c.headSize(), c.ropeBase());
+        int rows = 1 + c.tokens(), half = c.headSize() / 2;
+        return new Rope(b.upload(FloatTensor.of(t[0], rows, half)), b.upload(FloatTensor.of(t[1], rows, half)), c.heads());
+    }
+
+    /** x [B, L, dim] rotated, token l by table row rows[l]. */
+    Tensor rotate(Backend b, Tensor x, Tensor rows) {
+        return b.ropeRows(x, heads, cos, sin, rows);
+    }
+}

@@ -27,7 +27,7 @@ import java.util.concurrent.Callable;
         "the chart NAME.png."})
 final class CompareCommand implements Callable<Integer> {
 
-    @Option(names = "--models", split = ",", paramLabel = "NAME", description = "presets to compare (default: by backend; CPU: dit-s-2,flowar-s,ecar-s at 128²; GPU: dit-xl-2,flowar-l,ecar-l at 256²)")
+    @Option(names = "--models", split = ",", paramLabel = "NAME", description = "presets to compare (default: by backend; CPU: dit-s-2,flowar-s,ecar-s at 128²; GPU: dit-xl-2,flowar-l,ecar-l,arpg-l at 256²)")
     List<String> models;
 
     @Option(names = "--image-size", paramLabel = "PX", description = "image size for every model (default: 128 on the CPU, 256 on a GPU)")
@@ -63,7 +63,7 @@ final class CompareCommand implements Callable<Integer> {
 
         Backend backend = Backends.select(backendName);
         boolean gpu = !backend.name().startsWith("cpu");
-        List<String> names = models != null ? models : gpu ? List.of("dit-xl-2", "flowar-l", "ecar-l") : List.of("dit-s-2", "flowar-s", "ecar-s");
+        List<String> names = models != null ? models : gpu ? List.of("dit-xl-2", "flowar-l", "ecar-l", "arpg-l") : List.of("dit-s-2", "flowar-s", "ecar-s");
         int size = imageSize != null ? imageSize : gpu ? 256 : 128;
         int reps = repeats != null ? repeats : gpu ? 3 : 1;
         ComparePlan plan = ComparePlan.of(names, size, batchSizes, reps, seed);

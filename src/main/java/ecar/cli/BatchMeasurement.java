@@ -30,7 +30,7 @@ record BatchMeasurement(int batch, double latencySeconds, long peakMemoryBytes, 
         return batch / latencySeconds;
     }
 
-    /** Achieved throughput: the analytic FLOPs of every image generated per second. */
+    /** Achieved throughput: the counted FLOPs of every image generated per second. */
     double teraflopsPerSecond(double flopsPerImage) {
         return flopsPerImage * imagesPerSecond() / 1e12;
     }

@@ -27,7 +27,7 @@ import java.text.ParsePosition;
 import java.util.stream.Collectors;
 
 /**
- * The {@code compare} chart (JFreeChart): TFLOP per image (analytic) and measured seconds per image at each batch
+ * The {@code compare} chart (JFreeChart): TFLOP per image (counted) and measured seconds per image at each batch
  * size, side by side, log scales; every text in the bundled font ({@link ChartFonts}).
  */
 final class CompareChart {
@@ -44,7 +44,7 @@ final class CompareChart {
                 if (m.isMeasured()) latency.addValue(m.latencySeconds() / m.batch(), r.name(), "batch " + m.batch());
             }
         }
-        JFreeChart left = bars(flops, "Compute per image (analytic)", "TFLOP");
+        JFreeChart left = bars(flops, "Compute per image (counted)", "TFLOP");
         JFreeChart right = bars(latency, "Latency per image (measured)", "seconds");
         int w = 1200, h = 560;
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
@@ -55,7 +55,8 @@ final class CompareChart {
         g.fillRect(0, 0, w, h);
         g.setColor(Color.DARK_GRAY);
         g.setFont(titleFont);
-        g.drawString("ECAR vs DiT on " + run.backend() + ": " + run.plan().imageSize() + "² images, batch "
+        g.drawString(run.results().stream().map(CompareResult::name).collect(Collectors.joining(" vs ")) + " on " + run.backend() + ": "
+                + run.plan().imageSize() + "² images, batch "
                 + run.plan().batches().stream().map(String::valueOf).collect(Collectors.joining(", ")), 20, 28);
         left.draw(g, new Rectangle2D.Double(0, 40, w / 2.0, h - 40));
         right.draw(g, new Rectangle2D.Double(w / 2.0, 40, w / 2.0, h - 40));

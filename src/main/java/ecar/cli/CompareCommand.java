@@ -15,7 +15,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * {@code ecar compare}: ECAR against DiT (and FlowAR) in one run: analytic FLOPs per image beside measured latency,
+ * {@code ecar compare}: ECAR against DiT (and FlowAR, ARPG) in one run: FLOPs per image (counted) beside measured latency,
  * throughput and peak memory on the backend at hand, at one or several batch sizes, the same image size for all.
  * Everything is validated before anything is timed ({@link ComparePlan}); the results are printed and written
  * before the chart is drawn ({@link CompareReport}).

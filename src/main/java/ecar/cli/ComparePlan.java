@@ -15,7 +15,7 @@ import java.util.Set;
  */
 record ComparePlan(List<Model> models, int imageSize, List<Integer> batches, int repeats, long seed) {
 
-    /** One model as it will run: the preset at the plan's image size, and its analytic cost per image. */
+    /** One model as it will run: the preset at the plan's image size, and its cost per image (counted by running it on shapes). */
     record Model(String name, Preset preset, double flopsPerImage, int evaluations) {}
 
     ComparePlan {

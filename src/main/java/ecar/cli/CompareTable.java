@@ -54,7 +54,7 @@ final class CompareTable {
         List<String> notes = new ArrayList<>();
         notes.add("\"vs\" columns: how many times fewer FLOPs / lower latency than " + run.baseline().name() + " (latency at the same batch)");
         notes.add("s/batch: median wall time of one generation of the whole batch, class labels to sampled latents (VAE decode not included)");
-        notes.add("FLOPs: analytic, 2 × multiply-accumulates of every matrix product and attention, guidance doubling included (ecar flops --model NAME)");
+        notes.add("FLOPs: counted by running each model on shapes, 2 × multiply-accumulates of every matrix product, attention and convolution, guidance doubling included (ecar flops --model NAME)");
         notes.add("TFLOP/s: achieved, FLOPs per image × images/s");
         boolean tracked = run.results().stream().flatMap(r -> r.batches().stream()).anyMatch(BatchMeasurement::tracksMemory);
         notes.add(tracked

@@ -1,5 +1,7 @@
 package ecar.arpg;
 
+import ecar.PythonScripts;
+
 import ecar.backend.cpu.CpuBackend;
 import ecar.fixture.Fixture;
 import ecar.io.Json;
@@ -19,6 +21,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
+import static ecar.PythonScripts.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -49,23 +52,23 @@ class ArpgCheckpointTest {
         Assumptions.assumeTrue(env != null && !env.isBlank(), "ECAR_FIXTURES is not set: no ARPG weights to write a checkpoint from");
         Path fixture = Path.of(env, "arpg", "arpg_generate_tiny.safetensors");
         Assumptions.assumeTrue(Files.isRegularFile(fixture), fixture + " not found");
-        String python = pythonWithTorch();
+        String python = PythonScripts.withTorch();
         Assumptions.assumeTrue(python != null, "no python3 with torch (tried $ECAR_PYTHON, python3, /usr/bin/python3; apt-get install python3-torch): "
                 + "the ARPG checkpoint conversion not tested");
         for (String key : new String[]{"model", "module"}) {
             Path pt = dir.resolve(key + ".pt"), out = dir.resolve("arpg-" + key);
-            assertEquals(0, run(List.of(python, "-c", TORCH_SAVE, fixture.toString(), pt.toString(), key)).exit, "writing the checkpoint");
-            Result r = run(List.of(python, "tools/convert_checkpoint.py", "--model", "arpg-l", "--weights", pt.toString(), "--out", out.toString()));
-            assertEquals(0, r.exit, r.log);
+            assertEquals(0, run(List.of(python, "-c", TORCH_SAVE, fixture.toString(), pt.toString(), key)).exit(), "writing the checkpoint");
+            PythonScripts.Result r = run(List.of(python, "tools/convert_checkpoint.py", "--model", "arpg-l", "--weights", pt.toString(), "--out", out.toString()));
+            assertEquals(0, r.exit(), r.log());
             Json.Obj config = Json.Obj.parse(Files.readString(out.resolve("config.json")), "config.json");
             assertEquals("arpg-l", config.str("model", null));
             assertEquals("vq16", config.str("vae", null));
             assertSameAsTheFixture(fixture, out.resolve("model.safetensors"));
         }
         Path pt = dir.resolve("other.pt");
-        assertEquals(0, run(List.of(python, "-c", TORCH_SAVE, fixture.toString(), pt.toString(), "")).exit, "writing the checkpoint");
-        Result refused = run(List.of(python, "tools/convert_checkpoint.py", "--model", "arpg-l", "--weights", pt.toString(), "--out", dir.resolve("x").toString()));
-        assertTrue(refused.exit != 0 && refused.log.contains("holds no ARPG state dict under \"model\", \"module\" or \"state_dict\""), refused.log);
+        assertEquals(0, run(List.of(python, "-c", TORCH_SAVE, fixture.toString(), pt.toString(), "")).exit(), "writing the checkpoint");
+        PythonScripts.Result refused = run(List.of(python, "tools/convert_checkpoint.py", "--model", "arpg-l", "--weights", pt.toString(), "--out", dir.resolve("x").toString()));
+        assertTrue(refused.exit() != 0 && refused.log().contains("holds no ARPG state dict under \"model\", \"module\" or \"state_dict\""), refused.log());
     }
 
     /** The same names, shapes and values; loaded, the model samples the fixture's tokens (greedy, the fixture's order). */
@@ -84,32 +87,5 @@ class ArpgCheckpointTest {
                     .sample(labels, greedy, 0, order, ArpgSampler.Observer.NONE);
             assertTrue(Arrays.deepEquals(fromFixture, fromFile), "the converted weights sample other tokens");
         }
-    }
-
-    private record Result(int exit, String log) {}
-
-    private static Result run(List<String> cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String log = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), cmd + " did not finish");
-        return new Result(p.exitValue(), log);
-    }
-
-    /** The first interpreter that imports torch: torch often lives in the system python beside a pyenv one. */
-    private static String pythonWithTorch() {
-        List<String> candidates = new ArrayList<>();
-        String env = System.getenv("ECAR_PYTHON");
-        if (env != null && !env.isBlank()) candidates.add(env);
-        candidates.addAll(List.of("python3", "/usr/bin/python3"));
-        for (String c : candidates) {
-            try {
-                Process p = new ProcessBuilder(c, "-c", "import torch").redirectErrorStream(true).start();
-                p.getInputStream().readAllBytes();
-                if (p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0) return c;
-            } catch (Exception e) {
-                // not this interpreter
-            }
-        }
-        return null;
     }
 }

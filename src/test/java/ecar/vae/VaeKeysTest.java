@@ -1,5 +1,7 @@
 package ecar.vae;
 
+import ecar.PythonScripts;
+
 import ecar.backend.cpu.CpuBackend;
 import ecar.fixture.Comparison;
 import ecar.io.SafeTensors;
@@ -110,7 +112,7 @@ class VaeKeysTest {
     void convertCheckpointScriptGivesLdmNames() throws Exception {
         Path script = Path.of("tools/convert_checkpoint.py");
         try (SafeTensors f = SafeTensors.open(fixture())) {
-            Assumptions.assumeTrue(python(), "python3 is not installed: tools/convert_checkpoint.py not tested");
+            Assumptions.assumeTrue(PythonScripts.python3(), "python3 is not installed: tools/convert_checkpoint.py not tested");
             VaeConfig cfg = config(f);
             Path ckpt = diffusersCheckpoint(f, cfg.chMult().length);
             Path out = dir.resolve("model");
@@ -128,14 +130,6 @@ class VaeKeysTest {
             }
             double err = decodeError(cfg, vae, f);
             assertTrue(err <= 1e-4, "relative L2 " + err);
-        }
-    }
-
-    private static boolean python() {
-        try {
-            return new ProcessBuilder("python3", "--version").start().waitFor() == 0;
-        } catch (Exception e) {
-            return false;
         }
     }
 

@@ -1,5 +1,7 @@
 package ecar.vae;
 
+import ecar.PythonScripts;
+
 import ecar.backend.cpu.CpuBackend;
 import ecar.fixture.Comparison;
 import ecar.io.SafeTensors;
@@ -82,31 +84,32 @@ class VqCheckpointTest {
 
     @Test
     void convertedSafetensorsKeepExactlyTheDecodingTensors() throws Exception {
-        Assumptions.assumeTrue(python("python3", false), "python3 is not installed: tools/convert_checkpoint.py --vq not tested");
+        Assumptions.assumeTrue(PythonScripts.python3(), "python3 is not installed: tools/convert_checkpoint.py --vq not tested");
         try (SafeTensors f = SafeTensors.open(fixture())) {
             Path out = dir.resolve("model");
-            Result r = convert("python3", fullCheckpoint(f), out);
-            assertEquals(0, r.exit, r.log);
+            PythonScripts.Result r = convert("python3", fullCheckpoint(f), out);
+            assertEquals(0, r.exit(), r.log());
             checkConverted(out.resolve("vae.safetensors"), f);
         }
     }
 
     @Test
     void convertedTorchCheckpointDecodesTheFixture() throws Exception {
-        String python = pythonWithTorch();
+        String python = PythonScripts.withTorch();
         Assumptions.assumeTrue(python != null, "no python3 with torch (tried $ECAR_PYTHON, python3, /usr/bin/python3; "
                 + "apt-get install python3-torch): the .pt conversion not tested");
         try (SafeTensors f = SafeTensors.open(fixture())) {
             Path pt = dir.resolve("vq_ds16_c2i.pt");
-            run(List.of(python, "-c", TORCH_SAVE, fullCheckpoint(f).toString(), pt.toString()), "writing the .pt").assertSucceeded();
+            PythonScripts.Result saved = PythonScripts.run(List.of(python, "-c", TORCH_SAVE, fullCheckpoint(f).toString(), pt.toString()));
+            assertEquals(0, saved.exit(), "writing the .pt: " + saved.log());
             // LlamaGen's training checkpoints pickle their argparse arguments: refused unless trusted
-            Result refused = convert(python, pt, dir.resolve("refused"));
-            assertNotEquals(0, refused.exit, refused.log);
-            assertTrue(refused.log.contains("--trust-checkpoint"), refused.log);
+            PythonScripts.Result refused = convert(python, pt, dir.resolve("refused"));
+            assertNotEquals(0, refused.exit(), refused.log());
+            assertTrue(refused.log().contains("--trust-checkpoint"), refused.log());
             assertTrue(!Files.exists(dir.resolve("refused/vae.safetensors")), "nothing is written for a refused checkpoint");
             Path out = dir.resolve("model");
-            Result r = convert(python, pt, out, "--trust-checkpoint", "--model", "arpg-l");
-            assertEquals(0, r.exit, r.log);
+            PythonScripts.Result r = convert(python, pt, out, "--trust-checkpoint", "--model", "arpg-l");
+            assertEquals(0, r.exit(), r.log());
             checkConverted(out.resolve("vae.safetensors"), f);
             assertTrue(Files.readString(out.resolve("config.json")).contains("\"vae\": \"vq16\""));
         }
@@ -114,13 +117,13 @@ class VqCheckpointTest {
 
     @Test
     void aKlCheckpointIsNotTakenForAVqTokenizer() throws Exception {
-        Assumptions.assumeTrue(python("python3", false), "python3 is not installed: tools/convert_checkpoint.py --vq not tested");
+        Assumptions.assumeTrue(PythonScripts.python3(), "python3 is not installed: tools/convert_checkpoint.py --vq not tested");
         Path kl = dir.resolve("kl.safetensors");
         new SafeTensorsWriter().add("decoder.mid.block_1.norm1.weight", FloatTensor.zeros(Shape.of(32)))
                 .add("post_quant_conv.weight", FloatTensor.zeros(Shape.of(4, 4, 1, 1))).write(kl);
-        Result r = convert("python3", kl, dir.resolve("model"));
-        assertNotEquals(0, r.exit, r.log);
-        assertTrue(r.log.contains("is not a LlamaGen VQ tokenizer: expected quantize.embedding.weight"), r.log);
+        PythonScripts.Result r = convert("python3", kl, dir.resolve("model"));
+        assertNotEquals(0, r.exit(), r.log());
+        assertTrue(r.log().contains("is not a LlamaGen VQ tokenizer: expected quantize.embedding.weight"), r.log());
     }
 
     private void checkConverted(Path vae, SafeTensors f) {
@@ -149,43 +152,9 @@ class VqCheckpointTest {
                         "args": argparse.Namespace(codebook_size=64, codebook_embed_dim=8)}, dst)
             """;
 
-    private record Result(int exit, String log) {
-        void assertSucceeded() {
-            assertEquals(0, exit, log);
-        }
-    }
-
-    private static Result convert(String python, Path checkpoint, Path out, String... more) throws Exception {
+    private static PythonScripts.Result convert(String python, Path checkpoint, Path out, String... more) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(python, "tools/convert_checkpoint.py", "--vq", checkpoint.toString(), "--out", out.toString()));
         cmd.addAll(List.of(more));
-        return run(cmd, "convert_checkpoint.py");
-    }
-
-    private static Result run(List<String> cmd, String what) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String log = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), what + " did not finish");
-        return new Result(p.exitValue(), log);
-    }
-
-    /** The first interpreter that imports torch: torch often lives in the system python beside a pyenv one. */
-    private static String pythonWithTorch() {
-        List<String> candidates = new ArrayList<>();
-        String env = System.getenv("ECAR_PYTHON");
-        if (env != null && !env.isBlank()) candidates.add(env);
-        candidates.addAll(List.of("python3", "/usr/bin/python3"));
-        for (String c : candidates) if (python(c, true)) return c;
-        return null;
-    }
-
-    private static boolean python(String exe, boolean torch) {
-        try {
-            List<String> cmd = torch ? List.of(exe, "-c", "import torch") : List.of(exe, "--version");
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (Exception e) {
-            return false;
-        }
+        return PythonScripts.run(cmd);
     }
 }

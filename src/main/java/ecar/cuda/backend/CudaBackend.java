@@ -98,7 +98,7 @@ public final class CudaBackend implements Backend {
         stream = new Stream();
         Launcher launcher = Launcher.on(stream);
         int sms = ctx.device().multiprocessors();
-        gemm = new GemmKernels(launcher, sms);
+        gemm = GemmKernels.forDevice(launcher, ctx.device());
         conv = new ConvKernels(launcher, sms);
         norms = new NormKernels(launcher);
         embed = new EmbedKernels(launcher);

@@ -7,7 +7,8 @@
 // (m64n128k16, both operands from shared memory through matrix descriptors) accumulates in registers; a persistent
 // grid walks the output tiles. Warp-specialised, "ping-pong": warp group 0 is the producer (one thread issues every
 // TMA copy), warp groups 1 and 2 are consumers that take alternate tiles of their CTA, so one consumer's epilogue
-// overlaps the other's main loop. The ring is consumed in tile order, which serialises the two main loops.
+// overlaps the other's main loop. The ring is consumed in tile order: a consumer starts a tile's main loop when the
+// other has passed every wait of the previous tile (turn barriers), which keeps the mbarrier parity waits sound.
 //
 // Entry points: gemm_sm90_bf16_{f32,bf16}
 //   (TensorMap tmX, TensorMap tmW, void* Y, const float* bias, const float* res, const float* gate, const bf16* mul,
@@ -52,7 +53,8 @@ constexpr int EPI_BYTES = CONSUMERS * 4 * STAGE_FLOATS * 4;
 static_assert(BN % EPI_COLS == 0 && EPI_PITCH >= EPI_COLS && EPI_PITCH % 2 == 0, "staging rows hold a column block");
 constexpr int SMEM_BYTES = 1024 + STAGES * STAGE_BYTES + BARRIER_BYTES + EPI_BYTES;
 constexpr int PRODUCER_REGS = 40, CONSUMER_REGS = 232;
-static_assert(2 * STAGES * 8 <= BARRIER_BYTES, "barriers fit their area");
+static_assert((2 * STAGES + CONSUMERS) * 8 <= BARRIER_BYTES, "barriers fit their area");
+static_assert(CONSUMERS == 2, "the turn barriers alternate two consumers");
 static_assert(A_BYTES % 1024 == 0 && STAGE_BYTES % 1024 == 0, "every tile starts on a 1024-byte swizzle atom");
 static_assert(BK * 2 == 128, "a tile row is one 128-byte swizzle span");
 static_assert(PRODUCER_REGS * 128 + CONSUMER_REGS * 128 * CONSUMERS <= 65536, "register file");
@@ -155,7 +157,8 @@ __device__ __forceinline__ void setmaxnreg_inc() { asm volatile("setmaxnreg.inc.
 
 // Shared memory, from a 1024-aligned base: stage s holds the X tile [128 rows × 64 k] at s·STAGE_BYTES and the W tile
 // [128 rows × 64 k] A_BYTES after it, each row 128 bytes with 16-byte chunk c stored at chunk c ^ (row % 8) (TMA's
-// 128-byte swizzle); then full[STAGES] and empty[STAGES] mbarriers of 8 bytes.
+// 128-byte swizzle); then the mbarriers full[STAGES], empty[STAGES] and turn[2] (8 bytes each); then the epilogue
+// staging of the 8 consumer warps.
 // Ring positions: the CTA's j-th tile (tile blockIdx.x + j·gridDim.x, taken by consumer j % 2) uses positions
 // j·kTiles .. j·kTiles + kTiles-1; position p is stage p % STAGES in phase (p / STAGES) & 1.
 template <bool OUT_BF16>
@@ -167,6 +170,7 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
     const uint32_t bars = base + STAGES * STAGE_BYTES;
     auto full = [&](int s) { return bars + 8u * s; };
     auto empty = [&](int s) { return bars + 8u * (STAGES + s); };
+    auto turn = [&](int c) { return bars + 8u * (2 * STAGES + c); };
 
     const int tilesN = (N + BN - 1) / BN, tiles = ((M + BM - 1) / BM) * tilesN;
     const int kTiles = (K + BK - 1) / BK;
@@ -178,6 +182,7 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
             mbar_init(full(s), 1);   // the producer's arrive.expect_tx; the copies complete the bytes
             mbar_init(empty(s), 4);  // one arrival per warp of the consumer that read the stage
         }
+        for (int c = 0; c < CONSUMERS; c++) mbar_init(turn(c), 4);   // one arrival per warp of the other consumer
         asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
     }
     __syncthreads();
@@ -207,8 +212,16 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
         float acc[2][64];   // scaleD = 0 on a tile's first wgmma overwrites them; zeroed once so none is read unset
 #pragma unroll
         for (int i = 0; i < 64; i++) acc[0][i] = acc[1][i] = 0.f;
-        for (int j = consumer; j < myTiles; j += CONSUMERS) {
+        for (int j = consumer, round = 0; j < myTiles; j += CONSUMERS, round++) {
             const int t = blockIdx.x + j * gridDim.x, m0 = (t / tilesN) * BM, n0 = (t % tilesN) * BN;
+            // Wait for the turn (this consumer's round-th tile): the other consumer has passed every full-barrier wait
+            // of tile j - 1. A parity wait cannot tell phase p from phase p + 2, so the ring's waits must come in
+            // position order; without this, consumer 1 would wait on position kTiles of a stage whose earlier phase
+            // has not even started, and pass (tools/emulate_gemm_sm90.py shows it).
+            if (j > 0) {
+                mbar_wait(turn(consumer), (consumer == 0 ? round - 1 : round) & 1);
+                __syncwarp();
+            }
             int p = j * kTiles;
             for (int kt = 0; kt < kTiles; kt++, p++) {
                 const int s = p % STAGES;
@@ -230,6 +243,8 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
                 wgmma_wait<1>();
                 if (kt > 0 && lane == 0) mbar_arrive(empty((p - 1) % STAGES));
             }
+            // Every full wait of this tile passed: the other consumer's turn (it issues while this one drains).
+            if (lane == 0) mbar_arrive(turn(1 - consumer));
             wgmma_wait<0>();
             fence_regs(acc[0]);
             fence_regs(acc[1]);

@@ -22,8 +22,8 @@ class SelfCheckKeyTest {
     void theCurrentKeyIsTheFirstDeviceWithThisBuild() {
         CudaProbe.Result r = new CudaProbe.Result(true, List.of(new CudaProbe.Device(0, "NVIDIA H100", 9, 0, 80L << 30, 132)), 12060, "");
         SelfCheckKey k = SelfCheckKey.current(r);
-        assertEquals(new SelfCheckKey("NVIDIA H100", "9.0", 12060, SelfCheckKey.buildFingerprint()), k);
-        assertTrue(k.build().matches("[^-]+-[0-9a-f]{16}|[^-]+-unreadable"), k.build());
+        assertEquals(new SelfCheckKey("NVIDIA H100", "9.0", 12060, SelfCheckKey.buildFingerprint() + " gemm " + ecar.cuda.backend.CudaBackend.gemmPath(r.devices().get(0))), k);
+        assertTrue(k.build().matches("[^-]+-([0-9a-f]{16}|unreadable) gemm (wgmma|mma\\.sync|invalid .*)"), k.build());
         assertEquals(SelfCheckKey.buildFingerprint(), SelfCheckKey.buildFingerprint(), "stable within a build");
     }
 

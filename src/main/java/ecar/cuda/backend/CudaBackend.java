@@ -114,6 +114,19 @@ public final class CudaBackend implements Backend {
         flow = new CudaFlow(memory, steps, stream);
     }
 
+    /**
+     * The GEMM kernels this backend would take on {@code device} under the current setting (GemmPath: wgmma on compute
+     * capability 9.0, mma.sync elsewhere or when forced), as a label; "invalid (reason)" for a bad setting, which the
+     * backend itself rejects when it opens.
+     */
+    public static String gemmPath(ecar.cuda.CudaProbe.Device device) {
+        try {
+            return ecar.cuda.ops.GemmPath.choose(device.major(), device.minor(), ecar.cuda.ops.GemmPath.setting()).label;
+        } catch (IllegalArgumentException e) {
+            return "invalid (" + e.getMessage() + ")";
+        }
+    }
+
     /** The default arena for this much free device memory: {@link #ARENA_SHARE_PERCENT}%, at least 256 MiB. */
     static long defaultArenaBytes(long freeBytes) {
         return Math.max(MIN_ARENA, freeBytes / 100 * ARENA_SHARE_PERCENT);

@@ -59,9 +59,16 @@ class GemmSm90SassTest {
         String text;
         Pattern header;
         if (cuobjdump != null) {
-            Path fatbin = Path.of("target", "classes", "kernels", "gemm_sm90.fatbin");
-            Assumptions.assumeTrue(Files.isRegularFile(fatbin), fatbin + " was not built (nvcc was missing at build time)");
+            // the packaged fatbin (a class-path resource: target/classes here, the bundle's jar on a GPU machine)
+            byte[] image;
+            try (var in = GemmSm90SassTest.class.getResourceAsStream("/kernels/gemm_sm90.fatbin")) {
+                Assumptions.assumeTrue(in != null, "kernels/gemm_sm90.fatbin was not built (nvcc was missing at build time)");
+                image = in.readAllBytes();
+            }
+            Path fatbin = Files.createTempFile("gemm_sm90", ".fatbin");
+            Files.write(fatbin, image);
             text = run(List.of(cuobjdump, "-sass", "-arch", "sm_90a", fatbin.toString()));
+            Files.deleteIfExists(fatbin);
             header = Pattern.compile("Function : (\\w+)");
         } else {
             Assumptions.assumeTrue(Ptx.nvccAvailable(), Ptx.NO_NVCC);

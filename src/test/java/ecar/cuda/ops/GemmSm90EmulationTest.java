@@ -24,6 +24,22 @@ class GemmSm90EmulationTest {
         return p.exitValue() + "\n" + out;
     }
 
+    /** The replay's transcribed constants are the kernel's (a drifted copy would check some other kernel). */
+    @Test
+    void emulationUsesTheKernelsConstants() throws IOException {
+        String py = java.nio.file.Files.readString(java.nio.file.Path.of("tools", "emulate_gemm_sm90.py"));
+        String cu = java.nio.file.Files.readString(GemmSm90SassTest.SOURCE);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^BM, BN, BK, STAGES, CONSUMERS = (\\d+), (\\d+), (\\d+), (\\d+), (\\d+)$").matcher(py);
+        assertTrue(m.find(), "tools/emulate_gemm_sm90.py no longer defines BM, BN, BK, STAGES, CONSUMERS on one line");
+        String[] names = {"BM", "BN", "BK", "STAGES", "CONSUMERS"};
+        for (int i = 0; i < names.length; i++) {
+            assertEquals(GemmSm90SassTest.constant(cu, names[i]), Integer.parseInt(m.group(i + 1)), names[i]);
+        }
+        for (String name : new String[]{"BARRIER_BYTES", "EPI_COLS", "EPI_PITCH"}) {
+            assertEquals(GemmSm90SassTest.constant(cu, name), GemmSm90SassTest.constant(py, name), name);
+        }
+    }
+
     @Test
     void emulationMatchesAPlainMatmul() throws Exception {
         String probe;

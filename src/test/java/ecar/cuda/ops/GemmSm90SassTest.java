@@ -162,9 +162,9 @@ class GemmSm90SassTest {
         assertTrue(src.contains("SMEM_BYTES = " + smem), "the header's shared-memory figure is out of date (expected " + smem + ")");
     }
 
-    private static int constant(String src, String name) {
+    static int constant(String src, String name) {
         Matcher m = Pattern.compile("\\b" + name + " = (\\d+)").matcher(src);
-        assertTrue(m.find(), name + " is not defined in " + SOURCE);
+        assertTrue(m.find(), name + " is not defined");
         return Integer.parseInt(m.group(1));
     }
 }

@@ -2,7 +2,8 @@
 // fp32 accumulation, output fp32 or bf16. W is PyTorch's Linear weight layout, X the activations in bf16.
 // CPU twin: src/main/java/ecar/backend/CpuGemm.java through CpuBackend.linear (bias, Activation), with
 // CpuBackend.mul (POST_MUL, FlowAR's gated GELU MLP) and CpuBackend.gatedResidual (POST_RESIDUAL, adaLN-Zero).
-// The tile machinery (cp.async pipeline, swizzle, ldmatrix, mma.sync) is kernels/gemm_tile.cuh.
+// The tile machinery (cp.async pipeline, swizzle, ldmatrix, mma.sync) is kernels/gemm_tile.cuh. On compute capability
+// 9.0, GemmKernels sends shapes with M, N >= 64 to kernels/gemm_sm90.cu (TMA + wgmma) instead; its epilogue is this one.
 //
 // Entry points: gemm_bf16_{t128,t64}_{f32,bf16}
 //   (void* Y, const bf16* X, const bf16* W, const float* bias, const float* res, const float* gate,

@@ -2,7 +2,8 @@
 #   awk -f tools/bench_table.awk side=ours OURS_LOG side=torch TORCH_LOG...
 # OURS_LOG: the JMH run (GemmBench, AttentionGpuBench, FlowStepGpuBench print at tear-down); TORCH_LOG: the outputs of
 # tools/gemm_bench.py and tools/sdpa_bench.py. POSIX awk (the GPU machines may have mawk). Lines read:
-#   [gemm <model> <layer> MxKxN] <ms> ms, <T> TFLOP/s ...                             (both sides)
+#   [gemm <model> <layer> MxKxN <path>] <ms> ms, <T> TFLOP/s ...                      (ours: path wgmma or mma.sync)
+#   [gemm <model> <layer> MxKxN] <ms> ms, <T> TFLOP/s ...                             (torch; ours before the paths: mma.sync)
 #   attention  <ours-mN|sdpa-NAME> B=.. H=.. L=.. d=.. median <ms> ms  <T> TFLOP/s ... (both sides)
 #   flow_step  ours n=<N> median <ms> ms  <G> GB/s  = <P>% of the copy ceiling ...    (ours only)
 # JMH's "[label] skipped: reason" lines are counted and their first reason printed.
@@ -21,13 +22,23 @@ function before(unit,    i) {
 
 /^\[gemm / {
     key = $2 " " $3 " " $4
-    sub(/\]$/, "", key)
+    col = side
+    if ($4 ~ /\]$/) {
+        sub(/\]$/, "", key)
+        if (side == "ours") col = "mma.sync"
+    } else {
+        col = $5
+        sub(/\]$/, "", col)
+    }
     t = before("TFLOP/s")
     if (t == "") next
     if (!(key in seen)) { seen[key] = 1; order[++n] = key }
-    gemm[side, key] = t
+    gemm[col, key] = t
     next
 }
+
+function cell(col, key) { return (((col, key) in gemm) ? gemm[col, key] : "-") }
+function ratio(a, b) { return (a != "-" && b != "-" && b + 0 > 0) ? sprintf("%.2f", a / b) : "-" }
 
 $1 == "attention" && $3 ~ /^B=/ {
     t = before("TFLOP/s")
@@ -46,13 +57,11 @@ $1 == "flow_step" {
 
 END {
     if (n > 0) {
-        printf "%-36s %9s %9s %7s\n", "gemm MxKxN (TFLOP/s)", "ours", "torch", "ratio"
+        printf "%-36s %9s %9s %9s %11s %9s\n", "gemm MxKxN (TFLOP/s)", "wgmma", "mma.sync", "torch", "wgmma/torch", "mma/torch"
         for (i = 1; i <= n; i++) {
             k = order[i]
-            o = ((("ours", k) in gemm) ? gemm["ours", k] : "-")
-            p = ((("torch", k) in gemm) ? gemm["torch", k] : "-")
-            r = (o != "-" && p != "-" && p + 0 > 0) ? sprintf("%.2f", o / p) : "-"
-            printf "%-36s %9s %9s %7s\n", k, o, p, r
+            w = cell("wgmma", k); o = cell("mma.sync", k); p = cell("torch", k)
+            printf "%-36s %9s %9s %9s %11s %9s\n", k, w, o, p, ratio(w, p), ratio(o, p)
         }
     }
     for (i = 1; i <= an; i++) printf "attention %s (TFLOP/s): %s\n", aorder[i], att[aorder[i]]

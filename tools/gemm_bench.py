@@ -2,9 +2,12 @@
 """The PyTorch peer of the GPU GEMM benchmark (src/jmh/java/ecar/bench/GemmBench.java): torch.matmul in bf16 on the
 linear layers of DiT-XL/2 and ECAR-L/FlowAR-L at batch 64, 256x256 images (256 tokens an image at the last stage),
 timed with CUDA events, median of repeats, inputs rotated through copies that together exceed the L2 cache.
-Prints one line a shape in the same format as GemmBench:
+Prints one line a shape in the format of GemmBench, whose lines also name our kernel path (wgmma or mma.sync):
 
-    [gemm <model> <layer> MxKxN] <ms> ms, <TFLOP/s> TFLOP/s
+    [gemm <model> <layer> MxKxN] <ms> ms, <TFLOP/s> TFLOP/s                 (here: torch.matmul)
+    [gemm <model> <layer> MxKxN <path>] <ms> ms, <TFLOP/s> TFLOP/s          (GemmBench)
+
+tools/bench_table.awk puts the three side by side (wgmma, mma.sync, torch and the ratios).
 
     python3 tools/gemm_bench.py                  # on the GPU
     python3 tools/gemm_bench.py --quick          # median of 5 x 10: a few seconds (tools/gpu_session.sh)

@@ -3,7 +3,9 @@ package ecar.bench;
 import ecar.backend.Activation;
 import ecar.cuda.CudaContext;
 import ecar.cuda.DeviceBuffer;
+import ecar.cuda.TensorMapEncoder;
 import ecar.cuda.ops.GemmKernels;
+import ecar.cuda.ops.GemmPath;
 import ecar.cuda.ops.Launcher;
 import ecar.cuda.ops.Precision;
 import ecar.io.Bf16;
@@ -26,11 +28,16 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Our bf16 tensor-core GEMM (kernels/gemm.cu, bf16 output, no epilogue) on the linear layers of DiT-XL/2 and
- * ECAR-L/FlowAR-L at batch 64, 256² — the shapes of tools/gemm_bench.py, which times torch.matmul on them. Each
- * benchmark call queues {@link #INNER} GEMMs between two CUDA events (inputs rotated through copies that exceed the
- * L2 cache); the median per-GEMM time and TFLOP/s are printed at tear-down in gemm_bench.py's format:
- * {@code [gemm <model> <layer> MxKxN] <ms> ms, <TFLOP/s> TFLOP/s}. Without a GPU it prints why and measures nothing.
+ * Our bf16 tensor-core GEMMs (bf16 output, no epilogue) on the linear layers of DiT-XL/2 and ECAR-L/FlowAR-L at
+ * batch 64, 256² — the shapes of tools/gemm_bench.py, which times torch.matmul on them — on each {@link #path}:
+ * {@code wgmma} (kernels/gemm_sm90.cu, TMA + wgmma, compute capability 9.0 only; every shape goes to it, also those
+ * GemmKernels.linear would send to mma.sync, so the two can be compared everywhere) and {@code mma.sync}
+ * (kernels/gemm.cu, the tile GemmKernels.Tile.choose picks). Each benchmark call queues {@link #INNER} GEMMs between
+ * two CUDA events (inputs rotated through copies that exceed the L2 cache); the median per-GEMM time and TFLOP/s are
+ * printed at tear-down in gemm_bench.py's format with the path added:
+ * {@code [gemm <model> <layer> MxKxN <path>] <ms> ms, <TFLOP/s> TFLOP/s}. Without a GPU (or, for wgmma, without a
+ * compute capability 9.0 device) it prints why and measures nothing. One run:
+ * {@code java -jar target/benchmarks.jar GemmBench} beside {@code python3 tools/gemm_bench.py}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -51,9 +58,15 @@ public class GemmBench extends GpuBench {
             "ecar-l head.cond 16384 1024 1024", "ecar-l head.adaLN-token 16384 1024 3072", "ecar-l head.final 16384 1024 16"})
     public String shape;
 
+    /** Which kernels: wgmma (gemm_sm90.cu) or mma.sync (gemm.cu). */
+    @Param({"wgmma", "mma.sync"})
+    public String path;
+
     private String model, layer;
     private int m, k, n;
     private GemmKernels gemm;
+    private boolean wgmma;
+    private int multiprocessors;
     private final List<DeviceBuffer> xs = new ArrayList<>(), ws = new ArrayList<>();
     private DeviceBuffer y;
 
@@ -65,8 +78,19 @@ public class GemmBench extends GpuBench {
         m = Integer.parseInt(p[2]);
         k = Integer.parseInt(p[3]);
         n = Integer.parseInt(p[4]);
-        if (!open("gemm " + model + " " + layer, "gemm")) return;
-        gemm = new GemmKernels(Launcher.on(stream), CudaContext.get().device().multiprocessors());
+        GemmPath kind = GemmPath.of(path);
+        String label = "gemm " + model + " " + layer + " " + m + "x" + k + "x" + n + " " + path;
+        if (!open(label, kind == GemmPath.WGMMA ? "gemm_sm90" : "gemm")) return;
+        var device = CudaContext.get().device();
+        if (kind == GemmPath.WGMMA && !GemmPath.wgmmaRunsOn(device.major(), device.minor())) {
+            skip = "gemm_sm90 is sm_90a code; " + device.name() + " has compute capability " + device.computeCapability();
+            System.out.println("\n[" + label + "] skipped: " + skip);
+            closeGpu();
+            return;
+        }
+        gemm = new GemmKernels(Launcher.on(stream), device.multiprocessors(), kind, kind == GemmPath.WGMMA ? TensorMapEncoder.DRIVER : null);
+        wgmma = kind == GemmPath.WGMMA;
+        multiprocessors = device.multiprocessors();
         long perCopy = 2L * ((long) m * k + (long) n * k);
         int copies = (int) Math.max(1, (L2_BYTES + perCopy - 1) / perCopy);
         for (int i = 0; i < copies; i++) {
@@ -96,7 +120,8 @@ public class GemmBench extends GpuBench {
         int[] i = {0};
         time(INNER, () -> {
             int c = i[0]++ % xs.size();
-            gemm.linear(y, Precision.BF16, xs.get(c), ws.get(c), m, n, k, none);
+            if (wgmma) gemm.linearSm90(y, Precision.BF16, xs.get(c), ws.get(c), m, n, k, none);
+            else gemm.linear(GemmKernels.Tile.choose(m, n, multiprocessors), y, Precision.BF16, xs.get(c), ws.get(c), m, n, k, none);
         });
     }
 
@@ -105,7 +130,7 @@ public class GemmBench extends GpuBench {
         if (skip != null) return;
         if (samples() > 0) {
             double ms = medianMs();
-            System.out.printf("%n[gemm %s %s %dx%dx%d] %.4f ms, %.1f TFLOP/s (median of %d x %d)%n", model, layer, m, k, n, ms,
+            System.out.printf("%n[gemm %s %s %dx%dx%d %s] %.4f ms, %.1f TFLOP/s (median of %d x %d)%n", model, layer, m, k, n, path, ms,
                     2.0 * m * k * n / (ms * 1e-3) / 1e12, samples(), INNER);
         }
         for (DeviceBuffer b : xs) b.close();

@@ -2,6 +2,7 @@ package ecar.cli;
 
 import ecar.backend.cpu.CpuBackend;
 import ecar.cuda.CudaProbe;
+import ecar.cuda.backend.CudaBackend;
 import ecar.selfcheck.AutoChoice;
 import ecar.selfcheck.SelfCheckKey;
 import ecar.selfcheck.Verdict;
@@ -27,8 +28,8 @@ final class InfoCommand implements Callable<Integer> {
         if (gpu.available()) {
             System.out.println("cuda       driver " + version(gpu.driverVersion()));
             for (CudaProbe.Device d : gpu.devices()) {
-                System.out.printf("gpu %d      %s, compute capability %s, %d SMs, %.1f GiB%n", d.ordinal(), d.name(),
-                        d.computeCapability(), d.multiprocessors(), d.totalMemory() / (double) (1L << 30));
+                System.out.printf("gpu %d      %s, compute capability %s, %d SMs, %.1f GiB, GEMM kernels %s%n", d.ordinal(), d.name(),
+                        d.computeCapability(), d.multiprocessors(), d.totalMemory() / (double) (1L << 30), CudaBackend.gemmPath(d));
             }
         } else {
             System.out.println("gpu        none: " + gpu.reason());

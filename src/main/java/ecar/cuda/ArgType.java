@@ -10,7 +10,9 @@ public enum ArgType {
     U32("u32", 4),
     I64("i64", 8),
     U64("u64", 8),
-    F32("f32", 4);
+    F32("f32", 4),
+    /** A TMA descriptor passed by value (a {@link TensorMap}: 128 bytes, 64-byte aligned; in CUDA C a __grid_constant__ struct). */
+    TMAP("tmap", TensorMap.BYTES);
 
     public final String token;
     public final int bytes;
@@ -33,6 +35,7 @@ public enum ArgType {
             case I32, U32 -> "an int";
             case I64, U64 -> "a long";
             case F32 -> "a float";
+            case TMAP -> "a TensorMap";
         };
     }
 }

@@ -33,7 +33,11 @@ public final class Kernel {
         long[] bits = signature.encode(args);
         NativePointerObject[] params = new NativePointerObject[bits.length];
         for (int i = 0; i < bits.length; i++) {
-            params[i] = signature.params().get(i).type().bytes == 4 ? Pointer.to(new int[]{(int) bits[i]}) : Pointer.to(new long[]{bits[i]});
+            params[i] = switch (signature.params().get(i).type()) {
+                case TMAP -> Pointer.to(((TensorMap) args[i]).bytes());
+                case I32, U32, F32 -> Pointer.to(new int[]{(int) bits[i]});
+                case PTR, PTR_OR_NULL, I64, U64 -> Pointer.to(new long[]{bits[i]});
+            };
         }
         CudaContext.get();
         if (shape.sharedBytes() > sharedLimit) raiseSharedLimit(shape);

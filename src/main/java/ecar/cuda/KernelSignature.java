@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * A kernel's name and parameter list, written as in C with our type names:
- * {@code "flow_euler(ptr x, ptr v, i64 n, f32 dt)"} (types: ptr, ptr?, i32, u32, i64, u64, f32). Every launch
+ * {@code "flow_euler(ptr x, ptr v, i64 n, f32 dt)"} (types: ptr, ptr?, i32, u32, i64, u64, f32, tmap). Every launch
  * checks its Java arguments against it, so a wrong count or type fails in Java with the kernel and parameter
  * named, instead of as a silent misread on the device. Pure logic: no GPU needed.
  */
@@ -35,7 +35,7 @@ public record KernelSignature(String name, List<Param> params) {
                 ArgType t = tn.length == 2 ? ArgType.parse(tn[0]) : null;
                 if (t == null) {
                     throw new IllegalArgumentException("kernel signature '" + text + "': parameter '" + part.strip()
-                            + "' is not 'type name' with type one of ptr, ptr?, i32, u32, i64, u64, f32");
+                            + "' is not 'type name' with type one of ptr, ptr?, i32, u32, i64, u64, f32, tmap");
                 }
                 params.add(new Param(t, tn[1]));
             }
@@ -45,7 +45,8 @@ public record KernelSignature(String name, List<Param> params) {
 
     /**
      * Checks the arguments of one launch and returns each as the raw bits the kernel receives (pointers as
-     * addresses, floats as their IEEE bits), in parameter order.
+     * addresses, floats as their IEEE bits), in parameter order. A tmap parameter's entry is 0: its 128 bytes are the
+     * {@link TensorMap} argument itself ({@link Kernel#launch} passes {@link TensorMap#bytes()}).
      */
     public long[] encode(Object... args) {
         if (args.length != params.size()) {
@@ -85,6 +86,10 @@ public record KernelSignature(String name, List<Param> params) {
             }
             case F32 -> {
                 if (a instanceof Float v) return Float.floatToRawIntBits(v) & 0xffffffffL;
+                throw mismatch(i, p, a);
+            }
+            case TMAP -> {
+                if (a instanceof TensorMap) return 0L;
                 throw mismatch(i, p, a);
             }
         }

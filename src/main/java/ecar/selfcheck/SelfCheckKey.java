@@ -3,6 +3,7 @@ package ecar.selfcheck;
 import ecar.cuda.KernelModule;
 
 import ecar.cuda.CudaProbe;
+import ecar.cuda.backend.CudaBackend;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,8 +13,9 @@ import java.util.HexFormat;
 
 /**
  * What a cached verdict is valid for: the device (name and compute capability), the driver, and the build (its
- * version and a checksum of the packaged kernels). A new card, driver or build is checked again, because any of them
- * can change which code runs on the GPU.
+ * version, a checksum of the packaged kernels and the GEMM path in force, which ECAR_GEMM / -Decar.gemm can change
+ * between runs). A new card, driver, build or GEMM path is checked again, because any of them can change which code
+ * runs on the GPU.
  */
 public record SelfCheckKey(String device, String computeCapability, int driverVersion, String build) {
     public SelfCheckKey {
@@ -28,7 +30,7 @@ public record SelfCheckKey(String device, String computeCapability, int driverVe
             throw new IllegalStateException("no GPU to key a self-check on: " + gpu.reason());
         }
         CudaProbe.Device d = gpu.devices().get(0);
-        return new SelfCheckKey(d.name(), d.computeCapability(), gpu.driverVersion(), buildFingerprint());
+        return new SelfCheckKey(d.name(), d.computeCapability(), gpu.driverVersion(), buildFingerprint() + " gemm " + CudaBackend.gemmPath(d));
     }
 
     /** One field of the cache file: tabs separate fields and newlines lines, so neither may occur inside. */

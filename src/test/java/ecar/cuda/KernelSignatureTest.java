@@ -50,4 +50,20 @@ class KernelSignatureTest {
         e = assertThrows(IllegalArgumentException.class, () -> s.encode(x, new Fake(0, 16, "gone"), 5L, 0.1f));
         assertTrue(e.getMessage().contains("released buffer 'gone'"), e.getMessage());
     }
+
+    @Test
+    void aTensorMapParameterTakesATensorMapAndNothingElse() {
+        KernelSignature s = KernelSignature.parse("gemm_sm90(tmap tmX, ptr y, i32 M)");
+        assertEquals(ArgType.TMAP, s.params().get(0).type());
+        assertEquals(128, ArgType.TMAP.bytes);
+        TensorMapSpec spec = TensorMapSpec.rowMajor(TensorMapSpec.DataType.BFLOAT16, 0x7f0000000000L, 256, 1152, 128, 64, TensorMapSpec.Swizzle.B128);
+        TensorMap map = new TensorMap(spec, new byte[TensorMap.BYTES]);
+        Fake y = new Fake(0x7f0000100000L, 64, "y");
+        assertArrayEquals(new long[]{0L, 0x7f0000100000L, 3L}, s.encode(map, y, 3));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.encode(y, y, 3));
+        assertTrue(e.getMessage().contains("argument 0 (tmX)") && e.getMessage().contains("a TensorMap") && e.getMessage().contains("tmap"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> s.encode(null, y, 3));
+        assertTrue(e.getMessage().contains("argument 0 (tmX) is null"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new TensorMap(spec, new byte[64]));
+    }
 }

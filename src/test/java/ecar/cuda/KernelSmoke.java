@@ -8,8 +8,8 @@ import ecar.tensor.Shape;
 import ecar.tensor.Tensor;
 
 /**
- * Runs every attention and flow kernel once on small ragged shapes, then the tiny DiT and ECAR pipelines (every other
- * kernel family through CudaBackend), for compute-sanitizer (memcheck, racecheck, synccheck, initcheck) on a GPU
+ * Runs every attention and flow kernel once on small ragged shapes, a few ragged GEMMs (gemm_sm90's on Hopper), then
+ * the tiny DiT and ECAR pipelines (every other kernel family through CudaBackend), for compute-sanitizer (memcheck, racecheck, synccheck, initcheck) on a GPU
  * machine: dist/gpu-kit/run.sh sanitize starts it under each tool (tools/gpu_kit.sh; tools/gpu_session.sh runs that).
  * Exits non-zero on any error.
  */
@@ -53,6 +53,12 @@ public final class KernelSmoke {
             gpu.cfgCombineChannels(o, 3, 1.5f);
             gpu.condTwice(o);
             gpu.allFinite(o);
+            // GEMMs large enough for gemm_sm90 where the device has it (M, N ≥ 64), ragged in M, N and K (K padded to 8)
+            for (int[] mkn : new int[][]{{130, 72, 200}, {64, 1000, 129}, {300, 13, 256}}) {
+                Tensor a = gpu.upload(Compare.random(10 + mkn[0], 1f, mkn[0], mkn[1]));
+                Tensor wt = gpu.upload(Compare.random(20 + mkn[2], 0.1f, mkn[2], mkn[1]));
+                gpu.linear(a, wt, gpu.upload(Compare.random(30, 1f, mkn[2])), ecar.backend.Activation.GELU_TANH);
+            }
             // every other kernel family, as the models call it through the backend: tiny DiT latents, a tiny ECAR picture
             ecar.sample.GenerateRequest r = ecar.sample.GenerateRequest.of(1, 3).seed(5);
             ecar.sample.Pipeline.random(ecar.sample.Presets.get("dit-tiny"), 1, gpu).sampleLatents(r, ecar.model.Progress.NONE);

@@ -26,7 +26,7 @@ class SelfCheckKeyTest {
         assertEquals("NVIDIA H100", k.device());
         assertEquals("9.0", k.computeCapability());
         assertEquals(12060, k.driverVersion());
-        assertTrue(k.build().matches("dev-[0-9a-f]{16}"), k.build());
+        assertTrue(k.build().matches("dev-[0-9a-f]{16} gemm (wgmma|mma\\.sync|invalid .*)"), k.build());
     }
 
     @Test

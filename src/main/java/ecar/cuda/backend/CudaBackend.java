@@ -101,7 +101,7 @@ public final class CudaBackend implements Backend {
         stream = new Stream();
         Launcher launcher = Launcher.on(stream);
         int sms = ctx.device().multiprocessors();
-        gemm = new GemmKernels(launcher, sms);
+        gemm = GemmKernels.forDevice(launcher, ctx.device());
         conv = new ConvKernels(launcher, sms);
         norms = new NormKernels(launcher);
         embed = new EmbedKernels(launcher);
@@ -116,6 +116,19 @@ public final class CudaBackend implements Backend {
         attention = new CudaAttention(this, memory, operands, steps, stream, gemm, norms, embed);
         diffusion = new CudaDiffusion(memory, operands, steps, stream, diffusionKernels);
         flow = new CudaFlow(memory, steps, stream);
+    }
+
+    /**
+     * The GEMM kernels this backend would take on {@code device} under the current setting (GemmPath: wgmma on compute
+     * capability 9.0, mma.sync elsewhere or when forced), as a label; "invalid (reason)" for a bad setting, which the
+     * backend itself rejects when it opens.
+     */
+    public static String gemmPath(ecar.cuda.CudaProbe.Device device) {
+        try {
+            return ecar.cuda.ops.GemmPath.choose(device.major(), device.minor(), ecar.cuda.ops.GemmPath.setting()).label;
+        } catch (IllegalArgumentException e) {
+            return "invalid (" + e.getMessage() + ")";
+        }
     }
 
     /** The default arena for this much free device memory: {@link #ARENA_SHARE_PERCENT}%, at least 256 MiB. */

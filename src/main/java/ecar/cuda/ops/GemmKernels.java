@@ -1,8 +1,12 @@
 package ecar.cuda.ops;
 
 import ecar.backend.Activation;
+import ecar.cuda.CudaProbe;
 import ecar.cuda.DeviceAddress;
 import ecar.cuda.LaunchShape;
+import ecar.cuda.TensorMap;
+import ecar.cuda.TensorMapEncoder;
+import ecar.cuda.TensorMapSpec;
 
 import static ecar.cuda.ops.OpCheck.buffer;
 import static ecar.cuda.ops.OpCheck.optional;
@@ -10,9 +14,13 @@ import static ecar.cuda.ops.OpCheck.positive;
 import static ecar.cuda.ops.OpCheck.that;
 
 /**
- * kernels/gemm.cu: Y[M, N] = X[M, K] · W[N, K]ᵀ (+ bias) → activation → epilogue, bf16 operands, fp32 accumulation,
- * Y in float32 or bf16. The CPU twin is {@code Backend.linear} (with {@code mul} and {@code gatedResidual} for the
- * fused epilogues).
+ * kernels/gemm.cu and kernels/gemm_sm90.cu: Y[M, N] = X[M, K] · W[N, K]ᵀ (+ bias) → activation → epilogue, bf16
+ * operands, fp32 accumulation, Y in float32 or bf16. The CPU twin is {@code Backend.linear} (with {@code mul} and
+ * {@code gatedResidual} for the fused epilogues).
+ *
+ * <p>Two kernel families: gemm_sm90 (TMA + wgmma, warp-specialised and persistent) on a device of compute capability
+ * 9.0 for shapes with M ≥ 64 and N ≥ 64 ({@link #wgmmaTakes}), the mma.sync kernels of gemm.cu everywhere else; the
+ * path is fixed per instance ({@link GemmPath}: {@code -Decar.gemm} / {@code ECAR_GEMM} force one).
  *
  * <p>Limits, checked here: K a multiple of 8 (a 16-byte chunk of a row is wholly inside K or wholly past it), every
  * matrix 16-byte aligned, buffers large enough for their shapes, M ≤ 65535 tiles, Y disjoint from X, W, mul and gate
@@ -83,27 +91,109 @@ public final class GemmKernels {
         return kernel + "(ptr y, ptr x, ptr w, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, i32 K, i32 act, i32 post, i32 gateRatio)";
     }
 
+    /** kernels/gemm_sm90.cu's launch: its tile, block and dynamic shared memory (the constants at the top of the file). */
+    public static final class Sm90 {
+        public static final int BM = 128, BN = 128, BK = 64, THREADS = 384, SHARED_BYTES = 218368;
+
+        private Sm90() {}
+
+        static String signature(Precision out) {
+            return "gemm_sm90_bf16_" + out.suffix + "(tmap tmX, tmap tmW, ptr y, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, i32 K, "
+                    + "i32 act, i32 post, i32 gateRatio)";
+        }
+
+        /** The tensor map of a row-major bf16 matrix [rows, k] read in boxes of 128 rows × 64 k, 128-byte swizzled. */
+        public static TensorMapSpec operand(DeviceAddress a, int rows, int k) {
+            return TensorMapSpec.rowMajor(TensorMapSpec.DataType.BFLOAT16, a.address(), rows, k, BM, BK, TensorMapSpec.Swizzle.B128);
+        }
+
+        /** A persistent grid: one CTA per SM, or one per tile when there are fewer tiles. */
+        public static LaunchShape shape(int m, int n, int multiprocessors) {
+            long tiles = (long) OpCheck.ceilDiv(m, BM) * OpCheck.ceilDiv(n, BN);
+            return new LaunchShape((int) Math.min(tiles, multiprocessors), 1, 1, THREADS, 1, 1, SHARED_BYTES);
+        }
+    }
+
     private final Launcher launcher;
     private final int multiprocessors;
+    private final GemmPath path;
+    private final TensorMapEncoder maps;
 
-    /** @param multiprocessors the device's SM count, for the tile choice */
+    /** The mma.sync kernels only (any GPU). @param multiprocessors the device's SM count, for the tile choice */
     public GemmKernels(Launcher launcher, int multiprocessors) {
+        this(launcher, multiprocessors, GemmPath.MMA_SYNC, null);
+    }
+
+    /** @param maps encodes the TMA descriptors of the WGMMA path (unused, and may be null, on MMA_SYNC) */
+    public GemmKernels(Launcher launcher, int multiprocessors, GemmPath path, TensorMapEncoder maps) {
+        that(path != null, "gemm", "a GEMM path must be given");
+        that(path == GemmPath.MMA_SYNC || maps != null, "gemm", "the wgmma path needs a tensor-map encoder");
+        that(multiprocessors >= 1, "gemm", "multiprocessors = " + multiprocessors + " must be at least 1");
         this.launcher = launcher;
         this.multiprocessors = multiprocessors;
+        this.path = path;
+        this.maps = maps;
     }
 
-    /** Y = epilogue(X · Wᵀ) with the tile chosen for the shape. */
+    /** The kernels for this device: wgmma on compute capability 9.0 unless {@link GemmPath#setting()} says otherwise. */
+    public static GemmKernels forDevice(Launcher launcher, CudaProbe.Device device) {
+        GemmPath p = GemmPath.choose(device.major(), device.minor(), GemmPath.setting());
+        return new GemmKernels(launcher, device.multiprocessors(), p, p == GemmPath.WGMMA ? TensorMapEncoder.DRIVER : null);
+    }
+
+    public GemmPath path() {
+        return path;
+    }
+
+    /**
+     * Whether {@link #linear} sends this shape to gemm_sm90 on the WGMMA path: K a multiple of 8 (the TMA row stride)
+     * and M, N at least 64 (a 128 × 128 tile at least half used in each direction; smaller shapes go to the mma.sync
+     * tiles, whose 64 × 64 tile wastes less).
+     */
+    public static boolean wgmmaTakes(int m, int n, int k) {
+        return k > 0 && k % 8 == 0 && m >= 64 && n >= 64;
+    }
+
+    /** Y = epilogue(X · Wᵀ) with the kernel and tile chosen for the path and the shape. */
     public void linear(DeviceAddress y, Precision out, DeviceAddress x, DeviceAddress w, int m, int n, int k, Epilogue e) {
-        linear(Tile.choose(m, n, multiprocessors), y, out, x, w, m, n, k, e);
+        if (path == GemmPath.WGMMA && wgmmaTakes(m, n, k)) {
+            linearSm90(y, out, x, w, m, n, k, e);
+        } else {
+            linear(Tile.choose(m, n, multiprocessors), y, out, x, w, m, n, k, e);
+        }
     }
 
+    /** gemm.cu's mma.sync kernel with this tile, on any GPU. */
     public void linear(Tile tile, DeviceAddress y, Precision out, DeviceAddress x, DeviceAddress w, int m, int n, int k, Epilogue e) {
         String op = "gemm";
+        checkOperands(op, y, out, x, w, m, n, k, e);
+        that(OpCheck.ceilDiv(m, tile.size) <= 65535, op, "M = " + m + " needs more than 65535 row tiles of " + tile.size);
+        launcher.launch("gemm", signature("gemm_bf16_" + tile.name().toLowerCase() + "_" + out.suffix), tile.shape(m, n),
+                y, x, w, e.bias(), e.res(), e.gate(), e.mul(), m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio());
+    }
+
+    /**
+     * gemm_sm90.cu's TMA + wgmma kernel, whatever the shape (any M, N ≥ 1; K a multiple of 8). Only on the WGMMA path:
+     * its SASS exists for sm_90a alone.
+     */
+    public void linearSm90(DeviceAddress y, Precision out, DeviceAddress x, DeviceAddress w, int m, int n, int k, Epilogue e) {
+        String op = "gemm_sm90";
+        that(path == GemmPath.WGMMA, op, "the wgmma kernel runs on compute capability 9.0 only; these GEMM kernels are on the " + path.label + " path");
+        checkOperands(op, y, out, x, w, m, n, k, e);
+        long tiles = (long) OpCheck.ceilDiv(m, Sm90.BM) * OpCheck.ceilDiv(n, Sm90.BN);
+        long positions = (tiles + multiprocessors - 1) / multiprocessors * OpCheck.ceilDiv(k, Sm90.BK);
+        that(positions <= Integer.MAX_VALUE, op, m + " × " + n + " × " + k + " needs " + positions
+                + " pipeline positions per CTA; the kernel counts them in 32 bits");
+        TensorMap tmX = maps.encode(Sm90.operand(x, m, k)), tmW = maps.encode(Sm90.operand(w, n, k));
+        launcher.launch("gemm_sm90", Sm90.signature(out), Sm90.shape(m, n, multiprocessors),
+                tmX, tmW, y, e.bias(), e.res(), e.gate(), e.mul(), m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio());
+    }
+
+    private static void checkOperands(String op, DeviceAddress y, Precision out, DeviceAddress x, DeviceAddress w, int m, int n, int k, Epilogue e) {
         positive(op, "M", m);
         positive(op, "N", n);
         positive(op, "K", k);
         that(k % 8 == 0, op, "K = " + k + " is not a multiple of 8 (rows of X and W are read in 16-byte chunks of 8 bf16)");
-        that(OpCheck.ceilDiv(m, tile.size) <= 65535, op, "M = " + m + " needs more than 65535 row tiles of " + tile.size);
         buffer(op, "X", x, 2L * m * k, 16, "[" + m + ", " + k + "] bf16");
         buffer(op, "W", w, 2L * n * k, 16, "[" + n + ", " + k + "] bf16");
         buffer(op, "Y", y, (long) out.bytes * m * n, 16, "[" + m + ", " + n + "] " + out.suffix);
@@ -112,8 +202,6 @@ public final class GemmKernels {
         OpCheck.disjoint(op, "Y", y, "W", w);
         OpCheck.disjoint(op, "Y", y, "mul", e.mul());
         OpCheck.disjoint(op, "Y", y, "gate", e.gate());
-        launcher.launch("gemm", signature("gemm_bf16_" + tile.name().toLowerCase() + "_" + out.suffix), tile.shape(m, n),
-                y, x, w, e.bias(), e.res(), e.gate(), e.mul(), m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio());
     }
 
     /** Shared with the convolution, whose epilogue is the same code. */

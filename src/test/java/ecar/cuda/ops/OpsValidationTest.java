@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
 
 import static ecar.cuda.ops.RecordingLauncher.bf16;
 import static ecar.cuda.ops.RecordingLauncher.f32;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -28,6 +29,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class OpsValidationTest {
     final RecordingLauncher rec = new RecordingLauncher();
     private final GemmKernels gemm = new GemmKernels(rec, 132);
+    /** The tensor maps the wgmma path asked for, "encoded" as 128 bytes that start with the operand's address. */
+    final java.util.List<ecar.cuda.TensorMapSpec> maps = new java.util.ArrayList<>();
+    private final GemmKernels hopper = new GemmKernels(rec, 132, GemmPath.WGMMA, spec -> {
+        maps.add(spec);
+        byte[] b = new byte[ecar.cuda.TensorMap.BYTES];
+        java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(spec.globalAddress());
+        return new ecar.cuda.TensorMap(spec, b);
+    });
     private final ConvKernels conv = new ConvKernels(rec, 132);
     private final NormKernels norm = new NormKernels(rec);
     private final EmbedKernels embed = new EmbedKernels(rec);
@@ -111,6 +120,124 @@ class OpsValidationTest {
         assertEquals(v, c.args()[6]);
         assertEquals(Activation.GELU_ERF.ordinal(), c.args()[10]);
         assertEquals(GemmKernels.Post.MUL.ordinal(), c.args()[11]);
+    }
+
+    @Test
+    void wgmmaPathTakesTheModelShapesOnHopper() {
+        // DiT-XL/2 fc1 at batch 64: 128 × 36 tiles of 128 × 128 on 132 SMs, persistent
+        int m = 64 * 256, n = 4608, k = 1152;
+        Fake x = bf16((long) m * k, "x"), w = bf16((long) n * k, "w");
+        hopper.linear(bf16((long) m * n, "y"), Precision.BF16, x, w, m, n, k, Epilogue.of(f32(n, "b"), Activation.GELU_TANH));
+        var c = rec.last();
+        assertEquals("gemm_sm90", c.family());
+        assertEquals("gemm_sm90_bf16_bf16", c.kernel());
+        assertEquals(132, c.shape().gridX());
+        assertEquals(1, c.shape().gridY());
+        assertEquals(384, c.shape().blockX());
+        assertEquals(GemmKernels.Sm90.SHARED_BYTES, c.shape().sharedBytes());
+        assertEquals(Activation.GELU_TANH.ordinal(), c.args()[10]);
+        // X: dims {K, M}, a row 2K bytes, boxes of 64 k × 128 rows, 128-byte swizzle; W likewise with N rows
+        var tmX = (ecar.cuda.TensorMap) c.args()[0];
+        var tmW = (ecar.cuda.TensorMap) c.args()[1];
+        assertEquals(x.address(), tmX.spec().globalAddress());
+        assertArrayEquals(new long[]{k, m}, tmX.spec().globalDim());
+        assertArrayEquals(new long[]{2L * k}, tmX.spec().globalStrides());
+        assertArrayEquals(new int[]{64, 128}, tmX.spec().boxDim());
+        assertEquals(ecar.cuda.TensorMapSpec.Swizzle.B128, tmX.spec().swizzle());
+        assertEquals(w.address(), tmW.spec().globalAddress());
+        assertArrayEquals(new long[]{k, n}, tmW.spec().globalDim());
+        assertEquals(2L * 2 * GemmKernels.Sm90.BM * GemmKernels.Sm90.BK, tmX.spec().boxBytes() + tmW.spec().boxBytes(),
+                "a stage's transaction bytes (gemm_sm90's STAGE_BYTES: two bf16 boxes)");
+        // few tiles: one CTA each (adaLN at batch 64: 1 × 54 tiles)
+        hopper.linear(f32(64L * 6912, "y"), Precision.F32, bf16(64L * 1152, "c"), bf16(6912L * 1152, "w"), 64, 6912, 1152, Epilogue.of(null, Activation.NONE));
+        assertEquals("gemm_sm90_bf16_f32", rec.last().kernel());
+        assertEquals(54, rec.last().shape().gridX());
+        // ragged K (not a multiple of 64) and ragged M, N stay on the wgmma kernel
+        hopper.linear(f32(85L * 1000, "y"), Precision.F32, bf16(85L * 1000, "x"), bf16(1000L * 1000, "w"), 85, 1000, 1000, Epilogue.of(null, Activation.NONE));
+        assertEquals("gemm_sm90_bf16_f32", rec.last().kernel());
+        assertEquals(8, rec.last().shape().gridX());
+    }
+
+    /** Every GemmBench shape (M, K, N) makes valid tensor maps and a launch of gemm_sm90 (what the bench's wgmma path runs). */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}x{1}x{2}")
+    @org.junit.jupiter.params.provider.CsvSource({"16384, 1152, 3456", "16384, 1152, 1152", "16384, 1152, 4608", "16384, 4608, 1152",
+            "64, 1152, 6912", "16384, 1152, 32", "16384, 1024, 3072", "16384, 1024, 1024", "16384, 1024, 2730", "16384, 2736, 1024",
+            "64, 1024, 6144", "16384, 16, 1024", "16384, 1024, 16"})
+    void everyGemmBenchShapeLaunchesOnTheWgmmaKernel(int m, int k, int n) {
+        hopper.linearSm90(bf16((long) m * n, "y"), Precision.BF16, bf16((long) m * k, "x"), bf16((long) n * k, "w"), m, n, k,
+                Epilogue.of(null, Activation.NONE));
+        var c = rec.last();
+        assertEquals("gemm_sm90_bf16_bf16", c.kernel());
+        long tiles = (long) OpCheck.ceilDiv(m, 128) * OpCheck.ceilDiv(n, 128);
+        assertEquals(Math.min(tiles, 132), c.shape().gridX());
+    }
+
+    @Test
+    void wgmmaPathFallsBackToMmaSyncWhereItShould() {
+        int before = maps.size();
+        // N = 32 (DiT's final layer), M = 1 (adaLN at batch 1): mostly-empty 128 × 128 tiles → the mma.sync tiles
+        hopper.linear(f32(512L * 32, "y"), Precision.F32, bf16(512L * 1152, "x"), bf16(32L * 1152, "w"), 512, 32, 1152, Epilogue.of(null, Activation.NONE));
+        assertEquals("gemm_bf16_t64_f32", rec.last().kernel());
+        hopper.linear(f32(6912, "y"), Precision.F32, bf16(1152, "c"), bf16(6912L * 1152, "w"), 1, 6912, 1152, Epilogue.of(null, Activation.NONE));
+        assertEquals("gemm", rec.last().family());
+        assertEquals(before, maps.size(), "no tensor map for a launch that does not use one");
+        assertTrue(GemmKernels.wgmmaTakes(64, 64, 8));
+        assertTrue(!GemmKernels.wgmmaTakes(63, 4096, 1024) && !GemmKernels.wgmmaTakes(4096, 4096, 1020));
+        // the mma.sync path never launches gemm_sm90, and says why when asked to
+        gemm.linear(bf16(16384L * 4608, "y"), Precision.BF16, bf16(16384L * 1152, "x"), bf16(4608L * 1152, "w"), 16384, 4608, 1152, Epilogue.of(null, Activation.NONE));
+        assertEquals("gemm_bf16_t128_bf16", rec.last().kernel());
+        String msg = message(() -> gemm.linearSm90(f32(128L * 128, "y"), Precision.F32, bf16(128L * 64, "x"), bf16(128L * 64, "w"), 128, 128, 64,
+                Epilogue.of(null, Activation.NONE)));
+        assertTrue(msg.contains("compute capability 9.0") && msg.contains("mma.sync path"), msg);
+    }
+
+    @Test
+    void wgmmaKernelValidatesLikeTheOthers() {
+        int m = 256, n = 256, k = 1152;
+        Fake x = bf16((long) m * k, "x"), w = bf16((long) n * k, "w"), y = f32((long) m * n, "y");
+        String msg = message(() -> hopper.linearSm90(y, Precision.F32, x.shifted(8), w, m, n, k, Epilogue.of(null, Activation.NONE)));
+        assertTrue(msg.startsWith("gemm_sm90") && msg.contains("X 'x'") && msg.contains("16-byte aligned"), msg);
+        msg = message(() -> hopper.linearSm90(y, Precision.F32, x, w, m, n, 1148, Epilogue.of(null, Activation.NONE)));
+        assertTrue(msg.contains("K = 1148") && msg.contains("multiple of 8"), msg);
+        msg = message(() -> hopper.linearSm90(y, Precision.F32, x, w, m, n, k, Epilogue.residual(null, y, f32(n, "gate"), 3)));
+        assertTrue(msg.contains("gateRatio = 3"), msg);
+        Fake v = bf16((long) m * n, "value");
+        hopper.linearSm90(bf16((long) m * n, "h"), Precision.BF16, x, w, m, n, k, Epilogue.gatedGelu(f32(n, "bg"), v));
+        var c = rec.last();
+        assertEquals(v, c.args()[6]);
+        assertEquals(GemmKernels.Post.MUL.ordinal(), c.args()[11]);
+        hopper.linearSm90(y, Precision.F32, x, w, m, n, k, Epilogue.residual(f32(n, "b2"), y, f32(n, "gate"), 256));
+        c = rec.last();
+        assertEquals(y, c.args()[2]);
+        assertEquals(y, c.args()[4]);
+        assertEquals(256, c.args()[12]);
+        assertThrows(IllegalArgumentException.class, () -> new GemmKernels(rec, 132, GemmPath.WGMMA, null));
+    }
+
+    @Test
+    void gemmPathFromTheDeviceAndTheSetting() {
+        assertEquals(GemmPath.WGMMA, GemmPath.choose(9, 0, null));
+        assertEquals(GemmPath.WGMMA, GemmPath.choose(9, 0, " Auto "));
+        assertEquals(GemmPath.MMA_SYNC, GemmPath.choose(9, 0, "mma.sync"));
+        assertEquals(GemmPath.MMA_SYNC, GemmPath.choose(8, 9, null));
+        assertEquals(GemmPath.MMA_SYNC, GemmPath.choose(10, 0, ""), "Blackwell would JIT compute_90 PTX, in which gemm_sm90 traps");
+        assertEquals(GemmPath.WGMMA, GemmPath.choose(9, 0, "wgmma"));
+        String msg = message(() -> GemmPath.choose(8, 0, "wgmma"));
+        assertTrue(msg.contains("compute capability 9.0") && msg.contains("8.0"), msg);
+        msg = message(() -> GemmPath.choose(9, 0, "cublas"));
+        assertTrue(msg.contains("'cublas'") && msg.contains("auto, wgmma or mma.sync"), msg);
+        assertEquals(GemmPath.MMA_SYNC, GemmPath.of("mma.sync"));
+        var device = new ecar.cuda.CudaProbe.Device(0, "H100", 9, 0, 80L << 30, 132);
+        String old = System.getProperty(GemmPath.PROPERTY);
+        try {
+            System.setProperty(GemmPath.PROPERTY, "mma.sync");
+            assertEquals(GemmPath.MMA_SYNC, GemmKernels.forDevice(rec, device).path());
+            System.setProperty(GemmPath.PROPERTY, "auto");
+            assertEquals(GemmPath.WGMMA, GemmKernels.forDevice(rec, device).path());
+        } finally {
+            if (old == null) System.clearProperty(GemmPath.PROPERTY);
+            else System.setProperty(GemmPath.PROPERTY, old);
+        }
     }
 
     // ------------------------------------------------------------------ conv, norm, embed, diffusion
@@ -268,6 +395,8 @@ class OpsValidationTest {
     void launchEverything() {
         gemmPicksTheTileAndGridForTheShape();
         gemmEpiloguesPassTheirOperands();
+        wgmmaPathTakesTheModelShapesOnHopper();
+        wgmmaKernelValidatesLikeTheOthers();
         convRequiresChannelsInEights();
         normChecksModulationAndGroups();
         embedAndDiffusionLaunches();

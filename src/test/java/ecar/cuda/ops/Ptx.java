@@ -20,13 +20,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The kernels' real parameter lists, from nvcc -ptx (compute_90), for the ABI tests: a Java signature must match its
- * entry point in count and width (a pointer or 64-bit integer is .u64, an int .u32, a float .f32). Needs nvcc, no GPU.
+ * entry point in count and width (a pointer or 64-bit integer is .u64, an int .u32, a float .f32, a tmap a 64-byte
+ * aligned .b8[128]). Needs nvcc, no GPU.
  */
 final class Ptx {
     private Ptx() {}
 
     private static final Pattern ENTRY = Pattern.compile("\\.entry\\s+(\\w+)\\(([^)]*)\\)");
-    private static final Pattern PARAM = Pattern.compile("\\.param\\s+\\.(\\w+)");
+    /** A parameter's type: ".param .u64 name", or a by-value struct ".param .align 64 .b8 name[128]" (written "align64 b8[128]"). */
+    private static final Pattern PARAM = Pattern.compile("\\.param\\s+(?:\\.align\\s+(\\d+)\\s+)?\\.(\\w+)\\s+\\w+(\\[\\d+\\])?");
 
     static final String NO_NVCC = "nvcc is not on the PATH: the kernels' PTX cannot be generated here";
 
@@ -54,7 +56,9 @@ final class Ptx {
             while (e.find()) {
                 List<String> types = new ArrayList<>();
                 Matcher pm = PARAM.matcher(e.group(2));
-                while (pm.find()) types.add(pm.group(1));
+                while (pm.find()) {
+                    types.add((pm.group(1) != null ? "align" + pm.group(1) + " " : "") + pm.group(2) + (pm.group(3) != null ? pm.group(3) : ""));
+                }
                 m.put(e.group(1), types);
             }
             Files.deleteIfExists(out);
@@ -80,6 +84,7 @@ final class Ptx {
             case PTR, PTR_OR_NULL, I64, U64 -> "u64";
             case I32, U32 -> "u32";
             case F32 -> "f32";
+            case TMAP -> "align64 b8[128]";
         };
     }
 }

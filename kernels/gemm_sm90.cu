@@ -1,0 +1,307 @@
+// bf16 GEMM for Hopper (sm_90a): Y[M, N] = X[M, K] · W[N, K]ᵀ (+ bias) → activation → post, fp32 accumulation,
+// output fp32 or bf16. The same function as gemm.cu (same epilogue code, kernels/gemm_tile.cuh's Epilogue and
+// store_pair); CPU twin: src/main/java/ecar/backend/CpuGemm.java through CpuBackend.linear.
+//
+// How: TMA (cp.async.bulk.tensor) copies 128-byte-swizzled tiles of X and W into a ring of shared-memory stages,
+// each guarded by two mbarriers (full: the copy landed; empty: its consumer is done with it); wgmma.mma_async
+// (m64n128k16, both operands from shared memory through matrix descriptors) accumulates in registers; a persistent
+// grid walks the output tiles. Warp-specialised, "ping-pong": warp group 0 is the producer (one thread issues every
+// TMA copy), warp groups 1 and 2 are consumers that take alternate tiles of their CTA, so one consumer's epilogue
+// overlaps the other's main loop. The ring is consumed in tile order: a consumer starts a tile's main loop when the
+// other has passed every wait of the previous tile (turn barriers), which keeps the mbarrier parity waits sound.
+//
+// Entry points: gemm_sm90_bf16_{f32,bf16}
+//   (TensorMap tmX, TensorMap tmW, void* Y, const float* bias, const float* res, const float* gate, const bf16* mul,
+//    int M, int N, int K, int act, int post, int gateRatio)
+//   tmX: 2D tensor map of X, dims {K, M}, row stride 2K bytes, box {64, 128}, bf16, SWIZZLE_128B, OOB fill zero;
+//   tmW: the same for W with dims {K, N}. Both passed by value (__grid_constant__, 128 bytes, 64-byte aligned).
+//   Launch: block 384 threads (3 warp groups), grid min(tiles, SMs) with tiles = ceil(M/128)·ceil(N/128),
+//   dynamic shared memory SMEM_BYTES = 218368 (1 KiB alignment slack, 6 stages × 32 KiB, 256 bytes of barriers,
+//   8 consumer warps × 2560 bytes of epilogue staging; the launcher raises CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES).
+//   One CTA per SM.
+//   Tile 128 × 128 × 64 (BM × BN × BK); each consumer holds a 128 × 128 fp32 accumulator (2 × 64 registers).
+//   Registers: 168 at entry (__launch_bounds__(384, 1)); setmaxnreg gives the producer 40 and the consumers 232.
+// Limits (checked on the Java side, ecar.cuda.ops.GemmKernels): a device of compute capability 9.0 (the SASS is
+//   sm_90a; every other architecture's copy of this kernel traps); K % 8 == 0 (a TMA row stride is a multiple of
+//   16 bytes), K ≥ 8; X and W 16-byte aligned (TMA global address); Y, res, mul 16-byte aligned as in gemm.cu;
+//   M, N ≥ 1 and otherwise arbitrary, K need not be a multiple of 64: TMA fills the part of a box outside the matrix
+//   with zeros and the epilogue's stores are guarded; M, N < 2^31; act, post, gateRatio as in gemm.cu; Y may be res.
+// Falls back to gemm.cu's mma.sync kernels (GemmKernels decides): other GPUs, K % 8 != 0, M or N below 64 (a tile
+//   would be mostly padding), or ECAR_GEMM=mma.sync / -Decar.gemm=mma.sync.
+// The index arithmetic (swizzle, descriptors, fragment → (row, col), ring positions and phases) is replayed in numpy
+// by tools/emulate_gemm_sm90.py; GemmSm90SassTest checks the compiled code holds HGMMA and UTMALDG and no spills.
+#include "gemm_tile.cuh"
+
+using namespace ecar;
+using namespace ecar::tile;
+
+namespace ecar {
+namespace sm90 {
+
+// An encoded CUtensorMap (cuTensorMapEncodeTiled's output), opaque to the kernel.
+struct alignas(64) TensorMap {
+    unsigned long long opaque[16];
+};
+
+constexpr int BM = 128, BN = 128, BK = 64, STAGES = 6, CONSUMERS = 2;
+constexpr int THREADS = 128 * (1 + CONSUMERS);
+constexpr int A_BYTES = BM * BK * 2, B_BYTES = BN * BK * 2, STAGE_BYTES = A_BYTES + B_BYTES;
+constexpr int BARRIER_BYTES = 256;
+// Epilogue staging: each consumer warp owns 16 rows × EPI_COLS columns of fp32, rows EPI_PITCH floats apart.
+constexpr int EPI_COLS = 32, EPI_PITCH = 40, STAGE_FLOATS = 16 * EPI_PITCH;
+constexpr int EPI_BYTES = CONSUMERS * 4 * STAGE_FLOATS * 4;
+static_assert(BN % EPI_COLS == 0 && EPI_PITCH >= EPI_COLS && EPI_PITCH % 2 == 0, "staging rows hold a column block");
+constexpr int SMEM_BYTES = 1024 + STAGES * STAGE_BYTES + BARRIER_BYTES + EPI_BYTES;
+constexpr int PRODUCER_REGS = 40, CONSUMER_REGS = 232;
+static_assert((2 * STAGES + CONSUMERS) * 8 <= BARRIER_BYTES, "barriers fit their area");
+static_assert(CONSUMERS == 2, "the turn barriers alternate two consumers");
+static_assert(A_BYTES % 1024 == 0 && STAGE_BYTES % 1024 == 0, "every tile starts on a 1024-byte swizzle atom");
+static_assert(BK * 2 == 128, "a tile row is one 128-byte swizzle span");
+static_assert(PRODUCER_REGS * 128 + CONSUMER_REGS * 128 * CONSUMERS <= 65536, "register file");
+static_assert(SMEM_BYTES <= 227 * 1024, "shared memory per block");
+
+#if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+
+// ------------------------------------------------------------------ mbarrier
+
+__device__ __forceinline__ void mbar_init(uint32_t bar, uint32_t count) {
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count) : "memory");
+}
+// The producer's arrival, announcing the bytes the TMA copies will complete on this barrier.
+__device__ __forceinline__ void mbar_arrive_expect_tx(uint32_t bar, uint32_t bytes) {
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
+}
+__device__ __forceinline__ void mbar_arrive(uint32_t bar) {
+    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
+}
+// True once the phase of parity `parity` has completed (a fresh barrier is in phase 0, so parity 1 passes at once).
+__device__ __forceinline__ bool mbar_try_wait(uint32_t bar, uint32_t parity) {
+    uint32_t done;
+    asm volatile(
+        "{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n selp.u32 %0, 1, 0, p;\n}\n"
+        : "=r"(done)
+        : "r"(bar), "r"(parity)
+        : "memory");
+    return done != 0;
+}
+__device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
+    while (!mbar_try_wait(bar, parity)) {
+    }
+}
+
+// ------------------------------------------------------------------ TMA
+
+__device__ __forceinline__ void tma_prefetch_map(const TensorMap* map) {
+    asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<uint64_t>(map)) : "memory");
+}
+// The box at element coordinates (c0 = column, the contiguous dimension; c1 = row) into shared memory at dst,
+// completing `bar`'s transaction count. Parts of the box outside the tensor arrive as zeros.
+__device__ __forceinline__ void tma_load_2d(uint32_t dst, const TensorMap* map, uint32_t bar, int c0, int c1) {
+    asm volatile(
+        "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%3, %4}], [%2];\n"
+        ::"r"(dst), "l"(reinterpret_cast<uint64_t>(map)), "r"(bar), "r"(c0), "r"(c1)
+        : "memory");
+}
+
+// ------------------------------------------------------------------ wgmma
+
+// Matrix descriptor of a K-major operand tile in the 128-byte swizzled layout TMA wrote: rows of 128 bytes (64 bf16),
+// 8-row groups 1024 bytes apart (SBO), LBO unused for this layout (1 by convention), swizzle mode 1 = 128B.
+// `addr` is the shared-memory byte address of the k16 slice: the tile base (1024-aligned) plus 32 bytes per k16 step;
+// the hardware applies the XOR swizzle to the final addresses, so the step stays a plain offset.
+__device__ __forceinline__ uint64_t smem_desc(uint32_t addr) {
+    return (uint64_t)((addr & 0x3FFFF) >> 4) | ((uint64_t)1 << 16) | ((uint64_t)(1024 >> 4) << 32) | ((uint64_t)1 << 62);
+}
+
+__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+template <int PENDING>
+__device__ __forceinline__ void wgmma_wait() { asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(PENDING) : "memory"); }
+
+// Keeps the compiler from moving accumulator reads or writes across the asynchronous wgmma (the "+f" of an asm is
+// only a compile-time dependence).
+__device__ __forceinline__ void fence_regs(float* d) {
+#pragma unroll
+    for (int i = 0; i < 64; i++) asm volatile("" : "+f"(d[i])::"memory");
+}
+
+// D[64 × 128] (+)= A[64 × 16] · B[128 × 16]ᵀ, both K-major in shared memory. scaleD == 0 ignores D's old value.
+// D fragment (PTX ISA, wgmma .m64nNk16 accumulator layout): thread t of the warp group holds d[i] at
+// row 16·(t/32) + (t%32)/4 + 8·((i/2)%2), column 8·(i/4) + 2·(t%4) + i%2.
+__device__ __forceinline__ void wgmma_m64n128k16(float* d, uint64_t descA, uint64_t descB, int scaleD) {
+    asm volatile(
+        "{\n .reg .pred p;\n setp.ne.b32 p, %66, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 "
+        "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+        "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
+        "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
+        "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "
+        "%64, %65, p, 1, 1, 0, 0;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+        : "l"(descA), "l"(descB), "r"(scaleD));
+}
+
+template <int REGS>
+__device__ __forceinline__ void setmaxnreg_dec() { asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(REGS)); }
+template <int REGS>
+__device__ __forceinline__ void setmaxnreg_inc() { asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(REGS)); }
+
+// ------------------------------------------------------------------ the kernel
+
+// Shared memory, from a 1024-aligned base: stage s holds the X tile [128 rows × 64 k] at s·STAGE_BYTES and the W tile
+// [128 rows × 64 k] A_BYTES after it, each row 128 bytes with 16-byte chunk c stored at chunk c ^ (row % 8) (TMA's
+// 128-byte swizzle); then the mbarriers full[STAGES], empty[STAGES] and turn[2] (8 bytes each); then the epilogue
+// staging of the 8 consumer warps.
+// Ring positions: the CTA's j-th tile (tile blockIdx.x + j·gridDim.x, taken by consumer j % 2) uses positions
+// j·kTiles .. j·kTiles + kTiles-1; position p is stage p % STAGES in phase (p / STAGES) & 1.
+template <bool OUT_BF16>
+__device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW, void* Y, int M, int N, int K,
+                                     const Epilogue& e) {
+    extern __shared__ unsigned char smem_raw[];
+    const uint32_t raw = (uint32_t)__cvta_generic_to_shared(smem_raw);
+    const uint32_t base = (raw + 1023u) & ~1023u;
+    const uint32_t bars = base + STAGES * STAGE_BYTES;
+    auto full = [&](int s) { return bars + 8u * s; };
+    auto empty = [&](int s) { return bars + 8u * (STAGES + s); };
+    auto turn = [&](int c) { return bars + 8u * (2 * STAGES + c); };
+
+    const int tilesN = (N + BN - 1) / BN, tiles = ((M + BM - 1) / BM) * tilesN;
+    const int kTiles = (K + BK - 1) / BK;
+    const int myTiles = blockIdx.x < tiles ? (tiles - 1 - blockIdx.x) / gridDim.x + 1 : 0;
+    const int wg = threadIdx.x / 128;
+
+    if (threadIdx.x == 0) {
+        for (int s = 0; s < STAGES; s++) {
+            mbar_init(full(s), 1);   // the producer's arrive.expect_tx; the copies complete the bytes
+            mbar_init(empty(s), 4);  // one arrival per warp of the consumer that read the stage
+        }
+        for (int c = 0; c < CONSUMERS; c++) mbar_init(turn(c), 4);   // one arrival per warp of the other consumer
+        asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+    }
+    __syncthreads();
+
+    if (wg == 0) {
+        setmaxnreg_dec<PRODUCER_REGS>();
+        if (threadIdx.x == 0) {
+            tma_prefetch_map(tmX);
+            tma_prefetch_map(tmW);
+            int p = 0;
+            for (int j = 0; j < myTiles; j++) {
+                const int t = blockIdx.x + j * gridDim.x, m0 = (t / tilesN) * BM, n0 = (t % tilesN) * BN;
+                for (int kt = 0; kt < kTiles; kt++, p++) {
+                    const int s = p % STAGES;
+                    const uint32_t phase = (p / STAGES) & 1;
+                    mbar_wait(empty(s), phase ^ 1);   // the stage's previous use (phase - 1) was released
+                    const uint32_t a = base + s * STAGE_BYTES;
+                    mbar_arrive_expect_tx(full(s), STAGE_BYTES);
+                    tma_load_2d(a, tmX, full(s), kt * BK, m0);
+                    tma_load_2d(a + A_BYTES, tmW, full(s), kt * BK, n0);
+                }
+            }
+        }
+    } else {
+        setmaxnreg_inc<CONSUMER_REGS>();
+        const int consumer = wg - 1, t128 = threadIdx.x % 128, warp = t128 / 32, lane = t128 % 32;
+        float acc[2][64];   // scaleD = 0 on a tile's first wgmma overwrites them; zeroed once so none is read unset
+#pragma unroll
+        for (int i = 0; i < 64; i++) acc[0][i] = acc[1][i] = 0.f;
+        for (int j = consumer, round = 0; j < myTiles; j += CONSUMERS, round++) {
+            const int t = blockIdx.x + j * gridDim.x, m0 = (t / tilesN) * BM, n0 = (t % tilesN) * BN;
+            // Wait for the turn (this consumer's round-th tile): the other consumer has passed every full-barrier wait
+            // of tile j - 1. A parity wait cannot tell phase p from phase p + 2, so the ring's waits must come in
+            // position order; without this, consumer 1 would wait on position kTiles of a stage whose earlier phase
+            // has not even started, and pass (tools/emulate_gemm_sm90.py shows it).
+            if (j > 0) {
+                mbar_wait(turn(consumer), (consumer == 0 ? round - 1 : round) & 1);
+                __syncwarp();
+            }
+            int p = j * kTiles;
+            for (int kt = 0; kt < kTiles; kt++, p++) {
+                const int s = p % STAGES;
+                mbar_wait(full(s), (p / STAGES) & 1);
+                __syncwarp();   // converged again before the .aligned wgmma instructions
+                const uint32_t a = base + s * STAGE_BYTES, b = a + A_BYTES;
+                wgmma_fence();
+#pragma unroll
+                for (int kk = 0; kk < BK / 16; kk++) {
+                    const uint64_t db = smem_desc(b + kk * 32);
+                    const int scale = (kt > 0 || kk > 0) ? 1 : 0;
+                    wgmma_m64n128k16(acc[0], smem_desc(a + kk * 32), db, scale);
+                    wgmma_m64n128k16(acc[1], smem_desc(a + 64 * 128 + kk * 32), db, scale);
+                }
+                wgmma_commit();
+                fence_regs(acc[0]);
+                fence_regs(acc[1]);
+                // The group before this one has finished reading its stage: release it to the producer.
+                wgmma_wait<1>();
+                if (kt > 0 && lane == 0) mbar_arrive(empty((p - 1) % STAGES));
+            }
+            // Every full wait of this tile passed: the other consumer's turn (it issues while this one drains).
+            if (lane == 0) mbar_arrive(turn(1 - consumer));
+            wgmma_wait<0>();
+            fence_regs(acc[0]);
+            fence_regs(acc[1]);
+            if (lane == 0) mbar_arrive(empty((p - 1) % STAGES));
+
+            // Epilogue through the warp's staging tile, 32 columns at a time: the fragments d[4c + r] hold (row
+            // g + 8·(r / 2), column 8c + 2q + r % 2) of the warp's 16 rows, g = lane / 4, q = lane % 4; they are
+            // written to stage[row][col] (pitch 40 floats: the float2 writes of a half warp hit 32 distinct banks),
+            // then each lane reads two adjacent columns of rows lane / 16 + 2i and stores them through store_pair
+            // (bias, activation, post step, bounds), a warp covering two 128-byte row segments per store.
+            const int g = lane >> 2, q = lane & 3;
+            float* stage = reinterpret_cast<float*>(smem_raw + (base - raw) + STAGES * STAGE_BYTES + BARRIER_BYTES)
+                           + (consumer * 4 + warp) * STAGE_FLOATS;
+#pragma unroll
+            for (int h = 0; h < 2; h++)
+#pragma unroll
+                for (int cb = 0; cb < BN / EPI_COLS; cb++) {
+                    __syncwarp();
+#pragma unroll
+                    for (int c = 0; c < EPI_COLS / 8; c++) {
+                        const int i = 4 * (cb * (EPI_COLS / 8) + c);
+                        *reinterpret_cast<float2*>(stage + g * EPI_PITCH + c * 8 + 2 * q) = make_float2(acc[h][i], acc[h][i + 1]);
+                        *reinterpret_cast<float2*>(stage + (g + 8) * EPI_PITCH + c * 8 + 2 * q) = make_float2(acc[h][i + 2], acc[h][i + 3]);
+                    }
+                    __syncwarp();
+                    const int col = 2 * (lane & 15), n = n0 + cb * EPI_COLS + col;
+#pragma unroll 1
+                    for (int r = lane >> 4; r < 16; r += 2) {
+                        const float2 v = *reinterpret_cast<const float2*>(stage + r * EPI_PITCH + col);
+                        store_pair<OUT_BF16>(Y, m0 + h * 64 + warp * 16 + r, n, v.x, v.y, M, N, e);
+                    }
+                }
+        }
+    }
+}
+
+#endif  // sm_90a
+
+}  // namespace sm90
+}  // namespace ecar
+
+#if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#define GEMM_SM90_BODY(OUT_BF16)                                                                                      \
+    Epilogue e{bias, res, gate, mul, act, post, gateRatio};                                                         \
+    sm90::gemm<OUT_BF16>(&tmX, &tmW, Y, M, N, K, e);
+#else
+// Not Hopper's sm_90a: wgmma and setmaxnreg do not exist here. GemmKernels never launches this copy; trap if it is.
+#define GEMM_SM90_BODY(OUT_BF16) __trap();
+#endif
+
+#define GEMM_SM90_ENTRY(NAME, OUT_BF16)                                                                               \
+    ECAR_KERNEL void __launch_bounds__(sm90::THREADS, 1)                                                             \
+        NAME(const __grid_constant__ sm90::TensorMap tmX, const __grid_constant__ sm90::TensorMap tmW, void* Y,      \
+             const float* __restrict__ bias, const float* res, const float* __restrict__ gate,                      \
+             const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio) {       \
+        GEMM_SM90_BODY(OUT_BF16)                                                                                     \
+    }
+
+GEMM_SM90_ENTRY(gemm_sm90_bf16_f32, false)
+GEMM_SM90_ENTRY(gemm_sm90_bf16_bf16, true)

@@ -1,0 +1,58 @@
+package ecar.cuda.ops;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Runs tools/emulate_gemm_sm90.py, the numpy replay of kernels/gemm_sm90.cu: the 128-byte swizzle TMA writes, the
+ * wgmma matrix descriptors that read it back, the accumulator fragment → (row, col) mapping of the epilogue, the
+ * ring's mbarrier protocol under random interleavings (with mutants that must fail), all against X·Wᵀ on random bf16
+ * data. Needs python3 with numpy (skipped with the reason otherwise); no GPU.
+ */
+class GemmSm90EmulationTest {
+
+    private static String run(String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(300, TimeUnit.SECONDS), String.join(" ", cmd) + " did not finish in 300 s");
+        return p.exitValue() + "\n" + out;
+    }
+
+    /** The replay's transcribed constants are the kernel's (a drifted copy would check some other kernel). */
+    @Test
+    void emulationUsesTheKernelsConstants() throws IOException {
+        String py = java.nio.file.Files.readString(java.nio.file.Path.of("tools", "emulate_gemm_sm90.py"));
+        String cu = java.nio.file.Files.readString(GemmSm90SassTest.SOURCE);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^BM, BN, BK, STAGES, CONSUMERS = (\\d+), (\\d+), (\\d+), (\\d+), (\\d+)$").matcher(py);
+        assertTrue(m.find(), "tools/emulate_gemm_sm90.py no longer defines BM, BN, BK, STAGES, CONSUMERS on one line");
+        String[] names = {"BM", "BN", "BK", "STAGES", "CONSUMERS"};
+        for (int i = 0; i < names.length; i++) {
+            assertEquals(GemmSm90SassTest.constant(cu, names[i]), Integer.parseInt(m.group(i + 1)), names[i]);
+        }
+        for (String name : new String[]{"BARRIER_BYTES", "EPI_COLS", "EPI_PITCH"}) {
+            assertEquals(GemmSm90SassTest.constant(cu, name), GemmSm90SassTest.constant(py, name), name);
+        }
+    }
+
+    @Test
+    void emulationMatchesAPlainMatmul() throws Exception {
+        String probe;
+        try {
+            probe = run("python3", "-c", "import numpy");
+        } catch (IOException e) {
+            probe = "no python3: " + e.getMessage();
+        }
+        Assumptions.assumeTrue(probe.startsWith("0\n"), "python3 with numpy is not available, tools/emulate_gemm_sm90.py not run: " + probe.strip());
+        String out = run("python3", "tools/emulate_gemm_sm90.py");
+        assertEquals("0", out.substring(0, out.indexOf('\n')), "tools/emulate_gemm_sm90.py failed:\n" + out);
+        assertTrue(out.contains("all checks passed"), out);
+        assertTrue(out.contains("layouts:"), out);
+        assertEquals(3, out.split("mutant caught", -1).length - 1, "every mutant must be caught:\n" + out);
+    }
+}

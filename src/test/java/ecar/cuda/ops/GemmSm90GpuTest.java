@@ -1,0 +1,155 @@
+package ecar.cuda.ops;
+
+import ecar.backend.Activation;
+import ecar.backend.cpu.CpuBackend;
+import ecar.cuda.CudaContext;
+import ecar.cuda.DeviceBuffer;
+import ecar.cuda.TensorMapEncoder;
+import ecar.cuda.ops.GemmKernels.Epilogue;
+import ecar.tensor.FloatTensor;
+import ecar.tensor.Tensor;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+import static ecar.cuda.ops.GemmGpuTest.data;
+import static ecar.cuda.ops.GpuOps.BF16_TOL;
+import static ecar.cuda.ops.GpuOps.F32_TOL;
+import static ecar.cuda.ops.GpuOps.assertClose;
+import static ecar.cuda.ops.GpuOps.bf16Round;
+import static ecar.cuda.ops.GpuOps.random;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * kernels/gemm_sm90.cu (TMA + wgmma) on a device of compute capability 9.0 against CpuBackend.linear (with mul and
+ * gatedResidual for the fused epilogues): the model and ragged shapes of GemmGpuTest, the GemmBench shapes at batch 64
+ * (checked in full against the mma.sync kernel and on sampled rows, the tile edges among them, against the CPU), both
+ * outputs, every activation and post step. Outputs are NaN-poisoned, so an element never written fails. Skipped with
+ * the reason without such a device.
+ */
+class GemmSm90GpuTest {
+    private final CpuBackend cpu = new CpuBackend();
+
+    @BeforeEach
+    void hopper() {
+        GpuOps.assume("gemm_sm90");
+        var d = CudaContext.get().device();
+        Assumptions.assumeTrue(GemmPath.wgmmaRunsOn(d.major(), d.minor()),
+                () -> "gemm_sm90 is sm_90a code; this device (" + d.name() + ") has compute capability " + d.computeCapability());
+    }
+
+    private static GemmKernels wgmma(GpuOps g) {
+        return new GemmKernels(g.launcher, g.multiprocessors(), GemmPath.WGMMA, TensorMapEncoder.DRIVER);
+    }
+
+    static Stream<Arguments> shapes() {
+        return GemmGpuTest.shapes();
+    }
+
+    @ParameterizedTest(name = "{0}: {1}x{2}x{3} {4}")
+    @MethodSource("shapes")
+    void linearMatchesTheCpu(String name, int m, int n, int k, Activation act) {
+        float[] x = bf16Round(random(21, m * k, 1f)), w = bf16Round(random(22, n * k, (float) (1 / Math.sqrt(k)))), b = random(23, n, 0.5f);
+        float[] expected = data(cpu.linear(FloatTensor.of(x, m, k), FloatTensor.of(w, n, k), FloatTensor.of(b, n), act));
+        try (GpuOps g = new GpuOps()) {
+            GemmKernels gemm = wgmma(g);
+            DeviceBuffer dx = g.bf16(x, "x"), dw = g.bf16(w, "w"), db = g.f32(b, "bias");
+            for (Precision p : Precision.values()) {
+                DeviceBuffer y = g.poisoned((long) m * n, p, "y");
+                gemm.linearSm90(y, p, dx, dw, m, n, k, Epilogue.of(db, act));
+                assertClose(name + " wgmma " + p, expected, g.read(y, (long) m * n, p), p == Precision.F32 ? F32_TOL : BF16_TOL);
+            }
+        }
+    }
+
+    /**
+     * GemmBench's shapes (model, layer, M, K, N) with the most different K and N: the widest N, the longest K, one row
+     * of tiles, a ragged N and a K of one partial k-block (OpsValidationTest checks every GemmBench shape's launch).
+     */
+    @ParameterizedTest(name = "{0} {1}: {2}x{3}x{4}")
+    @CsvSource({"dit-xl-2, fc1, 16384, 1152, 4608", "dit-xl-2, fc2, 16384, 4608, 1152", "dit-xl-2, adaLN, 64, 1152, 6912",
+            "ecar-l, ar.fc1, 16384, 1024, 2730", "ecar-l, head.input, 16384, 16, 1024"})
+    void benchShapesMatchMmaSyncAndTheCpu(String model, String layer, int m, int k, int n) {
+        float[] x = bf16Round(random(31, m * k, 1f)), w = bf16Round(random(32, n * k, (float) (1 / Math.sqrt(k))));
+        try (GpuOps g = new GpuOps()) {
+            GemmKernels gemm = wgmma(g);
+            DeviceBuffer dx = g.bf16(x, "x"), dw = g.bf16(w, "w");
+            DeviceBuffer yw = g.poisoned((long) m * n, Precision.F32, "y wgmma"), ym = g.poisoned((long) m * n, Precision.F32, "y mma.sync");
+            gemm.linearSm90(yw, Precision.F32, dx, dw, m, n, k, Epilogue.of(null, Activation.NONE));
+            gemm.linear(GemmKernels.Tile.choose(m, n, g.multiprocessors()), ym, Precision.F32, dx, dw, m, n, k, Epilogue.of(null, Activation.NONE));
+            float[] got = g.read(yw, (long) m * n, Precision.F32);
+            String what = model + " " + layer;
+            assertClose(what + " wgmma vs mma.sync", g.read(ym, (long) m * n, Precision.F32), got, F32_TOL);
+            // rows at the start, the tile edges, the middle and the end, against the CPU
+            TreeSet<Integer> rows = new TreeSet<>();
+            for (int r : new int[]{0, 1, 63, 64, 127, 128, 129, m / 2, m - 129, m - 128, m - 2, m - 1}) if (r >= 0 && r < m) rows.add(r);
+            float[] xs = new float[rows.size() * k], sub = new float[rows.size() * n];
+            int i = 0;
+            for (int r : rows) {
+                System.arraycopy(x, r * k, xs, i * k, k);
+                System.arraycopy(got, r * n, sub, i * n, n);
+                i++;
+            }
+            float[] expected = data(cpu.linear(FloatTensor.of(xs, rows.size(), k), FloatTensor.of(w, n, k), null, Activation.NONE));
+            assertClose(what + " wgmma vs CPU on rows " + rows, expected, sub, F32_TOL);
+        }
+    }
+
+    /** adaLN-Zero in place on the float32 residual stream, and FlowAR's gated GELU with a bf16 output. */
+    @Test
+    void fusedEpiloguesMatchTheCpu() {
+        int m = 512, n = 1152, k = 4608;
+        float[] h = bf16Round(random(41, m * k, 1f)), w = bf16Round(random(42, n * k, 0.015f)), b = random(43, n, 0.1f);
+        float[] res = random(44, m * n, 2f), gate = random(45, 2 * n, 1f);
+        Tensor y = cpu.linear(FloatTensor.of(h, m, k), FloatTensor.of(w, n, k), FloatTensor.of(b, n));
+        float[] expected = data(cpu.gatedResidual(FloatTensor.of(res, m, n), FloatTensor.of(gate, 2, n), y));
+        int mg = 341, ng = 2736, kg = 1024;
+        float[] xg = bf16Round(random(46, mg * kg, 1f)), wg = bf16Round(random(47, ng * kg, 0.03f)), bg = random(48, ng, 0.1f);
+        float[] v = bf16Round(random(49, mg * ng, 1f));
+        Tensor act = cpu.linear(FloatTensor.of(xg, mg, kg), FloatTensor.of(wg, ng, kg), FloatTensor.of(bg, ng), Activation.GELU_ERF);
+        float[] expectedGated = data(cpu.mul(act, FloatTensor.of(v, mg, ng)));
+        try (GpuOps g = new GpuOps()) {
+            GemmKernels gemm = wgmma(g);
+            DeviceBuffer stream = g.f32(res, "residual");
+            gemm.linearSm90(stream, Precision.F32, g.bf16(h, "h"), g.bf16(w, "w"), m, n, k, Epilogue.residual(g.f32(b, "b"), stream, g.f32(gate, "gate"), 256));
+            assertClose("wgmma gated residual", expected, g.read(stream, (long) m * n, Precision.F32), F32_TOL);
+            DeviceBuffer out = g.poisoned((long) mg * ng, Precision.BF16, "hidden");
+            gemm.linearSm90(out, Precision.BF16, g.bf16(xg, "x"), g.bf16(wg, "fc1_g"), mg, ng, kg, Epilogue.gatedGelu(g.f32(bg, "bg"), g.bf16(v, "value")));
+            assertClose("wgmma gated GELU", expectedGated, g.read(out, (long) mg * ng, Precision.BF16), BF16_TOL);
+        }
+    }
+
+    /** On this device the default path is wgmma, and linear() sends a model shape to gemm_sm90 and a tiny one to gemm.cu. */
+    @Test
+    void theBackendsGemmTakesTheWgmmaKernel() {
+        Assumptions.assumeTrue(GemmPath.setting() == null || GemmPath.setting().isBlank() || GemmPath.setting().equals("auto"),
+                () -> "the path is forced: " + GemmPath.PROPERTY + "/" + GemmPath.ENV + " = " + GemmPath.setting());
+        try (GpuOps g = new GpuOps()) {
+            List<String> families = new ArrayList<>();
+            Launcher watching = (family, signature, shape, args) -> {
+                families.add(family);
+                g.launcher.launch(family, signature, shape, args);
+            };
+            GemmKernels gemm = GemmKernels.forDevice(watching, CudaContext.get().device());
+            assertEquals(GemmPath.WGMMA, gemm.path());
+            int m = 256, n = 1152, k = 1152;
+            float[] x = bf16Round(random(51, m * k, 1f)), w = bf16Round(random(52, n * k, 0.03f));
+            DeviceBuffer dx = g.bf16(x, "x"), dw = g.bf16(w, "w"), y = g.poisoned((long) m * n, Precision.F32, "y");
+            gemm.linear(y, Precision.F32, dx, dw, m, n, k, Epilogue.of(null, Activation.NONE));
+            gemm.linear(y, Precision.F32, dx, dw, 1, n, k, Epilogue.of(null, Activation.NONE));
+            assertEquals(List.of("gemm_sm90", "gemm"), families);
+            float[] expected = data(cpu.linear(FloatTensor.of(x, m, k), FloatTensor.of(w, n, k), null, Activation.NONE));
+            float[] got = g.read(y, (long) m * n, Precision.F32);
+            assertClose("linear via forDevice (rows 1..)", java.util.Arrays.copyOfRange(expected, n, m * n), java.util.Arrays.copyOfRange(got, n, m * n), F32_TOL);
+        }
+    }
+}

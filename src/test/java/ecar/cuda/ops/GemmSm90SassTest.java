@@ -1,0 +1,170 @@
+package ecar.cuda.ops;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What the compiler made of kernels/gemm_sm90.cu, without a GPU: the sm_90a machine code holds HGMMA (wgmma) and
+ * UTMALDG (TMA loads) and touches no local memory (cuobjdump -sass of the built fatbin, or nvdisasm of an sm_90a
+ * cubin: skipped with the reason when neither tool is installed); ptxas's report shows no spills, no stack frame and no
+ * warning (a serialised wgmma or an ignored setmaxnreg is one); the compute_90a PTX holds wgmma, cp.async.bulk.tensor,
+ * mbarrier waits and setmaxnreg while the plain compute_90 PTX (what a non-Hopper driver would JIT) holds none of them
+ * and traps; GemmKernels.Sm90's launch constants are the kernel's.
+ */
+class GemmSm90SassTest {
+    static final List<String> KERNELS = List.of("gemm_sm90_bf16_f32", "gemm_sm90_bf16_bf16");
+    static final Path SOURCE = Path.of("kernels", "gemm_sm90.cu");
+
+    private static String run(List<String> cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(300, TimeUnit.SECONDS), String.join(" ", cmd) + " did not finish");
+        assertEquals(0, p.exitValue(), String.join(" ", cmd) + " failed:\n" + out);
+        return out;
+    }
+
+    /** An executable on the PATH or in the CUDA toolkit's bin folders, or null. */
+    static String tool(String name) {
+        List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)));
+        dirs.add("/usr/local/cuda/bin");
+        for (String d : dirs) {
+            if (d.isBlank()) continue;
+            Path p = Path.of(d, name);
+            if (Files.isExecutable(p)) return p.toString();
+        }
+        return null;
+    }
+
+    /** The sm_90a SASS of each gemm_sm90 kernel, by function name. */
+    static Map<String, String> sass() throws Exception {
+        String cuobjdump = tool("cuobjdump"), nvdisasm = tool("nvdisasm");
+        Assumptions.assumeTrue(cuobjdump != null || nvdisasm != null,
+                "neither cuobjdump nor nvdisasm is installed here (a CUDA toolkit with only nvcc and ptxas): the SASS is not inspected");
+        String text;
+        Pattern header;
+        if (cuobjdump != null) {
+            // the packaged fatbin (a class-path resource: target/classes here, the bundle's jar on a GPU machine)
+            byte[] image;
+            try (var in = GemmSm90SassTest.class.getResourceAsStream("/kernels/gemm_sm90.fatbin")) {
+                Assumptions.assumeTrue(in != null, "kernels/gemm_sm90.fatbin was not built (nvcc was missing at build time)");
+                image = in.readAllBytes();
+            }
+            Path fatbin = Files.createTempFile("gemm_sm90", ".fatbin");
+            Files.write(fatbin, image);
+            text = run(List.of(cuobjdump, "-sass", "-arch", "sm_90a", fatbin.toString()));
+            Files.deleteIfExists(fatbin);
+            header = Pattern.compile("Function : (\\w+)");
+        } else {
+            Assumptions.assumeTrue(Ptx.nvccAvailable(), Ptx.NO_NVCC);
+            Path dir = Files.createTempDirectory("sass"), cubin = dir.resolve("gemm_sm90.cubin");
+            run(List.of("nvcc", "-cubin", "-O3", "-std=c++17", "-gencode", "arch=compute_90a,code=sm_90a", "-I", "kernels",
+                    "-o", cubin.toString(), SOURCE.toString()));
+            text = run(List.of(nvdisasm, "-c", cubin.toString()));
+            Files.deleteIfExists(cubin);
+            Files.deleteIfExists(dir);
+            header = Pattern.compile("\\.text\\.(\\w+):");
+        }
+        Map<String, String> byFunction = new LinkedHashMap<>();
+        Matcher m = header.matcher(text);
+        List<int[]> starts = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        while (m.find()) {
+            starts.add(new int[]{m.start()});
+            names.add(m.group(1));
+        }
+        for (int i = 0; i < names.size(); i++) {
+            int end = i + 1 < names.size() ? starts.get(i + 1)[0] : text.length();
+            byFunction.put(names.get(i), text.substring(starts.get(i)[0], end));
+        }
+        return byFunction;
+    }
+
+    @Test
+    void sm90aSassHasHgmmaAndTmaLoadsAndNoLocalMemory() throws Exception {
+        Map<String, String> sass = sass();
+        for (String k : KERNELS) {
+            String code = sass.get(k);
+            assertTrue(code != null, k + " not in the SASS (functions: " + sass.keySet() + ")");
+            assertTrue(code.contains("HGMMA"), k + ": no HGMMA: the wgmma did not become tensor-core code");
+            assertTrue(code.contains("UTMALDG"), k + ": no UTMALDG: no TMA load");
+            assertFalse(Pattern.compile("\\b(LDL|STL)\\b").matcher(code).find(), k + ": local-memory loads or stores (spills or a runtime-indexed array)");
+            assertFalse(code.contains("HMMA"), k + ": mma.sync (HMMA) code in the wgmma kernel");
+        }
+    }
+
+    @Test
+    void ptxasReportHasNoSpillsStackOrWarnings() throws IOException {
+        Path report = Path.of("target", "kernels", "gemm_sm90.ptxas.txt");
+        Assumptions.assumeTrue(Files.isRegularFile(report), report + " is missing: the kernels were not built (nvcc was missing at build time)");
+        String text = Files.readString(report);
+        assertFalse(text.contains("ptxas warning"), "ptxas warned (a serialised wgmma or an ignored setmaxnreg shows here):\n" + text);
+        for (String k : KERNELS) {
+            Matcher m = Pattern.compile("Compiling entry function '" + k + "' for 'sm_90a'\\s+ptxas info\\s+: Function properties for " + k
+                    + "\\s+(\\d+) bytes stack frame, (\\d+) bytes spill stores, (\\d+) bytes spill loads\\s+ptxas info\\s+: Used (\\d+) registers").matcher(text);
+            assertTrue(m.find(), k + " for sm_90a is not in " + report);
+            assertEquals("0", m.group(1), k + ": stack frame");
+            assertEquals("0", m.group(2), k + ": spill stores");
+            assertEquals("0", m.group(3), k + ": spill loads");
+            assertEquals(168, Integer.parseInt(m.group(4)), k + ": registers at entry (384 threads, one CTA per SM: 65536 / 384 → 168)");
+        }
+    }
+
+    @Test
+    void hopperInstructionsAreInTheSm90aPtxOnly() throws Exception {
+        Assumptions.assumeTrue(Ptx.nvccAvailable(), Ptx.NO_NVCC);
+        String a = ptx("compute_90a"), plain = ptx("compute_90");
+        for (String insn : List.of("wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16", "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes",
+                "mbarrier.try_wait.parity.shared::cta.b64", "mbarrier.arrive.expect_tx.shared::cta.b64", "setmaxnreg.inc.sync.aligned.u32 232",
+                "setmaxnreg.dec.sync.aligned.u32 40", "wgmma.wait_group.sync.aligned 1", "prefetch.tensormap")) {
+            assertTrue(a.contains(insn), "compute_90a PTX lacks " + insn);
+            assertFalse(plain.contains(insn), "compute_90 PTX (JIT-compiled on other GPUs) has " + insn);
+        }
+        assertTrue(plain.contains("trap;"), "the non-sm_90a copies must trap");
+    }
+
+    private static String ptx(String arch) throws Exception {
+        Path dir = Files.createTempDirectory("ptx"), out = dir.resolve("gemm_sm90." + arch + ".ptx");
+        run(List.of("nvcc", "-ptx", "-std=c++17", "-gencode", "arch=" + arch + ",code=" + arch, "-I", "kernels", "-o", out.toString(), SOURCE.toString()));
+        String text = Files.readString(out);
+        Files.deleteIfExists(out);
+        Files.deleteIfExists(dir);
+        return text;
+    }
+
+    @Test
+    void launchConstantsAreTheKernels() throws IOException {
+        String src = Files.readString(SOURCE);
+        int bm = constant(src, "BM"), bn = constant(src, "BN"), bk = constant(src, "BK"), stages = constant(src, "STAGES");
+        int consumers = constant(src, "CONSUMERS"), barriers = constant(src, "BARRIER_BYTES"), pitch = constant(src, "EPI_PITCH");
+        assertEquals(GemmKernels.Sm90.BM, bm);
+        assertEquals(GemmKernels.Sm90.BN, bn);
+        assertEquals(GemmKernels.Sm90.BK, bk);
+        assertEquals(GemmKernels.Sm90.THREADS, 128 * (1 + consumers));
+        // SMEM_BYTES = 1024 + STAGES * STAGE_BYTES + BARRIER_BYTES + EPI_BYTES
+        int smem = 1024 + stages * (bm + bn) * bk * 2 + barriers + consumers * 4 * 16 * pitch * 4;
+        assertEquals(GemmKernels.Sm90.SHARED_BYTES, smem);
+        assertTrue(src.contains("SMEM_BYTES = " + smem), "the header's shared-memory figure is out of date (expected " + smem + ")");
+    }
+
+    static int constant(String src, String name) {
+        Matcher m = Pattern.compile("\\b" + name + " = (\\d+)").matcher(src);
+        assertTrue(m.find(), name + " is not defined");
+        return Integer.parseInt(m.group(1));
+    }
+}

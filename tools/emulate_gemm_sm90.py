@@ -1,0 +1,410 @@
+#!/usr/bin/env python3
+"""Review aid for kernels/gemm_sm90.cu on machines without a GPU: replays the kernel's index arithmetic and its
+pipeline protocol with numpy and compares the result with a plain matmul on random bf16 data.
+
+Two halves, kept apart on purpose:
+  * PTX/driver semantics, written from the documentation and not from the kernel: TMA's tiled copy with the 128-byte
+    swizzle and zero fill outside the tensor; the wgmma shared-memory matrix descriptor (start address, LBO, SBO,
+    base offset, swizzle mode) addressing a K-major operand; wgmma .m64nNk16's accumulator fragment layout; mbarrier
+    phases (arrive, expect_tx, complete_tx, try_wait.parity); wgmma commit/wait groups.
+  * The kernel, transcribed line by line: shared-memory map, ring positions and phases, the producer's TMA issue,
+    the consumers' descriptors and releases, the persistent tile walk, the epilogue's staging and stores.
+The CTA's three roles (producer, two consumers) run as coroutines under a random interleaving; TMA copies land and
+wgmma groups read shared memory at random later points allowed by the protocol, so a barrier or release that is
+too early shows as a wrong element, a deadlock as a stall. Checks the index math and the protocol, not the compiled
+code (GemmSm90SassTest) and not the hardware (GemmSm90GpuTest on a GPU).
+
+    python3 tools/emulate_gemm_sm90.py        # exits 0 and prints "all checks passed" when everything matches
+
+Keep the transcribed part in step with gemm_sm90.cu when either changes.
+"""
+import sys
+
+import numpy as np
+
+
+def bf16(x):
+    """Round float32 to bfloat16 (nearest even), returned as float32."""
+    x = np.asarray(x, dtype=np.float32)
+    b = x.view(np.uint32).astype(np.uint64)
+    b = ((b + 0x7FFF + ((b >> 16) & 1)) >> 16) << 16
+    return b.astype(np.uint32).view(np.float32)
+
+
+# ================================================================ semantics from the documentation
+
+def swizzle128(addr):
+    """TMA / wgmma 128-byte swizzle of a shared-memory byte address: the 16-byte chunk index (bits 4-6) is XORed with
+    the 128-byte row index modulo 8 (bits 7-9); the pattern repeats every 1024 bytes."""
+    addr = np.asarray(addr)
+    return addr ^ (((addr >> 7) & 7) << 4)
+
+
+class Smem:
+    """Shared memory as bf16 slots (float32 values), addressed in bytes."""
+
+    def __init__(self, nbytes):
+        self.v = np.full(nbytes // 2, np.nan, dtype=np.float32)
+
+    def write(self, addr, vals):
+        addr = np.asarray(addr)
+        assert np.all(addr % 2 == 0)
+        self.v[addr // 2] = vals
+
+    def read(self, addr):
+        return self.v[np.asarray(addr) // 2]
+
+
+def tma_tile_2d(gmat, c0, c1, box_cols, box_rows):
+    """cp.async.bulk.tensor.2d ...tile: the box at (column c0, row c1) of a row-major matrix, out-of-bounds elements
+    zero (CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE). Returns (byte offsets in the box before swizzling, values)."""
+    rows, cols = gmat.shape
+    r = np.arange(box_rows)[:, None]
+    e = np.arange(box_cols)[None, :]
+    gr, gc = c1 + r, c0 + e
+    inside = (gr < rows) & (gc < cols)
+    vals = np.where(inside, gmat[np.minimum(gr, rows - 1), np.minimum(gc, cols - 1)], 0.0).astype(np.float32)
+    offs = r * (box_cols * 2) + e * 2          # the box is stored row after row, inner dimension contiguous
+    return offs, vals
+
+
+def tma_store_box(smem, dst, offs, vals, swizzle_span):
+    """Where TMA puts the box in shared memory: dst + offset, swizzled. The 128-byte swizzle needs a 1024-byte aligned
+    destination (its pattern is a function of the address) and a box row of at most 128 bytes."""
+    assert swizzle_span == 128 and dst % 1024 == 0
+    smem.write(swizzle128(dst + offs), vals)
+
+
+def desc_fields(desc):
+    return dict(start=(desc & 0x3FFF) << 4, lbo=((desc >> 16) & 0x3FFF) << 4, sbo=((desc >> 32) & 0x3FFF) << 4,
+                base_offset=(desc >> 49) & 7, mode=desc >> 62)
+
+
+def wgmma_operand(smem, desc, rows):
+    """A K-major bf16 operand of `rows` rows × 16 k read through a matrix descriptor, 128-byte swizzle mode (layout
+    type 1): the canonical layout ((8, m), (8, 2)) : ((128 B, SBO), (2 B, 16 B)) — 8 rows of 128 bytes form a
+    swizzle atom, atoms SBO apart in M/N; along K the 16 elements are contiguous inside the row (LBO is not used while
+    the K extent stays inside one 128-byte row); the swizzle applies to the final address."""
+    f = desc_fields(desc)
+    assert f["mode"] == 1, "128-byte swizzle"
+    assert f["base_offset"] == 0
+    i = np.arange(rows)[:, None]
+    j = np.arange(16)[None, :]
+    logical = f["start"] + (i // 8) * f["sbo"] + (i % 8) * 128 + j * 2
+    assert np.all((f["start"] % 128) + 32 <= 128), "a k16 slice stays inside its 128-byte row"
+    return smem.read(swizzle128(logical))
+
+
+def accumulator_coords(n):
+    """wgmma .m64nNk16 .f32 accumulator: thread t of the warp group holds d[i] at row 16(t/32) + (t%32)/4 + 8((i/2)%2),
+    column 8(i/4) + 2(t%4) + i%2 (PTX ISA, "Register fragment ... matrix D")."""
+    t = np.arange(128)[:, None]
+    i = np.arange(n // 2)[None, :]
+    row = 16 * (t // 32) + (t % 32) // 4 + 8 * ((i // 2) % 2)
+    col = 8 * (i // 4) + 2 * (t % 4) + i % 2
+    return row, col
+
+
+ROW128, COL128 = accumulator_coords(128)
+
+
+class Mbarrier:
+    """mbarrier: a phase completes when its pending arrivals and transaction bytes both reach zero."""
+
+    def __init__(self, count):
+        self.count, self.pending, self.tx, self.phase = count, count, 0, 0
+
+    def _maybe_complete(self):
+        if self.pending == 0 and self.tx == 0:
+            self.phase += 1
+            self.pending = self.count
+
+    def arrive(self):
+        assert self.pending > 0
+        self.pending -= 1
+        self._maybe_complete()
+
+    def arrive_expect_tx(self, nbytes):
+        self.tx += nbytes
+        self.arrive()
+
+    def complete_tx(self, nbytes):
+        self.tx -= nbytes
+        assert self.tx >= 0
+        self._maybe_complete()
+
+    def try_wait_parity(self, parity):
+        """True once the phase of this parity has completed: the current (incomplete) phase has the other parity."""
+        return (self.phase & 1) != parity
+
+
+class Wgmma:
+    """One warp group's asynchronous wgmma: issued operations join the open group; commit closes it; wait_group(n)
+    lets all but the n newest groups finish. An operation reads shared memory at some point before its group
+    finishes: here, when a wait retires it (the latest legal moment, where a too-early release would show)."""
+
+    def __init__(self, smem):
+        self.smem, self.open, self.groups = smem, [], []
+
+    def mma(self, acc, desc_a, desc_b, scale_d):
+        self.open.append((acc, desc_a, desc_b, scale_d))
+
+    def commit(self):
+        self.groups.append(self.open)
+        self.open = []
+
+    def wait(self, n):
+        while len(self.groups) > n:
+            for acc, da, db, scale in self.groups.pop(0):
+                a = wgmma_operand(self.smem, da, 64).astype(np.float64)
+                b = wgmma_operand(self.smem, db, 128).astype(np.float64)
+                d = a @ b.T
+                acc[:] = (acc if scale else 0.0) + d[ROW128, COL128]
+
+
+# ================================================================ the kernel, transcribed (gemm_sm90.cu)
+
+BM, BN, BK, STAGES, CONSUMERS = 128, 128, 64, 6, 2
+A_BYTES, B_BYTES = BM * BK * 2, BN * BK * 2
+STAGE_BYTES = A_BYTES + B_BYTES
+BARRIER_BYTES = 256
+TURNS = True      # the consumers' turn barriers (False: the kernel as first written, which the replay shows unsound)
+RELEASE_LAG = 1   # after wgmma.wait_group 1 a consumer releases the stage of position p - RELEASE_LAG
+SBO = 1024        # the descriptors' stride byte offset (8 rows of 128 bytes)
+EPI_COLS = 32
+EPI_PITCH = 40
+STAGE_FLOATS = 16 * EPI_PITCH
+EPI_BYTES = CONSUMERS * 4 * STAGE_FLOATS * 4
+SMEM_BYTES = 1024 + STAGES * STAGE_BYTES + BARRIER_BYTES + EPI_BYTES
+
+
+def smem_desc(addr):
+    return ((addr & 0x3FFFF) >> 4) | (1 << 16) | ((SBO >> 4) << 32) | (1 << 62)
+
+
+def store_pair(Y, written, m, n, v0, v1, M, N, bias):
+    if m >= M or n >= N:
+        return
+    written[m, n] += 1
+    Y[m, n] = v0 + (bias[n] if bias is not None else 0.0)
+    if n + 1 < N:
+        written[m, n + 1] += 1
+        Y[m, n + 1] = v1 + (bias[n + 1] if bias is not None else 0.0)
+
+
+def cta(block, grid, X, W, Y, written, bias, rng, raw_offset):
+    """One CTA: returns its three roles as coroutines sharing shared memory, barriers and the TMA queue."""
+    M, K = X.shape
+    N = W.shape[0]
+    smem = Smem(raw_offset + SMEM_BYTES)
+    raw = raw_offset                                   # where the dynamic shared memory happens to start
+    base = (raw + 1023) & ~1023
+    full = [Mbarrier(1) for _ in range(STAGES)]
+    empty = [Mbarrier(4) for _ in range(STAGES)]
+    turn = [Mbarrier(4) for _ in range(CONSUMERS)]
+    tma_queue = []                                     # copies in flight: (dst, offs, vals, barrier)
+    tilesN = (N + BN - 1) // BN
+    tiles = ((M + BM - 1) // BM) * tilesN
+    kTiles = (K + BK - 1) // BK
+    myTiles = (tiles - 1 - block) // grid + 1 if block < tiles else 0
+    # the epilogue area, in floats from its start at base + STAGES * STAGE_BYTES + BARRIER_BYTES (a multiple of 256
+    # bytes: bank 0, so relative word indices give the real banks); it and the barriers fit the allocation
+    assert (2 * STAGES + CONSUMERS) * 8 <= BARRIER_BYTES and (base + STAGES * STAGE_BYTES) % 256 == 0
+    assert base + STAGES * STAGE_BYTES + BARRIER_BYTES + EPI_BYTES <= raw + SMEM_BYTES
+    staging = np.full(EPI_BYTES // 4, np.nan, dtype=np.float32)
+
+    def producer():
+        p = 0
+        for j in range(myTiles):
+            t = block + j * grid
+            m0, n0 = (t // tilesN) * BM, (t % tilesN) * BN
+            for kt in range(kTiles):
+                s = p % STAGES
+                phase = (p // STAGES) & 1
+                while not empty[s].try_wait_parity(phase ^ 1):
+                    yield "producer waits empty[%d]" % s
+                a = base + s * STAGE_BYTES
+                full[s].arrive_expect_tx(STAGE_BYTES)
+                offs, vals = tma_tile_2d(X, kt * BK, m0, BK, BM)
+                tma_queue.append((a, offs, vals, full[s]))
+                offs, vals = tma_tile_2d(W, kt * BK, n0, BK, BN)
+                tma_queue.append((a + A_BYTES, offs, vals, full[s]))
+                p += 1
+                yield "producer issued"
+
+    def consumer(c):
+        gm = Wgmma(smem)
+        acc = [np.zeros((128, 64)), np.zeros((128, 64))]      # [h][thread, register]
+        for rnd, j in enumerate(range(c, myTiles, CONSUMERS)):
+            t = block + j * grid
+            m0, n0 = (t // tilesN) * BM, (t % tilesN) * BN
+            if j > 0 and TURNS:
+                while not turn[c].try_wait_parity(((rnd - 1) if c == 0 else rnd) & 1):
+                    yield "consumer %d waits turn" % c
+            p = j * kTiles
+            for kt in range(kTiles):
+                s = p % STAGES
+                while not full[s].try_wait_parity((p // STAGES) & 1):
+                    yield "consumer %d waits full[%d]" % (c, s)
+                a = base + s * STAGE_BYTES
+                b = a + A_BYTES
+                for kk in range(BK // 16):
+                    db = smem_desc(b + kk * 32)
+                    scale = 1 if (kt > 0 or kk > 0) else 0
+                    gm.mma(acc[0], smem_desc(a + kk * 32), db, scale)
+                    gm.mma(acc[1], smem_desc(a + 64 * 128 + kk * 32), db, scale)
+                gm.commit()
+                gm.wait(1)
+                if kt >= RELEASE_LAG:
+                    for _warp in range(4):                 # lane 0 of each warp
+                        empty[(p - RELEASE_LAG) % STAGES].arrive()
+                p += 1
+                yield "consumer %d computed" % c
+            if TURNS:
+                for _warp in range(4):
+                    turn[1 - c].arrive()
+            gm.wait(0)
+            for lag in range(RELEASE_LAG, 0, -1):
+                if kTiles >= lag:
+                    for _warp in range(4):
+                        empty[(p - lag) % STAGES].arrive()
+            epilogue(c, acc, m0, n0)
+            yield "consumer %d stored" % c
+
+    def epilogue(c, acc, m0, n0):
+        for warp in range(4):
+            lanes = np.arange(32)
+            thread = warp * 32 + lanes
+            g, q = lanes >> 2, lanes & 3
+            st0 = (c * 4 + warp) * STAGE_FLOATS
+            for h in range(2):
+                for cb in range(BN // EPI_COLS):
+                    for cc in range(EPI_COLS // 8):
+                        i = 4 * (cb * (EPI_COLS // 8) + cc)
+                        w0 = st0 + g * EPI_PITCH + cc * 8 + 2 * q
+                        w1 = st0 + (g + 8) * EPI_PITCH + cc * 8 + 2 * q
+                        check_float2_banks(w0)
+                        check_float2_banks(w1)
+                        staging[w0], staging[w0 + 1] = acc[h][thread, i], acc[h][thread, i + 1]
+                        staging[w1], staging[w1 + 1] = acc[h][thread, i + 2], acc[h][thread, i + 3]
+                    col = 2 * (lanes & 15)
+                    n = n0 + cb * EPI_COLS + col
+                    for r0 in range(2):                   # the loop "r = lane >> 4; r < 16; r += 2", lane by lane
+                        for r in range(r0, 16, 2):
+                            idx = st0 + r * EPI_PITCH + col
+                            sel = (lanes >> 4) == r0
+                            check_float2_banks(idx)
+                            for l in lanes[sel]:
+                                v = staging[idx[l]], staging[idx[l] + 1]
+                                store_pair(Y, written, m0 + h * 64 + warp * 16 + r, n[l], v[0], v[1], M, N, bias)
+
+    def tma_engine():
+        """Copies land in a random order, some time after they were issued."""
+        while True:
+            if tma_queue and rng.random() < 0.5:
+                dst, offs, vals, bar = tma_queue.pop(rng.integers(len(tma_queue)))
+                tma_store_box(smem, dst, offs, vals, 128)
+                bar.complete_tx(vals.size * 2)
+            yield "tma"
+
+    return [producer(), consumer(0), consumer(1)], tma_engine()
+
+
+def check_float2_banks(word_index):
+    """A warp's float2 accesses go out as two half-warp wavefronts; each must touch 32 distinct 4-byte banks."""
+    word_index = np.asarray(word_index)
+    assert np.all(word_index % 2 == 0), "float2 access not 8-byte aligned"
+    for half in (word_index[:16], word_index[16:]):
+        banks = np.concatenate([half % 32, (half + 1) % 32])
+        assert len(set(banks.tolist())) == 32, "bank conflict in the epilogue staging"
+
+
+def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False):
+    rng = np.random.default_rng(seed)
+    X = bf16(rng.standard_normal((M, K)).astype(np.float32))
+    W = bf16(rng.standard_normal((N, K)).astype(np.float32))
+    b = rng.standard_normal(N).astype(np.float32) if bias else None
+    Y = np.full((M, N), np.nan)
+    written = np.zeros((M, N), dtype=np.int32)
+    tiles = -(-M // BM) * -(-N // BN)
+    grid = min(grid, tiles)
+    for block in range(grid):
+        roles, tma = cta(block, grid, X, W, Y, written, b, rng, raw_offset)
+        live = list(roles)
+        stalled = 0
+        while live:
+            co = live[rng.integers(len(live))]
+            try:
+                what = next(co)
+            except StopIteration:
+                live.remove(co)
+                continue
+            next(tma)
+            stalled = stalled + 1 if "waits" in what else 0
+            assert stalled < 10000, "deadlock in CTA %d: %s" % (block, what)
+    expected = X.astype(np.float64) @ W.astype(np.float64).T + (b if bias else 0.0)
+    assert np.all(written == 1), "elements written %s times" % sorted(set(written.ravel().tolist()))
+    err = np.max(np.abs(Y - expected)) / max(1e-30, np.max(np.abs(expected)))
+    assert err < 1e-6, "max relative error %g (fp32 staging rounds; a misplaced element is off by O(1))" % err
+    if not quiet:
+        print("gemm %4d x %4d x %4d, %2d CTAs (%d tiles, %d k-blocks, %d-stage ring): matches X @ W^T, every element written once"
+              % (M, N, K, grid, tiles, -(-K // BK), STAGES))
+
+
+def check_layouts():
+    # the swizzle is a permutation of each 1024-byte atom that keeps 16-byte chunks whole
+    a = np.arange(0, 4096, 2)
+    s = swizzle128(a)
+    assert sorted(s.tolist()) == a.tolist() and np.all(s // 1024 == a // 1024) and np.all(s % 16 == a % 16)
+    # a TMA box written with the swizzle and read back through descriptors gives the matrix tile, for every k16 slice
+    rng = np.random.default_rng(1)
+    g = bf16(rng.standard_normal((128, 64)).astype(np.float32))
+    smem = Smem(1 << 16)
+    offs, vals = tma_tile_2d(g, 0, 0, 64, 128)
+    tma_store_box(smem, 8192, offs, vals, 128)
+    for kk in range(4):
+        for half in range(2):
+            got = wgmma_operand(smem, smem_desc(8192 + half * 64 * 128 + kk * 32), 64)
+            assert np.array_equal(got, g[64 * half: 64 * half + 64, 16 * kk: 16 * kk + 16]), (kk, half)
+        assert np.array_equal(wgmma_operand(smem, smem_desc(8192 + kk * 32), 128), g[:, 16 * kk: 16 * kk + 16])
+    # every (row, column) of a 64 x 128 accumulator is held by exactly one (thread, register)
+    pairs = set(zip(ROW128.ravel().tolist(), COL128.ravel().tolist()))
+    assert len(pairs) == 64 * 128 and max(r for r, _ in pairs) == 63 and max(c for _, c in pairs) == 127
+    f = desc_fields(smem_desc(0x1A400 + 32))
+    assert f == dict(start=0x1A420, lbo=16, sbo=1024, base_offset=0, mode=1), f
+    assert SMEM_BYTES == 218368 and SMEM_BYTES <= 227 * 1024
+    print("layouts: 128B swizzle is a chunk permutation of each 1024-byte atom; TMA box -> descriptor reads give the "
+          "tile for all 4 k16 slices of both m64 halves and the 128-row B; the D fragment covers 64 x 128 once")
+
+
+def main():
+    check_layouts()
+    run(128, 128, 64, grid=1, seed=2)                  # one tile, one k-block
+    run(200, 300, 136, grid=4, seed=3)                 # ragged M, N, K (K not a multiple of 64), 1-2 tiles per CTA
+    run(256, 384, 520, grid=2, seed=4, raw_offset=48)  # 3 tiles per CTA, 9 k-blocks: the ring wraps; unaligned base
+    run(130, 129, 8, grid=5, seed=5, bias=False)       # K = 8: one k-block mostly zero fill; odd N
+    run(64, 1000, 1152, grid=3, seed=6)                # the adaLN-like shape: one row of tiles, long K
+    # the replay can fail: kernels with one thing wrong must not pass it
+    mutants = [("no turn barriers between the consumers", "TURNS", False),
+               ("a stage released while its wgmma group may still read it", "RELEASE_LAG", 0),
+               ("a descriptor stride of 512 bytes", "SBO", 512)]
+    for what, name, value in mutants:
+        old = globals()[name]
+        globals()[name] = value
+        try:
+            run(256, 384, 520, grid=2, seed=7, quiet=True)
+        except AssertionError as e:
+            print("mutant caught: %s (%s)" % (what, str(e).split("\n")[0]))
+        else:
+            raise AssertionError("mutant not caught: " + what)
+        finally:
+            globals()[name] = old
+    print("all checks passed")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except AssertionError as e:
+        print("FAILED:", e, file=sys.stderr)
+        raise

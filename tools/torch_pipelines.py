@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """PyTorch eager peers of `ecar compare` on a GPU: DiT-XL/2 (250 DDPM steps, learned variance, classifier-free
-guidance on the doubled batch) and ECAR-L / FlowAR-L (FlowAR-L's AR transformer with a KV cache across stages,
-its Block_v2 flow head, and the ECAR multistage or the FlowAR schedule), written from MODELS.md with random
+guidance on the doubled batch), ECAR-L / FlowAR-L (FlowAR-L's AR transformer with a KV cache across stages,
+its Block_v2 flow head, and the ECAR multistage or the FlowAR schedule) and ARPG-L (randomized parallel decoding,
+64 steps, KV caches filled by position, as the official generate), written from MODELS.md with random
 weights, bf16 on CUDA, timed per image from class labels to sampled latents (VAE decode not included, as in
 `ecar compare`).
 
-    python3 tools/torch_pipelines.py                         # dit-xl-2, flowar-l, ecar-l at 256², batch 1 and 64
+    python3 tools/torch_pipelines.py                         # dit-xl-2, flowar-l, ecar-l, arpg-l at 256², batch 1 and 64
     python3 tools/torch_pipelines.py --models ecar-l --batch 64 --repeats 5
     python3 tools/torch_pipelines.py --quick                 # one timed run after a short warm-up (tools/gpu_session.sh)
     python3 tools/torch_pipelines.py --device cpu --tiny     # tiny configs in fp32: checks that the script runs
@@ -353,9 +354,130 @@ def flowar_generate(model, labels, steps_per_stage, cfg, dtype, ecar, gamma=1 / 
     return x_prev[:n]
 
 
+# ----------------------------------------------------------------------------------------------------- ARPG
+
+class Rope2dRows:
+    """ARPG's 2D RoPE table (MODELS.md §5): row 0 for the class token, row 1 + i·g + j for grid (i, j); rotated by rows."""
+
+    def __init__(self, head, grid, device, base=10000.0):
+        q = head // 4
+        f = base ** (-4 * torch.arange(q, dtype=torch.float32, device=device) / head)
+        i, j = torch.meshgrid(torch.arange(grid, device=device), torch.arange(grid, device=device), indexing="ij")
+        ang = torch.cat([i.reshape(-1, 1).float() * f, j.reshape(-1, 1).float() * f], dim=1)   # [g², d/2]
+        ang = torch.cat([torch.zeros(1, head // 2, device=device), ang], dim=0)
+        self.cos, self.sin = torch.cos(ang), torch.sin(ang)
+
+    def __call__(self, x, rows):
+        """x [B, H, L, d] rotated by table rows [L] (adjacent pairs as complex numbers)."""
+        c, s = self.cos[rows].to(x.dtype), self.sin[rows].to(x.dtype)
+        x0, x1 = x[..., 0::2], x[..., 1::2]
+        return torch.stack([x0 * c - x1 * s, x1 * c + x0 * s], dim=-1).flatten(-2)
+
+
+def rms_norm(d):
+    """nn.RMSNorm (torch >= 2.4, eps 1e-5 as ARPG's); older torch times a LayerNorm, the same memory traffic."""
+    return nn.RMSNorm(d, eps=1e-5) if hasattr(nn, "RMSNorm") else nn.LayerNorm(d, eps=1e-5)
+
+
+class SwiGlu(nn.Module):
+    def __init__(self, d, hidden):
+        super().__init__()
+        self.w1, self.w3, self.w2 = nn.Linear(d, hidden, bias=False), nn.Linear(d, hidden, bias=False), nn.Linear(hidden, d, bias=False)
+
+    def forward(self, x):
+        return self.w2(F.silu(self.w1(x)) * self.w3(x))
+
+
+class ArpgBlock(nn.Module):
+    """A self block (queries, keys and values from its tokens, appended to its cache) or a cross block (queries only,
+    attending to the shared cache); RMSNorm eps 1e-5, bias-free projections."""
+
+    def __init__(self, d, h, hidden, cross):
+        super().__init__()
+        self.h, self.cross = h, cross
+        self.n1, self.n2 = rms_norm(d), rms_norm(d)
+        self.q = nn.Linear(d, d, bias=False)
+        if not cross:
+            self.k, self.v = nn.Linear(d, d, bias=False), nn.Linear(d, d, bias=False)
+        self.proj, self.ffn = nn.Linear(d, d, bias=False), SwiGlu(d, hidden)
+
+    def forward(self, x, rope, rows, cache):
+        a = self.n1(x)
+        q = rope(heads(self.q(a), self.h), rows)
+        if not self.cross:
+            cache.append(rope(heads(self.k(a), self.h), rows), heads(self.v(a), self.h))
+        x = x + self.proj(merge(attention(q, *cache.view())))
+        return x + self.ffn(self.n2(x))
+
+
+class KvCache:
+    """Keys and values [B, H, capacity, d] filled by position (allocated once per generation)."""
+
+    def __init__(self, b, h, capacity, d, device, dtype):
+        self.k = torch.empty(b, h, capacity, d, device=device, dtype=dtype)
+        self.v = torch.empty_like(self.k)
+        self.n = 0
+
+    def append(self, k, v):
+        l = k.shape[2]
+        self.k[:, :, self.n:self.n + l], self.v[:, :, self.n:self.n + l] = k, v
+        self.n += l
+
+    def view(self):
+        return self.k[:, :, :self.n], self.v[:, :, :self.n]
+
+
+class Arpg(nn.Module):
+    """ARPG (hp-l33/ARPG): layers/2 self blocks, a shared k/v projection, layers/2 cross blocks with mask-token queries."""
+
+    def __init__(self, d, layers, h, vocab=16384, classes=1000, grid=16):
+        super().__init__()
+        hidden = 256 * ((int(2 * 4 * d / 3) + 255) // 256)
+        self.d, self.h, self.vocab, self.grid = d, h, vocab, grid
+        self.emb = nn.Embedding(vocab + 1 + classes + 2, d)   # tokens, mask, classes, null, spare
+        self.selfs = nn.ModuleList(ArpgBlock(d, h, hidden, False) for _ in range(layers // 2))
+        self.crosses = nn.ModuleList(ArpgBlock(d, h, hidden, True) for _ in range(layers // 2))
+        self.norm_kv, self.k, self.v = rms_norm(d), nn.Linear(d, d, bias=False), nn.Linear(d, d, bias=False)
+        self.norm, self.head = rms_norm(d), nn.Linear(d, vocab, bias=False)
+
+
+@torch.no_grad()
+def arpg_generate(model, labels, steps, cfg, dtype):
+    """generate() of MODELS.md §5: a random order, arccos reveal, linear CFG on logits, one multinomial draw per token."""
+    n, dev, t = labels.shape[0], labels.device, model.grid * model.grid
+    rope = Rope2dRows(model.d // model.h, model.grid, dev)
+    order = torch.randperm(t, device=dev) + 1
+    caches = [KvCache(2 * n, model.h, 1 + t, model.d // model.h, dev, dtype) for _ in range(len(model.selfs) + 1)]
+    fed = torch.cat([labels + model.vocab + 1, torch.full_like(labels, model.vocab + 1 + 1000)])[:, None]
+    fed_rows, done, tokens = torch.zeros(1, dtype=torch.long, device=dev), 0, torch.zeros(n, t, dtype=torch.long, device=dev)
+    for k in range(steps):
+        mask_len = max(1, min(t - done - 1, int(t * math.acos((k + 1) / steps) / (math.pi / 2))))
+        count = t - done if k == steps - 1 else t - done - mask_len
+        targets = order[done:done + count]
+        x = model.emb(fed)
+        for blk, cache in zip(model.selfs, caches):
+            x = blk(x, rope, fed_rows, cache)
+        a = model.norm_kv(x)
+        caches[-1].append(rope(heads(model.k(a), model.h), fed_rows), heads(model.v(a), model.h))
+        q = model.emb(torch.full((2 * n, count), model.vocab, device=dev))
+        for blk in model.crosses:
+            q = blk(q, rope, targets, caches[-1])
+        logits = model.head(model.norm(q)).float()
+        done += count
+        w = 1 + (cfg - 1) * done / t
+        guided = logits[n:] + (logits[:n] - logits[n:]) * w
+        drawn = torch.multinomial(torch.softmax(guided.reshape(-1, model.vocab), -1), 1).reshape(n, count)
+        tokens[:, targets - 1] = drawn
+        fed, fed_rows = torch.cat([drawn, drawn]), targets
+    return tokens
+
+
 # ----------------------------------------------------------------------------------------------------- presets and timing
 
 def build(name, tiny, device, dtype):
+    if name == "arpg-l":
+        m = Arpg(64, 4, 4, vocab=64, grid=4) if tiny else Arpg(1024, 24, 16)
+        return m.to(device, dtype).eval()
     if name == "dit-xl-2":
         m = DiT(32, 2, 2, side=8) if tiny else DiT(1152, 28, 16)
         return m.to(device, dtype).eval()
@@ -370,6 +492,9 @@ def generate(name, model, labels, tiny, dtype, warmup=False):
     if name == "dit-xl-2":
         steps = 4 if tiny else 250
         return dit_generate(model, labels, min(5, steps) if warmup else steps, 1.5, dtype)
+    if name == "arpg-l":
+        steps = 4 if tiny else 64
+        return arpg_generate(model, labels, min(8, steps) if warmup else steps, 5.0, dtype)
     stages = len(model.scales)
     if name == "ecar-l":
         steps = 1 if warmup else 2 if tiny else 5
@@ -393,7 +518,7 @@ def timed(fn, device):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", default="dit-xl-2,flowar-l,ecar-l")
+    ap.add_argument("--models", default="dit-xl-2,flowar-l,ecar-l,arpg-l")
     ap.add_argument("--batch", default="1,64", help="comma-separated batch sizes")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--device", default="cuda", choices=["cuda", "cpu"])

@@ -43,7 +43,7 @@ public final class KernelModule {
             int driver = CudaProbe.probe().driverVersion();
             CudaErrors.call("cuModuleLoadData of kernels/" + f + ".fatbin on " + ctx.device().name() + " (compute capability "
                     + ctx.device().computeCapability() + ", driver for CUDA " + driver / 1000 + "." + (driver % 1000) / 10
-                    + "; the fatbin holds SASS for sm_80, sm_89, sm_90, sm_90a and compute_90 PTX from the build machine's nvcc: "
+                    + "; the fatbin holds SASS for sm_80 (which sm_86 and sm_89 run), sm_90, sm_90a and compute_90 PTX from the build machine's nvcc: "
                     + "a driver older than that toolkit cannot load it, and a GPU below sm_80 has no code in it)",
                     () -> JCudaDriver.cuModuleLoadData(m, image));
             if (m.value() == 0) {

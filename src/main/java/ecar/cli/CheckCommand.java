@@ -36,7 +36,7 @@ final class CheckCommand implements Callable<Integer> {
                             c.relError(), c.tolerance(), c.note().isEmpty() ? "" : "  (" + c.note() + ")");
                 }
                 if (!ok) failed++;
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {   // out of memory or a stack overflow in one fixture: that one fails, the rest run
                 failed++;
                 System.out.println("FAIL " + p);
                 System.out.println("  " + Main.describe(e));

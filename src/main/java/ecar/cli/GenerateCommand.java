@@ -1,8 +1,11 @@
 package ecar.cli;
 
 import ecar.backend.Backend;
+import ecar.backend.cpu.CpuBackend;
+import ecar.backend.cpu.Parallel;
 import ecar.image.Pictures;
 import ecar.sample.GenerateRequest;
+import ecar.sample.HeapEstimate;
 import ecar.sample.Generated;
 import ecar.sample.ModelDirectory;
 import ecar.sample.Pipeline;
@@ -53,6 +56,10 @@ final class GenerateCommand implements Callable<Integer> {
         GenerateRequest request = sampling.request(GenerateRequest.of(labels).seed(seed));
         pipe.check(request);
         Preset p = pipe.preset();
+        if (backend instanceof CpuBackend) {
+            HeapCheck.require(HeapEstimate.of(p, pipe.settings(request), labels.length, Parallel.threads()), Runtime.getRuntime().maxMemory(),
+                    String.format(Locale.ROOT, "%s, %d image%s of %d²,", p.name(), labels.length, labels.length == 1 ? "" : "s", p.imageSize()));
+        }
         System.err.printf(Locale.ROOT, "ecar: %s on %s, %d image%s of %d², %s%n", p.name(), backend.name(), labels.length,
                 labels.length == 1 ? "" : "s", p.imageSize(), pipe.settings(request).describe());
         if (pipe.randomWeights()) {

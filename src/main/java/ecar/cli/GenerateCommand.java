@@ -20,7 +20,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code ecar generate}: class labels to a grid PNG, one image per label, sampling then VAE decode. */
-@Command(name = "generate", description = {
+@Command(name = "generate", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = {
         "Generate one image per class label and write them as a grid PNG (the file appears only when done).",
         "--model takes a preset (random weights: the pictures are noise) or a model directory with real weights",
         "(docs/MODEL_DIRECTORY.md; tools/convert_checkpoint.py makes one from the official checkpoints)."})

@@ -12,8 +12,9 @@ import picocli.CommandLine.Option;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
-/** {@code ecar info}: Java, the backends present, and why the GPU backend is absent when it is. */
-@Command(name = "info", description = "Show the Java runtime, the backends found and the GPU kernels packaged.")
+/** {@code ecar info}: Java, the backends present, why the GPU backend is absent when it is, and the presets --model takes. */
+@Command(name = "info", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Show the Java runtime, the backends found, the GPU kernels packaged and the model presets.")
 final class InfoCommand implements Callable<Integer> {
 
     @Option(names = "--check", description = "run the GPU self-check now (a few seconds) and store its verdict; exit 1 if it fails")
@@ -21,6 +22,14 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        int code = backends();
+        System.out.println("presets    --model NAME of generate, compare and flops (seeded random weights; real ones come in a model directory)");
+        ModelCatalog.printPresets(System.out);
+        return code;
+    }
+
+    /** Java, the CPU, the GPU and its kernels, the self-check's verdict; the exit code. */
+    private int backends() {
         System.out.println("java       " + Runtime.version() + " (" + System.getProperty("java.vendor") + ", " + System.getProperty("java.home") + ")");
         System.out.println("cpu        " + new CpuBackend().name() + ", " + System.getProperty("os.arch"));
         CudaProbe.Result gpu = CudaProbe.probe();

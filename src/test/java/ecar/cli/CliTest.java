@@ -141,4 +141,25 @@ class CliTest {
         }
         assertFalse(java.nio.file.Files.exists(dir.resolve("x.png")));
     }
+
+    /** -h and --help on every subcommand print its usage and exit 0, required options and parameters notwithstanding. */
+    @Test
+    void everySubcommandTakesHelp() {
+        for (String command : java.util.List.of("generate", "compare", "info", "check", "flops")) {
+            for (String flag : java.util.List.of("-h", "--help")) {
+                Run r = run(command, flag);
+                assertEquals(0, r.code(), command + " " + flag + ": " + r.err());
+                assertTrue(r.out().startsWith("Usage: ecar " + command + " "), command + " " + flag + ": " + r.out());
+                assertEquals("", r.err(), command + " " + flag);
+            }
+        }
+    }
+
+    /** generate's help sends the reader to ecar info for the presets, and info lists every one. */
+    @Test
+    void theHelpsPointerToThePresetsHolds() {
+        assertTrue(run("generate", "--help").out().replaceAll("\\s+", " ").contains("see ecar info"));
+        Run info = run("info");
+        for (String name : ecar.sample.Presets.names()) assertTrue(info.out().contains("\n  " + name + " "), name + " missing from:\n" + info.out());
+    }
 }

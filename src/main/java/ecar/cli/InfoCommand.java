@@ -1,6 +1,7 @@
 package ecar.cli;
 
 import ecar.backend.cpu.CpuBackend;
+import ecar.cuda.CudaContext;
 import ecar.cuda.CudaProbe;
 import ecar.selfcheck.AutoChoice;
 import ecar.selfcheck.SelfCheckKey;
@@ -42,12 +43,19 @@ final class InfoCommand implements Callable<Integer> {
         } else {
             System.out.println("gpu        none: " + gpu.reason());
         }
+        String deviceEnv = System.getenv(CudaContext.DEVICE_ENV);
+        Optional<String> badDevice = CudaContext.deviceProblem(deviceEnv, gpu.available() ? gpu.devices().size() : 0);
+        if (badDevice.isPresent()) {
+            System.out.println("device     " + badDevice.get() + ": the GPU backend will not start until it is corrected or unset");
+        } else if (deviceEnv != null && !deviceEnv.isBlank()) {
+            System.out.println("device     " + CudaContext.DEVICE_ENV + "=" + deviceEnv.strip() + (gpu.available() ? " selects gpu " + deviceEnv.strip() : ""));
+        }
         System.out.println("kernels    " + KernelsInfo.describe());
         if (gpu.available() && KernelsInfo.present()) System.out.println("loaded     " + KernelsInfo.loadReport());
-        AutoChoice.Gpu offer = Backends.offer(gpu, KernelsInfo.complete());
+        AutoChoice.Gpu offer = badDevice.isPresent() ? AutoChoice.Gpu.absent() : Backends.offer(gpu, KernelsInfo.complete());
         if (!offer.ready()) {
-            if (check) throw new UserError("cannot run the GPU self-check: " + (gpu.available() ? "the build did not package kernels "
-                    + String.join(", ", KernelsInfo.missing()) : "no GPU: " + gpu.reason()));
+            if (check) throw new UserError("cannot run the GPU self-check: " + (badDevice.isPresent() ? badDevice.get()
+                    : gpu.available() ? "the build did not package kernels " + String.join(", ", KernelsInfo.missing()) : "no GPU: " + gpu.reason()));
             System.out.println("backend    cpu will be used");
             return 0;
         }

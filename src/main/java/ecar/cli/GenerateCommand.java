@@ -9,6 +9,7 @@ import ecar.sample.HeapEstimate;
 import ecar.sample.Generated;
 import ecar.sample.ModelDirectory;
 import ecar.sample.Pipeline;
+import ecar.sample.WeightPaths;
 import ecar.family.Preset;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -43,6 +44,10 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Option(names = "--backend", paramLabel = "cpu|cuda|auto", description = Backends.HELP)
     String backendName = "auto";
+
+    @Option(names = "--allow-weights-outside", description = "let a model directory's config.json name weight files outside the directory "
+            + "(refused by default, symbolic links and .. resolved)")
+    boolean weightsAnywhere;
 
     @Mixin
     SamplingOptions sampling;
@@ -79,7 +84,7 @@ final class GenerateCommand implements Callable<Integer> {
         Path dir = Path.of(model);
         if (Files.isDirectory(dir)) {
             if (sampling.imageSize != null) throw new UserError("--image-size applies to presets; a model directory sets \"image_size\" in its config.json");
-            return ModelDirectory.load(dir, backend);
+            return ModelDirectory.load(dir, backend, weightsAnywhere ? WeightPaths.ANYWHERE : WeightPaths.INSIDE_DIRECTORY);
         }
         return Pipeline.random(sampling.applyArchitecture(ModelCatalog.preset(model)), 0, backend);
     }

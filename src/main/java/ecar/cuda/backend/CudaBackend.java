@@ -16,6 +16,7 @@ import ecar.cuda.CudaTensor;
 import ecar.cuda.DeviceArena;
 import ecar.cuda.DeviceBuffer;
 import ecar.cuda.KernelModule;
+import ecar.cuda.OwnerThread;
 import ecar.cuda.Stream;
 import ecar.cuda.ops.Attention;
 import ecar.cuda.ops.ConvKernels;
@@ -53,7 +54,8 @@ import static ecar.cuda.backend.CudaOperands.f32;
  * operands to bf16 in arena scratch (tensor cores take bf16), accumulates in f32 and writes f32; head sizes without a
  * flash kernel (the VAE's one head of C channels, tiny test models) go through GEMMs and a row softmax. Tensors made
  * inside a {@link #scope()} live in one arena and are reclaimed together when it closes; others get their own
- * allocation, freed when unreachable. Not thread-safe: one backend per thread.
+ * allocation, freed when unreachable. Confined to one thread ({@link OwnerThread}): the first thread to use it owns it,
+ * and a call from another fails; open one backend per thread.
  *
  * <p>K padding: the GEMM and the convolution read K (Ci) in chunks of 8; {@link CudaOperands} pads with zeros.
  *
@@ -86,6 +88,8 @@ public final class CudaBackend implements Backend {
     private final ElementwiseKernels ew;
     private final CudaDiffusion diffusion;
     private final CudaFlow flow;
+    /** Every public method but name() is checked first: the backend is confined to the thread that first uses it. */
+    private final OwnerThread owner = new OwnerThread("the CUDA backend");
     private boolean closed;
 
     public CudaBackend() {
@@ -136,15 +140,18 @@ public final class CudaBackend implements Backend {
 
     /** The stream every op is queued on (benchmarks record events on it). */
     public Stream stream() {
+        owner.check();
         return stream;
     }
 
     public void synchronize() {
+        owner.check();
         stream.synchronize();
     }
 
     /** When on, every new tensor is filled with NaN before an op writes it: a kernel that skips an element shows. */
     public void poisonAllocations(boolean on) {
+        owner.check();
         memory.poison(on);
     }
 
@@ -152,6 +159,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Scope scope() {
+        owner.check();
         ArenaLedger.Mark m = arena.mark();
         int level = memory.enter();
         return new Scope() {
@@ -159,6 +167,7 @@ public final class CudaBackend implements Backend {
 
             @Override
             public void close() {
+                owner.check();
                 if (done) return;
                 done = true;
                 // A graph still in flight is freed by the driver when it completes; its memory is reused only by
@@ -180,16 +189,19 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public void step(StepKey key, StepScalars scalars, Runnable body) {
+        owner.check();
         steps.step(key, scalars, body, () -> Backend.super.step(key, scalars, body));
     }
 
     /** Off: {@link #step} runs every body eagerly (the uncaptured path, for comparisons). On by default. */
     public void useGraphs(boolean on) {
+        owner.check();
         steps.useGraphs(on);
     }
 
     /** The arena's bookkeeping (tests check that a replay allocates nothing). */
     public ArenaLedger arenaLedger() {
+        owner.check();
         return arena.ledger();
     }
 
@@ -197,6 +209,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor upload(FloatTensor host) {
+        owner.check();
         steps.noHostTraffic("upload");
         CudaTensor t = memory.alloc(host.shape(), DType.F32, "upload " + host.shape());
         if (host.shape().numel() > 0) t.buffer().upload(host.data(), stream);
@@ -209,6 +222,7 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public Tensor weight(FloatTensor host) {
+        owner.check();
         steps.noHostTraffic("weight");
         if (host.shape().rank() <= 1) return upload(host);
         float[] d = host.data();
@@ -221,6 +235,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public FloatTensor download(Tensor t) {
+        owner.check();
         steps.noHostTraffic("download");
         CudaTensor ct = c(t, "download");
         float[] out = new float[ct.shape().size()];
@@ -237,22 +252,26 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor zeros(Shape shape) {
+        owner.check();
         return memory.zeroed(shape, DType.F32, "zeros " + shape);
     }
 
     @Override
     public Tensor reshape(Tensor t, Shape shape) {
+        owner.check();
         return c(t, "reshape").view(shape);
     }
 
     @Override
     public Tensor sliceBatch(Tensor x, int from, int to) {
+        owner.check();
         Check.sliceBatch(x, from, to);
         return c(x, "sliceBatch").sliceFirst(from, to);
     }
 
     @Override
     public Tensor concatBatch(Tensor a, Tensor b) {
+        owner.check();
         Shape so = Check.concatBatch(a, b);
         CudaTensor x = f32(a, "concatBatch"), y = f32(b, "concatBatch");
         CudaTensor o = memory.alloc(so, DType.F32, "concatBatch");
@@ -263,6 +282,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor concatTokens(Tensor a, Tensor b) {
+        owner.check();
         Shape so = Check.concatTokens(a, b), sa = a.shape(), sb = b.shape();
         CudaTensor x = f32(a, "concatTokens"), y = f32(b, "concatTokens");
         int batch = sa.dim(0), la = sa.dim(1), lb = sb.dim(1), w = sa.last();
@@ -275,6 +295,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor chunk(Tensor x, int n, int i) {
+        owner.check();
         Shape s = x.shape(), so = Check.chunk(x, n, i);
         CudaTensor t = f32(x, "chunk");
         int w = s.last(), cw = so.last();
@@ -287,12 +308,14 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor attention(Tensor q, Tensor k, Tensor v, int heads) {
+        owner.check();
         Check.attention("attention", q, k, v, heads);
         return attention.attend("attention", q, k, v, heads, 0, 0, false, false, null);
     }
 
     @Override
     public Tensor attentionRope(Tensor q, Tensor k, Tensor v, int heads, int side, int span, boolean ropeKeys) {
+        owner.check();
         Check.attentionRope(q, k, v, heads, side, ropeKeys);
         return attention.attend("attentionRope", q, k, v, heads, side, span, true, ropeKeys, null);
     }
@@ -302,6 +325,7 @@ public final class CudaBackend implements Backend {
      * stages 0..s. q, k, v [B, L, H·d] with L = the sum of {@code stageTokens}.
      */
     public Tensor attentionBlockCausal(Tensor q, Tensor k, Tensor v, int heads, int[] stageTokens) {
+        owner.check();
         Check.stageTokens(q, k, stageTokens);
         Check.attention("attentionBlockCausal", q, k, v, heads);
         return attention.attend("attentionBlockCausal", q, k, v, heads, 0, 0, false, false, stageTokens);
@@ -309,6 +333,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor rope2d(Tensor x, int heads, int side, int span) {
+        owner.check();
         Check.rope2d(x, heads, side);
         CudaTensor t = f32(x, "rope2d");
         return attention.rope2d(t, heads, side, span);
@@ -352,6 +377,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public KvCache kvCache(int batch, int capacity, int width) {
+        owner.check();
         Check.that(batch > 0 && capacity > 0 && width > 0 && width % 2 == 0, "kvCache", "batch " + batch + ", capacity " + capacity + ", width " + width
                 + " must be positive, the width even");
         return new CudaKvCache(batch, capacity, width);
@@ -359,6 +385,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void kvAppend(KvCache cache, Tensor keys, Tensor values) {
+        owner.check();
         KvCache.checkAppend(cache, keys, values);
         CudaKvCache c = cuda(cache);
         Shape s = keys.shape();
@@ -370,11 +397,13 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor attention(Tensor q, KvCache cache, int heads) {
+        owner.check();
         return attendCache("attention", q, cuda(cache), heads, 0, 0, false);
     }
 
     @Override
     public Tensor attentionRope(Tensor q, KvCache cache, int heads, int side, int span) {
+        owner.check();
         Check.that(q.shape().rank() == 3 && q.shape().dim(1) == side * side, "attentionRope", "q " + q.shape() + " does not hold a " + side + "×" + side + " token grid");
         return attendCache("attentionRope", q, cuda(cache), heads, side, span, true);
     }
@@ -411,6 +440,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor randn(Shape shape, long seed, int noiseStream) {
+        owner.check();
         steps.noHostTraffic("randn (its seed would be baked into the graph)");
         CudaTensor o = memory.alloc(shape, DType.F32, "randn " + shape);
         if (shape.numel() > 0) Flow.randn(stream, o.buffer(), shape.numel(), seed, noiseStream);
@@ -419,6 +449,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor condTwice(Tensor x) {
+        owner.check();
         Check.halves("condTwice", x);
         Shape s = x.shape();
         CudaTensor t = f32(x, "condTwice");
@@ -429,12 +460,14 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void flowEulerStep(Tensor x, Tensor v, float dt, float cfgWeight, boolean guided) {
+        owner.check();
         Check.flowEulerStep(x, v, guided);
         flow.eulerStep(x, v, dt, cfgWeight, guided);
     }
 
     @Override
     public Tensor stageJump(Tensor x, int side, float alpha, float beta, float gamma, Noise noise) {
+        owner.check();
         steps.noHostTraffic("stageJump (its noise would be baked into the graph)");
         Check.noise("stageJump", noise, Check.stageJump(x, side));
         return flow.stageJump(x, side, alpha, beta, gamma, noise);
@@ -442,6 +475,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void cfgCombineChannels(Tensor out, int guidedChannels, float scale) {
+        owner.check();
         Check.cfgCombineChannels(out, guidedChannels);
         if (guidedChannels <= 0) return;
         diffusion.cfgCombineChannels(out, guidedChannels, scale);
@@ -449,6 +483,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public boolean allFinite(Tensor x) {
+        owner.check();
         steps.noHostTraffic("allFinite");
         CudaTensor t = f32(x, "allFinite");
         if (x.shape().numel() == 0) return true;
@@ -463,6 +498,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor bias, Activation act) {
+        owner.check();
         Shape so = Check.linear(x, w, bias);
         int n = so.last(), k = x.shape().last(), m = so.rows();
         CudaTensor y = memory.alloc(so, DType.F32, "linear out");
@@ -476,6 +512,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor conv3x3(Tensor x, Tensor w, Tensor bias) {
+        owner.check();
         Shape s = x.shape(), so = Check.conv3x3(x, w, bias);
         int co = so.last();
         int ci = s.last(), cip = CudaOperands.padTo8(ci);
@@ -492,6 +529,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor add(Tensor a, Tensor b) {
+        owner.check();
         int ratio = Check.groupRatio("add", a, b);
         Shape s = a.shape();
         CudaTensor o = memory.alloc(s, DType.F32, "add");
@@ -501,6 +539,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor addTiled(Tensor a, Tensor b) {
+        owner.check();
         Check.tiles(a, b);
         CudaTensor o = memory.alloc(a.shape(), DType.F32, "addTiled");
         ew.addTiled(o.buffer(), Precision.F32, operands.f32In(a, "addTiled").buffer(), operands.f32In(b, "addTiled").buffer(), a.shape().numel(), b.shape().numel());
@@ -509,6 +548,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor mul(Tensor a, Tensor b) {
+        owner.check();
         Check.sameShape("mul", a, b);
         CudaTensor o = memory.alloc(a.shape(), DType.F32, "mul");
         ew.mul(o.buffer(), Precision.F32, operands.f32In(a, "mul").buffer(), operands.f32In(b, "mul").buffer(), a.shape().numel());
@@ -517,6 +557,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor silu(Tensor x) {
+        owner.check();
         CudaTensor o = memory.alloc(x.shape(), DType.F32, "silu");
         ew.silu(o.buffer(), Precision.F32, operands.f32In(x, "silu").buffer(), x.shape().numel());
         return o;
@@ -524,6 +565,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor gatedResidual(Tensor x, Tensor gate, Tensor y) {
+        owner.check();
         Check.sameShape("gatedResidual", x, y);
         int ratio = Check.groupRatio("gatedResidual", x, gate);
         Shape s = x.shape();
@@ -535,6 +577,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void gatedResidualInPlace(Tensor x, Tensor gate, Tensor y) {
+        owner.check();
         Check.sameShape("gatedResidualInPlace", x, y);
         int ratio = Check.groupRatio("gatedResidualInPlace", x, gate);
         Shape s = x.shape();
@@ -545,6 +588,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void addInPlace(Tensor x, Tensor y) {
+        owner.check();
         int ratio = Check.groupRatio("addInPlace", x, y);
         Shape s = x.shape();
         CudaTensor t = f32(x, "addInPlace");   // add_grouped allows out = a
@@ -553,6 +597,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void assign(Tensor dst, Tensor src) {
+        owner.check();
         Check.sameShape("assign", dst, src);
         CudaTensor d = f32(dst, "assign"), t = f32(src, "assign");
         d.buffer().copyFrom(t.buffer(), t.bytes(), stream);
@@ -562,6 +607,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor norm(Tensor x, Norm kind, Tensor weight, float eps) {
+        owner.check();
         Check.norm(x, weight);
         Shape s = x.shape();
         CudaTensor o = memory.alloc(s, DType.F32, "norm");
@@ -571,6 +617,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor normModulate(Tensor x, Norm kind, float eps, Tensor shift, Tensor scale) {
+        owner.check();
         int ratio = Check.normModulate(x, shift, scale);
         Shape s = x.shape();
         CudaTensor o = memory.alloc(s, DType.F32, "normModulate");
@@ -582,6 +629,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps, boolean silu) {
+        owner.check();
         Check.groupNorm(x, groups, weight, bias);
         Shape s = x.shape();
         int c = s.last();
@@ -598,6 +646,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor embedding(Tensor table, int[] ids) {
+        owner.check();
         Shape so = Check.embedding(table, ids);
         steps.noHostTraffic("embedding (uploads the ids)");
         CudaTensor t = c(table, "embedding");
@@ -613,6 +662,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor timestepEmbedding(float[] t, int dim) {
+        owner.check();
         CudaTensor o = memory.alloc(Check.timestepEmbedding(t, dim), DType.F32, "timestepEmbedding");
         if (steps.capturing() != null && t.length > 0) {
             for (float ti : t) CudaSteps.stepValue("timestepEmbedding", "time", ti, steps.capturing().time());
@@ -629,6 +679,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor patchify(Tensor x, int p) {
+        owner.check();
         Shape s = x.shape(), so = Check.patchify(x, p);
         int n = s.dim(0), c = s.dim(1), h = s.dim(2), w = s.dim(3);
         CudaTensor o = memory.alloc(so, DType.F32, "patchify");
@@ -638,6 +689,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor unpatchify(Tensor x, int p, int channels, int h, int w) {
+        owner.check();
         Shape s = x.shape(), so = Check.unpatchify(x, p, channels, h, w);
         CudaTensor o = memory.alloc(so, DType.F32, "unpatchify");
         embed.unpatchify(o.buffer(), operands.f32In(x, "unpatchify").buffer(), s.dim(0), p, channels, h, w);
@@ -646,6 +698,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor nchwToNhwc(Tensor x) {
+        owner.check();
         Shape s = x.shape();
         CudaTensor o = memory.alloc(Check.nchwToNhwc(x), DType.F32, "nchwToNhwc");
         embed.transpose(o.buffer(), operands.f32In(x, "nchwToNhwc").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3));
@@ -654,6 +707,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor nhwcToNchw(Tensor x) {
+        owner.check();
         Shape s = x.shape();
         CudaTensor o = memory.alloc(Check.nhwcToNchw(x), DType.F32, "nhwcToNchw");
         embed.transpose(o.buffer(), operands.f32In(x, "nhwcToNchw").buffer(), s.dim(0), s.dim(1) * s.dim(2), s.dim(3));
@@ -664,6 +718,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor upsampleNearest2x(Tensor x) {
+        owner.check();
         Shape s = x.shape();
         CudaTensor o = memory.alloc(Check.upsampleNearest2x(x), DType.F32, "upsampleNearest2x");
         conv.upsampleNearest2x(o.buffer(), operands.f32In(x, "upsampleNearest2x").buffer(), Precision.F32, s.dim(0), s.dim(1), s.dim(2), s.last());
@@ -672,6 +727,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor resizeBicubic(Tensor x, int outH, int outW) {
+        owner.check();
         Shape s = x.shape();
         CudaTensor o = memory.alloc(Check.resize("resizeBicubic", x, outH, outW), DType.F32, "resizeBicubic");
         embed.resizeBicubic(o.buffer(), operands.f32In(x, "resizeBicubic").buffer(), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW);
@@ -680,6 +736,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor resizeArea(Tensor x, int outH, int outW) {
+        owner.check();
         Shape s = x.shape();
         CudaTensor o = memory.alloc(Check.resize("resizeArea", x, outH, outW), DType.F32, "resizeArea");
         embed.resizeArea(o.buffer(), operands.f32In(x, "resizeArea").buffer(), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW);
@@ -690,18 +747,21 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor[] diffusionPosterior(Tensor x, Tensor modelOut, DiffusionCoefficients k) {
+        owner.check();
         Check.posterior(x, modelOut);
         return diffusion.posterior(x, modelOut, k);
     }
 
     @Override
     public void ddpmSample(Tensor x, Tensor mean, Tensor logVar, Noise noise) {
+        owner.check();
         Check.ddpmSample(x, mean, logVar, noise);
         diffusion.ddpmSample(x, mean, logVar, noise);
     }
 
     @Override
     public void ddimSample(Tensor x, Tensor predX0, DiffusionCoefficients k) {
+        owner.check();
         Check.sameShape("ddimSample", x, predX0);
         diffusion.ddimSample(x, predX0, k);
     }
@@ -710,11 +770,13 @@ public final class CudaBackend implements Backend {
 
     @Override
     public long peakMemoryBytes() {
+        owner.check();
         return memory.peakBytes();
     }
 
     @Override
     public void resetPeakMemory() {
+        owner.check();
         memory.resetPeak();
     }
 
@@ -723,6 +785,7 @@ public final class CudaBackend implements Backend {
     /** Waits for the stream, frees the arena (failing, with names, if a scope was left open) and owned tables. */
     @Override
     public void close() {
+        owner.check();
         if (closed) return;
         closed = true;
         try {

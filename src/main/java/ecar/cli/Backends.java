@@ -3,6 +3,7 @@ package ecar.cli;
 import ecar.backend.Backend;
 import ecar.backend.cpu.CpuBackend;
 import ecar.cuda.backend.CudaBackend;
+import ecar.cuda.CudaContext;
 import ecar.cuda.CudaProbe;
 import ecar.selfcheck.AutoChoice;
 import ecar.selfcheck.GpuSelfCheck;
@@ -30,7 +31,14 @@ final class Backends {
     static Backend select(String name) {
         return switch (name.toLowerCase(java.util.Locale.ROOT)) {
             case "cpu" -> new CpuBackend();
-            case "auto" -> auto(CudaProbe.probe(), KernelsInfo.complete(), choice());
+            case "auto" -> {
+                CudaProbe.Result gpu = CudaProbe.probe();
+                Optional<String> bad = deviceProblem(gpu, System.getenv(CudaContext.DEVICE_ENV));
+                if (bad.isEmpty()) yield auto(gpu, KernelsInfo.complete(), choice());
+                // not offered to the self-check: its failure would be cached for this GPU and outlive the typo
+                System.err.println("ecar: " + bad.get() + " — using the CPU backend");
+                yield new CpuBackend();
+            }
             case "cuda", "gpu" -> cuda();
             default -> throw new UserError("--backend " + name + ": expected cpu, cuda or auto");
         };
@@ -47,6 +55,11 @@ final class Backends {
             System.err.println("ecar: the CUDA backend did not open (" + e.getMessage() + ") — using the CPU backend");
             return new CpuBackend();
         }
+    }
+
+    /** What is wrong with the device variable's value on this machine, when there is a GPU it could select. */
+    static Optional<String> deviceProblem(CudaProbe.Result gpu, String env) {
+        return gpu.available() ? CudaContext.deviceProblem(env, gpu.devices().size()) : Optional.empty();
     }
 
     /** The GPU the self-check would key on, when there is one with every kernel packaged. */

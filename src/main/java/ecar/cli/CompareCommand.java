@@ -20,14 +20,14 @@ import java.util.concurrent.Callable;
  * Everything is validated before anything is timed ({@link ComparePlan}); the results are printed and written
  * before the chart is drawn ({@link CompareReport}).
  */
-@Command(name = "compare", description = {
+@Command(name = "compare", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = {
         "ECAR vs DiT (and FlowAR): FLOPs per image and measured latency, throughput and peak memory on this machine, at",
         "one or several batch sizes and one image size for all, random-weight presets (the timing does not depend on the",
         "weights' values). Prints a table and the exact settings, writes them to NAME.json beside the chart, then draws",
         "the chart NAME.png."})
 final class CompareCommand implements Callable<Integer> {
 
-    @Option(names = "--models", split = ",", paramLabel = "NAME", description = "presets to compare (default: by backend; CPU: dit-s-2,flowar-s,ecar-s at 128²; GPU: dit-xl-2,flowar-l,ecar-l,arpg-l at 256²)")
+    @Option(names = "--models", split = ",", paramLabel = "NAME", description = "presets to compare, as listed by ecar info (default: by backend; CPU: dit-s-2,flowar-s,ecar-s at 128²; GPU: dit-xl-2,flowar-l,ecar-l,arpg-l at 256²)")
     List<String> models;
 
     @Option(names = "--image-size", paramLabel = "PX", description = "image size for every model (default: 128 on the CPU, 256 on a GPU)")

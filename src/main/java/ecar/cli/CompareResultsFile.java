@@ -1,12 +1,12 @@
 package ecar.cli;
 
 import ecar.family.Preset;
+import ecar.io.AtomicFile;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,15 +35,11 @@ final class CompareResultsFile {
         if (Files.exists(file) && !Files.isWritable(file)) throw new UserError("results file " + file + " exists and is not writable");
     }
 
-    /** Writes the file whole or not at all (a temporary sibling moved into place). */
+    /** Writes the file whole or not at all (a temporary sibling moved into place, removed on failure or a signal). */
     static void write(Path file, CompareRun run) throws IOException {
-        // not Files.createTempFile: its owner-only permissions would stay on the result
-        Path tmp = file.toAbsolutePath().resolveSibling("." + file.getFileName() + "." + ProcessHandle.current().pid() + ".part");
-        try {
-            Files.writeString(tmp, PrettyJson.write(content(run)) + "\n", StandardCharsets.UTF_8);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
+        try (AtomicFile f = AtomicFile.beside(file)) {
+            Files.writeString(f.temp(), PrettyJson.write(content(run)) + "\n", StandardCharsets.UTF_8);
+            f.commit();
         }
     }
 

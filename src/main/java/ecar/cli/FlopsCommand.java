@@ -11,7 +11,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code ecar flops --model NAME}: the multiply-accumulates of one image, counted by running the model on shapes. */
-@Command(name = "flops", description = {
+@Command(name = "flops", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = {
         "Multiply-accumulates (MAC) and FLOPs (2 × MAC) per generated image, by phase and by layer, for the sampling",
         "settings given (the model's defaults otherwise), counted by running the model's own code on shapes only.",
         "Several --model options compare models."})

@@ -1,11 +1,15 @@
 package ecar.cli;
 
 import ecar.backend.Backend;
+import ecar.backend.cpu.CpuBackend;
+import ecar.backend.cpu.Parallel;
 import ecar.image.Pictures;
 import ecar.sample.GenerateRequest;
+import ecar.sample.HeapEstimate;
 import ecar.sample.Generated;
 import ecar.sample.ModelDirectory;
 import ecar.sample.Pipeline;
+import ecar.sample.WeightPaths;
 import ecar.family.Preset;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -17,7 +21,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code ecar generate}: class labels to a grid PNG, one image per label, sampling then VAE decode. */
-@Command(name = "generate", description = {
+@Command(name = "generate", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = {
         "Generate one image per class label and write them as a grid PNG (the file appears only when done).",
         "--model takes a preset (random weights: the pictures are noise) or a model directory with real weights",
         "(docs/MODEL_DIRECTORY.md; tools/convert_checkpoint.py makes one from the official checkpoints)."})
@@ -41,6 +45,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--backend", paramLabel = "cpu|cuda|auto", description = Backends.HELP)
     String backendName = "auto";
 
+    @Option(names = "--allow-weights-outside", description = "let a model directory's config.json name weight files outside the directory "
+            + "(refused by default, symbolic links and .. resolved)")
+    boolean weightsAnywhere;
+
     @Mixin
     SamplingOptions sampling;
 
@@ -53,6 +61,10 @@ final class GenerateCommand implements Callable<Integer> {
         GenerateRequest request = sampling.request(GenerateRequest.of(labels).seed(seed));
         pipe.check(request);
         Preset p = pipe.preset();
+        if (backend instanceof CpuBackend) {
+            HeapCheck.require(HeapEstimate.of(p, pipe.settings(request), labels.length, Parallel.threads()), Runtime.getRuntime().maxMemory(),
+                    String.format(Locale.ROOT, "%s, %d image%s of %d²,", p.name(), labels.length, labels.length == 1 ? "" : "s", p.imageSize()));
+        }
         System.err.printf(Locale.ROOT, "ecar: %s on %s, %d image%s of %d², %s%n", p.name(), backend.name(), labels.length,
                 labels.length == 1 ? "" : "s", p.imageSize(), pipe.settings(request).describe());
         if (pipe.randomWeights()) {
@@ -72,7 +84,7 @@ final class GenerateCommand implements Callable<Integer> {
         Path dir = Path.of(model);
         if (Files.isDirectory(dir)) {
             if (sampling.imageSize != null) throw new UserError("--image-size applies to presets; a model directory sets \"image_size\" in its config.json");
-            return ModelDirectory.load(dir, backend);
+            return ModelDirectory.load(dir, backend, weightsAnywhere ? WeightPaths.ANYWHERE : WeightPaths.INSIDE_DIRECTORY);
         }
         return Pipeline.random(sampling.applyArchitecture(ModelCatalog.preset(model)), 0, backend);
     }

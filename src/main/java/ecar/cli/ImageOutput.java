@@ -1,13 +1,17 @@
 package ecar.cli;
 
+import ecar.io.AtomicFile;
+
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
-/** PNG files written by the CLI: the path is checked before any work starts, the file appears only when complete. */
+/**
+ * PNG files written by the CLI: the path is checked before any work starts, the file appears only when complete and no
+ * temporary file outlives the run, interrupted or not ({@link AtomicFile}).
+ */
 final class ImageOutput {
     private ImageOutput() {}
 
@@ -19,8 +23,8 @@ final class ImageOutput {
         if (!Files.isWritable(dir)) throw new UserError("output " + out + ": folder " + dir + " is not writable");
         if (Files.isDirectory(out)) throw new UserError("output " + out + " is a folder, expected a file name");
         if (Files.exists(out) && !Files.isWritable(out)) throw new UserError("output " + out + " exists and is not writable");
-        try {   // permissions say little as root or on special file systems: create the file's temporary sibling once
-            Files.delete(Files.createTempFile(dir, "." + name, ".probe"));
+        try {
+            AtomicFile.probe(out);
         } catch (IOException | RuntimeException e) {
             throw new UserError("output " + out + ": cannot create files in " + dir + " (" + e.getClass().getSimpleName()
                     + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
@@ -28,15 +32,9 @@ final class ImageOutput {
     }
 
     static void writePng(BufferedImage img, Path out) throws IOException {
-        Path dir = out.toAbsolutePath().getParent();
-        try {
-            Path tmp = Files.createTempFile(dir, "." + out.getFileName(), ".part");
-            try {
-                if (!ImageIO.write(img, "png", tmp.toFile())) throw new IOException("no PNG writer available");
-                Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+        try (AtomicFile f = AtomicFile.beside(out)) {
+            if (!ImageIO.write(img, "png", f.temp().toFile())) throw new IOException("no PNG writer available");
+            f.commit();
         } catch (IOException e) {
             throw new IOException("could not write " + out + " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
         }

@@ -1,6 +1,7 @@
 package ecar.cli;
 
 import ecar.backend.cpu.CpuBackend;
+import ecar.cuda.CudaContext;
 import ecar.cuda.CudaProbe;
 import ecar.cuda.backend.CudaBackend;
 import ecar.selfcheck.AutoChoice;
@@ -13,8 +14,9 @@ import picocli.CommandLine.Option;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
-/** {@code ecar info}: Java, the backends present, and why the GPU backend is absent when it is. */
-@Command(name = "info", description = "Show the Java runtime, the backends found and the GPU kernels packaged.")
+/** {@code ecar info}: Java, the backends present, why the GPU backend is absent when it is, and the presets --model takes. */
+@Command(name = "info", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Show the Java runtime, the backends found, the GPU kernels packaged and the model presets.")
 final class InfoCommand implements Callable<Integer> {
 
     @Option(names = "--check", description = "run the GPU self-check now (a few seconds) and store its verdict; exit 1 if it fails")
@@ -22,6 +24,14 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        int code = backends();
+        System.out.println("presets    --model NAME of generate, compare and flops (seeded random weights; real ones come in a model directory)");
+        ModelCatalog.printPresets(System.out);
+        return code;
+    }
+
+    /** Java, the CPU, the GPU and its kernels, the self-check's verdict; the exit code. */
+    private int backends() {
         System.out.println("java       " + Runtime.version() + " (" + System.getProperty("java.vendor") + ", " + System.getProperty("java.home") + ")");
         System.out.println("cpu        " + new CpuBackend().name() + ", " + System.getProperty("os.arch"));
         CudaProbe.Result gpu = CudaProbe.probe();
@@ -34,12 +44,19 @@ final class InfoCommand implements Callable<Integer> {
         } else {
             System.out.println("gpu        none: " + gpu.reason());
         }
+        String deviceEnv = System.getenv(CudaContext.DEVICE_ENV);
+        Optional<String> badDevice = CudaContext.deviceProblem(deviceEnv, gpu.available() ? gpu.devices().size() : 0);
+        if (badDevice.isPresent()) {
+            System.out.println("device     " + badDevice.get() + ": the GPU backend will not start until it is corrected or unset");
+        } else if (deviceEnv != null && !deviceEnv.isBlank()) {
+            System.out.println("device     " + CudaContext.DEVICE_ENV + "=" + deviceEnv.strip() + (gpu.available() ? " selects gpu " + deviceEnv.strip() : ""));
+        }
         System.out.println("kernels    " + KernelsInfo.describe());
         if (gpu.available() && KernelsInfo.present()) System.out.println("loaded     " + KernelsInfo.loadReport());
-        AutoChoice.Gpu offer = Backends.offer(gpu, KernelsInfo.complete());
+        AutoChoice.Gpu offer = badDevice.isPresent() ? AutoChoice.Gpu.absent() : Backends.offer(gpu, KernelsInfo.complete());
         if (!offer.ready()) {
-            if (check) throw new UserError("cannot run the GPU self-check: " + (gpu.available() ? "the build did not package kernels "
-                    + String.join(", ", KernelsInfo.missing()) : "no GPU: " + gpu.reason()));
+            if (check) throw new UserError("cannot run the GPU self-check: " + (badDevice.isPresent() ? badDevice.get()
+                    : gpu.available() ? "the build did not package kernels " + String.join(", ", KernelsInfo.missing()) : "no GPU: " + gpu.reason()));
             System.out.println("backend    cpu will be used");
             return 0;
         }

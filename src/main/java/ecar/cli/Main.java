@@ -17,13 +17,27 @@ public final class Main {
 
     /** Runs the command line and returns the exit code (tests call this). */
     public static int run(String... args) {
-        CommandLine cl = new CommandLine(new Main());
-        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
-            line.getErr().println("ecar: " + describe(ex));
-            if (Boolean.getBoolean("ecar.trace")) ex.printStackTrace(line.getErr());
-            return 1;
-        });
-        return cl.execute(args);
+        return execute(new CommandLine(new Main()), args);
+    }
+
+    /**
+     * Runs a command line with ecar's error reporting: every failure, exceptions and errors alike, is one line on stderr
+     * and exit code 1; the stack trace only with -Decar.trace=true.
+     */
+    static int execute(CommandLine cl, String... args) {
+        cl.setExecutionExceptionHandler((ex, line, parsed) -> report(ex, line.getErr()));
+        try {
+            return cl.execute(args);
+        } catch (Error e) {   // picocli hands only exceptions to the handler: an OutOfMemoryError or StackOverflowError comes here
+            return report(e, cl.getErr());
+        }
+    }
+
+    private static int report(Throwable ex, java.io.PrintWriter err) {
+        err.println("ecar: " + describe(ex));
+        if (Boolean.getBoolean("ecar.trace")) ex.printStackTrace(err);
+        err.flush();
+        return 1;
     }
 
     /** One line (or an itemised list for weights) for errors a user can fix; the class name for the rest. */
@@ -31,6 +45,13 @@ public final class Main {
         if (ex instanceof IllegalArgumentException || ex instanceof SafeTensorsException || ex instanceof WeightsException
                 || ex instanceof ArithmeticException || ex instanceof IllegalStateException || ex instanceof UserError || ex instanceof java.io.IOException) {
             return ex.getMessage();
+        }
+        if (ex instanceof OutOfMemoryError) {
+            return String.format(java.util.Locale.ROOT, "out of memory (%s): the Java heap is limited to %.1f GiB; ask for less (fewer labels, a smaller "
+                    + "image) or give Java more with ECAR_JAVA_OPTS=-Xmx<size>", ex.getMessage(), Runtime.getRuntime().maxMemory() / (double) (1L << 30));
+        }
+        if (ex instanceof StackOverflowError) {
+            return "stack overflow: an input nests deeper than the code can follow (run with -Decar.trace=true for where)";
         }
         return ex.getClass().getSimpleName() + ": " + ex.getMessage() + " (run with -Decar.trace=true for the stack trace)";
     }

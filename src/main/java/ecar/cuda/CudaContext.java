@@ -32,7 +32,7 @@ public final class CudaContext {
                 if (instance == null) {
                     CudaProbe.Result r = CudaProbe.probe();
                     if (!r.available()) throw new IllegalStateException("no CUDA GPU to run on: " + r.reason());
-                    int ordinal = deviceOrdinal(System.getenv("ECAR_CUDA_DEVICE"), r.devices().size());
+                    int ordinal = deviceOrdinal(System.getenv(DEVICE_ENV), r.devices().size());
                     instance = new CudaContext(r.devices().get(ordinal));
                 }
                 c = instance;
@@ -42,17 +42,33 @@ public final class CudaContext {
         return c;
     }
 
+    /** Selects the device by ordinal; unset or empty: device 0. */
+    public static final String DEVICE_ENV = "ECAR_CUDA_DEVICE";
+
     /** The device ordinal from ECAR_CUDA_DEVICE (null or empty: 0), checked against the device count. */
     static int deviceOrdinal(String env, int count) {
-        if (env == null || env.isBlank()) return 0;
+        deviceProblem(env, count).ifPresent(p -> {
+            throw new IllegalArgumentException(p);
+        });
+        return env == null || env.isBlank() ? 0 : Integer.parseInt(env.strip());
+    }
+
+    /**
+     * What is wrong with a value of {@value #DEVICE_ENV} when the driver reports {@code count} devices (0 when there is
+     * no GPU: only the form is checked then), or empty when it selects a device or is unset.
+     */
+    public static java.util.Optional<String> deviceProblem(String env, int count) {
+        if (env == null || env.isBlank()) return java.util.Optional.empty();
+        String range = count > 0 ? "0.." + (count - 1) : "0 for the first GPU";
         int i;
         try {
             i = Integer.parseInt(env.strip());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("ECAR_CUDA_DEVICE='" + env + "' is not a device number (0.." + (count - 1) + ")");
+            return java.util.Optional.of(DEVICE_ENV + "='" + env + "' is not a device number (" + range + ")");
         }
-        if (i < 0 || i >= count) throw new IllegalArgumentException("ECAR_CUDA_DEVICE=" + i + " but the driver reports " + count + " device(s)");
-        return i;
+        if (i < 0) return java.util.Optional.of(DEVICE_ENV + "=" + i + " is not a device number (" + range + ")");
+        if (count > 0 && i >= count) return java.util.Optional.of(DEVICE_ENV + "=" + i + " but the driver reports " + count + " device(s)");
+        return java.util.Optional.empty();
     }
 
     /** Makes this context current on the calling thread (once per thread). */

@@ -23,7 +23,7 @@ public record DiTSampling(int steps, float cfg, DiTSampler.Method method, Guidan
     public DiTSampling {
         if (steps <= 0) throw new IllegalArgumentException("steps must be positive, got " + steps);
         if (steps > 1000) throw new IllegalArgumentException("steps " + steps + " is more than DiT's 1000 training steps");
-        if (!(cfg >= 1f)) throw new IllegalArgumentException("cfg " + cfg + " must be at least 1 (1 turns guidance off)");
+        if (!(cfg >= 1f && cfg < Float.POSITIVE_INFINITY)) throw new IllegalArgumentException("cfg " + cfg + " must be a finite number of at least 1 (1 turns guidance off)");
     }
 
     /** The official evaluation setting: DDPM, 250 steps, cfg 1.5 on the first three channels. */

@@ -37,10 +37,18 @@ public record Preset(String name, ModelFamily family, int imageSize, Architectur
         return new Preset(name, family, imageSize, architecture, v, sampling, about);
     }
 
-    /** The preset rebuilt for another image size (a multiple of 16 the architecture can take). */
+    /**
+     * The largest image side {@link #atImageSize} builds: twice the largest the papers trained (512²). Beyond it the CPU
+     * backend's attention over the SD-f8 decoder's 256² latent tokens (at 2048²) would need one score matrix of 2³² floats,
+     * more than a Java array holds, and every model's memory grows with the square of the side.
+     */
+    public static final int MAX_IMAGE_SIZE = 1024;
+
+    /** The preset rebuilt for another image size (a multiple of 16 the architecture can take, at most {@link #MAX_IMAGE_SIZE}). */
     public Preset atImageSize(int size) {
         if (size == imageSize) return this;
         if (size <= 0 || size % 16 != 0) throw new IllegalArgumentException("image size " + size + " must be a positive multiple of 16");
+        if (size > MAX_IMAGE_SIZE) throw new IllegalArgumentException("image size " + size + " exceeds the limit of " + MAX_IMAGE_SIZE + " pixels a side");
         return new Preset(name, family, size, architecture.atImageSize(size, vae.factor()), vae, sampling, about);
     }
 

@@ -41,7 +41,7 @@ public final class CountingBackend implements Backend {
     private final Deque<String> path = new ArrayDeque<>();
     private String lastLayer = "";
     private final Deque<long[]> scopes = new ArrayDeque<>();   // bytes made in each open scope
-    private long liveBytes, peakBytes, weightBytes;
+    private long liveBytes, peakBytes, weightBytes, largestScores;
     private double stepMacs, evaluations;
     private int stepDepth;
 
@@ -53,6 +53,14 @@ public final class CountingBackend implements Backend {
     /** The bytes counted so far: weights, and the most activation memory live at once. */
     public MemoryEstimate memory() {
         return new MemoryEstimate(weightBytes, peakBytes);
+    }
+
+    /**
+     * The most query·key scores one head of one attention compares (Lq × Lk): the CPU backend holds that many floats per
+     * thread (the GPU's flash kernels hold none), so a heap estimate needs it.
+     */
+    public long largestAttentionScores() {
+        return largestScores;
     }
 
     /** Device bytes of weights (bf16 matrices, f32 vectors) and of the activation arena at its peak. */
@@ -185,6 +193,7 @@ public final class CountingBackend implements Backend {
     public Tensor attention(Tensor q, Tensor k, Tensor v, int heads) {
         Shape sq = Check.attention("attention", q, k, v, heads);
         transientBytes(2L * (q.shape().numel() + k.shape().numel() + v.shape().numel()));   // bf16 operands
+        largestScores = Math.max(largestScores, (long) sq.dim(1) * k.shape().dim(1));
         String layer = lastLayer.contains(".") ? lastLayer.substring(0, lastLayer.lastIndexOf('.')) : lastLayer;
         count(2.0 * sq.dim(0) * sq.dim(1) * k.shape().dim(1) * sq.last(), layer + " (QKᵀ, PV)");
         return m(sq);
@@ -226,6 +235,7 @@ public final class CountingBackend implements Backend {
         cache.checkAttend(q, heads);
         Shape sq = q.shape();
         transientBytes(2L * q.shape().numel());
+        largestScores = Math.max(largestScores, (long) sq.dim(1) * cache.length());
         String layer = lastLayer.contains(".") ? lastLayer.substring(0, lastLayer.lastIndexOf('.')) : lastLayer;
         count(2.0 * sq.dim(0) * sq.dim(1) * cache.length() * sq.last(), layer + " (QKᵀ, PV)");
         return m(sq);

@@ -24,13 +24,24 @@ public record FlowArSampling(TokenSchedule.Kind kind, int steps, int[] stepsPerS
     private static final Set<SamplingOption> ECAR = EnumSet.of(SamplingOption.STEPS, SamplingOption.STAGE_STEPS, SamplingOption.CFG,
             SamplingOption.GUIDANCE_HIGH, SamplingOption.GAMMA);
 
+    /**
+     * Steps of one scale or stage at most: forty times FlowAR's official 25, so a typo (100000000) is refused rather than
+     * left to sample for days.
+     */
+    public static final int MAX_STEPS = 1000;
+
     public FlowArSampling {
         if (steps <= 0) throw new IllegalArgumentException("steps must be positive, got " + steps);
+        if (steps > MAX_STEPS) throw new IllegalArgumentException("steps " + steps + " exceeds the limit of " + MAX_STEPS + " per scale or stage");
         if (stepsPerStage != null) {
             stepsPerStage = stepsPerStage.clone();
-            for (int k : stepsPerStage) if (k <= 0) throw new IllegalArgumentException("steps per stage must be positive, got " + Arrays.toString(stepsPerStage));
+            for (int k : stepsPerStage) {
+                if (k <= 0 || k > MAX_STEPS) {
+                    throw new IllegalArgumentException("steps per stage must lie in [1, " + MAX_STEPS + "], got " + Arrays.toString(stepsPerStage));
+                }
+            }
         }
-        if (!(cfg >= 1f)) throw new IllegalArgumentException("cfg " + cfg + " must be at least 1 (1 turns guidance off)");
+        if (!(cfg >= 1f && cfg < Float.POSITIVE_INFINITY)) throw new IllegalArgumentException("cfg " + cfg + " must be a finite number of at least 1 (1 turns guidance off)");
         if (!(guidanceHigh >= 0f && guidanceHigh <= 1f)) throw new IllegalArgumentException("guidance interval end " + guidanceHigh + " must lie in [0, 1]");
         if (!(gamma > 0 && gamma <= 1.0 / 3 + 1e-12)) throw new IllegalArgumentException("gamma " + gamma + " must lie in (0, 1/3]");
     }

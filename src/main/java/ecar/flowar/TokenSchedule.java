@@ -71,7 +71,7 @@ public final class TokenSchedule {
                 throw new IllegalArgumentException("stage sides must double from stage to stage, got " + Arrays.toString(sides));
             }
         }
-        if (!(cfg >= 1f)) throw new IllegalArgumentException("cfg " + cfg + " must be at least 1 (1 turns guidance off)");
+        if (!(cfg >= 1f && cfg < Float.POSITIVE_INFINITY)) throw new IllegalArgumentException("cfg " + cfg + " must be a finite number of at least 1 (1 turns guidance off)");
         if (!(guidanceHigh >= 0f && guidanceHigh <= 1f)) throw new IllegalArgumentException("guidance interval end " + guidanceHigh + " must be in [0, 1]");
     }
 

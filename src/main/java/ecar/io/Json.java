@@ -65,6 +65,27 @@ public final class Json {
             }
         }
 
+        /**
+         * A JSON config file: a regular file ({@link InputFiles}) of at most {@link JsonLimits#CONFIG}'s size, read whole;
+         * errors name the file.
+         */
+        public static Obj read(java.nio.file.Path file) {
+            InputFiles.problem(file, "a JSON config").ifPresent(p -> {
+                throw new IllegalArgumentException(p);
+            });
+            long max = JsonLimits.CONFIG.maxDocumentChars(), bytes;
+            try {
+                bytes = java.nio.file.Files.size(file);
+                // a character takes at most 4 bytes in UTF-8: beyond that the text is too long whatever it holds, unread
+                if (bytes > 4 * max) throw new IllegalArgumentException(file + ": " + bytes + " bytes, more than a config may hold (" + max + " characters)");
+                return parse(java.nio.file.Files.readString(file), file.toString());
+            } catch (java.nio.charset.CharacterCodingException e) {
+                throw new IllegalArgumentException(file + ": is not UTF-8 text, which JSON must be");
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException(file + ": cannot be read (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")");
+            }
+        }
+
         public boolean has(String key) {
             return map.containsKey(key);
         }

@@ -80,6 +80,9 @@ public final class SafeTensors implements AutoCloseable {
 
     public static SafeTensors open(Path path) {
         String file = path.toString();
+        InputFiles.problem(path, "a safetensors file").ifPresent(p -> {
+            throw new SafeTensorsException(p);
+        });
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();

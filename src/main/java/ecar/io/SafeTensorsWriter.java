@@ -11,7 +11,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -20,7 +19,8 @@ import java.util.Map;
 
 /**
  * Writes safetensors files: tensors back to back in the order added, the header padded with spaces to a
- * multiple of 8 bytes. The file appears only when complete (written beside it, then moved into place).
+ * multiple of 8 bytes. The file appears only when complete ({@link AtomicFile}: written beside it, then moved into
+ * place; the temporary file is removed on failure and on a signal).
  */
 public final class SafeTensorsWriter {
     private record Item(String name, DType dtype, Shape shape, ByteBuffer bytes) {}
@@ -93,17 +93,15 @@ public final class SafeTensorsWriter {
 
         Path dir = path.toAbsolutePath().getParent();
         if (dir != null) Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + path.getFileName(), ".part");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            while (head.hasRemaining()) ch.write(head);
-            for (Item it : items) {
-                ByteBuffer b = it.bytes.duplicate();
-                while (b.hasRemaining()) ch.write(b);
+        try (AtomicFile out = AtomicFile.beside(path)) {
+            try (FileChannel ch = FileChannel.open(out.temp(), StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                while (head.hasRemaining()) ch.write(head);
+                for (Item it : items) {
+                    ByteBuffer b = it.bytes.duplicate();
+                    while (b.hasRemaining()) ch.write(b);
+                }
             }
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
+            out.commit();
         }
-        Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 }

@@ -9,7 +9,6 @@ import ecar.vae.VaeConfig;
 import ecar.vae.VaeDecoder;
 import ecar.vae.VaeKeys;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -23,37 +22,45 @@ import java.util.function.Supplier;
  * {"model": "ecar-l", "vae": "kl16"}
  * }</pre>
  * Optional keys: "image_size" (rebuilds the preset), "vae" as an object of LDM ddconfig values with "scale",
- * "weights" and "vae_weights" (file names relative to the directory).
+ * "weights" and "vae_weights" (file names relative to the directory, and inside it: {@link WeightPaths}).
  */
 public final class ModelDirectory {
     private ModelDirectory() {}
 
     private static final Set<String> KEYS = Set.of("model", "vae", "image_size", "weights", "vae_weights", "source", "family");
 
+    /** The model in {@code dir}, its weight files inside it ({@link WeightPaths#INSIDE_DIRECTORY}). */
     public static Pipeline load(Path dir, Backend backend) {
+        return load(dir, backend, WeightPaths.INSIDE_DIRECTORY);
+    }
+
+    public static Pipeline load(Path dir, Backend backend, WeightPaths paths) {
         Path configFile = dir.resolve("config.json");
-        if (!Files.isRegularFile(configFile)) {
+        if (!Files.exists(configFile)) {
             throw new IllegalArgumentException("model directory " + dir + " has no config.json (see docs/MODEL_DIRECTORY.md)");
         }
-        Json.Obj c;
-        try {
-            c = Json.Obj.parse(Files.readString(configFile), configFile.toString());
-        } catch (IOException e) {
-            throw new IllegalArgumentException(configFile + ": cannot be read (" + e.getMessage() + ")");
-        }
+        Json.Obj c = Json.Obj.read(configFile);
         for (String k : c.map().keySet()) {
             if (!KEYS.contains(k)) throw new IllegalArgumentException(configFile + ": unknown key \"" + k + "\" (known: " + String.join(", ", new java.util.TreeSet<>(KEYS)) + ")");
         }
-        Preset preset = Presets.get(c.str("model", null) == null ? missing(configFile, "model") : c.str("model", null));
-        if (c.has("image_size")) preset = preset.atImageSize(c.integer("image_size"));
+        String model = c.str("model", null) == null ? missing(configFile, "model") : c.str("model", null);
+        Preset preset = named(configFile, () -> Presets.get(model));
+        if (c.has("image_size")) {
+            int size = c.integer("image_size");
+            Preset base = preset;
+            preset = named(configFile, () -> base.atImageSize(size));
+        }
         VaeConfig vaeConfig = vaeConfig(c, configFile, preset);
         preset = preset.withVae(vaeConfig);
 
-        Path weights = dir.resolve(c.str("weights", "model.safetensors"));
-        if (!Files.isRegularFile(weights)) throw new IllegalArgumentException("model directory " + dir + ": weights " + weights.getFileName() + " not found");
-        Path vaeWeights = dir.resolve(c.str("vae_weights", "vae.safetensors"));
+        Path weights = paths.resolve(dir, configFile, "weights", c.str("weights", "model.safetensors"));
+        if (!Files.exists(weights)) throw new IllegalArgumentException("model directory " + dir + ": weights " + weights.getFileName() + " not found");
+        Path vaeWeights = paths.resolve(dir, configFile, "vae_weights", c.str("vae_weights", "vae.safetensors"));
+        if (c.has("vae_weights") && !Files.exists(vaeWeights)) {
+            throw new IllegalArgumentException("model directory " + dir + ": vae_weights " + vaeWeights.getFileName() + " not found");
+        }
         Supplier<VaeDecoder> vae = null;
-        if (Files.isRegularFile(vaeWeights)) {
+        if (Files.exists(vaeWeights)) {   // SafeTensors.open refuses what is not a regular file
             VaeConfig vc = vaeConfig;
             vae = () -> {
                 try (SafeTensors f = SafeTensors.open(vaeWeights)) {
@@ -75,6 +82,15 @@ public final class ModelDirectory {
             return VaeConfig.fromJson(new Json.Obj(map, configFile + " \"vae\""), "vae");
         }
         throw new IllegalArgumentException(configFile + ": \"vae\" must be a name (kl16, sd-f8, vq16) or an object of decoder settings");
+    }
+
+    /** A value the config chose, its error prefixed with the config's path (the preset's own messages do not know it). */
+    private static Preset named(Path configFile, Supplier<Preset> chosen) {
+        try {
+            return chosen.get();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(configFile + ": " + e.getMessage(), e);
+        }
     }
 
     private static String missing(Path file, String key) {

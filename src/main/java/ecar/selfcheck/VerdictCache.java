@@ -1,10 +1,11 @@
 package ecar.selfcheck;
 
+import ecar.io.AtomicFile;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -65,12 +66,9 @@ public final class VerdictCache {
         try {
             Files.createDirectories(file.getParent());
             // Written beside and moved into place, so that a run cut short or a concurrent reader never sees half a file.
-            Path tmp = Files.createTempFile(file.getParent(), FILE_NAME, ".tmp");
-            try {
-                Files.write(tmp, lines, StandardCharsets.UTF_8);
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
+            try (AtomicFile f = AtomicFile.beside(file)) {
+                Files.write(f.temp(), lines, StandardCharsets.UTF_8);
+                f.commit();
             }
             return true;
         } catch (IOException | RuntimeException e) {

@@ -61,4 +61,13 @@ class BackendsTest {
         assertTrue(ran[0], "a GPU with every kernel is offered to the check");
         assertInstanceOf(CpuBackend.class, b, "falls back to the CPU when the backend does not open");
     }
+
+    /** A bad ECAR_CUDA_DEVICE keeps auto off the GPU (and the self-check, whose failure would be cached) only where a GPU exists. */
+    @Test
+    void theDeviceVariableIsCheckedAgainstTheGpusFound() {
+        assertTrue(Backends.deviceProblem(H100, "abc").orElseThrow().startsWith("ECAR_CUDA_DEVICE='abc' is not a device number (0..0)"));
+        assertTrue(Backends.deviceProblem(H100, "1").orElseThrow().endsWith("but the driver reports 1 device(s)"));
+        assertTrue(Backends.deviceProblem(H100, "0").isEmpty());
+        assertTrue(Backends.deviceProblem(NO_GPU, "abc").isEmpty(), "no GPU: the CPU, as always, without a word");
+    }
 }

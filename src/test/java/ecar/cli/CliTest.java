@@ -61,7 +61,10 @@ class CliTest {
     void badSamplingValuesNameTheValueAndTheLimit() {
         oneLineError(run("flops", "--model", "ecar-s", "--steps", "0"), "steps must be positive, got 0");
         oneLineError(run("flops", "--model", "ecar-s", "--gamma", "0.5"), "gamma 0.5 must lie in (0, 1/3]");
-        oneLineError(run("flops", "--model", "dit-xl-2", "--cfg", "0.5"), "cfg 0.5 must be at least 1");
+        oneLineError(run("flops", "--model", "dit-xl-2", "--cfg", "0.5"), "cfg 0.5 must be a finite number of at least 1");
+        oneLineError(run("flops", "--model", "ecar-s", "--cfg", "Infinity"), "cfg Infinity must be a finite number of at least 1");
+        oneLineError(run("flops", "--model", "ecar-s", "--steps", "100000000"), "steps 100000000 exceeds the limit of 1000 per scale or stage");
+        oneLineError(run("flops", "--model", "ecar-s", "--stage-steps", "5,5,5,2000"), "steps per stage must lie in [1, 1000], got [5, 5, 5, 2000]");
         oneLineError(run("flops", "--model", "ecar-s", "--stage-steps", "5,5"), "2 per-stage step counts for a model of 5 stages");
         oneLineError(run("flops", "--model", "ecar-s", "--image-size", "200"), "image size 200 must be a positive multiple of 16");
     }
@@ -157,5 +160,26 @@ class CliTest {
             oneLineError(run("generate", "--model", "ecar-tiny", "--class", "1", "--out", "/proc/x.png"), "cannot create files in /proc");
         }
         assertFalse(java.nio.file.Files.exists(dir.resolve("x.png")));
+    }
+
+    /** -h and --help on every subcommand print its usage and exit 0, required options and parameters notwithstanding. */
+    @Test
+    void everySubcommandTakesHelp() {
+        for (String command : java.util.List.of("generate", "compare", "info", "check", "flops")) {
+            for (String flag : java.util.List.of("-h", "--help")) {
+                Run r = run(command, flag);
+                assertEquals(0, r.code(), command + " " + flag + ": " + r.err());
+                assertTrue(r.out().startsWith("Usage: ecar " + command + " "), command + " " + flag + ": " + r.out());
+                assertEquals("", r.err(), command + " " + flag);
+            }
+        }
+    }
+
+    /** generate's help sends the reader to ecar info for the presets, and info lists every one. */
+    @Test
+    void theHelpsPointerToThePresetsHolds() {
+        assertTrue(run("generate", "--help").out().replaceAll("\\s+", " ").contains("see ecar info"));
+        Run info = run("info");
+        for (String name : ecar.sample.Presets.names()) assertTrue(info.out().contains("\n  " + name + " "), name + " missing from:\n" + info.out());
     }
 }

@@ -40,4 +40,16 @@ class RuntimeNoGpuTest {
         assertThrows(IllegalArgumentException.class, () -> CudaContext.deviceOrdinal("2", 2));
         assertThrows(IllegalArgumentException.class, () -> CudaContext.deviceOrdinal("gpu0", 2));
     }
+
+    /** ecar info shows these; without a GPU only the value's form can be wrong. */
+    @Test
+    void aBadDeviceVariableIsNamed() {
+        assertEquals(java.util.Optional.of("ECAR_CUDA_DEVICE='abc' is not a device number (0..1)"), CudaContext.deviceProblem("abc", 2));
+        assertEquals(java.util.Optional.of("ECAR_CUDA_DEVICE='abc' is not a device number (0 for the first GPU)"), CudaContext.deviceProblem("abc", 0));
+        assertEquals(java.util.Optional.of("ECAR_CUDA_DEVICE=-1 is not a device number (0..1)"), CudaContext.deviceProblem("-1", 2));
+        assertEquals(java.util.Optional.of("ECAR_CUDA_DEVICE=2 but the driver reports 2 device(s)"), CudaContext.deviceProblem("2", 2));
+        assertEquals(java.util.Optional.empty(), CudaContext.deviceProblem("5", 0), "no GPU: any number may be right elsewhere");
+        assertEquals(java.util.Optional.empty(), CudaContext.deviceProblem(" 1 ", 2));
+        assertEquals(java.util.Optional.empty(), CudaContext.deviceProblem(null, 2));
+    }
 }

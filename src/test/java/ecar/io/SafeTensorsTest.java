@@ -264,4 +264,16 @@ class SafeTensorsTest {
         byte[] cut = java.util.Arrays.copyOf(ok, 3);   // ends inside 'é'
         assertHas(error(file("cut.safetensors", cut, 0)), "header is not valid UTF-8");
     }
+
+    /** A FIFO is refused before it is opened (opening one for reading waits for a writer: forever); a directory too. */
+    @Test
+    void onlyRegularFilesAreOpened() throws Exception {
+        Path folder = Files.createDirectory(dir.resolve("folder.safetensors"));
+        var e = assertThrows(SafeTensorsException.class, () -> SafeTensors.open(folder));
+        assertEquals(folder + ": is a directory, expected a safetensors file", e.getMessage());
+        Path fifo = dir.resolve("fifo.safetensors");
+        org.junit.jupiter.api.Assumptions.assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "mkfifo is not available");
+        var f = assertTimeoutPreemptively(java.time.Duration.ofSeconds(10), () -> assertThrows(SafeTensorsException.class, () -> SafeTensors.open(fifo)));
+        assertEquals(fifo + ": is not a regular file (a FIFO, socket or device), expected a safetensors file", f.getMessage());
+    }
 }

@@ -17,6 +17,7 @@ import ecar.cuda.CudaTensor;
 import ecar.cuda.DeviceArena;
 import ecar.cuda.DeviceBuffer;
 import ecar.cuda.KernelModule;
+import ecar.cuda.OwnerThread;
 import ecar.cuda.Stream;
 import ecar.cuda.ops.Attention;
 import ecar.cuda.ops.ConvKernels;
@@ -55,7 +56,8 @@ import static ecar.cuda.backend.CudaOperands.f32;
  * operands to bf16 in arena scratch (tensor cores take bf16), accumulates in f32 and writes f32; head sizes without a
  * flash kernel (the VAE's one head of C channels, tiny test models) go through GEMMs and a row softmax. Tensors made
  * inside a {@link #scope()} live in one arena and are reclaimed together when it closes; others get their own
- * allocation, freed when unreachable. Not thread-safe: one backend per thread.
+ * allocation, freed when unreachable. Confined to one thread ({@link OwnerThread}): the first thread to use it owns it,
+ * and a call from another fails; open one backend per thread.
  *
  * <p>K padding: the GEMM and the convolution read K (Ci) in chunks of 8; {@link CudaOperands} pads with zeros.
  *
@@ -89,6 +91,8 @@ public final class CudaBackend implements Backend {
     private final SampleKernels sample;
     private final CudaDiffusion diffusion;
     private final CudaFlow flow;
+    /** Every public method but name() is checked first: the backend is confined to the thread that first uses it. */
+    private final OwnerThread owner = new OwnerThread("the CUDA backend");
     private boolean closed;
 
     public CudaBackend() {
@@ -153,15 +157,18 @@ public final class CudaBackend implements Backend {
 
     /** The stream every op is queued on (benchmarks record events on it). */
     public Stream stream() {
+        owner.check();
         return stream;
     }
 
     public void synchronize() {
+        owner.check();
         stream.synchronize();
     }
 
     /** When on, every new tensor is filled with NaN before an op writes it: a kernel that skips an element shows. */
     public void poisonAllocations(boolean on) {
+        owner.check();
         memory.poison(on);
     }
 
@@ -169,9 +176,11 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Scope scope() {
+        owner.check();
         ArenaLedger.Mark m = arena.mark();
         int level = memory.enter();
         return Scope.closing(() -> {
+            owner.check();
             // A graph still in flight is freed by the driver when it completes; its memory is reused only by work queued
             // after it on this stream.
             steps.closeLevel(level);
@@ -190,16 +199,19 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public void step(StepKey key, StepScalars scalars, Runnable body) {
+        owner.check();
         steps.step(key, scalars, body, () -> Backend.super.step(key, scalars, body));
     }
 
     /** Off: {@link #step} runs every body eagerly (the uncaptured path, for comparisons). On by default. */
     public void useGraphs(boolean on) {
+        owner.check();
         steps.useGraphs(on);
     }
 
     /** The arena's bookkeeping (tests check that a replay allocates nothing). */
     public ArenaLedger arenaLedger() {
+        owner.check();
         return arena.ledger();
     }
 
@@ -207,6 +219,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor upload(FloatTensor host) {
+        owner.check();
         steps.noHostTraffic("upload");
         CudaTensor t = memory.alloc(host.shape(), DType.F32, "upload " + host.shape());
         if (host.shape().numel() > 0) t.buffer().upload(host.data(), stream);
@@ -219,6 +232,7 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public Tensor weight(FloatTensor host) {
+        owner.check();
         steps.noHostTraffic("weight");
         if (host.shape().rank() <= 1) return upload(host);
         float[] d = host.data();
@@ -231,6 +245,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public FloatTensor download(Tensor t) {
+        owner.check();
         steps.noHostTraffic("download");
         CudaTensor ct = c(t, "download");
         float[] out = new float[ct.shape().size()];
@@ -247,22 +262,26 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor zeros(Shape shape) {
+        owner.check();
         return memory.zeroed(shape, DType.F32, "zeros " + shape);
     }
 
     @Override
     public Tensor reshape(Tensor t, Shape shape) {
+        owner.check();
         return c(t, "reshape").view(shape);
     }
 
     @Override
     public Tensor sliceBatch(Tensor x, int from, int to) {
+        owner.check();
         Check.sliceBatch(x, from, to);
         return c(x, "sliceBatch").sliceFirst(from, to);
     }
 
     @Override
     public Tensor concatBatch(Tensor a, Tensor b) {
+        owner.check();
         Shape so = Check.concatBatch(a, b);
         CudaTensor x = f32(a, "concatBatch"), y = f32(b, "concatBatch");
         CudaTensor o = memory.alloc(so, DType.F32, "concatBatch");
@@ -273,6 +292,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor concatTokens(Tensor a, Tensor b) {
+        owner.check();
         Shape so = Check.concatTokens(a, b), sa = a.shape(), sb = b.shape();
         CudaTensor x = f32(a, "concatTokens"), y = f32(b, "concatTokens");
         int batch = sa.dim(0), la = sa.dim(1), lb = sb.dim(1), w = sa.last();
@@ -285,6 +305,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor chunk(Tensor x, int n, int i) {
+        owner.check();
         Shape s = x.shape(), so = Check.chunk(x, n, i);
         CudaTensor t = f32(x, "chunk");
         int w = s.last(), cw = so.last();
@@ -297,12 +318,14 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor attention(Tensor q, Tensor k, Tensor v, int heads) {
+        owner.check();
         Check.attention("attention", q, k, v, heads);
         return attention.attend("attention", q, k, v, heads, 0, 0, false, false, null);
     }
 
     @Override
     public Tensor attentionRope(Tensor q, Tensor k, Tensor v, int heads, int side, int span, boolean ropeKeys) {
+        owner.check();
         Check.attentionRope(q, k, v, heads, side, ropeKeys);
         return attention.attend("attentionRope", q, k, v, heads, side, span, true, ropeKeys, null);
     }
@@ -312,6 +335,7 @@ public final class CudaBackend implements Backend {
      * stages 0..s. q, k, v [B, L, H·d] with L = the sum of {@code stageTokens}.
      */
     public Tensor attentionBlockCausal(Tensor q, Tensor k, Tensor v, int heads, int[] stageTokens) {
+        owner.check();
         Check.stageTokens(q, k, stageTokens);
         Check.attention("attentionBlockCausal", q, k, v, heads);
         return attention.attend("attentionBlockCausal", q, k, v, heads, 0, 0, false, false, stageTokens);
@@ -319,6 +343,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor rope2d(Tensor x, int heads, int side, int span) {
+        owner.check();
         Check.rope2d(x, heads, side);
         CudaTensor t = f32(x, "rope2d");
         return attention.rope2d(t, heads, side, span);
@@ -326,6 +351,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor ropeRows(Tensor x, int heads, Tensor cos, Tensor sin, Tensor rows) {
+        owner.check();
         Shape s = Check.ropeRows(x, heads, cos, sin, rows);
         CudaTensor o = memory.alloc(s, DType.F32, "ropeRows");
         embed.ropeRows(o.buffer(), operands.f32In(x, "ropeRows").buffer(), operands.f32In(rows, "ropeRows").buffer(), s.dim(0), s.dim(1), s.last(),
@@ -366,12 +392,14 @@ public final class CudaBackend implements Backend {
 
     @Override
     public KvCache kvCache(int batch, int capacity, int width) {
+        owner.check();
         Check.that(width % 2 == 0, "kvCache", "width " + width + " must be even (kv_append writes pairs)");
         return new CudaKvCache(batch, capacity, width);
     }
 
     @Override
     public void kvAppend(KvCache cache, Tensor keys, Tensor values) {
+        owner.check();
         int l = cache.checkAppend(keys, values);
         CudaKvCache c = cuda(cache);
         // the head size only matters for the RoPE the kernel can apply on the way in; none here (keys come rotated)
@@ -382,11 +410,13 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor attention(Tensor q, KvCache cache, int heads) {
+        owner.check();
         return attendCache("attention", q, cuda(cache), heads, 0, 0, false);
     }
 
     @Override
     public Tensor attentionRope(Tensor q, KvCache cache, int heads, int side, int span) {
+        owner.check();
         Check.that(q.shape().rank() == 3 && q.shape().dim(1) == side * side, "attentionRope", "q " + q.shape() + " does not hold a " + side + "×" + side + " token grid");
         return attendCache("attentionRope", q, cuda(cache), heads, side, span, true);
     }
@@ -423,6 +453,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor randn(Shape shape, long seed, int noiseStream) {
+        owner.check();
         steps.noHostTraffic("randn (its seed would be baked into the graph)");
         CudaTensor o = memory.alloc(shape, DType.F32, "randn " + shape);
         if (shape.numel() > 0) Flow.randn(stream, o.buffer(), shape.numel(), seed, noiseStream);
@@ -431,6 +462,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor condTwice(Tensor x) {
+        owner.check();
         Check.halves("condTwice", x);
         Shape s = x.shape();
         CudaTensor t = f32(x, "condTwice");
@@ -441,12 +473,14 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void flowEulerStep(Tensor x, Tensor v, float dt, float cfgWeight, boolean guided) {
+        owner.check();
         Check.flowEulerStep(x, v, guided);
         flow.eulerStep(x, v, dt, cfgWeight, guided);
     }
 
     @Override
     public Tensor stageJump(Tensor x, int side, float alpha, float beta, float gamma, Noise noise) {
+        owner.check();
         steps.noHostTraffic("stageJump (its noise would be baked into the graph)");
         Check.noise("stageJump", noise, Check.stageJump(x, side));
         return flow.stageJump(x, side, alpha, beta, gamma, noise);
@@ -454,6 +488,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void cfgCombineChannels(Tensor out, int guidedChannels, float scale) {
+        owner.check();
         Check.cfgCombineChannels(out, guidedChannels);
         if (guidedChannels <= 0) return;
         diffusion.cfgCombineChannels(out, guidedChannels, scale);
@@ -461,6 +496,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public boolean allFinite(Tensor x) {
+        owner.check();
         steps.noHostTraffic("allFinite");
         CudaTensor t = f32(x, "allFinite");
         if (x.shape().numel() == 0) return true;
@@ -475,6 +511,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor bias, Activation act) {
+        owner.check();
         Shape so = Check.linear(x, w, bias);
         int n = so.last(), k = x.shape().last(), m = so.rows();
         CudaTensor y = memory.alloc(so, DType.F32, "linear out");
@@ -489,6 +526,7 @@ public final class CudaBackend implements Backend {
     /** One GEMM whose epilogue adds gate ⊙ (input·wᵀ + bias) to x in place (the RESIDUAL epilogue, res = Y = x). */
     @Override
     public void linearIntoResidual(Tensor x, Tensor input, Tensor w, Tensor bias, Tensor gate) {
+        owner.check();
         Shape so = Check.linear(input, w, bias);
         Check.that(so.equals(x.shape()), "linearIntoResidual", "the projection " + so + " does not match the residual stream " + x.shape());
         int ratio = gate == null ? 1 : Check.groupRatio("linearIntoResidual", x, gate);
@@ -505,6 +543,7 @@ public final class CudaBackend implements Backend {
     /** The value GEMM into bf16 scratch, then the gate GEMM whose MUL epilogue multiplies its activation by it. */
     @Override
     public Tensor gatedLinear(Tensor x, Tensor wg, Tensor bg, Activation act, Tensor wv, Tensor bv) {
+        owner.check();
         Shape so = Check.linear(x, wg, bg);
         Check.that(so.equals(Check.linear(x, wv, bv)), "gatedLinear", "gate " + wg.shape() + " and value " + wv.shape() + " weights differ");
         int n = so.last(), k = x.shape().last(), m = so.rows();
@@ -523,6 +562,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor conv3x3(Tensor x, Tensor w, Tensor bias) {
+        owner.check();
         Shape s = x.shape(), so = Check.conv3x3(x, w, bias);
         int co = so.last();
         int ci = s.last(), cip = CudaOperands.padTo8(ci);
@@ -539,6 +579,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor add(Tensor a, Tensor b) {
+        owner.check();
         int ratio = Check.groupRatio("add", a, b);
         Shape s = a.shape();
         CudaTensor o = memory.alloc(s, DType.F32, "add");
@@ -548,6 +589,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor addTiled(Tensor a, Tensor b) {
+        owner.check();
         Check.tiles(a, b);
         CudaTensor o = memory.alloc(a.shape(), DType.F32, "addTiled");
         ew.addTiled(o.buffer(), Precision.F32, operands.f32In(a, "addTiled").buffer(), operands.f32In(b, "addTiled").buffer(), a.shape().numel(), b.shape().numel());
@@ -556,6 +598,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor mul(Tensor a, Tensor b) {
+        owner.check();
         Check.sameShape("mul", a, b);
         CudaTensor o = memory.alloc(a.shape(), DType.F32, "mul");
         ew.mul(o.buffer(), Precision.F32, operands.f32In(a, "mul").buffer(), operands.f32In(b, "mul").buffer(), a.shape().numel());
@@ -564,6 +607,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor silu(Tensor x) {
+        owner.check();
         CudaTensor o = memory.alloc(x.shape(), DType.F32, "silu");
         ew.silu(o.buffer(), Precision.F32, operands.f32In(x, "silu").buffer(), x.shape().numel());
         return o;
@@ -571,6 +615,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor gatedResidual(Tensor x, Tensor gate, Tensor y) {
+        owner.check();
         Check.sameShape("gatedResidual", x, y);
         int ratio = Check.groupRatio("gatedResidual", x, gate);
         Shape s = x.shape();
@@ -582,6 +627,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void gatedResidualInPlace(Tensor x, Tensor gate, Tensor y) {
+        owner.check();
         Check.sameShape("gatedResidualInPlace", x, y);
         int ratio = Check.groupRatio("gatedResidualInPlace", x, gate);
         Shape s = x.shape();
@@ -592,6 +638,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void addInPlace(Tensor x, Tensor y) {
+        owner.check();
         int ratio = Check.groupRatio("addInPlace", x, y);
         Shape s = x.shape();
         CudaTensor t = f32(x, "addInPlace");   // add_grouped allows out = a
@@ -600,6 +647,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void assign(Tensor dst, Tensor src) {
+        owner.check();
         Check.sameShape("assign", dst, src);
         CudaTensor d = f32(dst, "assign"), t = f32(src, "assign");
         d.buffer().copyFrom(t.buffer(), t.bytes(), stream);
@@ -609,6 +657,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor norm(Tensor x, Norm kind, Tensor weight, float eps) {
+        owner.check();
         Check.norm(x, weight);
         Shape s = x.shape();
         CudaTensor o = memory.alloc(s, DType.F32, "norm");
@@ -618,6 +667,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor normModulate(Tensor x, Norm kind, float eps, Tensor shift, Tensor scale) {
+        owner.check();
         int ratio = Check.normModulate(x, shift, scale);
         Shape s = x.shape();
         CudaTensor o = memory.alloc(s, DType.F32, "normModulate");
@@ -629,6 +679,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps, boolean silu) {
+        owner.check();
         Check.groupNorm(x, groups, weight, bias);
         Shape s = x.shape();
         int c = s.last();
@@ -645,6 +696,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor embedding(Tensor table, int[] ids) {
+        owner.check();
         Shape so = Check.embedding(table, ids);
         steps.noHostTraffic("embedding (uploads the ids)");
         CudaTensor t = c(table, "embedding");
@@ -660,6 +712,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor timestepEmbedding(float[] t, int dim) {
+        owner.check();
         CudaTensor o = memory.alloc(Check.timestepEmbedding(t, dim), DType.F32, "timestepEmbedding");
         if (steps.capturing() != null && t.length > 0) {
             for (float ti : t) CudaSteps.stepValue("timestepEmbedding", "time", ti, steps.capturing().time());
@@ -676,6 +729,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor patchify(Tensor x, int p) {
+        owner.check();
         Shape s = x.shape(), so = Check.patchify(x, p);
         int n = s.dim(0), c = s.dim(1), h = s.dim(2), w = s.dim(3);
         CudaTensor o = memory.alloc(so, DType.F32, "patchify");
@@ -685,6 +739,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor unpatchify(Tensor x, int p, int channels, int h, int w) {
+        owner.check();
         Shape s = x.shape(), so = Check.unpatchify(x, p, channels, h, w);
         CudaTensor o = memory.alloc(so, DType.F32, "unpatchify");
         embed.unpatchify(o.buffer(), operands.f32In(x, "unpatchify").buffer(), s.dim(0), p, channels, h, w);
@@ -693,6 +748,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor nchwToNhwc(Tensor x) {
+        owner.check();
         Shape s = x.shape();
         CudaTensor o = memory.alloc(Check.nchwToNhwc(x), DType.F32, "nchwToNhwc");
         embed.transpose(o.buffer(), operands.f32In(x, "nchwToNhwc").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3));
@@ -701,6 +757,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor nhwcToNchw(Tensor x) {
+        owner.check();
         Shape s = x.shape();
         CudaTensor o = memory.alloc(Check.nhwcToNchw(x), DType.F32, "nhwcToNchw");
         embed.transpose(o.buffer(), operands.f32In(x, "nhwcToNchw").buffer(), s.dim(0), s.dim(1) * s.dim(2), s.dim(3));
@@ -711,6 +768,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor upsampleNearest2x(Tensor x) {
+        owner.check();
         Shape s = x.shape();
         CudaTensor o = memory.alloc(Check.upsampleNearest2x(x), DType.F32, "upsampleNearest2x");
         conv.upsampleNearest2x(o.buffer(), operands.f32In(x, "upsampleNearest2x").buffer(), Precision.F32, s.dim(0), s.dim(1), s.dim(2), s.last());
@@ -719,6 +777,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor resizeBicubic(Tensor x, int outH, int outW) {
+        owner.check();
         Shape s = x.shape();
         CudaTensor o = memory.alloc(Check.resize("resizeBicubic", x, outH, outW), DType.F32, "resizeBicubic");
         embed.resizeBicubic(o.buffer(), operands.f32In(x, "resizeBicubic").buffer(), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW);
@@ -727,6 +786,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor resizeArea(Tensor x, int outH, int outW) {
+        owner.check();
         Shape s = x.shape();
         CudaTensor o = memory.alloc(Check.resize("resizeArea", x, outH, outW), DType.F32, "resizeArea");
         embed.resizeArea(o.buffer(), operands.f32In(x, "resizeArea").buffer(), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW);
@@ -737,18 +797,21 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor[] diffusionPosterior(Tensor x, Tensor modelOut, DiffusionCoefficients k) {
+        owner.check();
         Check.posterior(x, modelOut);
         return diffusion.posterior(x, modelOut, k);
     }
 
     @Override
     public void ddpmSample(Tensor x, Tensor mean, Tensor logVar, Noise noise) {
+        owner.check();
         Check.ddpmSample(x, mean, logVar, noise);
         diffusion.ddpmSample(x, mean, logVar, noise);
     }
 
     @Override
     public void ddimSample(Tensor x, Tensor predX0, DiffusionCoefficients k) {
+        owner.check();
         Check.sameShape("ddimSample", x, predX0);
         diffusion.ddimSample(x, predX0, k);
     }
@@ -761,6 +824,7 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public Tensor guideLogits(Tensor logits, float cfg, float temperature) {
+        owner.check();
         Shape so = Check.guideLogits(logits, temperature);
         steps.noHostTraffic("guideLogits (its cfg and temperature would be baked into the graph)");
         CudaTensor o = memory.alloc(so, DType.F32, "guideLogits");
@@ -770,6 +834,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor filterLogits(Tensor logits, LogitFilter filter) {
+        owner.check();
         Check.logitRows("filterLogits", logits);
         Shape s = logits.shape();
         CudaTensor o = memory.alloc(s, DType.F32, "filterLogits");
@@ -781,6 +846,7 @@ public final class CudaBackend implements Backend {
     /** The filter on a scratch copy of the logits, then one draw per row into ids (in place). */
     @Override
     public void sampleTokens(Tensor logits, LogitFilter filter, long seed, int drawStream, Tensor ids) {
+        owner.check();
         Check.sampleTokens(logits, ids);
         steps.noHostTraffic("sampleTokens (its seed and stream would be baked into the graph)");
         Shape s = logits.shape();
@@ -795,11 +861,13 @@ public final class CudaBackend implements Backend {
 
     @Override
     public long peakMemoryBytes() {
+        owner.check();
         return memory.peakBytes();
     }
 
     @Override
     public void resetPeakMemory() {
+        owner.check();
         memory.resetPeak();
     }
 
@@ -808,6 +876,7 @@ public final class CudaBackend implements Backend {
     /** Waits for the stream, frees the arena (failing, with names, if a scope was left open) and owned tables. */
     @Override
     public void close() {
+        owner.check();
         if (closed) return;
         closed = true;
         try {

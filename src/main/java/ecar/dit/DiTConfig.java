@@ -95,6 +95,18 @@ public record DiTConfig(int inputSize, int patchSize, int inChannels, int hidden
         return numClasses;
     }
 
+    /** The names {@link #with} and {@link #fromJson} read: DiT's constructor arguments and create_diffusion's sigma_small. */
+    public static final java.util.List<String> KEYS = java.util.List.of("input_size", "patch_size", "in_channels", "hidden_size", "depth",
+            "num_heads", "mlp_ratio", "num_classes", "learn_sigma", "sigma_small");
+
+    /** This architecture with the numbers o gives in place of its own (a model directory's "architecture"). */
+    public DiTConfig with(Json.Obj o) {
+        o.onlyKeys(KEYS);
+        return new DiTConfig(o.integer("input_size", inputSize), o.integer("patch_size", patchSize), o.integer("in_channels", inChannels),
+                o.integer("hidden_size", hiddenSize), o.integer("depth", depth), o.integer("num_heads", numHeads), o.num("mlp_ratio", mlpRatio),
+                o.integer("num_classes", numClasses), o.bool("learn_sigma", learnSigma), o.bool("sigma_small", sigmaSmall));
+    }
+
     public static DiTConfig fromJson(Json.Obj o) {
         return new DiTConfig(o.integer("input_size"), o.integer("patch_size"), o.integer("in_channels", 4),
                 o.integer("hidden_size"), o.integer("depth"), o.integer("num_heads"), o.num("mlp_ratio", 4.0),

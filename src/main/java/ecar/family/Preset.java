@@ -37,6 +37,11 @@ public record Preset(String name, ModelFamily family, int imageSize, Architectur
         return new Preset(name, family, imageSize, architecture, v, sampling, about);
     }
 
+    /** This preset with another architecture and decoder; the image size follows them (latent side × decoder factor). */
+    public Preset with(Architecture a, VaeConfig v) {
+        return new Preset(name, family, a.latentSide() * v.factor(), a, v, sampling, about);
+    }
+
     /** The preset rebuilt for another image size (a multiple of 16 the architecture can take). */
     public Preset atImageSize(int size) {
         if (size == imageSize) return this;

@@ -22,13 +22,15 @@ import java.util.function.Supplier;
  * <pre>{@code
  * {"model": "ecar-l", "vae": "kl16"}
  * }</pre>
- * Optional keys: "image_size" (rebuilds the preset), "vae" as an object of LDM ddconfig values with "scale",
- * "weights" and "vae_weights" (file names relative to the directory).
+ * Optional keys: "architecture" (the numbers of the architecture under the reference code's names, in place of the
+ * preset's), "image_size" (rebuilds the preset), "vae" as an object of LDM ddconfig values with "scale",
+ * "weights" and "vae_weights" (file names relative to the directory). A number the weights' shapes contradict is
+ * reported by name before loading.
  */
 public final class ModelDirectory {
     private ModelDirectory() {}
 
-    private static final Set<String> KEYS = Set.of("model", "vae", "image_size", "weights", "vae_weights", "source", "family");
+    private static final Set<String> KEYS = Set.of("model", "vae", "image_size", "architecture", "weights", "vae_weights", "source", "family");
 
     public static Pipeline load(Path dir, Backend backend) {
         Path configFile = dir.resolve("config.json");
@@ -45,9 +47,8 @@ public final class ModelDirectory {
             if (!KEYS.contains(k)) throw new IllegalArgumentException(configFile + ": unknown key \"" + k + "\" (known: " + String.join(", ", new java.util.TreeSet<>(KEYS)) + ")");
         }
         Preset preset = Presets.get(c.str("model", null) == null ? missing(configFile, "model") : c.str("model", null));
-        if (c.has("image_size")) preset = preset.atImageSize(c.integer("image_size"));
         VaeConfig vaeConfig = vaeConfig(c, configFile, preset);
-        preset = preset.withVae(vaeConfig);
+        preset = DirectoryArchitecture.of(preset, c, vaeConfig, configFile);
 
         Path weights = dir.resolve(c.str("weights", "model.safetensors"));
         if (!Files.isRegularFile(weights)) throw new IllegalArgumentException("model directory " + dir + ": weights " + weights.getFileName() + " not found");
@@ -62,7 +63,9 @@ public final class ModelDirectory {
             };
         }
         try (SafeTensors f = SafeTensors.open(weights)) {
-            return Pipeline.of(preset, WeightSource.of(f, ""), vae, backend);
+            WeightSource source = WeightSource.of(f, "");
+            DirectoryArchitecture.check(preset, source, configFile, weights);
+            return Pipeline.of(preset, source, vae, backend);
         }
     }
 

@@ -295,11 +295,12 @@ public interface Backend extends AutoCloseable {
     void cfgCombineChannels(Tensor out, int guidedChannels, float scale);
 
     /**
-     * One Gaussian step of the learned-variance DDPM posterior for x [N, C, H, W] and model output
-     * [N, 2C, H, W] (ε, then the variance interpolation v): pred_x0 = a·x − b·ε, mean = c1·pred_x0 + c2·x,
-     * log σ² = f·maxLog + (1−f)·minLog, f = (v+1)/2. Writes mean, log-variance and pred_x0 ([N, C, H, W]).
+     * One Gaussian step of the DDPM posterior for x [N, C, H, W]: pred_x0 = a·x − b·ε, mean = c1·pred_x0 + c2·x.
+     * With {@link PosteriorVariance#LEARNED_RANGE} the model output is [N, 2C, H, W] (ε, then the variance
+     * interpolation v) and log σ² = f·maxLog + (1−f)·minLog, f = (v+1)/2; with a fixed kind it is ε [N, C, H, W]
+     * and log σ² is the kind's {@link PosteriorVariance#fixedLog}. Writes mean, log-variance and pred_x0 ([N, C, H, W]).
      */
-    Tensor[] diffusionPosterior(Tensor x, Tensor modelOut, DiffusionCoefficients k);
+    Tensor[] diffusionPosterior(Tensor x, Tensor modelOut, DiffusionCoefficients k, PosteriorVariance variance);
 
     /** In place: x = mean + exp(½·logVar)·n (n omitted at the last step, when noise is null). */
     void ddpmSample(Tensor x, Tensor mean, Tensor logVar, Noise noise);

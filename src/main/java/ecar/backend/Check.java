@@ -261,12 +261,15 @@ public final class Check {
                 "needs two batch halves and at most " + s.dim(1) + " guided channels, got " + s + " and " + guidedChannels);
     }
 
-    /** x [N, C, H, W] and the learned-variance model output [N, 2C, H, W]. */
-    public static void posterior(Tensor x, Tensor modelOut) {
+    /** x [N, C, H, W] and the model output: [N, 2C, H, W] with learned variance, [N, C, H, W] with a fixed one. */
+    public static void posterior(Tensor x, Tensor modelOut, PosteriorVariance variance) {
         rank("diffusionPosterior", x, 4, "[N, C, H, W]");
+        that(variance != null, "diffusionPosterior", "the posterior variance kind is required");
         Shape s = x.shape(), so = modelOut.shape();
-        that(so.rank() == 4 && so.dim(0) == s.dim(0) && so.dim(1) == 2 * s.dim(1) && so.dim(2) == s.dim(2) && so.dim(3) == s.dim(3),
-                "diffusionPosterior", "model output " + so + " must be [N, 2C, H, W] for x " + s + " (learned variance)");
+        boolean learned = variance == PosteriorVariance.LEARNED_RANGE;
+        that(so.rank() == 4 && so.dim(0) == s.dim(0) && so.dim(1) == variance.modelChannels(s.dim(1)) && so.dim(2) == s.dim(2) && so.dim(3) == s.dim(3),
+                "diffusionPosterior", "model output " + so + " must be " + (learned ? "[N, 2C, H, W]" : "[N, C, H, W]") + " for x " + s
+                        + (learned ? " (learned variance: ε and the variance interpolation)" : " (" + variance + ": ε alone)"));
     }
 
     /** The DDPM draw's operands alike (and its noise, when given). */

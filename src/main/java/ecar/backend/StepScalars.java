@@ -17,7 +17,8 @@ package ecar.backend;
 public record StepScalars(float time, float dt, float cfg, DiffusionCoefficients diffusion, long seed, int noiseStream) {
     /** Word offsets in {@link #words()}: dt and cfg first, as kernels/flow.cu's flow_euler_guided_dev reads them. */
     // CFG must follow DT: flow_euler_guided reads both from one pointer (dt at [0], cfg at [1])
-    public static final int DT = 0, CFG = 1, TIME = 2, COEFFICIENTS = 3, SEED_LOW = 11, SEED_HIGH = 12, NOISE_STREAM = 13, WORDS = 14;
+    public static final int DT = 0, CFG = 1, TIME = 2, COEFFICIENTS = 3, SEED_LOW = COEFFICIENTS + DiffusionCoefficients.COUNT,
+            SEED_HIGH = SEED_LOW + 1, NOISE_STREAM = SEED_LOW + 2, WORDS = SEED_LOW + 3;
 
     /** A flow-head Euler step at head time input {@code time}. */
     public static StepScalars flow(float time, float dt, float cfg) {
@@ -37,8 +38,7 @@ public record StepScalars(float time, float dt, float cfg, DiffusionCoefficients
         w[CFG] = Float.floatToRawIntBits(cfg);
         w[TIME] = Float.floatToRawIntBits(time);
         if (diffusion != null) {
-            float[] k = {diffusion.sqrtRecipAlphaBar(), diffusion.sqrtRecipM1AlphaBar(), diffusion.posteriorMeanCoef1(), diffusion.posteriorMeanCoef2(),
-                    diffusion.minLog(), diffusion.maxLog(), diffusion.sqrtAlphaBarPrev(), diffusion.sqrtOneMinusAlphaBarPrev()};
+            float[] k = diffusion.floats();
             for (int i = 0; i < k.length; i++) w[COEFFICIENTS + i] = Float.floatToRawIntBits(k[i]);
         }
         w[SEED_LOW] = (int) seed;

@@ -1,10 +1,13 @@
 package ecar.dit;
 
+import ecar.family.Architecture;
 import ecar.family.Generator;
 import ecar.family.ModelFamily;
 import ecar.family.Preset;
 import ecar.family.Sampling;
 import ecar.fixture.FixtureKind;
+import ecar.io.Json;
+import ecar.model.WeightSource;
 import ecar.model.Weights;
 import ecar.vae.VaeConfig;
 
@@ -42,6 +45,16 @@ public final class DiTFamily implements ModelFamily {
         all.add(new Preset("dit-tiny", this, 64, tiny, VaeConfig.tiny(4, 8),
                 new DiTSampling(10, 4f, DiTSampler.Method.DDIM, Guidance.OFFICIAL_3_CHANNELS), "tiny DiT for tests (64² images)"));
         return all;
+    }
+
+    @Override
+    public Architecture withNumbers(Architecture preset, Json.Obj numbers) {
+        return ((DiTConfig) preset).with(numbers);
+    }
+
+    @Override
+    public List<String> disagreements(Preset preset, WeightSource weights) {
+        return DiTShapes.disagreements((DiTConfig) preset.architecture(), preset.vae().factor(), weights);
     }
 
     @Override

@@ -11,7 +11,10 @@ import ecar.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The dit.* fixture kinds: a forward pass, one guided DDPM posterior, the whole guided DDIM loop. */
+/**
+ * The dit.* fixture kinds: a forward pass, one DDPM posterior, the whole DDIM loop; guided when the config's cfg_scale
+ * is above 1, with the variance of its learn_sigma and sigma_small.
+ */
 public final class DiTFixtures {
     private DiTFixtures() {}
 
@@ -44,7 +47,7 @@ public final class DiTFixtures {
         // each sample has its own step: the posterior is taken sample by sample
         Tensor[] acc = null;
         for (int i = 0; i < index.length; i++) {
-            Tensor[] p = b.diffusionPosterior(b.sliceBatch(x, i, i + 1), b.sliceBatch(out, i, i + 1), schedule.at(index[i]));
+            Tensor[] p = b.diffusionPosterior(b.sliceBatch(x, i, i + 1), b.sliceBatch(out, i, i + 1), schedule.at(index[i]), model.config().variance());
             if (acc == null) acc = p;
             else for (int k = 0; k < 3; k++) acc[k] = b.concatBatch(acc[k], p[k]);
         }

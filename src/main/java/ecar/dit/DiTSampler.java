@@ -12,7 +12,8 @@ import ecar.tensor.Tensor;
 import java.util.Arrays;
 
 /**
- * DiT's samplers: ancestral DDPM with learned variance and DDIM (η = 0), over a respaced schedule, with
+ * DiT's samplers: ancestral DDPM (learned or fixed variance, as the model's config says) and DDIM (η = 0), over a
+ * respaced schedule, with
  * classifier-free guidance as the reference's forward_with_cfg (the batch is [cond; null]; the model sees the
  * conditional half twice; guided channels are mixed, the rest stay per half).
  */
@@ -68,7 +69,7 @@ public final class DiTSampler {
                     try (Backend.Scope r = b.region("denoising step")) {
                         Arrays.fill(t, time);
                         Tensor out = output(x, labels, t, cfg, mode);
-                        Tensor[] post = b.diffusionPosterior(x, out, k);   // mean, log-variance, pred_x0
+                        Tensor[] post = b.diffusionPosterior(x, out, k, model.config().variance());   // mean, log-variance, pred_x0
                         if (method == Method.DDIM) {
                             b.ddimSample(x, post[2], k);
                         } else {

@@ -130,6 +130,8 @@ public final class DiffusionSchedule {
         double posteriorVar = beta * (1.0 - abPrev) / (1.0 - ab);
         // log of the posterior variance with its first entry replaced by the second (0 at t = 0)
         double clipped = i == 0 ? (steps() > 1 ? betas[1] * (1.0 - alphaBarPrev[1]) / (1.0 - alphaBar[1]) : posteriorVar) : posteriorVar;
+        // FIXED_LARGE takes β_t, but β̃_1 at the first step (np.append(posterior_variance[1], betas[1:]))
+        double large = i == 0 ? clipped : beta;
         float abPrevF = (float) abPrev;
         return new DiffusionCoefficients(
                 (float) Math.sqrt(1.0 / ab),
@@ -139,6 +141,7 @@ public final class DiffusionSchedule {
                 (float) Math.log(clipped),
                 (float) Math.log(beta),
                 (float) Math.sqrt(abPrevF),
-                (float) Math.sqrt(1f - abPrevF));
+                (float) Math.sqrt(1f - abPrevF),
+                (float) Math.log(large));
     }
 }

@@ -1,6 +1,8 @@
 package ecar.family;
 
 import ecar.fixture.FixtureKind;
+import ecar.io.Json;
+import ecar.model.WeightSource;
 import ecar.model.Weights;
 
 import java.util.List;
@@ -30,6 +32,24 @@ public interface ModelFamily {
 
     /** Checks settings against the architecture before any work; throws IllegalArgumentException naming the problem. */
     default void check(Preset preset, Sampling sampling) {}
+
+    /**
+     * The architecture a model directory describes with numbers (config.json's "architecture", under the reference
+     * code's names): {@code preset}'s with those numbers in place. Throws IllegalArgumentException naming an unknown
+     * name or an inconsistent value.
+     */
+    default Architecture withNumbers(Architecture preset, Json.Obj numbers) {
+        throw new IllegalArgumentException(numbers.where() + ": " + id() + " models take no architecture numbers (their presets are the architectures)");
+    }
+
+    /**
+     * Where the weights' shapes say another number than the architecture, one line each, naming the number, both
+     * values and the tensor that tells (e.g. "input_size 32 (image_size 256): the weights say 64 (image_size 512),
+     * pos_embed [1, 1024, 384] ..."); empty when they agree or the weights carry no names (generated weights).
+     */
+    default List<String> disagreements(Preset preset, WeightSource weights) {
+        return List.of();
+    }
 
     /** The parity-fixture kinds this family runs (`ecar check`). */
     List<FixtureKind> fixtures();

@@ -37,6 +37,11 @@ public record Preset(String name, ModelFamily family, int imageSize, Architectur
         return new Preset(name, family, imageSize, architecture, v, sampling, about);
     }
 
+    /** This preset with another architecture and decoder; the image size follows them (latent side × decoder factor). */
+    public Preset with(Architecture a, VaeConfig v) {
+        return new Preset(name, family, a.latentSide() * v.factor(), a, v, sampling, about);
+    }
+
     /**
      * The largest image side {@link #atImageSize} builds: twice the largest the papers trained (512²). Beyond it the CPU
      * backend's attention over the SD-f8 decoder's 256² latent tokens (at 2048²) would need one score matrix of 2³² floats,

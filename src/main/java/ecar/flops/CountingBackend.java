@@ -4,6 +4,7 @@ import ecar.backend.Activation;
 import ecar.backend.Backend;
 import ecar.backend.Check;
 import ecar.backend.DiffusionCoefficients;
+import ecar.backend.PosteriorVariance;
 import ecar.backend.KvCache;
 import ecar.backend.LogitFilter;
 import ecar.backend.Noise;
@@ -412,8 +413,8 @@ public final class CountingBackend implements Backend {
     }
 
     @Override
-    public Tensor[] diffusionPosterior(Tensor x, Tensor modelOut, DiffusionCoefficients k) {
-        Check.posterior(x, modelOut);
+    public Tensor[] diffusionPosterior(Tensor x, Tensor modelOut, DiffusionCoefficients k, PosteriorVariance variance) {
+        Check.posterior(x, modelOut, variance);
         return new Tensor[]{m(x.shape()), m(x.shape()), m(x.shape())};
     }
 

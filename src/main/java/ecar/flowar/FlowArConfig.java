@@ -118,6 +118,24 @@ public record FlowArConfig(int imgSize, int dim, int encDepth, int decDepth, int
         return headWidth / HEAD_DIM_OF_FLOW_HEAD;
     }
 
+    /** The names {@link #with} and {@link #fromJson} read (the fixtures' names for FlowAR's constructor arguments). */
+    public static final java.util.List<String> KEYS = java.util.List.of("img_size", "dim", "enc_depth", "dec_depth", "heads", "token_dim",
+            "num_classes", "head_depth", "head_width", "scales", "cross");
+
+    /**
+     * This architecture with the numbers o gives in place of its own (a model directory's "architecture"). An img_size
+     * without scales keeps the first scale and doubles up to the new grid; scales without img_size set it.
+     */
+    public FlowArConfig with(Json.Obj o) {
+        o.onlyKeys(KEYS);
+        int[] given = o.ints("scales", null);
+        int img = o.integer("img_size", given != null && given.length > 0 ? given[given.length - 1] * VAE_STRIDE : imgSize);
+        FlowArConfig c = new FlowArConfig(given != null ? img : imgSize, o.integer("dim", dim), o.integer("enc_depth", encDepth),
+                o.integer("dec_depth", decDepth), o.integer("heads", heads), o.integer("token_dim", tokenDim), o.integer("num_classes", numClasses),
+                o.integer("head_depth", headDepth), o.integer("head_width", headWidth), given != null ? given : scales, o.bool("cross", cross));
+        return given == null && img != imgSize ? c.atImageSize(img, VAE_STRIDE) : c;
+    }
+
     public static FlowArConfig fromJson(Json.Obj o) {
         return new FlowArConfig(o.integer("img_size", 256), o.integer("dim"), o.integer("enc_depth"), o.integer("dec_depth"),
                 o.integer("heads"), o.integer("token_dim", 16), o.integer("num_classes", 1000), o.integer("head_depth"),

@@ -1,10 +1,13 @@
 package ecar.flowar;
 
+import ecar.family.Architecture;
 import ecar.family.Generator;
 import ecar.family.ModelFamily;
 import ecar.family.Preset;
 import ecar.family.Sampling;
 import ecar.fixture.FixtureKind;
+import ecar.io.Json;
+import ecar.model.WeightSource;
 import ecar.model.Weights;
 import ecar.vae.VaeConfig;
 
@@ -54,6 +57,16 @@ public final class FlowArFamily implements ModelFamily {
         FlowArSampling s = kind == TokenSchedule.Kind.ECAR ? defaults().withSteps(3).withCfg(3f) : defaults().withSteps(4).withCfg(3f);
         all.add(new Preset(id() + "-tiny", this, 64, tiny, VaeConfig.tiny(16, 16), s, "tiny " + (kind == TokenSchedule.Kind.ECAR ? "ECAR" : "FlowAR") + " for tests"));
         return all;
+    }
+
+    @Override
+    public Architecture withNumbers(Architecture preset, Json.Obj numbers) {
+        return ((FlowArConfig) preset).with(numbers);
+    }
+
+    @Override
+    public List<String> disagreements(Preset preset, WeightSource weights) {
+        return FlowArShapes.disagreements((FlowArConfig) preset.architecture(), weights);
     }
 
     @Override

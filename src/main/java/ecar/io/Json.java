@@ -90,6 +90,15 @@ public final class Json {
             return map.containsKey(key);
         }
 
+        /** Throws naming the first key that is not one of known, and the known ones: a typo would otherwise be ignored. */
+        public void onlyKeys(java.util.Collection<String> known) {
+            for (String k : map.keySet()) {
+                if (!known.contains(k)) {
+                    throw new IllegalArgumentException(where + ": unknown key \"" + k + "\" (known: " + String.join(", ", known) + ")");
+                }
+            }
+        }
+
         private Object need(String key) {
             if (!map.containsKey(key)) throw new IllegalArgumentException(where + ": missing \"" + key + "\"");
             return map.get(key);

@@ -21,13 +21,15 @@ import java.util.function.Supplier;
  * <pre>{@code
  * {"model": "ecar-l", "vae": "kl16"}
  * }</pre>
- * Optional keys: "image_size" (rebuilds the preset), "vae" as an object of LDM ddconfig values with "scale",
- * "weights" and "vae_weights" (file names relative to the directory, and inside it: {@link WeightPaths}).
+ * Optional keys: "architecture" (the numbers of the architecture under the reference code's names, in place of the
+ * preset's), "image_size" (rebuilds the preset), "vae" as an object of LDM ddconfig values with "scale",
+ * "weights" and "vae_weights" (file names relative to the directory, and inside it: {@link WeightPaths}). A number
+ * the weights' shapes contradict is reported by name before loading.
  */
 public final class ModelDirectory {
     private ModelDirectory() {}
 
-    private static final Set<String> KEYS = Set.of("model", "vae", "image_size", "weights", "vae_weights", "source", "family");
+    private static final Set<String> KEYS = Set.of("model", "vae", "image_size", "architecture", "weights", "vae_weights", "source", "family");
 
     /** The model in {@code dir}, its weight files inside it ({@link WeightPaths#INSIDE_DIRECTORY}). */
     public static Pipeline load(Path dir, Backend backend) {
@@ -45,13 +47,9 @@ public final class ModelDirectory {
         }
         String model = c.str("model", null) == null ? missing(configFile, "model") : c.str("model", null);
         Preset preset = named(configFile, () -> Presets.get(model));
-        if (c.has("image_size")) {
-            int size = c.integer("image_size");
-            Preset base = preset;
-            preset = named(configFile, () -> base.atImageSize(size));
-        }
         VaeConfig vaeConfig = vaeConfig(c, configFile, preset);
-        preset = preset.withVae(vaeConfig);
+        Preset named = preset;
+        preset = named(configFile, () -> DirectoryArchitecture.of(named, c, vaeConfig, configFile));
 
         Path weights = paths.resolve(dir, configFile, "weights", c.str("weights", "model.safetensors"));
         if (!Files.exists(weights)) throw new IllegalArgumentException("model directory " + dir + ": weights " + weights.getFileName() + " not found");
@@ -69,7 +67,9 @@ public final class ModelDirectory {
             };
         }
         try (SafeTensors f = SafeTensors.open(weights)) {
-            return Pipeline.of(preset, WeightSource.of(f, ""), vae, backend);
+            WeightSource source = WeightSource.of(f, "");
+            DirectoryArchitecture.check(preset, source, configFile, weights);
+            return Pipeline.of(preset, source, vae, backend);
         }
     }
 
@@ -89,6 +89,7 @@ public final class ModelDirectory {
         try {
             return chosen.get();
         } catch (IllegalArgumentException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith(configFile.toString())) throw e;   // already names it
             throw new IllegalArgumentException(configFile + ": " + e.getMessage(), e);
         }
     }

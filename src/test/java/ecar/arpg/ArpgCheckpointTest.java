@@ -68,7 +68,7 @@ class ArpgCheckpointTest {
         Path pt = dir.resolve("other.pt");
         assertEquals(0, run(List.of(python, "-c", TORCH_SAVE, fixture.toString(), pt.toString(), "")).exit(), "writing the checkpoint");
         PythonScripts.Result refused = run(List.of(python, "tools/convert_checkpoint.py", "--model", "arpg-l", "--weights", pt.toString(), "--out", dir.resolve("x").toString()));
-        assertTrue(refused.exit() != 0 && refused.log().contains("holds no ARPG state dict under \"model\", \"module\" or \"state_dict\""), refused.log());
+        assertTrue(refused.exit() != 0 && refused.log().contains("holds no state dict under \"ema\", \"model_ema\", \"model\", \"state_dict\" or \"module\""), refused.log());
     }
 
     /** The same names, shapes and values; loaded, the model samples the fixture's tokens (greedy, the fixture's order). */

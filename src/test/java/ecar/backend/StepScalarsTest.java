@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The device layout of a step's scalars (what kernels/*_dev read) and the keys' validation. */
 class StepScalarsTest {
-    private static final DiffusionCoefficients K = new DiffusionCoefficients(1.5f, 0.25f, 0.125f, 0.875f, -3f, -2f, 0.5f, 0.75f);
+    private static final DiffusionCoefficients K = new DiffusionCoefficients(1.5f, 0.25f, 0.125f, 0.875f, -3f, -2f, 0.5f, 0.75f, -2.5f);
 
     @Test
     void flowWordsPutDtAndWeightFirstAsTheGuidedEulerKernelReadsThem() {
@@ -25,7 +25,7 @@ class StepScalarsTest {
     void diffusionWordsHoldTheCoefficientsInOrderAndTheSplitSeed() {
         long seed = 0x1234_5678_9abc_def0L;
         int[] w = StepScalars.diffusion(250f, 4f, K, seed, 7).words();
-        float[] k = {1.5f, 0.25f, 0.125f, 0.875f, -3f, -2f, 0.5f, 0.75f};
+        float[] k = {1.5f, 0.25f, 0.125f, 0.875f, -3f, -2f, 0.5f, 0.75f, -2.5f};
         for (int i = 0; i < k.length; i++) assertEquals(k[i], Float.intBitsToFloat(w[StepScalars.COEFFICIENTS + i]), "coefficient " + i);
         assertEquals(0x9abc_def0, w[StepScalars.SEED_LOW]);
         assertEquals(0x1234_5678, w[StepScalars.SEED_HIGH]);

@@ -6,6 +6,7 @@ import ecar.backend.cpu.CpuBackend;
 import ecar.cuda.backend.CudaBackend;
 import ecar.backend.DiffusionCoefficients;
 import ecar.backend.Noise;
+import ecar.backend.PosteriorVariance;
 import ecar.backend.Norm;
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Shape;
@@ -223,23 +224,25 @@ class CudaBackendOpsGpuTest {
 
     // ------------------------------------------------------------------ diffusion updates
 
-    private static final DiffusionCoefficients K = new DiffusionCoefficients(1.25f, 0.62f, 0.31f, 0.69f, -5.1f, -3.2f, 0.91f, 0.41f);
+    private static final DiffusionCoefficients K = new DiffusionCoefficients(1.25f, 0.62f, 0.31f, 0.69f, -5.1f, -3.2f, 0.91f, 0.41f, -3.7f);
 
-    @Test
-    void diffusionUpdatesMatchTheCpu() {
-        FloatTensor x = Compare.random(71, 1f, 2, 4, 6, 6), out = Compare.random(72, 1f, 2, 8, 6, 6), eps = Compare.random(73, 1f, 2, 4, 6, 6);
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(PosteriorVariance.class)
+    void diffusionUpdatesMatchTheCpu(PosteriorVariance variance) {
+        FloatTensor x = Compare.random(71, 1f, 2, 4, 6, 6), out = Compare.random(72, 1f, 2, variance.modelChannels(4), 6, 6),
+                eps = Compare.random(73, 1f, 2, 4, 6, 6);
         for (int i = 0; i < 3; i++) {
             int part = i;
-            same("diffusionPosterior part " + i, EXACTISH, b -> b.diffusionPosterior(b.upload(x), b.upload(out), K)[part]);
+            same("diffusionPosterior part " + i, EXACTISH, b -> b.diffusionPosterior(b.upload(x), b.upload(out), K, variance)[part]);
         }
-        same("ddimSample", EXACTISH, b -> inPlace(b, x, t -> b.ddimSample(t, b.diffusionPosterior(t, b.upload(out), K)[2], K)));
-        same("ddpmSample given noise", EXACTISH, b -> inPlace(b, x, t -> ddpm(b, t, out, Noise.of(b.upload(eps)))));
-        same("ddpmSample philox noise", 1e-4, b -> inPlace(b, x, t -> ddpm(b, t, out, Noise.philox(9, 3))));
-        same("ddpmSample last step", EXACTISH, b -> inPlace(b, x, t -> ddpm(b, t, out, null)));
+        same("ddimSample", EXACTISH, b -> inPlace(b, x, t -> b.ddimSample(t, b.diffusionPosterior(t, b.upload(out), K, variance)[2], K)));
+        same("ddpmSample given noise", EXACTISH, b -> inPlace(b, x, t -> ddpm(b, t, out, variance, Noise.of(b.upload(eps)))));
+        same("ddpmSample philox noise", 1e-4, b -> inPlace(b, x, t -> ddpm(b, t, out, variance, Noise.philox(9, 3))));
+        same("ddpmSample last step", EXACTISH, b -> inPlace(b, x, t -> ddpm(b, t, out, variance, null)));
     }
 
-    private static void ddpm(Backend b, Tensor x, FloatTensor out, Noise noise) {
-        Tensor[] post = b.diffusionPosterior(x, b.upload(out), K);
+    private static void ddpm(Backend b, Tensor x, FloatTensor out, PosteriorVariance variance, Noise noise) {
+        Tensor[] post = b.diffusionPosterior(x, b.upload(out), K, variance);
         b.ddpmSample(x, post[0], post[1], noise);
     }
 

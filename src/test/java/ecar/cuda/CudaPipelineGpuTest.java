@@ -3,6 +3,9 @@ package ecar.cuda;
 import ecar.backend.Backend;
 import ecar.backend.cpu.CpuBackend;
 import ecar.cuda.backend.CudaBackend;
+import ecar.dit.DiTConfig;
+import ecar.dit.DiTSampler;
+import ecar.family.Preset;
 import ecar.fixture.Comparison;
 import ecar.model.RandomWeights;
 import ecar.sample.GenerateRequest;
@@ -40,6 +43,19 @@ class CudaPipelineGpuTest {
 
     private static FloatTensor latents(String preset, Backend b, GenerateRequest r) {
         return Pipeline.random(Presets.get(preset), 3, b).sampleLatents(r, Progress.NONE);
+    }
+
+    /** DiT without learned variance (C output channels, patch 4), FIXED_LARGE and FIXED_SMALL, DDPM and DDIM, guided. */
+    @ParameterizedTest(name = "sigma_small {0}, {1}")
+    @CsvSource({"false, DDPM", "true, DDPM", "false, DDIM"})
+    void fixedVarianceDiTMatchesTheCpu(boolean sigmaSmall, DiTSampler.Method method) {
+        Preset base = Presets.get("dit-tiny");
+        DiTConfig c = new DiTConfig(16, 4, 4, 96, 2, 4, 4.0, 10, false, sigmaSmall);
+        Preset preset = base.with(c, VaeConfig.tiny(4, 8));
+        GenerateRequest r = GenerateRequest.of(1, 3).seed(5).steps(8).cfg(4f).ditMethod(method);
+        FloatTensor expected = Pipeline.random(preset, 3, cpu).sampleLatents(r, Progress.NONE), actual = Pipeline.random(preset, 3, gpu).sampleLatents(r, Progress.NONE);
+        double cos = Comparison.cosine(expected.data(), actual.data());
+        assertTrue(cos >= 0.99, c.variance() + " " + method + ": cosine of the GPU's sampled latents with the CPU's is " + cos + ", expected ≥ 0.99");
     }
 
     @ParameterizedTest(name = "tiny VAE, {0} latent channels, ×{1}")

@@ -30,6 +30,31 @@ class FlopsTest {
         assertEquals(29.05e9, Presets.get("dit-xl-4").flops().forwardMacs(), 0.2e9);
     }
 
+    /** DiT's forward pass in closed form: patch embed, t-embedder, blocks (adaLN, qkv, QKᵀ and PV, proj, MLP), final layer. */
+    private static double ditForwardMacs(int latent, int patch, int width, int depth, int outChannels) {
+        double t = Math.pow(latent / patch, 2), d = width;
+        double blocks = depth * (6 * d * d + 12 * t * d * d + 2 * t * t * d);
+        return t * 4 * patch * patch * d + 256 * d + d * d + blocks + 2 * d * d + t * d * patch * patch * outChannels;
+    }
+
+    @Test
+    void ditAt512AndEveryPatchSizeFollowTheClosedForm() {
+        // the DiT paper's 512² model: DiT-XL/2 on a 64² latent, 524.6 Gflops
+        Preset xl512 = Presets.get("dit-xl-2").atImageSize(512);
+        assertEquals(64, xl512.architecture().latentSide());
+        assertEquals(524.6e9, xl512.flops().forwardMacs(), 0.1e9);
+        assertEquals(ditForwardMacs(64, 2, 1152, 28, 8), xl512.flops().forwardMacs(), 1e3);
+        int[][] sizes = {{384, 12}, {768, 12}, {1024, 24}, {1152, 28}};
+        String[] names = {"s", "b", "l", "xl"};
+        for (int i = 0; i < names.length; i++) {
+            for (int p : new int[]{2, 4, 8}) {
+                Preset preset = Presets.get("dit-" + names[i] + "-" + p);
+                assertEquals(ditForwardMacs(32, p, sizes[i][0], sizes[i][1], 8), preset.flops().forwardMacs(), 1e3, preset.name());
+            }
+        }
+        assertEquals(ditForwardMacs(64, 8, 384, 12, 8), Presets.get("dit-s-8").atImageSize(512).flops().forwardMacs(), 1e3, "S/8 at 512²");
+    }
+
     @Test
     void ecarLMatchesTheClosedForm() {
         // 935.11 GMAC per image: the AR passes, head preparations and 5 guided head steps per stage, summed by hand

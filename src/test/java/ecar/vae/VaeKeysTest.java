@@ -14,6 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -116,7 +117,7 @@ class VaeKeysTest {
             VaeConfig cfg = config(f);
             Path ckpt = diffusersCheckpoint(f, cfg.chMult().length);
             Path out = dir.resolve("model");
-            Process p = new ProcessBuilder("python3", script.toString(), "--vae", ckpt.toString(), "--out", out.toString())
+            Process p = new ProcessBuilder("python3", script.toString(), "--model", "dit-xl-2", "--vae", ckpt.toString(), "--out", out.toString())
                     .redirectErrorStream(true).start();
             String log = new String(p.getInputStream().readAllBytes());
             assertTrue(p.waitFor(60, TimeUnit.SECONDS), "convert_checkpoint.py did not finish");
@@ -130,6 +131,13 @@ class VaeKeysTest {
             }
             double err = decodeError(cfg, vae, f);
             assertTrue(err <= 1e-4, "relative L2 " + err);
+            // config.json's "vae": the decoder's settings read from its tensors (not SD's f8: an object), DiT's latent scale
+            var written = (java.util.Map<?, ?>) ecar.io.Json.Obj.parse(Files.readString(out.resolve("config.json")), "config.json").map().get("vae");
+            @SuppressWarnings("unchecked") VaeConfig read = VaeConfig.fromJson(new ecar.io.Json.Obj((java.util.Map<String, Object>) written, "vae"), "fixture");
+            assertEquals(java.util.Arrays.toString(cfg.chMult()), java.util.Arrays.toString(read.chMult()));
+            assertEquals(List.of(cfg.ch(), cfg.numResBlocks(), cfg.zChannels(), cfg.embedDim(), cfg.attnResolutions().length),
+                    List.of(read.ch(), read.numResBlocks(), read.zChannels(), read.embedDim(), read.attnResolutions().length));
+            assertEquals(0.18215, read.scale());
         }
     }
 

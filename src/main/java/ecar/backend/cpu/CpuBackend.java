@@ -4,6 +4,7 @@ import ecar.backend.Activation;
 import ecar.backend.Backend;
 import ecar.backend.Check;
 import ecar.backend.DiffusionCoefficients;
+import ecar.backend.PosteriorVariance;
 import ecar.backend.KvCache;
 import ecar.backend.LogitFilter;
 import ecar.backend.Noise;
@@ -455,11 +456,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public Tensor[] diffusionPosterior(Tensor x, Tensor modelOut, DiffusionCoefficients k) {
-        Check.posterior(x, modelOut);
+    public Tensor[] diffusionPosterior(Tensor x, Tensor modelOut, DiffusionCoefficients k, PosteriorVariance variance) {
+        Check.posterior(x, modelOut, variance);
         Shape s = x.shape();
         float[] mean = alloc(s.size()), logVar = alloc(s.size()), x0 = alloc(s.size());
-        CpuDiffusion.posterior(d(x), d(modelOut), s.dim(0), s.dim(1), s.dim(2) * s.dim(3), k, mean, logVar, x0);
+        CpuDiffusion.posterior(d(x), d(modelOut), s.dim(0), s.dim(1), s.dim(2) * s.dim(3), k, variance, mean, logVar, x0);
         return new Tensor[]{out(s, mean), out(s, logVar), out(s, x0)};
     }
 

@@ -1,8 +1,9 @@
 package ecar.backend.cpu;
 
 import ecar.backend.DiffusionCoefficients;
+import ecar.backend.PosteriorVariance;
 
-/** CPU twin of kernels/diffusion.cu: DiT's channel-wise guidance and the DDPM/DDIM updates. */
+/** CPU twin of kernels/diffusion.cu: DiT's channel-wise guidance and the DDPM/DDIM updates (learned or fixed variance). */
 final class CpuDiffusion {
     private CpuDiffusion() {}
 
@@ -21,19 +22,29 @@ final class CpuDiffusion {
             }
     }
 
-    /** Writes mean, log-variance and pred_x0 of x [N, C, HW] from model output [N, 2C, HW]. */
-    static void posterior(float[] x, float[] mo, int n, int c, int hw, DiffusionCoefficients k,
+    /**
+     * Writes mean, log-variance and pred_x0 of x [N, C, HW] from the model output: [N, 2C, HW] (ε, v) with learned
+     * variance, ε [N, C, HW] with a fixed one.
+     */
+    static void posterior(float[] x, float[] mo, int n, int c, int hw, DiffusionCoefficients k, PosteriorVariance variance,
                           float[] mean, float[] logVar, float[] x0) {
+        boolean learned = variance == PosteriorVariance.LEARNED_RANGE;
+        int co = variance.modelChannels(c);
+        float fixed = learned ? 0f : variance.fixedLog(k);
         for (int b = 0; b < n; b++)
             for (int ch = 0; ch < c; ch++) {
-                int ox = (b * c + ch) * hw, oe = (b * 2 * c + ch) * hw, ov = (b * 2 * c + c + ch) * hw;
+                int ox = (b * c + ch) * hw, oe = (b * co + ch) * hw, ov = (b * co + c + ch) * hw;
                 for (int i = 0; i < hw; i++) {
                     float xv = x[ox + i];
                     float p = k.sqrtRecipAlphaBar() * xv - k.sqrtRecipM1AlphaBar() * mo[oe + i];
-                    float frac = (mo[ov + i] + 1f) / 2f;
                     x0[ox + i] = p;
                     mean[ox + i] = k.posteriorMeanCoef1() * p + k.posteriorMeanCoef2() * xv;
-                    logVar[ox + i] = frac * k.maxLog() + (1f - frac) * k.minLog();
+                    if (learned) {
+                        float frac = (mo[ov + i] + 1f) / 2f;
+                        logVar[ox + i] = frac * k.maxLog() + (1f - frac) * k.minLog();
+                    } else {
+                        logVar[ox + i] = fixed;
+                    }
                 }
             }
     }

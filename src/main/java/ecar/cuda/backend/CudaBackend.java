@@ -4,6 +4,7 @@ import ecar.backend.Activation;
 import ecar.backend.Backend;
 import ecar.backend.Check;
 import ecar.backend.DiffusionCoefficients;
+import ecar.backend.PosteriorVariance;
 import ecar.backend.KvCache;
 import ecar.backend.LogitFilter;
 import ecar.backend.Noise;
@@ -796,10 +797,10 @@ public final class CudaBackend implements Backend {
     // ------------------------------------------------------------------ diffusion updates (float32 state)
 
     @Override
-    public Tensor[] diffusionPosterior(Tensor x, Tensor modelOut, DiffusionCoefficients k) {
+    public Tensor[] diffusionPosterior(Tensor x, Tensor modelOut, DiffusionCoefficients k, PosteriorVariance variance) {
         owner.check();
-        Check.posterior(x, modelOut);
-        return diffusion.posterior(x, modelOut, k);
+        Check.posterior(x, modelOut, variance);
+        return diffusion.posterior(x, modelOut, k, variance);
     }
 
     @Override

@@ -4,6 +4,7 @@ import ecar.backend.Check;
 import ecar.backend.DiffusionCoefficients;
 import ecar.backend.Noise;
 import ecar.backend.Philox;
+import ecar.backend.PosteriorVariance;
 import ecar.backend.StepScalars;
 
 import ecar.cuda.CudaTensor;
@@ -52,19 +53,23 @@ final class CudaDiffusion {
         Flow.cfgCombineChannels(stream, f32(out, "cfgCombineChannels").buffer(), s.dim(0) / 2, s.dim(1), s.dim(2) * s.dim(3), guidedChannels, scale);
     }
 
-    /** DDPM's posterior mean and log-variance and pred_x0, as CudaBackend.diffusionPosterior has checked them. */
-    Tensor[] posterior(Tensor x, Tensor modelOut, DiffusionCoefficients k) {
+    /**
+     * DDPM's posterior mean and log-variance and pred_x0 (learned or fixed variance), as CudaBackend.diffusionPosterior
+     * has checked them.
+     */
+    Tensor[] posterior(Tensor x, Tensor modelOut, DiffusionCoefficients k, PosteriorVariance variance) {
         Shape s = x.shape();
         CudaTensor mean = memory.alloc(s, DType.F32, "posterior mean"), logVar = memory.alloc(s, DType.F32, "posterior log-variance"),
                 x0 = memory.alloc(s, DType.F32, "pred_x0");
         if (steps.capturing() != null) {
             steps.stepCoefficients("diffusionPosterior", k);
             kernels.posteriorDev(mean.buffer(), logVar.buffer(), x0.buffer(), operands.f32In(x, "diffusionPosterior").buffer(),
-                    operands.f32In(modelOut, "diffusionPosterior").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3), steps.scalar(StepScalars.COEFFICIENTS));
+                    operands.f32In(modelOut, "diffusionPosterior").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3), variance,
+                    steps.scalar(StepScalars.COEFFICIENTS));
             return new Tensor[]{mean, logVar, x0};
         }
         kernels.posterior(mean.buffer(), logVar.buffer(), x0.buffer(), operands.f32In(x, "diffusionPosterior").buffer(),
-                operands.f32In(modelOut, "diffusionPosterior").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3), k);
+                operands.f32In(modelOut, "diffusionPosterior").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3), variance, k);
         return new Tensor[]{mean, logVar, x0};
     }
 

@@ -1,6 +1,7 @@
 package ecar.cuda.ops;
 
 import ecar.backend.DiffusionCoefficients;
+import ecar.backend.PosteriorVariance;
 import ecar.cuda.DeviceAddress;
 import ecar.cuda.LaunchShape;
 
@@ -11,11 +12,12 @@ import static ecar.cuda.ops.OpCheck.that;
 
 /**
  * kernels/diffusion.cu on DiT's float32 state x [B, C, H·W] and model output [B, 2C, H·W] (ε, then the variance
- * interpolation). CPU twins: {@code Backend.cfgCombineChannels, diffusionPosterior, ddpmSample, ddimSample}; the
+ * interpolation: {@link PosteriorVariance#LEARNED_RANGE}) or [B, C, H·W] (ε alone: a fixed variance). CPU twins: {@code Backend.cfgCombineChannels, diffusionPosterior, ddpmSample, ddimSample}; the
  * fused steps equal cfgCombineChannels → diffusionPosterior → ddpmSample / ddimSample in one pass.
  */
 public final class DiffusionKernels {
-    private static final String COEF = "f32 a, f32 b, f32 c1, f32 c2, f32 minLog, f32 maxLog, f32 sqrtPrev, f32 sqrt1mPrev";
+    private static final String COEF = "f32 a, f32 b, f32 c1, f32 c2, f32 minLog, f32 maxLog, f32 sqrtPrev, f32 sqrt1mPrev, f32 largeLog";
+    private static final String COEF_BUFFER = DiffusionCoefficients.COUNT + " f32";
 
     private final Launcher launcher;
 
@@ -34,12 +36,13 @@ public final class DiffusionKernels {
                 LaunchShape.linear((long) (n2 / 2) * g * hw, 256), out, n2 / 2, co, hw, g, s);
     }
 
-    /** mean, logVar, x0 [N, C, HW] from x [N, C, HW] and the model output [N, 2C, HW]. */
+    /** mean, logVar, x0 [N, C, HW] from x [N, C, HW] and the model output ([N, 2C, HW] learned, [N, C, HW] fixed). */
     public void posterior(DeviceAddress mean, DeviceAddress logVar, DeviceAddress x0, DeviceAddress x, DeviceAddress modelOut,
-                          int n, int c, int hw, DiffusionCoefficients k) {
-        long count = checkPosterior("diffusionPosterior", mean, logVar, x0, x, modelOut, n, c, hw);
-        launcher.launch("diffusion", "diffusion_posterior(ptr mean, ptr logVar, ptr x0, ptr x, ptr mo, i32 n, i32 c, i32 hw, " + COEF + ")",
-                LaunchShape.linear(count, 256), concat(new Object[]{mean, logVar, x0, x, modelOut, n, c, hw}, k));
+                          int n, int c, int hw, PosteriorVariance variance, DiffusionCoefficients k) {
+        long count = checkPosterior("diffusionPosterior", mean, logVar, x0, x, modelOut, n, c, hw, variance);
+        launcher.launch("diffusion", "diffusion_posterior(ptr mean, ptr logVar, ptr x0, ptr x, ptr mo, i32 n, i32 c, i32 hw, i32 variance, "
+                        + COEF + ")",
+                LaunchShape.linear(count, 256), concat(new Object[]{mean, logVar, x0, x, modelOut, n, c, hw, variance.code()}, k));
     }
 
     /**
@@ -68,17 +71,17 @@ public final class DiffusionKernels {
                 LaunchShape.linear(count, 256), concat(new Object[]{x, x0, count}, k));
     }
 
-    // Device-scalar variants (a captured step replayed with each step's values): coef is 8 f32 in DiffusionCoefficients
+    // Device-scalar variants (a captured step replayed with each step's values): coef is 9 f32 in DiffusionCoefficients
     // order, noise 3 u32 words (seed low, seed high, Philox stream); see StepScalars.words().
 
     /** As {@link #posterior} with the coefficients read on the device. */
     public void posteriorDev(DeviceAddress mean, DeviceAddress logVar, DeviceAddress x0, DeviceAddress x, DeviceAddress modelOut,
-                             int n, int c, int hw, DeviceAddress coef) {
+                             int n, int c, int hw, PosteriorVariance variance, DeviceAddress coef) {
         String op = "diffusionPosterior (device coefficients)";
-        long count = checkPosterior(op, mean, logVar, x0, x, modelOut, n, c, hw);
-        buffer(op, "coef", coef, 32, 4, "8 f32");
-        launcher.launch("diffusion", "diffusion_posterior_dev(ptr mean, ptr logVar, ptr x0, ptr x, ptr mo, i32 n, i32 c, i32 hw, ptr coef)",
-                LaunchShape.linear(count, 256), mean, logVar, x0, x, modelOut, n, c, hw, coef);
+        long count = checkPosterior(op, mean, logVar, x0, x, modelOut, n, c, hw, variance);
+        buffer(op, "coef", coef, 4L * DiffusionCoefficients.COUNT, 4, COEF_BUFFER);
+        launcher.launch("diffusion", "diffusion_posterior_dev(ptr mean, ptr logVar, ptr x0, ptr x, ptr mo, i32 n, i32 c, i32 hw, i32 variance, ptr coef)",
+                LaunchShape.linear(count, 256), mean, logVar, x0, x, modelOut, n, c, hw, variance.code(), coef);
     }
 
     /** As {@link #ddpmSample} with Philox noise whose seed and stream are read on the device. */
@@ -99,7 +102,7 @@ public final class DiffusionKernels {
         positive(op, "count", count);
         buffer(op, "x", x, 4 * count, 4, count + " f32");
         buffer(op, "x0", x0, 4 * count, 4, count + " f32");
-        buffer(op, "coef", coef, 32, 4, "8 f32");
+        buffer(op, "coef", coef, 4L * DiffusionCoefficients.COUNT, 4, COEF_BUFFER);
         launcher.launch("diffusion", "ddim_sample_dev(ptr x, ptr x0, i64 count, ptr coef)", LaunchShape.linear(count, 256), x, x0, count, coef);
     }
 
@@ -107,42 +110,51 @@ public final class DiffusionKernels {
      * One DDPM step in one pass, in place on x [B, C, HW]; {@code guided}: the batch is (cond, uncond) halves and the
      * first g channels of ε are guided with scale s. Noise is Philox(seed, stream, i) unless {@code last}.
      */
-    public void ddpmStep(DeviceAddress x, DeviceAddress modelOut, int b, int c, int hw, boolean guided, int g, float s,
+    public void ddpmStep(DeviceAddress x, DeviceAddress modelOut, int b, int c, int hw, PosteriorVariance variance, boolean guided, int g, float s,
                          DiffusionCoefficients k, boolean last, long seed, int stream) {
-        int half = checkStep("ddpmStep", x, modelOut, b, c, hw, guided, g);
-        Object[] head = concat(new Object[]{x, modelOut, b, c, hw, half, g, s}, k);
+        int half = checkStep("ddpmStep", x, modelOut, b, c, hw, variance, guided, g);
+        Object[] head = concat(new Object[]{x, modelOut, b, c, hw, variance.code(), half, g, s}, k);
         Object[] args = java.util.Arrays.copyOf(head, head.length + 3);
         args[head.length] = last ? 0 : 1;
         args[head.length + 1] = seed;
         args[head.length + 2] = stream;
-        launcher.launch("diffusion", "ddpm_step(ptr x, ptr mo, i32 bsz, i32 c, i32 hw, i32 half, i32 g, f32 s, " + COEF
+        launcher.launch("diffusion", "ddpm_step(ptr x, ptr mo, i32 bsz, i32 c, i32 hw, i32 variance, i32 half, i32 g, f32 s, " + COEF
                         + ", i32 hasNoise, u64 seed, u32 stream)", LaunchShape.linear((long) b * c * hw, 256), args);
     }
 
     /** One DDIM (η = 0) step in one pass, in place on x; guidance as {@link #ddpmStep}. */
-    public void ddimStep(DeviceAddress x, DeviceAddress modelOut, int b, int c, int hw, boolean guided, int g, float s, DiffusionCoefficients k) {
-        int half = checkStep("ddimStep", x, modelOut, b, c, hw, guided, g);
-        launcher.launch("diffusion", "ddim_step(ptr x, ptr mo, i32 bsz, i32 c, i32 hw, i32 half, i32 g, f32 s, " + COEF + ")",
-                LaunchShape.linear((long) b * c * hw, 256), concat(new Object[]{x, modelOut, b, c, hw, half, g, s}, k));
+    public void ddimStep(DeviceAddress x, DeviceAddress modelOut, int b, int c, int hw, PosteriorVariance variance, boolean guided, int g, float s,
+                         DiffusionCoefficients k) {
+        int half = checkStep("ddimStep", x, modelOut, b, c, hw, variance, guided, g);
+        launcher.launch("diffusion", "ddim_step(ptr x, ptr mo, i32 bsz, i32 c, i32 hw, i32 variance, i32 half, i32 g, f32 s, " + COEF + ")",
+                LaunchShape.linear((long) b * c * hw, 256), concat(new Object[]{x, modelOut, b, c, hw, variance.code(), half, g, s}, k));
     }
 
-    private static int checkStep(String op, DeviceAddress x, DeviceAddress mo, int b, int c, int hw, boolean guided, int g) {
+    private static int checkStep(String op, DeviceAddress x, DeviceAddress mo, int b, int c, int hw, PosteriorVariance variance, boolean guided, int g) {
         shape(op, b, c, hw);
+        that(variance != null, op, "the posterior variance kind is required");
         if (guided) that(b % 2 == 0 && g >= 0 && g <= c, op, "guidance needs two batch halves and 0.." + c + " guided channels, got batch " + b + " and " + g);
         long count = (long) b * c * hw;
         buffer(op, "x", x, 4 * count, 4, "[" + b + ", " + c + ", " + hw + "] f32");
-        buffer(op, "modelOut", mo, 8 * count, 4, "[" + b + ", " + 2 * c + ", " + hw + "] f32");
+        modelOutput(op, mo, b, c, hw, variance);
         return guided ? b / 2 : 0;
+    }
+
+    /** The model output for the variance kind: [N, 2C, HW] learned, [N, C, HW] fixed. */
+    private static void modelOutput(String op, DeviceAddress mo, int n, int c, int hw, PosteriorVariance variance) {
+        int co = variance.modelChannels(c);
+        buffer(op, "modelOut", mo, 4L * n * co * hw, 4, "[" + n + ", " + co + ", " + hw + "] f32 (" + variance + ")");
     }
 
     /** The posterior's operands for [N, C, HW]; returns N·C·HW. */
     private static long checkPosterior(String op, DeviceAddress mean, DeviceAddress logVar, DeviceAddress x0, DeviceAddress x, DeviceAddress modelOut,
-                                       int n, int c, int hw) {
+                                       int n, int c, int hw, PosteriorVariance variance) {
         shape(op, n, c, hw);
+        that(variance != null, op, "the posterior variance kind is required");
         long count = (long) n * c * hw;
         String st = "[" + n + ", " + c + ", " + hw + "] f32";
         buffer(op, "x", x, 4 * count, 4, st);
-        buffer(op, "modelOut", modelOut, 8 * count, 4, "[" + n + ", " + 2 * c + ", " + hw + "] f32");
+        modelOutput(op, modelOut, n, c, hw, variance);
         buffer(op, "mean", mean, 4 * count, 4, st);
         buffer(op, "logVar", logVar, 4 * count, 4, st);
         buffer(op, "x0", x0, 4 * count, 4, st);
@@ -155,17 +167,11 @@ public final class DiffusionKernels {
         positive(op, "H·W", hw);
     }
 
+    /** head followed by the coefficients as separate f32 arguments, in the kernels' COEF_PARAMS order. */
     private static Object[] concat(Object[] head, DiffusionCoefficients k) {
-        Object[] a = java.util.Arrays.copyOf(head, head.length + 8);
-        int i = head.length;
-        a[i] = k.sqrtRecipAlphaBar();
-        a[i + 1] = k.sqrtRecipM1AlphaBar();
-        a[i + 2] = k.posteriorMeanCoef1();
-        a[i + 3] = k.posteriorMeanCoef2();
-        a[i + 4] = k.minLog();
-        a[i + 5] = k.maxLog();
-        a[i + 6] = k.sqrtAlphaBarPrev();
-        a[i + 7] = k.sqrtOneMinusAlphaBarPrev();
+        float[] f = k.floats();
+        Object[] a = java.util.Arrays.copyOf(head, head.length + f.length);
+        for (int i = 0; i < f.length; i++) a[head.length + i] = f[i];
         return a;
     }
 }

@@ -3,14 +3,15 @@ package ecar.cuda.ops;
 import ecar.backend.cpu.CpuBackend;
 import ecar.backend.DiffusionCoefficients;
 import ecar.backend.Noise;
+import ecar.backend.PosteriorVariance;
 import ecar.cuda.DeviceBuffer;
 import ecar.dit.DiffusionSchedule;
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Tensor;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import static ecar.cuda.ops.GemmGpuTest.data;
 import static ecar.cuda.ops.GpuOps.assertClose;
@@ -19,7 +20,7 @@ import static ecar.cuda.ops.GpuOps.random;
 /**
  * kernels/diffusion.cu against CpuBackend's cfgCombineChannels, diffusionPosterior, ddpmSample (Philox and given
  * noise) and ddimSample, and the fused steps against their composition. DiT-XL/2 latents: 4 channels of 32×32,
- * learned variance (model output 8 channels).
+ * learned variance (model output 8 channels) and both fixed variances (model output 4 channels).
  */
 class DiffusionGpuTest {
     private static final double TOL = 1e-5;
@@ -32,24 +33,25 @@ class DiffusionGpuTest {
         GpuOps.assume("diffusion");
     }
 
-    @Test
-    void separateKernelsMatchTheCpu() {
-        int n = 4;
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(PosteriorVariance.class)
+    void separateKernelsMatchTheCpu(PosteriorVariance variance) {
+        int n = 4, co = variance.modelChannels(C);
         DiffusionCoefficients k = schedule.at(137);
-        float[] x = random(41, n * C * HW, 1.5f), mo = random(42, n * 2 * C * HW, 1f);
+        float[] x = random(41, n * C * HW, 1.5f), mo = random(42, n * co * HW, 1f);
         Tensor xt = FloatTensor.of(x.clone(), n, C, 32, 32);
-        Tensor mot = FloatTensor.of(mo.clone(), n, 2 * C, 32, 32);
+        Tensor mot = FloatTensor.of(mo.clone(), n, co, 32, 32);
         cpu.cfgCombineChannels(mot, 3, 4f);
-        Tensor[] post = cpu.diffusionPosterior(xt, mot, k);
+        Tensor[] post = cpu.diffusionPosterior(xt, mot, k, variance);
         long count = (long) n * C * HW;
         try (GpuOps g = new GpuOps()) {
             DiffusionKernels d = new DiffusionKernels(g.launcher);
             DeviceBuffer dx = g.f32(x, "x"), dmo = g.f32(mo, "modelOut");
-            d.cfgCombineChannels(dmo, n, 2 * C, HW, 3, 4f);
-            assertClose("cfg combine", data(mot), g.read(dmo, 2 * count, Precision.F32), TOL);
+            d.cfgCombineChannels(dmo, n, co, HW, 3, 4f);
+            assertClose("cfg combine", data(mot), g.read(dmo, (long) n * co * HW, Precision.F32), TOL);
             DeviceBuffer mean = g.poisoned(count, Precision.F32, "mean"), lv = g.poisoned(count, Precision.F32, "logVar"),
                     x0 = g.poisoned(count, Precision.F32, "x0");
-            d.posterior(mean, lv, x0, dx, dmo, n, C, HW, k);
+            d.posterior(mean, lv, x0, dx, dmo, n, C, HW, variance, k);
             assertClose("mean", data(post[0]), g.read(mean, count, Precision.F32), TOL);
             assertClose("logVar", data(post[1]), g.read(lv, count, Precision.F32), TOL);
             assertClose("pred_x0", data(post[2]), g.read(x0, count, Precision.F32), TOL);
@@ -76,16 +78,19 @@ class DiffusionGpuTest {
     }
 
     /** The fused step equals cfgCombineChannels → diffusionPosterior → ddpmSample / ddimSample. */
-    @ParameterizedTest(name = "ddim {0} guided {1} channels {2} step {3}")
-    @CsvSource({"false, true, 3, 200", "false, true, 4, 10", "false, false, 0, 100", "false, true, 3, 0", "true, true, 3, 120", "true, false, 0, 5"})
-    void fusedStepMatchesTheComposition(boolean ddim, boolean guided, int g, int step) {
-        int b = guided ? 4 : 2;
+    @ParameterizedTest(name = "ddim {0} guided {1} channels {2} step {3} {4}")
+    @CsvSource({"false, true, 3, 200, LEARNED_RANGE", "false, true, 4, 10, LEARNED_RANGE", "false, false, 0, 100, LEARNED_RANGE",
+            "false, true, 3, 0, LEARNED_RANGE", "true, true, 3, 120, LEARNED_RANGE", "true, false, 0, 5, LEARNED_RANGE",
+            "false, true, 3, 200, FIXED_LARGE", "false, true, 3, 0, FIXED_LARGE", "false, false, 0, 100, FIXED_SMALL",
+            "true, true, 3, 120, FIXED_LARGE", "true, false, 0, 5, FIXED_SMALL"})
+    void fusedStepMatchesTheComposition(boolean ddim, boolean guided, int g, int step, PosteriorVariance variance) {
+        int b = guided ? 4 : 2, co = variance.modelChannels(C);
         DiffusionCoefficients k = schedule.at(step);
-        float[] x = random(44, b * C * HW, 1.2f), mo = random(45, b * 2 * C * HW, 1f);
+        float[] x = random(44, b * C * HW, 1.2f), mo = random(45, b * co * HW, 1f);
         Tensor xt = FloatTensor.of(x.clone(), b, C, 32, 32);
-        Tensor mot = FloatTensor.of(mo.clone(), b, 2 * C, 32, 32);
+        Tensor mot = FloatTensor.of(mo.clone(), b, co, 32, 32);
         if (guided) cpu.cfgCombineChannels(mot, g, 1.5f);
-        Tensor[] post = cpu.diffusionPosterior(xt, mot, k);
+        Tensor[] post = cpu.diffusionPosterior(xt, mot, k, variance);
         boolean last = step == 0;
         if (ddim) cpu.ddimSample(xt, post[2], k);
         else cpu.ddpmSample(xt, post[0], post[1], last ? null : Noise.philox(11, 1 + step));
@@ -93,10 +98,10 @@ class DiffusionGpuTest {
         try (GpuOps gp = new GpuOps()) {
             DiffusionKernels d = new DiffusionKernels(gp.launcher);
             DeviceBuffer dx = gp.f32(x, "x"), dmo = gp.f32(mo, "modelOut");
-            if (ddim) d.ddimStep(dx, dmo, b, C, HW, guided, g, 1.5f, k);
-            else d.ddpmStep(dx, dmo, b, C, HW, guided, g, 1.5f, k, last, 11, 1 + step);
+            if (ddim) d.ddimStep(dx, dmo, b, C, HW, variance, guided, g, 1.5f, k);
+            else d.ddpmStep(dx, dmo, b, C, HW, variance, guided, g, 1.5f, k, last, 11, 1 + step);
             assertClose(ddim ? "fused ddim" : "fused ddpm", data(xt), gp.read(dx, count, Precision.F32), TOL);
-            assertClose("model output untouched", mo, gp.read(dmo, 2 * count, Precision.F32), 0);
+            assertClose("model output untouched", mo, gp.read(dmo, (long) b * co * HW, Precision.F32), 0);
         }
     }
 }

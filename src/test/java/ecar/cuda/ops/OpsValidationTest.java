@@ -2,6 +2,7 @@ package ecar.cuda.ops;
 
 import ecar.backend.Activation;
 import ecar.backend.DiffusionCoefficients;
+import ecar.backend.PosteriorVariance;
 import ecar.backend.Norm;
 import ecar.cuda.ops.GemmKernels.Epilogue;
 import ecar.cuda.ops.GemmKernels.Tile;
@@ -43,7 +44,7 @@ class OpsValidationTest {
     private final DiffusionKernels diff = new DiffusionKernels(rec);
     private final ElementwiseKernels ew = new ElementwiseKernels(rec);
     private final SampleKernels sample = new SampleKernels(rec);
-    private static final DiffusionCoefficients K = new DiffusionCoefficients(1.1f, 0.4f, 0.3f, 0.7f, -6f, -4f, 0.9f, 0.43f);
+    private static final DiffusionCoefficients K = new DiffusionCoefficients(1.1f, 0.4f, 0.3f, 0.7f, -6f, -4f, 0.9f, 0.43f, -4.5f);
 
     private static String message(Runnable r) {
         return assertThrows(IllegalArgumentException.class, r::run).getMessage();
@@ -298,27 +299,42 @@ class OpsValidationTest {
         embed.unpatchify(f32(2 * 8 * 32 * 32, "o"), f32(2 * 8 * 32 * 32, "x"), 2, 2, 8, 16, 16);
 
         int b = 4, c = 4, hw = 1024;
-        msg = message(() -> diff.ddpmStep(f32(b * c * hw, "x"), f32(b * c * hw, "out"), b, c, hw, true, 3, 4f, K, false, 1, 2));
+        msg = message(() -> diff.ddpmStep(f32(b * c * hw, "x"), f32(b * c * hw, "out"), b, c, hw, PosteriorVariance.LEARNED_RANGE, true, 3, 4f, K,
+                false, 1, 2));
         assertTrue(msg.contains("modelOut") && msg.contains("[4, 8, 1024]"), msg);
-        diff.ddpmStep(f32(b * c * hw, "x"), f32(2 * b * c * hw, "out"), b, c, hw, true, 3, 4f, K, false, 7, 9);
+        diff.ddpmStep(f32(b * c * hw, "x"), f32(2 * b * c * hw, "out"), b, c, hw, PosteriorVariance.LEARNED_RANGE, true, 3, 4f, K, false, 7, 9);
         var call = rec.last();
         assertEquals("ddpm_step", call.kernel());
-        assertEquals(2, call.args()[5]);   // half
-        assertEquals(7L, call.args()[17]);
-        diff.ddimStep(f32(b * c * hw, "x"), f32(2 * b * c * hw, "out"), b, c, hw, false, 0, 1f, K);
-        assertEquals(0, rec.last().args()[5]);
-        diff.posterior(f32(16, "m"), f32(16, "l"), f32(16, "x0"), f32(16, "x"), f32(32, "o"), 1, 4, 4, K);
+        assertEquals(0, call.args()[5]);   // variance: learned
+        assertEquals(2, call.args()[6]);   // half
+        assertEquals(-4.5f, call.args()[17]);   // the ninth coefficient, FIXED_LARGE's log-variance
+        assertEquals(7L, call.args()[19]);
+        // a fixed variance: the model output is ε alone, [B, C, HW]
+        diff.ddpmStep(f32(b * c * hw, "x"), f32(b * c * hw, "out"), b, c, hw, PosteriorVariance.FIXED_LARGE, true, 3, 4f, K, true, 7, 9);
+        assertEquals(1, rec.last().args()[5]);
+        diff.ddimStep(f32(b * c * hw, "x"), f32(2 * b * c * hw, "out"), b, c, hw, PosteriorVariance.LEARNED_RANGE, false, 0, 1f, K);
+        assertEquals(0, rec.last().args()[6]);
+        diff.ddimStep(f32(b * c * hw, "x"), f32(b * c * hw, "out"), b, c, hw, PosteriorVariance.FIXED_SMALL, false, 0, 1f, K);
+        assertEquals(2, rec.last().args()[5]);
+        diff.posterior(f32(16, "m"), f32(16, "l"), f32(16, "x0"), f32(16, "x"), f32(32, "o"), 1, 4, 4, PosteriorVariance.LEARNED_RANGE, K);
+        diff.posterior(f32(16, "m"), f32(16, "l"), f32(16, "x0"), f32(16, "x"), f32(16, "o"), 1, 4, 4, PosteriorVariance.FIXED_LARGE, K);
+        assertEquals(1, rec.last().args()[8]);
+        msg = message(() -> diff.posterior(f32(16, "m"), f32(16, "l"), f32(16, "x0"), f32(16, "x"), f32(16, "o"), 1, 4, 4,
+                PosteriorVariance.LEARNED_RANGE, K));
+        assertTrue(msg.contains("modelOut") && msg.contains("[1, 8, 4]"), msg);
         diff.ddpmSample(f32(16, "x"), f32(16, "m"), f32(16, "l"), null, 16, false, 3, 4);
         diff.ddimSample(f32(16, "x"), f32(16, "x0"), 16, K);
         // the device-scalar variants a captured step launches (StepScalars.words() layout)
         embed.timestepDev(f32(3 * 256, "o"), f32(1, "t"), 3, 256);
         assertEquals("timestep_embedding_dev", rec.last().kernel());
-        diff.posteriorDev(f32(16, "m"), f32(16, "l"), f32(16, "x0"), f32(16, "x"), f32(32, "o"), 1, 4, 4, f32(8, "coef"));
+        diff.posteriorDev(f32(16, "m"), f32(16, "l"), f32(16, "x0"), f32(16, "x"), f32(32, "o"), 1, 4, 4, PosteriorVariance.LEARNED_RANGE, f32(9, "coef"));
+        diff.posteriorDev(f32(16, "m"), f32(16, "l"), f32(16, "x0"), f32(16, "x"), f32(16, "o"), 1, 4, 4, PosteriorVariance.FIXED_SMALL, f32(9, "coef"));
+        assertEquals(2, rec.last().args()[8]);
         diff.ddpmSampleDev(f32(16, "x"), f32(16, "m"), f32(16, "l"), 16, false, f32(3, "noise"));
         assertEquals(1, rec.last().args()[4]);   // hasNoise
-        diff.ddimSampleDev(f32(16, "x"), f32(16, "x0"), 16, f32(8, "coef"));
-        msg = message(() -> diff.ddimSampleDev(f32(16, "x"), f32(16, "x0"), 16, f32(4, "coef")));
-        assertTrue(msg.contains("coef") && msg.contains("8 f32"), msg);
+        diff.ddimSampleDev(f32(16, "x"), f32(16, "x0"), 16, f32(9, "coef"));
+        msg = message(() -> diff.ddimSampleDev(f32(16, "x"), f32(16, "x0"), 16, f32(8, "coef")));
+        assertTrue(msg.contains("coef") && msg.contains("9 f32"), msg);
         diff.cfgCombineChannels(f32(2 * 8 * 16, "o"), 2, 8, 16, 3, 4f);
         assertEquals("cfg_combine_channels", rec.last().kernel());
         int launches = rec.calls.size();

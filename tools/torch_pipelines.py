@@ -9,6 +9,7 @@ weights, bf16 on CUDA, timed per image from class labels to sampled latents (VAE
     python3 tools/torch_pipelines.py                         # dit-xl-2, flowar-l, ecar-l, arpg-l at 256², batch 1 and 64
     python3 tools/torch_pipelines.py --models ecar-l --batch 64 --repeats 5
     python3 tools/torch_pipelines.py --quick                 # one timed run after a short warm-up (tools/gpu_session.sh)
+    python3 tools/torch_pipelines.py --compile               # the same with torch.compile on every block (torch >= 2.0)
     python3 tools/torch_pipelines.py --device cpu --tiny     # tiny configs in fp32: checks that the script runs
 
 Output, one line a (model, batch):
@@ -503,6 +504,18 @@ def generate(name, model, labels, tiny, dtype, warmup=False):
     return flowar_generate(model, labels, [steps] * stages, 2.4, dtype, ecar=False)
 
 
+def compile_blocks(model):
+    """torch.compile on every block (each member of a ModuleList): the blocks are where the work is, while the samplers'
+    Python loops and KV-cache bookkeeping stay eager, as in the official code."""
+    if not hasattr(torch, "compile"):
+        raise SystemExit("--compile needs torch >= 2.0 (this is %s)" % torch.__version__)
+    for module in list(model.modules()):
+        if isinstance(module, nn.ModuleList):
+            for i in range(len(module)):
+                module[i] = torch.compile(module[i])
+    return model
+
+
 def timed(fn, device):
     if device == "cuda":
         a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
@@ -524,6 +537,7 @@ def main():
     ap.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
     ap.add_argument("--tiny", action="store_true", help="tiny configs and few steps: checks that the script runs")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--compile", action="store_true", help="torch.compile every block (the peer for ecar's ≥1.5× torch.compile target)")
     ap.add_argument("--quick", action="store_true",
                     help="a short warm-up (a few steps) and one timed run, as tools/gpu_session.sh needs on a short GPU visit")
     args = ap.parse_args()
@@ -534,14 +548,18 @@ def main():
     dtype = torch.bfloat16 if args.device == "cuda" else torch.float32
     torch.manual_seed(args.seed)
     where = torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu"
-    print(f"torch {torch.__version__}, {where}, {dtype}, eager, {'tiny configs' if args.tiny else '256x256'}")
+    mode = "torch.compile (blocks)" if args.compile else "eager"
+    print(f"torch {torch.__version__}, {where}, {dtype}, {mode}, {'tiny configs' if args.tiny else '256x256'}")
     for name in args.models.split(","):
         model = build(name, args.tiny, args.device, dtype)
+        if args.compile:
+            model = compile_blocks(model)
         for b in map(int, args.batch.split(",")):
             labels = torch.randint(0, 1000, (b,), device=args.device)
             if args.device == "cuda":
                 torch.cuda.reset_peak_memory_stats()                        # the peak of this (model, batch) alone
-            generate(name, model, labels, args.tiny, dtype, warmup=args.quick)   # warm-up
+            # warm-up; with --compile a whole generation, so that every shape is compiled before the timed runs
+            generate(name, model, labels, args.tiny, dtype, warmup=args.quick and not args.compile)
             times = [timed(lambda: generate(name, model, labels, args.tiny, dtype), args.device)[0] for _ in range(args.repeats)]
             ms = statistics.median(times)
             extra = f", peak {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB" if args.device == "cuda" else ""

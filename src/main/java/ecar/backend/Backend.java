@@ -342,6 +342,11 @@ public interface Backend extends AutoCloseable {
     /** Starts a new peak from what is held now. */
     default void resetPeakMemory() {}
 
+    /** The device's dense bf16 tensor-core peak in TFLOP/s, for "share of the peak"; NaN where it is not known (the CPU). */
+    default double peakTeraflops() {
+        return Double.NaN;
+    }
+
     @Override
     default void close() {}
 }

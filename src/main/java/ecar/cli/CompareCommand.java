@@ -74,7 +74,7 @@ final class CompareCommand implements Callable<Integer> {
         CompareBenchmark benchmark = new CompareBenchmark(backend, System.err);
         List<CompareResult> results = new ArrayList<>();
         for (ComparePlan.Model m : plan.models()) results.add(benchmark.measure(m, plan));
-        CompareRun run = new CompareRun(backend.name(), started, commandLine(), plan, results);
+        CompareRun run = new CompareRun(backend.name(), backend.peakTeraflops(), started, commandLine(), plan, results);
         CompareReport.print(run, out, System.out, CompareChart::write);
         return 0;
     }

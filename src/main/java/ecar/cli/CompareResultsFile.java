@@ -51,6 +51,7 @@ final class CompareResultsFile {
         m.put("date", run.started().toString());
         m.put("machine", MachineInfo.describe());
         m.put("backend", run.backend());
+        m.put("peakTeraflops", Double.isNaN(run.peakTeraflops()) ? null : run.peakTeraflops());
         Map<String, Object> settings = new LinkedHashMap<>();
         ComparePlan plan = run.plan();
         settings.put("imageSize", plan.imageSize());
@@ -62,12 +63,12 @@ final class CompareResultsFile {
         m.put("settings", settings);
         m.put("notes", CompareTable.notes(run));
         List<Object> models = new ArrayList<>();
-        for (CompareResult r : run.results()) models.add(model(r, run.baseline()));
+        for (CompareResult r : run.results()) models.add(model(r, run.baseline(), run.peakTeraflops()));
         m.put("models", models);
         return m;
     }
 
-    private static Map<String, Object> model(CompareResult r, CompareResult base) {
+    private static Map<String, Object> model(CompareResult r, CompareResult base, double peak) {
         Preset p = r.model().preset();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", r.name());
@@ -81,12 +82,12 @@ final class CompareResultsFile {
         m.put("flopsRatioVsBaseline", base.model().flopsPerImage() / r.model().flopsPerImage());
         m.put("loadSeconds", Double.isNaN(r.loadSeconds()) ? null : r.loadSeconds());
         List<Object> runs = new ArrayList<>();
-        for (BatchMeasurement b : r.batches()) runs.add(batch(b, r, base));
+        for (BatchMeasurement b : r.batches()) runs.add(batch(b, r, base, peak));
         m.put("runs", runs);
         return m;
     }
 
-    private static Map<String, Object> batch(BatchMeasurement b, CompareResult r, CompareResult base) {
+    private static Map<String, Object> batch(BatchMeasurement b, CompareResult r, CompareResult base, double peak) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("batch", b.batch());
         boolean ok = b.isMeasured();
@@ -94,6 +95,7 @@ final class CompareResultsFile {
         m.put("latencySeconds", ok ? b.latencySeconds() : null);
         m.put("imagesPerSecond", ok ? b.imagesPerSecond() : null);
         m.put("teraflopsPerSecond", ok ? b.teraflopsPerSecond(r.model().flopsPerImage()) : null);
+        m.put("shareOfPeak", ok && !Double.isNaN(peak) ? b.teraflopsPerSecond(r.model().flopsPerImage()) / peak : null);
         m.put("peakMemoryBytes", ok && b.tracksMemory() ? b.peakMemoryBytes() : null);
         m.put("latencyRatioVsBaseline", ok && baseAt != null && baseAt.isMeasured() ? baseAt.latencySeconds() / b.latencySeconds() : null);
         m.put("outOfMemory", b.outOfMemory());

@@ -3,8 +3,12 @@ package ecar.cli;
 import java.time.OffsetDateTime;
 import java.util.List;
 
-/** Everything a finished {@code compare} measurement reports: where and when it ran, the plan, and the results. */
-record CompareRun(String backend, OffsetDateTime started, String command, ComparePlan plan, List<CompareResult> results) {
+/**
+ * Everything a finished {@code compare} measurement reports: where and when it ran, the plan, and the results.
+ *
+ * @param peakTeraflops the device's dense bf16 peak (NaN where unknown: the CPU, an unlisted card)
+ */
+record CompareRun(String backend, double peakTeraflops, OffsetDateTime started, String command, ComparePlan plan, List<CompareResult> results) {
 
     CompareRun {
         results = List.copyOf(results);

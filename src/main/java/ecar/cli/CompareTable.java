@@ -14,7 +14,7 @@ import java.util.Locale;
 final class CompareTable {
     private CompareTable() {}
 
-    private static final String ROW = "%-12s %-6s %8s %9s %11s %6s %10s %10s %10s %11s %9s %10s%n";
+    private static final String ROW = "%-12s %-6s %8s %9s %11s %6s %10s %10s %15s %11s %9s %10s%n";
 
     static String format(CompareRun run) {
         CompareResult base = run.baseline();
@@ -25,14 +25,14 @@ final class CompareTable {
         for (CompareResult r : run.results()) {
             boolean first = true;
             for (BatchMeasurement m : r.batches()) {
-                b.append(row(r, m, base, first));
+                b.append(row(r, m, base, first, run.peakTeraflops()));
                 first = false;
             }
         }
         return b.toString();
     }
 
-    private static String row(CompareResult r, BatchMeasurement m, CompareResult base, boolean first) {
+    private static String row(CompareResult r, BatchMeasurement m, CompareResult base, boolean first, double peak) {
         ComparePlan.Model model = r.model();
         String family = first ? model.preset().family().id() : "";
         String params = !first ? "" : r.parameters() < 0 ? "?" : String.format(Locale.ROOT, "%.1fM", r.parameters() / 1e6);
@@ -46,7 +46,7 @@ final class CompareTable {
         BatchMeasurement baseAt = base.at(m.batch());
         String latencyVs = baseAt != null && baseAt.isMeasured() ? ratio(baseAt.latencySeconds() / m.latencySeconds()) : "—";
         return String.format(Locale.ROOT, ROW, r.name(), family, params, evals, gflop, m.batch(), sig(m.latencySeconds()), sig(m.imagesPerSecond()),
-                sig(m.teraflopsPerSecond(model.flopsPerImage())), m.tracksMemory() ? bytes(m.peakMemoryBytes()) : "n/a", flopsVs, latencyVs);
+                tflops(m.teraflopsPerSecond(model.flopsPerImage()), peak), m.tracksMemory() ? bytes(m.peakMemoryBytes()) : "n/a", flopsVs, latencyVs);
     }
 
     /** What the columns mean, printed under the table. */
@@ -55,12 +55,18 @@ final class CompareTable {
         notes.add("\"vs\" columns: how many times fewer FLOPs / lower latency than " + run.baseline().name() + " (latency at the same batch)");
         notes.add("s/batch: median wall time of one generation of the whole batch, class labels to sampled latents (VAE decode not included)");
         notes.add("FLOPs: counted by running each model on shapes, 2 × multiply-accumulates of every matrix product, attention and convolution, guidance doubling included (ecar flops --model NAME)");
-        notes.add("TFLOP/s: achieved, FLOPs per image × images/s");
+        notes.add("TFLOP/s: achieved, FLOPs per image × images/s" + (Double.isNaN(run.peakTeraflops()) ? ""
+                : String.format(Locale.ROOT, "; in brackets its share of the card's dense bf16 peak, %.0f TFLOP/s (data sheet)", run.peakTeraflops())));
         boolean tracked = run.results().stream().flatMap(r -> r.batches().stream()).anyMatch(BatchMeasurement::tracksMemory);
         notes.add(tracked
                 ? "peak memory: the most device memory held at once in one generation: weights + KV caches + live activations, what the GPU must have free (reserved but unused arena space not counted)"
                 : "peak memory: n/a, this backend does not track its memory (the CPU's tensors are Java arrays)");
         return notes;
+    }
+
+    /** Achieved TFLOP/s, with its share of the peak in brackets when the peak is known. */
+    static String tflops(double achieved, double peak) {
+        return Double.isNaN(peak) ? sig(achieved) : sig(achieved) + String.format(Locale.ROOT, " (%.0f%%)", 100 * achieved / peak);
     }
 
     private static String ratio(double r) {

@@ -22,6 +22,7 @@ final class PrettyJson {
     private static void write(StringBuilder b, Object v, String indent) {
         String inner = indent + "  ";
         switch (v) {
+            case null -> b.append("null");
             case Map<?, ?> m when !flat(m.values()) -> {
                 b.append("{\n");
                 int k = 0;

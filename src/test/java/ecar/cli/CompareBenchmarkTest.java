@@ -82,7 +82,7 @@ class CompareBenchmarkTest {
         assertTrue(ecar.batches().stream().allMatch(BatchMeasurement::isMeasured), ecar.toString());
         assertEquals(2 * ecar.at(1).peakMemoryBytes(), ecar.at(2).peakMemoryBytes());
 
-        CompareRun run = new CompareRun("fake device", java.time.OffsetDateTime.now(), "ecar compare", plan, List.of(dit, ecar));
+        CompareRun run = new CompareRun("fake device", Double.NaN, java.time.OffsetDateTime.now(), "ecar compare", plan, List.of(dit, ecar));
         String table = CompareTable.format(run);
         assertTrue(table.lines().anyMatch(l -> l.matches("dit-tiny +4 +out of memory \\(below\\)")), table);
         assertTrue(table.lines().anyMatch(l -> l.matches("dit-tiny +1 +\\S+ +\\S+ +\\S+ +1 KiB +1\\.0x")), table);

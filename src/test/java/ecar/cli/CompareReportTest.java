@@ -27,7 +27,7 @@ class CompareReportTest {
         ComparePlan plan = ComparePlan.of(List.of("dit-tiny"), 64, List.of(1, 8), 1, 0);
         CompareResult r = new CompareResult(plan.models().get(0), 394_592, 0.05, List.of(BatchMeasurement.measured(1, 0.25, 3L << 30),
                 BatchMeasurement.outOfMemory(8, "arena 'cuda backend' is out of memory: 'x' needs 9 GiB")));
-        return new CompareRun("cuda:0 Some GPU", OffsetDateTime.parse("2025-01-02T03:04:05Z"), "ecar compare --batch 1,8", plan, List.of(r));
+        return new CompareRun("cuda:0 Some GPU", 989.4, OffsetDateTime.parse("2025-01-02T03:04:05Z"), "ecar compare --batch 1,8", plan, List.of(r));
     }
 
     @Test
@@ -44,7 +44,7 @@ class CompareReportTest {
         assertEquals(e.getMessage(), Main.describe(e), "Main prints it as it is, after \"ecar: \"");
 
         String printed = out.toString(StandardCharsets.UTF_8);
-        assertTrue(printed.lines().anyMatch(l -> l.matches("dit-tiny +dit +0\\.4M +20 +0\\.155 +1 +0\\.25 +4 +\\S+ +3 GiB +1\\.0x +1\\.0x")), printed);
+        assertTrue(printed.lines().anyMatch(l -> l.matches("dit-tiny +dit +0\\.4M +20 +0\\.155 +1 +0\\.25 +4 +\\S+ \\(0%\\) +3 GiB +1\\.0x +1\\.0x")), printed);
         assertTrue(printed.contains("out of memory (the other rows were measured):\n  dit-tiny at batch 8: arena 'cuda backend' is out of memory"), printed);
         assertTrue(printed.endsWith("results: " + json.toAbsolutePath() + "\n"), printed);
         assertFalse(Files.exists(png));
@@ -56,6 +56,8 @@ class CompareReportTest {
         assertEquals(null, runs.get(1).get("latencySeconds"));
         assertEquals("arena 'cuda backend' is out of memory: 'x' needs 9 GiB", runs.get(1).get("outOfMemory"));
         assertEquals("cuda:0 Some GPU", file.get("backend"));
+        assertEquals(989.4, file.get("peakTeraflops"));
+        assertEquals((Double) runs.get(0).get("teraflopsPerSecond") / 989.4, (Double) runs.get(0).get("shareOfPeak"), 1e-15);
         assertTrue(Files.list(dir).noneMatch(p -> p.getFileName().toString().endsWith(".part")), "no temporary file left");
     }
 }

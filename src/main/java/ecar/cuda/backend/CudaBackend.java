@@ -866,6 +866,13 @@ public final class CudaBackend implements Backend {
         return memory.peakBytes();
     }
 
+    /** From the data-sheet table of {@link ecar.cuda.DevicePeaks} (NaN for a card not in it). */
+    @Override
+    public double peakTeraflops() {
+        owner.check();
+        return ecar.cuda.DevicePeaks.bf16Teraflops(ctx.device().name());
+    }
+
     @Override
     public void resetPeakMemory() {
         owner.check();

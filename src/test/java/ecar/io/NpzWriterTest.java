@@ -1,6 +1,5 @@
 package ecar.io;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -13,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
 import java.util.zip.ZipException;
 
@@ -86,7 +84,7 @@ class NpzWriterTest {
                 "a, l = d['arr_0'], d['arr_1']",
                 "print(sorted(d.files), a.dtype, a.shape, l.dtype, l.tolist())",
                 "print(','.join(str(v) for v in a.reshape(-1).tolist()))");
-        String out = python(script, npz);
+        String out = Numpy.run(script, npz);
         String[] lines = out.strip().split("\n");
         assertEquals("['arr_0', 'arr_1'] uint8 (3, 2, 4, 3) int64 [207, -1, 1099511627776]", lines[0]);
         StringBuilder expected = new StringBuilder();
@@ -128,18 +126,5 @@ class NpzWriterTest {
             w.array("arr_0", Npy.DType.U1, crc(data, 0, data.length), data.length).write(data);
         }
         return out.toByteArray();
-    }
-
-    /** Runs the script with /usr/bin/python3 on the file; skips the test when Python or numpy is missing. */
-    static String python(String script, Path file) throws Exception {
-        Path python = Path.of("/usr/bin/python3");
-        Assumptions.assumeTrue(Files.isExecutable(python), "no /usr/bin/python3 to read the .npz back");
-        Process probe = new ProcessBuilder(python.toString(), "-c", "import numpy").redirectErrorStream(true).start();
-        Assumptions.assumeTrue(probe.waitFor(60, TimeUnit.SECONDS) && probe.exitValue() == 0, "python3 has no numpy to read the .npz back");
-        Process p = new ProcessBuilder(python.toString(), "-c", script, file.toString()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "python3 did not finish");
-        assertEquals(0, p.exitValue(), "python3 failed: " + out);
-        return out;
     }
 }

@@ -31,21 +31,9 @@ public final class ModelDirectory {
     private static final Set<String> KEYS = Set.of("model", "vae", "image_size", "weights", "vae_weights", "source", "family");
 
     public static Pipeline load(Path dir, Backend backend) {
+        Json.Obj c = config(dir);
         Path configFile = dir.resolve("config.json");
-        if (!Files.isRegularFile(configFile)) {
-            throw new IllegalArgumentException("model directory " + dir + " has no config.json (see docs/MODEL_DIRECTORY.md)");
-        }
-        Json.Obj c;
-        try {
-            c = Json.Obj.parse(Files.readString(configFile), configFile.toString());
-        } catch (IOException e) {
-            throw new IllegalArgumentException(configFile + ": cannot be read (" + e.getMessage() + ")");
-        }
-        for (String k : c.map().keySet()) {
-            if (!KEYS.contains(k)) throw new IllegalArgumentException(configFile + ": unknown key \"" + k + "\" (known: " + String.join(", ", new java.util.TreeSet<>(KEYS)) + ")");
-        }
-        Preset preset = Presets.get(c.str("model", null) == null ? missing(configFile, "model") : c.str("model", null));
-        if (c.has("image_size")) preset = preset.atImageSize(c.integer("image_size"));
+        Preset preset = preset(c, configFile);
         VaeConfig vaeConfig = vaeConfig(c, configFile, preset);
         preset = preset.withVae(vaeConfig);
 
@@ -64,6 +52,33 @@ public final class ModelDirectory {
         try (SafeTensors f = SafeTensors.open(weights)) {
             return Pipeline.of(preset, WeightSource.of(f, ""), vae, backend);
         }
+    }
+
+    /** The architecture a model directory's config.json names (at its image size), without reading any weights. */
+    public static Preset preset(Path dir) {
+        return preset(config(dir), dir.resolve("config.json"));
+    }
+
+    private static Preset preset(Json.Obj c, Path configFile) {
+        Preset preset = Presets.get(c.str("model", null) == null ? missing(configFile, "model") : c.str("model", null));
+        return c.has("image_size") ? preset.atImageSize(c.integer("image_size")) : preset;
+    }
+
+    private static Json.Obj config(Path dir) {
+        Path configFile = dir.resolve("config.json");
+        if (!Files.isRegularFile(configFile)) {
+            throw new IllegalArgumentException("model directory " + dir + " has no config.json (see docs/MODEL_DIRECTORY.md)");
+        }
+        Json.Obj c;
+        try {
+            c = Json.Obj.parse(Files.readString(configFile), configFile.toString());
+        } catch (IOException e) {
+            throw new IllegalArgumentException(configFile + ": cannot be read (" + e.getMessage() + ")");
+        }
+        for (String k : c.map().keySet()) {
+            if (!KEYS.contains(k)) throw new IllegalArgumentException(configFile + ": unknown key \"" + k + "\" (known: " + String.join(", ", new java.util.TreeSet<>(KEYS)) + ")");
+        }
+        return c;
     }
 
     private static VaeConfig vaeConfig(Json.Obj c, Path configFile, Preset preset) {

@@ -3,6 +3,7 @@ package ecar.sampleset;
 import ecar.backend.Backend;
 import ecar.family.Preset;
 import ecar.sample.GenerateRequest;
+import ecar.sample.ModelDirectory;
 import ecar.sample.Pipeline;
 import ecar.sample.Presets;
 
@@ -73,6 +74,17 @@ public final class SampleSetRun {
     /** The set's classes and sampling options checked against the model before any work; throws IllegalArgumentException. */
     public static void check(SetSpec spec, Pipeline pipeline) {
         pipeline.check(GenerateRequest.of(spec.classes()).options(spec.samplingOverrides()));
+    }
+
+    /**
+     * The architecture of a set's model without loading it (for a driver that never generates): the preset, at the set's
+     * image size, or what a model directory's config.json names. Its classes bound the set's labels.
+     */
+    public static Preset preset(SetSpec spec) {
+        java.nio.file.Path dir = java.nio.file.Path.of(spec.model());
+        if (java.nio.file.Files.isDirectory(dir)) return ModelDirectory.preset(dir);
+        Preset p = Presets.get(spec.model());
+        return spec.imageSize() > 0 ? p.atImageSize(spec.imageSize()) : p;
     }
 
     /** The pipeline of a set's model: a preset (random weights, at the set's image size) or a model directory. */

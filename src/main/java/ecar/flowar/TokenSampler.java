@@ -26,11 +26,6 @@ public final class TokenSampler {
     public interface NoiseSource {
         Noise forStage(int stage, Shape shape);
 
-        /** Philox streams (seed, stage) over the whole batch: the same images for the same seed and batch on every backend. */
-        static NoiseSource philox(long seed) {
-            return (stage, shape) -> Noise.philox(seed, stage);
-        }
-
         /**
          * Philox streams (seed, stage) per image: label i is image images[i], and a guided batch's null half draws its
          * conditional row's numbers, so an image is the same in any batch on every backend.

@@ -10,7 +10,8 @@ import java.util.Locale;
 
 /**
  * A sample set's progress on stderr: images done of all, shards, images per second and the time left. On a terminal one
- * line redrawn in place; into a file or pipe a line per finished shard, so that logs stay readable.
+ * line redrawn in place; into a file or pipe a line per finished shard and at least one a minute within a long shard,
+ * so that logs stay readable.
  */
 final class SampleSetProgress implements SampleSetRun.Listener {
     private final PrintStream out;
@@ -30,6 +31,7 @@ final class SampleSetProgress implements SampleSetRun.Listener {
         this.shardsDone = shardsKept;
         this.imagesDone = imagesKept;
         this.rate = new Throughput(images - imagesKept, System.nanoTime());
+        this.lastDraw = System.nanoTime();
         if (shardsKept > 0) out.printf(Locale.ROOT, "ecar: %d of %d shards (%d images) are made and verify: kept%n", shardsKept, shards, imagesKept);
     }
 
@@ -42,14 +44,23 @@ final class SampleSetProgress implements SampleSetRun.Listener {
     public void imagesDone(int count) {
         imagesDone += count;
         rate.add(count);
-        if (terminal) draw(false);
+        if (terminal) {
+            draw(false);
+        } else if (System.nanoTime() - lastDraw > 60_000_000_000L) {
+            lastDraw = System.nanoTime();
+            out.println(line());
+        }
     }
 
     @Override
     public void shardDone(ShardRecord record) {
         shardsDone++;
-        if (terminal) draw(true);
-        else out.println(line());
+        if (terminal) {
+            draw(true);
+        } else {
+            lastDraw = System.nanoTime();
+            out.println(line());
+        }
     }
 
     @Override

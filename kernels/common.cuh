@@ -42,6 +42,14 @@ __device__ __forceinline__ float philox_uniform(uint64_t seed, uint32_t stream, 
     return (float)(r.x >> 8) * 0x1p-24f;
 }
 
+// The Philox element index of element i of a launch: i itself when perImage == 0 (one stream over the tensor), else,
+// for a launch over consecutive images firstImage, firstImage + 1, ... of perImage elements each, image * 2^32 +
+// (i mod perImage): Philox.imageIndex's numbering, so an image draws the same numbers in any batch.
+__device__ __forceinline__ uint64_t noise_index(long long i, unsigned int firstImage, long long perImage) {
+    if (perImage <= 0) return (uint64_t)i;
+    return ((uint64_t)(firstImage + (uint32_t)(i / perImage)) << 32) | (uint64_t)(i % perImage);
+}
+
 // ---------------------------------------------------------------- bf16
 
 __device__ __forceinline__ float bf2f(__nv_bfloat16 v) { return __bfloat162float(v); }

@@ -94,15 +94,16 @@ ECAR_KERNEL void diffusion_posterior(float* __restrict__ mean, float* __restrict
     posterior_at(mean, logVar, x0, x, mo, n, c, hw, variance, COEF);
 }
 
-// ddpm_sample: x = mean + exp(½·logVar)·n in place, n from `noise` when non-null, else Philox(seed, stream, i);
-//   hasNoise == 0 (the last step) gives x = mean. launch: grid ceil(count / 256), block 256.
+// ddpm_sample: x = mean + exp(½·logVar)·n in place, n from `noise` when non-null, else Philox(seed, stream,
+//   noise_index(i, firstImage, perImage)) (flat when perImage is 0, else per image); hasNoise == 0 (the last step) gives
+//   x = mean. launch: grid ceil(count / 256), block 256.
 ECAR_KERNEL void ddpm_sample(float* __restrict__ x, const float* __restrict__ mean, const float* __restrict__ logVar,
                              const float* __restrict__ noise, long long count, int hasNoise,
-                             unsigned long long seed, unsigned int stream) {
+                             unsigned long long seed, unsigned int stream, unsigned int firstImage, long long perImage) {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= count) return;
     if (!hasNoise) { x[i] = mean[i]; return; }
-    float n = noise ? noise[i] : philox_normal(seed, stream, (uint64_t)i);
+    float n = noise ? noise[i] : philox_normal(seed, stream, noise_index(i, firstImage, perImage));
     x[i] = ddpm_update(mean[i], logVar[i], n);
 }
 
@@ -128,15 +129,17 @@ ECAR_KERNEL void diffusion_posterior_dev(float* __restrict__ mean, float* __rest
     posterior_at(mean, logVar, x0, x, mo, n, c, hw, variance, load_coef(coef));
 }
 
-// ddpm_sample_dev: ddpm_sample with Philox noise only (the sampler's), seed and stream from device memory.
+// ddpm_sample_dev: ddpm_sample with Philox noise only (the sampler's), seed and stream from device memory; the images
+//   (firstImage, perImage) stay launch arguments, as a run's rows do not change from step to step.
 //   hasNoise == 0 (the last step) gives x = mean.
 ECAR_KERNEL void ddpm_sample_dev(float* __restrict__ x, const float* __restrict__ mean, const float* __restrict__ logVar,
-                                 long long count, int hasNoise, const unsigned int* __restrict__ noise) {
+                                 long long count, int hasNoise, const unsigned int* __restrict__ noise,
+                                 unsigned int firstImage, long long perImage) {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= count) return;
     if (!hasNoise) { x[i] = mean[i]; return; }
     unsigned long long seed = ((unsigned long long)noise[1] << 32) | noise[0];
-    x[i] = ddpm_update(mean[i], logVar[i], philox_normal(seed, noise[2], (uint64_t)i));
+    x[i] = ddpm_update(mean[i], logVar[i], philox_normal(seed, noise[2], noise_index(i, firstImage, perImage)));
 }
 
 ECAR_KERNEL void ddim_sample_dev(float* __restrict__ x, const float* __restrict__ x0, long long count, const float* __restrict__ coef) {

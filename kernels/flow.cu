@@ -90,12 +90,13 @@ ECAR_KERNEL void flow_cfg_combine(float* __restrict__ v, long long half, float w
 //   amp = sqrt(1 + gamma) and c = 1 - sqrt((1 - 3 gamma) / (1 + gamma)) computed on the host in double and rounded to
 //   float, exactly as CpuFlow.stageJump does (so the kernel needs no gamma).
 //   x: [B, r, r, C] float32 (tokens row-major), out: [B, 2r, 2r, C]. eps is element-indexed standard normal:
-//   from `eps` when non-null (a fixture's draws, laid out as out), else Philox(seed, stream, flat index of out).
+//   from `eps` when non-null (a fixture's draws, laid out as out), else Philox(seed, stream, noise_index(flat index of
+//   out, firstImage, perImage)): perImage 0 numbers out flat, perImage = 4r²C draws image firstImage + b for row b.
 //   One thread per (b, block y, block x, channel): it reads one x value and the block's four eps values and
 //   writes the four outputs. launch: grid ceil(B·r·r·C / 256), block 256.
 ECAR_KERNEL void stage_jump(float* __restrict__ out, const float* __restrict__ x, const float* __restrict__ eps,
                             int batch, int side, int channels, float alpha, float beta, float amp, float c,
-                            unsigned long long seed, unsigned int stream) {
+                            unsigned long long seed, unsigned int stream, unsigned int firstImage, long long perImage) {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     long long total = (long long)batch * side * side * channels;
     if (i >= total) return;
@@ -113,7 +114,7 @@ ECAR_KERNEL void stage_jump(float* __restrict__ out, const float* __restrict__ x
         base + ((long long)(2 * by + 1) * s2 + 2 * bx + 1) * channels};
     float e[4];
 #pragma unroll
-    for (int k = 0; k < 4; k++) e[k] = eps ? eps[idx[k]] : philox_normal(seed, stream, (uint64_t)idx[k]);
+    for (int k = 0; k < 4; k++) e[k] = eps ? eps[idx[k]] : philox_normal(seed, stream, noise_index(idx[k], firstImage, perImage));
     float mean = mul(0.25f, add(add(add(e[0], e[1]), e[2]), e[3]));
     float ba = mul(beta, amp);
     float up = mul(alpha, x[i]);
@@ -162,8 +163,10 @@ ECAR_KERNEL void cond_twice(float* __restrict__ out, const float* __restrict__ x
     out[half + i] = v;
 }
 
-// randn: out[i] = Philox normal (seed, stream, i). launch: grid ceil(n / 256), block 256.
-ECAR_KERNEL void randn(float* __restrict__ out, long long n, unsigned long long seed, unsigned int stream) {
+// randn: out[i] = Philox normal (seed, stream, noise_index(i, firstImage, perImage)): flat when perImage is 0, else
+//   image firstImage + i / perImage. launch: grid ceil(n / 256), block 256.
+ECAR_KERNEL void randn(float* __restrict__ out, long long n, unsigned long long seed, unsigned int stream,
+                       unsigned int firstImage, long long perImage) {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n) out[i] = philox_normal(seed, stream, (uint64_t)i);
+    if (i < n) out[i] = philox_normal(seed, stream, noise_index(i, firstImage, perImage));
 }

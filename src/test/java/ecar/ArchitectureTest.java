@@ -40,6 +40,7 @@ class ArchitectureTest {
         MAY_USE.put("family", List.of("tensor", "io", "backend", "flops", "model", "fixture", "vae"));
         for (String f : List.of("dit", "flowar", "arpg")) MAY_USE.put(f, List.of("tensor", "io", "backend", "model", "fixture", "vae", "family"));
         MAY_USE.put("sample", List.of("tensor", "io", "image", "backend", "flops", "model", "fixture", "vae", "family", "dit", "flowar", "arpg"));
+        MAY_USE.put("sampleset", List.of("tensor", "io", "image", "backend", "model", "family", "sample"));
         MAY_USE.put("selfcheck", List.of("tensor", "io", "backend", "backend.cpu", "cuda", "cuda.backend", "model", "fixture", "vae", "family", "sample"));
         MAY_USE.put("cli", List.copyOf(MAY_USE.keySet()));
     }

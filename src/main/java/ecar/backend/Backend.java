@@ -273,6 +273,12 @@ public interface Backend extends AutoCloseable {
     /** Standard normal noise, element i = Philox.normal(seed, stream, i). */
     Tensor randn(Shape shape, long seed, int stream);
 
+    /**
+     * Standard normal noise drawn per image ({@link Noise.PerImage}): row r of the first dimension is image
+     * {@code images[r]}, its element j = Philox.normal(seed, stream, Philox.imageIndex(images[r], j)).
+     */
+    Tensor randn(Shape shape, long seed, int stream, int[] images);
+
     /** A tensor whose both batch halves are x's first half: the model input of a guided step. */
     Tensor condTwice(Tensor x);
 

@@ -248,9 +248,17 @@ public final class Check {
         return Shape.of(s.dim(0), 4 * side * side, s.last());
     }
 
-    /** Given noise of the shape it replaces. */
+    /** Given noise of the shape it replaces; per-image noise with one image per row of the first dimension. */
     public static void noise(String op, Noise noise, Shape expected) {
         if (noise instanceof Noise.Given g) that(g.eps().shape().equals(expected), op, "noise " + g.eps().shape() + ", expected " + expected);
+        if (noise instanceof Noise.PerImage p) imageRows(op, p.rows(), expected);
+    }
+
+    /** One image index per row of the first dimension, and rows short enough to number their elements within an image. */
+    public static void imageRows(String op, int images, Shape shape) {
+        that(shape.rank() >= 1 && shape.dim(0) == images, op, "per-image noise for " + images + " images, expected one per row of " + shape);
+        that(shape.rank() == 0 || shape.dim(0) == 0 || shape.numel() / shape.dim(0) < 1L << 32, op,
+                "rows of " + shape + " have 2^32 or more elements: too many to number within one image");
     }
 
     /** out [2N, C, H, W] with at most C guided channels. */

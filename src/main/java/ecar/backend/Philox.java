@@ -4,6 +4,10 @@ package ecar.backend;
  * Counter-based normal noise: Philox4x32-10 (Salmon et al., SC'11) keyed by the seed, counting over
  * (element index, stream), then Box-Muller. Element i of stream s is the same number on every backend
  * and every thread order: kernels/common.cuh holds the CUDA twin of this class.
+ *
+ * <p>The 64-bit element index also numbers images: image k's noise is the stretch of indices k·2³² + j
+ * ({@link #imageIndex}), so an image's draws depend on its index in a set and on nothing about the batch it is
+ * generated in. Image 0 is indices 0, 1, 2, …: one image drawn alone from a flat stream is image 0.
  */
 public final class Philox {
     private Philox() {}
@@ -45,6 +49,13 @@ public final class Philox {
     public static float uniform(long seed, int stream, long index) {
         int[] r = block((int) index, (int) (index >>> 32), stream, 0, (int) seed, (int) (seed >>> 32));
         return (r[0] >>> 8) * 0x1p-24f;
+    }
+
+    /** The element index of element {@code element} (below 2³²) of image {@code image}: image·2³² + element. */
+    public static long imageIndex(int image, long element) {
+        if (image < 0) throw new IllegalArgumentException("image index " + image + " is negative");
+        if (element < 0 || element >= 1L << 32) throw new IllegalArgumentException("element " + element + " of an image outside [0, 2^32)");
+        return (long) image << 32 | element;
     }
 
     /** Fills out[i] = normal(seed, stream, offset + i). */

@@ -24,6 +24,23 @@ public final class CudaContext {
         CudaErrors.call("cuDevicePrimaryCtxRetain on " + device.name(), () -> JCudaDriver.cuDevicePrimaryCtxRetain(context, dev));
     }
 
+    /** The device chosen by {@link #useDevice} before the context was made; null: ECAR_CUDA_DEVICE decides. */
+    private static volatile Integer chosenOrdinal;
+
+    /**
+     * Chooses the device the process's context will use, overriding ECAR_CUDA_DEVICE: for a worker that learns its GPU at
+     * run time (a Spark task's GPU address). Must come before the context exists, or name the device it already uses.
+     */
+    public static synchronized void useDevice(int ordinal) {
+        if (ordinal < 0) throw new IllegalArgumentException("CUDA device " + ordinal + " is negative");
+        CudaContext c = instance;
+        if (c != null && c.device.ordinal() != ordinal) {
+            throw new IllegalStateException("this process already runs on CUDA device " + c.device.ordinal() + " (" + c.device.name() + "); it cannot move to device "
+                    + ordinal + ": one process, one device");
+        }
+        chosenOrdinal = ordinal;
+    }
+
     /** The context, made current on the calling thread. Fails with the probe's reason when there is no GPU. */
     public static CudaContext get() {
         CudaContext c = instance;
@@ -32,7 +49,8 @@ public final class CudaContext {
                 if (instance == null) {
                     CudaProbe.Result r = CudaProbe.probe();
                     if (!r.available()) throw new IllegalStateException("no CUDA GPU to run on: " + r.reason());
-                    int ordinal = deviceOrdinal(System.getenv(DEVICE_ENV), r.devices().size());
+                    Integer chosen = chosenOrdinal;
+                    int ordinal = deviceOrdinal(chosen != null ? chosen.toString() : System.getenv(DEVICE_ENV), r.devices().size());
                     instance = new CudaContext(r.devices().get(ordinal));
                 }
                 c = instance;

@@ -62,7 +62,8 @@ public final class DiTFixtures {
         DiT model = load(f, b);
         DiffusionSchedule schedule = DiffusionSchedule.linear(Integer.toString(f.config().integer("ddim_steps")));
         Tensor x = f.input(b, "noise");
-        new DiTSampler(model, b).sample(x, f.ints("y"), schedule, DiTSampler.Method.DDIM, cfgScale(f),
+        int[] y = f.ints("y");
+        new DiTSampler(model, b).sample(x, y, new int[y.length], schedule, DiTSampler.Method.DDIM, cfgScale(f),
                 Guidance.OFFICIAL_3_CHANNELS, 0, ecar.model.Progress.NONE);
         return List.of(Comparison.of("latent", b.download(x), f.expected("latent"), Tolerance.SAMPLER));
     }

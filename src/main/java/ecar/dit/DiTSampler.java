@@ -50,10 +50,13 @@ public final class DiTSampler {
     /**
      * Runs the whole reverse process in place on x. With cfg &gt; 1, x is [2N, ...] and y holds N classes then
      * N null labels; otherwise x is [N, ...] and y the N classes. DDPM draws its noise from Philox stream
-     * (seed, 1 + step index). Each denoising step is one {@link Backend#step}: the time, the coefficients and the noise
+     * (seed, 1 + step index) per image: row r of x draws image {@code rowImages[r]}'s numbers, so an image's steps do
+     * not depend on its batch. Each denoising step is one {@link Backend#step}: the time, the coefficients and the noise
      * stream are its scalars; the kind of step (method, guidance, DDPM's noiseless last step) is its key.
      */
-    public void sample(Tensor x, int[] y, DiffusionSchedule schedule, Method method, float cfg, Guidance mode, long seed, Progress progress) {
+    public void sample(Tensor x, int[] y, int[] rowImages, DiffusionSchedule schedule, Method method, float cfg, Guidance mode, long seed,
+                       Progress progress) {
+        if (rowImages.length != y.length) throw new IllegalArgumentException("DiT: " + y.length + " rows but " + rowImages.length + " image indices");
         int n = schedule.steps();
         try (Backend.Scope run = b.scope()) {   // the captured steps, and the labels they read, live for this run
             Tensor labels = model.labels(y);
@@ -73,7 +76,7 @@ public final class DiTSampler {
                         if (method == Method.DDIM) {
                             b.ddimSample(x, post[2], k);
                         } else {
-                            b.ddpmSample(x, post[0], post[1], last ? null : Noise.philox(seed, stream));
+                            b.ddpmSample(x, post[0], post[1], last ? null : Noise.perImage(seed, stream, rowImages));
                         }
                     }
                 });

@@ -390,6 +390,12 @@ public final class CountingBackend implements Backend {
     }
 
     @Override
+    public Tensor randn(Shape shape, long seed, int stream, int[] images) {
+        Check.imageRows("randn", images.length, shape);
+        return m(shape);
+    }
+
+    @Override
     public Tensor condTwice(Tensor x) {
         Check.halves("condTwice", x);
         return m(x.shape());

@@ -1,6 +1,7 @@
 package ecar.flowar;
 
 import ecar.family.Generator;
+import ecar.family.ImageRows;
 import ecar.family.Sampling;
 import ecar.model.Progress;
 import ecar.tensor.Tensor;
@@ -15,11 +16,23 @@ final class FlowArGenerator implements Generator {
         this.config = model.config();
     }
 
-    /** KL-16 token maps [N, 16, h, w]; noise from Philox streams (seed, stage). */
+    /** KL-16 token maps [N, 16, h, w] as images 0..N-1. */
     @Override
     public Tensor sample(int[] labels, Sampling sampling, long seed, Progress progress) {
+        return sample(labels, ImageRows.first(labels.length), sampling, seed, progress);
+    }
+
+    @Override
+    public boolean drawsPerImage() {
+        return true;
+    }
+
+    /** KL-16 token maps [N, 16, h, w]; each stage's noise from Philox stream (seed, stage) drawn per image. */
+    @Override
+    public Tensor sample(int[] labels, int[] images, Sampling sampling, long seed, Progress progress) {
+        ImageRows.check(labels, images);
         TokenSchedule schedule = ((FlowArSampling) sampling).schedule(config);
-        return sampler.sample(labels, schedule, TokenSampler.NoiseSource.philox(seed), new TokenSampler.Observer() {
+        return sampler.sample(labels, schedule, TokenSampler.NoiseSource.perImage(seed, images), new TokenSampler.Observer() {
             @Override
             public void step(int done, int total) {
                 progress.update("sampling", done, total);

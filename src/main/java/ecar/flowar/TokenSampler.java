@@ -4,6 +4,7 @@ import ecar.backend.Backend;
 import ecar.backend.Noise;
 import ecar.backend.StepKey;
 import ecar.backend.StepScalars;
+import ecar.family.ImageRows;
 import ecar.tensor.Shape;
 import ecar.tensor.Tensor;
 
@@ -25,9 +26,13 @@ public final class TokenSampler {
     public interface NoiseSource {
         Noise forStage(int stage, Shape shape);
 
-        /** Philox streams (seed, stage): the same image for the same seed on every backend. */
-        static NoiseSource philox(long seed) {
-            return (stage, shape) -> Noise.philox(seed, stage);
+        /**
+         * Philox streams (seed, stage) per image: label i is image images[i], and a guided batch's null half draws its
+         * conditional row's numbers, so an image is the same in any batch on every backend.
+         */
+        static NoiseSource perImage(long seed, int[] images) {
+            int[] cond = images.clone(), guided = ImageRows.twice(images);
+            return (stage, shape) -> Noise.perImage(seed, stage, shape.dim(0) == cond.length ? cond : guided);
         }
     }
 
@@ -71,6 +76,7 @@ public final class TokenSampler {
                 state = switch (stageNoise) {
                     case Noise.Given g -> b.upload(b.download(g.eps()));
                     case Noise.Philox p -> b.randn(shape, p.seed(), p.stream());
+                    case Noise.PerImage p -> b.randn(shape, p.seed(), p.stream(), p.images());
                 };
             } else {
                 state = b.stageJump(state, plan.side() / 2, plan.alpha(), plan.beta(), plan.gamma(), stageNoise);

@@ -37,19 +37,10 @@ public final class ModelDirectory {
     }
 
     public static Pipeline load(Path dir, Backend backend, WeightPaths paths) {
+        Json.Obj c = config(dir);
         Path configFile = dir.resolve("config.json");
-        if (!Files.exists(configFile)) {
-            throw new IllegalArgumentException("model directory " + dir + " has no config.json (see docs/MODEL_DIRECTORY.md)");
-        }
-        Json.Obj c = Json.Obj.read(configFile);
-        for (String k : c.map().keySet()) {
-            if (!KEYS.contains(k)) throw new IllegalArgumentException(configFile + ": unknown key \"" + k + "\" (known: " + String.join(", ", new java.util.TreeSet<>(KEYS)) + ")");
-        }
-        String model = c.str("model", null) == null ? missing(configFile, "model") : c.str("model", null);
-        Preset preset = named(configFile, () -> Presets.get(model));
-        VaeConfig vaeConfig = vaeConfig(c, configFile, preset);
-        Preset named = preset;
-        preset = named(configFile, () -> DirectoryArchitecture.of(named, c, vaeConfig, configFile));
+        Preset preset = architecture(c, configFile);
+        VaeConfig vaeConfig = preset.vae();
 
         Path weights = paths.resolve(dir, configFile, "weights", c.str("weights", "model.safetensors"));
         if (!Files.exists(weights)) throw new IllegalArgumentException("model directory " + dir + ": weights " + weights.getFileName() + " not found");
@@ -59,10 +50,9 @@ public final class ModelDirectory {
         }
         Supplier<VaeDecoder> vae = null;
         if (Files.exists(vaeWeights)) {   // SafeTensors.open refuses what is not a regular file
-            VaeConfig vc = vaeConfig;
             vae = () -> {
                 try (SafeTensors f = SafeTensors.open(vaeWeights)) {
-                    return VaeDecoder.load(vc, VaeKeys.source(f, ""), backend);
+                    return VaeDecoder.load(vaeConfig, VaeKeys.source(f, ""), backend);
                 }
             };
         }
@@ -71,6 +61,32 @@ public final class ModelDirectory {
             DirectoryArchitecture.check(preset, source, configFile, weights);
             return Pipeline.of(preset, source, vae, backend);
         }
+    }
+
+    /** The architecture a model directory's config.json describes (at its image size, with its decoder), without reading any weights. */
+    public static Preset preset(Path dir) {
+        return architecture(config(dir), dir.resolve("config.json"));
+    }
+
+    /** The preset "model" names, with "architecture", "image_size" and "vae" applied; errors name the config. */
+    private static Preset architecture(Json.Obj c, Path configFile) {
+        String model = c.str("model", null) == null ? missing(configFile, "model") : c.str("model", null);
+        Preset base = named(configFile, () -> Presets.get(model));
+        VaeConfig vaeConfig = vaeConfig(c, configFile, base);
+        return named(configFile, () -> DirectoryArchitecture.of(base, c, vaeConfig, configFile));
+    }
+
+    /** config.json, read within its limits, its keys checked. */
+    private static Json.Obj config(Path dir) {
+        Path configFile = dir.resolve("config.json");
+        if (!Files.exists(configFile)) {
+            throw new IllegalArgumentException("model directory " + dir + " has no config.json (see docs/MODEL_DIRECTORY.md)");
+        }
+        Json.Obj c = Json.Obj.read(configFile);
+        for (String k : c.map().keySet()) {
+            if (!KEYS.contains(k)) throw new IllegalArgumentException(configFile + ": unknown key \"" + k + "\" (known: " + String.join(", ", new java.util.TreeSet<>(KEYS)) + ")");
+        }
+        return c;
     }
 
     private static VaeConfig vaeConfig(Json.Obj c, Path configFile, Preset preset) {

@@ -83,6 +83,14 @@ public final class Pipeline {
         return of(preset, new RandomWeights(seed), () -> VaeDecoder.load(preset.vae(), new RandomWeights(seed + 1), backend), backend);
     }
 
+    /**
+     * True when the model keys every random draw by image index (DiT, FlowAR, ECAR), so an image of a set is the same in
+     * any batch; false for a family whose draws are shared by the batch (see {@link Generator#sample(int[], int[], Sampling, long, Progress)}).
+     */
+    public boolean drawsPerImage() {
+        return generator.drawsPerImage();
+    }
+
     /** True when the weights are seeded random numbers: the pictures are then noise. */
     public boolean randomWeights() {
         return randomWeights;
@@ -156,7 +164,7 @@ public final class Pipeline {
     public synchronized FloatTensor sampleLatents(GenerateRequest r, Progress progress) {
         Sampling s = check(r);
         try (Backend.Scope scope = backend.scope()) {
-            return backend.download(generator.sample(r.labels(), s, r.seed(), progress));
+            return backend.download(generator.sample(r.labels(), r.images(), s, r.seed(), progress));
         } catch (OutOfMemory e) {
             throw withFit(e, r.labels().length, s);
         }
@@ -178,7 +186,7 @@ public final class Pipeline {
     public synchronized void warmUp(GenerateRequest r) {
         Sampling s = preset.family().warmup(check(r));
         try (Backend.Scope scope = backend.scope()) {
-            backend.download(generator.sample(r.labels(), s, r.seed(), Progress.NONE));
+            backend.download(generator.sample(r.labels(), r.images(), s, r.seed(), Progress.NONE));
         }
     }
 

@@ -49,6 +49,26 @@ class CliTest {
         oneLineError(run("flops", "--model", "dit-xxl-2"), "unknown model 'dit-xxl-2'");
     }
 
+    /** sample-set makes the shards, the .npz and the manifest; run again, it keeps the shards; bad sets are one-line errors. */
+    @Test
+    void sampleSetMakesTheSetAndKeepsItsShardsWhenRunAgain() {
+        String out = dir.resolve("set").toString();
+        String[] args = {"sample-set", "--model", "ecar-tiny", "--per-class", "2", "--classes", "3-4", "--batch", "2", "--shard-size", "2", "--seed", "5",
+                "--backend", "cpu", "--out", out};
+        Run first = run(args);
+        assertEquals(0, first.code(), first.err());
+        assertTrue(first.out().contains("samples.npz (4 images"), first.out());
+        assertTrue(first.err().contains("4 images of 64² (2 classes × 2), 2 shards of up to 2, batch 2"), first.err());
+        assertTrue(first.err().contains("4/4 images, 2/2 shards"), first.err());
+        assertTrue(java.nio.file.Files.exists(dir.resolve("set/shards/shard-00001/000003.png")));
+        Run again = run(args);
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.err().contains("2 of 2 shards (4 images) are made and verify: kept"), again.err());
+        oneLineError(run("sample-set", "--model", "ecar-tiny", "--classes", "5-12", "--backend", "cpu", "--out", out), "class label 10 outside [0, 9]");
+        oneLineError(run("sample-set", "--model", "ecar-tiny", "--per-class", "0", "--backend", "cpu", "--out", out), "--per-class 0 must be positive");
+        oneLineError(run("sample-set", "--model", "ecar-tiny", "--classes", "1,1", "--backend", "cpu", "--out", out), "class 1 is given twice");
+    }
+
     /** Without a GPU, asking for it is a one-line error naming why; an unknown backend names the choices. */
     @Test
     void backendChoiceWithoutAGpu() {

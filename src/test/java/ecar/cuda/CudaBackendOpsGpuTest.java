@@ -238,6 +238,9 @@ class CudaBackendOpsGpuTest {
         same("ddimSample", EXACTISH, b -> inPlace(b, x, t -> b.ddimSample(t, b.diffusionPosterior(t, b.upload(out), K, variance)[2], K)));
         same("ddpmSample given noise", EXACTISH, b -> inPlace(b, x, t -> ddpm(b, t, out, variance, Noise.of(b.upload(eps)))));
         same("ddpmSample philox noise", 1e-4, b -> inPlace(b, x, t -> ddpm(b, t, out, variance, Noise.philox(9, 3))));
+        int[] images = new int[x.shape().dim(0)];
+        for (int r = 0; r < images.length; r++) images[r] = r < images.length / 2 ? 30 + r : 30 + r - images.length / 2;   // a guided batch's rows
+        same("ddpmSample per-image noise", 1e-4, b -> inPlace(b, x, t -> ddpm(b, t, out, variance, Noise.perImage(9, 3, images))));
         same("ddpmSample last step", EXACTISH, b -> inPlace(b, x, t -> ddpm(b, t, out, variance, null)));
     }
 

@@ -90,6 +90,24 @@ class FlowKernelTest {
         Compare.close("stage jump (Philox)", cpu.download(expected), gpu.download(actual), 1e-6, 1e-6);
     }
 
+    /** Per-image noise: rows 0..2 are images 40, 41, 7 (two runs), as a guided batch's halves would be. */
+    @ParameterizedTest(name = "[3, {0}², {1}] per image")
+    @CsvSource({"1, 16", "5, 7"})
+    void stageJumpWithPerImageNoiseMatches(int side, int c) {
+        FloatTensor x = Compare.random(side + 10, 1f, 3, side * side, c);
+        Noise noise = Noise.perImage(7, 3, new int[]{40, 41, 7});
+        Tensor expected = cpu.stageJump(x, side, 0.7f, 0.45f, 1f / 3, noise);
+        Tensor actual = gpu.stageJump(gpu.upload(x), side, 0.7f, 0.45f, 1f / 3, noise);
+        Compare.close("stage jump (per image)", cpu.download(expected), gpu.download(actual), 1e-6, 1e-6);
+    }
+
+    @Test
+    void perImageRandnMatchesPhilox() {
+        int[] images = {5, 6, 7, 0, 9};
+        Shape s = Shape.of(5, 3, 65);
+        Compare.close("randn per image", cpu.download(cpu.randn(s, 11, 2, images)), gpu.download(gpu.randn(s, 11, 2, images)), 1e-6, 1e-6);
+    }
+
     @Test
     void randnMatchesPhilox() {
         for (int n : new int[]{1, 5, 4097, 64 * 256 * 16}) {

@@ -419,6 +419,17 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public Tensor randn(Shape shape, long seed, int stream, int[] images) {
+        Check.imageRows("randn", images.length, shape);
+        float[] o = alloc(shape.size());
+        int perImage = images.length == 0 ? 0 : o.length / images.length;
+        Parallel.forRange(o.length, 4096, (i0, i1) -> {
+            for (int i = i0; i < i1; i++) o[i] = Philox.normal(seed, stream, Philox.imageIndex(images[i / perImage], i % perImage));
+        });
+        return out(shape, o);
+    }
+
+    @Override
     public Tensor condTwice(Tensor x) {
         Check.halves("condTwice", x);
         Shape s = x.shape();
@@ -442,6 +453,7 @@ public final class CpuBackend implements Backend {
         float[] eps = switch (noise) {
             case Noise.Given g -> d(g.eps());
             case Noise.Philox p -> d(randn(outShape, p.seed(), p.stream()));
+            case Noise.PerImage p -> d(randn(outShape, p.seed(), p.stream(), p.images()));
         };
         float[] o = alloc(outShape.size());
         CpuFlow.stageJump(o, d(x), s.dim(0), side, s.last(), alpha, beta, gamma, eps);
@@ -471,6 +483,7 @@ public final class CpuBackend implements Backend {
             case null -> null;
             case Noise.Given g -> d(g.eps());
             case Noise.Philox p -> d(randn(x.shape(), p.seed(), p.stream()));
+            case Noise.PerImage p -> d(randn(x.shape(), p.seed(), p.stream(), p.images()));
         };
         CpuDiffusion.ddpm(d(x), d(mean), d(logVar), n);
     }

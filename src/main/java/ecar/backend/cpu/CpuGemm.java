@@ -14,8 +14,12 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Blocked as in BLIS/GotoBLAS: K is cut into blocks of KC; each block of op(B) is packed into NR-column
  * panels (zero padded) shared by all threads; C is cut into MC×NC tiles claimed by the threads; a 6×32
  * register-blocked micro-kernel (12 vector accumulators of 16 floats with AVX-512) streams a panel against
- * six rows of A. With few rows (M < 6, e.g. adaLN and embedding MLPs) the packing does not pay: dot
- * products along K read each weight once.
+ * six rows of A.
+ *
+ * <p>Batch-invariant: every output element is the same chain of fused multiply-adds along K (in blocks of KC) for
+ * any M, so a row of C does not depend on the other rows or their number, and an image comes out the same in a
+ * batch of 1 or 256. Few rows (M &lt; 6: adaLN and embedding MLPs) therefore take the packed path too; dot products
+ * along K would read each weight once instead of three times but sum in another order.
  */
 public final class CpuGemm {
     private CpuGemm() {}
@@ -51,10 +55,6 @@ public final class CpuGemm {
                 for (int n = 0; n < N; n++) c[cOff + m * ldc + n] = bias == null ? 0f : bias[n];
                 Activations.apply(act, c, cOff + m * ldc, N);
             }
-            return;
-        }
-        if (M < MR && layout == BLayout.NK) {
-            dotRows(M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, bias, act, parallel);
             return;
         }
         int panels = (N + NR - 1) / NR;
@@ -201,24 +201,6 @@ public final class CpuGemm {
         v0.intoArray(edge, 0);
         v1.intoArray(edge, V);
         for (int j = 0; j < width; j++) c[off + j] = first ? edge[j] : c[off + j] + edge[j];
-    }
-
-    /** Few rows: each output is a dot product along K, weights read once, columns spread over the cores. */
-    private static void dotRows(int M, int N, int K, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                                float[] c, int cOff, int ldc, float[] bias, Activation act, boolean parallel) {
-        Parallel.RangeBody body = (n0, n1) -> {
-            for (int n = n0; n < n1; n++) {
-                int bRow = bOff + n * ldb;
-                for (int m = 0; m < M; m++) {
-                    c[cOff + m * ldc + n] = dot(a, aOff + m * lda, b, bRow, K) + (bias == null ? 0f : bias[n]);
-                }
-            }
-        };
-        if (parallel) Parallel.forRange(N, 16, body);
-        else body.run(0, N);
-        if (act != Activation.NONE) {
-            for (int m = 0; m < M; m++) Activations.apply(act, c, cOff + m * ldc, N);
-        }
     }
 
     /** Σ x[xo + k]·y[yo + k] over k < n, vectorized with four independent accumulators. */

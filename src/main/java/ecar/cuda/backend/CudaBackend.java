@@ -462,6 +462,21 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public Tensor randn(Shape shape, long seed, int noiseStream, int[] images) {
+        owner.check();
+        steps.noHostTraffic("randn (its seed would be baked into the graph)");
+        Check.imageRows("randn", images.length, shape);
+        CudaTensor o = memory.alloc(shape, DType.F32, "randn " + shape);
+        if (shape.numel() == 0) return o;
+        long perImage = shape.numel() / shape.dim(0);
+        for (int[] run : new Noise.PerImage(seed, noiseStream, images).runs()) {   // one launch per run of consecutive images
+            Flow.randn(stream, o.buffer().slice(4L * run[0] * perImage, 4L * run[1] * perImage, "randn rows"), run[1] * perImage, seed, noiseStream,
+                    run[2], perImage);
+        }
+        return o;
+    }
+
+    @Override
     public Tensor condTwice(Tensor x) {
         owner.check();
         Check.halves("condTwice", x);

@@ -91,6 +91,12 @@ final class CudaDiffusion {
                 seed = p.seed();
                 noiseStream = p.stream();
             }
+            case Noise.PerImage p -> {
+                perImageRuns(x, p, (from, bytes, count, image, perImage) -> kernels.ddpmSample(f32(x, "ddpmSample").buffer().slice(from, bytes, "ddpmSample rows"),
+                        operands.f32In(mean, "ddpmSample").buffer().slice(from, bytes, "ddpmSample rows"),
+                        operands.f32In(logVar, "ddpmSample").buffer().slice(from, bytes, "ddpmSample rows"), null, count, false, p.seed(), p.stream(), image, perImage));
+                return;
+            }
         }
         kernels.ddpmSample(f32(x, "ddpmSample").buffer(), operands.f32In(mean, "ddpmSample").buffer(), operands.f32In(logVar, "ddpmSample").buffer(), given,
                 x.shape().numel(), noise == null, seed, noiseStream);
@@ -107,6 +113,17 @@ final class CudaDiffusion {
         kernels.ddimSample(f32(x, "ddimSample").buffer(), operands.f32In(predX0, "ddimSample").buffer(), x.shape().numel(), k);
     }
 
+    /** One DDPM launch over a run of consecutive images: its byte range of x (and mean, logVar), elements, first image, elements per image. */
+    private interface RunLaunch {
+        void launch(long fromByte, long bytes, long count, int firstImage, long perImage);
+    }
+
+    /** Calls {@code launch} once per run of consecutive images in the noise's rows (a guided batch: its two halves). */
+    private static void perImageRuns(Tensor x, Noise.PerImage noise, RunLaunch launch) {
+        long perImage = x.shape().numel() / x.shape().dim(0);
+        for (int[] run : noise.runs()) launch.launch(4L * run[0] * perImage, 4L * run[1] * perImage, (long) run[1] * perImage, run[2], perImage);
+    }
+
     /** DDPM's update inside a capture: Philox noise whose (seed, stream) the kernel reads from the step scalars, or none. */
     private void ddpmSampleCaptured(Tensor x, Tensor mean, Tensor logVar, Noise noise) {
         String op = "ddpmSample";
@@ -117,6 +134,17 @@ final class CudaDiffusion {
             case Noise.Philox p -> Check.that(p.seed() == steps.capturing().seed() && p.stream() == steps.capturing().noiseStream(), op,
                     "noise (seed " + p.seed() + ", stream " + p.stream() + ") inside a captured step whose noise is (seed " + steps.capturing().seed()
                             + ", stream " + steps.capturing().noiseStream() + ")");
+            case Noise.PerImage p -> {
+                // seed and stream come from the step scalars at each replay; the rows' images are launch arguments baked into the
+                // graph, which is right because a run's rows keep their images for every step of the loop the capture lives in
+                Check.that(p.seed() == steps.capturing().seed() && p.stream() == steps.capturing().noiseStream(), op,
+                        "noise (seed " + p.seed() + ", stream " + p.stream() + ") inside a captured step whose noise is (seed " + steps.capturing().seed()
+                                + ", stream " + steps.capturing().noiseStream() + ")");
+                perImageRuns(x, p, (from, bytes, count, image, perImage) -> kernels.ddpmSampleDev(f32(x, op).buffer().slice(from, bytes, "ddpmSample rows"),
+                        operands.f32In(mean, op).buffer().slice(from, bytes, "ddpmSample rows"), operands.f32In(logVar, op).buffer().slice(from, bytes, "ddpmSample rows"),
+                        count, false, steps.scalar(StepScalars.SEED_LOW), image, perImage));
+                return;
+            }
         }
         kernels.ddpmSampleDev(f32(x, op).buffer(), operands.f32In(mean, op).buffer(), operands.f32In(logVar, op).buffer(), x.shape().numel(), noise == null,
                 steps.scalar(StepScalars.SEED_LOW));

@@ -59,11 +59,29 @@ final class CudaFlow {
                 seed = p.seed();
                 noiseStream = p.stream();
             }
+            case Noise.PerImage p -> {
+                return stageJumpPerImage(x, side, alpha, beta, gamma, p, outShape);
+            }
         }
         CudaTensor o = memory.alloc(outShape, DType.F32, "stageJump");
         float amp = (float) Math.sqrt(1.0 + gamma), cc = Noise.blockNoiseC(gamma);
         Flow.stageJump(stream, o.buffer(), f32(x, "stageJump").buffer(), eps == null ? null : eps.buffer(), s.dim(0), side, s.last(),
                 alpha, beta, amp, cc, seed, noiseStream);
+        return o;
+    }
+
+    /** The jump with per-image noise: one launch per run of consecutive images (a guided batch's two halves). */
+    private Tensor stageJumpPerImage(Tensor x, int side, float alpha, float beta, float gamma, Noise.PerImage noise, Shape outShape) {
+        int channels = x.shape().last();
+        long inRow = 4L * side * side * channels, outRow = 4L * outShape.dim(1) * channels;   // bytes of one row of x and of out
+        CudaTensor o = memory.alloc(outShape, DType.F32, "stageJump");
+        CudaTensor xt = f32(x, "stageJump");
+        float amp = (float) Math.sqrt(1.0 + gamma), cc = Noise.blockNoiseC(gamma);
+        for (int[] run : noise.runs()) {
+            int row = run[0], rows = run[1], image = run[2];
+            Flow.stageJump(stream, o.buffer().slice(row * outRow, rows * outRow, "stageJump rows"), xt.buffer().slice(row * inRow, rows * inRow, "stageJump rows"),
+                    null, rows, side, channels, alpha, beta, amp, cc, noise.seed(), noise.stream(), image, outRow / 4);
+        }
         return o;
     }
 }

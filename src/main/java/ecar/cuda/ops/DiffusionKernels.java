@@ -51,14 +51,33 @@ public final class DiffusionKernels {
      */
     public void ddpmSample(DeviceAddress x, DeviceAddress mean, DeviceAddress logVar, DeviceAddress noise, long count, boolean last,
                            long seed, int stream) {
+        ddpmSample(x, mean, logVar, noise, count, last, seed, stream, 0, 0);
+    }
+
+    /**
+     * As above with Philox noise per image when {@code perImage} &gt; 0: the count elements are images firstImage,
+     * firstImage + 1, … of perImage elements each (element j of image k at Philox.imageIndex(k, j)).
+     */
+    public void ddpmSample(DeviceAddress x, DeviceAddress mean, DeviceAddress logVar, DeviceAddress noise, long count, boolean last,
+                           long seed, int stream, int firstImage, long perImage) {
         String op = "ddpmSample";
+        imageRun(op, count, firstImage, perImage);
         positive(op, "count", count);
         buffer(op, "x", x, 4 * count, 4, count + " f32");
         buffer(op, "mean", mean, 4 * count, 4, count + " f32");
         buffer(op, "logVar", logVar, 4 * count, 4, count + " f32");
         optional(op, "noise", noise, 4 * count, 4, count + " f32");
-        launcher.launch("diffusion", "ddpm_sample(ptr x, ptr mean, ptr logVar, ptr? noise, i64 count, i32 hasNoise, u64 seed, u32 stream)",
-                LaunchShape.linear(count, 256), x, mean, logVar, noise, count, last ? 0 : 1, seed, stream);
+        launcher.launch("diffusion", "ddpm_sample(ptr x, ptr mean, ptr logVar, ptr? noise, i64 count, i32 hasNoise, u64 seed, u32 stream, "
+                        + "u32 firstImage, i64 perImage)", LaunchShape.linear(count, 256), x, mean, logVar, noise, count, last ? 0 : 1, seed, stream,
+                firstImage, perImage);
+    }
+
+    /** perImage 0 (one flat stream) or whole images of fewer than 2³² elements from a first image that is not negative. */
+    private static void imageRun(String op, long count, int firstImage, long perImage) {
+        if (perImage == 0 && firstImage == 0) return;
+        that(firstImage >= 0 && perImage > 0 && perImage < 1L << 32 && count % perImage == 0, op,
+                "images from " + firstImage + " of " + perImage + " elements for " + count + " elements; expected a first image >= 0 and whole images "
+                        + "of 1 to 2^32 - 1 elements");
     }
 
     /** In place: x = √ᾱ_prev·x0 + √(1 − ᾱ_prev)·(a·x − x0)/b. */
@@ -86,14 +105,21 @@ public final class DiffusionKernels {
 
     /** As {@link #ddpmSample} with Philox noise whose seed and stream are read on the device. */
     public void ddpmSampleDev(DeviceAddress x, DeviceAddress mean, DeviceAddress logVar, long count, boolean last, DeviceAddress noise) {
+        ddpmSampleDev(x, mean, logVar, count, last, noise, 0, 0);
+    }
+
+    /** As above with the noise per image when {@code perImage} &gt; 0 (see the host-scalar ddpmSample); the images are launch arguments. */
+    public void ddpmSampleDev(DeviceAddress x, DeviceAddress mean, DeviceAddress logVar, long count, boolean last, DeviceAddress noise,
+                              int firstImage, long perImage) {
         String op = "ddpmSample (device noise stream)";
+        imageRun(op, count, firstImage, perImage);
         positive(op, "count", count);
         buffer(op, "x", x, 4 * count, 4, count + " f32");
         buffer(op, "mean", mean, 4 * count, 4, count + " f32");
         buffer(op, "logVar", logVar, 4 * count, 4, count + " f32");
         buffer(op, "noise", noise, 12, 4, "3 u32 (seed low, seed high, stream)");
-        launcher.launch("diffusion", "ddpm_sample_dev(ptr x, ptr mean, ptr logVar, i64 count, i32 hasNoise, ptr noise)",
-                LaunchShape.linear(count, 256), x, mean, logVar, count, last ? 0 : 1, noise);
+        launcher.launch("diffusion", "ddpm_sample_dev(ptr x, ptr mean, ptr logVar, i64 count, i32 hasNoise, ptr noise, u32 firstImage, i64 perImage)",
+                LaunchShape.linear(count, 256), x, mean, logVar, count, last ? 0 : 1, noise, firstImage, perImage);
     }
 
     /** As {@link #ddimSample} with the coefficients read on the device. */

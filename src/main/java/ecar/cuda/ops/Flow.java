@@ -16,8 +16,8 @@ public final class Flow {
     static final String FLOW_EULER = "flow_euler(ptr x, ptr v, i64 n, f32 dt)";
     static final String FLOW_EULER_DEV = "flow_euler_dev(ptr x, ptr v, i64 n, ptr scalars)";
     static final String STAGE_JUMP = "stage_jump(ptr out, ptr x, ptr? eps, i32 batch, i32 side, i32 channels, f32 alpha, f32 beta, "
-            + "f32 amp, f32 c, u64 seed, u32 stream)";
-    static final String RANDN = "randn(ptr out, i64 n, u64 seed, u32 stream)";
+            + "f32 amp, f32 c, u64 seed, u32 stream, u32 firstImage, i64 perImage)";
+    static final String RANDN = "randn(ptr out, i64 n, u64 seed, u32 stream, u32 firstImage, i64 perImage)";
     static final String CFG_COMBINE_CHANNELS = "cfg_combine_channels(ptr out, i32 n, i32 co, i32 hw, i32 guided, f32 s)";
     static final String CFG_COMBINE_CHANNELS_DEV = "cfg_combine_channels_dev(ptr out, i32 n, i32 co, i32 hw, i32 guided, ptr scale)";
     static final String ALL_FINITE = "all_finite(ptr x, i64 n, ptr flag)";
@@ -55,12 +55,38 @@ public final class Flow {
     /** out [B, (2r)², C] = α·up2(x) + (β·amp)·(ε − c·mean₂ₓ₂ ε); eps null: Philox(seed, stream) by flat index of out. */
     public static void stageJump(Stream s, DeviceAddress out, DeviceAddress x, DeviceAddress eps, int batch, int side, int channels,
                                  float alpha, float beta, float amp, float c, long seed, int noiseStream) {
-        KernelModule.get(FAMILY).kernel(STAGE_JUMP)
-                .launch(LaunchShape.linear((long) batch * side * side * channels, 256), s, out, x, eps, batch, side, channels, alpha, beta, amp, c, seed, noiseStream);
+        stageJump(s, out, x, eps, batch, side, channels, alpha, beta, amp, c, seed, noiseStream, 0, 0);
+    }
+
+    /**
+     * As above with Philox noise per image when {@code perImage} &gt; 0: row b of out draws image firstImage + b (element j
+     * at Philox.imageIndex(firstImage + b, j)); perImage must then be one row of out, (2r)²·C.
+     */
+    public static void stageJump(Stream s, DeviceAddress out, DeviceAddress x, DeviceAddress eps, int batch, int side, int channels,
+                                 float alpha, float beta, float amp, float c, long seed, int noiseStream, int firstImage, long perImage) {
+        imageRun("stageJump", firstImage, perImage, 4L * side * side * channels);
+        KernelModule.get(FAMILY).kernel(STAGE_JUMP).launch(LaunchShape.linear((long) batch * side * side * channels, 256), s, out, x, eps,
+                batch, side, channels, alpha, beta, amp, c, seed, noiseStream, firstImage, perImage);
     }
 
     public static void randn(Stream s, DeviceAddress out, long n, long seed, int noiseStream) {
-        KernelModule.get(FAMILY).kernel(RANDN).launch(LaunchShape.linear(n, 256), s, out, n, seed, noiseStream);
+        randn(s, out, n, seed, noiseStream, 0, 0);
+    }
+
+    /** out[i] = Philox normal of image firstImage + i / perImage, element i mod perImage (perImage 0: of flat index i). */
+    public static void randn(Stream s, DeviceAddress out, long n, long seed, int noiseStream, int firstImage, long perImage) {
+        imageRun("randn", firstImage, perImage, perImage);
+        if (perImage > 0 && n % perImage != 0) throw new IllegalArgumentException("randn: " + n + " elements are not whole images of " + perImage);
+        KernelModule.get(FAMILY).kernel(RANDN).launch(LaunchShape.linear(n, 256), s, out, n, seed, noiseStream, firstImage, perImage);
+    }
+
+    /** A run of images the kernels can number: perImage 0 (flat) or one row's elements, below 2³², first image not negative. */
+    static void imageRun(String op, int firstImage, long perImage, long rowElements) {
+        if (perImage == 0 && firstImage == 0) return;
+        if (firstImage < 0 || perImage != rowElements || perImage <= 0 || perImage >= 1L << 32) {
+            throw new IllegalArgumentException(op + ": images from " + firstImage + " of " + perImage + " elements; expected a first image >= 0 and "
+                    + rowElements + " elements per image (one row, below 2^32)");
+        }
     }
 
     public static void cfgCombineChannels(Stream s, DeviceAddress out, int n, int co, int hw, int guided, float scale) {

@@ -16,7 +16,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code ecar sample-set}: an evaluation set of N images per class as shards of PNGs, then samples.npz and manifest.json. */
-@Command(name = "sample-set", description = {
+@Command(name = "sample-set", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = {
         "Generate an evaluation sample set (e.g. 50 images of each of 1,000 classes) as shards of PNGs in DIR/shards, then",
         "DIR/samples.npz (arr_0: uint8 [N, H, W, 3], the layout of ADM's evaluator; arr_1: int64 labels) and DIR/manifest.json.",
         "Image i has label classes[i / per-class] and its own noise, keyed by (seed, i). Run it again after an interruption:",

@@ -198,7 +198,10 @@ class CliTest {
     /** -h and --help on every subcommand print its usage and exit 0, required options and parameters notwithstanding. */
     @Test
     void everySubcommandTakesHelp() {
-        for (String command : java.util.List.of("generate", "compare", "info", "check", "flops")) {
+        java.util.Set<String> commands = new java.util.TreeSet<>(new picocli.CommandLine(new Main()).getSubcommands().keySet());
+        commands.remove("help");   // picocli's own
+        assertTrue(commands.containsAll(java.util.List.of("generate", "compare", "info", "check", "flops", "sample-set")), commands.toString());
+        for (String command : commands) {
             for (String flag : java.util.List.of("-h", "--help")) {
                 Run r = run(command, flag);
                 assertEquals(0, r.code(), command + " " + flag + ": " + r.err());

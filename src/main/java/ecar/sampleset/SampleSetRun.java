@@ -40,7 +40,7 @@ public final class SampleSetRun {
         check(spec, pipeline);
         removeLeftovers(store);
         List<ShardRecord> records = new ArrayList<>();
-        List<ShardPlan> todo = new ArrayList<>();
+        List<ShardPlan> pending = new ArrayList<>();
         int imagesKept = 0;
         for (int k = 0; k < spec.shards(); k++) {
             ShardPlan plan = spec.shard(k);
@@ -54,11 +54,11 @@ public final class SampleSetRun {
                 listener.redo(plan, r.problem());
                 store.delete(ShardFiles.shardDir(plan));
             }
-            todo.add(plan);
+            pending.add(plan);
         }
-        listener.planned(spec.shards(), spec.images(), spec.shards() - todo.size(), imagesKept);
+        listener.planned(spec.shards(), spec.images(), spec.shards() - pending.size(), imagesKept);
         ShardRenderer renderer = new ShardRenderer(spec, pipeline, store);
-        for (ShardPlan plan : todo) {
+        for (ShardPlan plan : pending) {
             int[] reported = {0};
             ShardRecord r = renderer.render(plan, done -> {
                 listener.imagesDone(done - reported[0]);

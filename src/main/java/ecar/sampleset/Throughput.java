@@ -4,13 +4,13 @@ import java.util.Locale;
 
 /** Images per second since the first image of this run, and the time left for the rest at that rate. */
 public final class Throughput {
-    private final int remaining;
+    private final int total;
     private final long startNanos;
     private int done;
 
-    /** @param remaining images this run has to generate; @param startNanos when it started (System.nanoTime) */
-    public Throughput(int remaining, long startNanos) {
-        this.remaining = remaining;
+    /** @param total images this run has to generate; @param startNanos when it started (System.nanoTime) */
+    public Throughput(int total, long startNanos) {
+        this.total = total;
         this.startNanos = startNanos;
     }
 
@@ -31,7 +31,7 @@ public final class Throughput {
     /** Seconds left at the rate so far; NaN before the first image. */
     public double etaSeconds(long nowNanos) {
         double rate = imagesPerSecond(nowNanos);
-        return rate == 0 ? Double.NaN : (remaining - done) / rate;
+        return rate == 0 ? Double.NaN : (total - done) / rate;
     }
 
     /** "2.31 images/s, ETA 1h 05m" (or "ETA --" before the first image). */

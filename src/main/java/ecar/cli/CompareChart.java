@@ -137,7 +137,8 @@ final class CompareChart {
 
         @Override
         public Number parse(String s, ParsePosition pos) {
-            throw new UnsupportedOperationException("Significant only formats chart labels");
+            pos.setErrorIndex(pos.getIndex());   // chart labels are only formatted: nothing parses them back
+            return null;                         // NumberFormat's contract for text it does not read
         }
     }
 }

@@ -1,7 +1,7 @@
 package ecar.dit;
 
 import ecar.backend.Backend;
-import ecar.family.Generator;
+import ecar.family.PerImageGenerator;
 import ecar.family.ImageRows;
 import ecar.family.Sampling;
 import ecar.model.Progress;
@@ -11,7 +11,7 @@ import ecar.tensor.Tensor;
 import java.util.Arrays;
 
 /** DiT as a generator: noise from the seed per image, the respaced reverse process, the conditional half of the batch. */
-final class DiTGenerator implements Generator {
+final class DiTGenerator implements PerImageGenerator {
     private final DiT model;
     private final Backend b;
 
@@ -20,16 +20,6 @@ final class DiTGenerator implements Generator {
         this.b = backend;
     }
 
-    /** SD-VAE latents [N, 4, h, w] before the 1/0.18215 scaling, as images 0..N-1. */
-    @Override
-    public Tensor sample(int[] labels, Sampling sampling, long seed, Progress progress) {
-        return sample(labels, ImageRows.first(labels.length), sampling, seed, progress);
-    }
-
-    @Override
-    public boolean drawsPerImage() {
-        return true;
-    }
 
     /**
      * SD-VAE latents [N, 4, h, w] before the 1/0.18215 scaling. With cfg &gt; 1 the model runs on [cond; null]. Every draw

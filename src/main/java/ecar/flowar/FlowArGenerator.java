@@ -1,13 +1,13 @@
 package ecar.flowar;
 
-import ecar.family.Generator;
+import ecar.family.PerImageGenerator;
 import ecar.family.ImageRows;
 import ecar.family.Sampling;
 import ecar.model.Progress;
 import ecar.tensor.Tensor;
 
 /** The FlowAR modules as a generator under the schedule of the settings (FlowAR's or ECAR's). */
-final class FlowArGenerator implements Generator {
+final class FlowArGenerator implements PerImageGenerator {
     private final TokenSampler sampler;
     private final FlowArConfig config;
 
@@ -16,16 +16,6 @@ final class FlowArGenerator implements Generator {
         this.config = model.config();
     }
 
-    /** KL-16 token maps [N, 16, h, w] as images 0..N-1. */
-    @Override
-    public Tensor sample(int[] labels, Sampling sampling, long seed, Progress progress) {
-        return sample(labels, ImageRows.first(labels.length), sampling, seed, progress);
-    }
-
-    @Override
-    public boolean drawsPerImage() {
-        return true;
-    }
 
     /** KL-16 token maps [N, 16, h, w]; each stage's noise from Philox stream (seed, stage) drawn per image. */
     @Override

@@ -147,11 +147,13 @@ ECAR_KERNEL void cfg_combine_channels_dev(float* __restrict__ out, int n, int co
     combine_channels(out, n, co, hw, guided, *scale);
 }
 
-// all_finite: clears *flag (set to 1 by the caller) when any of the n floats is NaN or ±Inf.
+// first_nonfinite: *first = min(*first, step) when any of the n floats is NaN or ±Inf (the host sets *first to INT_MAX
+//   and reads it after the sampling loop: the earliest step whose state went bad). One idea, no reduction: the few
+//   threads that see a bad value race to atomicMin, and none writes when all is well.
 //   launch: grid ceil(n / 256), block 256.
-ECAR_KERNEL void all_finite(const float* __restrict__ x, long long n, int* __restrict__ flag) {
+ECAR_KERNEL void first_nonfinite(const float* __restrict__ x, long long n, int step, int* __restrict__ first) {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n && !isfinite(x[i])) *flag = 0;
+    if (i < n && !isfinite(x[i])) atomicMin(first, step);
 }
 
 // cond_twice: out = [x[0:half]; x[0:half]] (the model input of a guided step). launch: grid ceil(half / 256), block 256.

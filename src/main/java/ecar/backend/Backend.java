@@ -102,6 +102,35 @@ public interface Backend extends AutoCloseable {
         }
     }
 
+    /**
+     * Runs a sampling loop as one unit: {@code body} makes exactly one {@link #step} per element of {@code steps}, in
+     * order and with those scalars (checked: {@link StepLoop}), and may run other ops between them (a stage's AR pass,
+     * {@link #watchFinite}). A GPU backend may capture the whole loop as one graph and, in a later generation where the
+     * key, the number of steps and the backend's memory layout are the same, write every step's scalars and replay it
+     * without running the body. So, beyond what {@link #step} asks of a step's body, the loop's body must:
+     * <ul>
+     *   <li>launch the same work for equal keys: whatever changes it and is not a step scalar (the rows' images of
+     *       per-image noise, a guidance mode) belongs in the key's work or variant;</li>
+     *   <li>not move host data, draw noise from host seeds or read results between its steps either; check for NaN with
+     *       {@link #watchFinite} and read {@link #firstNonFinite} after the loop;</li>
+     *   <li>report progress only as a courtesy: a replayed loop makes no calls back.</li>
+     * </ul>
+     * Call it inside a scope, as {@link #step}; the loop allocates nothing that outlives it.
+     */
+    default void loop(StepKey key, java.util.List<StepScalars> steps, Runnable body) {
+        try (Scope s = scope()) {
+            body.run();
+        }
+    }
+
+    /**
+     * How many runs of a loop this backend makes before it replays the loop as a graph: 0 when it never does (the CPU
+     * backend). A benchmark warms up with that many runs of the request it times.
+     */
+    default int loopRunsBeforeReplay() {
+        return 0;
+    }
+
     // ------------------------------------------------------------------ linear algebra
 
     /** x[.., K] · wᵀ + bias, then the activation; w is [N, K] as PyTorch stores it; bias may be null. */
@@ -331,8 +360,18 @@ public interface Backend extends AutoCloseable {
      */
     void sampleTokens(Tensor logits, LogitFilter filter, long seed, int stream, Tensor ids);
 
-    /** True when every element is finite (no NaN, no ±Inf). */
-    boolean allFinite(Tensor x);
+    /**
+     * Queues a check, without waiting for it, of whether x (float32) holds NaN or ±Inf after sampling step {@code step}
+     * (≥ 0); {@link #firstNonFinite} reports the smallest step whose check found one. Allowed inside captured steps and
+     * loops, where it is part of the graph.
+     */
+    void watchFinite(Tensor x, int step);
+
+    /**
+     * The smallest step given to {@link #watchFinite} since the last call whose tensor held NaN or ±Inf, or −1 when all
+     * were finite. Waits for the queued work and starts a new watch. Not inside a step or a loop.
+     */
+    int firstNonFinite();
 
     // ------------------------------------------------------------------ memory accounting
 

@@ -48,6 +48,16 @@ public abstract class KvCache {
         return s.dim(1);
     }
 
+    /**
+     * Makes the cache hold its first {@code tokens} tokens: the next append goes after them. A stage sampled inside a
+     * {@link Backend#loop} may have been replayed as a graph, whose appends were written on the device but never seen
+     * here; the sampler states where the next stage starts instead of counting.
+     */
+    public final void holdFirst(int tokens) {
+        Check.that(tokens >= 0 && tokens <= capacity, "kvCache", tokens + " tokens held in a cache of " + capacity);
+        length = tokens;
+    }
+
     /** Counts tokens a backend has just written after those held. */
     protected final void appended(int tokens) {
         length += tokens;

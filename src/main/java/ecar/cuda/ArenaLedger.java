@@ -126,6 +126,23 @@ public final class ArenaLedger {
         return name;
     }
 
+    /**
+     * A hash of the live allocations' offsets and sizes, in order: equal fingerprints mean (but for a 64-bit collision)
+     * every live tensor is where it was, so a graph captured with them may run again (LoopGraphs).
+     */
+    public long layoutFingerprint() {
+        long h = mix(capacity);
+        for (Entry e : live) h = mix(mix(h ^ e.offset()) ^ e.bytes());
+        return h;
+    }
+
+    /** SplitMix64's finaliser: every input bit moves about half the output bits. */
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        return z ^ (z >>> 31);
+    }
+
     public List<Entry> live() {
         return List.copyOf(live);
     }

@@ -451,7 +451,13 @@ public final class CountingBackend implements Backend {
     }
 
     @Override
-    public boolean allFinite(Tensor x) {
-        return true;
+    public void watchFinite(Tensor x, int step) {
+        Check.that(step >= 0, "watchFinite", "step " + step + "; expected ≥ 0");
+    }
+
+    /** Shapes hold no values: nothing is ever non-finite. */
+    @Override
+    public int firstNonFinite() {
+        return -1;
     }
 }

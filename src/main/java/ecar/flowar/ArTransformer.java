@@ -84,7 +84,6 @@ public final class ArTransformer {
     public final class Session {
         private final Tensor[] encMod, decMod;     // adaLN modulation per block, constant over the stages
         private final KvCache[] encCache, decCache;
-        private int next;
 
         private Session(Tensor classEmbedding) {
             Tensor cAct = b.silu(classEmbedding);
@@ -105,11 +104,14 @@ public final class ArTransformer {
 
         /**
          * Runs stage s on its input x [B, r², D] (the class embedding as one token at stage 0, else z_proj of the
-         * resized previous tokens) and returns the flow head's condition [B, r², D]. Stages run in order.
+         * resized previous tokens) and returns the flow head's condition [B, r², D]. The stages before s must have run
+         * (here, or replayed as part of a captured loop, whose appends this object never sees: so the caches are told
+         * where stage s starts rather than counting).
          */
         public Tensor stage(int s, Tensor x) {
-            if (s != next) throw new IllegalStateException("stage " + s + " run out of order (expected stage " + next + ")");
-            next++;
+            if (s < 0 || s >= cfg.stages()) throw new IllegalArgumentException("stage " + s + " outside [0, " + (cfg.stages() - 1) + "]");
+            for (KvCache c : encCache) c.holdFirst(cfg.start(s));
+            for (KvCache c : decCache) c.holdFirst(cfg.start(s));
             int side = cfg.side(s);
             Tensor h = b.norm(b.addTiled(x, encPos[s]), Norm.RMS, zProjLn, EPS);
             for (int i = 0; i < encoder.length; i++) block(encoder[i], encMod[i], h, side, encCache[i]);

@@ -48,6 +48,11 @@ public final class FlowArFixtures {
         List<Comparison> results = new ArrayList<>();
         TokenSampler.Observer observer = new TokenSampler.Observer() {
             @Override
+            public boolean readsConditions() {
+                return true;
+            }
+
+            @Override
             public void condition(int stage, Tensor condition) {
                 if (f.hasExpected("condition." + stage)) {
                     results.add(Comparison.of("condition." + stage, b.download(condition), f.expected("condition." + stage), Tolerance.FORWARD));

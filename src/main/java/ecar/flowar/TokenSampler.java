@@ -8,6 +8,9 @@ import ecar.family.ImageRows;
 import ecar.tensor.Shape;
 import ecar.tensor.Tensor;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * Samples token maps with the FlowAR modules over a {@link TokenSchedule}: per stage, one AR pass (KV cache)
  * gives the flow head's condition, then the stage's Euler steps move the state. With guidance the batch is
@@ -40,10 +43,20 @@ public final class TokenSampler {
     public interface Observer {
         Observer NONE = new Observer() {};
 
+        /**
+         * The stage's AR output, in the middle of the stage. An observer that reads it makes the sampler run each stage
+         * step by step instead of as one {@link Backend#loop}, which could not hand the tensor out.
+         */
         default void condition(int stage, Tensor condition) {}
+
+        /** Whether {@link #condition} does anything (it is called only then). */
+        default boolean readsConditions() {
+            return false;
+        }
 
         default void stageEnd(int stage, Tensor state) {}
 
+        /** Steps done so far; a stage replayed as one graph reports its steps when it ends. */
         default void step(int done, int total) {}
     }
 
@@ -69,7 +82,6 @@ public final class TokenSampler {
         Tensor state = null, resized = null;   // resized: the previous stage's tokens on this stage's grid
         for (int s = 0; s < schedule.stages().size(); s++) {
             StagePlan plan = schedule.stage(s);
-            String stage = "stage " + s + " (" + plan.side() + "×" + plan.side() + ")";
             Shape shape = Shape.of(batch, plan.side() * plan.side(), cfg.tokenDim());
             Noise stageNoise = noise.forStage(s, shape);
             if (!plan.jump()) {
@@ -81,20 +93,19 @@ public final class TokenSampler {
             } else {
                 state = b.stageJump(state, plan.side() / 2, plan.alpha(), plan.beta(), plan.gamma(), stageNoise);
             }
-            // The stage's condition, the head's per-stage keys and values and the captured steps live in this scope; only
-            // the state (updated in place) and the small resized tokens outlive it.
-            try (Backend.Scope stageScope = b.scope()) {
-                Tensor condition;
-                try (Backend.Scope r = b.region(stage + " › AR pass")) {
-                    condition = session.stage(s, s == 0 ? classToken : model.ar().projectTokens(resized));
-                }
-                observer.condition(s, condition);
-                FlowHead.Prepared prepared;
-                try (Backend.Scope r = b.region(stage + " › head prepare")) {
-                    prepared = model.head().prepare(condition, plan.side());
-                }
-                done = flowSteps(s, plan, prepared, state, batch, done, total, schedule, observer);
+            Stage stage = new Stage(s, plan, session, s == 0 ? classToken : resized, state, batch, done, total, observer);
+            if (observer.readsConditions()) {
+                stage.run();
+            } else {
+                b.loop(stage.key(), stage.scalars(), stage);
             }
+            int bad = b.firstNonFinite();
+            if (bad >= 0) {
+                throw new ArithmeticException(schedule.kind() + " sampling produced NaN or Inf at stage " + s + " (" + plan.side() + "×"
+                        + plan.side() + "), step " + (bad + 1) + " of " + plan.steps() + " (t = " + plan.t()[bad] + ")");
+            }
+            done += plan.steps();
+            if (stage.reported < plan.steps()) observer.step(done, total);   // replayed: the body did not run to report
             observer.stageEnd(s, state);
             if (guidance) state = b.condTwice(state);
             if (s + 1 < schedule.stages().size()) {
@@ -109,32 +120,79 @@ public final class TokenSampler {
     }
 
     /**
-     * The stage's Euler steps, in place on state; each is one {@link Backend#step} keyed by stage and guidance, with the
-     * head's time input, dt and the weight as its scalars. Runs inside the stage's scope, which keeps the captured steps
-     * until the stage ends. Returns the steps done so far.
+     * One stage after its start state: the AR pass gives the flow head's condition, then the stage's Euler steps move
+     * the state in place, each one {@link Backend#step} keyed by stage and guidance with the head's time input, dt and
+     * the weight as its scalars, each followed by a NaN watch. As a whole it is one {@link Backend#loop}, keyed by the
+     * stage and its steps' guidance: a GPU backend replays it in later generations as one graph.
+     *
+     * The AR input is the class token at stage 0, else the previous stage's tokens on this grid.
      */
-    private int flowSteps(int s, StagePlan plan, FlowHead.Prepared prepared, Tensor state, int batch, int done, int total,
-                          TokenSchedule schedule, Observer observer) {
-        float[] t = new float[batch];
-        for (int i = 0; i < plan.steps(); i++) {
-            float ti = plan.t()[i], dt = plan.dt()[i];
-            boolean guided = plan.guided()[i];
-            StepKey key = new StepKey(model, guided ? "flow-head step guided" : "flow-head step", s, batch);
-            b.step(key, StepScalars.flow(FlowHead.timeInput(ti), dt, plan.cfg()), () -> {
-                try (Backend.Scope r = b.region("stage " + s + " (" + plan.side() + "×" + plan.side() + ") › head step")) {
-                    java.util.Arrays.fill(t, ti);
-                    Tensor in = guided ? b.condTwice(state) : state;
-                    Tensor v = model.head().velocity(prepared, in, t);
-                    b.flowEulerStep(state, v, dt, plan.cfg(), guided);
-                }
-            });
-            if (!b.allFinite(state)) {
-                throw new ArithmeticException(schedule.kind() + " sampling produced NaN or Inf at stage " + s + " (" + plan.side() + "×"
-                        + plan.side() + "), step " + (i + 1) + " of " + plan.steps() + " (t = " + ti + ")");
-            }
-            observer.step(++done, total);
+    private final class Stage implements Runnable {
+        private final int s, batch, done, total;
+        private final StagePlan plan;
+        private final ArTransformer.Session session;
+        private final Tensor input, state;
+        private final Observer observer;
+        /** Steps this stage's body reported (none when its loop was replayed as a graph). */
+        private int reported;
+
+        Stage(int s, StagePlan plan, ArTransformer.Session session, Tensor input, Tensor state, int batch, int done, int total, Observer observer) {
+            this.s = s;
+            this.plan = plan;
+            this.session = session;
+            this.input = input;
+            this.state = state;
+            this.batch = batch;
+            this.done = done;
+            this.total = total;
+            this.observer = observer;
         }
-        return done;
+
+        /** What the stage launches besides its scalars: the model, the stage (its grid) and which steps are guided. */
+        StepKey key() {
+            return new StepKey(model, "stage, steps guided " + java.util.Arrays.toString(plan.guided()), s, batch);
+        }
+
+        List<StepScalars> scalars() {
+            List<StepScalars> out = new ArrayList<>();
+            for (int i = 0; i < plan.steps(); i++) out.add(StepScalars.flow(FlowHead.timeInput(plan.t()[i]), plan.dt()[i], plan.cfg()));
+            return out;
+        }
+
+        @Override
+        public void run() {
+            String name = "stage " + s + " (" + plan.side() + "×" + plan.side() + ")";
+            // The stage's condition, the head's per-stage keys and values and the captured steps live in this scope; only
+            // the state (updated in place) outlives it.
+            try (Backend.Scope stageScope = b.scope()) {
+                Tensor condition;
+                try (Backend.Scope r = b.region(name + " › AR pass")) {
+                    condition = session.stage(s, s == 0 ? input : model.ar().projectTokens(input));
+                }
+                if (observer.readsConditions()) observer.condition(s, condition);
+                FlowHead.Prepared prepared;
+                try (Backend.Scope r = b.region(name + " › head prepare")) {
+                    prepared = model.head().prepare(condition, plan.side());
+                }
+                List<StepScalars> scalars = scalars();
+                float[] t = new float[batch];
+                for (int i = 0; i < plan.steps(); i++) {
+                    float ti = plan.t()[i], dt = plan.dt()[i];
+                    boolean guided = plan.guided()[i];
+                    StepKey key = new StepKey(model, guided ? "flow-head step guided" : "flow-head step", s, batch);
+                    b.step(key, scalars.get(i), () -> {
+                        try (Backend.Scope r = b.region(name + " › head step")) {
+                            java.util.Arrays.fill(t, ti);
+                            Tensor in = guided ? b.condTwice(state) : state;
+                            Tensor v = model.head().velocity(prepared, in, t);
+                            b.flowEulerStep(state, v, dt, plan.cfg(), guided);
+                        }
+                    });
+                    b.watchFinite(state, i);
+                    observer.step(done + ++reported, total);
+                }
+            }
+        }
     }
 
     private static void checkLabels(int[] labels, FlowArConfig cfg) {

@@ -180,13 +180,18 @@ public final class Pipeline {
     }
 
     /**
-     * A short generation that takes the same code paths as the request (every stage, both guidance halves) in fewer
-     * steps, so that timed runs that follow see compiled code and filled caches.
+     * Prepares timed runs of the request: a short generation that takes the same code paths (every stage, both guidance
+     * halves) in fewer steps, so that they see compiled code and filled caches; on a backend that replays sampling
+     * loops as graphs, the request itself as many times as it needs to capture them, so that they replay.
      */
     public synchronized void warmUp(GenerateRequest r) {
-        Sampling s = preset.family().warmup(check(r));
-        try (Backend.Scope scope = backend.scope()) {
-            backend.download(generator.sample(r.labels(), r.images(), s, r.seed(), Progress.NONE));
+        Sampling full = check(r);
+        int runs = backend.loopRunsBeforeReplay();
+        Sampling s = runs > 0 ? full : preset.family().warmup(full);
+        for (int i = 0; i < Math.max(1, runs); i++) {
+            try (Backend.Scope scope = backend.scope()) {
+                backend.download(generator.sample(r.labels(), r.images(), s, r.seed(), Progress.NONE));
+            }
         }
     }
 

@@ -3,11 +3,44 @@ package ecar.cuda;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ArenaLedgerTest {
+    @Test
+    void theLayoutFingerprintChangesWithAnyLiveAllocationAndReturnsWithTheLayout() {
+        ArenaLedger a = new ArenaLedger("t", 1 << 20, 256);
+        assertNotEquals(a.layoutFingerprint(), ((java.util.function.LongSupplier) () -> {
+            ArenaLedger b = new ArenaLedger("t", 1 << 20, 256);
+            b.allocate(256, "x");
+            return b.layoutFingerprint();
+        }).getAsLong());
+        a.allocate(512, "labels");   // a generation's first tensor, below the marks
+        long empty = a.layoutFingerprint();
+        ArenaLedger.Mark m = a.mark();
+        a.allocate(100, "state");
+        long one = a.layoutFingerprint();
+        a.allocate(300, "cache");
+        long two = a.layoutFingerprint();
+        a.reset(m);
+        assertEquals(empty, a.layoutFingerprint(), "the same layout");
+        a.allocate(100, "state again");
+        assertEquals(one, a.layoutFingerprint(), "labels do not matter, offsets and sizes do");
+        a.allocate(300, "cache again");
+        assertEquals(two, a.layoutFingerprint());
+        a.reset(m);
+        a.allocate(300, "bigger first");
+        a.allocate(100, "smaller second");
+        assertNotEquals(two, a.layoutFingerprint(), "the same sizes in another order are another layout");
+        a.reset(m);
+        a.allocate(101, "one byte more, same aligned top");
+        assertNotEquals(one, a.layoutFingerprint(), "the same top but another size");
+        assertNotEquals(empty, one);
+        assertNotEquals(one, two);
+    }
+
     @Test
     void alignsEveryOffset() {
         ArenaLedger a = new ArenaLedger("t", 4096, 256);

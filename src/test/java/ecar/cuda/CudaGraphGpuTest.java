@@ -48,6 +48,59 @@ class CudaGraphGpuTest {
         assertEquals(java.util.Arrays.toString(g), java.util.Arrays.toString(again.data()), preset + ": a second run (new graphs) differs");
     }
 
+    /**
+     * Whole loops (an ECAR stage, DiT's reverse process) are graphs kept across generations: the first generation runs
+     * eagerly, the second captures, the third and fourth replay. Every one equals the eager result; a generation
+     * started on another arena layout captures again rather than replaying stale addresses.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"dit-tiny", "ecar-tiny"})
+    void loopsReplayInLaterGenerationsAndEqualEagerOnes(String preset) {
+        GenerateRequest r = preset.startsWith("dit") ? GenerateRequest.of(1, 3).seed(5).steps(6).cfg(4f) : GenerateRequest.of(1, 3).seed(5).stageSteps(1, 3, 4);
+        Pipeline p = Pipeline.random(Presets.get(preset), 3, gpu);
+        gpu.useGraphs(false);
+        float[] eager = p.sampleLatents(r, Progress.NONE).data();
+        gpu.useGraphs(true);
+        assertEquals(2, gpu.loopRunsBeforeReplay());
+        ArenaLedger ledger = gpu.arenaLedger();
+        for (int run = 0; run < 4; run++) {
+            long used = ledger.used();
+            float[] g = p.sampleLatents(r, Progress.NONE).data();
+            assertEquals(used, ledger.used(), preset + " run " + run + " left memory in the arena");
+            assertTrue(maxDiff(eager, g) <= 1e-6, preset + " run " + run + " (eager, capture, replays) differs from eager by " + maxDiff(eager, g));
+        }
+        try (Backend.Scope moved = gpu.scope()) {
+            gpu.zeros(Shape.of(1000));   // every tensor of the next generation sits elsewhere
+            float[] g = p.sampleLatents(r.seed(6), Progress.NONE).data();
+            gpu.useGraphs(false);
+            float[] e = p.sampleLatents(r.seed(6), Progress.NONE).data();
+            gpu.useGraphs(true);
+            assertTrue(maxDiff(e, g) <= 1e-6, preset + ": on a moved layout, with another seed, the graphs' result differs by " + maxDiff(e, g));
+        }
+    }
+
+    private static double maxDiff(float[] a, float[] b) {
+        assertEquals(a.length, b.length);
+        double worst = 0;
+        for (int i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+        return worst;
+    }
+
+    @Test
+    void aCapturedLoopMayNotMoveHostData() {
+        try (Backend.Scope run = gpu.scope()) {
+            StepKey key = new StepKey(this, "upload loop", 0, 1);
+            List<StepScalars> one = List.of(StepScalars.flow(0f, 1f, 1f));
+            Runnable body = () -> {
+                gpu.upload(new FloatTensor(Shape.of(1), new float[1]));
+                gpu.step(key, one.get(0), () -> {});
+            };
+            gpu.loop(key, one, body);   // eager: allowed
+            String msg = assertThrows(IllegalStateException.class, () -> gpu.loop(key, one, body)).getMessage();
+            assertTrue(msg.contains("upload inside captured loop"), msg);
+        }
+    }
+
     @Test
     void aReplayAllocatesNothing() {
         ArenaLedger ledger = gpu.arenaLedger();

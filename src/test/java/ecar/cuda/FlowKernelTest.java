@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -127,13 +128,19 @@ class FlowKernelTest {
     }
 
     @Test
-    void allFiniteFindsNaNAndInfinity() {
+    void watchFiniteReportsTheEarliestBadStep() {
         FloatTensor x = Compare.random(1, 1f, 3, 85, 7);
-        assertTrue(gpu.allFinite(gpu.upload(x)));
-        x.data()[1234] = Float.NaN;
-        assertFalse(gpu.allFinite(gpu.upload(x)));
-        x.data()[1234] = Float.NEGATIVE_INFINITY;
-        assertFalse(gpu.allFinite(gpu.upload(x)));
+        gpu.watchFinite(gpu.upload(x), 0);
+        assertEquals(-1, gpu.firstNonFinite());
+        FloatTensor nan = Compare.random(1, 1f, 3, 85, 7), inf = Compare.random(1, 1f, 3, 85, 7);
+        nan.data()[1234] = Float.NaN;
+        inf.data()[1784] = Float.NEGATIVE_INFINITY;
+        gpu.watchFinite(gpu.upload(x), 1);
+        gpu.watchFinite(gpu.upload(inf), 7);
+        gpu.watchFinite(gpu.upload(nan), 4);
+        gpu.watchFinite(gpu.upload(nan), 9);
+        assertEquals(4, gpu.firstNonFinite(), "the smallest bad step, whatever the order of the checks");
+        assertEquals(-1, gpu.firstNonFinite(), "a report starts a new watch");
     }
 
     @Test

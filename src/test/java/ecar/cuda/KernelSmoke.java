@@ -52,7 +52,8 @@ public final class KernelSmoke {
             Tensor o = gpu.upload(Compare.random(6, 1f, 4, 8, 5, 5));
             gpu.cfgCombineChannels(o, 3, 1.5f);
             gpu.condTwice(o);
-            gpu.allFinite(o);
+            gpu.watchFinite(o, 3);
+            gpu.firstNonFinite();
             // GEMMs large enough for gemm_sm90 where the device has it (M, N ≥ 64), ragged in M, N and K (K padded to 8)
             for (int[] mkn : new int[][]{{130, 72, 200}, {64, 1000, 129}, {300, 13, 256}}) {
                 Tensor a = gpu.upload(Compare.random(10 + mkn[0], 1f, mkn[0], mkn[1]));

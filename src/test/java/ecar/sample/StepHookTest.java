@@ -30,9 +30,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class StepHookTest {
     record Call(StepKey key, StepScalars scalars, int bodyRuns) {}
 
+    record Loop(StepKey key, List<StepScalars> steps) {}
+
     /** A CPU backend that records each step (through a proxy, so every op is CpuBackend's own). */
     static final class Recording {
         final List<Call> calls = new ArrayList<>();
+        final List<Loop> loops = new ArrayList<>();
         int bodyRuns;
         final Backend backend;
 
@@ -46,9 +49,17 @@ class StepHookTest {
                         bodyRuns++;
                         body.run();
                     };
-                    InvocationHandler.invokeDefault(proxy, m, args[0], args[1], counted);
+                    try {
+                        m.invoke(cpu, args[0], args[1], counted);   // CpuBackend's step: it checks the step against the loop's
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
                     calls.add(new Call((StepKey) args[0], (StepScalars) args[1], bodyRuns - before));
                     return null;
+                }
+                if (m.getName().equals("loop")) {
+                    @SuppressWarnings("unchecked") List<StepScalars> steps = (List<StepScalars>) args[1];
+                    loops.add(new Loop((StepKey) args[0], steps));
                 }
                 try {
                     return m.invoke(cpu, args);
@@ -83,6 +94,9 @@ class StepHookTest {
             previous = c.scalars().time();
         }
         assertEquals(rec.calls.get(0).key(), rec.calls.get(3).key(), "steps 1..4 share one key: one graph");
+        assertEquals(1, rec.loops.size(), "the whole reverse process is one loop");
+        assertEquals(rec.calls.stream().map(Call::scalars).toList(), rec.loops.get(0).steps(), "the loop declares its steps' scalars");
+        assertEquals(java.util.Arrays.asList(0, 1, 0, 1), rec.loops.get(0).key().variant(), "DDPM's noise rows ([cond; null] of images 0, 1) key the loop");
     }
 
     @Test
@@ -103,6 +117,12 @@ class StepHookTest {
             assertTrue(c.scalars().dt() != 0f, "step " + i + " moves the state");
             assertEquals(Math.floor(c.scalars().time()), c.scalars().time(), "the time is the head's integer input ⌊t·1000⌋");
             assertTrue(c.key().work().startsWith("flow-head step"));
+        }
+        assertEquals(3, rec.loops.size(), "one loop per stage: the AR pass and its flow-head steps");
+        for (int s = 0; s < 3; s++) {
+            final int stage = s;
+            assertEquals(s, rec.loops.get(s).key().stage());
+            assertEquals(rec.calls.stream().filter(c -> c.key().stage() == stage).map(Call::scalars).toList(), rec.loops.get(s).steps());
         }
     }
 }

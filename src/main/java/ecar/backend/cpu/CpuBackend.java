@@ -10,10 +10,15 @@ import ecar.backend.LogitFilter;
 import ecar.backend.Noise;
 import ecar.backend.Norm;
 import ecar.backend.Philox;
+import ecar.backend.StepKey;
+import ecar.backend.StepLoop;
+import ecar.backend.StepScalars;
 
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Shape;
 import ecar.tensor.Tensor;
+
+import java.util.List;
 
 /**
  * The pure-Java reference backend: float32 everywhere, all cores, the Vector API in the matrix multiply.
@@ -22,6 +27,8 @@ import ecar.tensor.Tensor;
 public final class CpuBackend implements Backend {
     /** Each thread's scopes and free arrays (a backend may serve several pipelines on several threads). */
     private final ThreadLocal<CpuScratch> scratch = ThreadLocal.withInitial(CpuScratch::new);
+    /** Each thread's loop contract and non-finite watch. */
+    private final ThreadLocal<CpuLoopState> loops = ThreadLocal.withInitial(CpuLoopState::new);
 
     /** An output array of n floats, contents undefined (every op writes all of it): reused inside scopes. */
     private float[] alloc(int n) {
@@ -38,6 +45,28 @@ public final class CpuBackend implements Backend {
             if (s.depth() != depth) throw new IllegalStateException("cpu backend: scopes closed out of order (depth " + s.depth() + ", expected " + depth + ")");
             s.leave();
         });
+    }
+
+    /** Runs the body, checking the steps it makes against the loop's declared ones (StepLoop). */
+    @Override
+    public void loop(StepKey key, List<StepScalars> steps, Runnable body) {
+        CpuLoopState state = loops.get();
+        state.begin(new StepLoop(key, steps));
+        boolean finished = false;
+        try (Scope s = scope()) {
+            body.run();
+            finished = true;
+        } finally {
+            state.end(finished);
+        }
+    }
+
+    @Override
+    public void step(StepKey key, StepScalars scalars, Runnable body) {
+        loops.get().step(scalars);
+        try (Scope s = scope()) {
+            body.run();
+        }
     }
 
     @Override
@@ -519,8 +548,18 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public boolean allFinite(Tensor x) {
-        for (float v : d(x)) if (!Float.isFinite(v)) return false;
-        return true;
+    public void watchFinite(Tensor x, int step) {
+        Check.that(step >= 0, "watchFinite", "step " + step + "; expected ≥ 0");
+        for (float v : d(x)) {
+            if (!Float.isFinite(v)) {
+                loops.get().nonFinite(step);
+                return;
+            }
+        }
+    }
+
+    @Override
+    public int firstNonFinite() {
+        return loops.get().takeFirstNonFinite();
     }
 }

@@ -80,7 +80,8 @@ public final class CudaBackend implements Backend {
     private final Stream stream;
     private final CudaMemory memory;
     private final DeviceArena arena;
-    private final DeviceBuffer flag;
+    /** The smallest step watchFinite found non-finite, or Integer.MAX_VALUE. */
+    private final DeviceBuffer firstNonFinite;
     private final CudaSteps steps;
     private final CudaAttention attention;
     private final CudaOperands operands;
@@ -116,7 +117,8 @@ public final class CudaBackend implements Backend {
         memory = new CudaMemory(stream, arenaBytes);
         arena = memory.arena();
         operands = new CudaOperands(memory, stream);
-        flag = memory.keep(DeviceBuffer.allocate(4, "allFinite flag"));
+        firstNonFinite = memory.keep(DeviceBuffer.allocate(4, "first non-finite step"));
+        firstNonFinite.upload(new int[]{Integer.MAX_VALUE}, stream);
         steps = new CudaSteps(memory, stream);
         attention = new CudaAttention(this, memory, operands, steps, stream, gemm, norms, embed);
         diffusion = new CudaDiffusion(memory, operands, steps, stream, diffusionKernels);
@@ -204,7 +206,27 @@ public final class CudaBackend implements Backend {
         steps.step(key, scalars, body, () -> Backend.super.step(key, scalars, body));
     }
 
-    /** Off: {@link #step} runs every body eagerly (the uncaptured path, for comparisons). On by default. */
+    /**
+     * The first run of a loop key runs eagerly (its steps captured one by one); the second is captured whole as one
+     * graph and launched; later ones, in later generations, write every step's scalars and replay it, where the arena
+     * holds what it held at the capture (else it is captured again). The loop's scratch is the arena range its capture
+     * used, taken for the launch and free again after it. Graphs of up to 24 loops are kept, the least recently used
+     * going first.
+     */
+    @Override
+    public void loop(StepKey key, java.util.List<StepScalars> scalars, Runnable body) {
+        owner.check();
+        steps.loop(key, scalars, body, () -> Backend.super.loop(key, scalars, body));
+    }
+
+    /** Two with graphs on: one eager run (filling the lazy caches), one capture; the third run replays. */
+    @Override
+    public int loopRunsBeforeReplay() {
+        owner.check();
+        return steps.graphsOn() ? 2 : 0;
+    }
+
+    /** Off: {@link #step} and {@link #loop} run every body eagerly (the uncaptured path, for comparisons). On by default. */
     public void useGraphs(boolean on) {
         owner.check();
         steps.useGraphs(on);
@@ -510,17 +532,23 @@ public final class CudaBackend implements Backend {
         diffusion.cfgCombineChannels(out, guidedChannels, scale);
     }
 
+    /** Queued on the stream, captured with the step or loop it is in: the step is a launch argument. */
     @Override
-    public boolean allFinite(Tensor x) {
+    public void watchFinite(Tensor x, int step) {
         owner.check();
-        steps.noHostTraffic("allFinite");
-        CudaTensor t = f32(x, "allFinite");
-        if (x.shape().numel() == 0) return true;
-        flag.upload(new int[]{1}, stream);
-        Flow.allFinite(stream, t.buffer(), x.shape().numel(), flag);
+        Check.that(step >= 0, "watchFinite", "step " + step + "; expected ≥ 0");
+        CudaTensor t = f32(x, "watchFinite");
+        if (x.shape().numel() > 0) Flow.firstNonFinite(stream, t.buffer(), x.shape().numel(), step, firstNonFinite);
+    }
+
+    @Override
+    public int firstNonFinite() {
+        owner.check();
+        steps.noHostTraffic("firstNonFinite");
         int[] r = new int[1];
-        flag.download(r, stream);
-        return r[0] == 1;
+        firstNonFinite.download(r, stream);
+        firstNonFinite.upload(new int[]{Integer.MAX_VALUE}, stream);
+        return r[0] == Integer.MAX_VALUE ? -1 : r[0];
     }
 
     // ------------------------------------------------------------------ linear algebra and convolution

@@ -20,13 +20,13 @@ public final class Flow {
     static final String RANDN = "randn(ptr out, i64 n, u64 seed, u32 stream, u32 firstImage, i64 perImage)";
     static final String CFG_COMBINE_CHANNELS = "cfg_combine_channels(ptr out, i32 n, i32 co, i32 hw, i32 guided, f32 s)";
     static final String CFG_COMBINE_CHANNELS_DEV = "cfg_combine_channels_dev(ptr out, i32 n, i32 co, i32 hw, i32 guided, ptr scale)";
-    static final String ALL_FINITE = "all_finite(ptr x, i64 n, ptr flag)";
+    static final String FIRST_NONFINITE = "first_nonfinite(ptr x, i64 n, i32 step, ptr first)";
     static final String COND_TWICE = "cond_twice(ptr out, ptr x, i64 half)";
 
     /** Every signature this class launches (checked against the PTX parameter lists by a test). */
     static java.util.List<String> signatures() {
         return java.util.List.of(FLOW_EULER_GUIDED, FLOW_EULER_GUIDED_DEV, FLOW_EULER, FLOW_EULER_DEV, STAGE_JUMP, RANDN, CFG_COMBINE_CHANNELS,
-                CFG_COMBINE_CHANNELS_DEV, ALL_FINITE, COND_TWICE);
+                CFG_COMBINE_CHANNELS_DEV, FIRST_NONFINITE, COND_TWICE);
     }
 
     /** x += dt·(v_u + w(v_c − v_u)) on both halves of [2·half] f32 x, v. */
@@ -100,9 +100,9 @@ public final class Flow {
                 .launch(LaunchShape.linear((long) n * guided * hw, 256), s, out, n, co, hw, guided, scale);
     }
 
-    /** Clears the int at flag when any of the n floats is not finite (the caller sets it to 1 first). */
-    public static void allFinite(Stream s, DeviceAddress x, long n, DeviceAddress flag) {
-        KernelModule.get(FAMILY).kernel(ALL_FINITE).launch(LaunchShape.linear(n, 256), s, x, n, flag);
+    /** Lowers the int at {@code first} to {@code step} when any of the n floats is not finite (the caller sets it to Integer.MAX_VALUE). */
+    public static void firstNonFinite(Stream s, DeviceAddress x, long n, int step, DeviceAddress first) {
+        KernelModule.get(FAMILY).kernel(FIRST_NONFINITE).launch(LaunchShape.linear(n, 256), s, x, n, step, first);
     }
 
     public static void condTwice(Stream s, DeviceAddress out, DeviceAddress x, long half) {

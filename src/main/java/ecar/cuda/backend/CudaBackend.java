@@ -763,6 +763,7 @@ public final class CudaBackend implements Backend {
             embed.timestepDev(o.buffer(), steps.scalar(StepScalars.TIME), t.length, dim);
             return o;
         }
+        steps.noHostTraffic("timestepEmbedding outside a step (uploads the times)");
         try (Scope scratch = scope()) {
             DeviceBuffer d = memory.scratch(4L * Math.max(1, t.length), "timesteps");
             if (t.length > 0) d.upload(t, stream);

@@ -30,6 +30,15 @@ final class InfoCommand implements Callable<Integer> {
         return code;
     }
 
+    /** Whether the CUDA backend captures sampling graphs, or what is wrong with the setting. */
+    private static String graphs() {
+        try {
+            return ecar.cuda.backend.GraphSetting.on() ? "on (ECAR_GRAPHS=off turns them off)" : "off (ECAR_GRAPHS)";
+        } catch (IllegalArgumentException e) {
+            return "unset: " + e.getMessage();
+        }
+    }
+
     /** Java, the CPU, the GPU and its kernels, the self-check's verdict; the exit code. */
     private int backends() {
         System.out.println("java       " + Runtime.version() + " (" + System.getProperty("java.vendor") + ", " + System.getProperty("java.home") + ")");
@@ -38,8 +47,9 @@ final class InfoCommand implements Callable<Integer> {
         if (gpu.available()) {
             System.out.println("cuda       driver " + version(gpu.driverVersion()));
             for (CudaProbe.Device d : gpu.devices()) {
-                System.out.printf("gpu %d      %s, compute capability %s, %d SMs, %.1f GiB, GEMM kernels %s%n", d.ordinal(), d.name(),
-                        d.computeCapability(), d.multiprocessors(), d.totalMemory() / (double) (1L << 30), CudaBackend.gemmPath(d));
+                System.out.printf("gpu %d      %s, compute capability %s, %d SMs, %.1f GiB, GEMM kernels %s, sampling graphs %s%n", d.ordinal(), d.name(),
+                        d.computeCapability(), d.multiprocessors(), d.totalMemory() / (double) (1L << 30), CudaBackend.gemmPath(d),
+                        graphs());
             }
         } else {
             System.out.println("gpu        none: " + gpu.reason());

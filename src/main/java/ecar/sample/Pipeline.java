@@ -181,17 +181,26 @@ public final class Pipeline {
 
     /**
      * Prepares timed runs of the request: a short generation that takes the same code paths (every stage, both guidance
-     * halves) in fewer steps, so that they see compiled code and filled caches; on a backend that replays sampling
-     * loops as graphs, the request itself as many times as it needs to capture them, so that they replay.
+     * halves) in fewer steps, so that they see compiled code and filled caches; then, on a backend that replays sampling
+     * loops as graphs, the request itself as many times as it takes to capture them, unless a run is so long
+     * ({@link #GRAPH_WARM_UP_LIMIT_SECONDS}) that launches are a sliver of it.
      */
     public synchronized void warmUp(GenerateRequest r) {
         Sampling full = check(r);
-        int runs = backend.loopRunsBeforeReplay();
-        Sampling s = runs > 0 ? full : preset.family().warmup(full);
-        for (int i = 0; i < Math.max(1, runs); i++) {
-            try (Backend.Scope scope = backend.scope()) {
-                backend.download(generator.sample(r.labels(), r.images(), s, r.seed(), Progress.NONE));
-            }
+        sampleDiscarding(r, preset.family().warmup(full));
+        for (int i = 0; i < backend.loopRunsBeforeReplay(); i++) {
+            long t0 = System.nanoTime();
+            sampleDiscarding(r, full);
+            if ((System.nanoTime() - t0) / 1e9 > GRAPH_WARM_UP_LIMIT_SECONDS) break;
+        }
+    }
+
+    /** A warm-up run longer than this (DiT-XL/2 at batch 64) ends the warm-up: capturing its loops saves next to nothing. */
+    public static final double GRAPH_WARM_UP_LIMIT_SECONDS = 3.0;
+
+    private void sampleDiscarding(GenerateRequest r, Sampling s) {
+        try (Backend.Scope scope = backend.scope()) {
+            backend.download(generator.sample(r.labels(), r.images(), s, r.seed(), Progress.NONE));
         }
     }
 

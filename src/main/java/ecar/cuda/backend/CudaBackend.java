@@ -120,6 +120,7 @@ public final class CudaBackend implements Backend {
         firstNonFinite = memory.keep(DeviceBuffer.allocate(4, "first non-finite step"));
         firstNonFinite.upload(new int[]{Integer.MAX_VALUE}, stream);
         steps = new CudaSteps(memory, stream);
+        steps.useGraphs(GraphSetting.on());
         attention = new CudaAttention(this, memory, operands, steps, stream, gemm, norms, embed);
         diffusion = new CudaDiffusion(memory, operands, steps, stream, diffusionKernels);
         flow = new CudaFlow(memory, steps, stream);

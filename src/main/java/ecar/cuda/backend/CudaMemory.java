@@ -88,6 +88,13 @@ final class CudaMemory {
         }
     }
 
+    /** As {@link #scratch}, counted in the peak at once: a graph's range, used by a launch that allocates nothing else. */
+    DeviceBuffer reserve(long bytes, String label) {
+        DeviceBuffer b = scratch(bytes, label);
+        held(0);
+        return b;
+    }
+
     private static long mib(long b) {
         return b >> 20;
     }

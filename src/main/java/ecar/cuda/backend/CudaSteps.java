@@ -161,7 +161,7 @@ final class CudaSteps {
             arena.reset(m);
         }
         long region = arena.ledger().windowPeak() - m.top();
-        if (region > 0) arena.allocate(region, "captured step " + key);   // starts at m.top: the range the capture used
+        if (region > 0) memory.reserve(region, "captured step " + key);   // starts at m.top: the range the capture used
         return g;
     }
 
@@ -200,7 +200,7 @@ final class CudaSteps {
         int[] words = new int[StepScalars.WORDS * scalars.size()];
         for (int i = 0; i < scalars.size(); i++) System.arraycopy(scalars.get(i).words(), 0, words, i * StepScalars.WORDS, StepScalars.WORDS);
         loopScalars.upload(words, stream);   // stream-ordered: the previous replay of any loop has read its values
-        if (g.regionBytes() > 0) arena.allocate(g.regionBytes(), "captured loop " + key);
+        if (g.regionBytes() > 0) memory.reserve(g.regionBytes(), "captured loop " + key);
         try {
             g.graph().launch(stream);
         } finally {

@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Our bf16 tensor-core GEMMs (bf16 output, no epilogue) on the linear layers of DiT-XL/2 and ECAR-L/FlowAR-L at
- * batch 64, 256² — the shapes of tools/gemm_bench.py, which times torch.matmul on them — on each {@link #path}:
+ * batch 64, 256², and the small-M shapes of batch 1 — the shapes of tools/gemm_bench.py, which times torch.matmul on them — on each {@link #path}:
  * {@code wgmma} (kernels/gemm_sm90.cu, TMA + wgmma, compute capability 9.0 only; every shape goes to it, also those
  * GemmKernels.linear would send to mma.sync, so the two can be compared everywhere) and {@code mma.sync}
  * (kernels/gemm.cu, the tile GemmKernels.Tile.choose picks). Each benchmark call queues {@link #INNER} GEMMs between
@@ -55,7 +55,10 @@ public class GemmBench extends GpuBench {
             "dit-xl-2 fc2 16384 4608 1152", "dit-xl-2 adaLN 64 1152 6912", "dit-xl-2 final 16384 1152 32",
             "ecar-l ar.qkv 16384 1024 3072", "ecar-l ar.proj 16384 1024 1024", "ecar-l ar.fc1 16384 1024 2730",
             "ecar-l ar.fc2 16384 2736 1024", "ecar-l ar.adaLN 64 1024 6144", "ecar-l head.input 16384 16 1024",
-            "ecar-l head.cond 16384 1024 1024", "ecar-l head.adaLN-token 16384 1024 3072", "ecar-l head.final 16384 1024 16"})
+            "ecar-l head.cond 16384 1024 1024", "ecar-l head.adaLN-token 16384 1024 3072", "ecar-l head.final 16384 1024 16",
+            // batch 1, guided: the flow head at stages 4, 3 and 1 (M = 2·r²) and DiT-XL/2's MLP, the small-M shapes of latency
+            "ecar-l-b1 head.qkv.s4 512 1024 3072", "ecar-l-b1 head.fc2.s4 512 2736 1024", "ecar-l-b1 head.qkv.s3 128 1024 3072",
+            "ecar-l-b1 head.fc2.s3 128 2736 1024", "ecar-l-b1 head.qkv.s1 8 1024 3072", "dit-xl-2-b1 fc1 512 1152 4608"})
     public String shape;
 
     /** Which kernels: wgmma (gemm_sm90.cu) or mma.sync (gemm.cu). */

@@ -8,9 +8,12 @@ import ecar.backend.RopeTables;
 import ecar.cuda.CudaTensor;
 import ecar.cuda.DeviceBuffer;
 import ecar.cuda.Stream;
+import ecar.cuda.TensorMapEncoder;
 import ecar.cuda.ops.Attention;
+import ecar.cuda.ops.AttentionSm90;
 import ecar.cuda.ops.EmbedKernels;
 import ecar.cuda.ops.GemmKernels;
+import ecar.cuda.ops.Launcher;
 import ecar.cuda.ops.NormKernels;
 import ecar.cuda.ops.Precision;
 import ecar.tensor.DType;
@@ -21,20 +24,36 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * CudaBackend's attention, once its arguments are checked: the flash kernel (bf16 operands in scratch, the 2D RoPE
- * and the stage-block-causal mask applied inside it) where the head size has one, else GEMMs and a row softmax per
- * sample and head; the 2D RoPE on its own; and the RoPE tables, uploaded once. CPU twin: CpuAttention.
+ * CudaBackend's attention, once its arguments are checked: on Hopper, attention_sm90 (TMA + wgmma) where it takes the
+ * problem (head size 64 or 128, no stage mask, at least 128 queries; the 2D RoPE applied to q and k before the bf16
+ * cast); else the flash kernel of attention.cu (bf16 operands in scratch, the 2D RoPE and the stage-block-causal mask
+ * applied inside it) where the head size has one; else GEMMs and a row softmax per sample and head; the 2D RoPE on
+ * its own; and the RoPE tables, uploaded once. CPU twin: CpuAttention.
  *
  * @param backend opens the scratch scopes and applies the RoPE for the GEMM fallback
  * @param gemm the GEMM fallback's kernels, with {@code norms} and {@code embed}
+ * @param launcher queues attention_sm90
+ * @param hopperMaps encodes attention_sm90's tensor maps; null where the backend does not run the Hopper kernels
  * @param ropeTables cos, sin per (side, span, d), uploaded on first use and kept while the backend lives
  */
 record CudaAttention(Backend backend, CudaMemory memory, CudaOperands operands, CudaSteps steps, Stream stream, GemmKernels gemm,
-                     NormKernels norms, EmbedKernels embed, Map<String, CudaTensor[]> ropeTables) {
+                     NormKernels norms, EmbedKernels embed, Launcher launcher, TensorMapEncoder hopperMaps, Map<String, CudaTensor[]> ropeTables) {
 
     CudaAttention(Backend backend, CudaMemory memory, CudaOperands operands, CudaSteps steps, Stream stream, GemmKernels gemm, NormKernels norms,
-                  EmbedKernels embed) {
-        this(backend, memory, operands, steps, stream, gemm, norms, embed, new HashMap<>());
+                  EmbedKernels embed, Launcher launcher, TensorMapEncoder hopperMaps) {
+        this(backend, memory, operands, steps, stream, gemm, norms, embed, launcher, hopperMaps, new HashMap<>());
+    }
+
+    /** Whether attention_sm90 runs this problem: a backend on the Hopper kernels and a problem the kernel takes. */
+    boolean hopper(Attention.Problem p, boolean staged) {
+        return hopperMaps != null && AttentionSm90.takes(p, staged);
+    }
+
+    /** attention_sm90 on q, k, v (f32 or bf16 tensors; q and k rotated by the 2D RoPE first where asked) into out. */
+    void hopper(String op, Attention.Problem p, Tensor q, Tensor k, Tensor v, CudaTensor out, int heads, int side, int span, boolean ropeQ, boolean ropeK) {
+        CudaTensor qb = operands.bf16(ropeQ ? backend.rope2d(q, heads, side, span) : q, op);
+        CudaTensor kb = operands.bf16(ropeK ? backend.rope2d(k, heads, side, span) : k, op), vb = operands.bf16(v, op);
+        AttentionSm90.forward(launcher, hopperMaps, p, qb.buffer(), kb.buffer(), vb.buffer(), out.buffer(), false);
     }
 
     /** q, k, v as CudaBackend.attend has checked them. */
@@ -45,6 +64,10 @@ record CudaAttention(Backend backend, CudaMemory memory, CudaOperands operands, 
         Attention.Problem p = Attention.Problem.dense(sq.dim(0), heads, d, sq.dim(1), sk.dim(1));
         CudaTensor out = memory.alloc(sq, DType.F32, op + " out");
         try (Backend.Scope scratch = backend.scope()) {
+            if (hopper(p, stageTokens != null)) {
+                hopper(op, p, q, k, v, out, heads, side, span, ropeQ, ropeK);
+                return out;
+            }
             CudaTensor qb = operands.bf16(q, op), kb = operands.bf16(k, op), vb = operands.bf16(v, op);
             Attention.Rope rope = null;
             if (ropeQ) {

@@ -121,7 +121,8 @@ public final class CudaBackend implements Backend {
         firstNonFinite.upload(new int[]{Integer.MAX_VALUE}, stream);
         steps = new CudaSteps(memory, stream);
         steps.useGraphs(GraphSetting.on());
-        attention = new CudaAttention(this, memory, operands, steps, stream, gemm, norms, embed);
+        attention = new CudaAttention(this, memory, operands, steps, stream, gemm, norms, embed, launcher,
+                gemm.path() == ecar.cuda.ops.GemmPath.WGMMA ? ecar.cuda.TensorMapEncoder.DRIVER : null);
         diffusion = new CudaDiffusion(memory, operands, steps, stream, diffusionKernels);
         flow = new CudaFlow(memory, steps, stream);
     }
@@ -455,15 +456,20 @@ public final class CudaBackend implements Backend {
             return attention.attend(op, q, kv[0], kv[1], heads, side, span, ropeQ, false, null);
         }
         CudaTensor out = memory.alloc(sq, DType.F32, op + " out");
+        Attention.Problem p = Attention.Problem.cached(c.batch(), heads, d, sq.dim(1), c.length(), c.capacity());
         try (Scope scratch = scope()) {
+            if (attention.hopper(p, false)) {   // the cache is bf16 with its keys rotated when they were appended
+                CudaTensor qb = operands.bf16(ropeQ ? rope2d(q, heads, side, span) : q, op);
+                ecar.cuda.ops.AttentionSm90.forward(attention.launcher(), attention.hopperMaps(), p, qb.buffer(), c.k.buffer(), c.v.buffer(), out.buffer(), false);
+                return out;
+            }
             CudaTensor qb = operands.bf16(q, op);
             Attention.Rope rope = null;
             if (ropeQ) {
                 CudaTensor[] cs = attention.ropeTable(side, span, d);
                 rope = new Attention.Rope(cs[0].buffer(), cs[1].buffer(), side * side, true, false);
             }
-            Attention.forward(stream, Attention.Problem.cached(c.batch(), heads, d, sq.dim(1), c.length(), c.capacity()), qb.buffer(), c.k.buffer(),
-                    c.v.buffer(), out.buffer(), false, rope, null);
+            Attention.forward(stream, p, qb.buffer(), c.k.buffer(), c.v.buffer(), out.buffer(), false, rope, null);
         }
         return out;
     }

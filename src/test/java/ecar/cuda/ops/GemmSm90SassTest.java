@@ -53,6 +53,12 @@ class GemmSm90SassTest {
 
     /** The sm_90a SASS of each gemm_sm90 kernel, by function name. */
     static Map<String, String> sass() throws Exception {
+        return sass("gemm_sm90");
+    }
+
+    /** The sm_90a SASS of each kernel of kernels/{@code family}.cu, by function name. */
+    static Map<String, String> sass(String family) throws Exception {
+        Path source = Path.of("kernels", family + ".cu");
         String cuobjdump = tool("cuobjdump"), nvdisasm = tool("nvdisasm");
         Assumptions.assumeTrue(cuobjdump != null || nvdisasm != null,
                 "neither cuobjdump nor nvdisasm is installed here (a CUDA toolkit with only nvcc and ptxas): the SASS is not inspected");
@@ -61,20 +67,20 @@ class GemmSm90SassTest {
         if (cuobjdump != null) {
             // the packaged fatbin (a class-path resource: target/classes here, the bundle's jar on a GPU machine)
             byte[] image;
-            try (var in = GemmSm90SassTest.class.getResourceAsStream("/kernels/gemm_sm90.fatbin")) {
-                Assumptions.assumeTrue(in != null, "kernels/gemm_sm90.fatbin was not built (nvcc was missing at build time)");
+            try (var in = GemmSm90SassTest.class.getResourceAsStream("/kernels/" + family + ".fatbin")) {
+                Assumptions.assumeTrue(in != null, "kernels/" + family + ".fatbin was not built (nvcc was missing at build time)");
                 image = in.readAllBytes();
             }
-            Path fatbin = Files.createTempFile("gemm_sm90", ".fatbin");
+            Path fatbin = Files.createTempFile(family, ".fatbin");
             Files.write(fatbin, image);
             text = run(List.of(cuobjdump, "-sass", "-arch", "sm_90a", fatbin.toString()));
             Files.deleteIfExists(fatbin);
             header = Pattern.compile("Function : (\\w+)");
         } else {
             Assumptions.assumeTrue(Ptx.nvccAvailable(), Ptx.NO_NVCC);
-            Path dir = Files.createTempDirectory("sass"), cubin = dir.resolve("gemm_sm90.cubin");
+            Path dir = Files.createTempDirectory("sass"), cubin = dir.resolve(family + ".cubin");
             run(List.of("nvcc", "-cubin", "-O3", "-std=c++17", "-gencode", "arch=compute_90a,code=sm_90a", "-I", "kernels",
-                    "-o", cubin.toString(), SOURCE.toString()));
+                    "-o", cubin.toString(), source.toString()));
             text = run(List.of(nvdisasm, "-c", cubin.toString()));
             Files.deleteIfExists(cubin);
             Files.deleteIfExists(dir);
@@ -110,11 +116,16 @@ class GemmSm90SassTest {
 
     @Test
     void ptxasReportHasNoSpillsStackOrWarnings() throws IOException {
-        Path report = Path.of("target", "kernels", "gemm_sm90.ptxas.txt");
+        checkPtxasReport("gemm_sm90", KERNELS);
+    }
+
+    /** ptxas's report for a Hopper family: no warning; each kernel's sm_90a copy with no stack or spills and 168 registers at entry. */
+    static void checkPtxasReport(String family, List<String> kernels) throws IOException {
+        Path report = Path.of("target", "kernels", family + ".ptxas.txt");
         Assumptions.assumeTrue(Files.isRegularFile(report), report + " is missing: the kernels were not built (nvcc was missing at build time)");
         String text = Files.readString(report);
         assertFalse(text.contains("ptxas warning"), "ptxas warned (a serialised wgmma or an ignored setmaxnreg shows here):\n" + text);
-        for (String k : KERNELS) {
+        for (String k : kernels) {
             Matcher m = Pattern.compile("Compiling entry function '" + k + "' for 'sm_90a'\\s+ptxas info\\s+: Function properties for " + k
                     + "\\s+(\\d+) bytes stack frame, (\\d+) bytes spill stores, (\\d+) bytes spill loads\\s+ptxas info\\s+: Used (\\d+) registers").matcher(text);
             assertTrue(m.find(), k + " for sm_90a is not in " + report);
@@ -139,8 +150,13 @@ class GemmSm90SassTest {
     }
 
     private static String ptx(String arch) throws Exception {
-        Path dir = Files.createTempDirectory("ptx"), out = dir.resolve("gemm_sm90." + arch + ".ptx");
-        run(List.of("nvcc", "-ptx", "-std=c++17", "-gencode", "arch=" + arch + ",code=" + arch, "-I", "kernels", "-o", out.toString(), SOURCE.toString()));
+        return ptx(SOURCE, arch);
+    }
+
+    /** The PTX of a kernels/*.cu file for a virtual architecture (compute_90a: Hopper's; compute_90: any other's JIT). */
+    static String ptx(Path source, String arch) throws Exception {
+        Path dir = Files.createTempDirectory("ptx"), out = dir.resolve(source.getFileName() + "." + arch + ".ptx");
+        run(List.of("nvcc", "-ptx", "-std=c++17", "-gencode", "arch=" + arch + ",code=" + arch, "-I", "kernels", "-o", out.toString(), source.toString()));
         String text = Files.readString(out);
         Files.deleteIfExists(out);
         Files.deleteIfExists(dir);

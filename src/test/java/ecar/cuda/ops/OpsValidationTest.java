@@ -407,6 +407,50 @@ class OpsValidationTest {
 
     private static final Pattern ENTRY = Pattern.compile("ECAR_KERNEL void(?: __launch_bounds__\\([^)]*\\))?\\s+(\\w+)\\(|_ENTRY\\((\\w+),|EW_PAIR\\((\\w+),");
 
+    // ------------------------------------------------------------------ attention on Hopper
+
+    @Test
+    void hopperAttentionEncodesHeadMapsAndLaunchesOneCtaPer128Queries() {
+        ecar.cuda.TensorMapEncoder encoder = spec -> {
+            maps.add(spec);
+            return new ecar.cuda.TensorMap(spec, new byte[ecar.cuda.TensorMap.BYTES]);
+        };
+        // the fused qkv of a 16-head, d 64 self-attention: rows of 3·1024, q at column 0, k at 1024, v at 2048
+        int batch = 2, heads = 16, d = 64, l = 256, width = heads * d, ld = 3 * width;
+        Fake qkv = bf16((long) batch * l * ld, "qkv");
+        Fake k = new Fake(qkv.address() + 2L * width, qkv.bytes() - 2L * width, "k"), v = new Fake(qkv.address() + 4L * width, qkv.bytes() - 4L * width, "v");
+        Attention.Problem p = new Attention.Problem(batch, heads, d, l, l, (long) l * ld, (long) l * ld, (long) l * width, ld, ld, width);
+        assertTrue(AttentionSm90.takes(p, false) && !AttentionSm90.takes(p, true), "stage masks stay with attention.cu");
+        maps.clear();
+        AttentionSm90.forward(rec, encoder, p, qkv, k, v, f32((long) batch * l * width, "o"), false);
+        var call = rec.calls.get(rec.calls.size() - 1);
+        assertEquals("attention_sm90", call.family());
+        assertEquals("attention_sm90_d64_f32", call.kernel());
+        assertEquals(new ecar.cuda.LaunchShape(2, heads, batch, 384, 1, 1, 83008), call.shape());
+        assertEquals(3, maps.size());
+        ecar.cuda.TensorMapSpec mk = maps.get(1);
+        assertArrayEquals(new long[]{d, heads, l, batch}, mk.globalDim());
+        assertArrayEquals(new long[]{2L * d, 2L * ld, 2L * l * ld}, mk.globalStrides());
+        assertArrayEquals(new int[]{64, 1, 128, 1}, mk.boxDim());
+        assertEquals(k.address(), mk.globalAddress());
+        assertEquals(128 * 128, mk.boxBytes(), "a box is one slab: 128 rows of 128 bytes");
+        // a KV cache of 341 tokens holding 100, d 128: the maps stop at lk and the grid follows lq
+        Attention.Problem cached = Attention.Problem.cached(1, 8, 128, 130, 100, 341);
+        AttentionSm90.forward(rec, encoder, cached, bf16(130L * 1024, "q"), bf16(341L * 1024, "kc"), bf16(341L * 1024, "vc"), bf16(130L * 1024, "o"), true);
+        assertEquals("attention_sm90_d128_bf16", rec.calls.get(rec.calls.size() - 1).kernel());
+        assertEquals(164928, rec.calls.get(rec.calls.size() - 1).shape().sharedBytes());
+        assertArrayEquals(new long[]{128, 8, 100, 1}, maps.get(maps.size() - 1).globalDim());
+        // what it does not take
+        String msg = message(() -> AttentionSm90.forward(rec, encoder, Attention.Problem.dense(1, 1, 72, 256, 256), bf16(256 * 72, "q"),
+                bf16(256 * 72, "k"), bf16(256 * 72, "v"), f32(256 * 72, "o"), false));
+        assertTrue(msg.contains("head size 64 or 128"), msg);
+        msg = message(() -> AttentionSm90.forward(rec, encoder, Attention.Problem.dense(1, 1, 64, 100, 256), bf16(100 * 64, "q"),
+                bf16(256 * 64, "k"), bf16(256 * 64, "v"), f32(100 * 64, "o"), false));
+        assertTrue(msg.contains("at least 128 queries"), msg);
+        msg = message(() -> AttentionSm90.forward(rec, encoder, p, new Fake(qkv.address() + 2, qkv.bytes(), "q+1"), k, v, f32((long) batch * l * width, "o"), false));
+        assertTrue(msg.contains("16-byte aligned"), msg);
+    }
+
     /** Runs the tests above that launch, leaving every launch of every wrapper in {@link #rec}. */
     void launchEverything() {
         gemmPicksTheTileAndGridForTheShape();
@@ -418,6 +462,7 @@ class OpsValidationTest {
         embedAndDiffusionLaunches();
         elementwiseAndEmbeddingLaunches();
         tokenSamplingAndRopeRowsLaunches();
+        hopperAttentionEncodesHeadMapsAndLaunchesOneCtaPer128Queries();
     }
 
     @Test

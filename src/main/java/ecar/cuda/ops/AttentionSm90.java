@@ -1,0 +1,94 @@
+package ecar.cuda.ops;
+
+import ecar.cuda.DeviceAddress;
+import ecar.cuda.LaunchShape;
+import ecar.cuda.TensorMap;
+import ecar.cuda.TensorMapEncoder;
+import ecar.cuda.TensorMapSpec;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Launches of kernels/attention_sm90.cu, the FlashAttention-3-style Hopper kernel (TMA + wgmma, a producer and two
+ * consumer warp groups): out = softmax(q·kᵀ/√d)·v, non-causal, without RoPE (the caller rotates first), for head sizes
+ * 64 and 128 on compute capability 9.0. Everything else (stage masks, head sizes 72 and 96, other GPUs) stays with
+ * {@link Attention}'s kernels/attention.cu. The pure parts (choice, tensor maps, launch shape, checks) need no GPU.
+ */
+public final class AttentionSm90 {
+    private AttentionSm90() {}
+
+    public static final String FAMILY = "attention_sm90";
+    /** Query rows a CTA (two consumer warp groups of 64), key rows a K/V tile, rows a TMA box. */
+    public static final int BLOCK_M = 128, BLOCK_N = 128, THREADS = 384, STAGES = 2;
+
+    /** Whether the kernel has a copy for head size d. */
+    public static boolean hasKernel(int d) {
+        return d == 64 || d == 128;
+    }
+
+    /**
+     * Whether a problem may go to this kernel on a Hopper GPU: a compiled head size, no stage mask, and at least one
+     * whole CTA of queries (below 128 queries most of its rows would be padding; attention.cu's 64-row CTAs waste less).
+     */
+    public static boolean takes(Attention.Problem p, boolean staged) {
+        return hasKernel(p.headDim()) && !staged && p.lq() >= BLOCK_M;
+    }
+
+    /** Dynamic shared memory: 1 KiB of alignment slack, Q (d/64 slabs of 128 rows × 128 bytes), two stages of K and V, 64 bytes of barriers. */
+    public static int sharedBytes(int d) {
+        check(hasKernel(d), "head size " + d + " has no Hopper kernel; kernels/attention_sm90.cu has 64 and 128");
+        int slab = 128 * 128, slabs = d / 64;
+        return 1024 + slabs * slab + STAGES * 2 * slabs * slab + 64;
+    }
+
+    static String signature(int d, boolean bf16Out) {
+        check(hasKernel(d), "head size " + d + " has no Hopper kernel");
+        return "attention_sm90_d" + d + "_" + (bf16Out ? "bf16" : "f32")
+                + "(tmap tmQ, tmap tmK, tmap tmV, ptr o, i32 lq, i32 lk, i64 o_bstride, i32 ld_o, f32 scale_log2)";
+    }
+
+    /** Every signature this class launches (checked against the PTX parameter lists by a test). */
+    static List<String> signatures() {
+        List<String> all = new ArrayList<>();
+        for (int d : new int[]{64, 128}) {
+            all.add(signature(d, false));
+            all.add(signature(d, true));
+        }
+        return all;
+    }
+
+    /**
+     * The tensor map of one operand, q or k or v: bf16 [batch, tokens, heads·d] rows {@code ld} elements apart and samples
+     * {@code batchStride} apart, seen as dims {d, heads, tokens, batch} and read in boxes {64, 1, 128, 1} (64 head
+     * dimensions of 128 rows of one head), 128-byte swizzled; rows past {@code tokens} read as zeros.
+     */
+    public static TensorMapSpec operand(DeviceAddress base, int d, int heads, int tokens, int batch, int ld, long batchStride) {
+        long e = TensorMapSpec.DataType.BFLOAT16.bytes;
+        return new TensorMapSpec(TensorMapSpec.DataType.BFLOAT16, base.address(), new long[]{d, heads, tokens, batch},
+                new long[]{d * e, ld * e, batchStride * e}, new int[]{64, 1, BLOCK_N, 1}, new int[]{1, 1, 1, 1},
+                TensorMapSpec.Interleave.NONE, TensorMapSpec.Swizzle.B128, TensorMapSpec.L2Promotion.L2_256B, TensorMapSpec.OobFill.NONE);
+    }
+
+    public static LaunchShape shape(Attention.Problem p) {
+        return LaunchShape.of((p.lq() + BLOCK_M - 1) / BLOCK_M, p.heads(), p.batch(), THREADS, sharedBytes(p.headDim()));
+    }
+
+    /** Queues the kernel: q, k, v bf16 as the problem says (RoPE already applied), o f32 or bf16 [B, lq, ldO]. */
+    public static void forward(Launcher launcher, TensorMapEncoder maps, Attention.Problem p, DeviceAddress q, DeviceAddress k, DeviceAddress v,
+                               DeviceAddress o, boolean bf16Out) {
+        check(takes(p, false), "a problem it does not take: " + p + " (head size 64 or 128, at least " + BLOCK_M + " queries)");
+        Attention.checkAligned("q", q, 0);
+        Attention.checkAligned("k", k, 0);
+        Attention.checkAligned("v", v, 0);
+        TensorMap tq = maps.encode(operand(q, p.headDim(), p.heads(), p.lq(), p.batch(), p.ldQ(), p.qBatchStride()));
+        TensorMap tk = maps.encode(operand(k, p.headDim(), p.heads(), p.lk(), p.batch(), p.ldKv(), p.kvBatchStride()));
+        TensorMap tv = maps.encode(operand(v, p.headDim(), p.heads(), p.lk(), p.batch(), p.ldKv(), p.kvBatchStride()));
+        launcher.launch(FAMILY, signature(p.headDim(), bf16Out), shape(p), tq, tk, tv, o, p.lq(), p.lk(), p.oBatchStride(), p.ldO(),
+                Attention.scaleLog2(p.headDim()));
+    }
+
+    private static void check(boolean ok, String what) {
+        if (!ok) throw new IllegalArgumentException("attention_sm90: " + what);
+    }
+}

@@ -1,0 +1,311 @@
+#!/usr/bin/env python3
+"""Review aid for kernels/attention_sm90.cu on machines without a GPU: replays the kernel's index arithmetic and its
+pipeline protocol with numpy and compares the result with softmax(q·kᵀ/√d)·v on random bf16 data.
+
+As tools/emulate_gemm_sm90.py, whose documented semantics it reuses (128-byte swizzle, shared memory, K-major wgmma
+operands through descriptors, the accumulator fragment layout, mbarrier phases), two halves kept apart:
+  * PTX/driver semantics written from the documentation, not from the kernel, added here: a 4D TMA box (dims {d,
+    heads, tokens, batch}, out-of-bounds rows zero); an MN-major operand read through a descriptor (CUTLASS's canonical
+    ((T,8,m),(8,k)):((1,T,LBO),(8T,SBO)) with T = 8 bf16, the 128-byte swizzle on the final address); wgmma's A operand
+    from registers (the fragment of a 64 × 16 slice); __shfl_xor_sync within a warp.
+  * The kernel, transcribed: shared-memory map, the producer's copies and ring phases, the consumers' descriptors, the
+    masking, the online softmax on fragments, P packed as the A fragment, the releases, the epilogue's stores.
+Roles run as coroutines under a random interleaving with copies landing late, so an early release or a wrong phase shows
+as a wrong element or a stall. Checks the index math and the protocol, not the hardware (AttentionSm90GpuTest on a GPU).
+
+    python3 tools/emulate_attention_sm90.py      # exits 0 and prints "all checks passed" when everything matches
+
+Keep the transcribed part in step with attention_sm90.cu when either changes.
+"""
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from emulate_gemm_sm90 import (Mbarrier, Smem, accumulator_coords, bf16, desc_fields,  # noqa: E402
+                               smem_desc, swizzle128, wgmma_operand)
+
+
+# ================================================================ semantics from the documentation
+
+def tma_tile_4d(t4, c0, c1, c2, c3, box):
+    """cp.async.bulk.tensor.4d ...tile of a tensor with dims {D, heads, tokens, batch} (t4 indexed [batch, tokens,
+    heads, D]): the box {box0, 1, box2, 1} at (c0, c1, c2, c3), stored dimension 0 fastest; elements outside zero."""
+    nb, nt, nh, nd = t4.shape
+    box0, box2 = box
+    r = np.arange(box2)[:, None]
+    e = np.arange(box0)[None, :]
+    inside = (c2 + r < nt) & (c0 + e < nd) & (c1 < nh) & (c3 < nb)
+    vals = np.where(inside, t4[min(c3, nb - 1), np.minimum(c2 + r, nt - 1), min(c1, nh - 1), np.minimum(c0 + e, nd - 1)], 0.0)
+    offs = r * (box0 * 2) + e * 2
+    return offs, vals.astype(np.float32)
+
+
+def tma_store_box(smem, dst, offs, vals):
+    assert dst % 1024 == 0, "the 128-byte swizzle pattern needs a 1024-byte aligned destination"
+    smem.write(swizzle128(dst + offs), vals)
+
+
+def wgmma_operand_mn(smem, desc, n):
+    """An MN-major bf16 operand [n × 16] (element (j, k)) through a descriptor in 128-byte swizzle mode: N index j at
+    (j // 64)·LBO + (j % 64)·2 bytes, K index k at (k // 8)·SBO + (k % 8)·128 bytes from the start address; the swizzle
+    applies to the final address."""
+    f = desc_fields(desc)
+    assert f["mode"] == 1 and f["base_offset"] == 0
+    j = np.arange(n)[:, None]
+    k = np.arange(16)[None, :]
+    logical = f["start"] + (j // 64) * f["lbo"] + (j % 64) * 2 + (k // 8) * f["sbo"] + (k % 8) * 128
+    return smem.read(swizzle128(logical))
+
+
+def a_from_registers(regs):
+    """wgmma's A operand [64 × 16] from registers: thread t (warp w = t // 32, g = (t % 32) // 4, q = t % 4) holds four
+    bf16 pairs: [0] (row 16w + g, k 2q, 2q+1), [1] (row + 8, same k), [2] (row, k 2q+8, 2q+9), [3] (row + 8, k 2q+8..).
+    regs: [128 threads, 4 registers, 2 halves (low = lower k)]."""
+    a = np.full((64, 16), np.nan)
+    for t in range(128):
+        w, g, q = t // 32, (t % 32) // 4, t % 4
+        for reg, (dr, dk) in enumerate(((0, 0), (8, 0), (0, 8), (8, 8))):
+            a[16 * w + g + dr, 2 * q + dk: 2 * q + dk + 2] = regs[t, reg]
+    assert not np.isnan(a).any()
+    return a
+
+
+def shfl_xor(vals, mask):
+    """__shfl_xor_sync over the 128 threads of a warp group, warp by warp: thread t reads thread t ^ mask."""
+    t = np.arange(128)
+    return vals[t ^ mask]
+
+
+# ================================================================ the kernel, transcribed (attention_sm90.cu)
+
+BM, BN, STAGES, CONSUMERS, SLAB_ROW = 128, 128, 2, 2, 128
+RELEASE_AFTER_PV = True   # False: a consumer releases the stage before its P·V wgmma has read V (must fail)
+MN_SBO = 1024             # smem_desc_mn's stride byte offset (8 rows of 128 bytes)
+P_ORDER = (0, 1, 2, 3)    # which S element pairs make a[0..3] (a permutation other than this must fail)
+MASK_PAST_LK = True
+
+
+def smem_desc_mn(addr, lbo):
+    return ((addr & 0x3FFFF) >> 4) | (((lbo & 0x3FFFF) >> 4) << 16) | ((MN_SBO >> 4) << 32) | (1 << 62)
+
+
+def layout(d):
+    slabs = d // 64
+    q_slab, kv_slab = BM * SLAB_ROW, BN * SLAB_ROW
+    q_bytes, tile_bytes = slabs * q_slab, slabs * kv_slab
+    stage_bytes = 2 * tile_bytes
+    barriers = q_bytes + STAGES * stage_bytes
+    return dict(slabs=slabs, q_slab=q_slab, kv_slab=kv_slab, q_bytes=q_bytes, tile_bytes=tile_bytes, stage_bytes=stage_bytes,
+                barriers=barriers, bytes=1024 + barriers + 64)
+
+
+def cta(qx, kx, vx, out, written, d, lq, lk, qtile, h, b, scale_log2, rng, raw_offset):
+    L = layout(d)
+    smem = Smem(raw_offset + L["bytes"])
+    base = (raw_offset + 1023) & ~1023
+    qfull = Mbarrier(1)
+    full = [Mbarrier(1) for _ in range(STAGES)]
+    empty = [Mbarrier(4 * CONSUMERS) for _ in range(STAGES)]
+    tma_queue = []
+    q0 = qtile * BM
+    tiles = (lk + BN - 1) // BN
+
+    def qslab(i):
+        return base + i * L["q_slab"]
+
+    def kslab(s, i):
+        return base + L["q_bytes"] + s * L["stage_bytes"] + i * L["kv_slab"]
+
+    def vslab(s, i):
+        return kslab(s, i) + L["tile_bytes"]
+
+    def producer():
+        qfull.arrive_expect_tx(L["q_bytes"])
+        for i in range(L["slabs"]):
+            tma_queue.append((qslab(i),) + tma_tile_4d(qx, 64 * i, h, q0, b, (64, BM)) + (qfull,))
+        for t in range(tiles):
+            s = t % STAGES
+            while not empty[s].try_wait_parity(((t // STAGES) & 1) ^ 1):
+                yield "producer waits empty[%d]" % s
+            full[s].arrive_expect_tx(L["stage_bytes"])
+            for i in range(L["slabs"]):
+                tma_queue.append((kslab(s, i),) + tma_tile_4d(kx, 64 * i, h, t * BN, b, (64, BN)) + (full[s],))
+                tma_queue.append((vslab(s, i),) + tma_tile_4d(vx, 64 * i, h, t * BN, b, (64, BN)) + (full[s],))
+            yield "producer issued tile %d" % t
+
+    S_ROW, S_COL = accumulator_coords(128)          # [thread, i] for S (64 elements a thread)
+    O_ROW, O_COL = accumulator_coords(d)            # [thread, i] for O (d/2 elements a thread)
+
+    def consumer(c):
+        thr = np.arange(128)
+        q = thr % 4
+        qrows = 64 * c * SLAB_ROW
+        acc = np.zeros((128, d // 2))
+        m = np.full((128, 2), -np.inf)
+        l = np.zeros((128, 2))
+        while not qfull.try_wait_parity(0):
+            yield "consumer %d waits Q" % c
+        for t in range(tiles):
+            s = t % STAGES
+            while not full[s].try_wait_parity((t // STAGES) & 1):
+                yield "consumer %d waits full[%d]" % (c, s)
+            # S = Q·Kᵀ (wgmma m64n128k16, both operands K-major in shared memory)
+            sm = np.zeros((64, 128))
+            for kk in range(d // 16):
+                at = (kk % 4) * 32
+                a = wgmma_operand(smem, smem_desc(qslab(kk // 4) + qrows + at), 64).astype(np.float64)
+                bk = wgmma_operand(smem, smem_desc(kslab(s, kk // 4) + at), 128).astype(np.float64)
+                sm = (sm if kk > 0 else 0.0) + a @ bk.T
+            sc = sm[S_ROW, S_COL]                     # [thread, 64]
+            if MASK_PAST_LK and (t + 1) * BN > lk:
+                i = np.arange(64)[None, :]
+                key = t * BN + 8 * (i // 4) + 2 * q[:, None] + (i & 1)
+                sc = np.where(key >= lk, -np.inf, sc)
+            r_of = (np.arange(64) >> 1) & 1
+            mx = m.copy()
+            for r in range(2):
+                mx[:, r] = np.maximum(mx[:, r], sc[:, r_of == r].max(axis=1))
+                mx[:, r] = np.maximum(mx[:, r], shfl_xor(mx[:, r], 1))
+                mx[:, r] = np.maximum(mx[:, r], shfl_xor(mx[:, r], 2))
+            top = np.where(mx == -np.inf, 0.0, mx * scale_log2)
+            corr = np.exp2(m * scale_log2 - top)
+            m = mx
+            l = l * corr
+            acc = acc * corr[:, (np.arange(d // 2) >> 1) & 1]
+            sc = np.exp2(sc * scale_log2 - top[:, r_of])
+            for r in range(2):
+                l[:, r] += sc[:, r_of == r].sum(axis=1)
+            # P·V: k16 step kk takes S's elements 8kk..8kk+7 as the A fragment; V through the MN-major descriptor
+            pairs = bf16(sc.astype(np.float32)).reshape(128, BN // 16, 4, 2)[:, :, list(P_ORDER), :]
+            if not RELEASE_AFTER_PV:
+                for _warp in range(4):
+                    empty[s].arrive()
+                yield "consumer %d released early" % c
+            for kk in range(BN // 16):
+                a = a_from_registers(pairs[:, kk])
+                vb = wgmma_operand_mn(smem, smem_desc_mn(vslab(s, 0) + kk * 16 * SLAB_ROW, L["kv_slab"]), d).astype(np.float64)
+                pv = a @ vb.T                          # [64 rows, d]
+                acc = acc + pv[O_ROW, O_COL]
+            if RELEASE_AFTER_PV:
+                for _warp in range(4):
+                    empty[s].arrive()
+            yield "consumer %d done with tile %d" % (c, t)
+        for r in range(2):
+            l[:, r] += shfl_xor(l[:, r], 1)
+            l[:, r] += shfl_xor(l[:, r], 2)
+        inv = 1.0 / l
+        for i in range(0, d // 2, 2):
+            r = (i >> 1) & 1
+            row = q0 + 64 * c + 16 * (np.arange(128) // 32) + (np.arange(128) % 32) // 4 + 8 * r
+            col = 8 * (i // 4) + 2 * q
+            for t_ in np.nonzero(row < lq)[0]:
+                for e in range(2):
+                    out[b, row[t_], h, col[t_] + e] = acc[t_, i + e] * inv[t_, r]
+                    written[b, row[t_], h, col[t_] + e] += 1
+
+    def tma_engine():
+        while True:
+            if tma_queue and rng.random() < 0.5:
+                dst, offs, vals, bar = tma_queue.pop(rng.integers(len(tma_queue)))
+                tma_store_box(smem, dst, offs, vals)
+                bar.complete_tx(vals.size * 2)
+            yield "tma"
+
+    return [producer(), consumer(0), consumer(1)], tma_engine()
+
+
+def run(batch, heads, d, lq, lk, seed, raw_offset=0, quiet=False):
+    rng = np.random.default_rng(seed)
+    qx = bf16(rng.standard_normal((batch, lq, heads, d)).astype(np.float32))
+    kx = bf16(rng.standard_normal((batch, lk, heads, d)).astype(np.float32))
+    vx = bf16(rng.standard_normal((batch, lk, heads, d)).astype(np.float32))
+    out = np.full((batch, lq, heads, d), np.nan)
+    written = np.zeros(out.shape, dtype=np.int32)
+    scale_log2 = np.log2(np.e) / np.sqrt(d)
+    for b in range(batch):
+        for h in range(heads):
+            for qtile in range(-(-lq // BM)):
+                roles, tma = cta(qx, kx, vx, out, written, d, lq, lk, qtile, h, b, scale_log2, rng, raw_offset)
+                live = list(roles)
+                stalled = 0
+                while live:
+                    co = live[rng.integers(len(live))]
+                    try:
+                        what = next(co)
+                    except StopIteration:
+                        live.remove(co)
+                        continue
+                    next(tma)
+                    stalled = stalled + 1 if "waits" in what else 0
+                    assert stalled < 10000, "deadlock: %s" % what
+    s = np.einsum("bqhd,bkhd->bhqk", qx.astype(np.float64), kx.astype(np.float64)) / np.sqrt(d)
+    p = np.exp(s - s.max(axis=-1, keepdims=True))
+    p /= p.sum(axis=-1, keepdims=True)
+    expected = np.einsum("bhqk,bkhd->bqhd", p, vx.astype(np.float64))
+    assert np.all(written == 1), "elements written %s times" % sorted(set(written.ravel().tolist()))
+    err = np.max(np.abs(out - expected))
+    # P is rounded to bf16 (relative 2^-9) before P·V: outputs of order 1 move by a few 1e-3; a misplaced element, a
+    # wrong key or a stale tile moves them by O(0.1..1)
+    assert err < 1.5e-2, "max abs error %g" % err
+    if not quiet:
+        print("attention d %3d, B %d, H %d, lq %3d, lk %3d: matches softmax(q k^T / sqrt d) v within %.1e, every output written once"
+              % (d, batch, heads, lq, lk, err))
+
+
+def check_layouts():
+    # a V tile written by a 4D TMA box reads back through the MN-major descriptor as its transpose, k16 step by step,
+    # both 64-dimension slabs (LBO) for d = 128
+    rng = np.random.default_rng(1)
+    v = bf16(rng.standard_normal((1, BN, 1, 128)).astype(np.float32))
+    smem = Smem(1 << 17)
+    for i in range(2):
+        offs, vals = tma_tile_4d(v, 64 * i, 0, 0, 0, (64, BN))
+        tma_store_box(smem, 4096 + i * BN * SLAB_ROW, offs, vals)
+    for kk in range(BN // 16):
+        got = wgmma_operand_mn(smem, smem_desc_mn(4096 + kk * 16 * SLAB_ROW, BN * SLAB_ROW), 128)
+        assert np.array_equal(got, v[0, 16 * kk: 16 * kk + 16, 0, :].T), kk
+    # S's elements 8kk..8kk+7 of each thread, paired, are the A fragment of keys 16kk..16kk+15
+    rows, cols = accumulator_coords(128)
+    s = np.arange(64 * 128, dtype=np.float64).reshape(64, 128)
+    frag = s[rows, cols].reshape(128, 8, 4, 2)
+    for kk in range(8):
+        assert np.array_equal(a_from_registers(frag[:, kk]), s[:, 16 * kk: 16 * kk + 16]), kk
+    for d in (64, 128):
+        L = layout(d)
+        assert L["bytes"] <= 227 * 1024 and L["q_slab"] % 1024 == 0 and L["kv_slab"] % 1024 == 0
+    assert layout(64)["bytes"] == 83008 and layout(128)["bytes"] == 164928
+    print("layouts: V tiles read MN-major give Vᵀ for every k16 step and both slabs; S's fragments are P's A fragments")
+
+
+def main():
+    check_layouts()
+    run(1, 1, 64, 128, 128, seed=2)            # one Q tile, one K/V tile
+    run(1, 2, 64, 200, 300, seed=3)            # ragged lq and lk: two Q tiles, three K/V tiles (the ring wraps)
+    run(2, 1, 64, 16, 5, seed=4, raw_offset=48)  # a short cross-attention: lk = 5 masks most keys; unaligned base
+    run(1, 1, 128, 130, 260, seed=5)           # d = 128: two slabs of Q, K and V (LBO in use)
+    mutants = [("a stage released before P·V has read V", "RELEASE_AFTER_PV", False),
+               ("an MN-major stride of 512 bytes", "MN_SBO", 512),
+               ("P's register pairs in the wrong order", "P_ORDER", (0, 2, 1, 3)),
+               ("keys past lk left unmasked", "MASK_PAST_LK", False)]
+    for what, name, value in mutants:
+        old = globals()[name]
+        globals()[name] = value
+        try:
+            run(1, 1, 64, 130, 300, seed=7, quiet=True)
+        except AssertionError as e:
+            print("mutant caught: %s (%s)" % (what, str(e).split("\n")[0]))
+        else:
+            raise AssertionError("mutant not caught: " + what)
+        finally:
+            globals()[name] = old
+    print("all checks passed")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except AssertionError as e:
+        print("FAILED:", e, file=sys.stderr)
+        raise

@@ -4,7 +4,7 @@
 # tools/gemm_bench.py and tools/sdpa_bench.py. POSIX awk (the GPU machines may have mawk). Lines read:
 #   [gemm <model> <layer> MxKxN <path>] <ms> ms, <T> TFLOP/s ...                      (ours: path wgmma or mma.sync)
 #   [gemm <model> <layer> MxKxN] <ms> ms, <T> TFLOP/s ...                             (torch; ours before the paths: mma.sync)
-#   attention  <ours-mN|sdpa-NAME> B=.. H=.. L=.. d=.. median <ms> ms  <T> TFLOP/s ... (both sides)
+#   attention  <ours-mN|ours-sm90|sdpa-NAME> B=.. H=.. L=.. d=.. median <ms> ms  <T> TFLOP/s ... (both sides)
 #   flow_step  ours n=<N> median <ms> ms  <G> GB/s  = <P>% of the copy ceiling ...    (ours only)
 # JMH's "[label] skipped: reason" lines are counted and their first reason printed.
 

@@ -2,7 +2,12 @@ package ecar.bench;
 
 import ecar.cuda.DeviceArena;
 import ecar.cuda.DeviceBuffer;
+import ecar.cuda.CudaContext;
+import ecar.cuda.TensorMapEncoder;
 import ecar.cuda.ops.Attention;
+import ecar.cuda.ops.AttentionSm90;
+import ecar.cuda.ops.GemmPath;
+import ecar.cuda.ops.Launcher;
 import ecar.cuda.ops.Flow;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -20,8 +25,10 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.util.concurrent.TimeUnit;
 
 /**
- * kernels/attention.cu (non-causal, bf16 in and out, no RoPE) at the ECAR/DiT shapes: batch 64, 16 heads,
- * sequence 256 and 341, head 64 and 72. Device time from CUDA events around 20 launches, median over all
+ * Our attention kernels (non-causal, bf16 in and out, no RoPE) at the ECAR/DiT shapes: batch 64, 16 heads, sequence
+ * 256 and 341, head 64 and 72; {@link #kernel} m2 and m1 are kernels/attention.cu with 2 or 1 query m-tiles a warp,
+ * sm90 is kernels/attention_sm90.cu (TMA + wgmma; compute capability 9.0 and head 64 only here, else it says why and
+ * measures nothing). Device time from CUDA events around 20 launches, median over all
  * repeats, printed at tear-down as TFLOP/s (4·B·H·L²·d) beside the copy ceiling, in the table format of
  * tools/sdpa_bench.py, which times PyTorch's scaled_dot_product_attention on the same shapes right after.
  */
@@ -40,9 +47,9 @@ public class AttentionGpuBench extends GpuBench {
     public int seq;
     @Param({"64", "72"})
     public int head;
-    /** Query m-tiles a warp: 2 (the default for head 64 and 72) or 1; both are compiled so the faster can be chosen. */
-    @Param({"2", "1"})
-    public int mtiles;
+    /** m2, m1: attention.cu with 2 (the default for head 64 and 72) or 1 query m-tiles a warp; sm90: attention_sm90.cu. */
+    @Param({"m2", "m1", "sm90"})
+    public String kernel;
 
     private DeviceArena arena;
     private DeviceBuffer q, k, v, o;
@@ -50,8 +57,21 @@ public class AttentionGpuBench extends GpuBench {
 
     @Setup
     public void setup() {
-        if (!open("attention", Attention.FAMILY)) return;
+        boolean sm90 = kernel.equals("sm90");
+        String label = "attention " + kernel + " B=" + batch + " H=" + heads + " L=" + seq + " d=" + head;
+        if (!open(label, sm90 ? AttentionSm90.FAMILY : Attention.FAMILY)) return;
         problem = Attention.Problem.dense(batch, heads, head, seq, seq);
+        if (sm90) {
+            var device = CudaContext.get().device();
+            String why = !GemmPath.wgmmaRunsOn(device.major(), device.minor()) ? "attention_sm90 is sm_90a code; " + device.name() + " has compute capability "
+                    + device.computeCapability() : !AttentionSm90.takes(problem, false) ? "attention_sm90 has no kernel for head " + head : null;
+            if (why != null) {
+                skip = why;
+                System.out.println("\n[" + label + "] skipped: " + why);
+                closeGpu();
+                return;
+            }
+        }
         long n = (long) batch * seq * heads * head;
         arena = new DeviceArena("attention bench", 4 * (2 * n) + (4 * n) + (16L << 20));
         DeviceBuffer scratch = arena.allocate(4 * n, "f32 scratch");
@@ -72,7 +92,11 @@ public class AttentionGpuBench extends GpuBench {
     @Benchmark
     public void attention() {
         if (skip != null) return;
-        time(20, () -> Attention.forward(stream, problem, q, k, v, o, true, null, null, mtiles));
+        if (kernel.equals("sm90")) {
+            time(20, () -> AttentionSm90.forward(Launcher.on(stream), TensorMapEncoder.DRIVER, problem, q, k, v, o, true));
+        } else {
+            time(20, () -> Attention.forward(stream, problem, q, k, v, o, true, null, null, kernel.equals("m1") ? 1 : 2));
+        }
     }
 
     @TearDown
@@ -82,7 +106,7 @@ public class AttentionGpuBench extends GpuBench {
         double tflops = problem.flops() / (med * 1e-3) / 1e12;
         System.out.printf("%n[attention] %s%n", GpuTiming.device());
         System.out.printf("%-10s %-8s B=%-3d H=%-3d L=%-4d d=%-4d median %8.4f ms  %7.1f TFLOP/s   (copy ceiling %.0f GB/s; %s)%n",
-                "attention", "ours-m" + mtiles, batch, heads, seq, head, med, tflops, GpuTiming.copyCeilingGBs(), GpuTiming.gemmCeiling());
+                "attention", "ours-" + kernel, batch, heads, seq, head, med, tflops, GpuTiming.copyCeilingGBs(), GpuTiming.gemmCeiling());
         arena.ledger().resetAll();
         arena.close();
         closeGpu();

@@ -368,12 +368,14 @@ __device__ __forceinline__ float2 rotate(float2 x, float c, float s) {
     return make_float2(__fsub_rn(__fmul_rn(x.x, c), __fmul_rn(x.y, s)), __fadd_rn(__fmul_rn(x.y, c), __fmul_rn(x.x, s)));
 }
 
-// rope2d_f32: out = FlowAR's 2D RoPE of x [B, L, width] (heads of head_dim dims), token t using row t of the tables
-//   cos/sin [L, head_dim/2] (CpuAttention.ropeTables, uploaded once). Bit-exact with CpuAttention.rope2d.
+// rope2d_f32 / rope2d_bf16: out = FlowAR's 2D RoPE of x [B, L, width] (heads of head_dim dims), token t using row t
+//   of the tables cos/sin [L, head_dim/2] (CpuAttention.ropeTables, uploaded once), out in f32 (bit-exact with
+//   CpuAttention.rope2d) or rounded to bf16 (the rotated operand of attention_sm90 in one pass: read f32, write bf16).
 //   One thread per pair of adjacent elements. launch: grid ceil(B·L·width/2 / 256), block 256.
 //   limits: head_dim a multiple of 4, width a multiple of head_dim.
-ECAR_KERNEL void rope2d_f32(float* __restrict__ out, const float* __restrict__ x, int batch, int l, int width, int head_dim,
-                            const float* __restrict__ rope_cos, const float* __restrict__ rope_sin) {
+template <typename OutT>
+__device__ __forceinline__ void rope2d(OutT* __restrict__ out, const float* __restrict__ x, int batch, int l, int width, int head_dim,
+                                       const float* __restrict__ rope_cos, const float* __restrict__ rope_sin) {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     const int pairs = width / 2;
     if (i >= (long long)batch * l * pairs) return;
@@ -381,8 +383,18 @@ ECAR_KERNEL void rope2d_f32(float* __restrict__ out, const float* __restrict__ x
     const long long row = i / pairs;
     const int t = (int)(row % l), col = 2 * pr;
     long long ti = (long long)t * (head_dim / 2) + (col % head_dim) / 2;
-    float2 v = *reinterpret_cast<const float2*>(x + row * width + col);
-    *reinterpret_cast<float2*>(out + row * width + col) = rotate(v, rope_cos[ti], rope_sin[ti]);
+    float2 v = rotate(*reinterpret_cast<const float2*>(x + row * width + col), rope_cos[ti], rope_sin[ti]);
+    store2(out + row * width + col, v.x, v.y);
+}
+
+ECAR_KERNEL void rope2d_f32(float* __restrict__ out, const float* __restrict__ x, int batch, int l, int width, int head_dim,
+                            const float* __restrict__ rope_cos, const float* __restrict__ rope_sin) {
+    rope2d(out, x, batch, l, width, head_dim, rope_cos, rope_sin);
+}
+
+ECAR_KERNEL void rope2d_bf16(__nv_bfloat16* __restrict__ out, const float* __restrict__ x, int batch, int l, int width, int head_dim,
+                             const float* __restrict__ rope_cos, const float* __restrict__ rope_sin) {
+    rope2d(out, x, batch, l, width, head_dim, rope_cos, rope_sin);
 }
 
 // kv_append: writes one stage's keys and values (f32 [B, l_new, width]) into bf16 caches [B, cap, width] at token

@@ -49,10 +49,10 @@ record CudaAttention(Backend backend, CudaMemory memory, CudaOperands operands, 
         return hopperMaps != null && AttentionSm90.takes(p, staged);
     }
 
-    /** attention_sm90 on q, k, v (f32 or bf16 tensors; q and k rotated by the 2D RoPE first where asked) into out. */
+    /** attention_sm90 on q, k, v (f32 or bf16 tensors; q and k rotated by the 2D RoPE as they become bf16, where asked) into out. */
     void hopper(String op, Attention.Problem p, Tensor q, Tensor k, Tensor v, CudaTensor out, int heads, int side, int span, boolean ropeQ, boolean ropeK) {
-        CudaTensor qb = operands.bf16(ropeQ ? backend.rope2d(q, heads, side, span) : q, op);
-        CudaTensor kb = operands.bf16(ropeK ? backend.rope2d(k, heads, side, span) : k, op), vb = operands.bf16(v, op);
+        CudaTensor qb = ropeQ ? rope2dBf16(operands.f32In(q, op), heads, side, span) : operands.bf16(q, op);
+        CudaTensor kb = ropeK ? rope2dBf16(operands.f32In(k, op), heads, side, span) : operands.bf16(k, op), vb = operands.bf16(v, op);
         AttentionSm90.forward(launcher, hopperMaps, p, qb.buffer(), kb.buffer(), vb.buffer(), out.buffer(), false);
     }
 
@@ -141,6 +141,16 @@ record CudaAttention(Backend backend, CudaMemory memory, CudaOperands operands, 
             }
             return t;
         });
+    }
+
+    /** x rotated by the 2D RoPE and rounded to bf16 in one pass, in the current scope. */
+    CudaTensor rope2dBf16(CudaTensor t, int heads, int side, int span) {
+        Shape s = t.shape();
+        int d = s.last() / heads;
+        CudaTensor[] cs = ropeTable(side, span, d);
+        CudaTensor o = memory.alloc(s, DType.BF16, "rope2d bf16");
+        Attention.rope2d(stream, o.buffer(), true, t.buffer(), s.dim(0), s.dim(1), s.last(), d, cs[0].buffer(), cs[1].buffer());
+        return o;
     }
 
     /** x rotated by the 2D RoPE (CudaBackend.rope2d has checked the shapes). */

@@ -459,7 +459,7 @@ public final class CudaBackend implements Backend {
         Attention.Problem p = Attention.Problem.cached(c.batch(), heads, d, sq.dim(1), c.length(), c.capacity());
         try (Scope scratch = scope()) {
             if (attention.hopper(p, false)) {   // the cache is bf16 with its keys rotated when they were appended
-                CudaTensor qb = operands.bf16(ropeQ ? rope2d(q, heads, side, span) : q, op);
+                CudaTensor qb = ropeQ ? attention.rope2dBf16(operands.f32In(q, op), heads, side, span) : operands.bf16(q, op);
                 ecar.cuda.ops.AttentionSm90.forward(attention.launcher(), attention.hopperMaps(), p, qb.buffer(), c.k.buffer(), c.v.buffer(), out.buffer(), false);
                 return out;
             }

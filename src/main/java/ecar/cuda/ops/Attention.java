@@ -19,12 +19,13 @@ public final class Attention {
     static final String KV_APPEND = "kv_append(ptr cache_k, ptr cache_v, ptr k, ptr v, i32 batch, i32 l_new, i32 width, i32 pos, i32 cap, "
             + "i32 head_dim, ptr? rope_cos, ptr? rope_sin)";
     static final String ROPE2D = "rope2d_f32(ptr out, ptr x, i32 batch, i32 l, i32 width, i32 head_dim, ptr rope_cos, ptr rope_sin)";
+    static final String ROPE2D_BF16 = "rope2d_bf16(ptr out, ptr x, i32 batch, i32 l, i32 width, i32 head_dim, ptr rope_cos, ptr rope_sin)";
     static final String CAST_TO_BF16 = "cast_f32_bf16(ptr out, ptr in, i64 n)";
     static final String CAST_TO_F32 = "cast_bf16_f32(ptr out, ptr in, i64 n)";
 
     /** Every signature this class launches (checked against the PTX parameter lists by a test). */
     static java.util.List<String> signatures() {
-        java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(KV_APPEND, ROPE2D, CAST_TO_BF16, CAST_TO_F32));
+        java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(KV_APPEND, ROPE2D, ROPE2D_BF16, CAST_TO_BF16, CAST_TO_F32));
         for (int d : new int[]{64, 72, 96, 128}) {
             all.add(signature(d, false));
             all.add(signature(d, true));
@@ -199,7 +200,13 @@ public final class Attention {
 
     /** out = rope2d(x) for f32 [B, L, width], table rows = token index. */
     public static void rope2d(Stream stream, DeviceAddress out, DeviceAddress x, int batch, int l, int width, int headDim, DeviceAddress cos, DeviceAddress sin) {
-        KernelModule.get(FAMILY).kernel(ROPE2D)
+        rope2d(stream, out, false, x, batch, l, width, headDim, cos, sin);
+    }
+
+    /** As above with out in bf16 when {@code bf16Out}: the rotated, rounded operand in one pass (attention_sm90's q and k). */
+    public static void rope2d(Stream stream, DeviceAddress out, boolean bf16Out, DeviceAddress x, int batch, int l, int width, int headDim,
+                              DeviceAddress cos, DeviceAddress sin) {
+        KernelModule.get(FAMILY).kernel(bf16Out ? ROPE2D_BF16 : ROPE2D)
                 .launch(LaunchShape.linear((long) batch * l * width / 2, 256), stream, out, x, batch, l, width, headDim, cos, sin);
     }
 

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Every signature Attention and Flow launch with, against the PTX parameter list of the kernel it names (see
+ * Every signature Attention, AttentionSm90 and Flow launch with, against the PTX parameter list of the kernel it names (see
  * {@link Ptx}). A mismatch would otherwise show only on a GPU, as garbage. Needs nvcc, not a GPU.
  */
 class AttentionFlowAbiTest {
@@ -16,6 +16,11 @@ class AttentionFlowAbiTest {
     @Test
     void attentionSignaturesMatchThePtx() {
         check(Attention.FAMILY, Attention.signatures());
+    }
+
+    @Test
+    void hopperAttentionSignaturesMatchThePtx() {
+        check(AttentionSm90.FAMILY, AttentionSm90.signatures());
     }
 
     @Test

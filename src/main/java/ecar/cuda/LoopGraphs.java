@@ -11,8 +11,9 @@ import java.util.Map;
  * outlives the generation that captured it: a loop runs once per generation, so only the next generations can replay
  * it. A graph has its addresses baked in, so it is replayed only where the arena holds what it held at the capture
  * ({@link ArenaLedger#layoutFingerprint()}); elsewhere the loop is captured again. Per key: never seen → run eagerly
- * (it fills the lazy caches, whose uploads cannot be captured); seen → capture; captured → replay. At most
- * {@code capacity} keys are kept, the least recently used going first. Pure logic, tested without a GPU.
+ * (it fills the lazy caches, whose uploads cannot be captured); seen → capture; captured → replay; a capture that
+ * failed → eagerly for good. At most {@code capacity} keys are kept (the refused ones besides), the least recently
+ * used going first. Pure logic, tested without a GPU.
  *
  * @param <G> the graph type (CudaGraph on a GPU; anything closeable in tests)
  */
@@ -25,6 +26,9 @@ public final class LoopGraphs<G extends AutoCloseable> {
      * hands back when it has launched.
      */
     public record Graph<G>(G graph, long layout, long regionOffset, long regionBytes) {}
+
+    /** Marks a loop whose capture failed: it runs eagerly from then on (never evicted, so it is not tried again). */
+    private static final Graph<?> REFUSED = new Graph<>(null, 0, 0, 0);
 
     private final int capacity;
     /** Access-ordered: the eldest entry is the least recently used. A null graph: seen once, not captured. */
@@ -40,11 +44,13 @@ public final class LoopGraphs<G extends AutoCloseable> {
         if (!entries.containsKey(key)) return Action.EAGER;
         Graph<G> g = entries.get(key);
         if (g == null) return Action.CAPTURE;
+        if (g == REFUSED) return Action.EAGER;
         return g.layout() == layout ? Action.REPLAY : Action.CAPTURE;
     }
 
     /** The loop ran eagerly (whole); its next run is captured. Returns graphs evicted to make room, to destroy. */
     public List<G> ranEagerly(Object key) {
+        if (entries.get(key) == REFUSED) return List.of();
         if (entries.get(key) != null) throw new IllegalStateException("loop " + key + " has a graph; expected a capture or a replay");
         entries.put(key, null);
         return evict();
@@ -60,6 +66,18 @@ public final class LoopGraphs<G extends AutoCloseable> {
         return out;
     }
 
+    /** The loop's capture failed: it runs eagerly from now on. Returns the graph it had, if any, to destroy. */
+    @SuppressWarnings("unchecked")
+    public List<G> refused(Object key) {
+        Graph<G> old = entries.put(key, (Graph<G>) REFUSED);
+        return old == null || old == REFUSED ? List.of() : List.of(old.graph());
+    }
+
+    /** Whether the loop's capture failed once (it runs eagerly). */
+    public boolean isRefused(Object key) {
+        return entries.get(key) == REFUSED;
+    }
+
     public Graph<G> graph(Object key) {
         Graph<G> g = entries.get(key);
         if (g == null) throw new IllegalStateException("loop " + key + " has no captured graph");
@@ -69,7 +87,7 @@ public final class LoopGraphs<G extends AutoCloseable> {
     /** Forgets every loop; returns their graphs to destroy. */
     public List<G> clear() {
         List<G> out = new ArrayList<>();
-        for (Graph<G> g : entries.values()) if (g != null) out.add(g.graph());
+        for (Graph<G> g : entries.values()) if (g != null && g != REFUSED) out.add(g.graph());
         entries.clear();
         return out;
     }
@@ -81,8 +99,10 @@ public final class LoopGraphs<G extends AutoCloseable> {
 
     private List<G> evict() {
         List<G> out = new ArrayList<>();
-        for (Iterator<Map.Entry<Object, Graph<G>>> it = entries.entrySet().iterator(); entries.size() > capacity && it.hasNext(); ) {
+        long refused = entries.values().stream().filter(g -> g == REFUSED).count();
+        for (Iterator<Map.Entry<Object, Graph<G>>> it = entries.entrySet().iterator(); entries.size() - refused > capacity && it.hasNext(); ) {
             Graph<G> g = it.next().getValue();
+            if (g == REFUSED) continue;   // remembered for good, beside the capacity: its capture would fail again
             if (g != null) out.add(g.graph());
             it.remove();
         }

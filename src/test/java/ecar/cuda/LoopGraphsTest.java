@@ -72,6 +72,25 @@ class LoopGraphsTest {
     }
 
     @Test
+    void aLoopWhoseCaptureFailedRunsEagerlyForGoodAndIsNeverEvicted() {
+        LoopGraphs<Fake> loops = new LoopGraphs<>(1);
+        loops.ranEagerly("bad");
+        assertEquals(LoopGraphs.Action.CAPTURE, loops.next("bad", 0));
+        assertEquals(List.of(), loops.refused("bad"));
+        assertEquals(LoopGraphs.Action.EAGER, loops.next("bad", 0));
+        assertEquals(List.of(), loops.ranEagerly("bad"), "an eager run does not make it a capture candidate again");
+        assertEquals(LoopGraphs.Action.EAGER, loops.next("bad", 0));
+        loops.ranEagerly("a");
+        loops.ranEagerly("b");   // capacity 1: a goes, bad stays
+        assertEquals(LoopGraphs.Action.EAGER, loops.next("a", 0));
+        assertEquals(true, loops.isRefused("bad"));
+        LoopGraphs.Graph<Fake> g = graph("g", 0);
+        loops.captured("b", g);
+        assertEquals(List.of(g.graph()), loops.refused("b"), "a graph it had is handed back to destroy");
+        assertEquals(List.of(), loops.clear(), "refused loops hold no graph");
+    }
+
+    @Test
     void outOfOrderCallsAreRefused() {
         LoopGraphs<Fake> loops = new LoopGraphs<>(2);
         assertThrows(IllegalStateException.class, () -> loops.captured("x", graph("x", 0)), "a capture before the eager run");

@@ -221,6 +221,16 @@ public final class CudaBackend implements Backend {
         steps.loop(key, scalars, body, () -> Backend.super.loop(key, scalars, body));
     }
 
+    /** Whether the loop's capture failed once, so that it runs eagerly for good (said on stderr when it happened). */
+    public boolean loopCaptureRefused(StepKey key, int steps) {
+        owner.check();
+        return steps().loopRefused(key, steps);
+    }
+
+    private CudaSteps steps() {
+        return steps;
+    }
+
     /** Two with graphs on: one eager run (filling the lazy caches), one capture; the third run replays. */
     @Override
     public int loopRunsBeforeReplay() {

@@ -110,22 +110,42 @@ final class CudaSteps {
         LoopGraphs.Action action = !useGraphs || scalars.size() > MAX_LOOP_STEPS ? LoopGraphs.Action.EAGER : loops.next(k, layout);
         switch (action) {
             case EAGER -> {
-                eagerLoop = contract;
-                try {
-                    eagerly.run();
-                    contract.finish();
-                } finally {
-                    eagerLoop = null;
-                }
+                runEagerly(contract, eagerly);
                 if (useGraphs && scalars.size() <= MAX_LOOP_STEPS) closeAll(loops.ranEagerly(k));
             }
             case CAPTURE -> {
-                LoopGraphs.Graph<CudaGraph> g = captureLoop(key, layout, contract, body);
+                LoopGraphs.Graph<CudaGraph> g;
+                try {
+                    g = captureLoop(key, layout, contract, body);
+                } catch (RuntimeException e) {
+                    // Nothing ran during the capture and the stream is out of capture mode again: the loop runs eagerly,
+                    // now and from now on (a loop that breaks the capture rules fails CaptureRulesTest on the CPU).
+                    closeAll(loops.refused(k));
+                    System.err.println("[ecar] loop " + key + ": its CUDA graph capture failed (" + e.getMessage() + "); it runs eagerly from now on");
+                    runEagerly(contract, eagerly);
+                    return;
+                }
                 closeAll(loops.captured(k, g));
                 replayLoop(key, g, scalars);
             }
             case REPLAY -> replayLoop(key, loops.graph(k), scalars);
         }
+    }
+
+    private void runEagerly(StepLoop contract, Runnable eagerly) {
+        StepLoop fresh = new StepLoop(contract.key(), contract.steps());
+        eagerLoop = fresh;
+        try {
+            eagerly.run();
+            fresh.finish();
+        } finally {
+            eagerLoop = null;
+        }
+    }
+
+    /** Whether the loop's capture failed once and it runs eagerly (tests). */
+    boolean loopRefused(StepKey key, int steps) {
+        return loops.isRefused(new LoopKey(key, steps));
     }
 
     void useGraphs(boolean on) {

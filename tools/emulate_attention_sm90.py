@@ -23,8 +23,8 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from emulate_gemm_sm90 import (Mbarrier, Smem, accumulator_coords, bf16, desc_fields,  # noqa: E402
-                               smem_desc, swizzle128, wgmma_operand)
+from emulate_gemm_sm90 import (Mbarrier, Smem, accumulator_coords, bf16, catch_mutants, desc_fields,  # noqa: E402
+                               report_failure, smem_desc, swizzle128, wgmma_operand)
 
 
 # ================================================================ semantics from the documentation
@@ -289,23 +289,9 @@ def main():
                ("an MN-major stride of 512 bytes", "MN_SBO", 512),
                ("P's register pairs in the wrong order", "P_ORDER", (0, 2, 1, 3)),
                ("keys past lk left unmasked", "MASK_PAST_LK", False)]
-    for what, name, value in mutants:
-        old = globals()[name]
-        globals()[name] = value
-        try:
-            run(1, 1, 64, 130, 300, seed=7, quiet=True)
-        except AssertionError as e:
-            print("mutant caught: %s (%s)" % (what, str(e).split("\n")[0]))
-        else:
-            raise AssertionError("mutant not caught: " + what)
-        finally:
-            globals()[name] = old
+    catch_mutants(globals(), mutants, lambda: run(1, 1, 64, 130, 300, seed=7, quiet=True))
     print("all checks passed")
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except AssertionError as e:
-        print("FAILED:", e, file=sys.stderr)
-        raise
+    report_failure(main)

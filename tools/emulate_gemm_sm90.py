@@ -388,23 +388,33 @@ def main():
     mutants = [("no turn barriers between the consumers", "TURNS", False),
                ("a stage released while its wgmma group may still read it", "RELEASE_LAG", 0),
                ("a descriptor stride of 512 bytes", "SBO", 512)]
+    catch_mutants(globals(), mutants, lambda: run(256, 384, 520, grid=2, seed=7, quiet=True))
+    print("all checks passed")
+
+
+def catch_mutants(module_globals, mutants, replay):
+    """Each mutant (what, name of a module constant, wrong value) must make the replay fail: a replay that passes a
+    kernel with one thing wrong would not be checking that thing."""
     for what, name, value in mutants:
-        old = globals()[name]
-        globals()[name] = value
+        old = module_globals[name]
+        module_globals[name] = value
         try:
-            run(256, 384, 520, grid=2, seed=7, quiet=True)
+            replay()
         except AssertionError as e:
             print("mutant caught: %s (%s)" % (what, str(e).split("\n")[0]))
         else:
             raise AssertionError("mutant not caught: " + what)
         finally:
-            globals()[name] = old
-    print("all checks passed")
+            module_globals[name] = old
 
 
-if __name__ == "__main__":
+def report_failure(main_fn):
     try:
-        main()
+        main_fn()
     except AssertionError as e:
         print("FAILED:", e, file=sys.stderr)
         raise
+
+
+if __name__ == "__main__":
+    report_failure(main)

@@ -103,8 +103,13 @@ class GemmSm90SassTest {
 
     @Test
     void sm90aSassHasHgmmaAndTmaLoadsAndNoLocalMemory() throws Exception {
-        Map<String, String> sass = sass();
-        for (String k : KERNELS) {
+        checkSass("gemm_sm90", KERNELS);
+    }
+
+    /** Each kernel's sm_90a SASS holds HGMMA and UTMALDG, no mma.sync (HMMA) and no local memory. */
+    static void checkSass(String family, List<String> kernels) throws Exception {
+        Map<String, String> sass = sass(family);
+        for (String k : kernels) {
             String code = sass.get(k);
             assertTrue(code != null, k + " not in the SASS (functions: " + sass.keySet() + ")");
             assertTrue(code.contains("HGMMA"), k + ": no HGMMA: the wgmma did not become tensor-core code");

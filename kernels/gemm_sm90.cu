@@ -10,12 +10,17 @@
 // overlaps the other's main loop. The ring is consumed in tile order: a consumer starts a tile's main loop when the
 // other has passed every wait of the previous tile (turn barriers), which keeps the mbarrier parity waits sound.
 //
+// Split K: with few output tiles (batch-1 sampling: M = 2·tokens of an early stage) a grid of tiles leaves most SMs
+// idle, so the K loop may be cut into `splits` ranges of kPer k-tiles each: work unit u is tile u / splits, range
+// u % splits. With splits > 1 a unit stores its raw fp32 partial sums in ws[range][M][N] (no epilogue) and
+// gemm_splitk_reduce_* adds the ranges in order and applies the epilogue: deterministic, and the same epilogue code.
+//
 // Entry points: gemm_sm90_bf16_{f32,bf16}
 //   (TensorMap tmX, TensorMap tmW, void* Y, const float* bias, const float* res, const float* gate, const bf16* mul,
-//    int M, int N, int K, int act, int post, int gateRatio)
+//    int M, int N, int K, int act, int post, int gateRatio, float* ws, int splits, int kPer)
 //   tmX: 2D tensor map of X, dims {K, M}, row stride 2K bytes, box {64, 128}, bf16, SWIZZLE_128B, OOB fill zero;
 //   tmW: the same for W with dims {K, N}. Both passed by value (__grid_constant__, 128 bytes, 64-byte aligned).
-//   Launch: block 384 threads (3 warp groups), grid min(tiles, SMs) with tiles = ceil(M/128)·ceil(N/128),
+//   Launch: block 384 threads (3 warp groups), grid min(units, SMs) with units = ceil(M/128)·ceil(N/128)·splits,
 //   dynamic shared memory SMEM_BYTES = 218368 (1 KiB alignment slack, 6 stages × 32 KiB, 256 bytes of barriers,
 //   8 consumer warps × 2560 bytes of epilogue staging; the launcher raises CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES).
 //   One CTA per SM.
@@ -26,6 +31,10 @@
 //   16 bytes), K ≥ 8; X and W 16-byte aligned (TMA global address); Y, res, mul 16-byte aligned as in gemm.cu;
 //   M, N ≥ 1 and otherwise arbitrary, K need not be a multiple of 64: TMA fills the part of a box outside the matrix
 //   with zeros and the epilogue's stores are guarded; M, N < 2^31; act, post, gateRatio as in gemm.cu; Y may be res.
+//   splits ≥ 1, kPer ≥ 1, splits·kPer ≥ ceil(K/64) > (splits − 1)·kPer (no empty range; the last may run past K,
+//   where TMA reads zeros); ws: splits·M·N floats when splits > 1 (else unused, may be null).
+//   gemm_splitk_reduce_{f32,bf16}(void* Y, const float* ws, int splits, bias, res, gate, mul, M, N, act, post, gateRatio):
+//   block 256, grid (ceil(ceil(N/2)/256), M) with M ≤ 65535; any architecture.
 // Falls back to gemm.cu's mma.sync kernels (GemmKernels decides): other GPUs, K % 8 != 0, M or N below 64 (a tile
 //   would be mostly padding), or ECAR_GEMM=mma.sync / -Decar.gemm=mma.sync.
 // The index arithmetic (swizzle, descriptors, fragment → (row, col), ring positions and phases) is replayed in numpy
@@ -64,11 +73,11 @@ static_assert(SMEM_BYTES <= 227 * 1024, "shared memory per block");
 // [128 rows × 64 k] A_BYTES after it, each row 128 bytes with 16-byte chunk c stored at chunk c ^ (row % 8) (TMA's
 // 128-byte swizzle); then the mbarriers full[STAGES], empty[STAGES] and turn[2] (8 bytes each); then the epilogue
 // staging of the 8 consumer warps.
-// Ring positions: the CTA's j-th tile (tile blockIdx.x + j·gridDim.x, taken by consumer j % 2) uses positions
-// j·kTiles .. j·kTiles + kTiles-1; position p is stage p % STAGES in phase (p / STAGES) & 1.
+// Ring positions: the CTA's j-th unit (unit blockIdx.x + j·gridDim.x, taken by consumer j % 2) uses positions
+// j·kPer .. j·kPer + kPer-1; position p is stage p % STAGES in phase (p / STAGES) & 1.
 template <bool OUT_BF16>
 __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW, void* Y, int M, int N, int K,
-                                     const Epilogue& e) {
+                                     const Epilogue& e, float* ws, int splits, int kPer) {
     extern __shared__ unsigned char smem_raw[];
     const uint32_t raw = (uint32_t)__cvta_generic_to_shared(smem_raw);
     const uint32_t base = (raw + 1023u) & ~1023u;
@@ -77,9 +86,8 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
     auto empty = [&](int s) { return bars + 8u * (STAGES + s); };
     auto turn = [&](int c) { return bars + 8u * (2 * STAGES + c); };
 
-    const int tilesN = (N + BN - 1) / BN, tiles = ((M + BM - 1) / BM) * tilesN;
-    const int kTiles = (K + BK - 1) / BK;
-    const int myTiles = blockIdx.x < tiles ? (tiles - 1 - blockIdx.x) / gridDim.x + 1 : 0;
+    const int tilesN = (N + BN - 1) / BN, units = ((M + BM - 1) / BM) * tilesN * splits;
+    const int myUnits = blockIdx.x < units ? (units - 1 - blockIdx.x) / gridDim.x + 1 : 0;
     const int wg = threadIdx.x / 128;
 
     if (threadIdx.x == 0) {
@@ -98,9 +106,10 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
             tma_prefetch_map(tmX);
             tma_prefetch_map(tmW);
             int p = 0;
-            for (int j = 0; j < myTiles; j++) {
-                const int t = blockIdx.x + j * gridDim.x, m0 = (t / tilesN) * BM, n0 = (t % tilesN) * BN;
-                for (int kt = 0; kt < kTiles; kt++, p++) {
+            for (int j = 0; j < myUnits; j++) {
+                const int u = blockIdx.x + j * gridDim.x, t = u / splits, k0 = (u % splits) * kPer;
+                const int m0 = (t / tilesN) * BM, n0 = (t % tilesN) * BN;
+                for (int kt = k0; kt < k0 + kPer; kt++, p++) {
                     const int s = p % STAGES;
                     const uint32_t phase = (p / STAGES) & 1;
                     mbar_wait(empty(s), phase ^ 1);   // the stage's previous use (phase - 1) was released
@@ -117,18 +126,19 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
         float acc[2][64];   // scaleD = 0 on a tile's first wgmma overwrites them; zeroed once so none is read unset
 #pragma unroll
         for (int i = 0; i < 64; i++) acc[0][i] = acc[1][i] = 0.f;
-        for (int j = consumer, round = 0; j < myTiles; j += CONSUMERS, round++) {
-            const int t = blockIdx.x + j * gridDim.x, m0 = (t / tilesN) * BM, n0 = (t % tilesN) * BN;
+        for (int j = consumer, round = 0; j < myUnits; j += CONSUMERS, round++) {
+            const int u = blockIdx.x + j * gridDim.x, t = u / splits, range = u % splits;
+            const int m0 = (t / tilesN) * BM, n0 = (t % tilesN) * BN;
             // Wait for the turn (this consumer's round-th tile): the other consumer has passed every full-barrier wait
             // of tile j - 1. A parity wait cannot tell phase p from phase p + 2, so the ring's waits must come in
-            // position order; without this, consumer 1 would wait on position kTiles of a stage whose earlier phase
+            // position order; without this, consumer 1 would wait on position kPer of a stage whose earlier phase
             // has not even started, and pass (tools/emulate_gemm_sm90.py shows it).
             if (j > 0) {
                 mbar_wait(turn(consumer), (consumer == 0 ? round - 1 : round) & 1);
                 __syncwarp();
             }
-            int p = j * kTiles;
-            for (int kt = 0; kt < kTiles; kt++, p++) {
+            int p = j * kPer;
+            for (int kt = 0; kt < kPer; kt++, p++) {
                 const int s = p % STAGES;
                 mbar_wait(full(s), (p / STAGES) & 1);
                 __syncwarp();   // converged again before the .aligned wgmma instructions
@@ -179,7 +189,14 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
 #pragma unroll 1
                     for (int r = lane >> 4; r < 16; r += 2) {
                         const float2 v = *reinterpret_cast<const float2*>(stage + r * EPI_PITCH + col);
-                        store_pair<OUT_BF16>(Y, m0 + h * 64 + warp * 16 + r, n, v.x, v.y, M, N, e);
+                        const int m = m0 + h * 64 + warp * 16 + r;
+                        if (splits == 1) {
+                            store_pair<OUT_BF16>(Y, m, n, v.x, v.y, M, N, e);
+                        } else if (m < M && n < N) {   // a partial sum: gemm_splitk_reduce applies the epilogue
+                            float* w = ws + ((size_t)range * M + m) * N + n;
+                            w[0] = v.x;
+                            if (n + 1 < N) w[1] = v.y;
+                        }
                     }
                 }
         }
@@ -194,7 +211,7 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define GEMM_SM90_BODY(OUT_BF16)                                                                                      \
     Epilogue e{bias, res, gate, mul, act, post, gateRatio};                                                         \
-    sm90::gemm<OUT_BF16>(&tmX, &tmW, Y, M, N, K, e);
+    sm90::gemm<OUT_BF16>(&tmX, &tmW, Y, M, N, K, e, ws, splits, kPer);
 #else
 // Not Hopper's sm_90a: wgmma and setmaxnreg do not exist here. GemmKernels never launches this copy; trap if it is.
 #define GEMM_SM90_BODY(OUT_BF16) __trap();
@@ -204,9 +221,37 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
     ECAR_KERNEL void __launch_bounds__(sm90::THREADS, 1)                                                             \
         NAME(const __grid_constant__ sm90::TensorMap tmX, const __grid_constant__ sm90::TensorMap tmW, void* Y,      \
              const float* __restrict__ bias, const float* res, const float* __restrict__ gate,                      \
-             const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio) {       \
+             const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio,         \
+             float* __restrict__ ws, int splits, int kPer) {                                                         \
         GEMM_SM90_BODY(OUT_BF16)                                                                                     \
     }
 
 GEMM_SM90_ENTRY(gemm_sm90_bf16_f32, false)
 GEMM_SM90_ENTRY(gemm_sm90_bf16_bf16, true)
+
+// gemm_splitk_reduce: Y[m, n..n+1] = epilogue(Σ_range ws[range][m][n..n+1]), the ranges added in order (so the result
+// does not depend on which CTA finished first). One thread per column pair. launch: block 256, grid (ceil(ceil(N/2)/256), M).
+template <bool OUT_BF16>
+__device__ __forceinline__ void splitk_reduce(void* Y, const float* ws, int splits, int M, int N, const Epilogue& e) {
+    const int m = blockIdx.y, n = 2 * (blockIdx.x * blockDim.x + threadIdx.x);
+    if (m >= M || n >= N) return;
+    const bool second = n + 1 < N;
+    float v0 = 0.f, v1 = 0.f;
+    for (int r = 0; r < splits; r++) {
+        const float* w = ws + ((size_t)r * M + m) * N + n;
+        v0 += w[0];
+        if (second) v1 += w[1];
+    }
+    store_pair<OUT_BF16>(Y, m, n, v0, v1, M, N, e);
+}
+
+#define SPLITK_REDUCE_ENTRY(NAME, OUT_BF16)                                                                           \
+    ECAR_KERNEL void NAME(void* Y, const float* __restrict__ ws, int splits, const float* __restrict__ bias,          \
+                          const float* res, const float* __restrict__ gate, const __nv_bfloat16* __restrict__ mul,  \
+                          int M, int N, int act, int post, int gateRatio) {                                          \
+        Epilogue e{bias, res, gate, mul, act, post, gateRatio};                                                     \
+        splitk_reduce<OUT_BF16>(Y, ws, splits, M, N, e);                                                             \
+    }
+
+SPLITK_REDUCE_ENTRY(gemm_splitk_reduce_f32, false)
+SPLITK_REDUCE_ENTRY(gemm_splitk_reduce_bf16, true)

@@ -192,7 +192,7 @@ def store_pair(Y, written, m, n, v0, v1, M, N, bias):
         Y[m, n + 1] = v1 + (bias[n + 1] if bias is not None else 0.0)
 
 
-def cta(block, grid, X, W, Y, written, bias, rng, raw_offset):
+def cta(block, grid, X, W, Y, written, bias, rng, raw_offset, splits=1, kPer=None, ws=None):
     """One CTA: returns its three roles as coroutines sharing shared memory, barriers and the TMA queue."""
     M, K = X.shape
     N = W.shape[0]
@@ -204,9 +204,10 @@ def cta(block, grid, X, W, Y, written, bias, rng, raw_offset):
     turn = [Mbarrier(4) for _ in range(CONSUMERS)]
     tma_queue = []                                     # copies in flight: (dst, offs, vals, barrier)
     tilesN = (N + BN - 1) // BN
-    tiles = ((M + BM - 1) // BM) * tilesN
-    kTiles = (K + BK - 1) // BK
-    myTiles = (tiles - 1 - block) // grid + 1 if block < tiles else 0
+    units = ((M + BM - 1) // BM) * tilesN * splits
+    if kPer is None:
+        kPer = (K + BK - 1) // BK
+    myUnits = (units - 1 - block) // grid + 1 if block < units else 0
     # the epilogue area, in floats from its start at base + STAGES * STAGE_BYTES + BARRIER_BYTES (a multiple of 256
     # bytes: bank 0, so relative word indices give the real banks); it and the barriers fit the allocation
     assert (2 * STAGES + CONSUMERS) * 8 <= BARRIER_BYTES and (base + STAGES * STAGE_BYTES) % 256 == 0
@@ -215,10 +216,11 @@ def cta(block, grid, X, W, Y, written, bias, rng, raw_offset):
 
     def producer():
         p = 0
-        for j in range(myTiles):
-            t = block + j * grid
+        for j in range(myUnits):
+            u = block + j * grid
+            t, k0 = u // splits, (u % splits) * kPer
             m0, n0 = (t // tilesN) * BM, (t % tilesN) * BN
-            for kt in range(kTiles):
+            for kt in range(k0, k0 + kPer):
                 s = p % STAGES
                 phase = (p // STAGES) & 1
                 while not empty[s].try_wait_parity(phase ^ 1):
@@ -235,14 +237,15 @@ def cta(block, grid, X, W, Y, written, bias, rng, raw_offset):
     def consumer(c):
         gm = Wgmma(smem)
         acc = [np.zeros((128, 64)), np.zeros((128, 64))]      # [h][thread, register]
-        for rnd, j in enumerate(range(c, myTiles, CONSUMERS)):
-            t = block + j * grid
+        for rnd, j in enumerate(range(c, myUnits, CONSUMERS)):
+            u = block + j * grid
+            t, rng_ = u // splits, u % splits
             m0, n0 = (t // tilesN) * BM, (t % tilesN) * BN
             if j > 0 and TURNS:
                 while not turn[c].try_wait_parity(((rnd - 1) if c == 0 else rnd) & 1):
                     yield "consumer %d waits turn" % c
-            p = j * kTiles
-            for kt in range(kTiles):
+            p = j * kPer
+            for kt in range(kPer):
                 s = p % STAGES
                 while not full[s].try_wait_parity((p // STAGES) & 1):
                     yield "consumer %d waits full[%d]" % (c, s)
@@ -265,13 +268,13 @@ def cta(block, grid, X, W, Y, written, bias, rng, raw_offset):
                     turn[1 - c].arrive()
             gm.wait(0)
             for lag in range(RELEASE_LAG, 0, -1):
-                if kTiles >= lag:
+                if kPer >= lag:
                     for _warp in range(4):
                         empty[(p - lag) % STAGES].arrive()
-            epilogue(c, acc, m0, n0)
+            epilogue(c, acc, m0, n0, rng_)
             yield "consumer %d stored" % c
 
-    def epilogue(c, acc, m0, n0):
+    def epilogue(c, acc, m0, n0, rng_):
         for warp in range(4):
             lanes = np.arange(32)
             thread = warp * 32 + lanes
@@ -296,7 +299,13 @@ def cta(block, grid, X, W, Y, written, bias, rng, raw_offset):
                             check_float2_banks(idx)
                             for l in lanes[sel]:
                                 v = staging[idx[l]], staging[idx[l] + 1]
-                                store_pair(Y, written, m0 + h * 64 + warp * 16 + r, n[l], v[0], v[1], M, N, bias)
+                                m = m0 + h * 64 + warp * 16 + r
+                                if splits == 1:
+                                    store_pair(Y, written, m, n[l], v[0], v[1], M, N, bias)
+                                elif m < M and n[l] < N:      # a partial sum: gemm_splitk_reduce applies the epilogue
+                                    ws[rng_, m, n[l]] = v[0]
+                                    if n[l] + 1 < N:
+                                        ws[rng_, m, n[l] + 1] = v[1]
 
     def tma_engine():
         """Copies land in a random order, some time after they were issued."""
@@ -319,7 +328,19 @@ def check_float2_banks(word_index):
         assert len(set(banks.tolist())) == 32, "bank conflict in the epilogue staging"
 
 
-def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False):
+def splitk_reduce(Y, written, ws, M, N, bias):
+    """gemm_splitk_reduce: one thread per column pair (n even), the ranges added in order, then the epilogue."""
+    for m in range(M):
+        for n in range(0, N, 2):
+            v0 = v1 = 0.0
+            for r in range(ws.shape[0]):
+                v0 = np.float32(v0 + ws[r, m, n])
+                if n + 1 < N:
+                    v1 = np.float32(v1 + ws[r, m, n + 1])
+            store_pair(Y, written, m, n, v0, v1, M, N, bias)
+
+
+def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1):
     rng = np.random.default_rng(seed)
     X = bf16(rng.standard_normal((M, K)).astype(np.float32))
     W = bf16(rng.standard_normal((N, K)).astype(np.float32))
@@ -327,9 +348,13 @@ def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False):
     Y = np.full((M, N), np.nan)
     written = np.zeros((M, N), dtype=np.int32)
     tiles = -(-M // BM) * -(-N // BN)
-    grid = min(grid, tiles)
+    kTiles = -(-K // BK)
+    kPer = -(-kTiles // splits)
+    assert splits * kPer >= kTiles > (splits - 1) * kPer, "no empty range (GemmKernels.Sm90.splitK makes sure)"
+    ws = np.full((splits, M, N), np.nan) if splits > 1 else None
+    grid = min(grid, tiles * splits)
     for block in range(grid):
-        roles, tma = cta(block, grid, X, W, Y, written, b, rng, raw_offset)
+        roles, tma = cta(block, grid, X, W, Y, written, b, rng, raw_offset, splits, kPer, ws)
         live = list(roles)
         stalled = 0
         while live:
@@ -342,13 +367,16 @@ def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False):
             next(tma)
             stalled = stalled + 1 if "waits" in what else 0
             assert stalled < 10000, "deadlock in CTA %d: %s" % (block, what)
+    if splits > 1:
+        assert not np.isnan(ws).any(), "a range's partial sum was never stored"
+        splitk_reduce(Y, written, ws, M, N, b if bias else None)
     expected = X.astype(np.float64) @ W.astype(np.float64).T + (b if bias else 0.0)
     assert np.all(written == 1), "elements written %s times" % sorted(set(written.ravel().tolist()))
     err = np.max(np.abs(Y - expected)) / max(1e-30, np.max(np.abs(expected)))
     assert err < 1e-6, "max relative error %g (fp32 staging rounds; a misplaced element is off by O(1))" % err
     if not quiet:
-        print("gemm %4d x %4d x %4d, %2d CTAs (%d tiles, %d k-blocks, %d-stage ring): matches X @ W^T, every element written once"
-              % (M, N, K, grid, tiles, -(-K // BK), STAGES))
+        print("gemm %4d x %4d x %4d, %2d CTAs (%d tiles, %d k-blocks in %d range(s), %d-stage ring): matches X @ W^T, every element written once"
+              % (M, N, K, grid, tiles, kTiles, splits, STAGES))
 
 
 def check_layouts():
@@ -384,6 +412,8 @@ def main():
     run(256, 384, 520, grid=2, seed=4, raw_offset=48)  # 3 tiles per CTA, 9 k-blocks: the ring wraps; unaligned base
     run(130, 129, 8, grid=5, seed=5, bias=False)       # K = 8: one k-block mostly zero fill; odd N
     run(64, 1000, 1152, grid=3, seed=6)                # the adaLN-like shape: one row of tiles, long K
+    run(128, 256, 1000, grid=5, seed=8, splits=4)      # split K: 2 tiles × 4 ranges of 4 k-blocks, 5 CTAs (uneven)
+    run(130, 129, 520, grid=7, seed=9, splits=3)       # ragged M, N; 9 k-blocks in 3 ranges; partial sums reduced
     # the replay can fail: kernels with one thing wrong must not pass it
     mutants = [("no turn barriers between the consumers", "TURNS", False),
                ("a stage released while its wgmma group may still read it", "RELEASE_LAG", 0),

@@ -30,7 +30,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Our bf16 tensor-core GEMMs (bf16 output, no epilogue) on the linear layers of DiT-XL/2 and ECAR-L/FlowAR-L at
  * batch 64, 256², and the small-M shapes of batch 1 — the shapes of tools/gemm_bench.py, which times torch.matmul on them — on each {@link #path}:
- * {@code wgmma} (kernels/gemm_sm90.cu, TMA + wgmma, compute capability 9.0 only; every shape goes to it, also those
+ * {@code wgmma} (kernels/gemm_sm90.cu, TMA + wgmma, with K split into ranges where the backend would split it;
+ * compute capability 9.0 only; every shape goes to it, also those
  * GemmKernels.linear would send to mma.sync, so the two can be compared everywhere) and {@code mma.sync}
  * (kernels/gemm.cu, the tile GemmKernels.Tile.choose picks). Each benchmark call queues {@link #INNER} GEMMs between
  * two CUDA events (inputs rotated through copies that exceed the L2 cache); the median per-GEMM time and TFLOP/s are
@@ -71,7 +72,7 @@ public class GemmBench extends GpuBench {
     private boolean wgmma;
     private int multiprocessors;
     private final List<DeviceBuffer> xs = new ArrayList<>(), ws = new ArrayList<>();
-    private DeviceBuffer y;
+    private DeviceBuffer y, workspace;
 
     @Setup
     public void setup() {
@@ -91,7 +92,17 @@ public class GemmBench extends GpuBench {
             closeGpu();
             return;
         }
-        gemm = new GemmKernels(Launcher.on(stream), device.multiprocessors(), kind, kind == GemmPath.WGMMA ? TensorMapEncoder.DRIVER : null);
+        // wgmma as the backend runs it: K split into ranges where the tiles alone would leave SMs idle (the batch-1 shapes)
+        GemmKernels.Sm90.SplitK split = GemmKernels.Sm90.splitK(m, n, k, device.multiprocessors());
+        if (kind == GemmPath.WGMMA && split.splits() > 1) workspace = DeviceBuffer.allocate(4L * split.splits() * m * n, "split-K partial sums");
+        GemmKernels.Scratch scratch = workspace == null ? null : (count, what) -> new GemmKernels.Scratch.Lease() {
+            public ecar.cuda.DeviceAddress address() {
+                return workspace;
+            }
+
+            public void close() {}
+        };
+        gemm = new GemmKernels(Launcher.on(stream), device.multiprocessors(), kind, kind == GemmPath.WGMMA ? TensorMapEncoder.DRIVER : null, scratch);
         wgmma = kind == GemmPath.WGMMA;
         multiprocessors = device.multiprocessors();
         long perCopy = 2L * ((long) m * k + (long) n * k);
@@ -141,6 +152,8 @@ public class GemmBench extends GpuBench {
         xs.clear();
         ws.clear();
         y.close();
+        if (workspace != null) workspace.close();
+        workspace = null;
         closeGpu();
     }
 }

@@ -107,7 +107,7 @@ public final class CudaBackend implements Backend {
         stream = new Stream();
         Launcher launcher = Launcher.on(stream);
         int sms = ctx.device().multiprocessors();
-        gemm = GemmKernels.forDevice(launcher, ctx.device());
+        gemm = GemmKernels.forDevice(launcher, ctx.device(), this::splitScratch);
         conv = new ConvKernels(launcher, sms);
         norms = new NormKernels(launcher);
         embed = new EmbedKernels(launcher);
@@ -178,6 +178,23 @@ public final class CudaBackend implements Backend {
     }
 
     // ------------------------------------------------------------------ allocation
+
+    /** gemm_sm90's split-K partial sums: arena memory in a scope of their own, free again once the GEMM is queued. */
+    private GemmKernels.Scratch.Lease splitScratch(long count, String label) {
+        Scope s = scope();
+        DeviceBuffer b = memory.reserve(4L * count, label);
+        return new GemmKernels.Scratch.Lease() {
+            @Override
+            public ecar.cuda.DeviceAddress address() {
+                return b;
+            }
+
+            @Override
+            public void close() {
+                s.close();
+            }
+        };
+    }
 
     @Override
     public Scope scope() {

@@ -97,9 +97,39 @@ public final class GemmKernels {
 
         private Sm90() {}
 
+        /** The most ranges K is cut into, and the fewest k-tiles (of 64) a range gets. */
+        public static final int MAX_SPLITS = 16, MIN_RANGE = 2;
+
         static String signature(Precision out) {
             return "gemm_sm90_bf16_" + out.suffix + "(tmap tmX, tmap tmW, ptr y, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, i32 K, "
+                    + "i32 act, i32 post, i32 gateRatio, ptr? ws, i32 splits, i32 kPer)";
+        }
+
+        static String reduceSignature(Precision out) {
+            return "gemm_splitk_reduce_" + out.suffix + "(ptr y, ptr ws, i32 splits, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, "
                     + "i32 act, i32 post, i32 gateRatio)";
+        }
+
+        /**
+         * How K is cut: {@code splits} ranges of {@code kPer} k-tiles (the last may run past K), none empty.
+         * @param splits ranges; 1 is the plain kernel
+         */
+        public record SplitK(int splits, int kPer) {}
+
+        /**
+         * One range while the output tiles alone give at least half the SMs work (or a single tile-row's K is short);
+         * otherwise enough ranges to give every SM a unit, at most {@link #MAX_SPLITS}, each of at least {@link #MIN_RANGE}
+         * k-tiles — batch-1 shapes like ECAR-L's flow head at stage 3 (128 × 1024 × 2736: 8 tiles) would otherwise run
+         * on 8 of 132 SMs. The partial sums (splits·M·N floats) stay in L2 at these sizes.
+         */
+        public static SplitK splitK(int m, int n, int k, int multiprocessors) {
+            long tiles = (long) OpCheck.ceilDiv(m, BM) * OpCheck.ceilDiv(n, BN);
+            int kTiles = OpCheck.ceilDiv(k, BK);
+            if (2 * tiles >= multiprocessors || kTiles < 2 * MIN_RANGE || m > 65535) return new SplitK(1, kTiles);
+            int splits = (int) Math.min(Math.min(multiprocessors / tiles, kTiles / MIN_RANGE), MAX_SPLITS);
+            if (splits < 2) return new SplitK(1, kTiles);
+            int kPer = OpCheck.ceilDiv(kTiles, splits);
+            return new SplitK(OpCheck.ceilDiv(kTiles, kPer), kPer);
         }
 
         /** The tensor map of a row-major bf16 matrix [rows, k] read in boxes of 128 rows × 64 k, 128-byte swizzled. */
@@ -109,8 +139,32 @@ public final class GemmKernels {
 
         /** A persistent grid: one CTA per SM, or one per tile when there are fewer tiles. */
         public static LaunchShape shape(int m, int n, int multiprocessors) {
-            long tiles = (long) OpCheck.ceilDiv(m, BM) * OpCheck.ceilDiv(n, BN);
-            return new LaunchShape((int) Math.min(tiles, multiprocessors), 1, 1, THREADS, 1, 1, SHARED_BYTES);
+            return shape(m, n, 1, multiprocessors);
+        }
+
+        /** A persistent grid over the work units (tile × K range): one CTA per SM, or one per unit when there are fewer. */
+        public static LaunchShape shape(int m, int n, int splits, int multiprocessors) {
+            long units = (long) OpCheck.ceilDiv(m, BM) * OpCheck.ceilDiv(n, BN) * splits;
+            return new LaunchShape((int) Math.min(units, multiprocessors), 1, 1, THREADS, 1, 1, SHARED_BYTES);
+        }
+
+        /** gemm_splitk_reduce's grid: a thread per column pair, a row of blocks per row of Y. */
+        static LaunchShape reduceShape(int m, int n) {
+            return new LaunchShape(OpCheck.ceilDiv(OpCheck.ceilDiv(n, 2), 256), m, 1, 256, 1, 1, 0);
+        }
+    }
+
+    /** Device memory for split-K partial sums, held while a GEMM's launches are queued (stream order keeps it safe after). */
+    @FunctionalInterface
+    public interface Scratch {
+        Lease floats(long count, String label);
+
+        /** The range; closing it hands it back. */
+        interface Lease extends AutoCloseable {
+            DeviceAddress address();
+
+            @Override
+            void close();
         }
     }
 
@@ -118,6 +172,8 @@ public final class GemmKernels {
     private final int multiprocessors;
     private final GemmPath path;
     private final TensorMapEncoder maps;
+    /** Where split-K partial sums go; null: gemm_sm90 never splits K. */
+    private final Scratch scratch;
 
     /** The mma.sync kernels only (any GPU). @param multiprocessors the device's SM count, for the tile choice */
     public GemmKernels(Launcher launcher, int multiprocessors) {
@@ -126,6 +182,11 @@ public final class GemmKernels {
 
     /** @param maps encodes the TMA descriptors of the WGMMA path (unused, and may be null, on MMA_SYNC) */
     public GemmKernels(Launcher launcher, int multiprocessors, GemmPath path, TensorMapEncoder maps) {
+        this(launcher, multiprocessors, path, maps, null);
+    }
+
+    /** @param scratch holds split-K partial sums (Sm90.splitK); null keeps every GEMM in one K range */
+    public GemmKernels(Launcher launcher, int multiprocessors, GemmPath path, TensorMapEncoder maps, Scratch scratch) {
         that(path != null, "gemm", "a GEMM path must be given");
         that(path == GemmPath.MMA_SYNC || maps != null, "gemm", "the wgmma path needs a tensor-map encoder");
         that(multiprocessors >= 1, "gemm", "multiprocessors = " + multiprocessors + " must be at least 1");
@@ -133,12 +194,18 @@ public final class GemmKernels {
         this.multiprocessors = multiprocessors;
         this.path = path;
         this.maps = maps;
+        this.scratch = scratch;
     }
 
     /** The kernels for this device: wgmma on compute capability 9.0 unless {@link GemmPath#setting()} says otherwise. */
     public static GemmKernels forDevice(Launcher launcher, CudaProbe.Device device) {
+        return forDevice(launcher, device, null);
+    }
+
+    /** As above, splitting K into ranges where few tiles would leave SMs idle, their partial sums in {@code scratch}. */
+    public static GemmKernels forDevice(Launcher launcher, CudaProbe.Device device, Scratch scratch) {
         GemmPath p = GemmPath.choose(device.major(), device.minor(), GemmPath.setting());
-        return new GemmKernels(launcher, device.multiprocessors(), p, p == GemmPath.WGMMA ? TensorMapEncoder.DRIVER : null);
+        return new GemmKernels(launcher, device.multiprocessors(), p, p == GemmPath.WGMMA ? TensorMapEncoder.DRIVER : null, scratch);
     }
 
     public GemmPath path() {
@@ -185,8 +252,19 @@ public final class GemmKernels {
         that(positions <= Integer.MAX_VALUE, op, m + " × " + n + " × " + k + " needs " + positions
                 + " pipeline positions per CTA; the kernel counts them in 32 bits");
         TensorMap tmX = maps.encode(Sm90.operand(x, m, k)), tmW = maps.encode(Sm90.operand(w, n, k));
-        launcher.launch("gemm_sm90", Sm90.signature(out), Sm90.shape(m, n, multiprocessors),
-                tmX, tmW, y, e.bias(), e.res(), e.gate(), e.mul(), m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio());
+        Sm90.SplitK split = scratch == null ? new Sm90.SplitK(1, OpCheck.ceilDiv(k, Sm90.BK)) : Sm90.splitK(m, n, k, multiprocessors);
+        if (split.splits() == 1) {
+            launcher.launch("gemm_sm90", Sm90.signature(out), Sm90.shape(m, n, multiprocessors), tmX, tmW, y, e.bias(), e.res(), e.gate(), e.mul(),
+                    m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), null, 1, split.kPer());
+            return;
+        }
+        try (Scratch.Lease ws = scratch.floats((long) split.splits() * m * n, "split-K partial sums of " + m + " × " + n + " × " + k)) {
+            buffer(op, "split-K workspace", ws.address(), 4L * split.splits() * m * n, 8, "[" + split.splits() + ", " + m + ", " + n + "] f32");
+            launcher.launch("gemm_sm90", Sm90.signature(out), Sm90.shape(m, n, split.splits(), multiprocessors), tmX, tmW, y, null, null, null, null,
+                    m, n, k, 0, 0, 1, ws.address(), split.splits(), split.kPer());
+            launcher.launch("gemm_sm90", Sm90.reduceSignature(out), Sm90.reduceShape(m, n), y, ws.address(), split.splits(), e.bias(), e.res(), e.gate(),
+                    e.mul(), m, n, e.act().ordinal(), e.post().ordinal(), e.gateRatio());
+        }
     }
 
     private static void checkOperands(String op, DeviceAddress y, Precision out, DeviceAddress x, DeviceAddress w, int m, int n, int k, Epilogue e) {

@@ -128,6 +128,52 @@ class GemmSm90GpuTest {
         }
     }
 
+    /** gemm_sm90 with K cut into ranges (partial sums in a workspace, then gemm_splitk_reduce with the epilogue). */
+    private static GemmKernels splitting(GpuOps g) {
+        return new GemmKernels(g.launcher, g.multiprocessors(), GemmPath.WGMMA, TensorMapEncoder.DRIVER, (count, label) -> {
+            DeviceBuffer ws = g.scratch(4 * count, label);
+            ws.fill32(Float.floatToRawIntBits(Float.NaN), g.stream);   // a range that is never stored shows as NaN
+            return new GemmKernels.Scratch.Lease() {
+                public ecar.cuda.DeviceAddress address() {
+                    return ws;
+                }
+
+                public void close() {}
+            };
+        });
+    }
+
+    /**
+     * Split K at the batch-1 shapes it is for, ragged ones and every epilogue: adaLN-Zero in place on the residual
+     * (the reduce reads and writes Y), FlowAR's gated GELU to bf16, bias with GELU.
+     */
+    @ParameterizedTest(name = "{0}x{1}x{2}")
+    @CsvSource({"128, 1024, 2736", "512, 1024, 1024", "200, 300, 1000", "130, 129, 520"})
+    void splitKMatchesTheCpu(int m, int n, int k) {
+        GemmKernels.Sm90.SplitK split = GemmKernels.Sm90.splitK(m, n, k, CudaContext.get().device().multiprocessors());
+        Assumptions.assumeTrue(split.splits() > 1, () -> m + "x" + n + "x" + k + " is not split on this device's SM count");
+        float[] x = bf16Round(random(61, m * k, 1f)), w = bf16Round(random(62, n * k, (float) (1 / Math.sqrt(k)))), b = random(63, n, 0.5f);
+        float[] res = random(64, m * n, 2f), gate = random(65, n, 1f), v = bf16Round(random(66, m * n, 1f));
+        Tensor lin = cpu.linear(FloatTensor.of(x, m, k), FloatTensor.of(w, n, k), FloatTensor.of(b, n));
+        float[] residual = data(cpu.gatedResidual(FloatTensor.of(res, m, n), FloatTensor.of(gate, 1, n), lin));
+        float[] gelu = data(cpu.linear(FloatTensor.of(x, m, k), FloatTensor.of(w, n, k), FloatTensor.of(b, n), Activation.GELU_TANH));
+        float[] gated = data(cpu.mul(cpu.linear(FloatTensor.of(x, m, k), FloatTensor.of(w, n, k), FloatTensor.of(b, n), Activation.GELU_ERF),
+                FloatTensor.of(v, m, n)));
+        try (GpuOps g = new GpuOps()) {
+            GemmKernels gemm = splitting(g);
+            DeviceBuffer dx = g.bf16(x, "x"), dw = g.bf16(w, "w"), db = g.f32(b, "bias");
+            DeviceBuffer stream = g.f32(res, "residual");
+            gemm.linearSm90(stream, Precision.F32, dx, dw, m, n, k, Epilogue.residual(db, stream, g.f32(gate, "gate"), m));
+            assertClose(split + " residual in place", residual, g.read(stream, (long) m * n, Precision.F32), F32_TOL);
+            DeviceBuffer y = g.poisoned((long) m * n, Precision.F32, "y");
+            gemm.linearSm90(y, Precision.F32, dx, dw, m, n, k, Epilogue.of(db, Activation.GELU_TANH));
+            assertClose(split + " GELU", gelu, g.read(y, (long) m * n, Precision.F32), F32_TOL);
+            DeviceBuffer h = g.poisoned((long) m * n, Precision.BF16, "hidden");
+            gemm.linearSm90(h, Precision.BF16, dx, dw, m, n, k, Epilogue.gatedGelu(db, g.bf16(v, "value")));
+            assertClose(split + " gated GELU", gated, g.read(h, (long) m * n, Precision.BF16), BF16_TOL);
+        }
+    }
+
     /** On this device the default path is wgmma, and linear() sends a model shape to gemm_sm90 and a tiny one to gemm.cu. */
     @Test
     void theBackendsGemmTakesTheWgmmaKernel() {

@@ -407,6 +407,66 @@ class OpsValidationTest {
 
     private static final Pattern ENTRY = Pattern.compile("ECAR_KERNEL void(?: __launch_bounds__\\([^)]*\\))?\\s+(\\w+)\\(|_ENTRY\\((\\w+),|EW_PAIR\\((\\w+),");
 
+    // ------------------------------------------------------------------ split K on Hopper
+
+    @Test
+    void splitKCutsKOnlyWhereFewTilesLeaveSmsIdle() {
+        assertEquals(new GemmKernels.Sm90.SplitK(1, 18), GemmKernels.Sm90.splitK(16384, 1152, 1152, 132), "batch 64: tiles enough");
+        assertEquals(new GemmKernels.Sm90.SplitK(1, 18), GemmKernels.Sm90.splitK(512, 4608, 1152, 132), "144 tiles");
+        assertEquals(new GemmKernels.Sm90.SplitK(4, 4), GemmKernels.Sm90.splitK(512, 1024, 1024, 132), "32 tiles: 4 ranges of 4 k-tiles");
+        assertEquals(new GemmKernels.Sm90.SplitK(15, 3), GemmKernels.Sm90.splitK(128, 1024, 2736, 132), "8 tiles, 43 k-tiles: 15 ranges of 3, none empty");
+        assertEquals(new GemmKernels.Sm90.SplitK(1, 3), GemmKernels.Sm90.splitK(128, 128, 136, 132), "3 k-tiles: too short to cut");
+        for (int[] mnk : new int[][]{{128, 1024, 2736}, {200, 300, 1000}, {64, 64, 4096}, {130, 129, 520}}) {
+            GemmKernels.Sm90.SplitK s = GemmKernels.Sm90.splitK(mnk[0], mnk[1], mnk[2], 132);
+            int kTiles = (mnk[2] + 63) / 64;
+            assertTrue(s.splits() * s.kPer() >= kTiles && (s.splits() - 1) * s.kPer() < kTiles, "ranges cover K, none empty: " + s);
+            assertTrue(s.splits() <= GemmKernels.Sm90.MAX_SPLITS && (s.splits() == 1 || s.kPer() >= GemmKernels.Sm90.MIN_RANGE), s.toString());
+        }
+    }
+
+    @Test
+    void splitKLaunchesTheRangesThenTheReduceWithTheEpilogue() {
+        long[] leased = {0};
+        int[] open = {0};
+        GemmKernels split = new GemmKernels(rec, 132, GemmPath.WGMMA, spec -> new ecar.cuda.TensorMap(spec, new byte[ecar.cuda.TensorMap.BYTES]),
+                (count, label) -> {
+                    leased[0] = count;
+                    open[0]++;
+                    Fake ws = f32(count, label);
+                    return new GemmKernels.Scratch.Lease() {
+                        public ecar.cuda.DeviceAddress address() {
+                            return ws;
+                        }
+
+                        public void close() {
+                            open[0]--;
+                        }
+                    };
+                });
+        int m = 128, n = 1024, k = 2736;
+        Fake x = bf16((long) m * k, "x"), w = bf16((long) n * k, "w"), y = f32((long) m * n, "y"), gate = f32(n, "gate"), bias = f32(n, "bias");
+        int before = rec.calls.size();
+        split.linearSm90(y, Precision.F32, x, w, m, n, k, Epilogue.residual(bias, y, gate, m));
+        assertEquals(15L * m * n, leased[0], "15 ranges of partial sums");
+        assertEquals(0, open[0], "the workspace is handed back once both launches are queued");
+        var gemmCall = rec.calls.get(before);
+        var reduce = rec.calls.get(before + 1);
+        assertEquals("gemm_sm90_bf16_f32", gemmCall.kernel());
+        assertEquals(new ecar.cuda.LaunchShape(120, 1, 1, 384, 1, 1, GemmKernels.Sm90.SHARED_BYTES), gemmCall.shape(), "8 tiles × 15 ranges");
+        assertEquals(null, gemmCall.args()[3], "the ranges store raw sums: no bias ...");
+        assertEquals(0, gemmCall.args()[11], "... no post step");
+        assertEquals("gemm_splitk_reduce_f32", reduce.kernel());
+        assertEquals(new ecar.cuda.LaunchShape(2, 128, 1, 256, 1, 1, 0), reduce.shape());
+        assertEquals(y, reduce.args()[0]);
+        assertEquals(bias, reduce.args()[3], "the reduce applies the epilogue: bias ...");
+        assertEquals(y, reduce.args()[4], "... the residual (in place) ...");
+        assertEquals(gate, reduce.args()[5], "... and the gate");
+        assertEquals(2, rec.calls.size() - before);
+        split.linearSm90(f32(16384L * 1024, "big y"), Precision.F32, bf16(16384L * 1024, "big x"), bf16(1024L * 1024, "big w"), 16384, 1024, 1024,
+                Epilogue.of(null, ecar.backend.Activation.NONE));
+        assertEquals(before + 3, rec.calls.size(), "enough tiles: one launch, no workspace");
+    }
+
     // ------------------------------------------------------------------ attention on Hopper
 
     @Test
@@ -463,6 +523,7 @@ class OpsValidationTest {
         elementwiseAndEmbeddingLaunches();
         tokenSamplingAndRopeRowsLaunches();
         hopperAttentionEncodesHeadMapsAndLaunchesOneCtaPer128Queries();
+        splitKLaunchesTheRangesThenTheReduceWithTheEpilogue();
     }
 
     @Test

@@ -155,9 +155,11 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** The device, and the kernels and launch mode in force, so that a table or results file says what ran. */
     @Override
     public String name() {
-        return "cuda:" + ctx.device().ordinal() + " " + ctx.device().name();
+        return "cuda:" + ctx.device().ordinal() + " " + ctx.device().name() + " (" + gemm.path().label + " kernels, sampling graphs "
+                + (steps.graphsOn() ? "on" : "off") + ")";
     }
 
     /** The stream every op is queued on (benchmarks record events on it). */

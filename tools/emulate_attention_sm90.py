@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from emulate_gemm_sm90 import (Mbarrier, Smem, accumulator_coords, bf16, catch_mutants, desc_fields,  # noqa: E402
-                               report_failure, smem_desc, swizzle128, wgmma_operand)
+                               interleave, report_failure, smem_desc, swizzle128, wgmma_operand)
 
 
 # ================================================================ semantics from the documentation
@@ -228,18 +228,7 @@ def run(batch, heads, d, lq, lk, seed, raw_offset=0, quiet=False):
         for h in range(heads):
             for qtile in range(-(-lq // BM)):
                 roles, tma = cta(qx, kx, vx, out, written, d, lq, lk, qtile, h, b, scale_log2, rng, raw_offset)
-                live = list(roles)
-                stalled = 0
-                while live:
-                    co = live[rng.integers(len(live))]
-                    try:
-                        what = next(co)
-                    except StopIteration:
-                        live.remove(co)
-                        continue
-                    next(tma)
-                    stalled = stalled + 1 if "waits" in what else 0
-                    assert stalled < 10000, "deadlock: %s" % what
+                interleave(roles, tma, rng, "CTA (%d, %d, %d)" % (qtile, h, b))
     s = np.einsum("bqhd,bkhd->bhqk", qx.astype(np.float64), kx.astype(np.float64)) / np.sqrt(d)
     p = np.exp(s - s.max(axis=-1, keepdims=True))
     p /= p.sum(axis=-1, keepdims=True)

@@ -328,6 +328,23 @@ def check_float2_banks(word_index):
         assert len(set(banks.tolist())) == 32, "bank conflict in the epilogue staging"
 
 
+def interleave(roles, tma, rng, where):
+    """Runs a CTA's roles (coroutines that yield at every step, "... waits ..." while blocked) in a random order, the
+    TMA engine stepping between them, until all have finished; a long run of waits is a deadlock."""
+    live = list(roles)
+    stalled = 0
+    while live:
+        co = live[rng.integers(len(live))]
+        try:
+            what = next(co)
+        except StopIteration:
+            live.remove(co)
+            continue
+        next(tma)
+        stalled = stalled + 1 if "waits" in what else 0
+        assert stalled < 10000, "deadlock in %s: %s" % (where, what)
+
+
 def splitk_reduce(Y, written, ws, M, N, bias):
     """gemm_splitk_reduce: one thread per column pair (n even), the ranges added in order, then the epilogue."""
     for m in range(M):
@@ -355,18 +372,7 @@ def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1):
     grid = min(grid, tiles * splits)
     for block in range(grid):
         roles, tma = cta(block, grid, X, W, Y, written, b, rng, raw_offset, splits, kPer, ws)
-        live = list(roles)
-        stalled = 0
-        while live:
-            co = live[rng.integers(len(live))]
-            try:
-                what = next(co)
-            except StopIteration:
-                live.remove(co)
-                continue
-            next(tma)
-            stalled = stalled + 1 if "waits" in what else 0
-            assert stalled < 10000, "deadlock in CTA %d: %s" % (block, what)
+        interleave(roles, tma, rng, "CTA %d" % block)
     if splits > 1:
         assert not np.isnan(ws).any(), "a range's partial sum was never stored"
         splitk_reduce(Y, written, ws, M, N, b if bias else None)

@@ -182,20 +182,22 @@ public final class Pipeline {
     /**
      * Prepares timed runs of the request: a short generation that takes the same code paths (every stage, both guidance
      * halves) in fewer steps, so that they see compiled code and filled caches; then, on a backend that replays sampling
-     * loops as graphs, the request itself as many times as it takes to capture them, unless a run is so long
-     * ({@link #GRAPH_WARM_UP_LIMIT_SECONDS}) that launches are a sliver of it.
+     * loops as graphs, the request itself as many times as it takes to capture them — unless the request, predicted from
+     * the short run's time and the two settings' FLOPs, would take over {@link #GRAPH_WARM_UP_LIMIT_SECONDS}, where
+     * launches are a sliver of a run and the extra runs would only cost time (DiT-XL/2 at batch 64).
      */
     public synchronized void warmUp(GenerateRequest r) {
-        Sampling full = check(r);
-        sampleDiscarding(r, preset.family().warmup(full));
-        for (int i = 0; i < backend.loopRunsBeforeReplay(); i++) {
-            long t0 = System.nanoTime();
-            sampleDiscarding(r, full);
-            if ((System.nanoTime() - t0) / 1e9 > GRAPH_WARM_UP_LIMIT_SECONDS) break;
-        }
+        Sampling full = check(r), quick = preset.family().warmup(full);
+        long t0 = System.nanoTime();
+        sampleDiscarding(r, quick);
+        int runs = backend.loopRunsBeforeReplay();
+        if (runs == 0) return;
+        double predicted = (System.nanoTime() - t0) / 1e9 * preset.flops(full).flopsPerImage() / preset.flops(quick).flopsPerImage();
+        if (predicted > GRAPH_WARM_UP_LIMIT_SECONDS) return;
+        for (int i = 0; i < runs; i++) sampleDiscarding(r, full);
     }
 
-    /** A warm-up run longer than this (DiT-XL/2 at batch 64) ends the warm-up: capturing its loops saves next to nothing. */
+    /** Past this predicted length of a run, warm-up does not run the request to capture its loops. */
     public static final double GRAPH_WARM_UP_LIMIT_SECONDS = 3.0;
 
     private void sampleDiscarding(GenerateRequest r, Sampling s) {

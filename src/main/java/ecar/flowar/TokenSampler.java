@@ -19,6 +19,8 @@ import java.util.List;
 public final class TokenSampler {
     private final FlowAr model;
     private final Backend b;
+    /** watchFinite's step is stage << 16 | step: the smallest is the first bad step of the first bad stage. */
+    private static final int WATCH_STAGE_SHIFT = 16;
 
     public TokenSampler(FlowAr model, Backend backend) {
         this.model = model;
@@ -99,11 +101,6 @@ public final class TokenSampler {
             } else {
                 b.loop(stage.key(), stage.scalars(), stage);
             }
-            int bad = b.firstNonFinite();
-            if (bad >= 0) {
-                throw new ArithmeticException(schedule.kind() + " sampling produced NaN or Inf at stage " + s + " (" + plan.side() + "×"
-                        + plan.side() + "), step " + (bad + 1) + " of " + plan.steps() + " (t = " + plan.t()[bad] + ")");
-            }
             done += plan.steps();
             if (stage.reported < plan.steps()) observer.step(done, total);   // replayed: the body did not run to report
             observer.stageEnd(s, state);
@@ -113,6 +110,14 @@ public final class TokenSampler {
                 Tensor img = b.reshape(state, Shape.of(batch, plan.side(), plan.side(), cfg.tokenDim()));
                 resized = b.reshape(b.resizeArea(b.resizeBicubic(img, grid, grid), next, next), Shape.of(batch, next * next, cfg.tokenDim()));
             }
+        }
+        // one wait for the whole generation: the smallest watched (stage, step) that went non-finite
+        int bad = b.firstNonFinite();
+        if (bad >= 0) {
+            int s = bad >>> WATCH_STAGE_SHIFT, i = bad & ((1 << WATCH_STAGE_SHIFT) - 1);
+            StagePlan plan = schedule.stage(s);
+            throw new ArithmeticException(schedule.kind() + " sampling produced NaN or Inf at stage " + s + " (" + plan.side() + "×"
+                    + plan.side() + "), step " + (i + 1) + " of " + plan.steps() + " (t = " + plan.t()[i] + ")");
         }
         Tensor cond = guidance ? b.sliceBatch(state, 0, n) : state;
         int side = cfg.grid();
@@ -188,7 +193,7 @@ public final class TokenSampler {
                             b.flowEulerStep(state, v, dt, plan.cfg(), guided);
                         }
                     });
-                    b.watchFinite(state, i);
+                    b.watchFinite(state, (s << WATCH_STAGE_SHIFT) | i);   // stage and step: fixed for the stage's key, so a replay reports right
                     observer.step(done + ++reported, total);
                 }
             }

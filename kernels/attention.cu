@@ -397,6 +397,28 @@ ECAR_KERNEL void rope2d_bf16(__nv_bfloat16* __restrict__ out, const float* __res
     rope2d(out, x, batch, l, width, head_dim, rope_cos, rope_sin);
 }
 
+// qkv_to_bf16: a fused projection qkv [B, L, 3·width] (q, k, v side by side) as the bf16 operands of attention in one
+//   pass: q and k rotated by FlowAR's 2D RoPE (table row = token index, head_dim dims per head) when rope_cos is
+//   non-null, v (and q, k without RoPE) only rounded. The attention kernels then read q, k and v from it with row
+//   stride 3·width, so the fused tensor is neither split nor cast again. Rounding as rope2d_bf16 and cast_f32_bf16.
+//   One thread per pair of adjacent elements. launch: grid ceil(B·L·3·width/2 / 256), block 256.
+//   limits: width a multiple of head_dim, head_dim a multiple of 4 when rotating.
+ECAR_KERNEL void qkv_to_bf16(__nv_bfloat16* __restrict__ out, const float* __restrict__ qkv, int batch, int l, int width, int head_dim,
+                             const float* __restrict__ rope_cos, const float* __restrict__ rope_sin) {
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    const int pairs = 3 * width / 2;
+    if (i >= (long long)batch * l * pairs) return;
+    const int col = 2 * (int)(i % pairs);
+    const long long row = i / pairs;
+    float2 v = *reinterpret_cast<const float2*>(qkv + row * 3 * width + col);
+    if (rope_cos != nullptr && col < 2 * width) {   // q or k
+        const int t = (int)(row % l), c = col % width;
+        const long long ti = (long long)t * (head_dim / 2) + (c % head_dim) / 2;
+        v = rotate(v, rope_cos[ti], rope_sin[ti]);
+    }
+    store2(out + row * 3 * width + col, v.x, v.y);
+}
+
 // kv_append: writes one stage's keys and values (f32 [B, l_new, width]) into bf16 caches [B, cap, width] at token
 // positions [pos, pos + l_new), rotating the keys with FlowAR's 2D RoPE (table rows = token index within the stage,
 // head_dim dims per head) when rope_cos is non-null. The stage-wise decoder then attends with lk = pos + l_new.

@@ -155,6 +155,16 @@ public interface Backend extends AutoCloseable {
         return attention(rope2d(q, heads, side, span), ropeKeys ? rope2d(k, heads, side, span) : k, v, heads);
     }
 
+    /**
+     * Self-attention of a fused projection qkv [B, L, 3·W] (q, k and v side by side, as a fused qkv Linear makes them):
+     * attention(q, k, v), or with {@code rope} attentionRope(q, k, v, heads, side, span, true). A GPU backend reads
+     * the three straight from the fused tensor (one rounding pass, the rotation in it); the default splits it.
+     */
+    default Tensor selfAttention(Tensor qkv, int heads, int side, int span, boolean rope) {
+        Tensor q = chunk(qkv, 3, 0), k = chunk(qkv, 3, 1), v = chunk(qkv, 3, 2);
+        return rope ? attentionRope(q, k, v, heads, side, span, true) : attention(q, k, v, heads);
+    }
+
     // ------------------------------------------------------------------ KV caches
 
     /**

@@ -111,7 +111,7 @@ public final class DiT {
         try (Backend.Scope attention = b.scope()) {   // each half frees its work before the next starts
             Tensor h = b.normModulate(x, Norm.LAYER, EPS, b.chunk(mod, 6, 0), b.chunk(mod, 6, 1));
             Tensor qkv = blk.qkv().apply(b, h);
-            Tensor attn = b.attention(b.chunk(qkv, 3, 0), b.chunk(qkv, 3, 1), b.chunk(qkv, 3, 2), cfg.numHeads());
+            Tensor attn = b.selfAttention(qkv, cfg.numHeads(), 0, 0, false);
             blk.proj().addTo(b, x, attn, b.chunk(mod, 6, 2));
         }
         try (Backend.Scope mlp = b.scope()) {

@@ -123,7 +123,7 @@ public final class FlowHead {
     /** In place: x += gate ⊙ proj(self-attention of h with the 2D RoPE). */
     private void selfAttention(HeadBlock blk, Tensor x, Tensor h, int side, Tensor gate) {
         Tensor qkv = blk.qkv().apply(b, h);
-        Tensor a = b.attentionRope(b.chunk(qkv, 3, 0), b.chunk(qkv, 3, 1), b.chunk(qkv, 3, 2), cfg.headHeads(), side, FlowArConfig.ROPE_SPAN, true);
+        Tensor a = b.selfAttention(qkv, cfg.headHeads(), side, FlowArConfig.ROPE_SPAN, true);
         blk.proj().addTo(b, x, a, gate);
     }
 

@@ -56,6 +56,20 @@ class AttentionKernelTest {
         Compare.close("attentionRope side " + side + " d " + d, expected, actual, REL_L2, ELEMENT);
     }
 
+    /**
+     * The fused self-attention (qkv_to_bf16, then the kernel on row stride 3·W; attention_sm90 on Hopper from 128
+     * tokens) against the CPU's split-then-attend, with and without the 2D RoPE, and a head size with no kernel (16).
+     */
+    @ParameterizedTest(name = "B {0}, H {1}, side {2}, d {3}, rope {4}")
+    @CsvSource({"2, 3, 16, 64, true", "2, 3, 16, 64, false", "4, 16, 16, 72, false", "1, 2, 12, 128, true", "2, 2, 5, 64, true", "2, 2, 4, 16, true"})
+    void fusedSelfAttentionMatchesTheCpu(int b, int h, int side, int d, boolean rope) {
+        int l = side * side;
+        FloatTensor qkv = bf16Random(side * 1000L + d, b, l, 3 * h * d);
+        FloatTensor expected = cpu.download(cpu.selfAttention(qkv, h, side, 16, rope));
+        FloatTensor actual = gpu.download(gpu.selfAttention(gpu.upload(qkv), h, side, 16, rope));
+        Compare.close("selfAttention " + b + "×" + h + "×" + l + "×" + d + (rope ? " rope" : ""), expected, actual, REL_L2, ELEMENT);
+    }
+
     @ParameterizedTest(name = "d {0}")
     @CsvSource({"64", "72", "96", "128"})
     void stageBlockCausalMatchesPerStageAttention(int d) {

@@ -128,6 +128,32 @@ record CudaAttention(Backend backend, CudaMemory memory, CudaOperands operands, 
         return out;
     }
 
+    /**
+     * Self-attention of a fused qkv [B, L, 3·W] (CudaBackend.selfAttention has checked it and that the head size has a
+     * kernel): qkv_to_bf16 makes the bf16 operands in one pass (q and k rotated when {@code rope}), and the kernel reads
+     * q, k and v from it at column offsets 0, W and 2W with row stride 3·W — no split, no second cast.
+     */
+    Tensor selfAttention(Tensor qkv, int heads, int side, int span, boolean rope) {
+        String op = "selfAttention";
+        Shape s = qkv.shape();
+        int batch = s.dim(0), l = s.dim(1), w = s.last() / 3, d = w / heads;
+        CudaTensor out = memory.alloc(Shape.of(batch, l, w), DType.F32, op + " out");
+        try (Backend.Scope scratch = backend.scope()) {
+            CudaTensor f = operands.f32In(qkv, op), b16 = memory.alloc(s, DType.BF16, op + " qkv in bf16");
+            CudaTensor[] cs = rope ? ropeTable(side, span, d) : null;
+            Attention.qkvToBf16(stream, b16.buffer(), f.buffer(), batch, l, w, d, cs == null ? null : cs[0].buffer(), cs == null ? null : cs[1].buffer());
+            long rowStride = 3L * w, bytes = b16.buffer().bytes();
+            Attention.Problem p = new Attention.Problem(batch, heads, d, l, l, l * rowStride, l * rowStride, (long) l * w, 3 * w, 3 * w, w);
+            DeviceBuffer q = b16.buffer(), k = q.slice(2L * w, bytes - 2L * w, op + " k"), v = q.slice(4L * w, bytes - 4L * w, op + " v");
+            if (hopper(p, false)) {
+                AttentionSm90.forward(launcher, hopperMaps, p, q, k, v, out.buffer(), false);
+            } else {
+                Attention.forward(stream, p, q, k, v, out.buffer(), false, null, null);
+            }
+        }
+        return out;
+    }
+
     /** cos, sin [side², d/2] of RopeTables.flowAr, uploaded once per (side, span, d). */
     CudaTensor[] ropeTable(int side, int span, int d) {
         return ropeTables.computeIfAbsent(side + "/" + span + "/" + d, key -> {

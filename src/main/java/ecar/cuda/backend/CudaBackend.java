@@ -395,6 +395,19 @@ public final class CudaBackend implements Backend {
         return attention.attend("attentionBlockCausal", q, k, v, heads, 0, 0, false, false, stageTokens);
     }
 
+    /** The fused qkv read in place: one pass to bf16 (q and k rotated on the way), then the flash kernel on its row stride. */
+    @Override
+    public Tensor selfAttention(Tensor qkv, int heads, int side, int span, boolean rope) {
+        owner.check();
+        Shape s = qkv.shape();
+        Check.that(s.rank() == 3 && s.last() % 3 == 0 && heads > 0 && (s.last() / 3) % heads == 0, "selfAttention",
+                "qkv " + s + " with " + heads + " heads; expected [B, L, 3·W] with W a multiple of the heads");
+        Check.that(!rope || s.dim(1) == side * side, "selfAttention", "qkv " + s + " does not hold a " + side + "×" + side + " token grid");
+        int d = s.last() / 3 / heads;
+        if (!Attention.hasKernel(d) || (s.last() / 3) % 8 != 0) return Backend.super.selfAttention(qkv, heads, side, span, rope);
+        return attention.selfAttention(qkv, heads, side, span, rope);
+    }
+
     @Override
     public Tensor rope2d(Tensor x, int heads, int side, int span) {
         owner.check();

@@ -20,12 +20,13 @@ public final class Attention {
             + "i32 head_dim, ptr? rope_cos, ptr? rope_sin)";
     static final String ROPE2D = "rope2d_f32(ptr out, ptr x, i32 batch, i32 l, i32 width, i32 head_dim, ptr rope_cos, ptr rope_sin)";
     static final String ROPE2D_BF16 = "rope2d_bf16(ptr out, ptr x, i32 batch, i32 l, i32 width, i32 head_dim, ptr rope_cos, ptr rope_sin)";
+    static final String QKV_TO_BF16 = "qkv_to_bf16(ptr out, ptr qkv, i32 batch, i32 l, i32 width, i32 head_dim, ptr? rope_cos, ptr? rope_sin)";
     static final String CAST_TO_BF16 = "cast_f32_bf16(ptr out, ptr in, i64 n)";
     static final String CAST_TO_F32 = "cast_bf16_f32(ptr out, ptr in, i64 n)";
 
     /** Every signature this class launches (checked against the PTX parameter lists by a test). */
     static java.util.List<String> signatures() {
-        java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(KV_APPEND, ROPE2D, ROPE2D_BF16, CAST_TO_BF16, CAST_TO_F32));
+        java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(KV_APPEND, ROPE2D, ROPE2D_BF16, QKV_TO_BF16, CAST_TO_BF16, CAST_TO_F32));
         for (int d : new int[]{64, 72, 96, 128}) {
             all.add(signature(d, false));
             all.add(signature(d, true));
@@ -208,6 +209,15 @@ public final class Attention {
                               DeviceAddress cos, DeviceAddress sin) {
         KernelModule.get(FAMILY).kernel(bf16Out ? ROPE2D_BF16 : ROPE2D)
                 .launch(LaunchShape.linear((long) batch * l * width / 2, 256), stream, out, x, batch, l, width, headDim, cos, sin);
+    }
+
+    /** A fused f32 qkv [B, L, 3·width] as bf16 in one pass, q and k rotated by the 2D RoPE when the tables are given. */
+    public static void qkvToBf16(Stream stream, DeviceAddress out, DeviceAddress qkv, int batch, int l, int width, int headDim, DeviceAddress cos,
+                                 DeviceAddress sin) {
+        if (width % headDim != 0 || width % 2 != 0) throw new IllegalArgumentException("qkv_to_bf16: width " + width + " is not whole heads of " + headDim);
+        if (cos != null && headDim % 4 != 0) throw new IllegalArgumentException("qkv_to_bf16: 2D RoPE needs a head size that is a multiple of 4, got " + headDim);
+        KernelModule.get(FAMILY).kernel(QKV_TO_BF16)
+                .launch(LaunchShape.linear((long) batch * l * 3 * width / 2, 256), stream, out, qkv, batch, l, width, headDim, cos, sin);
     }
 
     public static void castToBf16(Stream stream, DeviceAddress out, DeviceAddress in, long n) {

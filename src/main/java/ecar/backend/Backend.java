@@ -252,6 +252,15 @@ public interface Backend extends AutoCloseable {
     /** norm(x)·(1 + scale) + shift with shift and scale per group: adaLN modulation. */
     Tensor normModulate(Tensor x, Norm kind, float eps, Tensor shift, Tensor scale);
 
+    /**
+     * normModulate(x, kind, eps, chunk(mod, chunks, shiftChunk), chunk(mod, chunks, scaleChunk)): adaLN modulation
+     * straight from a modulation tensor [.., chunks·D] (an adaLN Linear's output). A GPU backend reads the two chunks
+     * in place; the default splits them out first.
+     */
+    default Tensor normModulate(Tensor x, Norm kind, float eps, Tensor mod, int chunks, int shiftChunk, int scaleChunk) {
+        return normModulate(x, kind, eps, chunk(mod, chunks, shiftChunk), chunk(mod, chunks, scaleChunk));
+    }
+
     /** GroupNorm over channels-last [N, H, W, C] with affine weight and bias [C], then SiLU when asked. */
     Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps, boolean silu);
 

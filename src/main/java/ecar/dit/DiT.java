@@ -93,7 +93,7 @@ public final class DiT {
             }
         }
         Tensor mod = finalAdaLN.apply(b, cAct);
-        Tensor out = finalLinear.apply(b, b.normModulate(h, Norm.LAYER, EPS, b.chunk(mod, 2, 0), b.chunk(mod, 2, 1)));
+        Tensor out = finalLinear.apply(b, b.normModulate(h, Norm.LAYER, EPS, mod, 2, 0, 1));
         int g = cfg.gridSide();
         return b.unpatchify(out, cfg.patchSize(), cfg.outChannels(), g, g);
     }
@@ -109,13 +109,13 @@ public final class DiT {
     private void block(Block blk, Tensor x, Tensor cAct) {
         Tensor mod = blk.adaLN().apply(b, cAct);   // shift, scale, gate for attention, then for the MLP
         try (Backend.Scope attention = b.scope()) {   // each half frees its work before the next starts
-            Tensor h = b.normModulate(x, Norm.LAYER, EPS, b.chunk(mod, 6, 0), b.chunk(mod, 6, 1));
+            Tensor h = b.normModulate(x, Norm.LAYER, EPS, mod, 6, 0, 1);
             Tensor qkv = blk.qkv().apply(b, h);
             Tensor attn = b.selfAttention(qkv, cfg.numHeads(), 0, 0, false);
             blk.proj().addTo(b, x, attn, b.chunk(mod, 6, 2));
         }
         try (Backend.Scope mlp = b.scope()) {
-            Tensor h = b.normModulate(x, Norm.LAYER, EPS, b.chunk(mod, 6, 3), b.chunk(mod, 6, 4));
+            Tensor h = b.normModulate(x, Norm.LAYER, EPS, mod, 6, 3, 4);
             blk.fc2().addTo(b, x, blk.fc1().apply(b, h, Activation.GELU_TANH), b.chunk(mod, 6, 5));
         }
     }

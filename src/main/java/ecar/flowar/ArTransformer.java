@@ -128,14 +128,14 @@ public final class ArTransformer {
         private void block(Block blk, Tensor mod, Tensor x, int side, KvCache cache) {
             // chunk order of ada_lin: gamma1, gamma2, scale1, scale2, shift1, shift2
             try (Backend.Scope attention = b.scope()) {
-                Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(mod, 6, 4), b.chunk(mod, 6, 2));
+                Tensor h = b.normModulate(x, Norm.RMS, EPS, mod, 6, 4, 2);
                 Tensor qkv = blk.qkv().apply(b, h);
                 b.kvAppend(cache, b.rope2d(b.chunk(qkv, 3, 1), cfg.heads(), side, FlowArConfig.ROPE_SPAN), b.chunk(qkv, 3, 2));
                 Tensor attn = b.attentionRope(b.chunk(qkv, 3, 0), cache, cfg.heads(), side, FlowArConfig.ROPE_SPAN);
                 blk.proj().addTo(b, x, attn, b.chunk(mod, 6, 0));
             }
             try (Backend.Scope mlp = b.scope()) {
-                Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(mod, 6, 5), b.chunk(mod, 6, 3));
+                Tensor h = b.normModulate(x, Norm.RMS, EPS, mod, 6, 5, 3);
                 blk.mlp().addTo(b, x, h, b.chunk(mod, 6, 1));
             }
         }

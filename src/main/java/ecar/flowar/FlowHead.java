@@ -110,7 +110,7 @@ public final class FlowHead {
             }
         }
         Tensor mod = finalAda.apply(b, ctAct);            // shift, scale
-        return finalLinear.apply(b, b.normModulate(h, Norm.RMS, EPS, b.chunk(mod, 2, 0), b.chunk(mod, 2, 1)));
+        return finalLinear.apply(b, b.normModulate(h, Norm.RMS, EPS, mod, 2, 0, 1));
     }
 
     /** Velocity from the condition directly (prepares it first): the reference's forward(x, t, condition). */
@@ -132,11 +132,11 @@ public final class FlowHead {
     private void blockV1(HeadBlock blk, Tensor x, Tensor ctAct, int side) {
         Tensor mod = blk.ada().apply(b, ctAct);           // per token: gamma1, gamma2, scale1, scale2, shift1, shift2
         try (Backend.Scope attention = b.scope()) {
-            Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(mod, 6, 4), b.chunk(mod, 6, 2));
+            Tensor h = b.normModulate(x, Norm.RMS, EPS, mod, 6, 4, 2);
             selfAttention(blk, x, h, side, b.chunk(mod, 6, 0));
         }
         try (Backend.Scope mlp = b.scope()) {
-            Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(mod, 6, 5), b.chunk(mod, 6, 3));
+            Tensor h = b.normModulate(x, Norm.RMS, EPS, mod, 6, 5, 3);
             blk.mlp().addTo(b, x, h, b.chunk(mod, 6, 1));
         }
     }
@@ -144,7 +144,7 @@ public final class FlowHead {
     private void blockV2(HeadBlock blk, Tensor x, Tensor tAct, Tensor ctAct, Prepared p, int i) {
         try (Backend.Scope attention = b.scope()) {
             Tensor modA = blk.adaAttn().apply(b, tAct);   // per sample: gamma1, scale1, shift1
-            Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(modA, 3, 2), b.chunk(modA, 3, 1));
+            Tensor h = b.normModulate(x, Norm.RMS, EPS, modA, 3, 2, 1);
             selfAttention(blk, x, h, p.side(), b.chunk(modA, 3, 0));
         }
         try (Backend.Scope crossAttention = b.scope()) {
@@ -154,7 +154,7 @@ public final class FlowHead {
         }
         try (Backend.Scope mlp = b.scope()) {
             Tensor modM = blk.adaMlp().apply(b, ctAct);   // per token: gamma2, scale2, shift2
-            Tensor h = b.normModulate(x, Norm.RMS, EPS, b.chunk(modM, 3, 2), b.chunk(modM, 3, 1));
+            Tensor h = b.normModulate(x, Norm.RMS, EPS, modM, 3, 2, 1);
             blk.mlp().addTo(b, x, h, b.chunk(modM, 3, 0));
         }
     }

@@ -167,6 +167,10 @@ class CudaBackendOpsGpuTest {
         same("norm " + kind + " plain", EXACTISH, b -> b.norm(b.upload(x), kind, null, 1e-6f));
         same("normModulate " + kind + " per sample", EXACTISH, b -> b.normModulate(b.upload(x), kind, 1e-6f, b.upload(shift), b.upload(scale)));
         same("normModulate " + kind + " per token", EXACTISH, b -> b.normModulate(b.upload(x), kind, 1e-6f, b.upload(shiftTok), b.upload(scaleTok)));
+        // straight from an adaLN output: chunks read in place (shift after scale, as DiT's and FlowAR's orders have it)
+        FloatTensor modSample = Compare.random(17, 0.5f, 3, 6 * 96), modToken = Compare.random(18, 0.5f, 3, 5, 3 * 96);
+        same("normModulate " + kind + " chunks per sample", EXACTISH, b -> b.normModulate(b.upload(x), kind, 1e-6f, b.upload(modSample), 6, 4, 2));
+        same("normModulate " + kind + " chunks per token", EXACTISH, b -> b.normModulate(b.upload(x), kind, 1e-6f, b.upload(modToken), 3, 2, 1));
     }
 
     @ParameterizedTest(name = "silu {0}")

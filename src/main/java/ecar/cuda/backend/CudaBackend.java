@@ -770,6 +770,24 @@ public final class CudaBackend implements Backend {
         return o;
     }
 
+    /** The two chunks read in place: norm_rows takes the modulation's row stride (chunks·D) and the chunks' first elements. */
+    @Override
+    public Tensor normModulate(Tensor x, Norm kind, float eps, Tensor mod, int chunks, int shiftChunk, int scaleChunk) {
+        owner.check();
+        Shape sm = Check.chunk(mod, chunks, shiftChunk);
+        Check.chunk(mod, chunks, scaleChunk);
+        Shape s = x.shape();
+        Check.that(sm.last() == s.last() && sm.rows() > 0 && s.rows() % sm.rows() == 0, "normModulate",
+                "modulation " + mod.shape() + " in " + chunks + " chunks for x " + s + "; expected chunks of " + s.last() + " per group of x's rows");
+        CudaTensor m = operands.f32In(mod, "normModulate"), o = memory.alloc(s, DType.F32, "normModulate");
+        int d = s.last();
+        DeviceBuffer mb = m.buffer();
+        norms.rowsModulated(o.buffer(), Precision.F32, operands.f32In(x, "normModulate").buffer(),
+                mb.slice(4L * shiftChunk * d, mb.bytes() - 4L * shiftChunk * d, "shift chunk"), mb.slice(4L * scaleChunk * d, mb.bytes() - 4L * scaleChunk * d, "scale chunk"),
+                chunks * d, s.rows(), d, kind, eps, s.rows() / sm.rows());
+        return o;
+    }
+
     @Override
     public Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps, boolean silu) {
         owner.check();

@@ -28,14 +28,13 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Our bf16 tensor-core GEMMs (bf16 output, no epilogue) on the linear layers of DiT-XL/2 and ECAR-L/FlowAR-L at
- * batch 64, 256², and the small-M shapes of batch 1 — the shapes of tools/gemm_bench.py, which times torch.matmul on them — on each {@link #path}:
- * {@code wgmma} (kernels/gemm_sm90.cu, TMA + wgmma, with K split into ranges where the backend would split it;
- * compute capability 9.0 only; every shape goes to it, also those
- * GemmKernels.linear would send to mma.sync, so the two can be compared everywhere) and {@code mma.sync}
- * (kernels/gemm.cu, the tile GemmKernels.Tile.choose picks). Each benchmark call queues {@link #INNER} GEMMs between
- * two CUDA events (inputs rotated through copies that exceed the L2 cache); the median per-GEMM time and TFLOP/s are
- * printed at tear-down in gemm_bench.py's format with the path added:
+ * Our bf16 GEMMs (bf16 output, no epilogue) on the linear layers of DiT-XL/2 and ECAR-L/FlowAR-L at batch 64, 256², and
+ * the small-M shapes of batch 1 — the shapes of tools/gemm_bench.py, which times torch.matmul on them — as the backend
+ * runs them on each {@link #path} (GemmKernels.linear): {@code wgmma} takes kernels/gemm_sm90.cu (TMA + wgmma, K split
+ * into ranges where few tiles would leave SMs idle; compute capability 9.0 only) where M, N ≥ 64, and {@code mma.sync}
+ * the tiles of kernels/gemm.cu; on both, up to 16 rows take kernels/gemm_skinny.cu and other small shapes gemm.cu. Each
+ * benchmark call queues {@link #INNER} GEMMs between two CUDA events (inputs rotated through copies that exceed the L2
+ * cache); the median per-GEMM time and TFLOP/s are printed at tear-down in gemm_bench.py's format with the path added:
  * {@code [gemm <model> <layer> MxKxN <path>] <ms> ms, <TFLOP/s> TFLOP/s}. Without a GPU (or, for wgmma, without a
  * compute capability 9.0 device) it prints why and measures nothing. One run:
  * {@code java -jar target/benchmarks.jar GemmBench} beside {@code python3 tools/gemm_bench.py}.
@@ -62,15 +61,13 @@ public class GemmBench extends GpuBench {
             "ecar-l-b1 head.fc2.s3 128 2736 1024", "ecar-l-b1 head.qkv.s1 8 1024 3072", "dit-xl-2-b1 fc1 512 1152 4608"})
     public String shape;
 
-    /** Which kernels: wgmma (gemm_sm90.cu) or mma.sync (gemm.cu). */
+    /** Which GEMM path: wgmma (gemm_sm90.cu where it takes the shape) or mma.sync (gemm.cu). */
     @Param({"wgmma", "mma.sync"})
     public String path;
 
     private String model, layer;
     private int m, k, n;
     private GemmKernels gemm;
-    private boolean wgmma;
-    private int multiprocessors;
     private final List<DeviceBuffer> xs = new ArrayList<>(), ws = new ArrayList<>();
     private DeviceBuffer y, workspace;
 
@@ -103,8 +100,6 @@ public class GemmBench extends GpuBench {
             public void close() {}
         };
         gemm = new GemmKernels(Launcher.on(stream), device.multiprocessors(), kind, kind == GemmPath.WGMMA ? TensorMapEncoder.DRIVER : null, scratch);
-        wgmma = kind == GemmPath.WGMMA;
-        multiprocessors = device.multiprocessors();
         long perCopy = 2L * ((long) m * k + (long) n * k);
         int copies = (int) Math.max(1, (L2_BYTES + perCopy - 1) / perCopy);
         for (int i = 0; i < copies; i++) {
@@ -134,8 +129,7 @@ public class GemmBench extends GpuBench {
         int[] i = {0};
         time(INNER, () -> {
             int c = i[0]++ % xs.size();
-            if (wgmma) gemm.linearSm90(y, Precision.BF16, xs.get(c), ws.get(c), m, n, k, none);
-            else gemm.linear(GemmKernels.Tile.choose(m, n, multiprocessors), y, Precision.BF16, xs.get(c), ws.get(c), m, n, k, none);
+            gemm.linear(y, Precision.BF16, xs.get(c), ws.get(c), m, n, k, none);
         });
     }
 

@@ -20,7 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class KernelModule {
     /** Every family kernels/build.sh packages (kernels/NAME.cu → NAME.fatbin); the CUDA backend launches them all. */
-    public static final java.util.List<String> FAMILIES = java.util.List.of("attention", "attention_sm90", "flow", "gemm", "gemm_sm90", "conv", "norm", "embed", "elementwise",
+    public static final java.util.List<String> FAMILIES = java.util.List.of("attention", "attention_sm90", "flow", "gemm", "gemm_skinny", "gemm_sm90", "conv", "norm", "embed", "elementwise",
             "diffusion", "sample");
 
     private static final Map<String, KernelModule> LOADED = new ConcurrentHashMap<>();

@@ -221,13 +221,35 @@ public final class GemmKernels {
         return k > 0 && k % 8 == 0 && m >= 64 && n >= 64;
     }
 
-    /** Y = epilogue(X · Wᵀ) with the kernel and tile chosen for the path and the shape. */
+    /**
+     * Y = epilogue(X · Wᵀ) with the kernel and tile chosen for the path and the shape: gemm_skinny for at most
+     * {@link #SKINNY_MAX_M} rows (any GPU), gemm_sm90 on the WGMMA path where {@link #wgmmaTakes}, else gemm.cu's tiles.
+     */
     public void linear(DeviceAddress y, Precision out, DeviceAddress x, DeviceAddress w, int m, int n, int k, Epilogue e) {
-        if (path == GemmPath.WGMMA && wgmmaTakes(m, n, k)) {
+        if (m <= SKINNY_MAX_M) {
+            linearSkinny(y, out, x, w, m, n, k, e);
+        } else if (path == GemmPath.WGMMA && wgmmaTakes(m, n, k)) {
             linearSm90(y, out, x, w, m, n, k, e);
         } else {
             linear(Tile.choose(m, n, multiprocessors), y, out, x, w, m, n, k, e);
         }
+    }
+
+    /** Rows up to which {@link #linear} takes gemm_skinny: the kernel's accumulators hold 16 rows. */
+    public static final int SKINNY_MAX_M = 16;
+
+    /**
+     * kernels/gemm_skinny.cu: a warp per pair of outputs streaming W's rows on the CUDA cores, for the 1 to 16 rows of
+     * batch-1 sampling, where a tensor-core tile would be mostly padding and leave most SMs idle (any GPU).
+     */
+    public void linearSkinny(DeviceAddress y, Precision out, DeviceAddress x, DeviceAddress w, int m, int n, int k, Epilogue e) {
+        String op = "gemm_skinny";
+        checkOperands(op, y, out, x, w, m, n, k, e);
+        that(m <= SKINNY_MAX_M, op, "M = " + m + " rows; the skinny kernel takes at most " + SKINNY_MAX_M);
+        LaunchShape shape = new LaunchShape(OpCheck.ceilDiv(OpCheck.ceilDiv(n, 2), 8), 1, 1, 256, 1, 1, 0);
+        launcher.launch("gemm_skinny", "gemm_skinny_" + out.suffix + "(ptr y, ptr x, ptr w, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, "
+                + "i32 K, i32 act, i32 post, i32 gateRatio)", shape, y, x, w, e.bias(), e.res(), e.gate(), e.mul(), m, n, k, e.act().ordinal(),
+                e.post().ordinal(), e.gateRatio());
     }
 
     /** gemm.cu's mma.sync kernel with this tile, on any GPU. */

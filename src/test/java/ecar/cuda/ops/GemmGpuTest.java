@@ -11,6 +11,7 @@ import ecar.tensor.Tensor;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.ArrayList;
@@ -52,6 +53,38 @@ class GemmGpuTest {
         a.add(Arguments.of("ragged odd N", 130, 129, 72, Activation.SILU));
         a.add(Arguments.of("tiny", 1, 1, 8, Activation.NONE));
         return a.stream();
+    }
+
+    /**
+     * gemm_skinny (1 to 16 rows, the CUDA cores) against the CPU at batch-1 shapes and ragged ones (odd N, K of one
+     * 16-byte chunk, K not a multiple of the warp's 256-element stride), every epilogue: bias + activation, adaLN-Zero
+     * in place on the residual, the gated GELU to bf16.
+     */
+    @ParameterizedTest(name = "{0}x{1}x{2}")
+    @CsvSource({"1, 6912, 1152", "2, 3072, 1024", "2, 1024, 2736", "8, 3072, 1024", "16, 1024, 1024", "7, 33, 8", "3, 129, 264", "16, 1, 4608"})
+    void skinnyMatchesTheCpu(int m, int n, int k) {
+        float[] x = bf16Round(random(71, m * k, 1f)), w = bf16Round(random(72, n * k, (float) (1 / Math.sqrt(k)))), b = random(73, n, 0.5f);
+        float[] res = random(74, m * n, 2f), gate = random(75, n, 1f), v = bf16Round(random(76, m * n, 1f));
+        float[] gelu = data(cpu.linear(FloatTensor.of(x, m, k), FloatTensor.of(w, n, k), FloatTensor.of(b, n), Activation.GELU_TANH));
+        float[] residual = data(cpu.gatedResidual(FloatTensor.of(res, m, n), FloatTensor.of(gate, 1, n),
+                cpu.linear(FloatTensor.of(x, m, k), FloatTensor.of(w, n, k), FloatTensor.of(b, n))));
+        float[] gated = data(cpu.mul(cpu.linear(FloatTensor.of(x, m, k), FloatTensor.of(w, n, k), FloatTensor.of(b, n), Activation.GELU_ERF),
+                FloatTensor.of(v, m, n)));
+        try (GpuOps g = new GpuOps()) {
+            GemmKernels gemm = new GemmKernels(g.launcher, g.multiprocessors());
+            DeviceBuffer dx = g.bf16(x, "x"), dw = g.bf16(w, "w"), db = g.f32(b, "bias");
+            for (Precision p : Precision.values()) {
+                DeviceBuffer y = g.poisoned((long) m * n, p, "y");
+                gemm.linearSkinny(y, p, dx, dw, m, n, k, Epilogue.of(db, Activation.GELU_TANH));
+                assertClose("skinny GELU " + p, gelu, g.read(y, (long) m * n, p), p == Precision.F32 ? F32_TOL : BF16_TOL);
+            }
+            DeviceBuffer stream = g.f32(res, "residual");
+            gemm.linearSkinny(stream, Precision.F32, dx, dw, m, n, k, Epilogue.residual(db, stream, g.f32(gate, "gate"), m));
+            assertClose("skinny residual in place", residual, g.read(stream, (long) m * n, Precision.F32), F32_TOL);
+            DeviceBuffer h = g.poisoned((long) m * n, Precision.BF16, "hidden");
+            gemm.linearSkinny(h, Precision.BF16, dx, dw, m, n, k, Epilogue.gatedGelu(db, g.bf16(v, "value")));
+            assertClose("skinny gated GELU", gated, g.read(h, (long) m * n, Precision.BF16), BF16_TOL);
+        }
     }
 
     @ParameterizedTest(name = "{0}: {1}x{2}x{3} {4}")

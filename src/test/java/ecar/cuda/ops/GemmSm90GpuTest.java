@@ -174,7 +174,7 @@ class GemmSm90GpuTest {
         }
     }
 
-    /** On this device the default path is wgmma, and linear() sends a model shape to gemm_sm90 and a tiny one to gemm.cu. */
+    /** On this device the default path is wgmma, and linear() sends a model shape to gemm_sm90 and a one-row one to gemm_skinny. */
     @Test
     void theBackendsGemmTakesTheWgmmaKernel() {
         Assumptions.assumeTrue(GemmPath.setting() == null || GemmPath.setting().isBlank() || GemmPath.setting().equals("auto"),
@@ -192,7 +192,7 @@ class GemmSm90GpuTest {
             DeviceBuffer dx = g.bf16(x, "x"), dw = g.bf16(w, "w"), y = g.poisoned((long) m * n, Precision.F32, "y");
             gemm.linear(y, Precision.F32, dx, dw, m, n, k, Epilogue.of(null, Activation.NONE));
             gemm.linear(y, Precision.F32, dx, dw, 1, n, k, Epilogue.of(null, Activation.NONE));
-            assertEquals(List.of("gemm_sm90", "gemm"), families);
+            assertEquals(List.of("gemm_sm90", "gemm_skinny"), families);
             float[] expected = data(cpu.linear(FloatTensor.of(x, m, k), FloatTensor.of(w, n, k), null, Activation.NONE));
             float[] got = g.read(y, (long) m * n, Precision.F32);
             assertClose("linear via forDevice (rows 1..)", java.util.Arrays.copyOfRange(expected, n, m * n), java.util.Arrays.copyOfRange(got, n, m * n), F32_TOL);

@@ -94,14 +94,24 @@ class OpsValidationTest {
         assertEquals(256, c.shape().blockX());
         assertEquals(65536, c.shape().sharedBytes());
         assertEquals(Activation.GELU_TANH.ordinal(), c.args()[10]);
-        // adaLN at batch 2: 2 × 6912 → the small tile, 108 × 1
+        // adaLN at batch 2: 2 × 6912 → the skinny kernel, a warp per output pair: 3456 warps in 432 blocks of 8
         gemm.linear(f32(2 * 6912, "y"), Precision.F32, bf16(2 * 1152, "c"), bf16(6912L * 1152, "w"), 2, 6912, 1152,
+                Epilogue.of(f32(6912, "b"), Activation.NONE));
+        c = rec.last();
+        assertEquals("gemm_skinny", c.family());
+        assertEquals("gemm_skinny_f32", c.kernel());
+        assertEquals(new ecar.cuda.LaunchShape(432, 1, 1, 256, 1, 1, 0), c.shape());
+        // 17 rows: past the skinny kernel's 16, the small tile, 108 × 1
+        gemm.linear(f32(17 * 6912, "y"), Precision.F32, bf16(17 * 1152, "c"), bf16(6912L * 1152, "w"), 17, 6912, 1152,
                 Epilogue.of(f32(6912, "b"), Activation.NONE));
         c = rec.last();
         assertEquals("gemm_bf16_t64_f32", c.kernel());
         assertEquals(108, c.shape().gridX());
         assertEquals(1, c.shape().gridY());
         assertEquals(Tile.T64, Tile.choose(85, 1000, 132));
+        String msg = message(() -> gemm.linearSkinny(f32(17 * 64, "y"), Precision.F32, bf16(17 * 64, "x"), bf16(64 * 64, "w"), 17, 64, 64,
+                Epilogue.of(null, Activation.NONE)));
+        assertTrue(msg.contains("at most 16"), msg);
     }
 
     @Test
@@ -180,7 +190,7 @@ class OpsValidationTest {
         hopper.linear(f32(512L * 32, "y"), Precision.F32, bf16(512L * 1152, "x"), bf16(32L * 1152, "w"), 512, 32, 1152, Epilogue.of(null, Activation.NONE));
         assertEquals("gemm_bf16_t64_f32", rec.last().kernel());
         hopper.linear(f32(6912, "y"), Precision.F32, bf16(1152, "c"), bf16(6912L * 1152, "w"), 1, 6912, 1152, Epilogue.of(null, Activation.NONE));
-        assertEquals("gemm", rec.last().family());
+        assertEquals("gemm_skinny", rec.last().family(), "one row: the skinny kernel on every path");
         assertEquals(before, maps.size(), "no tensor map for a launch that does not use one");
         assertTrue(GemmKernels.wgmmaTakes(64, 64, 8));
         assertTrue(!GemmKernels.wgmmaTakes(63, 4096, 1024) && !GemmKernels.wgmmaTakes(4096, 4096, 1020));

@@ -1,0 +1,112 @@
+// Skinny GEMM for the few rows of batch-1 sampling: Y[M, N] = X[M, K] · W[N, K]ᵀ (+ bias) → activation → post, M ≤ 16,
+// bf16 operands, fp32 accumulation on the CUDA cores, output fp32 or bf16; the same epilogue code as gemm.cu
+// (kernels/gemm_tile.cuh's Epilogue and store_pair). CPU twin: src/main/java/ecar/backend/CpuGemm.java through
+// CpuBackend.linear (with mul and gatedResidual for the fused epilogues).
+//
+// Why: with M = 2 (ECAR's first stage, guided) a 64 × 64 tensor-core tile is 97% padding and a grid of N / 64 tiles
+// leaves most SMs idle, so the layer runs far below the memory bandwidth that bounds it: each weight is used M times.
+// Here every warp streams two rows of W (two adjacent outputs) with 16-byte loads, four K steps in flight at once,
+// and multiplies them by the M rows of X (read through the cache: every warp reads the same X), then the warp reduces
+// its 2·M sums. All of W is read once, by every SM.
+//
+// Entry points: gemm_skinny_{f32,bf16}
+//   (void* Y, const bf16* X, const bf16* W, const float* bias, const float* res, const float* gate, const bf16* mul,
+//    int M, int N, int K, int act, int post, int gateRatio)
+//   launch: block 256 (8 warps), grid ceil(ceil(N / 2) / 8): one warp per pair of output columns.
+// Limits: 1 ≤ M ≤ 16; K % 8 == 0, K ≥ 8; X, W 16-byte aligned (rows of K bf16, K a multiple of 8, stay aligned);
+//   N ≥ 1; act, post, gateRatio as in gemm.cu; Y may be res.
+#include "gemm_tile.cuh"
+
+using namespace ecar;
+using namespace ecar::tile;
+
+namespace {
+
+constexpr int MAX_M = 16, WARPS = 8, UNROLL = 4;
+
+// Eight bf16 (one 16-byte load) as floats.
+__device__ __forceinline__ void unpack8(const uint4& u, float* f) {
+    const __nv_bfloat162* h = reinterpret_cast<const __nv_bfloat162*>(&u);
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        float2 v = __bfloat1622float2(h[i]);
+        f[2 * i] = v.x;
+        f[2 * i + 1] = v.y;
+    }
+}
+
+template <bool OUT_BF16>
+__device__ __forceinline__ void gemm_skinny(void* Y, const __nv_bfloat16* __restrict__ X, const __nv_bfloat16* __restrict__ W,
+                                            int M, int N, int K, const Epilogue& e) {
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int n = 2 * (blockIdx.x * WARPS + warp);
+    if (n >= N) return;
+    const bool second = n + 1 < N;
+    const uint4* w0 = reinterpret_cast<const uint4*>(W + (size_t)n * K);
+    const uint4* w1 = reinterpret_cast<const uint4*>(W + (size_t)(second ? n + 1 : n) * K);
+    const int chunks = K / 8;   // 16-byte chunks in a row
+
+    float acc[MAX_M][2];
+#pragma unroll
+    for (int m = 0; m < MAX_M; m++) acc[m][0] = acc[m][1] = 0.f;
+
+    // lane l takes chunks l, l + 32, …; UNROLL of them are loaded before any is used (bytes in flight hide latency)
+    for (int c0 = lane; c0 < chunks; c0 += 32 * UNROLL) {
+        uint4 a[UNROLL], b[UNROLL];
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {
+            const int c = c0 + 32 * u;
+            if (c < chunks) {
+                a[u] = __ldg(w0 + c);
+                b[u] = __ldg(w1 + c);
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {
+            const int c = c0 + 32 * u;
+            if (c >= chunks) break;
+            float fa[8], fb[8];
+            unpack8(a[u], fa);
+            unpack8(b[u], fb);
+#pragma unroll
+            for (int m = 0; m < MAX_M; m++) {
+                if (m >= M) break;
+                float fx[8];
+                unpack8(__ldg(reinterpret_cast<const uint4*>(X + (size_t)m * K) + c), fx);
+#pragma unroll
+                for (int i = 0; i < 8; i++) {
+                    acc[m][0] = fmaf(fx[i], fa[i], acc[m][0]);
+                    acc[m][1] = fmaf(fx[i], fb[i], acc[m][1]);
+                }
+            }
+        }
+    }
+
+    // each row's two sums over the warp; lane m stores row m's pair
+#pragma unroll
+    for (int m = 0; m < MAX_M; m++) {
+        if (m >= M) break;
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) {
+            acc[m][0] += __shfl_xor_sync(0xffffffffu, acc[m][0], o);
+            acc[m][1] += __shfl_xor_sync(0xffffffffu, acc[m][1], o);
+        }
+    }
+#pragma unroll
+    for (int m = 0; m < MAX_M; m++)
+        if (m < M && lane == m) store_pair<OUT_BF16>(Y, m, n, acc[m][0], acc[m][1], M, N, e);
+}
+
+}  // namespace
+
+#define GEMM_SKINNY_ENTRY(NAME, OUT_BF16)                                                                            \
+    ECAR_KERNEL void __launch_bounds__(32 * WARPS)                                                                   \
+        NAME(void* Y, const __nv_bfloat16* __restrict__ X, const __nv_bfloat16* __restrict__ W,                    \
+             const float* __restrict__ bias, const float* res, const float* __restrict__ gate,                      \
+             const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio) {       \
+        Epilogue e{bias, res, gate, mul, act, post, gateRatio};                                                     \
+        gemm_skinny<OUT_BF16>(Y, X, W, M, N, K, e);                                                                  \
+    }
+
+GEMM_SKINNY_ENTRY(gemm_skinny_f32, false)
+GEMM_SKINNY_ENTRY(gemm_skinny_bf16, true)

@@ -55,17 +55,25 @@ public final class KernelSmoke {
             gpu.watchFinite(o, 3);
             gpu.firstNonFinite();
             // GEMMs large enough for gemm_sm90 where the device has it (M, N ≥ 64), ragged in M, N and K (K padded to 8)
-            for (int[] mkn : new int[][]{{130, 72, 200}, {64, 1000, 129}, {300, 13, 256}}) {
+            // ... K split into ranges (64 × 1000 × 129: 2 tiles), and the skinny kernel for 1 to 16 rows, ragged N
+            for (int[] mkn : new int[][]{{130, 72, 200}, {64, 1000, 129}, {300, 13, 256}, {2, 1152, 333}, {16, 264, 1024}}) {
                 Tensor a = gpu.upload(Compare.random(10 + mkn[0], 1f, mkn[0], mkn[1]));
                 Tensor wt = gpu.upload(Compare.random(20 + mkn[2], 0.1f, mkn[2], mkn[1]));
                 gpu.linear(a, wt, gpu.upload(Compare.random(30, 1f, mkn[2])), ecar.backend.Activation.GELU_TANH);
             }
+            // the fused self-attention (qkv_to_bf16, then attention_sm90 on Hopper from 128 tokens with head 64, else
+            // attention.cu) with and without the 2D RoPE, and adaLN read from a modulation tensor's chunks
+            Tensor qkv = gpu.upload(Compare.random(40, 1f, 2, 256, 3 * 128));
+            gpu.selfAttention(qkv, 2, 16, 16, true);
+            gpu.selfAttention(qkv, 2, 0, 0, false);
+            Tensor mod = gpu.upload(Compare.random(41, 0.5f, 2, 6 * 128)), hx = gpu.upload(Compare.random(42, 1f, 2, 256, 128));
+            gpu.normModulate(hx, ecar.backend.Norm.RMS, 1e-6f, mod, 6, 4, 2);
             // every other kernel family, as the models call it through the backend: tiny DiT latents, a tiny ECAR picture
             ecar.sample.GenerateRequest r = ecar.sample.GenerateRequest.of(1, 3).seed(5);
             ecar.sample.Pipeline.random(ecar.sample.Presets.get("dit-tiny"), 1, gpu).sampleLatents(r, ecar.model.Progress.NONE);
             ecar.sample.Pipeline.random(ecar.sample.Presets.get("ecar-tiny"), 1, gpu).generate(r, ecar.model.Progress.NONE);
             gpu.synchronize();
         }
-        System.out.println("kernel smoke: every attention and flow kernel ran, and tiny DiT and ECAR pipelines");
+        System.out.println("kernel smoke: every attention and flow kernel ran, the GEMM paths (skinny, split K where the device has wgmma), and tiny DiT and ECAR pipelines");
     }
 }

@@ -84,6 +84,21 @@ public final class LoopGraphs<G extends AutoCloseable> {
         return g;
     }
 
+    /**
+     * Forgets the loops whose key {@code gone} says can never come again (their model was collected); returns their
+     * graphs to destroy.
+     */
+    public List<G> forget(java.util.function.Predicate<Object> gone) {
+        List<G> out = new ArrayList<>();
+        for (Iterator<Map.Entry<Object, Graph<G>>> it = entries.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Object, Graph<G>> e = it.next();
+            if (!gone.test(e.getKey())) continue;
+            if (e.getValue() != null && e.getValue() != REFUSED) out.add(e.getValue().graph());
+            it.remove();
+        }
+        return out;
+    }
+
     /** Forgets every loop; returns their graphs to destroy. */
     public List<G> clear() {
         List<G> out = new ArrayList<>();

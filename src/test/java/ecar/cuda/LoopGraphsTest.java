@@ -91,6 +91,20 @@ class LoopGraphsTest {
     }
 
     @Test
+    void loopsThatCanNeverComeAgainAreForgottenWithTheirGraphs() {
+        LoopGraphs<Fake> loops = new LoopGraphs<>(8);
+        loops.ranEagerly("gone a");
+        LoopGraphs.Graph<Fake> g = graph("g", 0);
+        loops.captured("gone a", g);
+        loops.ranEagerly("gone b");
+        loops.ranEagerly("kept");
+        loops.refused("gone c");
+        assertEquals(List.of(g.graph()), loops.forget(k -> ((String) k).startsWith("gone")));
+        assertEquals(1, loops.size());
+        assertEquals(LoopGraphs.Action.CAPTURE, loops.next("kept", 0));
+    }
+
+    @Test
     void outOfOrderCallsAreRefused() {
         LoopGraphs<Fake> loops = new LoopGraphs<>(2);
         assertThrows(IllegalStateException.class, () -> loops.captured("x", graph("x", 0)), "a capture before the eager run");

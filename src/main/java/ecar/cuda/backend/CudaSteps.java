@@ -47,7 +47,49 @@ final class CudaSteps {
     private StepLoop eagerLoop;
     private boolean useGraphs = true;
 
-    private record LoopKey(StepKey key, int steps) {}
+    /**
+     * A loop's identity in {@link #loops}: its StepKey with the model held weakly (a cached graph must not keep a model
+     * and its device weights alive after the caller dropped it; a collected model's loops can never come again and are
+     * forgotten), and its number of steps.
+     */
+    private static final class LoopKey {
+        private final java.lang.ref.WeakReference<Object> model;
+        private final int modelHash, stage, batch, steps;
+        private final String work;
+        private final Object variant;
+
+        LoopKey(StepKey key, int steps) {
+            this.model = new java.lang.ref.WeakReference<>(key.model());
+            this.modelHash = System.identityHashCode(key.model());
+            this.work = key.work();
+            this.stage = key.stage();
+            this.batch = key.batch();
+            this.variant = key.variant();
+            this.steps = steps;
+        }
+
+        boolean gone() {
+            return model.get() == null;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (!(o instanceof LoopKey k)) return false;
+            Object m = model.get();
+            return m != null && m == k.model.get() && stage == k.stage && batch == k.batch && steps == k.steps && work.equals(k.work)
+                    && java.util.Objects.equals(variant, k.variant);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(modelHash, work, stage, batch, variant, steps);
+        }
+
+        @Override
+        public String toString() {
+            return work + ", stage " + stage + ", batch " + batch + ", " + steps + " steps";
+        }
+    }
 
     CudaSteps(CudaMemory memory, Stream stream) {
         this.memory = memory;
@@ -105,6 +147,7 @@ final class CudaSteps {
         Check.that(capturing == null && loopCapture == null && eagerLoop == null, "loop", "loop " + key + " inside a step or another loop; loops do not nest");
         Check.that(memory.depth() > 0, "loop", "loop " + key + " outside any scope(); open one around it");
         StepLoop contract = new StepLoop(key, scalars);
+        closeAll(loops.forget(o -> ((LoopKey) o).gone()));
         LoopKey k = new LoopKey(key, scalars.size());
         long layout = memory.arena().ledger().layoutFingerprint();
         LoopGraphs.Action action = !useGraphs || scalars.size() > MAX_LOOP_STEPS ? LoopGraphs.Action.EAGER : loops.next(k, layout);

@@ -15,13 +15,16 @@
 //
 // Entry points: attention_sm90_d{64,128}_{f32,bf16}
 //   (TensorMap tmQ, TensorMap tmK, TensorMap tmV, OutT* o, int lq, int lk, long long o_bstride, int ld_o, float scale_log2)
+//   and attention_sm90_d72_{f32,bf16}(tmQ, tmK, tmV, TensorMap tmQt, TensorMap tmKt, TensorMap tmVt, o, lq, lk, o_bstride,
+//   ld_o, scale_log2): the *t maps read the 72-dimension head's tail, as the others but with box {16, 1, 128, 1} and
+//   SWIZZLE_32B (the kernel reads it at dimension 64; 72..79 arrive as zeros).
 //   tmQ/tmK/tmV: bf16, dims {D, heads, tokens (lq or lk), batch}, strides {2D, 2·ld, 2·batch stride} bytes, box
 //   {64, 1, 128, 1}, SWIZZLE_128B, OOB fill zero (rows past lq or lk arrive as zeros; keys past lk are masked).
 //   o: [batch, lq, ld_o] rows with the head's D outputs at column h·D, f32 or bf16.
 //   Launch: grid (ceil(lq / 128), heads, batch), block 384 (3 warp groups), dynamic shared memory SMEM_BYTES<D>
-//   (D 64: 83,008; D 128: 164,928; the launcher raises CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES). One CTA an SM.
+//   (D 64: 83,008; D 72: 103,488; D 128: 164,928; the launcher raises CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES). One CTA an SM.
 //   Registers: 168 at entry (__launch_bounds__(384, 1)); setmaxnreg gives the producer 40 and the consumers 232.
-// Limits (checked in ecar.cuda.ops.Attention): compute capability 9.0 (other architectures' copies trap); D ∈ {64, 128};
+// Limits (checked in ecar.cuda.ops.AttentionSm90): compute capability 9.0 (other architectures' copies trap); D ∈ {64, 72, 128};
 //   lq, lk ≥ 1; q, k, v 16-byte aligned with ld and the batch strides multiples of 8 elements (TMA strides are
 //   multiples of 16 bytes); o's row pairs 8-byte aligned (ld_o even); batch ≤ 65535.
 // The index arithmetic (4D box → swizzled tile, both descriptors, the fragment ↔ (row, column) maps, P as the A
@@ -35,19 +38,23 @@ namespace sm90att {
 
 constexpr int BM = 128, BN = 128, STAGES = 2, CONSUMERS = 2, THREADS = 128 * (1 + CONSUMERS);
 constexpr int PRODUCER_REGS = 40, CONSUMER_REGS = 232;
-constexpr int SLAB_ROW = 128;   // bytes in a swizzled row: 64 bf16 head dimensions
+constexpr int SLAB_ROW = 128;   // bytes in a 128-byte-swizzled row: 64 bf16 head dimensions
+constexpr int TAIL_ROW = 32;    // bytes in a 32-byte-swizzled tail row: 16 bf16 (head size 72: dimensions 64..71, zeros)
 
-// Shared memory from a 1024-aligned base: Q as D/64 slabs [128 rows][128 B]; then per stage K then V, each D/64
-// slabs [BN rows][128 B]; then the barriers qfull, full[STAGES], empty[STAGES].
+// Shared memory from a 1024-aligned base: Q as D/64 slabs [128 rows][128 B] and, for a head size that is not a multiple
+// of 64 (72), a tail [128 rows][32 B]; then per stage K then V, each as D/64 slabs [BN rows][128 B] and the tail
+// [BN rows][32 B]; then the barriers qfull, full[STAGES], empty[STAGES].
 template <int D>
 struct Smem {
-    static constexpr int SLABS = D / 64;
-    static constexpr int Q_SLAB = BM * SLAB_ROW, KV_SLAB = BN * SLAB_ROW;
-    static constexpr int Q_BYTES = SLABS * Q_SLAB, TILE_BYTES = SLABS * KV_SLAB, STAGE_BYTES = 2 * TILE_BYTES;
+    static constexpr int SLABS = D / 64, TAIL = D % 64 != 0;
+    static constexpr int Q_SLAB = BM * SLAB_ROW, KV_SLAB = BN * SLAB_ROW, Q_TAIL = BM * TAIL_ROW, KV_TAIL = BN * TAIL_ROW;
+    static constexpr int Q_BYTES = SLABS * Q_SLAB + TAIL * Q_TAIL, TILE_BYTES = SLABS * KV_SLAB + TAIL * KV_TAIL;
+    static constexpr int STAGE_BYTES = 2 * TILE_BYTES;
     static constexpr int BARRIERS = Q_BYTES + STAGES * STAGE_BYTES, BARRIER_BYTES = 64;
     static constexpr int BYTES = 1024 + BARRIERS + BARRIER_BYTES;
-    static_assert(D % 64 == 0, "whole 128-byte slabs");
-    static_assert(Q_SLAB % 1024 == 0 && KV_SLAB % 1024 == 0, "every slab starts on a swizzle atom");
+    static_assert(D % 64 == 0 || (D % 64 <= 16 && D % 8 == 0), "whole 128-byte slabs, and at most a 16-wide tail");
+    static_assert(Q_SLAB % 1024 == 0 && KV_SLAB % 1024 == 0 && Q_TAIL % 1024 == 0 && KV_TAIL % 1024 == 0,
+                  "every slab and tail starts on a swizzle atom");
     static_assert((1 + 2 * STAGES) * 8 <= BARRIER_BYTES, "barriers fit their area");
     static_assert(BYTES <= 227 * 1024, "shared memory per block");
 };
@@ -66,10 +73,10 @@ __device__ __forceinline__ void store2(__nv_bfloat16* p, float a, float b) {
     *reinterpret_cast<__nv_bfloat162*>(p) = __floats2bfloat162_rn(a, b);
 }
 
-// O[64 × D] += P · V for one k16 step of keys: n64 or n128 by the head size.
-template <int D>
+// O[64 × 64·SLABS] += P · V for one k16 step of keys over the 128-byte slabs: n64 or n128.
+template <int SLABS>
 __device__ __forceinline__ void pv(float* o, const uint32_t* a, uint64_t descV) {
-    if constexpr (D == 64) wgmma_m64n64k16_rs_tb(o, a, descV);
+    if constexpr (SLABS == 1) wgmma_m64n64k16_rs_tb(o, a, descV);
     else wgmma_m64n128k16_rs_tb(o, a, descV);
 }
 
@@ -77,17 +84,22 @@ __device__ __forceinline__ void pv(float* o, const uint32_t* a, uint64_t descV) 
 // element i sits at row 16w + g + 8·((i / 2) % 2), column 8·(i / 4) + 2q + i % 2. So S's 64 elements (BN = 128 keys)
 // and O's D/2 hold two rows per thread, r = (i >> 1) & 1 choosing g or g + 8, and a row's values are spread over the
 // four threads of a quad (shuffles xor 1 and 2 reduce it).
+// The tail of a head size of 72 (dimensions 64..71) is a fourth k16 step of Q·Kᵀ... read through 32-byte-swizzled
+// tiles of its own (tmQt, tmKt, tmVt: boxes {16, 1, 128, 1} at dimension 64, the eight past the head arriving as zeros),
+// and an n8 wgmma of P·V whose four accumulators are the output's columns 64..71.
 template <int D, typename OutT>
-__device__ __forceinline__ void attention(const TensorMap* tmQ, const TensorMap* tmK, const TensorMap* tmV, OutT* o, int lq, int lk,
-                                          long long o_bstride, int ld_o, float scale_log2) {
+__device__ __forceinline__ void attention(const TensorMap* tmQ, const TensorMap* tmK, const TensorMap* tmV, const TensorMap* tmQt,
+                                          const TensorMap* tmKt, const TensorMap* tmVt, OutT* o, int lq, int lk, long long o_bstride,
+                                          int ld_o, float scale_log2) {
     using L = Smem<D>;
+    constexpr int MAIN = 32 * L::SLABS;   // accumulators a thread over the slabs (64·SLABS columns)
     extern __shared__ unsigned char smem_raw[];
     const uint32_t raw = (uint32_t)__cvta_generic_to_shared(smem_raw);
     const uint32_t base = (raw + 1023u) & ~1023u;
     const uint32_t qfull = base + L::BARRIERS;
     auto full = [&](int s) { return qfull + 8u * (1 + s); };
     auto empty = [&](int s) { return qfull + 8u * (1 + STAGES + s); };
-    auto qslab = [&](int i) { return base + i * L::Q_SLAB; };
+    auto qslab = [&](int i) { return base + i * L::Q_SLAB; };   // i == SLABS: the tail
     auto kslab = [&](int s, int i) { return base + L::Q_BYTES + s * L::STAGE_BYTES + i * L::KV_SLAB; };
     auto vslab = [&](int s, int i) { return kslab(s, i) + L::TILE_BYTES; };
 
@@ -113,6 +125,7 @@ __device__ __forceinline__ void attention(const TensorMap* tmQ, const TensorMap*
             tma_prefetch_map(tmV);
             mbar_arrive_expect_tx(qfull, L::Q_BYTES);
             for (int i = 0; i < L::SLABS; i++) tma_load_4d(qslab(i), tmQ, qfull, 64 * i, h, q0, b);
+            if constexpr (L::TAIL) tma_load_4d(qslab(L::SLABS), tmQt, qfull, 64 * L::SLABS, h, q0, b);
             for (int t = 0; t < tiles; t++) {
                 const int s = t % STAGES;
                 mbar_wait(empty(s), ((t / STAGES) & 1) ^ 1);   // both consumers released the stage's previous tile
@@ -120,6 +133,10 @@ __device__ __forceinline__ void attention(const TensorMap* tmQ, const TensorMap*
                 for (int i = 0; i < L::SLABS; i++) {
                     tma_load_4d(kslab(s, i), tmK, full(s), 64 * i, h, t * BN, b);
                     tma_load_4d(vslab(s, i), tmV, full(s), 64 * i, h, t * BN, b);
+                }
+                if constexpr (L::TAIL) {
+                    tma_load_4d(kslab(s, L::SLABS), tmKt, full(s), 64 * L::SLABS, h, t * BN, b);
+                    tma_load_4d(vslab(s, L::SLABS), tmVt, full(s), 64 * L::SLABS, h, t * BN, b);
                 }
             }
         }
@@ -129,13 +146,14 @@ __device__ __forceinline__ void attention(const TensorMap* tmQ, const TensorMap*
     setmaxnreg_inc<CONSUMER_REGS>();
     const int consumer = wg - 1, t128 = threadIdx.x % 128, warp = t128 / 32, lane = t128 % 32, g = lane >> 2, q = lane & 3;
     const uint32_t qrows = 64 * consumer * SLAB_ROW;   // this consumer's 64 rows in each Q slab (8 atoms in)
+    const uint32_t qtail = 64 * consumer * TAIL_ROW;   // and in the Q tail (8 of its 256-byte atoms in)
 
-    float sc[64], acc[D / 2];
+    float sc[64], acc[MAIN], tacc[4] = {0.f, 0.f, 0.f, 0.f};
     float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
 #pragma unroll
     for (int i = 0; i < 64; i++) sc[i] = 0.f;   // scale-d = 0 overwrites them; zeroed once so none is read unset
 #pragma unroll
-    for (int i = 0; i < D / 2; i++) acc[i] = 0.f;
+    for (int i = 0; i < MAIN; i++) acc[i] = 0.f;
     uint32_t pa[BN / 16][4];
 
     mbar_wait(qfull, 0);
@@ -147,10 +165,11 @@ __device__ __forceinline__ void attention(const TensorMap* tmQ, const TensorMap*
         // S = Q · Kᵀ: 64 rows × 128 keys, k16 steps over the head dimensions, slab by slab
         wgmma_fence();
 #pragma unroll
-        for (int kk = 0; kk < D / 16; kk++) {
+        for (int kk = 0; kk < 4 * L::SLABS; kk++) {
             const uint32_t at = (kk % 4) * 32;
             wgmma_m64n128k16(sc, smem_desc(qslab(kk / 4) + qrows + at), smem_desc(kslab(s, kk / 4) + at), kk > 0 ? 1 : 0);
         }
+        if constexpr (L::TAIL) wgmma_m64n128k16(sc, smem_desc_32b(qslab(L::SLABS) + qtail), smem_desc_32b(kslab(s, L::SLABS)), 1);
         wgmma_commit();
         wgmma_wait<0>();
         fence_regs<64>(sc);
@@ -180,7 +199,9 @@ __device__ __forceinline__ void attention(const TensorMap* tmQ, const TensorMap*
             l[r] *= corr[r];
         }
 #pragma unroll
-        for (int i = 0; i < D / 2; i++) acc[i] *= corr[(i >> 1) & 1];
+        for (int i = 0; i < MAIN; i++) acc[i] *= corr[(i >> 1) & 1];
+#pragma unroll
+        for (int i = 0; i < 4; i++) tacc[i] *= corr[(i >> 1) & 1];
 #pragma unroll
         for (int i = 0; i < 64; i++) {
             sc[i] = exp2f(fmaf(sc[i], scale_log2, -top[(i >> 1) & 1]));
@@ -195,13 +216,18 @@ __device__ __forceinline__ void attention(const TensorMap* tmQ, const TensorMap*
             pa[kk][3] = pack_bf16(sc[8 * kk + 6], sc[8 * kk + 7]);
         }
 
-        // O += P · V: V's k16 step kk is rows 16kk.. of the tile, 2048 bytes in; its 64-dimension slabs KV_SLAB apart
+        // O += P · V: V's k16 step kk is rows 16kk.. of the tile, 2048 bytes in; its 64-dimension slabs KV_SLAB apart;
+        // the tail's rows are 32 bytes, so its step kk starts kk·512 bytes in
         wgmma_fence();
 #pragma unroll
-        for (int kk = 0; kk < BN / 16; kk++) pv<D>(acc, pa[kk], smem_desc_mn(vslab(s, 0) + kk * 16 * SLAB_ROW, L::KV_SLAB));
+        for (int kk = 0; kk < BN / 16; kk++) {
+            pv<L::SLABS>(acc, pa[kk], smem_desc_mn(vslab(s, 0) + kk * 16 * SLAB_ROW, L::KV_SLAB));
+            if constexpr (L::TAIL) wgmma_m64n8k16_rs_tb(tacc, pa[kk], smem_desc_32b(vslab(s, L::SLABS) + kk * 16 * TAIL_ROW));
+        }
         wgmma_commit();
         wgmma_wait<0>();
-        fence_regs<D / 2>(acc);
+        fence_regs<MAIN>(acc);
+        fence_regs<4>(tacc);
         if (lane == 0) mbar_arrive(empty(s));   // this warp is done with the stage's K and V
     }
 
@@ -214,9 +240,16 @@ __device__ __forceinline__ void attention(const TensorMap* tmQ, const TensorMap*
     }
     OutT* ob = o + b * o_bstride + h * D;
 #pragma unroll
-    for (int i = 0; i < D / 2; i += 2) {
+    for (int i = 0; i < MAIN; i += 2) {
         const int r = (i >> 1) & 1, row = q0 + 64 * consumer + 16 * warp + g + 8 * r, col = 8 * (i / 4) + 2 * q;
         if (row < lq) store2(ob + (long long)row * ld_o + col, acc[i] * l[r], acc[i + 1] * l[r]);
+    }
+    if constexpr (L::TAIL) {
+#pragma unroll
+        for (int r = 0; r < 2; r++) {
+            const int row = q0 + 64 * consumer + 16 * warp + g + 8 * r;
+            if (row < lq) store2(ob + (long long)row * ld_o + 64 * L::SLABS + 2 * q, tacc[2 * r] * l[r], tacc[2 * r + 1] * l[r]);
+        }
     }
 }
 
@@ -226,10 +259,10 @@ __device__ __forceinline__ void attention(const TensorMap* tmQ, const TensorMap*
 }  // namespace ecar
 
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
-#define ATTENTION_SM90_BODY(D, OUT) sm90att::attention<D, OUT>(&tmQ, &tmK, &tmV, o, lq, lk, o_bstride, ld_o, scale_log2);
+#define ATTENTION_SM90_BODY(D, OUT, ...) sm90att::attention<D, OUT>(&tmQ, &tmK, &tmV, __VA_ARGS__, o, lq, lk, o_bstride, ld_o, scale_log2);
 #else
 // Not Hopper's sm_90a: wgmma and setmaxnreg do not exist here. Attention never launches this copy; trap if it is.
-#define ATTENTION_SM90_BODY(D, OUT) __trap();
+#define ATTENTION_SM90_BODY(D, OUT, ...) __trap();
 #endif
 
 #define ATTENTION_SM90_ENTRY(NAME, D, OUT)                                                                             \
@@ -237,10 +270,22 @@ __device__ __forceinline__ void attention(const TensorMap* tmQ, const TensorMap*
         NAME(const __grid_constant__ sm90::TensorMap tmQ, const __grid_constant__ sm90::TensorMap tmK,               \
              const __grid_constant__ sm90::TensorMap tmV, OUT* o, int lq, int lk, long long o_bstride, int ld_o,     \
              float scale_log2) {                                                                                     \
-        ATTENTION_SM90_BODY(D, OUT)                                                                                  \
+        ATTENTION_SM90_BODY(D, OUT, nullptr, nullptr, nullptr)                                                       \
+    }
+
+// Head size 72 (DiT-XL/2): three more maps for the 32-byte-swizzled tails (tmQt, tmKt, tmVt).
+#define ATTENTION_SM90_TAIL_ENTRY(NAME, D, OUT)                                                                        \
+    ECAR_KERNEL void __launch_bounds__(sm90att::THREADS, 1)                                                          \
+        NAME(const __grid_constant__ sm90::TensorMap tmQ, const __grid_constant__ sm90::TensorMap tmK,               \
+             const __grid_constant__ sm90::TensorMap tmV, const __grid_constant__ sm90::TensorMap tmQt,              \
+             const __grid_constant__ sm90::TensorMap tmKt, const __grid_constant__ sm90::TensorMap tmVt, OUT* o,     \
+             int lq, int lk, long long o_bstride, int ld_o, float scale_log2) {                                      \
+        ATTENTION_SM90_BODY(D, OUT, &tmQt, &tmKt, &tmVt)                                                             \
     }
 
 ATTENTION_SM90_ENTRY(attention_sm90_d64_f32, 64, float)
 ATTENTION_SM90_ENTRY(attention_sm90_d64_bf16, 64, __nv_bfloat16)
+ATTENTION_SM90_TAIL_ENTRY(attention_sm90_d72_f32, 72, float)
+ATTENTION_SM90_TAIL_ENTRY(attention_sm90_d72_bf16, 72, __nv_bfloat16)
 ATTENTION_SM90_ENTRY(attention_sm90_d128_f32, 128, float)
 ATTENTION_SM90_ENTRY(attention_sm90_d128_bf16, 128, __nv_bfloat16)

@@ -83,6 +83,14 @@ __device__ __forceinline__ uint64_t smem_desc_mn(uint32_t addr, uint32_t lbo) {
     return (uint64_t)((addr & 0x3FFFF) >> 4) | ((uint64_t)((lbo & 0x3FFFF) >> 4) << 16) | ((uint64_t)(1024 >> 4) << 32) | ((uint64_t)1 << 62);
 }
 
+// Either layout with the 32-byte swizzle (mode 3; TMA's CU_TENSOR_MAP_SWIZZLE_32B, 16-byte chunk bit 4 ^= bit 7): rows of
+// 32 bytes (16 bf16), 8-row groups SBO = 256 bytes apart. K-major, a k16 step is one whole row; MN-major, a row holds 16
+// consecutive N indices for one k (an n8 operand uses the first 8). LBO is not used at these sizes. attention_sm90
+// keeps a head size of 72 as a 64-wide 128-byte slab and this 16-wide tail (dimensions 64..71, then zeros).
+__device__ __forceinline__ uint64_t smem_desc_32b(uint32_t addr) {
+    return (uint64_t)((addr & 0x3FFFF) >> 4) | ((uint64_t)1 << 16) | ((uint64_t)(256 >> 4) << 32) | ((uint64_t)3 << 62);
+}
+
 __device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
 template <int PENDING>
@@ -158,6 +166,17 @@ __device__ __forceinline__ void wgmma_m64n128k16_rs_tb(float* d, const uint32_t*
           "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
           "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
           "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(descB), "n"(1));
+}
+
+// D[64 × 8] += A[64 × 16] · B[8 × 16]ᵀ, A from registers and B MN-major in shared memory, as the n64 form above; four
+// floats a thread (row g and g + 8, columns 2q and 2q + 1).
+__device__ __forceinline__ void wgmma_m64n8k16_rs_tb(float* d, const uint32_t* a, uint64_t descB) {
+    asm volatile(
+        "{\n .reg .pred p;\n setp.ne.b32 p, %9, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n8k16.f32.bf16.bf16 "
+        "{%0, %1, %2, %3}, {%4, %5, %6, %7}, %8, p, 1, 1, 1;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(descB), "n"(1));
 }
 

@@ -42,9 +42,41 @@ def tma_tile_4d(t4, c0, c1, c2, c3, box):
     return offs, vals.astype(np.float32)
 
 
-def tma_store_box(smem, dst, offs, vals):
-    assert dst % 1024 == 0, "the 128-byte swizzle pattern needs a 1024-byte aligned destination"
-    smem.write(swizzle128(dst + offs), vals)
+def swizzle32(addr):
+    """TMA / wgmma 32-byte swizzle: the 16-byte chunk bit (bit 4) is XORed with bit 7; the pattern repeats every 256
+    bytes (CUTLASS's Swizzle<1,4,3>)."""
+    addr = np.asarray(addr)
+    return addr ^ (((addr >> 7) & 1) << 4)
+
+
+def tma_store_box(smem, dst, offs, vals, span=128):
+    """Where TMA puts a box: dst + offset, swizzled with the map's pattern (the box's inner dimension at most the span)."""
+    if span == 128:
+        assert dst % 1024 == 0, "the 128-byte swizzle pattern needs a 1024-byte aligned destination"
+        smem.write(swizzle128(dst + offs), vals)
+    else:
+        assert span == 32 and dst % 256 == 0, "the 32-byte swizzle pattern needs a 256-byte aligned destination"
+        smem.write(swizzle32(dst + offs), vals)
+
+
+def wgmma_operand_32(smem, desc, rows):
+    """A K-major bf16 operand [rows × 16] through a descriptor in 32-byte swizzle mode (layout type 3): CUTLASS's
+    ((8, m), (T, 2)) : ((2T, SBO), (1, T)), a row of 16 k is 32 contiguous bytes, 8 rows form an atom, atoms SBO apart."""
+    f = desc_fields(desc)
+    assert f["mode"] == 3 and f["base_offset"] == 0
+    i = np.arange(rows)[:, None]
+    j = np.arange(16)[None, :]
+    return smem.read(swizzle32(f["start"] + (i // 8) * f["sbo"] + (i % 8) * 32 + j * 2))
+
+
+def wgmma_operand_mn_32(smem, desc, n):
+    """An MN-major bf16 operand [n × 16] (n ≤ 16) in 32-byte swizzle mode: ((T, 2, m), (8, k)) : ((1, T, LBO), (2T, SBO)),
+    a row of 16 consecutive N indices for one k, rows consecutive k, 8-row groups SBO apart."""
+    f = desc_fields(desc)
+    assert f["mode"] == 3 and f["base_offset"] == 0 and n <= 16
+    j = np.arange(n)[:, None]
+    k = np.arange(16)[None, :]
+    return smem.read(swizzle32(f["start"] + j * 2 + (k // 8) * f["sbo"] + (k % 8) * 32))
 
 
 def wgmma_operand_mn(smem, desc, n):
@@ -81,6 +113,8 @@ def shfl_xor(vals, mask):
 # ================================================================ the kernel, transcribed (attention_sm90.cu)
 
 BM, BN, STAGES, CONSUMERS, SLAB_ROW = 128, 128, 2, 2, 128
+TAIL_ROW = 32             # bytes in a 32-byte-swizzled tail row (head size 72: dimensions 64..71, then zeros)
+TAIL_SBO = 256            # smem_desc_32b's stride byte offset (8 rows of 32 bytes)
 RELEASE_AFTER_PV = True   # False: a consumer releases the stage before its P·V wgmma has read V (must fail)
 MN_SBO = 1024             # smem_desc_mn's stride byte offset (8 rows of 128 bytes)
 P_ORDER = (0, 1, 2, 3)    # which S element pairs make a[0..3] (a permutation other than this must fail)
@@ -91,13 +125,17 @@ def smem_desc_mn(addr, lbo):
     return ((addr & 0x3FFFF) >> 4) | (((lbo & 0x3FFFF) >> 4) << 16) | ((MN_SBO >> 4) << 32) | (1 << 62)
 
 
+def smem_desc_32b(addr):
+    return ((addr & 0x3FFFF) >> 4) | (1 << 16) | ((TAIL_SBO >> 4) << 32) | (3 << 62)
+
+
 def layout(d):
-    slabs = d // 64
+    slabs, tail = d // 64, int(d % 64 != 0)
     q_slab, kv_slab = BM * SLAB_ROW, BN * SLAB_ROW
-    q_bytes, tile_bytes = slabs * q_slab, slabs * kv_slab
+    q_bytes, tile_bytes = slabs * q_slab + tail * BM * TAIL_ROW, slabs * kv_slab + tail * BN * TAIL_ROW
     stage_bytes = 2 * tile_bytes
     barriers = q_bytes + STAGES * stage_bytes
-    return dict(slabs=slabs, q_slab=q_slab, kv_slab=kv_slab, q_bytes=q_bytes, tile_bytes=tile_bytes, stage_bytes=stage_bytes,
+    return dict(slabs=slabs, tail=tail, q_slab=q_slab, kv_slab=kv_slab, q_bytes=q_bytes, tile_bytes=tile_bytes, stage_bytes=stage_bytes,
                 barriers=barriers, bytes=1024 + barriers + 64)
 
 
@@ -124,25 +162,34 @@ def cta(qx, kx, vx, out, written, d, lq, lk, qtile, h, b, scale_log2, rng, raw_o
     def producer():
         qfull.arrive_expect_tx(L["q_bytes"])
         for i in range(L["slabs"]):
-            tma_queue.append((qslab(i),) + tma_tile_4d(qx, 64 * i, h, q0, b, (64, BM)) + (qfull,))
+            tma_queue.append((qslab(i),) + tma_tile_4d(qx, 64 * i, h, q0, b, (64, BM)) + (qfull, 128))
+        if L["tail"]:
+            tma_queue.append((qslab(L["slabs"]),) + tma_tile_4d(qx, 64 * L["slabs"], h, q0, b, (16, BM)) + (qfull, 32))
         for t in range(tiles):
             s = t % STAGES
             while not empty[s].try_wait_parity(((t // STAGES) & 1) ^ 1):
                 yield "producer waits empty[%d]" % s
             full[s].arrive_expect_tx(L["stage_bytes"])
             for i in range(L["slabs"]):
-                tma_queue.append((kslab(s, i),) + tma_tile_4d(kx, 64 * i, h, t * BN, b, (64, BN)) + (full[s],))
-                tma_queue.append((vslab(s, i),) + tma_tile_4d(vx, 64 * i, h, t * BN, b, (64, BN)) + (full[s],))
+                tma_queue.append((kslab(s, i),) + tma_tile_4d(kx, 64 * i, h, t * BN, b, (64, BN)) + (full[s], 128))
+                tma_queue.append((vslab(s, i),) + tma_tile_4d(vx, 64 * i, h, t * BN, b, (64, BN)) + (full[s], 128))
+            if L["tail"]:
+                tma_queue.append((kslab(s, L["slabs"]),) + tma_tile_4d(kx, 64 * L["slabs"], h, t * BN, b, (16, BN)) + (full[s], 32))
+                tma_queue.append((vslab(s, L["slabs"]),) + tma_tile_4d(vx, 64 * L["slabs"], h, t * BN, b, (16, BN)) + (full[s], 32))
             yield "producer issued tile %d" % t
 
     S_ROW, S_COL = accumulator_coords(128)          # [thread, i] for S (64 elements a thread)
-    O_ROW, O_COL = accumulator_coords(d)            # [thread, i] for O (d/2 elements a thread)
+    main = 64 * L["slabs"]
+    O_ROW, O_COL = accumulator_coords(main)         # [thread, i] for O over the slabs (main/2 elements a thread)
+    T_ROW, T_COL = accumulator_coords(8)            # [thread, i] for the tail's n8 (4 elements a thread)
 
     def consumer(c):
         thr = np.arange(128)
         q = thr % 4
         qrows = 64 * c * SLAB_ROW
-        acc = np.zeros((128, d // 2))
+        qtail = 64 * c * TAIL_ROW
+        acc = np.zeros((128, main // 2))
+        tacc = np.zeros((128, 4))
         m = np.full((128, 2), -np.inf)
         l = np.zeros((128, 2))
         while not qfull.try_wait_parity(0):
@@ -153,11 +200,15 @@ def cta(qx, kx, vx, out, written, d, lq, lk, qtile, h, b, scale_log2, rng, raw_o
                 yield "consumer %d waits full[%d]" % (c, s)
             # S = Q·Kᵀ (wgmma m64n128k16, both operands K-major in shared memory)
             sm = np.zeros((64, 128))
-            for kk in range(d // 16):
+            for kk in range(4 * L["slabs"]):
                 at = (kk % 4) * 32
                 a = wgmma_operand(smem, smem_desc(qslab(kk // 4) + qrows + at), 64).astype(np.float64)
                 bk = wgmma_operand(smem, smem_desc(kslab(s, kk // 4) + at), 128).astype(np.float64)
                 sm = (sm if kk > 0 else 0.0) + a @ bk.T
+            if L["tail"]:
+                a = wgmma_operand_32(smem, smem_desc_32b(qslab(L["slabs"]) + qtail), 64).astype(np.float64)
+                bk = wgmma_operand_32(smem, smem_desc_32b(kslab(s, L["slabs"])), 128).astype(np.float64)
+                sm = sm + a @ bk.T
             sc = sm[S_ROW, S_COL]                     # [thread, 64]
             if MASK_PAST_LK and (t + 1) * BN > lk:
                 i = np.arange(64)[None, :]
@@ -173,7 +224,8 @@ def cta(qx, kx, vx, out, written, d, lq, lk, qtile, h, b, scale_log2, rng, raw_o
             corr = np.exp2(m * scale_log2 - top)
             m = mx
             l = l * corr
-            acc = acc * corr[:, (np.arange(d // 2) >> 1) & 1]
+            acc = acc * corr[:, (np.arange(main // 2) >> 1) & 1]
+            tacc = tacc * corr[:, (np.arange(4) >> 1) & 1]
             sc = np.exp2(sc * scale_log2 - top[:, r_of])
             for r in range(2):
                 l[:, r] += sc[:, r_of == r].sum(axis=1)
@@ -185,9 +237,12 @@ def cta(qx, kx, vx, out, written, d, lq, lk, qtile, h, b, scale_log2, rng, raw_o
                 yield "consumer %d released early" % c
             for kk in range(BN // 16):
                 a = a_from_registers(pairs[:, kk])
-                vb = wgmma_operand_mn(smem, smem_desc_mn(vslab(s, 0) + kk * 16 * SLAB_ROW, L["kv_slab"]), d).astype(np.float64)
-                pv = a @ vb.T                          # [64 rows, d]
+                vb = wgmma_operand_mn(smem, smem_desc_mn(vslab(s, 0) + kk * 16 * SLAB_ROW, L["kv_slab"]), main).astype(np.float64)
+                pv = a @ vb.T                          # [64 rows, 64·slabs]
                 acc = acc + pv[O_ROW, O_COL]
+                if L["tail"]:
+                    vt = wgmma_operand_mn_32(smem, smem_desc_32b(vslab(s, L["slabs"]) + kk * 16 * TAIL_ROW), 8).astype(np.float64)
+                    tacc = tacc + (a @ vt.T)[T_ROW, T_COL]
             if RELEASE_AFTER_PV:
                 for _warp in range(4):
                     empty[s].arrive()
@@ -196,7 +251,7 @@ def cta(qx, kx, vx, out, written, d, lq, lk, qtile, h, b, scale_log2, rng, raw_o
             l[:, r] += shfl_xor(l[:, r], 1)
             l[:, r] += shfl_xor(l[:, r], 2)
         inv = 1.0 / l
-        for i in range(0, d // 2, 2):
+        for i in range(0, main // 2, 2):
             r = (i >> 1) & 1
             row = q0 + 64 * c + 16 * (np.arange(128) // 32) + (np.arange(128) % 32) // 4 + 8 * r
             col = 8 * (i // 4) + 2 * q
@@ -204,12 +259,18 @@ def cta(qx, kx, vx, out, written, d, lq, lk, qtile, h, b, scale_log2, rng, raw_o
                 for e in range(2):
                     out[b, row[t_], h, col[t_] + e] = acc[t_, i + e] * inv[t_, r]
                     written[b, row[t_], h, col[t_] + e] += 1
+        for r in range(L["tail"] * 2):               # the tail's columns main..main+7 from its n8 accumulators
+            row = q0 + 64 * c + 16 * (np.arange(128) // 32) + (np.arange(128) % 32) // 4 + 8 * r
+            for t_ in np.nonzero(row < lq)[0]:
+                for e in range(2):
+                    out[b, row[t_], h, main + 2 * q[t_] + e] = tacc[t_, 2 * r + e] * inv[t_, r]
+                    written[b, row[t_], h, main + 2 * q[t_] + e] += 1
 
     def tma_engine():
         while True:
             if tma_queue and rng.random() < 0.5:
-                dst, offs, vals, bar = tma_queue.pop(rng.integers(len(tma_queue)))
-                tma_store_box(smem, dst, offs, vals)
+                dst, offs, vals, bar, span = tma_queue.pop(rng.integers(len(tma_queue)))
+                tma_store_box(smem, dst, offs, vals, span)
                 bar.complete_tx(vals.size * 2)
             yield "tma"
 
@@ -261,11 +322,23 @@ def check_layouts():
     frag = s[rows, cols].reshape(128, 8, 4, 2)
     for kk in range(8):
         assert np.array_equal(a_from_registers(frag[:, kk]), s[:, 16 * kk: 16 * kk + 16]), kk
-    for d in (64, 128):
+    # a head of 72's tail: TMA's 16-wide box at dimension 64 (72..79 zero) reads back through the 32-byte descriptors,
+    # K-major as the fifth k16 step of Q·Kᵀ and MN-major as the n8 of P·V
+    t4 = bf16(rng.standard_normal((1, BN, 1, 72)).astype(np.float32))
+    smem = Smem(1 << 16)
+    offs, vals = tma_tile_4d(t4, 64, 0, 0, 0, (16, BN))
+    tma_store_box(smem, 8192, offs, vals, 32)
+    padded = np.concatenate([t4[0, :, 0, 64:], np.zeros((BN, 8), np.float32)], axis=1)
+    assert np.array_equal(wgmma_operand_32(smem, smem_desc_32b(8192), 128), padded)
+    for kk in range(BN // 16):
+        got = wgmma_operand_mn_32(smem, smem_desc_32b(8192 + kk * 16 * TAIL_ROW), 8)
+        assert np.array_equal(got, t4[0, 16 * kk: 16 * kk + 16, 0, 64:].T), kk
+    for d in (64, 72, 128):
         L = layout(d)
         assert L["bytes"] <= 227 * 1024 and L["q_slab"] % 1024 == 0 and L["kv_slab"] % 1024 == 0
-    assert layout(64)["bytes"] == 83008 and layout(128)["bytes"] == 164928
-    print("layouts: V tiles read MN-major give Vᵀ for every k16 step and both slabs; S's fragments are P's A fragments")
+    assert layout(64)["bytes"] == 83008 and layout(72)["bytes"] == 103488 and layout(128)["bytes"] == 164928
+    print("layouts: V tiles read MN-major give Vᵀ for every k16 step and both slabs; S's fragments are P's A fragments; "
+          "a 72-dimension head's 32-byte-swizzled tail reads back K-major and MN-major")
 
 
 def main():
@@ -274,11 +347,13 @@ def main():
     run(1, 2, 64, 200, 300, seed=3)            # ragged lq and lk: two Q tiles, three K/V tiles (the ring wraps)
     run(2, 1, 64, 16, 5, seed=4, raw_offset=48)  # a short cross-attention: lk = 5 masks most keys; unaligned base
     run(1, 1, 128, 130, 260, seed=5)           # d = 128: two slabs of Q, K and V (LBO in use)
+    run(2, 2, 72, 140, 200, seed=6)            # d = 72 (DiT-XL/2): a 128-byte slab and a 32-byte-swizzled tail
     mutants = [("a stage released before P·V has read V", "RELEASE_AFTER_PV", False),
                ("an MN-major stride of 512 bytes", "MN_SBO", 512),
                ("P's register pairs in the wrong order", "P_ORDER", (0, 2, 1, 3)),
-               ("keys past lk left unmasked", "MASK_PAST_LK", False)]
-    catch_mutants(globals(), mutants, lambda: run(1, 1, 64, 130, 300, seed=7, quiet=True))
+               ("keys past lk left unmasked", "MASK_PAST_LK", False),
+               ("a 72-dimension tail read with a 512-byte stride", "TAIL_SBO", 512)]
+    catch_mutants(globals(), mutants, lambda: (run(1, 1, 64, 130, 300, seed=7, quiet=True), run(1, 1, 72, 130, 140, seed=8, quiet=True)))
     print("all checks passed")
 
 

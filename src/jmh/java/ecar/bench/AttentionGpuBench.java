@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Our attention kernels (non-causal, bf16 in and out, no RoPE) at the ECAR/DiT shapes: batch 64, 16 heads, sequence
  * 256 and 341, head 64 and 72; {@link #kernel} m2 and m1 are kernels/attention.cu with 2 or 1 query m-tiles a warp,
- * sm90 is kernels/attention_sm90.cu (TMA + wgmma; compute capability 9.0 and head 64 only here, else it says why and
+ * sm90 is kernels/attention_sm90.cu (TMA + wgmma; compute capability 9.0 only, else it says why and
  * measures nothing). Device time from CUDA events around 20 launches, median over all
  * repeats, printed at tear-down as TFLOP/s (4·B·H·L²·d) beside the copy ceiling, in the table format of
  * tools/sdpa_bench.py, which times PyTorch's scaled_dot_product_attention on the same shapes right after.

@@ -25,7 +25,7 @@ import java.util.Map;
 
 /**
  * CudaBackend's attention, once its arguments are checked: on Hopper, attention_sm90 (TMA + wgmma) where it takes the
- * problem (head size 64 or 128, no stage mask, at least 128 queries; the 2D RoPE applied to q and k before the bf16
+ * problem (head size 64, 72 or 128, no stage mask, at least 128 queries; the 2D RoPE applied to q and k before the bf16
  * cast); else the flash kernel of attention.cu (bf16 operands in scratch, the 2D RoPE and the stage-block-causal mask
  * applied inside it) where the head size has one; else GEMMs and a row softmax per sample and head; the 2D RoPE on
  * its own; and the RoPE tables, uploaded once. CPU twin: CpuAttention.

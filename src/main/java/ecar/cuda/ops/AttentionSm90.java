@@ -12,8 +12,9 @@ import java.util.List;
 /**
  * Launches of kernels/attention_sm90.cu, the FlashAttention-3-style Hopper kernel (TMA + wgmma, a producer and two
  * consumer warp groups): out = softmax(q·kᵀ/√d)·v, non-causal, without RoPE (the caller rotates first), for head sizes
- * 64 and 128 on compute capability 9.0. Everything else (stage masks, head sizes 72 and 96, other GPUs) stays with
- * {@link Attention}'s kernels/attention.cu. The pure parts (choice, tensor maps, launch shape, checks) need no GPU.
+ * 64, 72 (a 64-wide slab and a 32-byte-swizzled tail) and 128 on compute capability 9.0. Everything else (stage masks,
+ * head size 96, other GPUs) stays with {@link Attention}'s kernels/attention.cu. The pure parts (choice, tensor maps,
+ * launch shape, checks) need no GPU.
  */
 public final class AttentionSm90 {
     private AttentionSm90() {}
@@ -24,7 +25,7 @@ public final class AttentionSm90 {
 
     /** Whether the kernel has a copy for head size d. */
     public static boolean hasKernel(int d) {
-        return d == 64 || d == 128;
+        return d == 64 || d == 72 || d == 128;
     }
 
     /**
@@ -35,23 +36,31 @@ public final class AttentionSm90 {
         return hasKernel(p.headDim()) && !staged && p.lq() >= BLOCK_M;
     }
 
-    /** Dynamic shared memory: 1 KiB of alignment slack, Q (d/64 slabs of 128 rows × 128 bytes), two stages of K and V, 64 bytes of barriers. */
+    /** Whether the head size has a tail past its 64-wide slabs (72: dimensions 64..71), read through maps of its own. */
+    static boolean hasTail(int d) {
+        return d % 64 != 0;
+    }
+
+    /**
+     * Dynamic shared memory: 1 KiB of alignment slack, Q (d/64 slabs of 128 rows × 128 bytes, and a tail of 128 rows ×
+     * 32 bytes for 72), two stages of K and V (the same per 128 keys), 64 bytes of barriers.
+     */
     public static int sharedBytes(int d) {
-        check(hasKernel(d), "head size " + d + " has no Hopper kernel; kernels/attention_sm90.cu has 64 and 128");
-        int slab = 128 * 128, slabs = d / 64;
-        return 1024 + slabs * slab + STAGES * 2 * slabs * slab + 64;
+        check(hasKernel(d), "head size " + d + " has no Hopper kernel; kernels/attention_sm90.cu has 64, 72 and 128");
+        int tile = (d / 64) * 128 * 128 + (hasTail(d) ? 128 * 32 : 0);
+        return 1024 + tile + STAGES * 2 * tile + 64;
     }
 
     static String signature(int d, boolean bf16Out) {
         check(hasKernel(d), "head size " + d + " has no Hopper kernel");
-        return "attention_sm90_d" + d + "_" + (bf16Out ? "bf16" : "f32")
-                + "(tmap tmQ, tmap tmK, tmap tmV, ptr o, i32 lq, i32 lk, i64 o_bstride, i32 ld_o, f32 scale_log2)";
+        return "attention_sm90_d" + d + "_" + (bf16Out ? "bf16" : "f32") + "(tmap tmQ, tmap tmK, tmap tmV, "
+                + (hasTail(d) ? "tmap tmQt, tmap tmKt, tmap tmVt, " : "") + "ptr o, i32 lq, i32 lk, i64 o_bstride, i32 ld_o, f32 scale_log2)";
     }
 
     /** Every signature this class launches (checked against the PTX parameter lists by a test). */
     static List<String> signatures() {
         List<String> all = new ArrayList<>();
-        for (int d : new int[]{64, 128}) {
+        for (int d : new int[]{64, 72, 128}) {
             all.add(signature(d, false));
             all.add(signature(d, true));
         }
@@ -64,10 +73,20 @@ public final class AttentionSm90 {
      * dimensions of 128 rows of one head), 128-byte swizzled; rows past {@code tokens} read as zeros.
      */
     public static TensorMapSpec operand(DeviceAddress base, int d, int heads, int tokens, int batch, int ld, long batchStride) {
+        return operand(base, d, heads, tokens, batch, ld, batchStride, 64, TensorMapSpec.Swizzle.B128);
+    }
+
+    /** The same tensor read in boxes {16, 1, 128, 1}, 32-byte swizzled: a head size of 72's tail (the kernel reads it at 64). */
+    public static TensorMapSpec tail(DeviceAddress base, int d, int heads, int tokens, int batch, int ld, long batchStride) {
+        return operand(base, d, heads, tokens, batch, ld, batchStride, 16, TensorMapSpec.Swizzle.B32);
+    }
+
+    private static TensorMapSpec operand(DeviceAddress base, int d, int heads, int tokens, int batch, int ld, long batchStride, int boxDims,
+                                         TensorMapSpec.Swizzle swizzle) {
         long e = TensorMapSpec.DataType.BFLOAT16.bytes;
         return new TensorMapSpec(TensorMapSpec.DataType.BFLOAT16, base.address(), new long[]{d, heads, tokens, batch},
-                new long[]{d * e, ld * e, batchStride * e}, new int[]{64, 1, BLOCK_N, 1}, new int[]{1, 1, 1, 1},
-                TensorMapSpec.Interleave.NONE, TensorMapSpec.Swizzle.B128, TensorMapSpec.L2Promotion.L2_256B, TensorMapSpec.OobFill.NONE);
+                new long[]{d * e, ld * e, batchStride * e}, new int[]{boxDims, 1, BLOCK_N, 1}, new int[]{1, 1, 1, 1},
+                TensorMapSpec.Interleave.NONE, swizzle, TensorMapSpec.L2Promotion.L2_256B, TensorMapSpec.OobFill.NONE);
     }
 
     public static LaunchShape shape(Attention.Problem p) {
@@ -77,15 +96,23 @@ public final class AttentionSm90 {
     /** Queues the kernel: q, k, v bf16 as the problem says (RoPE already applied), o f32 or bf16 [B, lq, ldO]. */
     public static void forward(Launcher launcher, TensorMapEncoder maps, Attention.Problem p, DeviceAddress q, DeviceAddress k, DeviceAddress v,
                                DeviceAddress o, boolean bf16Out) {
-        check(takes(p, false), "a problem it does not take: " + p + " (head size 64 or 128, at least " + BLOCK_M + " queries)");
+        check(takes(p, false), "a problem it does not take: " + p + " (head size 64, 72 or 128, at least " + BLOCK_M + " queries)");
         Attention.checkAligned("q", q, 0);
         Attention.checkAligned("k", k, 0);
         Attention.checkAligned("v", v, 0);
         TensorMap tq = maps.encode(operand(q, p.headDim(), p.heads(), p.lq(), p.batch(), p.ldQ(), p.qBatchStride()));
         TensorMap tk = maps.encode(operand(k, p.headDim(), p.heads(), p.lk(), p.batch(), p.ldKv(), p.kvBatchStride()));
         TensorMap tv = maps.encode(operand(v, p.headDim(), p.heads(), p.lk(), p.batch(), p.ldKv(), p.kvBatchStride()));
-        launcher.launch(FAMILY, signature(p.headDim(), bf16Out), shape(p), tq, tk, tv, o, p.lq(), p.lk(), p.oBatchStride(), p.ldO(),
-                Attention.scaleLog2(p.headDim()));
+        if (!hasTail(p.headDim())) {
+            launcher.launch(FAMILY, signature(p.headDim(), bf16Out), shape(p), tq, tk, tv, o, p.lq(), p.lk(), p.oBatchStride(), p.ldO(),
+                    Attention.scaleLog2(p.headDim()));
+            return;
+        }
+        TensorMap tqt = maps.encode(tail(q, p.headDim(), p.heads(), p.lq(), p.batch(), p.ldQ(), p.qBatchStride()));
+        TensorMap tkt = maps.encode(tail(k, p.headDim(), p.heads(), p.lk(), p.batch(), p.ldKv(), p.kvBatchStride()));
+        TensorMap tvt = maps.encode(tail(v, p.headDim(), p.heads(), p.lk(), p.batch(), p.ldKv(), p.kvBatchStride()));
+        launcher.launch(FAMILY, signature(p.headDim(), bf16Out), shape(p), tq, tk, tv, tqt, tkt, tvt, o, p.lq(), p.lk(), p.oBatchStride(),
+                p.ldO(), Attention.scaleLog2(p.headDim()));
     }
 
     private static void check(boolean ok, String what) {

@@ -20,7 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * with its mutants caught.
  */
 class AttentionSm90BuildTest {
-    static final List<String> KERNELS = List.of("attention_sm90_d64_f32", "attention_sm90_d64_bf16", "attention_sm90_d128_f32", "attention_sm90_d128_bf16");
+    static final List<String> KERNELS = List.of("attention_sm90_d64_f32", "attention_sm90_d64_bf16", "attention_sm90_d72_f32", "attention_sm90_d72_bf16",
+            "attention_sm90_d128_f32", "attention_sm90_d128_bf16");
     static final Path SOURCE = Path.of("kernels", "attention_sm90.cu");
 
     @Test
@@ -33,6 +34,7 @@ class AttentionSm90BuildTest {
         Assumptions.assumeTrue(Ptx.nvccAvailable(), Ptx.NO_NVCC);
         String a = GemmSm90SassTest.ptx(SOURCE, "compute_90a"), plain = GemmSm90SassTest.ptx(SOURCE, "compute_90");
         for (String insn : List.of("wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16", "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16",
+                "wgmma.mma_async.sync.aligned.m64n8k16.f32.bf16.bf16",
                 "cp.async.bulk.tensor.4d.shared::cluster.global.tile.mbarrier::complete_tx::bytes", "mbarrier.try_wait.parity.shared::cta.b64",
                 "setmaxnreg.inc.sync.aligned.u32 232", "setmaxnreg.dec.sync.aligned.u32 40", "wgmma.wait_group.sync.aligned 0")) {
             assertTrue(a.contains(insn), "compute_90a PTX lacks " + insn);
@@ -56,7 +58,7 @@ class AttentionSm90BuildTest {
         assertEquals(AttentionSm90.BLOCK_N, GemmSm90SassTest.constant(src, "BN"));
         assertEquals(AttentionSm90.STAGES, GemmSm90SassTest.constant(src, "STAGES"));
         assertEquals(AttentionSm90.THREADS, 128 * (1 + GemmSm90SassTest.constant(src, "CONSUMERS")));
-        for (int d : new int[]{64, 128}) {
+        for (int d : new int[]{64, 72, 128}) {
             String bytes = String.format(java.util.Locale.ROOT, "%,d", AttentionSm90.sharedBytes(d));
             assertTrue(src.contains("D " + d + ": " + bytes), "the header's shared-memory figure for D " + d + " is out of date (expected " + bytes + ")");
         }
@@ -79,7 +81,7 @@ class AttentionSm90BuildTest {
         String out = run("python3", "tools/emulate_attention_sm90.py");
         assertEquals("0", out.substring(0, out.indexOf('\n')), "tools/emulate_attention_sm90.py failed:\n" + out);
         assertTrue(out.contains("all checks passed") && out.contains("layouts:"), out);
-        assertEquals(4, out.split("mutant caught", -1).length - 1, "every mutant must be caught:\n" + out);
+        assertEquals(5, out.split("mutant caught", -1).length - 1, "every mutant must be caught:\n" + out);
     }
 
     private static String run(String... cmd) throws Exception {

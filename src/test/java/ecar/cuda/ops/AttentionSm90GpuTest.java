@@ -19,7 +19,8 @@ import static ecar.cuda.ops.GpuOps.random;
 /**
  * kernels/attention_sm90.cu (TMA + wgmma) on a device of compute capability 9.0 against CpuBackend.attention on the
  * same bf16-rounded operands: self-attention, cross-attention with few keys (most of a K/V tile masked), ragged query
- * counts (the last CTA's rows partly outside), a KV cache read through its capacity stride, head sizes 64 and 128 and
+ * counts (the last CTA's rows partly outside), a KV cache read through its capacity stride, head sizes 64, 72 (the
+ * 32-byte-swizzled tail) and 128 and
  * both outputs. Outputs are NaN-poisoned, so an element never written fails. Skipped with the reason without such a
  * device; tools/emulate_attention_sm90.py replays the same kernel in numpy anywhere.
  */
@@ -36,7 +37,7 @@ class AttentionSm90GpuTest {
 
     @ParameterizedTest(name = "B{0} H{1} d{2} lq {3} lk {4} (cache of {5})")
     @CsvSource({"2, 4, 64, 256, 256, 0", "1, 2, 64, 130, 17, 0", "1, 3, 64, 300, 700, 0", "2, 2, 128, 128, 200, 0",
-            "1, 16, 64, 256, 341, 512", "1, 2, 128, 129, 100, 341"})
+            "1, 16, 64, 256, 341, 512", "1, 2, 128, 129, 100, 341", "2, 16, 72, 256, 256, 0", "1, 3, 72, 130, 300, 0", "1, 2, 72, 200, 17, 0"})
     void matchesTheCpu(int batch, int heads, int d, int lq, int lk, int capacity) {
         int w = heads * d, rows = capacity > 0 ? capacity : lk;
         float[] q = bf16Round(random(31, batch * lq * w, 1f)), k = bf16Round(random(32, batch * rows * w, 1f)), v = bf16Round(random(33, batch * rows * w, 1f));

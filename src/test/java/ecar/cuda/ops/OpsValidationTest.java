@@ -510,10 +510,24 @@ class OpsValidationTest {
         assertEquals("attention_sm90_d128_bf16", rec.calls.get(rec.calls.size() - 1).kernel());
         assertEquals(164928, rec.calls.get(rec.calls.size() - 1).shape().sharedBytes());
         assertArrayEquals(new long[]{128, 8, 100, 1}, maps.get(maps.size() - 1).globalDim());
+        // DiT-XL/2's head of 72: the 64-wide slab maps and three 32-byte-swizzled tail maps {16, 1, 128, 1}
+        maps.clear();
+        Attention.Problem dit = Attention.Problem.dense(2, 16, 72, 256, 256);
+        AttentionSm90.forward(rec, encoder, dit, bf16(2L * 256 * 1152, "q"), bf16(2L * 256 * 1152, "k"), bf16(2L * 256 * 1152, "v"),
+                f32(2L * 256 * 1152, "o"), false);
+        var ditCall = rec.calls.get(rec.calls.size() - 1);
+        assertEquals("attention_sm90_d72_f32", ditCall.kernel());
+        assertEquals(103488, ditCall.shape().sharedBytes());
+        assertEquals(6, maps.size());
+        for (int i = 0; i < 6; i++) {
+            assertArrayEquals(new long[]{72, 16, 256, 2}, maps.get(i).globalDim());
+            assertArrayEquals(i < 3 ? new int[]{64, 1, 128, 1} : new int[]{16, 1, 128, 1}, maps.get(i).boxDim());
+            assertEquals(i < 3 ? ecar.cuda.TensorMapSpec.Swizzle.B128 : ecar.cuda.TensorMapSpec.Swizzle.B32, maps.get(i).swizzle());
+        }
         // what it does not take
-        String msg = message(() -> AttentionSm90.forward(rec, encoder, Attention.Problem.dense(1, 1, 72, 256, 256), bf16(256 * 72, "q"),
-                bf16(256 * 72, "k"), bf16(256 * 72, "v"), f32(256 * 72, "o"), false));
-        assertTrue(msg.contains("head size 64 or 128"), msg);
+        String msg = message(() -> AttentionSm90.forward(rec, encoder, Attention.Problem.dense(1, 1, 96, 256, 256), bf16(256 * 96, "q"),
+                bf16(256 * 96, "k"), bf16(256 * 96, "v"), f32(256 * 96, "o"), false));
+        assertTrue(msg.contains("head size 64, 72 or 128"), msg);
         msg = message(() -> AttentionSm90.forward(rec, encoder, Attention.Problem.dense(1, 1, 64, 100, 256), bf16(100 * 64, "q"),
                 bf16(256 * 64, "k"), bf16(256 * 64, "v"), f32(100 * 64, "o"), false));
         assertTrue(msg.contains("at least 128 queries"), msg);

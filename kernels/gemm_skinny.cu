@@ -7,7 +7,7 @@
 // leaves most SMs idle, so the layer runs far below the memory bandwidth that bounds it: each weight is used M times.
 // Here every warp streams two rows of W (two adjacent outputs) with 16-byte loads, four K steps in flight at once,
 // and multiplies them by the M rows of X (read through the cache: every warp reads the same X), then the warp reduces
-// its 2·M sums. All of W is read once, by every SM.
+// its 2·M sums; lane m stores row m. All of W is read once, by every SM.
 //
 // Entry points: gemm_skinny_{f32,bf16}
 //   (void* Y, const bf16* X, const bf16* W, const float* bias, const float* res, const float* gate, const bf16* mul,
@@ -92,9 +92,16 @@ __device__ __forceinline__ void gemm_skinny(void* Y, const __nv_bfloat16* __rest
             acc[m][1] += __shfl_xor_sync(0xffffffffu, acc[m][1], o);
         }
     }
+    // lane m picks row m's pair (selects, not a runtime-indexed array) and runs the epilogue once: one copy of its code
+    float v0 = 0.f, v1 = 0.f;
 #pragma unroll
-    for (int m = 0; m < MAX_M; m++)
-        if (m < M && lane == m) store_pair<OUT_BF16>(Y, m, n, acc[m][0], acc[m][1], M, N, e);
+    for (int m = 0; m < MAX_M; m++) {
+        if (lane == m) {
+            v0 = acc[m][0];
+            v1 = acc[m][1];
+        }
+    }
+    if (lane < M) store_pair<OUT_BF16>(Y, lane, n, v0, v1, M, N, e);
 }
 
 }  // namespace

@@ -21,13 +21,15 @@ import java.util.function.Supplier;
 /**
  * The short check that decides whether {@code --backend auto} may use the GPU: the tiny presets sampled on the device
  * backend and on the CPU reference with the same weights and seed (sampled-latent cosine ≥ {@value #MIN_COSINE}), and
- * the tiny VAEs decoding the same latents (relative L2 ≤ {@value #MAX_DECODE_REL_L2}); every output finite. These are
- * the bounds of CudaPipelineGpuTest, so a device that passes here would pass that test. A few seconds on a GPU, most
- * of it the CPU reference.
+ * the tiny VAEs decoding the same latents (relative L2 ≤ {@value #MAX_REL_L2}); then the model-sized kernels the
+ * tiny presets never reach (attention over 256 tokens with heads of 64 and 72, as Hopper's attention_sm90 takes them;
+ * GEMMs of 128 and 256 rows, gemm_sm90 with and without K split) against the CPU within the same relative L2; every
+ * output finite. These are the bounds of CudaPipelineGpuTest, so a device that passes here would pass that test. A few
+ * seconds on a GPU, most of it the CPU reference.
  */
 public final class GpuSelfCheck implements SelfCheck {
     static final double MIN_COSINE = 0.99;
-    static final double MAX_DECODE_REL_L2 = 2e-2;
+    static final double MAX_REL_L2 = 2e-2;
     /** DiT steps: enough for the guided DDIM loop and its graphs to run more than once, few enough to stay quick. */
     private static final int DIT_STEPS = 4;
     private static final long SEED = 5, WEIGHTS_SEED = 3;
@@ -49,6 +51,7 @@ public final class GpuSelfCheck implements SelfCheck {
             sampled("ecar-tiny", GenerateRequest.of(1, 3).seed(SEED), cpu, gpu);
             decoded(VaeConfig.tiny(4, 8), cpu, gpu);
             decoded(VaeConfig.tiny(16, 16), cpu, gpu);
+            modelSizedKernels(cpu, gpu);
             return Verdict.pass(today);
         } catch (Throwable t) {   // a kernel that does not load, a driver error, an OOM: all mean "do not use the GPU"
             return Verdict.fail(describe(t), today);
@@ -73,7 +76,38 @@ public final class GpuSelfCheck implements SelfCheck {
         String what = "tiny VAE decode (" + cfg.embedDim() + " channels, ×" + cfg.factor() + ")";
         sameShapeAndFinite(what, expected, actual);
         double err = Comparison.relativeL2(actual.data(), expected.data());
-        if (!(err <= MAX_DECODE_REL_L2)) throw new Mismatch(what + ": relative L2 error " + fmt(err) + " against the CPU's, expected ≤ " + MAX_DECODE_REL_L2);
+        if (!(err <= MAX_REL_L2)) throw new Mismatch(what + ": relative L2 error " + fmt(err) + " against the CPU's, expected ≤ " + MAX_REL_L2);
+    }
+
+    /** Kernels only model-sized shapes reach: a broken one must keep --backend auto off the GPU, as a broken tiny one does. */
+    private static void modelSizedKernels(Backend cpu, Backend gpu) {
+        Random rnd = new Random(23);
+        FloatTensor qkv64 = gaussian(rnd, 1f, 2, 256, 3 * 2 * 64), qkv72 = gaussian(rnd, 1f, 1, 256, 3 * 2 * 72);
+        same("self-attention, 256 tokens, heads of 64 with the 2D RoPE", cpu, gpu, b -> b.selfAttention(b.upload(qkv64), 2, 16, 16, true));
+        same("self-attention, 256 tokens, heads of 72", cpu, gpu, b -> b.selfAttention(b.upload(qkv72), 2, 0, 0, false));
+        FloatTensor x = gaussian(rnd, 1f, 128, 2736), w = gaussian(rnd, 0.02f, 1024, 2736), x2 = gaussian(rnd, 1f, 256, 1024), w2 = gaussian(rnd, 0.03f, 1024, 1024);
+        same("linear 128 × 2736 → 1024 (K split on Hopper)", cpu, gpu, b -> b.linear(b.upload(x), b.weight(w), null));
+        same("linear 256 × 1024 → 1024", cpu, gpu, b -> b.linear(b.upload(x2), b.weight(w2), null));
+    }
+
+    private static FloatTensor gaussian(Random rnd, float scale, int... dims) {
+        FloatTensor t = new FloatTensor(Shape.of(dims), new float[Math.toIntExact(Shape.of(dims).numel())]);
+        float[] d = t.data();
+        for (int i = 0; i < d.length; i++) d[i] = (float) (scale * rnd.nextGaussian());
+        return t;
+    }
+
+    private static void same(String what, Backend cpu, Backend gpu, java.util.function.Function<Backend, ecar.tensor.Tensor> op) {
+        FloatTensor expected, actual;
+        try (Backend.Scope s = cpu.scope()) {
+            expected = cpu.download(op.apply(cpu));
+        }
+        try (Backend.Scope s = gpu.scope()) {
+            actual = gpu.download(op.apply(gpu));
+        }
+        sameShapeAndFinite(what, expected, actual);
+        double err = Comparison.relativeL2(actual.data(), expected.data());
+        if (!(err <= MAX_REL_L2)) throw new Mismatch(what + ": relative L2 error " + fmt(err) + " against the CPU's, expected ≤ " + MAX_REL_L2);
     }
 
     private static FloatTensor decode(VaeConfig cfg, Backend b, FloatTensor z) {

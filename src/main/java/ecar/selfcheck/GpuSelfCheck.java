@@ -20,7 +20,8 @@ import java.util.function.Supplier;
 
 /**
  * The short check that decides whether {@code --backend auto} may use the GPU: the tiny presets sampled on the device
- * backend and on the CPU reference with the same weights and seed (sampled-latent cosine ≥ {@value #MIN_COSINE}), and
+ * backend, three times (so that their loops run eagerly, are captured, then replay as graphs), and on the CPU reference
+ * with the same weights and seed (sampled-latent cosine ≥ {@value #MIN_COSINE}), and
  * the tiny VAEs decoding the same latents (relative L2 ≤ {@value #MAX_REL_L2}); then the model-sized kernels the
  * tiny presets never reach (attention over 256 tokens with heads of 64 and 72, as Hopper's attention_sm90 takes them;
  * GEMMs of 128 and 256 rows, gemm_sm90 with and without K split) against the CPU within the same relative L2; every
@@ -58,13 +59,17 @@ public final class GpuSelfCheck implements SelfCheck {
         }
     }
 
+    /** Three generations on the device: loops run eagerly, then are captured as graphs, then replayed; each must match. */
     private static void sampled(String preset, GenerateRequest r, Backend cpu, Backend gpu) {
         FloatTensor expected = Pipeline.random(Presets.get(preset), WEIGHTS_SEED, cpu).sampleLatents(r, Progress.NONE);
-        FloatTensor actual = Pipeline.random(Presets.get(preset), WEIGHTS_SEED, gpu).sampleLatents(r, Progress.NONE);
-        String what = preset + " sampled latents";
-        sameShapeAndFinite(what, expected, actual);
-        double cos = Comparison.cosine(actual.data(), expected.data());
-        if (!(cos >= MIN_COSINE)) throw new Mismatch(what + ": cosine with the CPU's is " + fmt(cos) + ", expected ≥ " + MIN_COSINE);
+        Pipeline onDevice = Pipeline.random(Presets.get(preset), WEIGHTS_SEED, gpu);
+        for (int run = 1; run <= 3; run++) {
+            FloatTensor actual = onDevice.sampleLatents(r, Progress.NONE);
+            String what = preset + " sampled latents" + (run == 1 ? "" : ", generation " + run);
+            sameShapeAndFinite(what, expected, actual);
+            double cos = Comparison.cosine(actual.data(), expected.data());
+            if (!(cos >= MIN_COSINE)) throw new Mismatch(what + ": cosine with the CPU's is " + fmt(cos) + ", expected ≥ " + MIN_COSINE);
+        }
     }
 
     private static void decoded(VaeConfig cfg, Backend cpu, Backend gpu) {

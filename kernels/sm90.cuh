@@ -145,10 +145,7 @@ __device__ __forceinline__ void wgmma_m64n64k16_rs_tb(float* d, const uint32_t* 
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(descB), "n"(1));
 }
 
-// D[64 × 128] += A[64 × 16] · B[128 × 16]ᵀ (accumulating) with A in registers (four bf16x2 per thread, the accumulator layout of a
-// 64 × 16 slice: a[0] (row g, k 2t..2t+1), a[1] (row g+8, same k), a[2] (row g, k 2t+8..), a[3] (row g+8, k 2t+8..), rows
-// 16·warp + g) and B from shared memory MN-major (imm-trans-b = 1: B's N index is the contiguous one, as in a V tile
-// [keys][head dims]). D's fragment is the accumulator layout above; 64 floats a thread.
+// The n64 form above with N = 128 (two 64-wide MN blocks of B, LBO apart): 64 floats a thread.
 __device__ __forceinline__ void wgmma_m64n128k16_rs_tb(float* d, const uint32_t* a, uint64_t descB) {
     asm volatile(
         "{\n .reg .pred p;\n setp.ne.b32 p, %69, 0;\n"

@@ -243,11 +243,7 @@ public final class CudaBackend implements Backend {
     /** Whether the loop's capture failed once, so that it runs eagerly for good (said on stderr when it happened). */
     public boolean loopCaptureRefused(StepKey key, int steps) {
         owner.check();
-        return steps().loopRefused(key, steps);
-    }
-
-    private CudaSteps steps() {
-        return steps;
+        return this.steps.loopRefused(key, steps);
     }
 
     /** Two with graphs on: one eager run (filling the lazy caches), one capture; the third run replays. */

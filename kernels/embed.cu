@@ -167,20 +167,31 @@ ECAR_KERNEL void resize_area(float* __restrict__ out, const float* __restrict__ 
 // ------------------------------------------------------------------ embedding lookup
 
 // embedding: out[i, :] = table[ids[i], :] as float32 (Backend.embedding: the class table, [V, D] in bf16 or f32).
-//   An id outside [0, rows) writes NaN (the Java side checks ids first; this makes a slip visible to allFinite).
+//   An id outside [0, rows) writes NaN (the Java side checks host ids first; this makes a slip visible to watchFinite).
 //   launch: grid ceil(count·width / 256), block 256.
-template <class T>
-__device__ __forceinline__ void embedding(float* __restrict__ out, const T* __restrict__ table, const int* __restrict__ ids,
+// embedding_ids: the same with the ids in device memory as float32 exact integers (the ids sampleTokens drew, read
+//   inside a captured ARPG generation that the host cannot check between steps): an id that is not an integer in
+//   [0, rows) (the draw's −1 for logits without finite probabilities) writes a row of NaN, which the logits carry on.
+__device__ __forceinline__ int row_of(int id) { return id; }
+__device__ __forceinline__ int row_of(float id) { return id >= 0.f && id < 2147483648.f && id == truncf(id) ? (int)id : -1; }
+template <class T, class I>
+__device__ __forceinline__ void embedding(float* __restrict__ out, const T* __restrict__ table, const I* __restrict__ ids,
                                           int count, int rows, int width) {
     long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= (long long)count * width) return;
-    int i = (int)(idx / width), c = (int)(idx % width), id = ids[i];
+    int i = (int)(idx / width), c = (int)(idx % width), id = row_of(ids[i]);
     out[idx] = (id >= 0 && id < rows) ? (float)table[(size_t)id * width + c] : __int_as_float(0x7fc00000);
 }
 ECAR_KERNEL void embedding_f32(float* out, const float* table, const int* ids, int count, int rows, int width) {
     embedding(out, table, ids, count, rows, width);
 }
 ECAR_KERNEL void embedding_bf16(float* out, const __nv_bfloat16* table, const int* ids, int count, int rows, int width) {
+    embedding(out, table, ids, count, rows, width);
+}
+ECAR_KERNEL void embedding_ids_f32(float* out, const float* table, const float* ids, int count, int rows, int width) {
+    embedding(out, table, ids, count, rows, width);
+}
+ECAR_KERNEL void embedding_ids_bf16(float* out, const __nv_bfloat16* table, const float* ids, int count, int rows, int width) {
     embedding(out, table, ids, count, rows, width);
 }
 

@@ -67,11 +67,20 @@ __device__ __forceinline__ void chunk(int v, int t, int& a, int& b) {
 // guide_logits: out[i] = (u + (c − u)·cfg) / t with c = logits[i], u = logits[half + i] (conditional half first) and
 //   t = max(temperature, 1e-5) given by the host; each operation rounded as the Java twin does (no fused multiply-add).
 //   out: [half] f32. launch: grid ceil(half / 256), block 256. Limits: half ≥ 1.
-ECAR_KERNEL void guide_logits(float* __restrict__ out, const float* __restrict__ logits, long long half, float cfg, float t) {
+__device__ __forceinline__ void guide(float* __restrict__ out, const float* __restrict__ logits, long long half, float cfg, float t) {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= half) return;
     float c = logits[i], u = logits[half + i];
     out[i] = __fdiv_rn(__fadd_rn(u, __fmul_rn(__fsub_rn(c, u), cfg)), t);
+}
+ECAR_KERNEL void guide_logits(float* __restrict__ out, const float* __restrict__ logits, long long half, float cfg, float t) {
+    guide(out, logits, half, cfg, t);
+}
+// guide_logits_dev: the same with cfg = *cfg read from device memory (a captured ARPG step replayed with each step's
+//   guidance weight); the temperature stays an argument, as it is fixed for a generation. Launch as guide_logits.
+ECAR_KERNEL void guide_logits_dev(float* __restrict__ out, const float* __restrict__ logits, long long half, const float* __restrict__ cfg,
+                                  float t) {
+    guide(out, logits, half, *cfg, t);
 }
 
 // filter_top_k_top_p: top_k_top_p_filtering in place on rows [rows, v] f32. Top-k (top_k > 0): the k-th largest key
@@ -195,8 +204,8 @@ ECAR_KERNEL void filter_top_k_top_p(float* __restrict__ logits, int rows, int v,
 //   philox_uniform(seed, stream, r); −1 when the row holds a NaN or +∞, or nothing above −∞. ids: [rows] f32 (exact
 //   integers). Each thread sums a contiguous chunk; chunk prefixes in thread order locate the crossing.
 //   launch: grid (rows), block 256. Limits: 1 ≤ v < 2^31.
-ECAR_KERNEL void categorical_draw(float* __restrict__ ids, const float* __restrict__ logits, int rows, int v, unsigned long long seed,
-                                  unsigned int stream) {
+__device__ __forceinline__ void draw(float* __restrict__ ids, const float* __restrict__ logits, int rows, int v, unsigned long long seed,
+                                     unsigned int stream) {
     __shared__ float fscratch[THREADS];
     __shared__ double dscratch[THREADS];
     __shared__ int found;
@@ -243,4 +252,15 @@ ECAR_KERNEL void categorical_draw(float* __restrict__ ids, const float* __restri
     // u·Σe rounded onto the total: the last token with any probability
     float last_f = block_reduce((float)last, fscratch, [](float p, float q) { return fmaxf(p, q); });
     if (tid == 0) ids[blockIdx.x] = found >= 0 ? (float)found : last_f;
+}
+ECAR_KERNEL void categorical_draw(float* __restrict__ ids, const float* __restrict__ logits, int rows, int v, unsigned long long seed,
+                                  unsigned int stream) {
+    draw(ids, logits, rows, v, seed, stream);
+}
+// categorical_draw_dev: the same with the Philox (seed, stream) read from device memory, noise[0] and noise[1] the seed's
+//   low and high words and noise[2] the stream (StepScalars' SEED_LOW onwards: a captured ARPG step replayed with each
+//   step's stream). Launch as categorical_draw.
+ECAR_KERNEL void categorical_draw_dev(float* __restrict__ ids, const float* __restrict__ logits, int rows, int v,
+                                      const unsigned int* __restrict__ noise) {
+    draw(ids, logits, rows, v, ((unsigned long long)noise[1] << 32) | noise[0], noise[2]);
 }

@@ -36,6 +36,11 @@ public final class ArpgFixtures {
         results.add(orderAgreesWithTokens(f, cfg, greedy.schedule(cfg.tokens()), order));
         ArpgSampler.Observer observer = new ArpgSampler.Observer() {
             @Override
+            public boolean readsLogits() {
+                return true;
+            }
+
+            @Override
             public void fed(int step, int[] ids) {
                 FloatTensor expected = f.expectedIntegers("input_ids." + step);
                 results.add(Comparison.exact("input_ids." + step, new FloatTensor(expected.shape(), floats(ids)), expected));

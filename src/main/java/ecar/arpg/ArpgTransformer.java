@@ -58,6 +58,17 @@ public final class ArpgTransformer {
         return b.reshape(b.embedding(embeddings, ids), Shape.of(batch, ids.length / batch, cfg.dim()));
     }
 
+    /** Embeddings [batch, n, dim] of the ids in a tensor [batch·n] (float exact integers; see Backend.embedding). */
+    public Tensor embed(Tensor ids, int batch) {
+        return b.reshape(b.embedding(embeddings, ids), Shape.of(batch, ids.shape().size() / batch, cfg.dim()));
+    }
+
+    /** A step's draws ids [N, n] embedded for both halves of the [cond; null] batch: [2N, n, dim]. */
+    public Tensor embedTwice(Tensor ids) {
+        Tensor e = embed(ids, ids.shape().dim(0));
+        return b.concatBatch(e, e);
+    }
+
     /** The KV caches of one generation of {@code batch} sequences, each sized for the class token and every image token. */
     public Session start(int batch) {
         return new Session(batch);

@@ -269,6 +269,14 @@ public interface Backend extends AutoCloseable {
     /** Rows of table [V, D] at ids: [ids.length, D]. */
     Tensor embedding(Tensor table, int[] ids);
 
+    /**
+     * Rows of table [V, D] at ids held in a tensor (any shape, float exact integers: the ids {@link #sampleTokens}
+     * drew): [ids.numel, D]. Moves no host data, so it may run inside a step or loop; the host cannot check the ids
+     * there, so an id that is not an integer in [0, V) (a draw's −1) gives a row of NaN, and the caller checks the ids
+     * once they are read back.
+     */
+    Tensor embedding(Tensor table, Tensor ids);
+
     /** The sinusoid [cos(t·f_i), sin(t·f_i)], f_i = exp(−ln(10⁴)·i/(dim/2)): [t.length, dim]. */
     Tensor timestepEmbedding(float[] t, int dim);
 

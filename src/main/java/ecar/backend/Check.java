@@ -179,6 +179,13 @@ public final class Check {
         return Shape.of(ids.length, table.shape().last());
     }
 
+    /** A table [V, D] and ids of any shape; returns [ids.numel, D]. */
+    public static Shape embedding(Tensor table, Tensor ids) {
+        rank("embedding", table, 2, "[V, D]");
+        that(ids.shape().numel() > 0, "embedding", "no ids: " + ids.shape());
+        return Shape.of(ids.shape().size(), table.shape().last());
+    }
+
     /** An even dimension; returns [t, dim]. */
     public static Shape timestepEmbedding(float[] t, int dim) {
         that(dim > 0 && dim % 2 == 0, "timestepEmbedding", "dimension " + dim + " must be positive and even");

@@ -334,6 +334,11 @@ public final class CountingBackend implements Backend {
     }
 
     @Override
+    public Tensor embedding(Tensor table, Tensor ids) {
+        return m(Check.embedding(table, ids));
+    }
+
+    @Override
     public Tensor timestepEmbedding(float[] t, int dim) {
         return m(Check.timestepEmbedding(t, dim));
     }

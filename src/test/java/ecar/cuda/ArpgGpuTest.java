@@ -51,6 +51,11 @@ class ArpgGpuTest {
         ArpgTransformer onCpu = ArpgTransformer.load(c, new Weights(new RandomWeights(5), cpu));
         new ArpgSampler(onCpu, cpu).sample(labels, s, 9, null, new ArpgSampler.Observer() {
             @Override
+            public boolean readsLogits() {
+                return true;
+            }
+
+            @Override
             public void fed(int step, int[] ids) {
                 fed.add(ids);
             }

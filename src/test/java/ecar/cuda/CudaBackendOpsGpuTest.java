@@ -18,6 +18,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.function.Function;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 /**
  * Every op issue 6 wired into CudaBackend, through the Backend interface, against CpuBackend on random data. Inputs a
  * GPU op reads in bf16 (GEMM and convolution operands, weights) are rounded to bf16 before both backends see them, so
@@ -188,6 +190,11 @@ class CudaBackendOpsGpuTest {
         int[] ids = {3, 0, 10, 3, 7};
         same("embedding bf16 table", 0, b -> b.embedding(b.weight(table), ids));
         same("embedding f32 table", 0, b -> b.embedding(b.upload(table), ids));
+        FloatTensor deviceIds = FloatTensor.of(new float[]{3, 0, 10, 3, 7}, 5);
+        same("embedding by device ids, bf16 table", 0, b -> b.embedding(b.weight(table), b.upload(deviceIds)));
+        same("embedding by device ids, f32 table", 0, b -> b.embedding(b.upload(table), b.upload(deviceIds)));
+        float[] bad = gpu.download(gpu.embedding(gpu.weight(table), gpu.upload(FloatTensor.of(new float[]{-1, 2.5f, 11}, 3)))).data();
+        for (int i = 0; i < bad.length; i++) assertTrue(Float.isNaN(bad[i]), "element " + i + " of the rows of ids −1, 2.5 and 11: expected NaN, got " + bad[i]);
         same("timestepEmbedding", EXACTISH, b -> b.timestepEmbedding(new float[]{0f, 1.5f, 250f, 999f}, 256));
     }
 
@@ -266,12 +273,12 @@ class CudaBackendOpsGpuTest {
         Tensor x = gpu.upload(Compare.random(81, 1f, 3, 10));
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> gpu.linear(x, gpu.weight(Compare.random(82, 1f, 4, 12)), null));
-        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith("linear: "), e.getMessage());
+        assertTrue(e.getMessage().startsWith("linear: "), e.getMessage());
         e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> gpu.embedding(gpu.weight(Compare.random(83, 1f, 5, 8)), new int[]{5}));
-        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("outside the table's 5 rows"), e.getMessage());
+        assertTrue(e.getMessage().contains("outside the table's 5 rows"), e.getMessage());
         Shape s = Shape.of(1, 2, 2, 8);
         e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> gpu.conv3x3(gpu.zeros(s), gpu.weight(Compare.random(84, 1f, 4, 3, 3, 6)), null));
-        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith("conv3x3: "), e.getMessage());
+        assertTrue(e.getMessage().startsWith("conv3x3: "), e.getMessage());
     }
 }

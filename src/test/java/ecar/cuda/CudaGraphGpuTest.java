@@ -32,16 +32,18 @@ class CudaGraphGpuTest {
     static CudaBackend gpu;   // set by @GpuTest
 
     /**
-     * Steps and whole loops (an ECAR stage, DiT's reverse process) as graphs: the first generation runs its loops eagerly
-     * (their steps captured one by one and replayed: DDPM with 6 steps, ECAR stages of 1, 3 and 4), the second captures
+     * Steps and whole loops (an ECAR stage, DiT's reverse process, an ARPG generation) as graphs: the first generation runs
+     * its loops eagerly (their steps captured one by one and replayed: DDPM with 6 steps, ECAR stages of 1, 3 and 4; ARPG's
+     * steps each once), the second captures
      * the loops, the third and fourth replay them. Every one equals the eager result (the device-scalar kernels compute
      * what the host-scalar ones do) and leaves the arena as it was; a generation started on another arena layout
      * captures again rather than replaying stale addresses.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"dit-tiny", "ecar-tiny"})
+    @ValueSource(strings = {"dit-tiny", "ecar-tiny", "arpg-tiny"})
     void loopsReplayInLaterGenerationsAndEqualEagerOnes(String preset) {
-        GenerateRequest r = preset.startsWith("dit") ? GenerateRequest.of(1, 3).seed(5).steps(6).cfg(4f) : GenerateRequest.of(1, 3).seed(5).stageSteps(1, 3, 4);
+        GenerateRequest r = preset.startsWith("dit") ? GenerateRequest.of(1, 3).seed(5).steps(6).cfg(4f)
+                : preset.startsWith("ecar") ? GenerateRequest.of(1, 3).seed(5).stageSteps(1, 3, 4) : GenerateRequest.of(1, 3).seed(5);
         Pipeline p = Pipeline.random(Presets.get(preset), 3, gpu);
         gpu.useGraphs(false);
         float[] eager = p.sampleLatents(r, Progress.NONE).data();

@@ -72,8 +72,11 @@ public final class KernelSmoke {
             ecar.sample.GenerateRequest r = ecar.sample.GenerateRequest.of(1, 3).seed(5);
             ecar.sample.Pipeline.random(ecar.sample.Presets.get("dit-tiny"), 1, gpu).sampleLatents(r, ecar.model.Progress.NONE);
             ecar.sample.Pipeline.random(ecar.sample.Presets.get("ecar-tiny"), 1, gpu).generate(r, ecar.model.Progress.NONE);
+            // ARPG three times: its generation loop eager, captured, replayed (the device-scalar draw and guidance kernels)
+            ecar.sample.Pipeline arpg = ecar.sample.Pipeline.random(ecar.sample.Presets.get("arpg-tiny"), 1, gpu);
+            for (int i = 0; i < 3; i++) arpg.generate(r, ecar.model.Progress.NONE);
             gpu.synchronize();
         }
-        System.out.println("kernel smoke: every attention and flow kernel ran, the GEMM paths (skinny, split K where the device has wgmma), and tiny DiT and ECAR pipelines");
+        System.out.println("kernel smoke: every attention and flow kernel ran, the GEMM paths (skinny, split K where the device has wgmma), and tiny DiT, ECAR and ARPG pipelines");
     }
 }

@@ -3,6 +3,7 @@ package ecar.sample;
 import ecar.backend.Backend;
 import ecar.backend.cpu.CpuBackend;
 import ecar.dit.DiTSampler;
+import ecar.family.Preset;
 import ecar.model.Progress;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,9 +26,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the CUDA capture fails here, without a GPU.
  */
 class CaptureRulesTest {
-    /** Ops that move host data or bake host values a replay would not repeat (CudaBackend calls noHostTraffic in them). */
-    private static final Set<String> HOST_TRAFFIC = Set.of("upload", "weight", "download", "randn", "stageJump", "embedding", "firstNonFinite",
-            "guideLogits", "sampleTokens");
+    /**
+     * Ops that move host data or bake host values a replay would not repeat (CudaBackend calls noHostTraffic in them);
+     * embedding only with host ids (an int[]), not with ids in a tensor.
+     */
+    private static final Set<String> HOST_TRAFFIC = Set.of("upload", "weight", "download", "randn", "stageJump", "embedding", "firstNonFinite");
+    /** Ops that read the step's scalars inside a capture, so inside a loop they must run inside a step. */
+    private static final Set<String> STEP_ONLY = Set.of("timestepEmbedding", "guideLogits", "sampleTokens");
 
     /** A CPU backend that notes each op run inside a loop (and whether inside a step) that a capture would refuse. */
     static final class Watching {
@@ -39,8 +44,9 @@ class CaptureRulesTest {
             CpuBackend cpu = new CpuBackend();
             InvocationHandler h = (proxy, m, args) -> {
                 String op = m.getName();
-                if (loopDepth > 0 && HOST_TRAFFIC.contains(op)) violations.add(op + " inside a loop");
-                if (loopDepth > 0 && stepDepth == 0 && op.equals("timestepEmbedding")) violations.add("timestepEmbedding inside a loop, outside a step");
+                boolean hostIds = !op.equals("embedding") || args[1] instanceof int[];
+                if (loopDepth > 0 && HOST_TRAFFIC.contains(op) && hostIds) violations.add(op + " inside a loop");
+                if (loopDepth > 0 && stepDepth == 0 && STEP_ONLY.contains(op)) violations.add(op + " inside a loop, outside a step");
                 if (op.equals("loop") || op.equals("step")) {
                     boolean loop = op.equals("loop");
                     Runnable body = (Runnable) args[2];
@@ -84,6 +90,16 @@ class CaptureRulesTest {
             assertEquals(1, w.loops, method + ": the reverse process is one loop");
             assertEquals(4, w.steps, method.toString());
         }
+    }
+
+    @Test
+    void anArpgGenerationIsOneLoopThatMovesNoHostData() {
+        Watching w = new Watching();
+        Preset tiny = Presets.get("arpg-tiny");
+        Pipeline.random(tiny, 0, w.backend).sampleLatents(GenerateRequest.of(2, 5).seed(3), Progress.NONE);
+        assertEquals(List.of(), w.violations);
+        assertEquals(1, w.loops, "the whole generation is one loop");
+        assertEquals(((ecar.arpg.ArpgSampling) tiny.sampling()).steps(), w.steps, "one step per decoding step, all inside the loop");
     }
 
     @Test

@@ -44,6 +44,31 @@ class GpuSelfCheckTest {
         assertTrue(v.reason().startsWith("dit-tiny sampled latents: element 0 is NaN, expected a finite number"), v.reason());
     }
 
+    @Test
+    void arpgDrawsThatChangeOnceTheLoopIsReplayedFail() {
+        Verdict v = new GpuSelfCheck(GpuSelfCheckTest::wrongStreamFromTheSecondArpgLoop, CLOCK).run();
+        assertFalse(v.passed());
+        assertEquals("arpg-tiny token ids, generation 2: draws differ from generation 1's with the same seed", v.reason());
+    }
+
+    /**
+     * A CPU backend whose token draws use another Philox stream from its second ARPG generation on, as a replayed graph
+     * that read the wrong step's scalars would.
+     */
+    static Backend wrongStreamFromTheSecondArpgLoop() {
+        CpuBackend cpu = new CpuBackend();
+        int[] arpgLoops = {0};
+        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[]{Backend.class}, (proxy, m, args) -> {
+            if (m.getName().equals("loop") && ((ecar.backend.StepKey) args[0]).work().startsWith("ARPG")) arpgLoops[0]++;
+            if (m.getName().equals("sampleTokens") && arpgLoops[0] >= 2) args[3] = (Integer) args[3] + 1000;
+            try {
+                return m.invoke(cpu, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        });
+    }
+
     /**
      * A CPU backend whose downloads come back as NaN, as from a kernel that never wrote its output. A proxy, because
      * CpuBackend is final and Backend has many ops: every call but download goes to the CPU unchanged.

@@ -330,6 +330,19 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public Tensor embedding(Tensor table, Tensor ids) {
+        Shape so = Check.embedding(table, ids);
+        int w = so.last(), rows = table.shape().dim(0);
+        float[] t = d(table), id = d(ids), o = alloc(so.size());
+        for (int i = 0; i < id.length; i++) {
+            int r = CpuEmbed.row(id[i], rows);
+            if (r >= 0) System.arraycopy(t, r * w, o, i * w, w);
+            else java.util.Arrays.fill(o, i * w, (i + 1) * w, Float.NaN);
+        }
+        return out(so, o);
+    }
+
+    @Override
     public Tensor timestepEmbedding(float[] t, int dim) {
         Shape so = Check.timestepEmbedding(t, dim);
         float[] o = alloc(so.size());

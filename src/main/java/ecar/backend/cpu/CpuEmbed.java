@@ -4,6 +4,11 @@ package ecar.backend.cpu;
 final class CpuEmbed {
     private CpuEmbed() {}
 
+    /** The table row an id held as a float names, or −1 where it is not an integer in [0, rows) (kernels/embed.cu's row_of). */
+    static int row(float id, int rows) {
+        return id >= 0f && id < rows && id == (float) Math.floor(id) ? (int) id : -1;
+    }
+
     /** [cos(t·f), sin(t·f)] with f_i = exp(−ln(10⁴)·i/half), every product rounded to float32 as PyTorch does. */
     static void timestep(float[] out, float[] t, int dim) {
         int half = dim / 2;

@@ -817,6 +817,18 @@ public final class CudaBackend implements Backend {
         return o;
     }
 
+    /** No host traffic: allowed inside captured steps and loops (an ARPG step feeds the previous step's draws). */
+    @Override
+    public Tensor embedding(Tensor table, Tensor ids) {
+        owner.check();
+        Shape so = Check.embedding(table, ids);
+        CudaTensor t = c(table, "embedding");
+        CudaTensor o = memory.alloc(so, DType.F32, "embedding");
+        embed.embeddingByDeviceIds(o.buffer(), t.buffer(), t.dtype() == DType.BF16 ? Precision.BF16 : Precision.F32, t.shape().dim(0), t.shape().last(),
+                f32(ids, "embedding ids").buffer(), so.dim(0));
+        return o;
+    }
+
     @Override
     public Tensor timestepEmbedding(float[] t, int dim) {
         owner.check();
@@ -927,16 +939,21 @@ public final class CudaBackend implements Backend {
     // ------------------------------------------------------------------ token sampling (ARPG; kernels/sample.cu)
 
     /**
-     * Guidance and temperature are kernel arguments, not step scalars: ARPG's steps never repeat a key, so none is
-     * captured; inside a capture the values would be baked in, which this refuses.
+     * Inside a captured step the kernel reads the guidance weight from the step's scalars (it must be the step's cfg);
+     * the temperature is a kernel argument, fixed for a generation (ARPG puts it in its loop's key).
      */
     @Override
     public Tensor guideLogits(Tensor logits, float cfg, float temperature) {
         owner.check();
         Shape so = Check.guideLogits(logits, temperature);
-        steps.noHostTraffic("guideLogits (its cfg and temperature would be baked into the graph)");
         CudaTensor o = memory.alloc(so, DType.F32, "guideLogits");
-        sample.guide(o.buffer(), operands.f32In(logits, "guideLogits").buffer(), so.numel(), cfg, temperature);
+        CudaTensor in = operands.f32In(logits, "guideLogits");
+        if (steps.capturing() != null) {
+            CudaSteps.stepValue("guideLogits", "guidance weight", cfg, steps.capturing().cfg());
+            sample.guideDev(o.buffer(), in.buffer(), so.numel(), steps.scalar(StepScalars.CFG), temperature);
+        } else {
+            sample.guide(o.buffer(), in.buffer(), so.numel(), cfg, temperature);
+        }
         return o;
     }
 
@@ -951,17 +968,26 @@ public final class CudaBackend implements Backend {
         return o;
     }
 
-    /** The filter on a scratch copy of the logits, then one draw per row into ids (in place). */
+    /**
+     * The filter on a scratch copy of the logits, then one draw per row into ids (in place). Inside a captured step the
+     * draw reads its Philox seed and stream from the step's scalars (they must be the step's); the filter's top-k and
+     * top-p are kernel arguments, fixed for a generation (ARPG puts them in its loop's key).
+     */
     @Override
     public void sampleTokens(Tensor logits, LogitFilter filter, long seed, int drawStream, Tensor ids) {
         owner.check();
         Check.sampleTokens(logits, ids);
-        steps.noHostTraffic("sampleTokens (its seed and stream would be baked into the graph)");
         Shape s = logits.shape();
         CudaTensor out = f32(ids, "sampleTokens");
+        StepScalars step = steps.capturing();
+        if (step != null) {
+            Check.that(seed == step.seed() && drawStream == step.noiseStream(), "sampleTokens", "draws (seed " + seed + ", stream " + drawStream
+                    + ") inside a captured step whose noise is (seed " + step.seed() + ", stream " + step.noiseStream() + "); pass the step's StepScalars values");
+        }
         try (Scope scratch = scope()) {
             CudaTensor x = filter.active() ? (CudaTensor) filterLogits(logits, filter) : operands.f32In(logits, "sampleTokens");
-            sample.draw(out.buffer(), x.buffer(), s.rows(), s.last(), seed, drawStream);
+            if (step != null) sample.drawDev(out.buffer(), x.buffer(), s.rows(), s.last(), steps.scalar(StepScalars.SEED_LOW));
+            else sample.draw(out.buffer(), x.buffer(), s.rows(), s.last(), seed, drawStream);
         }
     }
 

@@ -128,6 +128,23 @@ public final class EmbedKernels {
     }
 
     /**
+     * out [count, width] f32 = rows of table [rows, width] (bf16 or f32) at ids, {@code count} float32 exact integers in
+     * device memory (drawn tokens, which the host cannot check inside a captured generation): an id that is not an
+     * integer in [0, rows) gives a row of NaN.
+     */
+    public void embeddingByDeviceIds(DeviceAddress out, DeviceAddress table, Precision tablePrecision, int rows, int width, DeviceAddress ids, int count) {
+        String op = "embedding (device ids)";
+        positive(op, "rows", rows);
+        positive(op, "width", width);
+        positive(op, "ids", count);
+        buffer(op, "table", table, (long) tablePrecision.bytes * rows * width, tablePrecision.bytes, "[" + rows + ", " + width + "] " + tablePrecision.suffix);
+        buffer(op, "ids", ids, 4L * count, 4, "[" + count + "] f32");
+        buffer(op, "out", out, 4L * count * width, 4, "[" + count + ", " + width + "] f32");
+        launcher.launch("embed", "embedding_ids_" + tablePrecision.suffix + "(ptr out, ptr table, ptr ids, i32 count, i32 rows, i32 width)",
+                LaunchShape.linear((long) count * width, 256), out, table, ids, count, rows, width);
+    }
+
+    /**
      * out = x [batch, l, width] rotated by rows of RoPE tables cos/sin [tableRows, headDim/2]: token t of every sample
      * by row rows[t] (f32 exact integers, [l]); a row outside the table gives NaN.
      */

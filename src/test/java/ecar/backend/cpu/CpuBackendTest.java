@@ -293,6 +293,17 @@ class CpuBackendTest {
     }
 
     @Test
+    void embeddingByIdsInATensorGivesTheSameRowsAndNaNRowsForIdsOutsideTheTable() {
+        FloatTensor table = random(4, 3);
+        float[] byInts = b.download(b.embedding(table, new int[]{2, 0, 3})).data();
+        assertArrayEquals(byInts, b.download(b.embedding(table, FloatTensor.of(new float[]{2, 0, 3}, 3, 1))).data());
+        float[] bad = b.download(b.embedding(table, FloatTensor.of(new float[]{-1, 1.5f, 4, 1}, 4))).data();
+        assertEquals(12, bad.length);
+        for (int i = 0; i < 9; i++) assertTrue(Float.isNaN(bad[i]), "element " + i + " of the rows of ids −1, 1.5 and 4 (a draw's −1, no integer, past the table)");
+        assertArrayEquals(java.util.Arrays.copyOfRange(b.download(b.embedding(table, new int[]{1})).data(), 0, 3), java.util.Arrays.copyOfRange(bad, 9, 12));
+    }
+
+    @Test
     void shapeErrorsNameTheOpAndTheShapes() {
         var e = assertThrows(IllegalArgumentException.class, () -> b.linear(random(2, 5), random(3, 4), null, Activation.NONE));
         assertEquals("linear: input [2, 5] has 5 features but the weight [3, 4] expects 4", e.getMessage());

@@ -371,6 +371,10 @@ class OpsValidationTest {
         assertTrue(msg.contains("id 1001") && msg.contains("1001 rows"), msg);
         embed.embedding(f32(2 * 1152, "o"), bf16(1001 * 1152, "table"), Precision.BF16, 1001, 1152, Fake.of(8, "ids"), new int[]{3, 1000});
         assertEquals("embedding_bf16", rec.last().kernel());
+        embed.embeddingByDeviceIds(f32(6 * 1152, "o"), bf16(1001 * 1152, "table"), Precision.BF16, 1001, 1152, f32(6, "ids"), 6);
+        assertEquals("embedding_ids_bf16", rec.last().kernel());
+        msg = message(() -> embed.embeddingByDeviceIds(f32(6 * 1152, "o"), f32(1001 * 1152, "table"), Precision.F32, 1001, 1152, f32(5, "ids"), 6));
+        assertTrue(msg.contains("ids 'ids'") && msg.contains("[6] f32"), msg);
         norm.softmaxRows(bf16(256 * 256, "p"), Precision.BF16, f32(256 * 256, "s"), 256, 256, 0.044f);
         assertEquals("softmax_rows_bf16", rec.last().kernel());
         assertEquals(32, rec.last().shape().gridX());
@@ -400,6 +404,14 @@ class OpsValidationTest {
         c = rec.last();
         assertEquals("categorical_draw", c.kernel());
         assertEquals(7L, c.args()[4]);
+        Fake scalars = f32(12, "step scalars");
+        sample.drawDev(f32(rows, "ids"), guided, rows, v, f32(3, "noise"));
+        assertEquals("categorical_draw_dev", rec.last().kernel());
+        msg = message(() -> sample.drawDev(f32(rows, "ids"), guided, rows, v, f32(2, "noise")));
+        assertTrue(msg.contains("noise 'noise'") && msg.contains("seed low, seed high, stream"), msg);
+        sample.guideDev(guided, logits, (long) rows * v, scalars, 0f);
+        assertEquals("guide_logits_dev", rec.last().kernel());
+        assertEquals(1e-5f, rec.last().args()[4]);
         msg = message(() -> sample.draw(f32(rows - 1, "ids"), guided, rows, v, 7L, 3));
         assertTrue(msg.contains("ids 'ids'") && msg.contains("[56] f32"), msg);
         Fake arena = Fake.of(1 << 20, "arena");

@@ -242,10 +242,10 @@ if [ "${rcs[0]}" = 2 ] && head -3 "$last" | grep -q -- "'--batch'"; then
     rcs+=($?)
   done
 fi
-# ECAR-L at batch 1 once more with the sampling graphs off (ECAR_GRAPHS=off): what the loop graphs save, same card
-echo "[gpu-session] ECAR-L at batch 1 with ECAR_GRAPHS=off, beside the run above" >> "$out/compare.txt"
-ECAR_GRAPHS=off bounded 60 "$out/compare.txt" "${cmp[@]}" --models ecar-l --batch 1 --out "$tmp/nographs.png"
-nographs=$(awk '/^model /,/^\("vs"/' "$last" | grep '^ecar-l' | head -1)
+# ECAR-L and ARPG-L at batch 1 once more with the sampling graphs off (ECAR_GRAPHS=off): what the loop graphs save
+echo "[gpu-session] ECAR-L and ARPG-L at batch 1 with ECAR_GRAPHS=off, beside the run above" >> "$out/compare.txt"
+ECAR_GRAPHS=off bounded 75 "$out/compare.txt" "${cmp[@]}" --models ecar-l,arpg-l --batch 1 --out "$tmp/nographs.png"
+nographs=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^(ecar|arpg)-l' | paste -sd';' - | tr -s ' ')
 # keep compare at three files (compare.txt and two more) by appending extra text files to compare.txt
 for f in "$out"/compare*.csv "$out"/compare*.json; do
   [ -f "$f" ] && [ "$(find "$out" -maxdepth 1 -name 'compare*' -type f | wc -l)" -gt 3 ] || continue

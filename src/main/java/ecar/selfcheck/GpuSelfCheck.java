@@ -21,8 +21,8 @@ import java.util.function.Supplier;
 /**
  * The short check that decides whether {@code --backend auto} may use the GPU: the tiny presets sampled on the device
  * backend, three times (so that their loops run eagerly, are captured, then replay as graphs), and on the CPU reference
- * with the same weights and seed (sampled-latent cosine ≥ {@value #MIN_COSINE}; ARPG's token ids valid and the same
- * in all three), and
+ * with the same weights and seed (sampled-latent cosine ≥ {@value #MIN_COSINE}; ARPG's token ids the same in all
+ * three), and
  * the tiny VAEs decoding the same latents (relative L2 ≤ {@value #MAX_REL_L2}); then the model-sized kernels the
  * tiny presets never reach (attention over 256 tokens with heads of 64 and 72, as Hopper's attention_sm90 takes them;
  * GEMMs of 128 and 256 rows, gemm_sm90 with and without K split) against the CPU within the same relative L2; every
@@ -75,24 +75,20 @@ public final class GpuSelfCheck implements SelfCheck {
     }
 
     /**
-     * ARPG's token draws: bf16 logits move some draws off the CPU's, so the check is that every id is one of the
-     * codebook's and that the generations that run the loop eagerly, capture it and replay it draw the same tokens.
+     * ARPG's token draws: bf16 logits move some draws off the CPU's, so the check is that the generations that run the
+     * loop eagerly, capture it and replay it draw the same tokens (the sampler itself throws on an id outside the
+     * codebook, naming the step).
      */
     private static void drawnAlike(String preset, GenerateRequest r, Backend cpu, Backend gpu) {
         FloatTensor expected = Pipeline.random(Presets.get(preset), WEIGHTS_SEED, cpu).sampleLatents(r, Progress.NONE);
-        int vocab = ((ecar.arpg.ArpgConfig) Presets.get(preset).architecture()).vocab();
         Pipeline onDevice = Pipeline.random(Presets.get(preset), WEIGHTS_SEED, gpu);
         FloatTensor first = null;
         for (int run = 1; run <= 3; run++) {
             FloatTensor actual = onDevice.sampleLatents(r, Progress.NONE);
             String what = preset + " token ids" + (run == 1 ? "" : ", generation " + run);
             sameShapeAndFinite(what, expected, actual);
-            float[] a = actual.data();
-            for (int i = 0; i < a.length; i++) {
-                if (!(a[i] >= 0 && a[i] < vocab && a[i] == Math.rint(a[i]))) throw new Mismatch(what + ": id " + a[i] + " at " + i + ", expected one in [0, " + vocab + ")");
-            }
             if (first == null) first = actual;
-            else if (!java.util.Arrays.equals(first.data(), a)) throw new Mismatch(what + ": draws differ from generation 1's with the same seed");
+            else if (!java.util.Arrays.equals(first.data(), actual.data())) throw new Mismatch(what + ": draws differ from generation 1's with the same seed");
         }
     }
 

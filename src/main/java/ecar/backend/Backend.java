@@ -176,6 +176,14 @@ public interface Backend extends AutoCloseable {
     /** Writes keys and values [batch, L, width] after the tokens the cache holds (keys already rotated where the model uses RoPE). */
     void kvAppend(KvCache cache, Tensor keys, Tensor values);
 
+    /**
+     * As {@link #kvAppend} with the keys [batch, side², width] rotated by FlowAR's 2D RoPE on the way in, exactly as
+     * {@link #rope2d} rotates them (a GPU backend does both in the one pass that writes the cache).
+     */
+    default void kvAppendRope(KvCache cache, Tensor keys, Tensor values, int heads, int side, int span) {
+        kvAppend(cache, rope2d(keys, heads, side, span), values);
+    }
+
     /** softmax(q·kᵀ/√d)·v over every token the cache holds, no mask; q [batch, Lq, width]. */
     Tensor attention(Tensor q, KvCache cache, int heads);
 

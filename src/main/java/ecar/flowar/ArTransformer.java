@@ -130,7 +130,7 @@ public final class ArTransformer {
             try (Backend.Scope attention = b.scope()) {
                 Tensor h = b.normModulate(x, Norm.RMS, EPS, mod, 6, 4, 2);
                 Tensor qkv = blk.qkv().apply(b, h);
-                b.kvAppend(cache, b.rope2d(b.chunk(qkv, 3, 1), cfg.heads(), side, FlowArConfig.ROPE_SPAN), b.chunk(qkv, 3, 2));
+                b.kvAppendRope(cache, b.chunk(qkv, 3, 1), b.chunk(qkv, 3, 2), cfg.heads(), side, FlowArConfig.ROPE_SPAN);
                 Tensor attn = b.attentionRope(b.chunk(qkv, 3, 0), cache, cfg.heads(), side, FlowArConfig.ROPE_SPAN);
                 blk.proj().addTo(b, x, attn, b.chunk(mod, 6, 0));
             }

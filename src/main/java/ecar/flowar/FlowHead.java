@@ -5,6 +5,7 @@ import ecar.model.TimestepEmbedder;
 import ecar.model.Weights;
 
 import ecar.backend.Backend;
+import ecar.backend.KvCache;
 import ecar.backend.Norm;
 import ecar.tensor.Shape;
 import ecar.tensor.Tensor;
@@ -69,30 +70,29 @@ public final class FlowHead {
     }
 
     /**
-     * What the head derives from the condition alone, computed once per stage: c = cond_embed(condition) and,
-     * for v2 blocks, the rotated cross-attention keys and the values.
+     * What the head derives from the condition alone, computed once per stage: c = cond_embed(condition) and, for v2
+     * blocks, the cross-attention keys (rotated) and values, held in a KV cache per block: in the form attention reads
+     * (bf16 on a GPU), so that no step converts them again.
      */
     public Prepared prepare(Tensor condition, int side) {
         Tensor c = condEmbed.apply(b, condition);
-        Tensor[] keys = new Tensor[blocks.length], values = new Tensor[blocks.length];
+        KvCache[] cross = new KvCache[blocks.length];
         if (cfg.cross()) {
-            Shape kvShape = condition.shape().withLast(cfg.headWidth());
+            Shape s = condition.shape();
             for (int i = 0; i < blocks.length; i++) {
                 HeadBlock blk = blocks[i];
-                keys[i] = b.zeros(kvShape);
-                values[i] = b.zeros(kvShape);
-                try (Backend.Scope scope = b.scope()) {   // only the keys and values outlive the block's preparation
+                cross[i] = b.kvCache(s.dim(0), s.dim(1), cfg.headWidth());
+                try (Backend.Scope scope = b.scope()) {   // only the cache outlives the block's preparation
                     Tensor kv = blk.crossKv().apply(b, b.norm(condition, Norm.RMS, blk.normKv(), EPS));
-                    b.assign(keys[i], b.rope2d(b.chunk(kv, 2, 0), cfg.headHeads(), side, FlowArConfig.ROPE_SPAN));
-                    b.assign(values[i], b.chunk(kv, 2, 1));
+                    b.kvAppendRope(cross[i], b.chunk(kv, 2, 0), b.chunk(kv, 2, 1), cfg.headHeads(), side, FlowArConfig.ROPE_SPAN);
                 }
             }
         }
-        return new Prepared(condition, c, side, keys, values);
+        return new Prepared(condition, c, side, cross);
     }
 
-    /** The per-stage constants of {@link #prepare}. */
-    public record Prepared(Tensor condition, Tensor c, int side, Tensor[] crossKeys, Tensor[] crossValues) {}
+    /** The per-stage constants of {@link #prepare}; {@code cross} holds each v2 block's keys and values (null for v1). */
+    public record Prepared(Tensor condition, Tensor c, int side, KvCache[] cross) {}
 
     /** Velocity [B, L, C] of tokens x [B, L, C] at time t (one value per sample). */
     public Tensor velocity(Prepared p, Tensor x, float[] t) {
@@ -149,7 +149,7 @@ public final class FlowHead {
         }
         try (Backend.Scope crossAttention = b.scope()) {
             Tensor q = blk.crossQ().apply(b, b.norm(x, Norm.RMS, blk.normQ(), EPS));
-            Tensor cross = b.attentionRope(q, p.crossKeys()[i], p.crossValues()[i], cfg.headHeads(), p.side(), FlowArConfig.ROPE_SPAN, false);
+            Tensor cross = b.attentionRope(q, p.cross()[i], cfg.headHeads(), p.side(), FlowArConfig.ROPE_SPAN);
             blk.crossProj().addTo(b, x, cross, null);
         }
         try (Backend.Scope mlp = b.scope()) {

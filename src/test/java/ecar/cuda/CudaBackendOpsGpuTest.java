@@ -82,6 +82,19 @@ class CudaBackendOpsGpuTest {
         }
     }
 
+    /** kvAppendRope (kv_append rotating on the way in) against the CPU's rope2d then kvAppend, read through attention. */
+    @ParameterizedTest(name = "head {0}")
+    @CsvSource({"16", "64"})
+    void kvAppendRopeMatchesTheCpu(int d) {
+        int batch = 2, heads = 2, width = heads * d, side = 4, l = side * side;
+        FloatTensor k = bf16Random(d + 11L, 1f, batch, l, width), v = bf16Random(d + 12L, 1f, batch, l, width), q = bf16Random(d + 13L, 1f, batch, l, width);
+        same("kvAppendRope then attention, head " + d, BF16, b -> {
+            ecar.backend.KvCache c = b.kvCache(batch, l + 3, width);
+            b.kvAppendRope(c, b.upload(k), b.upload(v), heads, side, 16);
+            return b.attention(b.upload(q), c, heads);
+        });
+    }
+
     /** The fused GEMM epilogues against the CPU's compositions; in-place results read back from the residual tensor. */
     @ParameterizedTest(name = "K {0}, gate per {1}")
     @CsvSource({"64, token", "30, sample", "48, none"})

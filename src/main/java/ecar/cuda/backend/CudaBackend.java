@@ -471,6 +471,19 @@ public final class CudaBackend implements Backend {
         c.written(l);
     }
 
+    /** kv_append with the 2D RoPE table: rotation, bf16 rounding and the cache write in one pass. */
+    @Override
+    public void kvAppendRope(KvCache cache, Tensor keys, Tensor values, int heads, int side, int span) {
+        owner.check();
+        Check.rope2d(keys, heads, side);
+        int l = cache.checkAppend(keys, values), d = cache.width() / heads;
+        CudaKvCache c = cuda(cache);
+        CudaTensor[] cs = attention.ropeTable(side, span, d);
+        Attention.kvAppend(stream, c.k.buffer(), c.v.buffer(), f32(keys, "kvAppendRope").buffer(), f32(values, "kvAppendRope").buffer(),
+                c.batch(), l, c.width(), c.length(), c.capacity(), d, cs[0].buffer(), cs[1].buffer());
+        c.written(l);
+    }
+
     @Override
     public Tensor attention(Tensor q, KvCache cache, int heads) {
         owner.check();

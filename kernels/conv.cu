@@ -51,7 +51,7 @@ __device__ __forceinline__ void conv3x3(void* Y, const __nv_bfloat16* X, const _
         a.px[i] = r - a.py[i] * w;
         a.img[i] = (size_t)s * h * w;
     }
-    Epilogue e{bias, res, nullptr, nullptr, act, res ? POST_RESIDUAL : POST_STORE, 1};
+    Epilogue e{bias, res, nullptr, nullptr, act, res ? POST_RESIDUAL : POST_STORE, 1, co};
     run<C, OUT_BF16>(Y, a, W, M, co, K, e);
 }
 

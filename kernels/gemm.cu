@@ -7,13 +7,14 @@
 //
 // Entry points: gemm_bf16_{t128,t64}_{f32,bf16}
 //   (void* Y, const bf16* X, const bf16* W, const float* bias, const float* res, const float* gate,
-//    const bf16* mul, int M, int N, int K, int act, int post, int gateRatio)
+//    const bf16* mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd)
 //   t128: block 256 threads, grid (ceil(N/128), ceil(M/128)), dynamic shared memory 65536 bytes
 //         (the launcher must raise CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES above 48 KiB).
 //   t64:  block 128 threads, grid (ceil(N/64), ceil(M/64)), dynamic shared memory 32768 bytes.
 // Limits: K % 8 == 0 and K > 0; X, W, Y, res, mul 16-byte aligned; M, N ≥ 1 and arbitrary; M ≤ 65535·tile rows;
 // act ∈ {0 none, 1 GELU tanh, 2 GELU erf, 3 SiLU} (Activation's ordinals); post ∈ {0 store, 1 ⊙ mul, 2 residual};
-// gateRatio ≥ 1 (rows of Y per row of gate). Y may be res (in-place residual update).
+// gateRatio ≥ 1 (rows of Y per row of gate); gateLd ≥ N (floats between gate rows: N for a gate of its own, chunks·N
+// for one chunk of an adaLN modulation read in place). Y may be res (in-place residual update).
 #include "gemm_tile.cuh"
 
 using namespace ecar;
@@ -22,18 +23,18 @@ using namespace ecar::tile;
 template <class C, bool OUT_BF16>
 __device__ __forceinline__ void gemm(void* Y, const __nv_bfloat16* X, const __nv_bfloat16* W, const float* bias,
                                      const float* res, const float* gate, const __nv_bfloat16* mul,
-                                     int M, int N, int K, int act, int post, int gateRatio) {
+                                     int M, int N, int K, int act, int post, int gateRatio, int gateLd) {
     MatrixRows a{X, M, K, (int)blockIdx.y * C::BM};
-    Epilogue e{bias, res, gate, mul, act, post, gateRatio};
+    Epilogue e{bias, res, gate, mul, act, post, gateRatio, gateLd};
     run<C, OUT_BF16>(Y, a, W, M, N, K, e);
 }
 
-#define GEMM_ENTRY(NAME, CFG, MIN_BLOCKS, OUT_BF16)                                                                   \
-    ECAR_KERNEL void __launch_bounds__(CFG::THREADS, MIN_BLOCKS)                                                     \
+#define GEMM_ENTRY(NAME, CFG, MIN_BLOCKS, OUT_BF16)                                                                \
+    ECAR_KERNEL void __launch_bounds__(CFG::THREADS, MIN_BLOCKS)                                                   \
         NAME(void* Y, const __nv_bfloat16* __restrict__ X, const __nv_bfloat16* __restrict__ W,                    \
-             const float* __restrict__ bias, const float* res, const float* __restrict__ gate,                      \
-             const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio) {       \
-        gemm<CFG, OUT_BF16>(Y, X, W, bias, res, gate, mul, M, N, K, act, post, gateRatio);                          \
+             const float* __restrict__ bias, const float* res, const float* __restrict__ gate,                     \
+             const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd) { \
+        gemm<CFG, OUT_BF16>(Y, X, W, bias, res, gate, mul, M, N, K, act, post, gateRatio, gateLd);                 \
     }
 
 GEMM_ENTRY(gemm_bf16_t128_f32, Big, 2, false)

@@ -17,7 +17,7 @@
 //
 // Entry points: gemm_sm90_bf16_{f32,bf16}
 //   (TensorMap tmX, TensorMap tmW, void* Y, const float* bias, const float* res, const float* gate, const bf16* mul,
-//    int M, int N, int K, int act, int post, int gateRatio, float* ws, int splits, int kPer)
+//    int M, int N, int K, int act, int post, int gateRatio, int gateLd, float* ws, int splits, int kPer)
 //   tmX: 2D tensor map of X, dims {K, M}, row stride 2K bytes, box {64, 128}, bf16, SWIZZLE_128B, OOB fill zero;
 //   tmW: the same for W with dims {K, N}. Both passed by value (__grid_constant__, 128 bytes, 64-byte aligned).
 //   Launch: block 384 threads (3 warp groups), grid min(units, SMs) with units = ceil(M/128)·ceil(N/128)·splits,
@@ -209,19 +209,19 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
 }  // namespace ecar
 
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
-#define GEMM_SM90_BODY(OUT_BF16)                                                                                      \
-    Epilogue e{bias, res, gate, mul, act, post, gateRatio};                                                         \
+#define GEMM_SM90_BODY(OUT_BF16)                                                                                     \
+    Epilogue e{bias, res, gate, mul, act, post, gateRatio, gateLd};                                                  \
     sm90::gemm<OUT_BF16>(&tmX, &tmW, Y, M, N, K, e, ws, splits, kPer);
 #else
 // Not Hopper's sm_90a: wgmma and setmaxnreg do not exist here. GemmKernels never launches this copy; trap if it is.
 #define GEMM_SM90_BODY(OUT_BF16) __trap();
 #endif
 
-#define GEMM_SM90_ENTRY(NAME, OUT_BF16)                                                                               \
+#define GEMM_SM90_ENTRY(NAME, OUT_BF16)                                                                              \
     ECAR_KERNEL void __launch_bounds__(sm90::THREADS, 1)                                                             \
         NAME(const __grid_constant__ sm90::TensorMap tmX, const __grid_constant__ sm90::TensorMap tmW, void* Y,      \
-             const float* __restrict__ bias, const float* res, const float* __restrict__ gate,                      \
-             const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio,         \
+             const float* __restrict__ bias, const float* res, const float* __restrict__ gate,                       \
+             const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd, \
              float* __restrict__ ws, int splits, int kPer) {                                                         \
         GEMM_SM90_BODY(OUT_BF16)                                                                                     \
     }
@@ -245,11 +245,11 @@ __device__ __forceinline__ void splitk_reduce(void* Y, const float* ws, int spli
     store_pair<OUT_BF16>(Y, m, n, v0, v1, M, N, e);
 }
 
-#define SPLITK_REDUCE_ENTRY(NAME, OUT_BF16)                                                                           \
-    ECAR_KERNEL void NAME(void* Y, const float* __restrict__ ws, int splits, const float* __restrict__ bias,          \
-                          const float* res, const float* __restrict__ gate, const __nv_bfloat16* __restrict__ mul,  \
-                          int M, int N, int act, int post, int gateRatio) {                                          \
-        Epilogue e{bias, res, gate, mul, act, post, gateRatio};                                                     \
+#define SPLITK_REDUCE_ENTRY(NAME, OUT_BF16)                                                                          \
+    ECAR_KERNEL void NAME(void* Y, const float* __restrict__ ws, int splits, const float* __restrict__ bias,         \
+                          const float* res, const float* __restrict__ gate, const __nv_bfloat16* __restrict__ mul,   \
+                          int M, int N, int act, int post, int gateRatio, int gateLd) {                              \
+        Epilogue e{bias, res, gate, mul, act, post, gateRatio, gateLd};                                              \
         splitk_reduce<OUT_BF16>(Y, ws, splits, M, N, e);                                                             \
     }
 

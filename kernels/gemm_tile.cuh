@@ -61,15 +61,16 @@ enum Act { ACT_NONE = 0, ACT_GELU_TANH = 1, ACT_GELU_ERF = 2, ACT_SILU = 3 };
 enum Post {
     POST_STORE = 0,     // y
     POST_MUL = 1,       // y ⊙ mul[m, n]                (gated GELU: GELU(x·Wgᵀ + bg) ⊙ (x·Wxᵀ + bx), mul bf16)
-    POST_RESIDUAL = 2,  // res[m, n] + gate[m / gateRatio, n] · y   (adaLN-Zero; gate null = 1; res may alias Y)
+    POST_RESIDUAL = 2,  // res[m, n] + gate[m / gateRatio, n] · y   (adaLN-Zero; gate null = 1; res may alias Y;
+                        //   gate rows gateLd floats apart: one chunk of an adaLN modulation read in place)
 };
 
 struct Epilogue {
     const float* bias;             // [N] or null
     const float* res;              // [M, N] f32 (POST_RESIDUAL)
-    const float* gate;             // [M / gateRatio, N] f32 or null (POST_RESIDUAL)
+    const float* gate;             // [M / gateRatio, N] f32, rows gateLd ≥ N apart, or null (POST_RESIDUAL)
     const __nv_bfloat16* mul;      // [M, N] bf16 (POST_MUL)
-    int act, post, gateRatio;
+    int act, post, gateRatio, gateLd;
 };
 
 // The CPU twins are ecar.backend.Activations.{geluTanh, geluErf, silu}.
@@ -87,7 +88,7 @@ __device__ __forceinline__ float finish(float v, int m, int n, int N, const Epil
     v = activate(v, e.act);
     size_t i = (size_t)m * N + n;
     if (e.post == POST_MUL) v *= bf2f(e.mul[i]);
-    else if (e.post == POST_RESIDUAL) v = e.res[i] + (e.gate ? e.gate[(size_t)(m / e.gateRatio) * N + n] : 1.f) * v;
+    else if (e.post == POST_RESIDUAL) v = e.res[i] + (e.gate ? e.gate[(size_t)(m / e.gateRatio) * e.gateLd + n] : 1.f) * v;
     return v;
 }
 

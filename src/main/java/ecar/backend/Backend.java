@@ -233,6 +233,14 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * As above with the gate chunk {@code gateChunk} of {@code chunks} of an adaLN modulation (per sample or per token),
+     * which a GPU reads in place (the GEMM epilogue takes the modulation's row stride) instead of copying it out.
+     */
+    default void linearIntoResidual(Tensor x, Tensor input, Tensor w, Tensor bias, Tensor mod, int chunks, int gateChunk) {
+        linearIntoResidual(x, input, w, bias, chunk(mod, chunks, gateChunk));
+    }
+
+    /**
      * act(x·wgᵀ + bg) ⊙ (x·wvᵀ + bv), biases optional: the hidden layer of a gated MLP (FlowAR's with exact GELU, LlamaGen's
      * SwiGLU with SiLU).
      */

@@ -112,11 +112,11 @@ public final class DiT {
             Tensor h = b.normModulate(x, Norm.LAYER, EPS, mod, 6, 0, 1);
             Tensor qkv = blk.qkv().apply(b, h);
             Tensor attn = b.selfAttention(qkv, cfg.numHeads(), 0, 0, false);
-            blk.proj().addTo(b, x, attn, b.chunk(mod, 6, 2));
+            blk.proj().addTo(b, x, attn, mod, 6, 2);
         }
         try (Backend.Scope mlp = b.scope()) {
             Tensor h = b.normModulate(x, Norm.LAYER, EPS, mod, 6, 3, 4);
-            blk.fc2().addTo(b, x, blk.fc1().apply(b, h, Activation.GELU_TANH), b.chunk(mod, 6, 5));
+            blk.fc2().addTo(b, x, blk.fc1().apply(b, h, Activation.GELU_TANH), mod, 6, 5);
         }
     }
 }

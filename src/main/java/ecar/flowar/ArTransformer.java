@@ -132,11 +132,11 @@ public final class ArTransformer {
                 Tensor qkv = blk.qkv().apply(b, h);
                 b.kvAppendRope(cache, b.chunk(qkv, 3, 1), b.chunk(qkv, 3, 2), cfg.heads(), side, FlowArConfig.ROPE_SPAN);
                 Tensor attn = b.attentionRope(b.chunk(qkv, 3, 0), cache, cfg.heads(), side, FlowArConfig.ROPE_SPAN);
-                blk.proj().addTo(b, x, attn, b.chunk(mod, 6, 0));
+                blk.proj().addTo(b, x, attn, mod, 6, 0);
             }
             try (Backend.Scope mlp = b.scope()) {
                 Tensor h = b.normModulate(x, Norm.RMS, EPS, mod, 6, 5, 3);
-                blk.mlp().addTo(b, x, h, b.chunk(mod, 6, 1));
+                blk.mlp().addTo(b, x, h, mod, 6, 1);
             }
         }
     }

@@ -120,11 +120,11 @@ public final class FlowHead {
         return velocity(prepare(condition, side), x, t);
     }
 
-    /** In place: x += gate ⊙ proj(self-attention of h with the 2D RoPE). */
-    private void selfAttention(HeadBlock blk, Tensor x, Tensor h, int side, Tensor gate) {
+    /** In place: x += gate ⊙ proj(self-attention of h with the 2D RoPE), gate the chunk {@code gateChunk} of {@code chunks} of mod. */
+    private void selfAttention(HeadBlock blk, Tensor x, Tensor h, int side, Tensor mod, int chunks, int gateChunk) {
         Tensor qkv = blk.qkv().apply(b, h);
         Tensor a = b.selfAttention(qkv, cfg.headHeads(), side, FlowArConfig.ROPE_SPAN, true);
-        blk.proj().addTo(b, x, a, gate);
+        blk.proj().addTo(b, x, a, mod, chunks, gateChunk);
     }
 
     // Each half of a block frees its work before the next half starts (the block's modulation lives in the block's scope).
@@ -133,11 +133,11 @@ public final class FlowHead {
         Tensor mod = blk.ada().apply(b, ctAct);           // per token: gamma1, gamma2, scale1, scale2, shift1, shift2
         try (Backend.Scope attention = b.scope()) {
             Tensor h = b.normModulate(x, Norm.RMS, EPS, mod, 6, 4, 2);
-            selfAttention(blk, x, h, side, b.chunk(mod, 6, 0));
+            selfAttention(blk, x, h, side, mod, 6, 0);
         }
         try (Backend.Scope mlp = b.scope()) {
             Tensor h = b.normModulate(x, Norm.RMS, EPS, mod, 6, 5, 3);
-            blk.mlp().addTo(b, x, h, b.chunk(mod, 6, 1));
+            blk.mlp().addTo(b, x, h, mod, 6, 1);
         }
     }
 
@@ -145,7 +145,7 @@ public final class FlowHead {
         try (Backend.Scope attention = b.scope()) {
             Tensor modA = blk.adaAttn().apply(b, tAct);   // per sample: gamma1, scale1, shift1
             Tensor h = b.normModulate(x, Norm.RMS, EPS, modA, 3, 2, 1);
-            selfAttention(blk, x, h, p.side(), b.chunk(modA, 3, 0));
+            selfAttention(blk, x, h, p.side(), modA, 3, 0);
         }
         try (Backend.Scope crossAttention = b.scope()) {
             Tensor q = blk.crossQ().apply(b, b.norm(x, Norm.RMS, blk.normQ(), EPS));
@@ -155,7 +155,7 @@ public final class FlowHead {
         try (Backend.Scope mlp = b.scope()) {
             Tensor modM = blk.adaMlp().apply(b, ctAct);   // per token: gamma2, scale2, shift2
             Tensor h = b.normModulate(x, Norm.RMS, EPS, modM, 3, 2, 1);
-            blk.mlp().addTo(b, x, h, b.chunk(modM, 3, 0));
+            blk.mlp().addTo(b, x, h, modM, 3, 0);
         }
     }
 }

@@ -19,9 +19,9 @@ public record GatedMlp(Linear gate, Linear value, Linear out) {
         return out.apply(b, hidden(b, x));
     }
 
-    /** In place: residual += g ⊙ MLP(x), g per group (adaLN-Zero's gated residual). */
-    public void addTo(Backend b, Tensor residual, Tensor x, Tensor g) {
-        out.addTo(b, residual, hidden(b, x), g);
+    /** In place: residual += g ⊙ MLP(x), g the chunk {@code gateChunk} of {@code chunks} of an adaLN modulation (adaLN-Zero). */
+    public void addTo(Backend b, Tensor residual, Tensor x, Tensor mod, int chunks, int gateChunk) {
+        out.addTo(b, residual, hidden(b, x), mod, chunks, gateChunk);
     }
 
     private Tensor hidden(Backend b, Tensor x) {

@@ -27,4 +27,9 @@ public record Linear(Tensor weight, Tensor bias, int in, int out) {
     public void addTo(Backend b, Tensor residual, Tensor x, Tensor gate) {
         b.linearIntoResidual(residual, x, weight, bias, gate);
     }
+
+    /** In place: residual += gate ⊙ (x·Wᵀ + b) with the gate chunk {@code gateChunk} of an adaLN modulation of {@code chunks}. */
+    public void addTo(Backend b, Tensor residual, Tensor x, Tensor mod, int chunks, int gateChunk) {
+        b.linearIntoResidual(residual, x, weight, bias, mod, chunks, gateChunk);
+    }
 }

@@ -95,6 +95,27 @@ class CudaBackendOpsGpuTest {
         });
     }
 
+    /**
+     * The gate read in place from a chunk of an adaLN modulation (the epilogue's gateLd), per sample and per token, at 5
+     * tokens (the skinny kernel's 10 rows) and 100 (a tensor-core tile's 200), against the CPU's chunk copy.
+     */
+    @ParameterizedTest(name = "{0} tokens, modulation per {1}")
+    @CsvSource({"5, sample", "5, token", "100, sample", "100, token"})
+    void linearIntoResidualReadsTheGateChunkInPlace(int tokens, String per) {
+        int k = 64, n = 40, chunks = 3;
+        FloatTensor x = bf16Random(tokens + 1L, 1f, 2, tokens, k), w = bf16Random(tokens + 2L, 0.2f, n, k), bias = Compare.random(tokens + 3, 0.5f, n);
+        FloatTensor res = Compare.random(tokens + 4, 1f, 2, tokens, n);
+        FloatTensor mod = per.equals("sample") ? Compare.random(tokens + 5, 1f, 2, chunks * n) : Compare.random(tokens + 5, 1f, 2, tokens, chunks * n);
+        for (int chunk = 0; chunk < chunks; chunk++) {
+            int c = chunk;
+            same("linearIntoResidual, gate chunk " + c + " of the modulation per " + per + ", " + tokens + " tokens", GEMM, b -> {
+                Tensor r = b.upload(res);
+                b.linearIntoResidual(r, b.upload(x), weightOf(b, w), b.weight(bias), b.upload(mod), chunks, c);
+                return r;
+            });
+        }
+    }
+
     /** The fused GEMM epilogues against the CPU's compositions; in-place results read back from the residual tensor. */
     @ParameterizedTest(name = "K {0}, gate per {1}")
     @CsvSource({"64, token", "30, sample", "48, none"})

@@ -15,6 +15,7 @@ import ecar.backend.StepScalars;
 import ecar.cuda.ArenaLedger;
 import ecar.cuda.CudaContext;
 import ecar.cuda.CudaTensor;
+import ecar.cuda.DeviceAddress;
 import ecar.cuda.DeviceArena;
 import ecar.cuda.DeviceBuffer;
 import ecar.cuda.KernelModule;
@@ -629,16 +630,33 @@ public final class CudaBackend implements Backend {
     @Override
     public void linearIntoResidual(Tensor x, Tensor input, Tensor w, Tensor bias, Tensor gate) {
         owner.check();
+        int ratio = gate == null ? 1 : Check.groupRatio("linearIntoResidual", x, gate);
+        linearIntoResidual(x, input, w, bias, gate == null ? null : operands.f32In(gate, "linearIntoResidual").buffer(), ratio, 0);
+    }
+
+    /** The gate chunk read in place: its first element, and the modulation's row stride (chunks·N) as the epilogue's gateLd. */
+    @Override
+    public void linearIntoResidual(Tensor x, Tensor input, Tensor w, Tensor bias, Tensor mod, int chunks, int gateChunk) {
+        owner.check();
+        Shape sg = Check.chunk(mod, chunks, gateChunk), s = x.shape();
+        Check.that(sg.last() == s.last() && sg.rows() > 0 && s.rows() % sg.rows() == 0, "linearIntoResidual",
+                "modulation " + mod.shape() + " in " + chunks + " chunks for x " + s + "; expected chunks of " + s.last() + " per group of x's rows");
+        DeviceBuffer mb = operands.f32In(mod, "linearIntoResidual").buffer();
+        long at = 4L * gateChunk * s.last();
+        linearIntoResidual(x, input, w, bias, mb.slice(at, mb.bytes() - at, "gate chunk " + gateChunk), s.rows() / sg.rows(), chunks * s.last());
+    }
+
+    /** x += gate ⊙ (input·wᵀ + bias) in one GEMM: gate rows {@code gateLd} floats apart (0: dense), one per {@code ratio} rows of x. */
+    private void linearIntoResidual(Tensor x, Tensor input, Tensor w, Tensor bias, DeviceAddress gate, int ratio, int gateLd) {
         Shape so = Check.linear(input, w, bias);
         Check.that(so.equals(x.shape()), "linearIntoResidual", "the projection " + so + " does not match the residual stream " + x.shape());
-        int ratio = gate == null ? 1 : Check.groupRatio("linearIntoResidual", x, gate);
         int n = so.last(), k = input.shape().last(), m = so.rows();
         CudaTensor y = f32(x, "linearIntoResidual");
         try (Scope scratch = scope()) {
             int kp = CudaOperands.padTo8(k);
             CudaTensor xb = operands.gemmInput(input, m, k, kp, "linearIntoResidual"), wb = operands.gemmWeight(w, kp, "linearIntoResidual");
-            gemm.linear(y.buffer(), Precision.F32, xb.buffer(), wb.buffer(), m, n, kp, GemmKernels.Epilogue.residual(operands.address(bias, "linearIntoResidual"),
-                    y.buffer(), gate == null ? null : operands.f32In(gate, "linearIntoResidual").buffer(), ratio));
+            gemm.linear(y.buffer(), Precision.F32, xb.buffer(), wb.buffer(), m, n, kp,
+                    GemmKernels.Epilogue.residual(operands.address(bias, "linearIntoResidual"), y.buffer(), gate, ratio, gateLd));
         }
     }
 

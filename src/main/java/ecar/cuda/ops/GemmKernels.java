@@ -36,15 +36,23 @@ public final class GemmKernels {
         STORE,
         /** y ⊙ mul[m, n] (bf16): FlowAR's gated MLP, GELU(x·Wgᵀ + bg) ⊙ (x·Wxᵀ + bx). */
         MUL,
-        /** res[m, n] + gate[m / gateRatio, n] · y (float32; gate null means 1; res may be Y): adaLN-Zero. */
+        /** res[m, n] + gate[m / gateRatio, n] · y (float32, gate rows gateLd apart; gate null means 1; res may be Y): adaLN-Zero. */
         RESIDUAL
     }
 
-    /** The fused epilogue: bias [N] f32 (or null), activation, and what follows it. */
-    public record Epilogue(DeviceAddress bias, Activation act, Post post, DeviceAddress res, DeviceAddress gate, int gateRatio,
+    /**
+     * The fused epilogue: bias [N] f32 (or null), activation, and what follows it. {@code gateLd}: floats between the
+     * gate's rows, 0 for N (a gate of its own); more for one chunk of an adaLN modulation read in place.
+     */
+    public record Epilogue(DeviceAddress bias, Activation act, Post post, DeviceAddress res, DeviceAddress gate, int gateRatio, int gateLd,
                            DeviceAddress mul) {
         public static Epilogue of(DeviceAddress bias, Activation act) {
-            return new Epilogue(bias, act, Post.STORE, null, null, 1, null);
+            return new Epilogue(bias, act, Post.STORE, null, null, 1, 0, null);
+        }
+
+        /** The gate's row stride for an output of n columns (the kernels' gateLd argument). */
+        public int gateLd(int n) {
+            return gateLd == 0 ? n : gateLd;
         }
 
         /** GELU(erf)(x·Wᵀ + bias) ⊙ mul. */
@@ -54,12 +62,17 @@ public final class GemmKernels {
 
         /** act(x·Wᵀ + bias) ⊙ mul (mul bf16 [M, N]). */
         public static Epilogue gated(DeviceAddress bias, Activation act, DeviceAddress mul) {
-            return new Epilogue(bias, act, Post.MUL, null, null, 1, mul);
+            return new Epilogue(bias, act, Post.MUL, null, null, 1, 0, mul);
         }
 
         /** res + gate[row / gateRatio] ⊙ (x·Wᵀ + bias). */
         public static Epilogue residual(DeviceAddress bias, DeviceAddress res, DeviceAddress gate, int gateRatio) {
-            return new Epilogue(bias, Activation.NONE, Post.RESIDUAL, res, gate, gateRatio, null);
+            return residual(bias, res, gate, gateRatio, 0);
+        }
+
+        /** The same with the gate's rows gateLd floats apart (0: N). */
+        public static Epilogue residual(DeviceAddress bias, DeviceAddress res, DeviceAddress gate, int gateRatio, int gateLd) {
+            return new Epilogue(bias, Activation.NONE, Post.RESIDUAL, res, gate, gateRatio, gateLd, null);
         }
     }
 
@@ -88,7 +101,7 @@ public final class GemmKernels {
     }
 
     static String signature(String kernel) {
-        return kernel + "(ptr y, ptr x, ptr w, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, i32 K, i32 act, i32 post, i32 gateRatio)";
+        return kernel + "(ptr y, ptr x, ptr w, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, i32 K, i32 act, i32 post, i32 gateRatio, i32 gateLd)";
     }
 
     /** kernels/gemm_sm90.cu's launch: its tile, block and dynamic shared memory (the constants at the top of the file). */
@@ -102,12 +115,12 @@ public final class GemmKernels {
 
         static String signature(Precision out) {
             return "gemm_sm90_bf16_" + out.suffix + "(tmap tmX, tmap tmW, ptr y, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, i32 K, "
-                    + "i32 act, i32 post, i32 gateRatio, ptr? ws, i32 splits, i32 kPer)";
+                    + "i32 act, i32 post, i32 gateRatio, i32 gateLd, ptr? ws, i32 splits, i32 kPer)";
         }
 
         static String reduceSignature(Precision out) {
             return "gemm_splitk_reduce_" + out.suffix + "(ptr y, ptr ws, i32 splits, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, "
-                    + "i32 act, i32 post, i32 gateRatio)";
+                    + "i32 act, i32 post, i32 gateRatio, i32 gateLd)";
         }
 
         /**
@@ -248,8 +261,8 @@ public final class GemmKernels {
         that(m <= SKINNY_MAX_M, op, "M = " + m + " rows; the skinny kernel takes at most " + SKINNY_MAX_M);
         LaunchShape shape = new LaunchShape(OpCheck.ceilDiv(OpCheck.ceilDiv(n, 2), 8), 1, 1, 256, 1, 1, 0);
         launcher.launch("gemm_skinny", "gemm_skinny_" + out.suffix + "(ptr y, ptr x, ptr w, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, "
-                + "i32 K, i32 act, i32 post, i32 gateRatio)", shape, y, x, w, e.bias(), e.res(), e.gate(), e.mul(), m, n, k, e.act().ordinal(),
-                e.post().ordinal(), e.gateRatio());
+                + "i32 K, i32 act, i32 post, i32 gateRatio, i32 gateLd)", shape, y, x, w, e.bias(), e.res(), e.gate(), e.mul(), m, n, k, e.act().ordinal(),
+                e.post().ordinal(), e.gateRatio(), e.gateLd(n));
     }
 
     /** gemm.cu's mma.sync kernel with this tile, on any GPU. */
@@ -258,7 +271,7 @@ public final class GemmKernels {
         checkOperands(op, y, out, x, w, m, n, k, e);
         that(OpCheck.ceilDiv(m, tile.size) <= 65535, op, "M = " + m + " needs more than 65535 row tiles of " + tile.size);
         launcher.launch("gemm", signature("gemm_bf16_" + tile.name().toLowerCase() + "_" + out.suffix), tile.shape(m, n),
-                y, x, w, e.bias(), e.res(), e.gate(), e.mul(), m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio());
+                y, x, w, e.bias(), e.res(), e.gate(), e.mul(), m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n));
     }
 
     /**
@@ -277,15 +290,15 @@ public final class GemmKernels {
         Sm90.SplitK split = scratch == null ? new Sm90.SplitK(1, OpCheck.ceilDiv(k, Sm90.BK)) : Sm90.splitK(m, n, k, multiprocessors);
         if (split.splits() == 1) {
             launcher.launch("gemm_sm90", Sm90.signature(out), Sm90.shape(m, n, multiprocessors), tmX, tmW, y, e.bias(), e.res(), e.gate(), e.mul(),
-                    m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), null, 1, split.kPer());
+                    m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n), null, 1, split.kPer());
             return;
         }
         try (Scratch.Lease ws = scratch.floats((long) split.splits() * m * n, "split-K partial sums of " + m + " × " + n + " × " + k)) {
             buffer(op, "split-K workspace", ws.address(), 4L * split.splits() * m * n, 8, "[" + split.splits() + ", " + m + ", " + n + "] f32");
             launcher.launch("gemm_sm90", Sm90.signature(out), Sm90.shape(m, n, split.splits(), multiprocessors), tmX, tmW, y, null, null, null, null,
-                    m, n, k, 0, 0, 1, ws.address(), split.splits(), split.kPer());
+                    m, n, k, 0, 0, 1, n, ws.address(), split.splits(), split.kPer());
             launcher.launch("gemm_sm90", Sm90.reduceSignature(out), Sm90.reduceShape(m, n), y, ws.address(), split.splits(), e.bias(), e.res(), e.gate(),
-                    e.mul(), m, n, e.act().ordinal(), e.post().ordinal(), e.gateRatio());
+                    e.mul(), m, n, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n));
         }
     }
 
@@ -318,7 +331,9 @@ public final class GemmKernels {
                 buffer(op, "res", e.res(), 4L * m * n, 16, "[" + m + ", " + n + "] f32");
                 that(e.gateRatio() >= 1 && m % e.gateRatio() == 0, op,
                         "gateRatio = " + e.gateRatio() + " must be at least 1 and divide M = " + m + " (rows of Y per gate row)");
-                optional(op, "gate", e.gate(), 4L * (m / e.gateRatio()) * n, 4, "[" + (m / e.gateRatio()) + ", " + n + "] f32");
+                int rows = m / e.gateRatio(), ld = e.gateLd(n);
+                that(ld >= n, op, "gateLd = " + ld + " floats between gate rows is less than the " + n + " columns of a row");
+                optional(op, "gate", e.gate(), 4L * ((long) (rows - 1) * ld + n), 4, "[" + rows + ", " + n + "] f32" + (ld == n ? "" : ", rows " + ld + " apart"));
                 that(e.mul() == null, op, "a RESIDUAL epilogue takes no mul");
             }
         }

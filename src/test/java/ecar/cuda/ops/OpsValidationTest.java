@@ -73,6 +73,15 @@ class OpsValidationTest {
         assertTrue(msg.contains("bias"), msg);
         msg = message(() -> gemm.linear(y, Precision.F32, x, w, m, n, k, Epilogue.residual(null, y, f32(n, "gate"), 2)));
         assertTrue(msg.contains("gateRatio = 2") && msg.contains("M = 85"), msg);
+        // a gate chunk read in place: 5 samples' rows 6·n apart, 17 rows of y each; the last row needs only n floats
+        int rows = 5 * 17;
+        Fake y5 = f32((long) rows * n, "y5"), x5 = bf16((long) rows * k, "x5");
+        gemm.linear(y5, Precision.F32, x5, w, rows, n, k, Epilogue.residual(null, y5, f32(4L * 6 * n + n, "mod chunk"), 17, 6 * n));
+        assertEquals(6 * n, rec.last().args()[rec.last().args().length - 1], "gateLd is the last argument of the mma.sync kernels");
+        msg = message(() -> gemm.linear(y5, Precision.F32, x5, w, rows, n, k, Epilogue.residual(null, y5, f32(4L * 6 * n + n - 1, "mod chunk"), 17, 6 * n)));
+        assertTrue(msg.contains("gate 'mod chunk'") && msg.contains("rows " + 6 * n + " apart"), msg);
+        msg = message(() -> gemm.linear(y5, Precision.F32, x5, w, rows, n, k, Epilogue.residual(null, y5, f32(5L * n, "gate"), 17, n - 1)));
+        assertTrue(msg.contains("gateLd = " + (n - 1)), msg);
         msg = message(() -> gemm.linear(y, Precision.F32, x, w, 0, n, k, Epilogue.of(null, Activation.NONE)));
         assertTrue(msg.contains("M = 0"), msg);
         Fake arena = Fake.of(1 << 30, "arena");

@@ -368,13 +368,14 @@ __device__ __forceinline__ float2 rotate(float2 x, float c, float s) {
     return make_float2(__fsub_rn(__fmul_rn(x.x, c), __fmul_rn(x.y, s)), __fadd_rn(__fmul_rn(x.y, c), __fmul_rn(x.x, s)));
 }
 
-// rope2d_f32 / rope2d_bf16: out = FlowAR's 2D RoPE of x [B, L, width] (heads of head_dim dims), token t using row t
-//   of the tables cos/sin [L, head_dim/2] (CpuAttention.ropeTables, uploaded once), out in f32 (bit-exact with
-//   CpuAttention.rope2d) or rounded to bf16 (the rotated operand of attention_sm90 in one pass: read f32, write bf16).
+// rope2d_f32 / rope2d_bf16: out = FlowAR's 2D RoPE of x [B, L, width] (heads of head_dim dims; x's rows ld_x floats
+//   apart: width, or 3·width for the queries of a fused qkv read in place), token t using row t of the tables cos/sin
+//   [L, head_dim/2] (CpuAttention.ropeTables, uploaded once), out [B, L, width] in f32 (bit-exact with
+//   CpuAttention.rope2d) or rounded to bf16 (the rotated operand of attention in one pass: read f32, write bf16).
 //   One thread per pair of adjacent elements. launch: grid ceil(B·L·width/2 / 256), block 256.
-//   limits: head_dim a multiple of 4, width a multiple of head_dim.
+//   limits: head_dim a multiple of 4, width a multiple of head_dim, ld_x ≥ width and even.
 template <typename OutT>
-__device__ __forceinline__ void rope2d(OutT* __restrict__ out, const float* __restrict__ x, int batch, int l, int width, int head_dim,
+__device__ __forceinline__ void rope2d(OutT* __restrict__ out, const float* __restrict__ x, int batch, int l, int width, int ld_x, int head_dim,
                                        const float* __restrict__ rope_cos, const float* __restrict__ rope_sin) {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     const int pairs = width / 2;
@@ -383,18 +384,18 @@ __device__ __forceinline__ void rope2d(OutT* __restrict__ out, const float* __re
     const long long row = i / pairs;
     const int t = (int)(row % l), col = 2 * pr;
     long long ti = (long long)t * (head_dim / 2) + (col % head_dim) / 2;
-    float2 v = rotate(*reinterpret_cast<const float2*>(x + row * width + col), rope_cos[ti], rope_sin[ti]);
+    float2 v = rotate(*reinterpret_cast<const float2*>(x + row * ld_x + col), rope_cos[ti], rope_sin[ti]);
     store2(out + row * width + col, v.x, v.y);
 }
 
-ECAR_KERNEL void rope2d_f32(float* __restrict__ out, const float* __restrict__ x, int batch, int l, int width, int head_dim,
+ECAR_KERNEL void rope2d_f32(float* __restrict__ out, const float* __restrict__ x, int batch, int l, int width, int ld_x, int head_dim,
                             const float* __restrict__ rope_cos, const float* __restrict__ rope_sin) {
-    rope2d(out, x, batch, l, width, head_dim, rope_cos, rope_sin);
+    rope2d(out, x, batch, l, width, ld_x, head_dim, rope_cos, rope_sin);
 }
 
-ECAR_KERNEL void rope2d_bf16(__nv_bfloat16* __restrict__ out, const float* __restrict__ x, int batch, int l, int width, int head_dim,
+ECAR_KERNEL void rope2d_bf16(__nv_bfloat16* __restrict__ out, const float* __restrict__ x, int batch, int l, int width, int ld_x, int head_dim,
                              const float* __restrict__ rope_cos, const float* __restrict__ rope_sin) {
-    rope2d(out, x, batch, l, width, head_dim, rope_cos, rope_sin);
+    rope2d(out, x, batch, l, width, ld_x, head_dim, rope_cos, rope_sin);
 }
 
 // qkv_to_bf16: a fused projection qkv [B, L, 3·width] (q, k, v side by side) as the bf16 operands of attention in one
@@ -419,13 +420,14 @@ ECAR_KERNEL void qkv_to_bf16(__nv_bfloat16* __restrict__ out, const float* __res
     store2(out + row * 3 * width + col, v.x, v.y);
 }
 
-// kv_append: writes one stage's keys and values (f32 [B, l_new, width]) into bf16 caches [B, cap, width] at token
-// positions [pos, pos + l_new), rotating the keys with FlowAR's 2D RoPE (table rows = token index within the stage,
-// head_dim dims per head) when rope_cos is non-null. The stage-wise decoder then attends with lk = pos + l_new.
+// kv_append: writes one stage's keys and values (f32 [B, l_new, width], rows ld floats apart: width, or 3·width for
+// the keys and values of a fused qkv read in place) into bf16 caches [B, cap, width] at token positions
+// [pos, pos + l_new), rotating the keys with FlowAR's 2D RoPE (table rows = token index within the stage, head_dim
+// dims per head) when rope_cos is non-null. The stage-wise decoder then attends with lk = pos + l_new.
 //   One thread per pair of adjacent elements. launch: grid ceil(B·l_new·width/2 / 256), block 256.
-//   limits: width even; head_dim a multiple of 4 when rotating; pos + l_new ≤ cap.
+//   limits: width and ld even, ld ≥ width; head_dim a multiple of 4 when rotating; pos + l_new ≤ cap.
 ECAR_KERNEL void kv_append(__nv_bfloat16* __restrict__ cache_k, __nv_bfloat16* __restrict__ cache_v, const float* __restrict__ k,
-                           const float* __restrict__ v, int batch, int l_new, int width, int pos, int cap, int head_dim,
+                           const float* __restrict__ v, int batch, int l_new, int width, int ld, int pos, int cap, int head_dim,
                            const float* __restrict__ rope_cos, const float* __restrict__ rope_sin) {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     const int pairs = width / 2;
@@ -434,8 +436,8 @@ ECAR_KERNEL void kv_append(__nv_bfloat16* __restrict__ cache_k, __nv_bfloat16* _
     const long long row = i / pairs;            // b · l_new + t
     const int t = (int)(row % l_new), b = (int)(row / l_new);
     const int col = 2 * pr;
-    float2 kv = *reinterpret_cast<const float2*>(k + row * width + col);
-    float2 vv = *reinterpret_cast<const float2*>(v + row * width + col);
+    float2 kv = *reinterpret_cast<const float2*>(k + row * ld + col);
+    float2 vv = *reinterpret_cast<const float2*>(v + row * ld + col);
     if (rope_cos != nullptr) {
         int p = (col % head_dim) / 2;           // pair index within the head
         long long ti = (long long)t * (head_dim / 2) + p;

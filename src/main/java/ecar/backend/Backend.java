@@ -184,6 +184,17 @@ public interface Backend extends AutoCloseable {
         kvAppend(cache, rope2d(keys, heads, side, span), values);
     }
 
+    /**
+     * The stage-wise decoder's self-attention from a fused qkv [batch, side², 3·width]: its keys (rotated by FlowAR's 2D
+     * RoPE) and values join the cache, then its queries (rotated) attend to every token the cache holds. A GPU reads q,
+     * k and v from the fused tensor in place: no split, no separate rotation.
+     */
+    default Tensor selfAttention(Tensor qkv, KvCache cache, int heads, int side, int span) {
+        cache.checkAppendFused(qkv);
+        kvAppendRope(cache, chunk(qkv, 3, 1), chunk(qkv, 3, 2), heads, side, span);
+        return attentionRope(chunk(qkv, 3, 0), cache, heads, side, span);
+    }
+
     /** softmax(q·kᵀ/√d)·v over every token the cache holds, no mask; q [batch, Lq, width]. */
     Tensor attention(Tensor q, KvCache cache, int heads);
 

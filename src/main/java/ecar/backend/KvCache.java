@@ -48,6 +48,15 @@ public abstract class KvCache {
         return s.dim(1);
     }
 
+    /** A fused qkv [batch, L, 3·width] whose keys and values would join the cache; returns L. */
+    public final int checkAppendFused(Tensor qkv) {
+        Shape s = qkv.shape();
+        Check.that(s.rank() == 3 && s.dim(0) == batch && s.last() == 3 * width, "selfAttention",
+                "qkv " + s + ", expected [" + batch + ", L, " + 3 * width + "] for a cache of width " + width);
+        Check.that(length + s.dim(1) <= capacity, "selfAttention", s.dim(1) + " tokens after " + length + " do not fit a cache of " + capacity);
+        return s.dim(1);
+    }
+
     /**
      * Makes the cache hold its first {@code tokens} tokens: the next append goes after them. A stage sampled inside a
      * {@link Backend#loop} may have been replayed as a graph, whose appends were written on the device but never seen

@@ -130,8 +130,7 @@ public final class ArTransformer {
             try (Backend.Scope attention = b.scope()) {
                 Tensor h = b.normModulate(x, Norm.RMS, EPS, mod, 6, 4, 2);
                 Tensor qkv = blk.qkv().apply(b, h);
-                b.kvAppendRope(cache, b.chunk(qkv, 3, 1), b.chunk(qkv, 3, 2), cfg.heads(), side, FlowArConfig.ROPE_SPAN);
-                Tensor attn = b.attentionRope(b.chunk(qkv, 3, 0), cache, cfg.heads(), side, FlowArConfig.ROPE_SPAN);
+                Tensor attn = b.selfAttention(qkv, cache, cfg.heads(), side, FlowArConfig.ROPE_SPAN);
                 blk.proj().addTo(b, x, attn, mod, 6, 0);
             }
             try (Backend.Scope mlp = b.scope()) {

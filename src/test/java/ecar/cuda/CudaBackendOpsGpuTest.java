@@ -82,6 +82,24 @@ class CudaBackendOpsGpuTest {
         }
     }
 
+    /**
+     * The stage-wise decoder's self-attention from a fused qkv (kv_append and rope2d_bf16 reading it at row stride
+     * 3·width), over two stages of 2×2 and 4×4 tokens, against the CPU's chunks, rope2d, kvAppend and attention.
+     */
+    @ParameterizedTest(name = "head {0}")
+    @CsvSource({"16", "64"})
+    void selfAttentionFromAFusedQkvOverACacheMatchesTheCpu(int d) {
+        int batch = 2, heads = 2, width = heads * d;
+        java.util.Map<Backend, ecar.backend.KvCache> caches = new java.util.IdentityHashMap<>();
+        for (int side : new int[]{2, 4}) {
+            FloatTensor qkv = bf16Random(side * 31L + d, 1f, batch, side * side, 3 * width);
+            same("selfAttention(qkv, cache), stage of " + side + "×" + side + ", head " + d, BF16, b -> {
+                ecar.backend.KvCache c = caches.computeIfAbsent(b, x -> x.kvCache(batch, 20, width));
+                return b.selfAttention(b.upload(qkv), c, heads, side, 16);
+            });
+        }
+    }
+
     /** kvAppendRope (kv_append rotating on the way in) against the CPU's rope2d then kvAppend, read through attention. */
     @ParameterizedTest(name = "head {0}")
     @CsvSource({"16", "64"})

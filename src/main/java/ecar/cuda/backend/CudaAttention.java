@@ -175,7 +175,7 @@ record CudaAttention(Backend backend, CudaMemory memory, CudaOperands operands, 
         int d = s.last() / heads;
         CudaTensor[] cs = ropeTable(side, span, d);
         CudaTensor o = memory.alloc(s, DType.BF16, "rope2d bf16");
-        Attention.rope2d(stream, o.buffer(), true, t.buffer(), s.dim(0), s.dim(1), s.last(), d, cs[0].buffer(), cs[1].buffer());
+        Attention.rope2d(stream, o.buffer(), true, t.buffer(), s.dim(0), s.dim(1), s.last(), s.last(), d, cs[0].buffer(), cs[1].buffer());
         return o;
     }
 

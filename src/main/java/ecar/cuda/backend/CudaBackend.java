@@ -468,8 +468,32 @@ public final class CudaBackend implements Backend {
         CudaKvCache c = cuda(cache);
         // the head size only matters for the RoPE the kernel can apply on the way in; none here (keys come rotated)
         Attention.kvAppend(stream, c.k.buffer(), c.v.buffer(), f32(keys, "kvAppend").buffer(), f32(values, "kvAppend").buffer(),
-                c.batch(), l, c.width(), c.length(), c.capacity(), c.width(), null, null);
+                c.batch(), l, c.width(), c.width(), c.length(), c.capacity(), c.width(), null, null);
         c.written(l);
+    }
+
+    /**
+     * Straight from the fused qkv: kv_append reads its keys and values at row stride 3·width (rotating the keys), and
+     * rope2d_bf16 makes the rotated bf16 queries from it in one pass; then attention on the cache.
+     */
+    @Override
+    public Tensor selfAttention(Tensor qkv, KvCache cache, int heads, int side, int span) {
+        owner.check();
+        String op = "selfAttention";
+        int l = cache.checkAppendFused(qkv), w = cache.width(), batch = cache.batch();
+        Shape sq = Shape.of(batch, l, w);
+        Check.that(l == side * side && heads > 0 && w % heads == 0 && (w / heads) % 4 == 0, op,
+                "qkv " + qkv.shape() + " over " + heads + " heads: expected a " + side + "×" + side + " token grid and a head size that is a multiple of 4");
+        CudaKvCache c = cuda(cache);
+        int d = w / heads;
+        CudaTensor[] cs = attention.ropeTable(side, span, d);
+        DeviceBuffer f = f32(qkv, op).buffer();
+        Attention.kvAppend(stream, c.k.buffer(), c.v.buffer(), f.slice(4L * w, f.bytes() - 4L * w, op + " keys"), f.slice(8L * w, f.bytes() - 8L * w, op + " values"),
+                batch, l, w, 3 * w, c.length(), c.capacity(), d, cs[0].buffer(), cs[1].buffer());
+        c.written(l);
+        CudaTensor q = memory.alloc(sq, DType.BF16, op + " queries, rotated");
+        Attention.rope2d(stream, q.buffer(), true, f, batch, l, w, 3 * w, d, cs[0].buffer(), cs[1].buffer());
+        return attendCache(op, q, c, heads, side, span, false);
     }
 
     /** kv_append with the 2D RoPE table: rotation, bf16 rounding and the cache write in one pass. */
@@ -481,7 +505,7 @@ public final class CudaBackend implements Backend {
         CudaKvCache c = cuda(cache);
         CudaTensor[] cs = attention.ropeTable(side, span, d);
         Attention.kvAppend(stream, c.k.buffer(), c.v.buffer(), f32(keys, "kvAppendRope").buffer(), f32(values, "kvAppendRope").buffer(),
-                c.batch(), l, c.width(), c.length(), c.capacity(), d, cs[0].buffer(), cs[1].buffer());
+                c.batch(), l, c.width(), c.width(), c.length(), c.capacity(), d, cs[0].buffer(), cs[1].buffer());
         c.written(l);
     }
 

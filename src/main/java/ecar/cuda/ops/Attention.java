@@ -16,10 +16,10 @@ public final class Attention {
     public static final int BLOCK_N = 64, THREADS = 128;
     public static final String FAMILY = "attention";
 
-    static final String KV_APPEND = "kv_append(ptr cache_k, ptr cache_v, ptr k, ptr v, i32 batch, i32 l_new, i32 width, i32 pos, i32 cap, "
+    static final String KV_APPEND = "kv_append(ptr cache_k, ptr cache_v, ptr k, ptr v, i32 batch, i32 l_new, i32 width, i32 ld, i32 pos, i32 cap, "
             + "i32 head_dim, ptr? rope_cos, ptr? rope_sin)";
-    static final String ROPE2D = "rope2d_f32(ptr out, ptr x, i32 batch, i32 l, i32 width, i32 head_dim, ptr rope_cos, ptr rope_sin)";
-    static final String ROPE2D_BF16 = "rope2d_bf16(ptr out, ptr x, i32 batch, i32 l, i32 width, i32 head_dim, ptr rope_cos, ptr rope_sin)";
+    static final String ROPE2D = "rope2d_f32(ptr out, ptr x, i32 batch, i32 l, i32 width, i32 ld_x, i32 head_dim, ptr rope_cos, ptr rope_sin)";
+    static final String ROPE2D_BF16 = "rope2d_bf16(ptr out, ptr x, i32 batch, i32 l, i32 width, i32 ld_x, i32 head_dim, ptr rope_cos, ptr rope_sin)";
     static final String QKV_TO_BF16 = "qkv_to_bf16(ptr out, ptr qkv, i32 batch, i32 l, i32 width, i32 head_dim, ptr? rope_cos, ptr? rope_sin)";
     static final String CAST_TO_BF16 = "cast_f32_bf16(ptr out, ptr in, i64 n)";
     static final String CAST_TO_F32 = "cast_bf16_f32(ptr out, ptr in, i64 n)";
@@ -188,27 +188,35 @@ public final class Attention {
                 stages == null ? null : stages.ends(), stages == null ? 0 : stages.count(), stages == null ? 0 : stages.qPos0());
     }
 
-    /** Appends a stage's f32 keys and values [B, lNew, width] to bf16 caches [B, capacity, width] at token pos. */
+    /**
+     * Appends a stage's f32 keys and values [B, lNew, width] (rows {@code ld} floats apart: width, or 3·width read from a
+     * fused qkv) to bf16 caches [B, capacity, width] at token pos, the keys rotated where the tables are given.
+     */
     public static void kvAppend(Stream stream, DeviceAddress cacheK, DeviceAddress cacheV, DeviceAddress k, DeviceAddress v,
-                                int batch, int lNew, int width, int pos, int capacity, int headDim, DeviceAddress ropeCos, DeviceAddress ropeSin) {
+                                int batch, int lNew, int width, int ld, int pos, int capacity, int headDim, DeviceAddress ropeCos, DeviceAddress ropeSin) {
         if (pos < 0 || pos + lNew > capacity) {
             throw new IllegalArgumentException("kv_append: tokens [" + pos + ", " + (pos + lNew) + ") do not fit a cache of " + capacity);
         }
         if (width % 2 != 0 || width % headDim != 0) throw new IllegalArgumentException("kv_append: width " + width + " is not whole heads of " + headDim);
-        KernelModule.get(FAMILY).kernel(KV_APPEND)
-                .launch(LaunchShape.linear((long) batch * lNew * width / 2, 256), stream, cacheK, cacheV, k, v, batch, lNew, width, pos, capacity, headDim, ropeCos, ropeSin);
+        if (ld < width || ld % 2 != 0) throw new IllegalArgumentException("kv_append: row stride " + ld + " must be even and at least the width " + width);
+        KernelModule.get(FAMILY).kernel(KV_APPEND).launch(LaunchShape.linear((long) batch * lNew * width / 2, 256), stream, cacheK, cacheV, k, v,
+                batch, lNew, width, ld, pos, capacity, headDim, ropeCos, ropeSin);
     }
 
     /** out = rope2d(x) for f32 [B, L, width], table rows = token index. */
     public static void rope2d(Stream stream, DeviceAddress out, DeviceAddress x, int batch, int l, int width, int headDim, DeviceAddress cos, DeviceAddress sin) {
-        rope2d(stream, out, false, x, batch, l, width, headDim, cos, sin);
+        rope2d(stream, out, false, x, batch, l, width, width, headDim, cos, sin);
     }
 
-    /** As above with out in bf16 when {@code bf16Out}: the rotated, rounded operand in one pass (attention_sm90's q and k). */
-    public static void rope2d(Stream stream, DeviceAddress out, boolean bf16Out, DeviceAddress x, int batch, int l, int width, int headDim,
+    /**
+     * As above with out in bf16 when {@code bf16Out} (the rotated, rounded operand of attention in one pass) and x's rows
+     * {@code ldX} floats apart (3·width: the queries of a fused qkv read in place).
+     */
+    public static void rope2d(Stream stream, DeviceAddress out, boolean bf16Out, DeviceAddress x, int batch, int l, int width, int ldX, int headDim,
                               DeviceAddress cos, DeviceAddress sin) {
+        if (ldX < width || ldX % 2 != 0) throw new IllegalArgumentException("rope2d: row stride " + ldX + " must be even and at least the width " + width);
         KernelModule.get(FAMILY).kernel(bf16Out ? ROPE2D_BF16 : ROPE2D)
-                .launch(LaunchShape.linear((long) batch * l * width / 2, 256), stream, out, x, batch, l, width, headDim, cos, sin);
+                .launch(LaunchShape.linear((long) batch * l * width / 2, 256), stream, out, x, batch, l, width, ldX, headDim, cos, sin);
     }
 
     /** A fused f32 qkv [B, L, 3·width] as bf16 in one pass, q and k rotated by the 2D RoPE when the tables are given. */

@@ -33,6 +33,8 @@ public final class KernelSmoke {
                 Tensor g = gpu.upload(Compare.random(d + 3, 1f, 2, 81, 2 * d));
                 gpu.attentionRope(g, g, g, 2, 9, 16, true);
                 gpu.rope2d(g, 2, 9, 16);
+                KvCache fused = gpu.kvCache(2, 21, 2 * d);   // the AR pass from a fused qkv: strided kv_append and rope2d_bf16
+                for (int side : new int[]{1, 2, 4}) gpu.selfAttention(gpu.upload(Compare.random(side + d, 1f, 2, side * side, 6 * d)), fused, 2, side, 16);
                 KvCache cache = gpu.kvCache(2, 85, 2 * d);
                 for (int side : new int[]{1, 2, 4, 8}) {
                     Tensor s = gpu.upload(Compare.random(side, 1f, 2, side * side, 2 * d));
@@ -60,6 +62,9 @@ public final class KernelSmoke {
                 Tensor a = gpu.upload(Compare.random(10 + mkn[0], 1f, mkn[0], mkn[1]));
                 Tensor wt = gpu.upload(Compare.random(20 + mkn[2], 0.1f, mkn[2], mkn[1]));
                 gpu.linear(a, wt, gpu.upload(Compare.random(30, 1f, mkn[2])), ecar.backend.Activation.GELU_TANH);
+                // the gated residual reading its gate chunk (the last of 3) from a per-row modulation at row stride 3·N
+                Tensor res = gpu.upload(Compare.random(31, 1f, mkn[0], mkn[2])), mod = gpu.upload(Compare.random(32, 1f, mkn[0], 3 * mkn[2]));
+                gpu.linearIntoResidual(res, a, wt, null, mod, 3, 2);
             }
             // the fused self-attention (qkv_to_bf16, then attention_sm90 on Hopper from 128 tokens with head 64, else
             // attention.cu) with and without the 2D RoPE, and adaLN read from a modulation tensor's chunks

@@ -15,6 +15,10 @@ import ecar.tensor.Tensor;
  * <p>Broadcasting is explicit in the op names: a "per group" operand with R' rows serves an R-row tensor by
  * row r → r / (R/R'), which covers same-shape (R' = R) and per-sample modulation ([B, D] for [B, L, D]);
  * "tiled" row r → r % R', which serves position embeddings.
+ *
+ * <p>Matmul operands: the ops whose results the models only ever project next (attention, {@link #normModulate},
+ * {@link #gatedLinear}) may return them rounded to bf16 on a GPU, whose GEMMs read bf16 anyway: the rounding happens
+ * as the result is written instead of in a pass of its own. Read such a result with any op; do not write it in place.
  */
 public interface Backend extends AutoCloseable {
 

@@ -7,7 +7,10 @@ package ecar.tensor;
 public interface Tensor {
     Shape shape();
 
-    /** How the backend stores the elements (F32 for activations and state; a GPU keeps weights in BF16). */
+    /**
+     * How the backend stores the elements (F32 for activations and state; a GPU keeps weights, and the matmul operands
+     * of Backend's class comment, in BF16).
+     */
     default DType dtype() {
         return DType.F32;
     }

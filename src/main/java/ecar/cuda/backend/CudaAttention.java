@@ -53,7 +53,15 @@ record CudaAttention(Backend backend, CudaMemory memory, CudaOperands operands, 
     void hopper(String op, Attention.Problem p, Tensor q, Tensor k, Tensor v, CudaTensor out, int heads, int side, int span, boolean ropeQ, boolean ropeK) {
         CudaTensor qb = ropeQ ? rope2dBf16(operands.f32In(q, op), heads, side, span) : operands.bf16(q, op);
         CudaTensor kb = ropeK ? rope2dBf16(operands.f32In(k, op), heads, side, span) : operands.bf16(k, op), vb = operands.bf16(v, op);
-        AttentionSm90.forward(launcher, hopperMaps, p, qb.buffer(), kb.buffer(), vb.buffer(), out.buffer(), false);
+        AttentionSm90.forward(launcher, hopperMaps, p, qb.buffer(), kb.buffer(), vb.buffer(), out.buffer(), true);
+    }
+
+    /**
+     * Attention's output [B, Lq, W] in bf16: every model projects it next, and the projection's GEMM reads bf16, so the
+     * kernels round it as they write it instead of a separate cast pass (Backend: a matmul operand).
+     */
+    CudaTensor output(Shape s, String op) {
+        return memory.alloc(s, DType.BF16, op + " out (bf16)");
     }
 
     /** q, k, v as CudaBackend.attend has checked them. */
@@ -62,7 +70,7 @@ record CudaAttention(Backend backend, CudaMemory memory, CudaOperands operands, 
         int d = sq.last() / heads;
         if (!Attention.hasKernel(d)) return attendWithGemms(op, q, k, v, heads, side, span, ropeQ, ropeK, stageTokens);
         Attention.Problem p = Attention.Problem.dense(sq.dim(0), heads, d, sq.dim(1), sk.dim(1));
-        CudaTensor out = memory.alloc(sq, DType.F32, op + " out");
+        CudaTensor out = output(sq, op);
         try (Backend.Scope scratch = backend.scope()) {
             if (hopper(p, stageTokens != null)) {
                 hopper(op, p, q, k, v, out, heads, side, span, ropeQ, ropeK);
@@ -83,7 +91,7 @@ record CudaAttention(Backend backend, CudaMemory memory, CudaOperands operands, 
                 e.upload(ends, stream);
                 stages = new Attention.Stages(e, ends.length, 0);
             }
-            Attention.forward(stream, p, qb.buffer(), kb.buffer(), vb.buffer(), out.buffer(), false, rope, stages);
+            Attention.forward(stream, p, qb.buffer(), kb.buffer(), vb.buffer(), out.buffer(), true, rope, stages);
         }
         return out;
     }
@@ -137,7 +145,7 @@ record CudaAttention(Backend backend, CudaMemory memory, CudaOperands operands, 
         String op = "selfAttention";
         Shape s = qkv.shape();
         int batch = s.dim(0), l = s.dim(1), w = s.last() / 3, d = w / heads;
-        CudaTensor out = memory.alloc(Shape.of(batch, l, w), DType.F32, op + " out");
+        CudaTensor out = output(Shape.of(batch, l, w), op);
         try (Backend.Scope scratch = backend.scope()) {
             CudaTensor f = operands.f32In(qkv, op), b16 = memory.alloc(s, DType.BF16, op + " qkv in bf16");
             CudaTensor[] cs = rope ? ropeTable(side, span, d) : null;
@@ -146,9 +154,9 @@ record CudaAttention(Backend backend, CudaMemory memory, CudaOperands operands, 
             Attention.Problem p = new Attention.Problem(batch, heads, d, l, l, l * rowStride, l * rowStride, (long) l * w, 3 * w, 3 * w, w);
             DeviceBuffer q = b16.buffer(), k = q.slice(2L * w, bytes - 2L * w, op + " k"), v = q.slice(4L * w, bytes - 4L * w, op + " v");
             if (hopper(p, false)) {
-                AttentionSm90.forward(launcher, hopperMaps, p, q, k, v, out.buffer(), false);
+                AttentionSm90.forward(launcher, hopperMaps, p, q, k, v, out.buffer(), true);
             } else {
-                Attention.forward(stream, p, q, k, v, out.buffer(), false, null, null);
+                Attention.forward(stream, p, q, k, v, out.buffer(), true, null, null);
             }
         }
         return out;

@@ -125,7 +125,7 @@ public final class CudaBackend implements Backend {
         attention = new CudaAttention(this, memory, operands, steps, stream, gemm, norms, embed, launcher,
                 gemm.path() == ecar.cuda.ops.GemmPath.WGMMA ? ecar.cuda.TensorMapEncoder.DRIVER : null);
         diffusion = new CudaDiffusion(memory, operands, steps, stream, diffusionKernels);
-        flow = new CudaFlow(memory, steps, stream);
+        flow = new CudaFlow(memory, operands, steps, stream);
     }
 
     /**
@@ -291,7 +291,7 @@ public final class CudaBackend implements Backend {
         for (int i = 0; i < d.length; i++) h[i] = Bf16.fromFloat(d[i]);
         CudaTensor t = memory.alloc(host.shape(), DType.BF16, "weight " + host.shape());
         if (h.length > 0) t.buffer().upload(h, stream);
-        return t;
+        return t.asConstant();
     }
 
     @Override
@@ -334,7 +334,7 @@ public final class CudaBackend implements Backend {
     public Tensor concatBatch(Tensor a, Tensor b) {
         owner.check();
         Shape so = Check.concatBatch(a, b);
-        CudaTensor x = f32(a, "concatBatch"), y = f32(b, "concatBatch");
+        CudaTensor x = operands.f32In(a, "concatBatch"), y = operands.f32In(b, "concatBatch");
         CudaTensor o = memory.alloc(so, DType.F32, "concatBatch");
         o.buffer().copyFrom(x.buffer(), 0, 0, x.bytes(), stream);
         o.buffer().copyFrom(y.buffer(), 0, x.bytes(), y.bytes(), stream);
@@ -345,7 +345,7 @@ public final class CudaBackend implements Backend {
     public Tensor concatTokens(Tensor a, Tensor b) {
         owner.check();
         Shape so = Check.concatTokens(a, b), sa = a.shape(), sb = b.shape();
-        CudaTensor x = f32(a, "concatTokens"), y = f32(b, "concatTokens");
+        CudaTensor x = operands.f32In(a, "concatTokens"), y = operands.f32In(b, "concatTokens");
         int batch = sa.dim(0), la = sa.dim(1), lb = sb.dim(1), w = sa.last();
         CudaTensor o = memory.alloc(so, DType.F32, "concatTokens");
         long ra = 4L * la * w, rb = 4L * lb * w, ro = ra + rb;
@@ -358,7 +358,7 @@ public final class CudaBackend implements Backend {
     public Tensor chunk(Tensor x, int n, int i) {
         owner.check();
         Shape s = x.shape(), so = Check.chunk(x, n, i);
-        CudaTensor t = f32(x, "chunk");
+        CudaTensor t = operands.f32In(x, "chunk");
         int w = s.last(), cw = so.last();
         CudaTensor o = memory.alloc(so, DType.F32, "chunk " + i + "/" + n);
         o.buffer().copy2dFrom(t.buffer(), 4L * i * cw, 4L * w, 0, 4L * cw, 4L * cw, s.rows(), stream);
@@ -409,7 +409,7 @@ public final class CudaBackend implements Backend {
     public Tensor rope2d(Tensor x, int heads, int side, int span) {
         owner.check();
         Check.rope2d(x, heads, side);
-        CudaTensor t = f32(x, "rope2d");
+        CudaTensor t = operands.f32In(x, "rope2d");
         return attention.rope2d(t, heads, side, span);
     }
 
@@ -467,7 +467,7 @@ public final class CudaBackend implements Backend {
         int l = cache.checkAppend(keys, values);
         CudaKvCache c = cuda(cache);
         // the head size only matters for the RoPE the kernel can apply on the way in; none here (keys come rotated)
-        Attention.kvAppend(stream, c.k.buffer(), c.v.buffer(), f32(keys, "kvAppend").buffer(), f32(values, "kvAppend").buffer(),
+        Attention.kvAppend(stream, c.k.buffer(), c.v.buffer(), operands.f32In(keys, "kvAppend").buffer(), operands.f32In(values, "kvAppend").buffer(),
                 c.batch(), l, c.width(), c.width(), c.length(), c.capacity(), c.width(), null, null);
         c.written(l);
     }
@@ -504,7 +504,7 @@ public final class CudaBackend implements Backend {
         int l = cache.checkAppend(keys, values), d = cache.width() / heads;
         CudaKvCache c = cuda(cache);
         CudaTensor[] cs = attention.ropeTable(side, span, d);
-        Attention.kvAppend(stream, c.k.buffer(), c.v.buffer(), f32(keys, "kvAppendRope").buffer(), f32(values, "kvAppendRope").buffer(),
+        Attention.kvAppend(stream, c.k.buffer(), c.v.buffer(), operands.f32In(keys, "kvAppendRope").buffer(), operands.f32In(values, "kvAppendRope").buffer(),
                 c.batch(), l, c.width(), c.width(), c.length(), c.capacity(), d, cs[0].buffer(), cs[1].buffer());
         c.written(l);
     }
@@ -531,12 +531,12 @@ public final class CudaBackend implements Backend {
             CudaTensor[] kv = c.dense();
             return attention.attend(op, q, kv[0], kv[1], heads, side, span, ropeQ, false, null);
         }
-        CudaTensor out = memory.alloc(sq, DType.F32, op + " out");
+        CudaTensor out = attention.output(sq, op);
         Attention.Problem p = Attention.Problem.cached(c.batch(), heads, d, sq.dim(1), c.length(), c.capacity());
         try (Scope scratch = scope()) {
             if (attention.hopper(p, false)) {   // the cache is bf16 with its keys rotated when they were appended
                 CudaTensor qb = ropeQ ? attention.rope2dBf16(operands.f32In(q, op), heads, side, span) : operands.bf16(q, op);
-                ecar.cuda.ops.AttentionSm90.forward(attention.launcher(), attention.hopperMaps(), p, qb.buffer(), c.k.buffer(), c.v.buffer(), out.buffer(), false);
+                ecar.cuda.ops.AttentionSm90.forward(attention.launcher(), attention.hopperMaps(), p, qb.buffer(), c.k.buffer(), c.v.buffer(), out.buffer(), true);
                 return out;
             }
             CudaTensor qb = operands.bf16(q, op);
@@ -545,7 +545,7 @@ public final class CudaBackend implements Backend {
                 CudaTensor[] cs = attention.ropeTable(side, span, d);
                 rope = new Attention.Rope(cs[0].buffer(), cs[1].buffer(), side * side, true, false);
             }
-            Attention.forward(stream, p, qb.buffer(), c.k.buffer(), c.v.buffer(), out.buffer(), false, rope, null);
+            Attention.forward(stream, p, qb.buffer(), c.k.buffer(), c.v.buffer(), out.buffer(), true, rope, null);
         }
         return out;
     }
@@ -586,7 +586,7 @@ public final class CudaBackend implements Backend {
         owner.check();
         Check.halves("condTwice", x);
         Shape s = x.shape();
-        CudaTensor t = f32(x, "condTwice");
+        CudaTensor t = operands.f32In(x, "condTwice");
         CudaTensor o = memory.alloc(s, DType.F32, "condTwice");
         Flow.condTwice(stream, o.buffer(), t.buffer(), s.numel() / 2);
         return o;
@@ -620,7 +620,7 @@ public final class CudaBackend implements Backend {
     public void watchFinite(Tensor x, int step) {
         owner.check();
         Check.that(step >= 0, "watchFinite", "step " + step + "; expected ≥ 0");
-        CudaTensor t = f32(x, "watchFinite");
+        CudaTensor t = operands.f32In(x, "watchFinite");
         if (x.shape().numel() > 0) Flow.firstNonFinite(stream, t.buffer(), x.shape().numel(), step, firstNonFinite);
     }
 
@@ -691,14 +691,14 @@ public final class CudaBackend implements Backend {
         Shape so = Check.linear(x, wg, bg);
         Check.that(so.equals(Check.linear(x, wv, bv)), "gatedLinear", "gate " + wg.shape() + " and value " + wv.shape() + " weights differ");
         int n = so.last(), k = x.shape().last(), m = so.rows();
-        CudaTensor y = memory.alloc(so, DType.F32, "gatedLinear out");
+        CudaTensor y = memory.alloc(so, DType.BF16, "gatedLinear out (bf16)");   // a matmul operand: the MLP's output projection reads it
         try (Scope scratch = scope()) {
             int kp = CudaOperands.padTo8(k);
             CudaTensor xb = operands.gemmInput(x, m, k, kp, "gatedLinear");
             CudaTensor value = memory.alloc(so, DType.BF16, "gatedLinear value");
             gemm.linear(value.buffer(), Precision.BF16, xb.buffer(), operands.gemmWeight(wv, kp, "gatedLinear").buffer(), m, n, kp,
                     GemmKernels.Epilogue.of(operands.address(bv, "gatedLinear"), Activation.NONE));
-            gemm.linear(y.buffer(), Precision.F32, xb.buffer(), operands.gemmWeight(wg, kp, "gatedLinear").buffer(), m, n, kp,
+            gemm.linear(y.buffer(), Precision.BF16, xb.buffer(), operands.gemmWeight(wg, kp, "gatedLinear").buffer(), m, n, kp,
                     GemmKernels.Epilogue.gated(operands.address(bg, "gatedLinear"), act, value.buffer()));
         }
         return y;
@@ -793,7 +793,7 @@ public final class CudaBackend implements Backend {
     public void assign(Tensor dst, Tensor src) {
         owner.check();
         Check.sameShape("assign", dst, src);
-        CudaTensor d = f32(dst, "assign"), t = f32(src, "assign");
+        CudaTensor d = f32(dst, "assign"), t = operands.f32In(src, "assign");
         d.buffer().copyFrom(t.buffer(), t.bytes(), stream);
     }
 
@@ -814,9 +814,9 @@ public final class CudaBackend implements Backend {
         owner.check();
         int ratio = Check.normModulate(x, shift, scale);
         Shape s = x.shape();
-        CudaTensor o = memory.alloc(s, DType.F32, "normModulate");
+        CudaTensor o = memory.alloc(s, DType.BF16, "normModulate (bf16)");
         // shift and scale are contiguous [rows / ratio, d] here, so their row stride is d
-        norms.rowsModulated(o.buffer(), Precision.F32, operands.f32In(x, "normModulate").buffer(), operands.f32In(shift, "normModulate").buffer(),
+        norms.rowsModulated(o.buffer(), Precision.BF16, operands.f32In(x, "normModulate").buffer(), operands.f32In(shift, "normModulate").buffer(),
                 operands.f32In(scale, "normModulate").buffer(), s.last(), s.rows(), s.last(), kind, eps, ratio);
         return o;
     }
@@ -830,10 +830,10 @@ public final class CudaBackend implements Backend {
         Shape s = x.shape();
         Check.that(sm.last() == s.last() && sm.rows() > 0 && s.rows() % sm.rows() == 0, "normModulate",
                 "modulation " + mod.shape() + " in " + chunks + " chunks for x " + s + "; expected chunks of " + s.last() + " per group of x's rows");
-        CudaTensor m = operands.f32In(mod, "normModulate"), o = memory.alloc(s, DType.F32, "normModulate");
+        CudaTensor m = operands.f32In(mod, "normModulate"), o = memory.alloc(s, DType.BF16, "normModulate (bf16)");
         int d = s.last();
         DeviceBuffer mb = m.buffer();
-        norms.rowsModulated(o.buffer(), Precision.F32, operands.f32In(x, "normModulate").buffer(),
+        norms.rowsModulated(o.buffer(), Precision.BF16, operands.f32In(x, "normModulate").buffer(),
                 mb.slice(4L * shiftChunk * d, mb.bytes() - 4L * shiftChunk * d, "shift chunk"), mb.slice(4L * scaleChunk * d, mb.bytes() - 4L * scaleChunk * d, "scale chunk"),
                 chunks * d, s.rows(), d, kind, eps, s.rows() / sm.rows());
         return o;

@@ -20,18 +20,20 @@ import static ecar.cuda.backend.CudaOperands.f32;
  */
 final class CudaFlow {
     private final CudaMemory memory;
+    private final CudaOperands operands;
     private final CudaSteps steps;
     private final Stream stream;
 
-    CudaFlow(CudaMemory memory, CudaSteps steps, Stream stream) {
+    CudaFlow(CudaMemory memory, CudaOperands operands, CudaSteps steps, Stream stream) {
         this.memory = memory;
+        this.operands = operands;
         this.steps = steps;
         this.stream = stream;
     }
 
     /** x += dt·v, with guidance from v's halves when {@code guided}; as CudaBackend.flowEulerStep has checked them. */
     void eulerStep(Tensor x, Tensor v, float dt, float cfgWeight, boolean guided) {
-        CudaTensor xt = f32(x, "flowEulerStep"), vt = f32(v, "flowEulerStep");
+        CudaTensor xt = f32(x, "flowEulerStep"), vt = operands.f32In(v, "flowEulerStep");
         long n = x.shape().numel();
         if (steps.capturing() != null) {
             CudaSteps.stepValue("flowEulerStep", "dt", dt, steps.capturing().dt());
@@ -65,7 +67,7 @@ final class CudaFlow {
         }
         CudaTensor o = memory.alloc(outShape, DType.F32, "stageJump");
         float amp = (float) Math.sqrt(1.0 + gamma), cc = Noise.blockNoiseC(gamma);
-        Flow.stageJump(stream, o.buffer(), f32(x, "stageJump").buffer(), eps == null ? null : eps.buffer(), s.dim(0), side, s.last(),
+        Flow.stageJump(stream, o.buffer(), operands.f32In(x, "stageJump").buffer(), eps == null ? null : eps.buffer(), s.dim(0), side, s.last(),
                 alpha, beta, amp, cc, seed, noiseStream);
         return o;
     }
@@ -75,7 +77,7 @@ final class CudaFlow {
         int channels = x.shape().last();
         long inRow = 4L * side * side * channels, outRow = 4L * outShape.dim(1) * channels;   // bytes of one row of x and of out
         CudaTensor o = memory.alloc(outShape, DType.F32, "stageJump");
-        CudaTensor xt = f32(x, "stageJump");
+        CudaTensor xt = operands.f32In(x, "stageJump");
         float amp = (float) Math.sqrt(1.0 + gamma), cc = Noise.blockNoiseC(gamma);
         for (int[] run : noise.runs()) {
             int row = run[0], rows = run[1], image = run[2];

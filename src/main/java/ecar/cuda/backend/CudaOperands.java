@@ -101,16 +101,19 @@ final class CudaOperands {
     }
 
     /**
-     * t as float32: itself, or for a bf16 tensor (a weight: a position embedding or a table) a float32 twin made once
-     * and kept as long as t lives. Only in-place ops need {@link #f32} instead.
+     * t as float32: itself; for a bf16 weight (a position embedding or a table) a float32 twin made once and kept as long
+     * as t lives; for a bf16 activation (a matmul operand read by something else) a float32 copy in the current scope.
+     * Only in-place ops need {@link #f32} instead.
      */
     CudaTensor f32In(Tensor t, String op) {
         CudaTensor ct = c(t, op);
         if (ct.dtype() == DType.F32) return ct;
-        return widened.computeIfAbsent(ct, b -> {
-            CudaTensor o = memory.allocOwned(b.shape(), DType.F32, op + " operand widened to f32");
-            if (b.shape().numel() > 0) Attention.castToF32(stream, o.buffer(), b.buffer(), b.shape().numel());
-            return o;
-        });
+        if (!ct.constant()) return widen(ct, memory.alloc(ct.shape(), DType.F32, op + " operand widened to f32"));
+        return widened.computeIfAbsent(ct, b -> widen(b, memory.allocOwned(b.shape(), DType.F32, op + " weight widened to f32")));
+    }
+
+    private CudaTensor widen(CudaTensor bf16, CudaTensor o) {
+        if (bf16.shape().numel() > 0) Attention.castToF32(stream, o.buffer(), bf16.buffer(), bf16.shape().numel());
+        return o;
     }
 }

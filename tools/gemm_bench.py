@@ -48,6 +48,7 @@ SHAPES = [
     ("ecar-l-b1", "head.fc2.s4", 512, 2736, 1024),
     ("ecar-l-b1", "head.qkv.s3", 128, 1024, 3072),
     ("ecar-l-b1", "head.fc2.s3", 128, 2736, 1024),
+    ("ecar-l-b1", "head.qkv.s2", 32, 1024, 3072),
     ("ecar-l-b1", "head.qkv.s1", 8, 1024, 3072),
     ("dit-xl-2-b1", "fc1", 512, 1152, 4608),
 ]

@@ -58,12 +58,18 @@ public class GemmBench extends GpuBench {
             "ecar-l head.cond 16384 1024 1024", "ecar-l head.adaLN-token 16384 1024 3072", "ecar-l head.final 16384 1024 16",
             // batch 1, guided: the flow head at stages 4, 3 and 1 (M = 2·r²) and DiT-XL/2's MLP, the small-M shapes of latency
             "ecar-l-b1 head.qkv.s4 512 1024 3072", "ecar-l-b1 head.fc2.s4 512 2736 1024", "ecar-l-b1 head.qkv.s3 128 1024 3072",
-            "ecar-l-b1 head.fc2.s3 128 2736 1024", "ecar-l-b1 head.qkv.s1 8 1024 3072", "dit-xl-2-b1 fc1 512 1152 4608"})
+            "ecar-l-b1 head.fc2.s3 128 2736 1024", "ecar-l-b1 head.qkv.s2 32 1024 3072", "ecar-l-b1 head.qkv.s1 8 1024 3072",
+            "dit-xl-2-b1 fc1 512 1152 4608"})
     public String shape;
 
-    /** Which GEMM path: wgmma (gemm_sm90.cu where it takes the shape) or mma.sync (gemm.cu). */
-    @Param({"wgmma", "mma.sync"})
+    /**
+     * Which GEMM path: wgmma (gemm_sm90.cu where it takes the shape), mma.sync (gemm.cu), or sm90: gemm_sm90 forced on the
+     * shapes that linear() sends elsewhere (fewer than 64 rows or columns: whether TMA + wgmma with K split would beat
+     * the skinny kernel or the 64-row tiles there; the other shapes print that the wgmma line already times it).
+     */
+    @Param({"wgmma", "mma.sync", "sm90"})
     public String path;
+    private boolean forceSm90;
 
     private String model, layer;
     private int m, k, n;
@@ -79,8 +85,14 @@ public class GemmBench extends GpuBench {
         m = Integer.parseInt(p[2]);
         k = Integer.parseInt(p[3]);
         n = Integer.parseInt(p[4]);
-        GemmPath kind = GemmPath.of(path);
+        forceSm90 = path.equals("sm90");
+        GemmPath kind = forceSm90 ? GemmPath.WGMMA : GemmPath.of(path);
         String label = "gemm " + model + " " + layer + " " + m + "x" + k + "x" + n + " " + path;
+        if (forceSm90 && m > GemmKernels.SKINNY_MAX_M && GemmKernels.wgmmaTakes(m, n, k)) {
+            skip = "linear() already runs gemm_sm90 on this shape (the wgmma line)";
+            System.out.println("\n[" + label + "] skipped: " + skip);
+            return;
+        }
         if (!open(label, kind == GemmPath.WGMMA ? "gemm_sm90" : "gemm")) return;
         var device = CudaContext.get().device();
         if (kind == GemmPath.WGMMA && !GemmPath.wgmmaRunsOn(device.major(), device.minor())) {
@@ -129,7 +141,8 @@ public class GemmBench extends GpuBench {
         int[] i = {0};
         time(INNER, () -> {
             int c = i[0]++ % xs.size();
-            gemm.linear(y, Precision.BF16, xs.get(c), ws.get(c), m, n, k, none);
+            if (forceSm90) gemm.linearSm90(y, Precision.BF16, xs.get(c), ws.get(c), m, n, k, none);
+            else gemm.linear(y, Precision.BF16, xs.get(c), ws.get(c), m, n, k, none);
         });
     }
 

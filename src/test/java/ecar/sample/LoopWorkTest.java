@@ -101,7 +101,7 @@ class LoopWorkTest {
             return switch (a) {
                 case null -> "null";
                 case Tensor t -> "T" + t.shape();
-                case KvCache c -> "cache[" + c.batch() + ", " + c.capacity() + ", " + c.width() + "]";
+                case KvCache c -> "cache[" + c.batch() + ", " + c.capacity() + ", " + c.width() + "] holding " + c.length();   // the length is a launch argument
                 case Float f -> scalar(f);
                 case float[] fs -> {
                     List<String> out = new ArrayList<>();

@@ -98,7 +98,7 @@ public final class ArpgTransformer {
                 for (int i = 0; i < selfBlocks.length; i++) selfBlocks[i].apply(b, x, rope, fedRows, selfCaches[i], eps);
             }
             try (Backend.Scope r = b.region("shared k/v")) {
-                Tensor h = b.norm(x, Norm.RMS, sharedNorm, eps);
+                Tensor h = b.normForMatmul(x, Norm.RMS, sharedNorm, eps);
                 b.kvAppend(shared, rope.rotate(b, sharedK.apply(b, h), fedRows), sharedV.apply(b, h));
             }
             Tensor q = queries;
@@ -106,7 +106,7 @@ public final class ArpgTransformer {
                 for (CrossBlock block : crossBlocks) block.apply(b, q, rope, targetRows, shared, eps);
             }
             try (Backend.Scope r = b.region("head")) {
-                return head.apply(b, b.norm(q, Norm.RMS, outNorm, eps));
+                return head.apply(b, b.normForMatmul(q, Norm.RMS, outNorm, eps));
             }
         }
     }

@@ -26,13 +26,13 @@ record SelfBlock(Tensor attnNorm, Linear q, Linear k, Linear v, Linear proj, Ten
      */
     void apply(Backend b, Tensor x, Rope rope, Tensor rows, KvCache cache, float eps) {
         try (Backend.Scope attention = b.scope()) {
-            Tensor h = b.norm(x, Norm.RMS, attnNorm, eps);
+            Tensor h = b.normForMatmul(x, Norm.RMS, attnNorm, eps);
             Tensor queries = rope.rotate(b, q.apply(b, h), rows);
             b.kvAppend(cache, rope.rotate(b, k.apply(b, h), rows), v.apply(b, h));
             proj.addTo(b, x, b.attention(queries, cache, rope.heads()), null);
         }
         try (Backend.Scope mlp = b.scope()) {
-            ffn.addTo(b, x, b.norm(x, Norm.RMS, ffnNorm, eps));
+            ffn.addTo(b, x, b.normForMatmul(x, Norm.RMS, ffnNorm, eps));
         }
     }
 }

@@ -17,7 +17,7 @@ import ecar.tensor.Tensor;
  * "tiled" row r → r % R', which serves position embeddings.
  *
  * <p>Matmul operands: the ops whose results the models only ever project next (attention, {@link #normModulate},
- * {@link #gatedLinear}) may return them rounded to bf16 on a GPU, whose GEMMs read bf16 anyway: the rounding happens
+ * {@link #normForMatmul}, {@link #gatedLinear}) may return them rounded to bf16 on a GPU, whose GEMMs read bf16 anyway: the rounding happens
  * as the result is written instead of in a pass of its own. Read such a result with any op; do not write it in place.
  */
 public interface Backend extends AutoCloseable {
@@ -279,6 +279,14 @@ public interface Backend extends AutoCloseable {
 
     /** Normalization over the last dimension times an optional weight [D] (null for none). */
     Tensor norm(Tensor x, Norm kind, Tensor weight, float eps);
+
+    /**
+     * {@link #norm} as the input of the projections that follow it: a matmul operand (see the class comment), which a GPU
+     * returns in bf16. Use {@link #norm} where the result goes on as a residual stream or a condition.
+     */
+    default Tensor normForMatmul(Tensor x, Norm kind, Tensor weight, float eps) {
+        return norm(x, kind, weight, eps);
+    }
 
     /** norm(x)·(1 + scale) + shift with shift and scale per group: adaLN modulation. */
     Tensor normModulate(Tensor x, Norm kind, float eps, Tensor shift, Tensor scale);

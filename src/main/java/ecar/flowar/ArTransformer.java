@@ -115,7 +115,7 @@ public final class ArTransformer {
             int side = cfg.side(s);
             Tensor h = b.norm(b.addTiled(x, encPos[s]), Norm.RMS, zProjLn, EPS);
             for (int i = 0; i < encoder.length; i++) block(encoder[i], encMod[i], h, side, encCache[i]);
-            h = b.norm(h, Norm.RMS, encNorm, EPS);
+            h = b.normForMatmul(h, Norm.RMS, encNorm, EPS);
             h = b.addTiled(decoderEmbed.apply(b, h), decPos[s]);
             for (int i = 0; i < decoder.length; i++) block(decoder[i], decMod[i], h, side, decCache[i]);
             return b.addTiled(b.norm(h, Norm.RMS, decNorm, EPS), diffPos[s]);

@@ -83,7 +83,7 @@ public final class FlowHead {
                 HeadBlock blk = blocks[i];
                 cross[i] = b.kvCache(s.dim(0), s.dim(1), cfg.headWidth());
                 try (Backend.Scope scope = b.scope()) {   // only the cache outlives the block's preparation
-                    Tensor kv = blk.crossKv().apply(b, b.norm(condition, Norm.RMS, blk.normKv(), EPS));
+                    Tensor kv = blk.crossKv().apply(b, b.normForMatmul(condition, Norm.RMS, blk.normKv(), EPS));
                     b.kvAppendRope(cross[i], b.chunk(kv, 2, 0), b.chunk(kv, 2, 1), cfg.headHeads(), side, FlowArConfig.ROPE_SPAN);
                 }
             }
@@ -148,7 +148,7 @@ public final class FlowHead {
             selfAttention(blk, x, h, p.side(), modA, 3, 0);
         }
         try (Backend.Scope crossAttention = b.scope()) {
-            Tensor q = blk.crossQ().apply(b, b.norm(x, Norm.RMS, blk.normQ(), EPS));
+            Tensor q = blk.crossQ().apply(b, b.normForMatmul(x, Norm.RMS, blk.normQ(), EPS));
             Tensor cross = b.attentionRope(q, p.cross()[i], cfg.headHeads(), p.side(), FlowArConfig.ROPE_SPAN);
             blk.crossProj().addTo(b, x, cross, null);
         }

@@ -33,7 +33,7 @@ class CudaBackendOpsGpuTest {
     static CudaBackend gpu;   // set by @GpuTest
     static final CpuBackend cpu = new CpuBackend();
     private static final double EXACTISH = 1e-5, GEMM = 1e-3, BF16 = 2e-2;
-    /** One bf16 rounding of the result (relative 2⁻⁸ at worst): normModulate returns a matmul operand in bf16 (Backend). */
+    /** One bf16 rounding of the result (relative 2⁻⁸ at worst): normModulate and normForMatmul return matmul operands in bf16. */
     private static final double ROUNDED_ONCE = 4e-3;
 
     private static FloatTensor bf16Random(long seed, float scale, int... dims) {
@@ -222,6 +222,7 @@ class CudaBackendOpsGpuTest {
                 scale = Compare.random(14, 0.5f, 3, 96), shiftTok = Compare.random(15, 0.5f, 3, 5, 96), scaleTok = Compare.random(16, 0.5f, 3, 5, 96);
         same("norm " + kind + " weighted", EXACTISH, b -> b.norm(b.upload(x), kind, b.weight(w), 1e-6f));
         same("norm " + kind + " plain", EXACTISH, b -> b.norm(b.upload(x), kind, null, 1e-6f));
+        same("normForMatmul " + kind + " weighted", ROUNDED_ONCE, b -> b.normForMatmul(b.upload(x), kind, b.weight(w), 1e-6f));
         same("normModulate " + kind + " per sample", ROUNDED_ONCE, b -> b.normModulate(b.upload(x), kind, 1e-6f, b.upload(shift), b.upload(scale)));
         same("normModulate " + kind + " per token", ROUNDED_ONCE, b -> b.normModulate(b.upload(x), kind, 1e-6f, b.upload(shiftTok), b.upload(scaleTok)));
         // straight from an adaLN output: chunks read in place (shift after scale, as DiT's and FlowAR's orders have it)

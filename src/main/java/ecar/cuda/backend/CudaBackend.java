@@ -802,10 +802,21 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor norm(Tensor x, Norm kind, Tensor weight, float eps) {
         owner.check();
+        return norm(x, kind, weight, eps, Precision.F32);
+    }
+
+    /** Rounded to bf16 as norm_rows writes it: the projections that follow read it as is (no cast pass per projection). */
+    @Override
+    public Tensor normForMatmul(Tensor x, Norm kind, Tensor weight, float eps) {
+        owner.check();
+        return norm(x, kind, weight, eps, Precision.BF16);
+    }
+
+    private Tensor norm(Tensor x, Norm kind, Tensor weight, float eps, Precision out) {
         Check.norm(x, weight);
         Shape s = x.shape();
-        CudaTensor o = memory.alloc(s, DType.F32, "norm");
-        norms.rows(o.buffer(), Precision.F32, operands.f32In(x, "norm").buffer(), operands.address(weight, "norm"), s.rows(), s.last(), kind, eps);
+        CudaTensor o = memory.alloc(s, out == Precision.BF16 ? DType.BF16 : DType.F32, "norm" + (out == Precision.BF16 ? " (bf16)" : ""));
+        norms.rows(o.buffer(), out, operands.f32In(x, "norm").buffer(), operands.address(weight, "norm"), s.rows(), s.last(), kind, eps);
         return o;
     }
 

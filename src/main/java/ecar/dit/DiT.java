@@ -25,9 +25,11 @@ public final class DiT {
     private final TimestepEmbedder tEmbed;
     private final Tensor yTable;       // [num_classes + 1, D], the last row is the null label
     private final Block[] blocks;
+    /** Every block's adaLN_modulation.1 stacked, [depth · 6D, D]: one matmul per forward; block i reads chunks 6i..6i+5. */
+    private final Linear adaLN;
     private final Linear finalAdaLN, finalLinear;
 
-    private record Block(Linear adaLN, Linear qkv, Linear proj, Linear fc1, Linear fc2) {}
+    private record Block(Linear qkv, Linear proj, Linear fc1, Linear fc2) {}
 
     public DiT(DiTConfig cfg, Weights w) {
         this.cfg = cfg;
@@ -42,10 +44,11 @@ public final class DiT {
         blocks = new Block[cfg.depth()];
         for (int i = 0; i < blocks.length; i++) {
             Weights bw = w.at("blocks." + i + ".");
-            blocks[i] = new Block(Linear.load(bw, "adaLN_modulation.1", d, 6 * d), Linear.load(bw, "attn.qkv", d, 3 * d),
-                    Linear.load(bw, "attn.proj", d, d), Linear.load(bw, "mlp.fc1", d, cfg.mlpHidden()),
+            blocks[i] = new Block(Linear.load(bw, "attn.qkv", d, 3 * d), Linear.load(bw, "attn.proj", d, d), Linear.load(bw, "mlp.fc1", d, cfg.mlpHidden()),
                     Linear.load(bw, "mlp.fc2", cfg.mlpHidden(), d));
         }
+        adaLN = Linear.stack(w, "blocks.N.adaLN_modulation.1",
+                java.util.stream.IntStream.range(0, blocks.length).mapToObj(i -> "blocks." + i + ".adaLN_modulation.1").toList(), d, 6 * d);
         finalAdaLN = Linear.load(w, "final_layer.adaLN_modulation.1", d, 2 * d);
         finalLinear = Linear.load(w, "final_layer.linear", d, p * p * cfg.outChannels());
     }
@@ -87,9 +90,10 @@ public final class DiT {
         Tensor h = b.addTiled(patchEmbed.apply(b, b.patchify(x, cfg.patchSize())), posEmbed);
         Tensor c = b.add(tEmbed.apply(b, t), labels);
         Tensor cAct = b.silu(c);
-        for (Block blk : blocks) {
+        Tensor mods = adaLN.apply(b, cAct);   // [N, depth · 6D]: each block's shift, scale, gate for attention, then for the MLP
+        for (int i = 0; i < blocks.length; i++) {
             try (Backend.Scope scope = b.scope()) {   // the block's activations are reclaimed as it ends; h is updated in place
-                block(blk, h, cAct);
+                block(blocks[i], h, mods, 6 * i);
             }
         }
         Tensor mod = finalAdaLN.apply(b, cAct);
@@ -105,18 +109,21 @@ public final class DiT {
         }
     }
 
-    /** adaLN-Zero, in place on the residual stream x: x += gate·Attn(modulate(LN(x))); x += gate·MLP(modulate(LN(x))). */
-    private void block(Block blk, Tensor x, Tensor cAct) {
-        Tensor mod = blk.adaLN().apply(b, cAct);   // shift, scale, gate for attention, then for the MLP
+    /**
+     * adaLN-Zero, in place on the residual stream x: x += gate·Attn(modulate(LN(x))); x += gate·MLP(modulate(LN(x))).
+     * The block's modulation is chunks {@code at}..{@code at} + 5 of mods (shift, scale, gate for attention, then for the MLP).
+     */
+    private void block(Block blk, Tensor x, Tensor mods, int at) {
+        int chunks = 6 * blocks.length;
         try (Backend.Scope attention = b.scope()) {   // each half frees its work before the next starts
-            Tensor h = b.normModulate(x, Norm.LAYER, EPS, mod, 6, 0, 1);
+            Tensor h = b.normModulate(x, Norm.LAYER, EPS, mods, chunks, at, at + 1);
             Tensor qkv = blk.qkv().apply(b, h);
             Tensor attn = b.selfAttention(qkv, cfg.numHeads(), 0, 0, false);
-            blk.proj().addTo(b, x, attn, mod, 6, 2);
+            blk.proj().addTo(b, x, attn, mods, chunks, at + 2);
         }
         try (Backend.Scope mlp = b.scope()) {
-            Tensor h = b.normModulate(x, Norm.LAYER, EPS, mod, 6, 3, 4);
-            blk.fc2().addTo(b, x, blk.fc1().apply(b, h, Activation.GELU_TANH), mod, 6, 5);
+            Tensor h = b.normModulate(x, Norm.LAYER, EPS, mods, chunks, at + 3, at + 4);
+            blk.fc2().addTo(b, x, blk.fc1().apply(b, h, Activation.GELU_TANH), mods, chunks, at + 5);
         }
     }
 }

@@ -24,11 +24,13 @@ public final class FlowHead {
     private final TimestepEmbedder timeEmbed;
     private final Linear condEmbed, inputProj;
     private final HeadBlock[] blocks;
+    /** v2: every block's ada_lin_attn stacked, [depth · 3w, w]: one matmul per velocity; block i reads chunks 3i..3i+2. */
+    private final Linear adaAttn;
     private final Linear finalAda, finalLinear;
 
     /** One block of either version; the fields of the other version are null. */
     private record HeadBlock(Linear qkv, Linear proj, GatedMlp mlp, Linear ada,            // v1: ada → 6w from SiLU(t + c)
-                             Linear adaAttn, Linear adaMlp,                               // v2: 3w each
+                             Linear adaMlp,                                               // v2: 3w per token (ada_lin_attn: adaAttn)
                              Tensor normQ, Tensor normKv, Linear crossQ, Linear crossKv, Linear crossProj) {}
 
     public FlowHead(FlowArConfig cfg, Weights w) {
@@ -47,15 +49,16 @@ public final class FlowHead {
             GatedMlp mlp = GatedMlp.load(bw.at("mlp."), width);
             if (cfg.cross()) {
                 bw.ignore("crossattn.rope.freqs");
-                blocks[i] = new HeadBlock(qkv, proj, mlp, null,
-                        Linear.load(bw, "ada_lin_attn", width, 3 * width), Linear.load(bw, "ada_lin_mlp", width, 3 * width),
+                blocks[i] = new HeadBlock(qkv, proj, mlp, null, Linear.load(bw, "ada_lin_mlp", width, 3 * width),
                         bw.param("norm2_1.weight", width), bw.param("norm2_2.weight", dz),
                         Linear.load(bw, "crossattn.q", width, width, false), Linear.load(bw, "crossattn.kv", dz, 2 * width, false),
                         Linear.load(bw, "crossattn.proj", width, width));
             } else {
-                blocks[i] = new HeadBlock(qkv, proj, mlp, Linear.load(bw, "ada_lin", width, 6 * width), null, null, null, null, null, null, null);
+                blocks[i] = new HeadBlock(qkv, proj, mlp, Linear.load(bw, "ada_lin", width, 6 * width), null, null, null, null, null, null);
             }
         }
+        adaAttn = !cfg.cross() ? null : Linear.stack(w, "res_blocks.N.ada_lin_attn",
+                java.util.stream.IntStream.range(0, blocks.length).mapToObj(i -> "res_blocks." + i + ".ada_lin_attn").toList(), width, 3 * width);
         finalAda = Linear.load(w, "final_layer.adaLN_modulation.1", width, 2 * width);
         finalLinear = Linear.load(w, "final_layer.linear", width, c);
     }
@@ -102,10 +105,10 @@ public final class FlowHead {
         Tensor ct = b.add(p.c(), tEmb);                   // c + t per token
         Tensor ctAct = b.silu(ct);
         Tensor h = inputProj.apply(b, x);
-        Tensor tAct = cfg.cross() ? b.silu(tEmb) : null;
+        Tensor modsA = cfg.cross() ? adaAttn.apply(b, b.silu(tEmb)) : null;   // per sample, [B, depth · 3w]
         for (int i = 0; i < blocks.length; i++) {
             try (Backend.Scope scope = b.scope()) {   // each block in place on h; its activations are reclaimed as it ends
-                if (cfg.cross()) blockV2(blocks[i], h, tAct, ctAct, p, i);
+                if (cfg.cross()) blockV2(blocks[i], h, modsA, ctAct, p, i);
                 else blockV1(blocks[i], h, ctAct, p.side());
             }
         }
@@ -141,11 +144,12 @@ public final class FlowHead {
         }
     }
 
-    private void blockV2(HeadBlock blk, Tensor x, Tensor tAct, Tensor ctAct, Prepared p, int i) {
+    /** Block i of v2; its attention modulation is chunks 3i..3i+2 of modsA (gamma1, scale1, shift1 per sample). */
+    private void blockV2(HeadBlock blk, Tensor x, Tensor modsA, Tensor ctAct, Prepared p, int i) {
         try (Backend.Scope attention = b.scope()) {
-            Tensor modA = blk.adaAttn().apply(b, tAct);   // per sample: gamma1, scale1, shift1
-            Tensor h = b.normModulate(x, Norm.RMS, EPS, modA, 3, 2, 1);
-            selfAttention(blk, x, h, p.side(), modA, 3, 0);
+            int chunks = 3 * blocks.length, at = 3 * i;
+            Tensor h = b.normModulate(x, Norm.RMS, EPS, modsA, chunks, at + 2, at + 1);
+            selfAttention(blk, x, h, p.side(), modsA, chunks, at);
         }
         try (Backend.Scope crossAttention = b.scope()) {
             Tensor q = blk.crossQ().apply(b, b.normForMatmul(x, Norm.RMS, blk.normQ(), EPS));

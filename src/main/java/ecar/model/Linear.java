@@ -15,6 +15,15 @@ public record Linear(Tensor weight, Tensor bias, int in, int out) {
         return new Linear(w.param(name + ".weight", out, in), bias ? w.param(name + ".bias", out) : null, in, out);
     }
 
+    /**
+     * Linears of one shape that read the same input, as one: their weights' rows and biases stacked in the order of
+     * {@code names} (each "prefix.N.layer"), so one matmul gives every output side by side, [.., names · out].
+     */
+    public static Linear stack(Weights w, String label, java.util.List<String> names, int in, int out) {
+        java.util.List<String> weights = names.stream().map(n -> n + ".weight").toList(), biases = names.stream().map(n -> n + ".bias").toList();
+        return new Linear(w.paramStack(label + ".weight", weights, out, in), w.paramStack(label + ".bias", biases, out), in, names.size() * out);
+    }
+
     public Tensor apply(Backend b, Tensor x) {
         return b.linear(x, weight, bias, Activation.NONE);
     }

@@ -76,6 +76,39 @@ public final class Weights {
         return backend.weight(full, uploaded, () -> layout.apply(usable ? source.get(full, expected) : FloatTensor.zeros(expected)));
     }
 
+    /**
+     * Parameters of one shape under several names, uploaded as one tensor [names · dims[0], dims[1], …]: their rows
+     * stacked in the order given (the adaLN projections of every block, which read the same input, as one matmul).
+     * Each name is checked as {@link #param} checks it; {@code label} names the stacked tensor (a layer in FLOPs reports).
+     */
+    public Tensor paramStack(String label, List<String> names, int... dims) {
+        Shape one = Shape.of(dims);
+        int[] stacked = dims.clone();
+        stacked[0] = dims[0] * names.size();
+        List<String> full = new ArrayList<>();
+        List<Boolean> usable = new ArrayList<>();
+        for (String name : names) {
+            String f = prefix + name;
+            shared.parameters += one.numel();
+            Shape found = source.shape(f, one);
+            if (found == null) shared.missing.add(f + " " + one);
+            else {
+                shared.used.add(f);
+                if (!found.equals(one)) shared.misshaped.add(f + ": stored " + found + ", expected " + one);
+            }
+            full.add(f);
+            usable.add(found != null && found.equals(one));
+        }
+        return backend.weight(prefix + label, Shape.of(stacked), () -> {
+            float[] all = new float[(int) Shape.of(stacked).numel()];
+            int per = (int) one.numel();
+            for (int i = 0; i < full.size(); i++) {
+                if (usable.get(i)) System.arraycopy(source.get(full.get(i), one).data(), 0, all, i * per, per);
+            }
+            return new FloatTensor(Shape.of(stacked), all);
+        });
+    }
+
     /** The parameter on the host, as float32, for modules that re-lay it out before upload. */
     public FloatTensor host(String name, int... dims) {
         return host(name, null, dims);

@@ -188,6 +188,11 @@ public interface Backend extends AutoCloseable {
         kvAppend(cache, rope2d(keys, heads, side, span), values);
     }
 
+    /** As above from a fused projection kv [batch, side², 2·width] (keys, then values), which a GPU reads in place. */
+    default void kvAppendRope(KvCache cache, Tensor kv, int heads, int side, int span) {
+        kvAppendRope(cache, chunk(kv, 2, 0), chunk(kv, 2, 1), heads, side, span);
+    }
+
     /**
      * The stage-wise decoder's self-attention from a fused qkv [batch, side², 3·width]: its keys (rotated by FlowAR's 2D
      * RoPE) and values join the cache, then its queries (rotated) attend to every token the cache holds. A GPU reads q,

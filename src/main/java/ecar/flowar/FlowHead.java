@@ -87,7 +87,7 @@ public final class FlowHead {
                 cross[i] = b.kvCache(s.dim(0), s.dim(1), cfg.headWidth());
                 try (Backend.Scope scope = b.scope()) {   // only the cache outlives the block's preparation
                     Tensor kv = blk.crossKv().apply(b, b.normForMatmul(condition, Norm.RMS, blk.normKv(), EPS));
-                    b.kvAppendRope(cross[i], b.chunk(kv, 2, 0), b.chunk(kv, 2, 1), cfg.headHeads(), side, FlowArConfig.ROPE_SPAN);
+                    b.kvAppendRope(cross[i], kv, cfg.headHeads(), side, FlowArConfig.ROPE_SPAN);
                 }
             }
         }

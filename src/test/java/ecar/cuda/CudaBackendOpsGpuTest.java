@@ -114,6 +114,12 @@ class CudaBackendOpsGpuTest {
             b.kvAppendRope(c, b.upload(k), b.upload(v), heads, side, 16);
             return b.attention(b.upload(q), c, heads);
         });
+        FloatTensor kv = bf16Random(d + 14L, 1f, batch, l, 2 * width);
+        same("kvAppendRope from a fused kv then attention, head " + d, BF16, b -> {
+            ecar.backend.KvCache c = b.kvCache(batch, l, width);
+            b.kvAppendRope(c, b.upload(kv), heads, side, 16);
+            return b.attention(b.upload(q), c, heads);
+        });
     }
 
     /**

@@ -35,6 +35,8 @@ public final class KernelSmoke {
                 gpu.rope2d(g, 2, 9, 16);
                 KvCache fused = gpu.kvCache(2, 21, 2 * d);   // the AR pass from a fused qkv: strided kv_append and rope2d_bf16
                 for (int side : new int[]{1, 2, 4}) gpu.selfAttention(gpu.upload(Compare.random(side + d, 1f, 2, side * side, 6 * d)), fused, 2, side, 16);
+                KvCache cross = gpu.kvCache(2, 25, 2 * d);   // the flow head's cross keys and values from a fused kv (stride 2·width)
+                gpu.kvAppendRope(cross, gpu.upload(Compare.random(d + 7, 1f, 2, 25, 4 * d)), 2, 5, 16);
                 KvCache cache = gpu.kvCache(2, 85, 2 * d);
                 for (int side : new int[]{1, 2, 4, 8}) {
                     Tensor s = gpu.upload(Compare.random(side, 1f, 2, side * side, 2 * d));

@@ -496,6 +496,26 @@ public final class CudaBackend implements Backend {
         return attendCache(op, q, c, heads, side, span, false);
     }
 
+    /** kv_append reading the keys and the values of the fused kv at row stride 2·width, rotating the keys. */
+    @Override
+    public void kvAppendRope(KvCache cache, Tensor kv, int heads, int side, int span) {
+        owner.check();
+        Shape s = kv.shape();
+        int w = cache.width();
+        Check.that(s.rank() == 3 && s.dim(0) == cache.batch() && s.last() == 2 * w && s.dim(1) == side * side && heads > 0 && w % heads == 0
+                && (w / heads) % 4 == 0, "kvAppendRope", "kv " + s + " for a cache [" + cache.batch() + ", " + cache.capacity() + ", " + w + "] over " + heads
+                + " heads: expected [" + cache.batch() + ", " + side * side + ", " + 2 * w + "] and a head size that is a multiple of 4");
+        Check.that(cache.length() + s.dim(1) <= cache.capacity(), "kvAppendRope", s.dim(1) + " tokens after " + cache.length() + " do not fit a cache of "
+                + cache.capacity());
+        CudaKvCache c = cuda(cache);
+        int d = w / heads, l = s.dim(1);
+        CudaTensor[] cs = attention.ropeTable(side, span, d);
+        DeviceBuffer f = operands.f32In(kv, "kvAppendRope").buffer();
+        Attention.kvAppend(stream, c.k.buffer(), c.v.buffer(), f, f.slice(4L * w, f.bytes() - 4L * w, "kvAppendRope values"), c.batch(), l, w, 2 * w,
+                c.length(), c.capacity(), d, cs[0].buffer(), cs[1].buffer());
+        c.written(l);
+    }
+
     /** kv_append with the 2D RoPE table: rotation, bf16 rounding and the cache write in one pass. */
     @Override
     public void kvAppendRope(KvCache cache, Tensor keys, Tensor values, int heads, int side, int span) {

@@ -190,6 +190,7 @@ public interface Backend extends AutoCloseable {
 
     /** As above from a fused projection kv [batch, side², 2·width] (keys, then values), which a GPU reads in place. */
     default void kvAppendRope(KvCache cache, Tensor kv, int heads, int side, int span) {
+        cache.checkAppendFused("kvAppendRope", kv, 2, heads, side);
         kvAppendRope(cache, chunk(kv, 2, 0), chunk(kv, 2, 1), heads, side, span);
     }
 
@@ -199,7 +200,7 @@ public interface Backend extends AutoCloseable {
      * k and v from the fused tensor in place: no split, no separate rotation.
      */
     default Tensor selfAttention(Tensor qkv, KvCache cache, int heads, int side, int span) {
-        cache.checkAppendFused(qkv);
+        cache.checkAppendFused("selfAttention", qkv, 3, heads, side);
         kvAppendRope(cache, chunk(qkv, 3, 1), chunk(qkv, 3, 2), heads, side, span);
         return attentionRope(chunk(qkv, 3, 0), cache, heads, side, span);
     }

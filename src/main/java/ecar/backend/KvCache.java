@@ -48,12 +48,17 @@ public abstract class KvCache {
         return s.dim(1);
     }
 
-    /** A fused qkv [batch, L, 3·width] whose keys and values would join the cache; returns L. */
-    public final int checkAppendFused(Tensor qkv) {
-        Shape s = qkv.shape();
-        Check.that(s.rank() == 3 && s.dim(0) == batch && s.last() == 3 * width, "selfAttention",
-                "qkv " + s + ", expected [" + batch + ", L, " + 3 * width + "] for a cache of width " + width);
-        Check.that(length + s.dim(1) <= capacity, "selfAttention", s.dim(1) + " tokens after " + length + " do not fit a cache of " + capacity);
+    /**
+     * A fused projection [batch, L, parts·width] (qkv: 3 parts, kv: 2) whose keys and values would join the cache, their
+     * L tokens a side×side grid under heads of a size the 2D RoPE takes (a multiple of 4); returns L.
+     */
+    public final int checkAppendFused(String op, Tensor fused, int parts, int heads, int side) {
+        Shape s = fused.shape();
+        Check.that(s.rank() == 3 && s.dim(0) == batch && s.last() == parts * width && s.dim(1) == side * side, op,
+                fused.shape() + ", expected [" + batch + ", " + side * side + " (" + side + "×" + side + " tokens), " + parts * width + "] for a cache of width " + width);
+        Check.that(heads > 0 && width % heads == 0 && (width / heads) % 4 == 0, op, heads + " heads over width " + width
+                + ": the 2D RoPE needs a head size that is a multiple of 4");
+        Check.that(length + s.dim(1) <= capacity, op, s.dim(1) + " tokens after " + length + " do not fit a cache of " + capacity);
         return s.dim(1);
     }
 

@@ -437,8 +437,14 @@ public final class CudaBackend implements Backend {
             this.v = memory.alloc(s, DType.BF16, "kv cache values");
         }
 
-        void written(int tokens) {
-            appended(tokens);
+        /**
+         * kv_append: l tokens of keys and values (f32 rows ld floats apart) after those held, the keys rotated by the 2D
+         * RoPE table {@code rope} (cos, sin; head size headDim) where given.
+         */
+        void append(DeviceAddress keys, DeviceAddress values, int l, int ld, int headDim, CudaTensor[] rope) {
+            Attention.kvAppend(stream, k.buffer(), v.buffer(), keys, values, batch(), l, width(), ld, length(), capacity(), headDim,
+                    rope == null ? null : rope[0].buffer(), rope == null ? null : rope[1].buffer());
+            appended(l);
         }
 
         /** The held tokens as contiguous [B, length, width] tensors (bf16 keys, f32 values) for the GEMM fallback. */
@@ -465,11 +471,8 @@ public final class CudaBackend implements Backend {
     public void kvAppend(KvCache cache, Tensor keys, Tensor values) {
         owner.check();
         int l = cache.checkAppend(keys, values);
-        CudaKvCache c = cuda(cache);
         // the head size only matters for the RoPE the kernel can apply on the way in; none here (keys come rotated)
-        Attention.kvAppend(stream, c.k.buffer(), c.v.buffer(), operands.f32In(keys, "kvAppend").buffer(), operands.f32In(values, "kvAppend").buffer(),
-                c.batch(), l, c.width(), c.width(), c.length(), c.capacity(), c.width(), null, null);
-        c.written(l);
+        cuda(cache).append(operands.f32In(keys, "kvAppend").buffer(), operands.f32In(values, "kvAppend").buffer(), l, cache.width(), cache.width(), null);
     }
 
     /**
@@ -480,18 +483,12 @@ public final class CudaBackend implements Backend {
     public Tensor selfAttention(Tensor qkv, KvCache cache, int heads, int side, int span) {
         owner.check();
         String op = "selfAttention";
-        int l = cache.checkAppendFused(qkv), w = cache.width(), batch = cache.batch();
-        Shape sq = Shape.of(batch, l, w);
-        Check.that(l == side * side && heads > 0 && w % heads == 0 && (w / heads) % 4 == 0, op,
-                "qkv " + qkv.shape() + " over " + heads + " heads: expected a " + side + "×" + side + " token grid and a head size that is a multiple of 4");
+        int l = cache.checkAppendFused(op, qkv, 3, heads, side), w = cache.width(), batch = cache.batch(), d = w / heads;
         CudaKvCache c = cuda(cache);
-        int d = w / heads;
         CudaTensor[] cs = attention.ropeTable(side, span, d);
-        DeviceBuffer f = f32(qkv, op).buffer();
-        Attention.kvAppend(stream, c.k.buffer(), c.v.buffer(), f.slice(4L * w, f.bytes() - 4L * w, op + " keys"), f.slice(8L * w, f.bytes() - 8L * w, op + " values"),
-                batch, l, w, 3 * w, c.length(), c.capacity(), d, cs[0].buffer(), cs[1].buffer());
-        c.written(l);
-        CudaTensor q = memory.alloc(sq, DType.BF16, op + " queries, rotated");
+        DeviceBuffer f = operands.f32In(qkv, op).buffer();
+        c.append(f.slice(4L * w, f.bytes() - 4L * w, op + " keys"), f.slice(8L * w, f.bytes() - 8L * w, op + " values"), l, 3 * w, d, cs);
+        CudaTensor q = memory.alloc(Shape.of(batch, l, w), DType.BF16, op + " queries, rotated");
         Attention.rope2d(stream, q.buffer(), true, f, batch, l, w, 3 * w, d, cs[0].buffer(), cs[1].buffer());
         return attendCache(op, q, c, heads, side, span, false);
     }
@@ -500,20 +497,9 @@ public final class CudaBackend implements Backend {
     @Override
     public void kvAppendRope(KvCache cache, Tensor kv, int heads, int side, int span) {
         owner.check();
-        Shape s = kv.shape();
-        int w = cache.width();
-        Check.that(s.rank() == 3 && s.dim(0) == cache.batch() && s.last() == 2 * w && s.dim(1) == side * side && heads > 0 && w % heads == 0
-                && (w / heads) % 4 == 0, "kvAppendRope", "kv " + s + " for a cache [" + cache.batch() + ", " + cache.capacity() + ", " + w + "] over " + heads
-                + " heads: expected [" + cache.batch() + ", " + side * side + ", " + 2 * w + "] and a head size that is a multiple of 4");
-        Check.that(cache.length() + s.dim(1) <= cache.capacity(), "kvAppendRope", s.dim(1) + " tokens after " + cache.length() + " do not fit a cache of "
-                + cache.capacity());
-        CudaKvCache c = cuda(cache);
-        int d = w / heads, l = s.dim(1);
-        CudaTensor[] cs = attention.ropeTable(side, span, d);
+        int l = cache.checkAppendFused("kvAppendRope", kv, 2, heads, side), w = cache.width(), d = w / heads;
         DeviceBuffer f = operands.f32In(kv, "kvAppendRope").buffer();
-        Attention.kvAppend(stream, c.k.buffer(), c.v.buffer(), f, f.slice(4L * w, f.bytes() - 4L * w, "kvAppendRope values"), c.batch(), l, w, 2 * w,
-                c.length(), c.capacity(), d, cs[0].buffer(), cs[1].buffer());
-        c.written(l);
+        cuda(cache).append(f, f.slice(4L * w, f.bytes() - 4L * w, "kvAppendRope values"), l, 2 * w, d, attention.ropeTable(side, span, d));
     }
 
     /** kv_append with the 2D RoPE table: rotation, bf16 rounding and the cache write in one pass. */
@@ -522,11 +508,8 @@ public final class CudaBackend implements Backend {
         owner.check();
         Check.rope2d(keys, heads, side);
         int l = cache.checkAppend(keys, values), d = cache.width() / heads;
-        CudaKvCache c = cuda(cache);
-        CudaTensor[] cs = attention.ropeTable(side, span, d);
-        Attention.kvAppend(stream, c.k.buffer(), c.v.buffer(), operands.f32In(keys, "kvAppendRope").buffer(), operands.f32In(values, "kvAppendRope").buffer(),
-                c.batch(), l, c.width(), c.width(), c.length(), c.capacity(), d, cs[0].buffer(), cs[1].buffer());
-        c.written(l);
+        cuda(cache).append(operands.f32In(keys, "kvAppendRope").buffer(), operands.f32In(values, "kvAppendRope").buffer(), l, cache.width(), d,
+                attention.ropeTable(side, span, d));
     }
 
     @Override

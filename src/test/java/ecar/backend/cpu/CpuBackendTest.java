@@ -309,5 +309,10 @@ class CpuBackendTest {
         assertEquals("linear: input [2, 5] has 5 features but the weight [3, 4] expects 4", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> b.embedding(random(3, 2), new int[]{3}));
         assertEquals("embedding: id 3 outside the table's 3 rows", e.getMessage());
+        var cache = b.kvCache(2, 8, 16);
+        e = assertThrows(IllegalArgumentException.class, () -> b.selfAttention(random(2, 4, 47), cache, 2, 2, 16));
+        assertEquals("selfAttention: [2, 4, 47], expected [2, 4 (2×2 tokens), 48] for a cache of width 16", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> b.kvAppendRope(cache, random(2, 4, 32), 8, 2, 16));
+        assertEquals("kvAppendRope: 8 heads over width 16: the 2D RoPE needs a head size that is a multiple of 4", e.getMessage());
     }
 }

@@ -10,11 +10,16 @@ import java.util.List;
  */
 public final class ArenaLedger {
 
-    /** One live allocation. */
-    public record Entry(long offset, long bytes, String label) {}
+    /** One live allocation; {@code serial} numbers every allocation the ledger ever made, so no two are equal. */
+    public record Entry(long offset, long bytes, String label, long serial) {}
 
-    /** A point to roll back to: the top of the arena and the number of live entries. */
-    public record Mark(long top, int entries, int generation) {}
+    /**
+     * A point to roll back to: the top of the arena, the number of live entries and the serial of the last of them (-1
+     * when none was live). A mark stays valid while that entry is live: a reset below it, and any allocation after that
+     * reset, cannot be mistaken for what it marked. A mark of the empty arena is always valid, so scopes opened on an
+     * empty arena nest.
+     */
+    public record Mark(long top, int entries, long lastSerial) {}
 
     private final String name;
     private final long capacity;
@@ -25,7 +30,7 @@ public final class ArenaLedger {
     private long windowPeak;
     private boolean locked;
     private String lockReason = "";
-    private int generation;
+    private long serials;
 
     public ArenaLedger(String name, long capacity, int alignment) {
         if (capacity <= 0) throw new IllegalArgumentException("arena '" + name + "': capacity " + capacity + " bytes; expected > 0");
@@ -55,7 +60,7 @@ public final class ArenaLedger {
                     + offset + " but the capacity is " + capacity + " bytes (" + top + " in use by " + live.size()
                     + " allocations); make the arena at least " + end + " bytes", bytes, top, capacity);
         }
-        live.add(new Entry(offset, bytes, label));
+        live.add(new Entry(offset, bytes, label, serials++));
         top = end;
         highWater = Math.max(highWater, top);
         windowPeak = Math.max(windowPeak, top);
@@ -63,21 +68,24 @@ public final class ArenaLedger {
     }
 
     public Mark mark() {
-        return new Mark(top, live.size(), generation);
+        return new Mark(top, live.size(), live.isEmpty() ? -1 : live.get(live.size() - 1).serial());
     }
 
     /** Frees everything allocated after the mark. */
     public void reset(Mark m) {
-        if (m.generation() != generation || m.entries() > live.size() || m.top() > top) {
-            throw new IllegalStateException("arena '" + name + "': reset to a mark that is no longer valid (an earlier reset went below it)");
+        boolean valid = m.entries() <= live.size() && m.top() <= top
+                && (m.entries() == 0 ? m.lastSerial() == -1 && m.top() == 0 : live.get(m.entries() - 1).serial() == m.lastSerial());
+        if (!valid) {
+            throw new IllegalStateException("arena '" + name + "': reset to a mark that is no longer valid (an earlier reset went below it: "
+                    + "the mark was taken at " + m.entries() + " live allocations, " + m.top() + " bytes; " + live.size() + " are live now, "
+                    + top + " bytes)");
         }
         live.subList(m.entries(), live.size()).clear();
         top = m.top();
-        if (m.entries() == 0) generation++;
     }
 
     public void resetAll() {
-        reset(new Mark(0, 0, generation));
+        reset(new Mark(0, 0, -1));
     }
 
     public void lock(String reason) {

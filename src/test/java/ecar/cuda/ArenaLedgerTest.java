@@ -73,6 +73,26 @@ class ArenaLedgerTest {
         assertEquals(0, a.used());
     }
 
+    /** What failed on the H100 (2026-11-27): a scope opened on an empty arena inside another invalidated the outer one. */
+    @Test
+    void marksOfAnEmptyArenaNestAndAStaleMarkIsCaughtAfterReallocation() {
+        ArenaLedger a = new ArenaLedger("t", 1 << 20, 256);
+        ArenaLedger.Mark outer = a.mark(), inner = a.mark();
+        a.allocate(10, "x");
+        a.reset(inner);
+        a.allocate(10, "y");
+        a.reset(outer);
+        assertEquals(0, a.used());
+        // a mark whose last allocation was freed and replaced by another one of the same size is stale
+        a.allocate(10, "a");
+        ArenaLedger.Mark afterA = a.mark();
+        a.resetAll();
+        a.allocate(10, "b");
+        assertEquals(afterA.top(), a.used(), "same top and count as at the mark");
+        String msg = assertThrows(IllegalStateException.class, () -> a.reset(afterA)).getMessage();
+        assertTrue(msg.contains("no longer valid"), msg);
+    }
+
     @Test
     void outOfMemorySaysHowMuchIsNeeded() {
         ArenaLedger a = new ArenaLedger("acts", 1024, 256);

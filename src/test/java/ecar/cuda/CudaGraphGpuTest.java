@@ -45,9 +45,7 @@ class CudaGraphGpuTest {
         GenerateRequest r = preset.startsWith("dit") ? GenerateRequest.of(1, 3).seed(5).steps(6).cfg(4f)
                 : preset.startsWith("ecar") ? GenerateRequest.of(1, 3).seed(5).stageSteps(1, 3, 4) : GenerateRequest.of(1, 3).seed(5);
         Pipeline p = Pipeline.random(Presets.get(preset), 3, gpu);
-        gpu.useGraphs(false);
-        float[] eager = p.sampleLatents(r, Progress.NONE).data();
-        gpu.useGraphs(true);
+        float[] eager = eagerly(() -> p.sampleLatents(r, Progress.NONE).data());
         assertEquals(2, gpu.loopRunsBeforeReplay());
         ArenaLedger ledger = gpu.arenaLedger();
         float[] previous = null;
@@ -62,10 +60,18 @@ class CudaGraphGpuTest {
         try (Backend.Scope moved = gpu.scope()) {
             gpu.zeros(Shape.of(1000));   // every tensor of the next generation sits elsewhere
             float[] g = p.sampleLatents(r.seed(6), Progress.NONE).data();
-            gpu.useGraphs(false);
-            float[] e = p.sampleLatents(r.seed(6), Progress.NONE).data();
-            gpu.useGraphs(true);
+            float[] e = eagerly(() -> p.sampleLatents(r.seed(6), Progress.NONE).data());
             assertTrue(maxDiff(e, g) <= 1e-6, preset + ": on a moved layout, with another seed, the graphs' result differs by " + maxDiff(e, g));
+        }
+    }
+
+    /** The result with graphs off, and graphs on again even when it throws (the backend is shared by the class's tests). */
+    private static float[] eagerly(java.util.function.Supplier<float[]> run) {
+        gpu.useGraphs(false);
+        try {
+            return run.get();
+        } finally {
+            gpu.useGraphs(true);
         }
     }
 

@@ -30,8 +30,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Our bf16 GEMMs (bf16 output, no epilogue) on the linear layers of DiT-XL/2 and ECAR-L/FlowAR-L at batch 64, 256², and
  * the small-M shapes of batch 1 — the shapes of tools/gemm_bench.py, which times torch.matmul on them — as the backend
- * runs them on each {@link #path} (GemmKernels.linear): {@code wgmma} takes kernels/gemm_sm90.cu (TMA + wgmma, K split
- * into ranges where few tiles would leave SMs idle; compute capability 9.0 only) where M, N ≥ 64, and {@code mma.sync}
+ * runs them on each {@link #path} (GemmKernels.linear): {@code wgmma} takes kernels/gemm_sm90.cu (TMA + wgmma; compute
+ * capability 9.0 only) where its 128 × 128 tiles fill the SMs (GemmKernels.wgmmaTakes), and {@code mma.sync}
  * the tiles of kernels/gemm.cu; on both, up to 16 rows take kernels/gemm_skinny.cu and other small shapes gemm.cu. Each
  * benchmark call queues {@link #INNER} GEMMs between two CUDA events (inputs rotated through copies that exceed the L2
  * cache); the median per-GEMM time and TFLOP/s are printed at tear-down in gemm_bench.py's format with the path added:
@@ -64,8 +64,9 @@ public class GemmBench extends GpuBench {
 
     /**
      * Which GEMM path: wgmma (gemm_sm90.cu where it takes the shape), mma.sync (gemm.cu), or sm90: gemm_sm90 forced on the
-     * shapes that linear() sends elsewhere (fewer than 64 rows or columns: whether TMA + wgmma with K split would beat
-     * the skinny kernel or the 64-row tiles there; the other shapes print that the wgmma line already times it).
+     * shapes that linear() sends elsewhere (fewer tiles than SMs, or under 64 rows or columns: whether TMA + wgmma, with
+     * K split where the tiles are few, beats the skinny kernel or the 64-row tiles there; the other shapes print that
+     * the wgmma line already times it).
      */
     @Param({"wgmma", "mma.sync", "sm90"})
     public String path;
@@ -88,11 +89,6 @@ public class GemmBench extends GpuBench {
         forceSm90 = path.equals("sm90");
         GemmPath kind = forceSm90 ? GemmPath.WGMMA : GemmPath.of(path);
         String label = "gemm " + model + " " + layer + " " + m + "x" + k + "x" + n + " " + path;
-        if (forceSm90 && m > GemmKernels.SKINNY_MAX_M && GemmKernels.wgmmaTakes(m, n, k)) {
-            skip = "linear() already runs gemm_sm90 on this shape (the wgmma line)";
-            System.out.println("\n[" + label + "] skipped: " + skip);
-            return;
-        }
         if (!open(label, kind == GemmPath.WGMMA ? "gemm_sm90" : "gemm")) return;
         var device = CudaContext.get().device();
         if (kind == GemmPath.WGMMA && !GemmPath.wgmmaRunsOn(device.major(), device.minor())) {
@@ -101,7 +97,13 @@ public class GemmBench extends GpuBench {
             closeGpu();
             return;
         }
-        // wgmma as the backend runs it: K split into ranges where the tiles alone would leave SMs idle (the batch-1 shapes)
+        if (forceSm90 && m > GemmKernels.SKINNY_MAX_M && GemmKernels.wgmmaTakes(m, n, k, device.multiprocessors())) {
+            skip = "linear() already runs gemm_sm90 on this shape (the wgmma line)";
+            System.out.println("\n[" + label + "] skipped: " + skip);
+            closeGpu();
+            return;
+        }
+        // gemm_sm90 as linearSm90 runs it: K split into ranges where the tiles alone would leave SMs idle (the forced sm90 line)
         GemmKernels.Sm90.SplitK split = GemmKernels.Sm90.splitK(m, n, k, device.multiprocessors());
         if (kind == GemmPath.WGMMA && split.splits() > 1) workspace = DeviceBuffer.allocate(4L * split.splits() * m * n, "split-K partial sums");
         GemmKernels.Scratch scratch = workspace == null ? null : (count, what) -> new GemmKernels.Scratch.Lease() {

@@ -58,9 +58,9 @@ public final class KernelSmoke {
             gpu.condTwice(o);
             gpu.watchFinite(o, 3);
             gpu.firstNonFinite();
-            // GEMMs large enough for gemm_sm90 where the device has it (M, N ≥ 64), ragged in M, N and K (K padded to 8)
-            // ... K split into ranges (64 × 1000 × 129: 2 tiles), and the skinny kernel for 1 to 16 rows, ragged N
-            for (int[] mkn : new int[][]{{130, 72, 200}, {64, 1000, 129}, {300, 13, 256}, {2, 1152, 333}, {16, 264, 1024}}) {
+            // GEMMs: one with enough 128 × 128 tiles for gemm_sm90 where the device has it (1100 × 1900: 9 × 15 tiles), ragged
+            // in M, N and K (K padded to 8); gemm.cu's tiles for fewer tiles than SMs; the skinny kernel for 1 to 16 rows
+            for (int[] mkn : new int[][]{{1100, 72, 1900}, {130, 72, 200}, {64, 1000, 129}, {300, 13, 256}, {2, 1152, 333}, {16, 264, 1024}}) {
                 Tensor a = gpu.upload(Compare.random(10 + mkn[0], 1f, mkn[0], mkn[1]));
                 Tensor wt = gpu.upload(Compare.random(20 + mkn[2], 0.1f, mkn[2], mkn[1]));
                 gpu.linear(a, wt, gpu.upload(Compare.random(30, 1f, mkn[2])), ecar.backend.Activation.GELU_TANH);
@@ -84,6 +84,6 @@ public final class KernelSmoke {
             for (int i = 0; i < 3; i++) arpg.generate(r, ecar.model.Progress.NONE);
             gpu.synchronize();
         }
-        System.out.println("kernel smoke: every attention and flow kernel ran, the GEMM paths (skinny, split K where the device has wgmma), and tiny DiT, ECAR and ARPG pipelines");
+        System.out.println("kernel smoke: every attention and flow kernel ran, the GEMM paths (skinny, mma.sync tiles, wgmma where the device has it), and tiny DiT, ECAR and ARPG pipelines");
     }
 }

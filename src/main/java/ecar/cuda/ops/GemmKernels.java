@@ -19,7 +19,7 @@ import static ecar.cuda.ops.OpCheck.that;
  * {@code gatedResidual} for the fused epilogues).
  *
  * <p>Two kernel families: gemm_sm90 (TMA + wgmma, warp-specialised and persistent) on a device of compute capability
- * 9.0 for shapes with M ≥ 64 and N ≥ 64 ({@link #wgmmaTakes}), the mma.sync kernels of gemm.cu everywhere else; the
+ * 9.0 for shapes whose 128 × 128 tiles fill the SMs ({@link #wgmmaTakes}), the mma.sync kernels of gemm.cu everywhere else; the
  * path is fixed per instance ({@link GemmPath}: {@code -Decar.gemm} / {@code ECAR_GEMM} force one).
  *
  * <p>Limits, checked here: K a multiple of 8 (a 16-byte chunk of a row is wholly inside K or wholly past it), every
@@ -226,12 +226,16 @@ public final class GemmKernels {
     }
 
     /**
-     * Whether {@link #linear} sends this shape to gemm_sm90 on the WGMMA path: K a multiple of 8 (the TMA row stride)
-     * and M, N at least 64 (a 128 × 128 tile at least half used in each direction; smaller shapes go to the mma.sync
-     * tiles, whose 64 × 64 tile wastes less).
+     * Whether {@link #linear} sends this shape to gemm_sm90 on the WGMMA path: K a multiple of 8 (the TMA row stride),
+     * M, N at least 64 (a 128 × 128 tile at least half used in each direction), and at least one 128 × 128 output tile
+     * per SM. Measured on an H100 (2026-11-27, GemmBench, bf16 out): wherever the tiles were fewer than the SMs, with K
+     * split or not, gemm.cu's 64-row tiles were faster — 512 × 1024 × 3072 (96 tiles) 106 against 75 TFLOP/s,
+     * 512 × 2736 × 1024 (32 tiles, K split 4 ways) 93 against 47, 128 × 1024 × 3072 42 against 12.5, 64 × 1152 × 6912 41
+     * against 16 — while 512 × 1152 × 4608 (144 tiles) ran 146 against 114, and every batch-64 shape 1.6 to 2.1 times
+     * faster on gemm_sm90. {@link #linearSm90} still takes any shape (K split where few tiles would leave SMs idle).
      */
-    public static boolean wgmmaTakes(int m, int n, int k) {
-        return k > 0 && k % 8 == 0 && m >= 64 && n >= 64;
+    public static boolean wgmmaTakes(int m, int n, int k, int multiprocessors) {
+        return k > 0 && k % 8 == 0 && m >= 64 && n >= 64 && (long) OpCheck.ceilDiv(m, Sm90.BM) * OpCheck.ceilDiv(n, Sm90.BN) >= multiprocessors;
     }
 
     /**
@@ -241,7 +245,7 @@ public final class GemmKernels {
     public void linear(DeviceAddress y, Precision out, DeviceAddress x, DeviceAddress w, int m, int n, int k, Epilogue e) {
         if (m <= SKINNY_MAX_M) {
             linearSkinny(y, out, x, w, m, n, k, e);
-        } else if (path == GemmPath.WGMMA && wgmmaTakes(m, n, k)) {
+        } else if (path == GemmPath.WGMMA && wgmmaTakes(m, n, k, multiprocessors)) {
             linearSm90(y, out, x, w, m, n, k, e);
         } else {
             linear(Tile.choose(m, n, multiprocessors), y, out, x, w, m, n, k, e);

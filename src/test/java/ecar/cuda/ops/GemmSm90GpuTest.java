@@ -174,7 +174,7 @@ class GemmSm90GpuTest {
         }
     }
 
-    /** On this device the default path is wgmma, and linear() sends a model shape to gemm_sm90 and a one-row one to gemm_skinny. */
+    /** On this device the default path is wgmma, and linear() sends a batch-64 shape to gemm_sm90 and a one-row one to gemm_skinny. */
     @Test
     void theBackendsGemmTakesTheWgmmaKernel() {
         Assumptions.assumeTrue(GemmPath.setting() == null || GemmPath.setting().isBlank() || GemmPath.setting().equals("auto"),
@@ -187,7 +187,7 @@ class GemmSm90GpuTest {
             };
             GemmKernels gemm = GemmKernels.forDevice(watching, CudaContext.get().device());
             assertEquals(GemmPath.WGMMA, gemm.path());
-            int m = 256, n = 1152, k = 1152;
+            int m = 2048, n = 1152, k = 1152;   // 16 × 9 tiles of 128 × 128: at least one per SM, which wgmmaTakes asks
             float[] x = bf16Round(random(51, m * k, 1f)), w = bf16Round(random(52, n * k, 0.03f));
             DeviceBuffer dx = g.bf16(x, "x"), dw = g.bf16(w, "w"), y = g.poisoned((long) m * n, Precision.F32, "y");
             gemm.linear(y, Precision.F32, dx, dw, m, n, k, Epilogue.of(null, Activation.NONE));

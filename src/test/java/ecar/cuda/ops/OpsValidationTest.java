@@ -168,14 +168,19 @@ class OpsValidationTest {
         assertArrayEquals(new long[]{k, n}, tmW.spec().globalDim());
         assertEquals(2L * 2 * GemmKernels.Sm90.BM * GemmKernels.Sm90.BK, tmX.spec().boxBytes() + tmW.spec().boxBytes(),
                 "a stage's transaction bytes (gemm_sm90's STAGE_BYTES: two bf16 boxes)");
-        // few tiles: one CTA each (adaLN at batch 64: 1 × 54 tiles)
+        // fewer tiles than SMs (adaLN at batch 64: 1 × 54; the flow head at batch 1, stage 4: 4 × 24) → the mma.sync tiles,
+        // measured faster there on an H100; 144 tiles (DiT-XL/2's fc1 at batch 1) stay on the wgmma kernel
         hopper.linear(f32(64L * 6912, "y"), Precision.F32, bf16(64L * 1152, "c"), bf16(6912L * 1152, "w"), 64, 6912, 1152, Epilogue.of(null, Activation.NONE));
+        assertEquals("gemm", rec.last().family());
+        hopper.linear(f32(512L * 3072, "y"), Precision.F32, bf16(512L * 1024, "c"), bf16(3072L * 1024, "w"), 512, 3072, 1024, Epilogue.of(null, Activation.NONE));
+        assertEquals("gemm", rec.last().family());
+        hopper.linear(f32(512L * 4608, "y"), Precision.F32, bf16(512L * 1152, "c"), bf16(4608L * 1152, "w"), 512, 4608, 1152, Epilogue.of(null, Activation.NONE));
         assertEquals("gemm_sm90_bf16_f32", rec.last().kernel());
-        assertEquals(54, rec.last().shape().gridX());
-        // ragged K (not a multiple of 64) and ragged M, N stay on the wgmma kernel
-        hopper.linear(f32(85L * 1000, "y"), Precision.F32, bf16(85L * 1000, "x"), bf16(1000L * 1000, "w"), 85, 1000, 1000, Epilogue.of(null, Activation.NONE));
+        assertEquals(132, rec.last().shape().gridX());
+        // ragged K (not a multiple of 64) and ragged M, N stay on the wgmma kernel: 9 × 16 tiles
+        hopper.linear(f32(1085L * 2000, "y"), Precision.F32, bf16(1085L * 1000, "x"), bf16(2000L * 1000, "w"), 1085, 2000, 1000, Epilogue.of(null, Activation.NONE));
         assertEquals("gemm_sm90_bf16_f32", rec.last().kernel());
-        assertEquals(8, rec.last().shape().gridX());
+        assertEquals(132, rec.last().shape().gridX());
     }
 
     /** Every GemmBench shape (M, K, N) makes valid tensor maps and a launch of gemm_sm90 (what the bench's wgmma path runs). */
@@ -201,8 +206,9 @@ class OpsValidationTest {
         hopper.linear(f32(6912, "y"), Precision.F32, bf16(1152, "c"), bf16(6912L * 1152, "w"), 1, 6912, 1152, Epilogue.of(null, Activation.NONE));
         assertEquals("gemm_skinny", rec.last().family(), "one row: the skinny kernel on every path");
         assertEquals(before, maps.size(), "no tensor map for a launch that does not use one");
-        assertTrue(GemmKernels.wgmmaTakes(64, 64, 8));
-        assertTrue(!GemmKernels.wgmmaTakes(63, 4096, 1024) && !GemmKernels.wgmmaTakes(4096, 4096, 1020));
+        assertTrue(GemmKernels.wgmmaTakes(64, 64, 8, 1) && GemmKernels.wgmmaTakes(128 * 12, 128 * 11, 64, 132));
+        assertTrue(!GemmKernels.wgmmaTakes(63, 4096, 1024, 1) && !GemmKernels.wgmmaTakes(4096, 4096, 1020, 1));
+        assertTrue(!GemmKernels.wgmmaTakes(128 * 12, 128 * 11, 64, 133), "132 tiles on 133 SMs");
         // the mma.sync path never launches gemm_sm90, and says why when asked to
         gemm.linear(bf16(16384L * 4608, "y"), Precision.BF16, bf16(16384L * 1152, "x"), bf16(4608L * 1152, "w"), 16384, 4608, 1152, Epilogue.of(null, Activation.NONE));
         assertEquals("gemm_bf16_t128_bf16", rec.last().kernel());

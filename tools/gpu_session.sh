@@ -26,7 +26,9 @@
 # Caps (seconds; each also cut to what is left of the budget, and a step with under 10 s left is NOT-RUN):
 #   unpack 60 | 1 info --check 60 | 2 tests 150 | 3 sanitizers 90 a tool, the four at once | 4 generate 30 a preset |
 #   5 compare 180 for both batch sizes | 6 JMH 120, each PyTorch benchmark 45 | 7 torch pipelines 120
-# GPU_SESSION_STEPS (default "1 2 3 4 5 6 7") names the steps to run; the others are NOT-RUN in the summary.
+# GPU_SESSION_STEPS (default "1 2 3 4 5 6 7") names the steps to run; the others are NOT-RUN in the summary. Two
+# more run only when named: 8, tools/torch_pipelines.py --compile (cap 240 s), and 9, ncu on one gemm_sm90 and one
+# attention_sm90 launch (cap 90 s each; profile.log).
 # Their sum is over the budget on purpose: they bound hangs, while a healthy run should take 4 to 6 minutes (an
 # estimate: the script has not met a GPU yet). 8 files is what the device tool brings back from $OUT.
 # --dry-run runs nothing and writes nothing: it prints each command with its cap, then the (empty) summary.
@@ -47,6 +49,7 @@ budget=${GPU_SESSION_BUDGET:-465}
 steps="0 ${GPU_SESSION_STEPS:-1 2 3 4 5 6 7}"
 deadline=$((SECONDS + budget))
 cap_unpack=60 cap_info=60 cap_tests=150 cap_sanitizer=90 cap_generate=30 cap_compare=180 cap_jmh=120 cap_pybench=45 cap_torch=120
+cap_compile=240 cap_ncu=90
 # compare runs each model once after its warm-up (the GPU default is 3): DiT-XL/2 at batch 64 is 7.6 PFLOP a run
 compare_repeats=${COMPARE_REPEATS:-1}
 # one JVM for all JMH benchmarks (-f 0; GemmBench counts 22 shapes × 3 paths, the forced-sm90 ones skipping at once where wgmma already runs it; AttentionGpuBench 4 shapes × 3 kernels): a fork each would spend about a minute
@@ -271,11 +274,19 @@ finish "$(status "${rcs[@]}")" "$detail" "${table[@]}"
 torch_ok() {  # caches the answer (in $tmp/torch.txt: the version, or why not); the import alone takes seconds
   if [ -z "${torch_seen:-}" ]; then
     torch_seen=no
-    bounded 60 "$tmp/probe.log" python3 -c 'import torch; print("torch", torch.__version__, "with CUDA" if torch.cuda.is_available() else "without CUDA")' && torch_seen=yes
+    bounded 60 "$tmp/probe.log" python3 -c 'import torch; print("torch", torch.__version__, "with CUDA" if torch.cuda.is_available() else "without CUDA")'
+    case $? in
+      0) torch_seen=yes ;;
+      125) unset torch_seen; return 1 ;;   # a step not asked for: probe again in the next one
+    esac
     cp "$last" "$tmp/torch.txt"
     [ $dry = 1 ] && echo "torch (dry run)" > "$tmp/torch.txt"
   fi
   [ "$torch_seen" = yes ]
+}
+# the "[pipeline NAME batch B] ... ms per generation ..." lines of tools/torch_pipelines.py in the last output, shortened
+pipeline_lines() {
+  sed -n 's/^\[pipeline \(.*\)\] \(.*\) ms per generation, .* ms per image, \(.*\) images\/s (median of [0-9]*)\(.*\)/\1: \2 ms, \3 images\/s\4/p' "$last"
 }
 no_torch() { echo "python3 cannot import torch: $(tail -1 "$tmp/torch.txt" | squeeze 100)"; }
 
@@ -312,11 +323,47 @@ begin "7 torch pipelines" $cap_torch
 if torch_ok; then
   bounded $cap_torch "$out/torch.log" python3 tools/torch_pipelines.py --quick --batch 1,64
   rc=$?
-  mapfile -t table < <(sed -n 's/^\[pipeline \(.*\)\] \(.*\) ms per generation, .* ms per image, \(.*\) images\/s (median of [0-9]*)\(.*\)/\1: \2 ms, \3 images\/s\4/p' "$last")
+  mapfile -t table < <(pipeline_lines)
   finish "$(status $rc)" "$(head -1 "$tmp/torch.txt" 2>/dev/null)$( [ ${#table[@]} = 0 ] && echo "; $(tail -1 "$last" | squeeze 120)")" "${table[@]}"
 else
   no_torch > "$out/torch.log"
   finish SKIP "$(no_torch)"
+fi
+
+# ---------------------------------------------------------------------------------------------------- 8 torch.compile (opt-in)
+# Not in the default steps (compiling every block of four models takes minutes): GPU_SESSION_STEPS="5 8" puts the
+# torch.compile peer beside compare, for the issue's "1.5x torch.compile" target.
+begin "8 torch.compile" $cap_compile
+if torch_ok; then
+  bounded $cap_compile "$out/torch.log" python3 tools/torch_pipelines.py --compile --quick --batch 1,64
+  rc=$?
+  mapfile -t table < <(pipeline_lines)
+  finish "$(status $rc)" "torch.compile (blocks)$( [ ${#table[@]} = 0 ] && echo "; $(tail -1 "$last" | squeeze 120)")" "${table[@]}"
+else
+  finish SKIP "$(no_torch)"
+fi
+
+# ---------------------------------------------------------------------------------------------------- 9 ncu (opt-in)
+# Not in the default steps: Nsight Compute on one launch of gemm_sm90 (DiT-XL/2's qkv at batch 64) and of
+# attention_sm90 (B 64, H 16, L 256, d 64), each after a few launches of warm-up: speed of light, memory, warp stalls,
+# scheduler. GPU_SESSION_STEPS="9". The report goes to profile.log (appended to bench.log when 8 files are already out).
+begin "9 ncu" $((2 * cap_ncu))
+ncu_bin=$(command -v ncu || ls "${CUDA_HOME:-/usr/local/cuda}"/bin/ncu /usr/local/cuda*/bin/ncu 2>/dev/null | head -1)
+if [ -z "$ncu_bin" ] || [ ! -f "$kit" ]; then
+  finish SKIP "needs ncu (PATH, \$CUDA_HOME/bin) and $kit"
+else
+  plog=$out/profile.log
+  [ "$(find "$out" -maxdepth 1 -type f | wc -l)" -ge $max_files ] && plog=$out/bench.log
+  ncu_args=(--target-processes all --launch-skip 3 --launch-count 1 --section SpeedOfLight --section MemoryWorkloadAnalysis
+            --section ComputeWorkloadAnalysis --section WarpStateStats --section SchedulerStats --section LaunchStats --section Occupancy)
+  bounded $cap_ncu "$plog" "$ncu_bin" "${ncu_args[@]}" --kernel-name regex:gemm_sm90_bf16 \
+    "$kit" bench -f 0 -wi 0 -i 1 -r 100ms -p path=wgmma -p "shape=dit-xl-2 qkv 16384 1152 3456" GemmBench
+  rcs=($?)
+  bounded $cap_ncu "$plog" "$ncu_bin" "${ncu_args[@]}" --kernel-name regex:attention_sm90 \
+    "$kit" bench -f 0 -wi 0 -i 1 -r 100ms -p kernel=sm90 -p seq=256 -p head=64 AttentionGpuBench
+  rcs+=($?)
+  sol=$(grep -E '^ *(Duration|Compute \(SM\) Throughput|Memory Throughput|DRAM Throughput) ' "$plog" | awk '{$1=$1; print}' | paste -sd';' - | cut -c1-300)
+  finish "$(status "${rcs[@]}")" "${sol:-no speed-of-light lines: $(first_error)}"
 fi
 
 write_summary ""

@@ -25,6 +25,44 @@ final class CompareBenchmark {
         this.progress = progress;
     }
 
+    /**
+     * Every model of the plan in order. A failure other than running out of memory (a kernel error, a broken
+     * invariant) stops the run — the device may be unusable after it — as {@link Aborted}, which keeps the results of
+     * the models measured before it, so that they can still be reported.
+     */
+    List<CompareResult> measureAll(ComparePlan plan) {
+        List<CompareResult> results = new ArrayList<>();
+        for (ComparePlan.Model m : plan.models()) {
+            try {
+                results.add(measure(m, plan));
+            } catch (RuntimeException e) {
+                throw new Aborted(m.name(), results, e);
+            }
+        }
+        return results;
+    }
+
+    /** The run stopped at {@code model}; {@code measured} holds the results of the models before it. */
+    static final class Aborted extends RuntimeException {
+        final String model;
+        final List<CompareResult> measured;
+
+        Aborted(String model, List<CompareResult> measured, RuntimeException cause) {
+            super(model + " failed: " + message(cause) + note(measured), cause);
+            this.model = model;
+            this.measured = List.copyOf(measured);
+        }
+
+        /** The line for the command line: the model, then the cause as {@code Main} describes any error. */
+        String describe(java.util.function.Function<Throwable, String> cause) {
+            return model + " failed: " + cause.apply(getCause()) + note(measured);
+        }
+
+        private static String note(List<CompareResult> measured) {
+            return measured.isEmpty() ? "" : " (the models measured before it are reported above)";
+        }
+    }
+
     CompareResult measure(ComparePlan.Model m, ComparePlan plan) {
         PeakMemory.start(backend);   // frees the previous model's weights first where that matters (a GPU)
         long t0 = System.nanoTime();

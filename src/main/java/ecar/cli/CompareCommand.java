@@ -9,7 +9,6 @@ import picocli.CommandLine.Spec;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -72,8 +71,18 @@ final class CompareCommand implements Callable<Integer> {
                 backend.name(), size, ComparePlan.join(plan.batches()), reps, reps == 1 ? "" : "s", seed);
         OffsetDateTime started = OffsetDateTime.now().truncatedTo(ChronoUnit.SECONDS);
         CompareBenchmark benchmark = new CompareBenchmark(backend, System.err);
-        List<CompareResult> results = new ArrayList<>();
-        for (ComparePlan.Model m : plan.models()) results.add(benchmark.measure(m, plan));
+        List<CompareResult> results;
+        try {
+            results = benchmark.measureAll(plan);
+        } catch (CompareBenchmark.Aborted e) {
+            // what was measured before the failure is reported (table, JSON, chart) before the error ends the run
+            if (!e.measured.isEmpty()) {
+                System.out.println("\n" + e.model + " failed; the models measured before it:");
+                CompareReport.print(new CompareRun(backend.name(), backend.peakTeraflops(), started, commandLine(), plan, e.measured), out,
+                        System.out, CompareChart::write);
+            }
+            throw e;
+        }
         CompareRun run = new CompareRun(backend.name(), backend.peakTeraflops(), started, commandLine(), plan, results);
         CompareReport.print(run, out, System.out, CompareChart::write);
         return 0;

@@ -42,6 +42,7 @@ public final class Main {
 
     /** One line (or an itemised list for weights) for errors a user can fix; the class name for the rest. */
     static String describe(Throwable ex) {
+        if (ex instanceof CompareBenchmark.Aborted a) return a.describe(Main::describe);
         if (ex instanceof IllegalArgumentException || ex instanceof SafeTensorsException || ex instanceof WeightsException
                 || ex instanceof ArithmeticException || ex instanceof IllegalStateException || ex instanceof UserError || ex instanceof java.io.IOException) {
             return ex.getMessage();

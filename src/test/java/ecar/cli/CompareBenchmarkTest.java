@@ -30,6 +30,7 @@ class CompareBenchmarkTest {
     private static final class FakeDevice {
         long peak;
         String failOther;   // a message to fail any generation with, not about memory
+        String failFlowSteps;   // a message to fail the flow models' Euler steps with (DiT has none), not about memory
 
         Backend backend() {
             CpuBackend cpu = new CpuBackend();
@@ -40,6 +41,9 @@ class CompareBenchmarkTest {
                     case "resetPeakMemory" -> {   // nothing is held between generations here
                         peak = 0;
                         return null;
+                    }
+                    case "flowEulerStep" -> {
+                        if (failFlowSteps != null) throw new IllegalStateException(failFlowSteps);
                     }
                     case "randn" -> {
                         if (failOther != null) throw new IllegalStateException(failOther);
@@ -99,6 +103,24 @@ class CompareBenchmarkTest {
         ComparePlan plan = ComparePlan.of(List.of("dit-tiny"), 64, List.of(1), 1, 0);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> bench.measure(plan.models().get(0), plan));
         assertEquals(device.failOther, e.getMessage());
+    }
+
+    /** What lost a whole H100 table once (2026-11-27): the last model failing took the rows measured before it along. */
+    @Test
+    void aFailureStopsTheRunButKeepsTheModelsMeasuredBeforeIt() {
+        FakeDevice device = new FakeDevice();
+        device.failFlowSteps = "arena 'cuda backend': reset to a mark that is no longer valid";
+        CompareBenchmark bench = new CompareBenchmark(device.backend(), PROGRESS);
+        ComparePlan plan = ComparePlan.of(List.of("dit-tiny", "ecar-tiny", "flowar-tiny"), 64, List.of(1), 1, 0);
+        CompareBenchmark.Aborted e = assertThrows(CompareBenchmark.Aborted.class, () -> bench.measureAll(plan));
+        assertEquals("ecar-tiny", e.model);
+        assertEquals(List.of("dit-tiny"), e.measured.stream().map(CompareResult::name).toList());
+        assertTrue(e.measured.get(0).at(1).isMeasured());
+        assertEquals("ecar-tiny failed: " + device.failFlowSteps + " (the models measured before it are reported above)", Main.describe(e));
+        // the first model failing: nothing to report, and the line says so by saying nothing of it
+        device.failOther = "kernel gemm failed: CUDA_ERROR_ILLEGAL_ADDRESS";
+        e = assertThrows(CompareBenchmark.Aborted.class, () -> bench.measureAll(plan));
+        assertEquals("dit-tiny failed: " + device.failOther, Main.describe(e));
     }
 
     @Test

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The PyTorch peer of the GPU GEMM benchmark (src/jmh/java/ecar/bench/GemmBench.java): torch.matmul in bf16 on the
 linear layers of DiT-XL/2 and ECAR-L/FlowAR-L at batch 64, 256x256 images (256 tokens an image at the last stage),
-timed with CUDA events, median of repeats, inputs rotated through copies that together exceed the L2 cache.
+timed with CUDA events, median of repeats, inputs rotated through copies that together exceed the L2 cache, each
+burst of GEMMs replayed as one CUDA graph (--no-graphs: launched one by one).
 Prints one line a shape in the format of GemmBench, whose lines also name our kernel path (wgmma or mma.sync):
 
     [gemm <model> <layer> MxKxN] <ms> ms, <TFLOP/s> TFLOP/s                 (here: torch.matmul)
@@ -60,25 +61,52 @@ def line(model, layer, m, k, n, ms):
     return f"[gemm {model} {layer} {m}x{k}x{n}] {ms:.4f} ms, {2.0 * m * k * n / (ms * 1e-3) / 1e12:.1f} TFLOP/s"
 
 
-def bench_cuda(m, k, n, dtype, reps, inner):
+def ms_per_launch(burst, launches, reps, graphs):
+    """Median milliseconds per launch over reps bursts, timed with CUDA events. With graphs, the burst is captured once
+    as a CUDA graph and replayed (as GemmBench and AttentionGpuBench do, and as the pipelines replay their loops), so
+    the small shapes of batch 1 time the kernels, not Python's launch rate; a capture that fails falls back to
+    launching the burst, and says so."""
+    s = torch.cuda.Stream()   # warm-up on a side stream, as torch.cuda.graph asks before a capture
+    s.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(s):
+        for _ in range(2):
+            burst()
+    torch.cuda.current_stream().wait_stream(s)
+    torch.cuda.synchronize()
+    run = burst
+    if graphs:
+        try:
+            g = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(g):
+                burst()
+            run = g.replay
+        except RuntimeError as e:
+            print(f"[bench] the burst could not be captured as a CUDA graph ({e}): timing separate launches", flush=True)
+            torch.cuda.synchronize()
+    times = []
+    for _ in range(reps):
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        a.record()
+        run()
+        b.record()
+        b.synchronize()
+        times.append(a.elapsed_time(b) / launches)
+    return statistics.median(times)
+
+
+def bench_cuda(m, k, n, dtype, reps, inner, graphs=True):
     bytes_per = (m * k + n * k) * torch.tensor([], dtype=dtype).element_size()
     copies = max(1, -(-L2_BYTES // bytes_per))
     xs = [torch.randn(m, k, device="cuda", dtype=dtype) for _ in range(copies)]
     ws = [torch.randn(n, k, device="cuda", dtype=dtype) for _ in range(copies)]
     out = torch.empty(m, n, device="cuda", dtype=dtype)
-    for i in range(10):
-        torch.matmul(xs[i % copies], ws[i % copies].t(), out=out)
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(reps):
-        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        a.record()
-        for i in range(inner):
+    launches = max(inner, copies)   # a burst covers every copy, so no launch reads its inputs from L2
+
+    def burst():
+        for i in range(launches):
             torch.matmul(xs[i % copies], ws[i % copies].t(), out=out)
-        b.record()
-        b.synchronize()
-        times.append(a.elapsed_time(b) / inner)
-    return statistics.median(times)
+
+    return ms_per_launch(burst, launches, reps, graphs)
 
 
 def bench_cpu(m, k, n, dtype, reps, inner):
@@ -100,6 +128,7 @@ def main():
     ap.add_argument("--reps", type=int, default=21)
     ap.add_argument("--inner", type=int, default=20)
     ap.add_argument("--quick", action="store_true", help="median of 5 x 10 GEMMs (a short GPU visit)")
+    ap.add_argument("--no-graphs", action="store_true", help="launch each burst from Python instead of replaying it as a CUDA graph")
     args = ap.parse_args()
     if args.quick:
         args.reps, args.inner = 5, 10
@@ -109,15 +138,20 @@ def main():
     reps, inner = (3, 1) if args.tiny else (args.reps, args.inner)
     if args.device == "cuda":
         p = torch.cuda.get_device_properties(0)
-        print(f"torch {torch.__version__}, {p.name}, {p.multi_processor_count} SMs, bf16, CUDA events, median of {reps} x {inner}")
+        how = "launched one by one" if args.no_graphs else "each burst replayed as a CUDA graph"
+        print(f"torch {torch.__version__}, {p.name}, {p.multi_processor_count} SMs, bf16, CUDA events, median of {reps} bursts of "
+              f"at least {inner} GEMMs, {how}")
     else:
         print(f"torch {torch.__version__}, cpu, {dtype}, {torch.get_num_threads()} threads")
     with torch.no_grad():
         for model, layer, m, k, n in SHAPES:
             if args.tiny:
                 m = max(1, m // 64)
-            fn = bench_cuda if args.device == "cuda" else bench_cpu
-            print(line(model, layer, m, k, n, fn(m, k, n, dtype, reps, inner)), flush=True)
+            if args.device == "cuda":
+                ms = bench_cuda(m, k, n, dtype, reps, inner, graphs=not args.no_graphs)
+            else:
+                ms = bench_cpu(m, k, n, dtype, reps, inner)
+            print(line(model, layer, m, k, n, ms), flush=True)
 
 
 if __name__ == "__main__":

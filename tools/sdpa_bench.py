@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The PyTorch peer of AttentionGpuBench: torch.nn.functional.scaled_dot_product_attention on the same shapes
 (batch 64, 16 heads, sequence 256 and 341, head 64 and 72), bf16, non-causal, inputs laid out as ours
-([B, L, H, d] viewed as [B, H, L, d], no copy). Device time from CUDA events around 20 calls, median of 30 repeats,
+([B, L, H, d] viewed as [B, H, L, d], no copy). Device time from CUDA events around 20 calls (replayed as one CUDA
+graph; --no-graphs launches them one by one), median of 30 repeats,
 printed in AttentionGpuBench's table format, for each SDPA backend that accepts the shape and for PyTorch's own
 choice. Run it on the same machine right after the JMH run:
 
@@ -15,16 +16,40 @@ import torch
 import torch.nn.functional as F
 
 
+GRAPHS = True   # --no-graphs clears it
+
+
 def ms_per_call(fn, calls=20, repeats=30, warmup=5):
-    for _ in range(warmup):
-        fn()
+    """Median milliseconds per call over bursts of calls, timed with CUDA events; with GRAPHS each burst is captured once
+    as a CUDA graph and replayed (as AttentionGpuBench does), falling back to launching it, and saying so, where the
+    capture fails."""
+    s = torch.cuda.Stream()   # warm-up on a side stream, as torch.cuda.graph asks before a capture
+    s.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(s):
+        for _ in range(warmup):
+            fn()
+    torch.cuda.current_stream().wait_stream(s)
     torch.cuda.synchronize()
+
+    def burst():
+        for _ in range(calls):
+            fn()
+
+    run = burst
+    if GRAPHS:
+        try:
+            g = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(g):
+                burst()
+            run = g.replay
+        except RuntimeError as e:
+            print(f"[bench] the burst could not be captured as a CUDA graph ({e}): timing separate calls", flush=True)
+            torch.cuda.synchronize()
     a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
     times = []
     for _ in range(repeats):
         a.record()
-        for _ in range(calls):
-            fn()
+        run()
         b.record()
         b.synchronize()
         times.append(a.elapsed_time(b) / calls)
@@ -62,7 +87,10 @@ def main():
     p.add_argument("--calls", type=int, default=20, help="calls between two events (default 20)")
     p.add_argument("--repeats", type=int, default=30, help="timed bursts; the median is printed (default 30)")
     p.add_argument("--quick", action="store_true", help="10 calls, median of 5 (a short GPU visit)")
+    p.add_argument("--no-graphs", action="store_true", help="launch each burst from Python instead of replaying it as a CUDA graph")
     args = p.parse_args()
+    global GRAPHS
+    GRAPHS = not args.no_graphs
     if args.quick:
         args.calls, args.repeats = 10, 5
     if not torch.cuda.is_available():
@@ -70,7 +98,8 @@ def main():
         return
     dev = torch.cuda.get_device_properties(0)
     print(f"[sdpa] {dev.name} (cc {dev.major}.{dev.minor}, {dev.multi_processor_count} SMs), torch {torch.__version__}, "
-          f"copy ceiling {copy_ceiling_gbs(min(10, args.repeats)):.0f} GB/s, median of {args.repeats} x {args.calls} calls")
+          f"copy ceiling {copy_ceiling_gbs(min(10, args.repeats)):.0f} GB/s, median of {args.repeats} x {args.calls} calls"
+          f"{', launched one by one' if args.no_graphs else ', each burst replayed as a CUDA graph'}")
     g = torch.Generator(device="cuda").manual_seed(1234)
     for seq in args.seq:
         for d in args.head:

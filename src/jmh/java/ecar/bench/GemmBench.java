@@ -33,8 +33,9 @@ import java.util.concurrent.TimeUnit;
  * runs them on each {@link #path} (GemmKernels.linear): {@code wgmma} takes kernels/gemm_sm90.cu (TMA + wgmma; compute
  * capability 9.0 only) where its 128 × 128 tiles fill the SMs (GemmKernels.wgmmaTakes), and {@code mma.sync}
  * the tiles of kernels/gemm.cu; on both, up to 16 rows take kernels/gemm_skinny.cu and other small shapes gemm.cu. Each
- * benchmark call queues {@link #INNER} GEMMs between two CUDA events (inputs rotated through copies that exceed the L2
- * cache); the median per-GEMM time and TFLOP/s are printed at tear-down in gemm_bench.py's format with the path added:
+ * benchmark call replays a burst of {@link #INNER} GEMMs, or one per copy of the inputs where there are more (inputs
+ * rotated through copies that exceed the L2 cache), captured as one CUDA graph (GpuBench), between two CUDA events;
+ * the median per-GEMM time and TFLOP/s are printed at tear-down in gemm_bench.py's format with the path added:
  * {@code [gemm <model> <layer> MxKxN <path>] <ms> ms, <TFLOP/s> TFLOP/s}. Without a GPU (or, for wgmma, without a
  * compute capability 9.0 device) it prints why and measures nothing. One run:
  * {@code java -jar target/benchmarks.jar GemmBench} beside {@code python3 tools/gemm_bench.py}.
@@ -141,7 +142,7 @@ public class GemmBench extends GpuBench {
         if (skip != null) return;
         GemmKernels.Epilogue none = GemmKernels.Epilogue.of(null, Activation.NONE);
         int[] i = {0};
-        time(INNER, () -> {
+        time(Math.max(INNER, xs.size()), () -> {   // a burst (one graph) covers every copy of the inputs
             int c = i[0]++ % xs.size();
             if (forceSm90) gemm.linearSm90(y, Precision.BF16, xs.get(c), ws.get(c), m, n, k, none);
             else gemm.linear(y, Precision.BF16, xs.get(c), ws.get(c), m, n, k, none);
@@ -154,7 +155,7 @@ public class GemmBench extends GpuBench {
         if (samples() > 0) {
             double ms = medianMs();
             System.out.printf("%n[gemm %s %s %dx%dx%d %s] %.4f ms, %.1f TFLOP/s (median of %d x %d)%n", model, layer, m, k, n, path, ms,
-                    2.0 * m * k * n / (ms * 1e-3) / 1e12, samples(), INNER);
+                    2.0 * m * k * n / (ms * 1e-3) / 1e12, samples(), Math.max(INNER, xs.size()));
         }
         for (DeviceBuffer b : xs) b.close();
         for (DeviceBuffer b : ws) b.close();

@@ -17,6 +17,12 @@ import java.util.List;
  * What every GPU benchmark does around its kernel: skip (and say why) without a GPU or without the kernel family's
  * fatbin, one stream and two events, device times per launch from a burst between the events, kept only in
  * measurement iterations (warm-up calls are timed but dropped), and their median at tear-down.
+ *
+ * <p>The burst is captured once as a CUDA graph (after one eager burst, which fills lazy state such as the kernels'
+ * shared-memory attributes) and replayed: the pipelines replay their sampling loops as graphs too, and a stream of
+ * separate launches from Java would time the host's launch rate on the small shapes of batch 1 instead of the
+ * kernel (tools/gemm_bench.py and tools/sdpa_bench.py replay graphs likewise). {@code -Decar.bench.graphs=false}
+ * times the stream of launches instead; a capture that fails says why once and falls back to it.
  */
 @State(Scope.Benchmark)
 public abstract class GpuBench {
@@ -26,6 +32,9 @@ public abstract class GpuBench {
     private Event start, end;
     private final List<Float> ms = new ArrayList<>();
     private boolean measuring;
+    /** The captured burst, once captured; null before, and for good where graphs are off or the capture failed. */
+    private ecar.cuda.CudaGraph burst;
+    private boolean graphs = !"false".equals(System.getProperty("ecar.bench.graphs"));
 
     /** Opens the stream and events; false (having printed why under label) when there is no GPU or no such fatbin. */
     protected boolean open(String label, String family) {
@@ -46,10 +55,30 @@ public abstract class GpuBench {
         measuring = p.getType() == IterationType.MEASUREMENT;
     }
 
-    /** Queues launches calls of body between the events and keeps the per-launch milliseconds when measuring. */
+    /**
+     * Times a burst of {@code launches} calls of body between the events (a graph replay after the first burst, see the
+     * class comment) and keeps the per-launch milliseconds when measuring.
+     */
     protected void time(int launches, Runnable body) {
-        float t = GpuTiming.msPerLaunch(stream, start, end, launches, body);
+        float t;
+        if (burst != null) {
+            t = GpuTiming.msPerLaunch(stream, start, end, launches, () -> burst.launch(stream), 1);
+        } else {
+            t = GpuTiming.msPerLaunch(stream, start, end, launches, body, launches);
+            if (graphs) capture(launches, body);
+        }
         if (measuring) ms.add(t);
+    }
+
+    private void capture(int launches, Runnable body) {
+        try {
+            burst = ecar.cuda.CudaGraph.capture(stream, () -> {
+                for (int i = 0; i < launches; i++) body.run();
+            });
+        } catch (RuntimeException e) {
+            graphs = false;
+            System.out.println("\n[bench] the burst could not be captured as a CUDA graph (" + e.getMessage() + "): timing separate launches");
+        }
     }
 
     protected int samples() {
@@ -62,6 +91,8 @@ public abstract class GpuBench {
 
     /** Releases the stream and events (subclasses free their own buffers first). */
     protected void closeGpu() {
+        if (burst != null) burst.close();
+        burst = null;
         start.close();
         end.close();
         stream.close();

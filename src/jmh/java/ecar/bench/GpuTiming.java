@@ -19,8 +19,13 @@ final class GpuTiming {
 
     /** Milliseconds per launch of {@code body} over a burst of {@code launches}, timed with events on the stream. */
     static float msPerLaunch(Stream s, Event a, Event b, int launches, Runnable body) {
+        return msPerLaunch(s, a, b, launches, body, launches);
+    }
+
+    /** Milliseconds per launch where {@code calls} calls of {@code burst} (one replay of a captured burst, say) queue {@code launches} launches. */
+    static float msPerLaunch(Stream s, Event a, Event b, int launches, Runnable burst, int calls) {
         a.record(s);
-        for (int i = 0; i < launches; i++) body.run();
+        for (int i = 0; i < calls; i++) burst.run();
         b.record(s);
         return b.elapsedSince(a) / launches;
     }

@@ -27,8 +27,9 @@
 #   unpack 60 | 1 info --check 60 | 2 tests 150 | 3 sanitizers 90 a tool, the four at once | 4 generate 30 a preset |
 #   5 compare 180 for both batch sizes | 6 JMH 120, each PyTorch benchmark 45 | 7 torch pipelines 120
 # GPU_SESSION_STEPS (default "1 2 3 4 5 6 7") names the steps to run; the others are NOT-RUN in the summary. Two
-# more run only when named: 8, tools/torch_pipelines.py --compile (cap 240 s), and 9, ncu on one gemm_sm90 and one
-# attention_sm90 launch (cap 90 s each; profile.log).
+# more run only when named: 8, tools/torch_pipelines.py --compile (cap 240 s); 9, ncu on one gemm_sm90 and one
+# attention_sm90 launch (cap 90 s each; profile.log); 10, device time per kernel over one generation of ECAR-L at
+# batch 1 and 64 and DiT-XL/2 at 10 steps (ncu, cap 120 s each; tables from tools/kernel_times.py in profile.log).
 # Their sum is over the budget on purpose: they bound hangs, while a healthy run should take 4 to 6 minutes (an
 # estimate: the script has not met a GPU yet). 8 files is what the device tool brings back from $OUT.
 # --dry-run runs nothing and writes nothing: it prints each command with its cap, then the (empty) summary.
@@ -49,7 +50,7 @@ budget=${GPU_SESSION_BUDGET:-465}
 steps="0 ${GPU_SESSION_STEPS:-1 2 3 4 5 6 7}"
 deadline=$((SECONDS + budget))
 cap_unpack=60 cap_info=60 cap_tests=150 cap_sanitizer=90 cap_generate=30 cap_compare=180 cap_jmh=120 cap_pybench=45 cap_torch=120
-cap_compile=240 cap_ncu=90
+cap_compile=240 cap_ncu=90 cap_ktimes=120
 # compare runs each model once after its warm-up (the GPU default is 3): DiT-XL/2 at batch 64 is 7.6 PFLOP a run
 compare_repeats=${COMPARE_REPEATS:-1}
 # one JVM for all JMH benchmarks (-f 0; GemmBench counts 22 shapes × 3 paths, the forced-sm90 ones skipping at once where wgmma already runs it; AttentionGpuBench 4 shapes × 3 kernels): a fork each would spend about a minute
@@ -364,6 +365,32 @@ else
   rcs+=($?)
   sol=$(grep -E '^ *(Duration|Compute \(SM\) Throughput|Memory Throughput|DRAM Throughput) ' "$plog" | awk '{$1=$1; print}' | paste -sd';' - | cut -c1-300)
   finish "$(status "${rcs[@]}")" "${sol:-no speed-of-light lines: $(first_error)}"
+fi
+
+# ---------------------------------------------------------------------------------------------------- 10 kernel times (opt-in)
+# Not in the default steps: device time per kernel over one generation (ncu, one metric: no replay), for ECAR-L at
+# batch 1 and 64 and DiT-XL/2 at batch 1 with 10 steps, each including its VAE decode; tools/kernel_times.py turns
+# ncu's CSV into a table, appended to profile.log (bench.log when 8 files are already out). GPU_SESSION_STEPS="10".
+begin "10 kernel times" $((3 * cap_ktimes))
+if [ -z "$ncu_bin" ]; then
+  finish SKIP "needs ncu (PATH, \$CUDA_HOME/bin)"
+else
+  plog=$out/profile.log
+  [ ! -f "$plog" ] && [ "$(find "$out" -maxdepth 1 -type f | wc -l)" -ge $max_files ] && plog=$out/bench.log
+  rcs=() firsts=()
+  b64=$(seq -s, 0 63)
+  for run in "ecar-l-b1|--model ecar-l --class 207" "ecar-l-b64|--model ecar-l --class $b64" "dit-xl-2-b1-10steps|--model dit-xl-2 --class 207 --steps 10"; do
+    name=${run%%|*}
+    read -r -a gen <<< "${run#*|}"
+    csvf=$tmp/ncu-$name.csv
+    bounded $cap_ktimes "$plog" "$ncu_bin" --csv --page raw --metrics gpu__time_duration.sum --target-processes all --log-file "$csvf" \
+      "$ecar" generate "${gen[@]}" --backend cuda --seed 1 --out "$tmp/$name.png"
+    rc=$?
+    { echo "==== $name: ecar generate ${gen[*]} --backend cuda (sampling and VAE decode)"; python3 tools/kernel_times.py --top 20 "$csvf" 2>&1; } >> "$plog"
+    rcs+=("$rc")
+    firsts+=("$name: $(grep -h '^\[kernel times\]' "$plog" | tail -1 | sed 's/^\[kernel times\] //')")
+  done
+  finish "$(status "${rcs[@]}")" "tables in $(basename "$plog")" "${firsts[@]}"
 fi
 
 write_summary ""

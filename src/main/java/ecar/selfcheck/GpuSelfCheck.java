@@ -25,7 +25,7 @@ import java.util.function.Supplier;
  * three), and
  * the tiny VAEs decoding the same latents (relative L2 ≤ {@value #MAX_REL_L2}); then the model-sized kernels the
  * tiny presets never reach (attention over 256 tokens with heads of 64 and 72, as Hopper's attention_sm90 takes them;
- * GEMMs of 128 and 256 rows, gemm_sm90 with and without K split) against the CPU within the same relative L2; every
+ * GEMMs of 128 rows on gemm.cu's tiles and of 2048 rows on gemm_sm90 where it runs) against the CPU within the same relative L2; every
  * output finite. These are the bounds of CudaPipelineGpuTest, so a device that passes here would pass that test. A few
  * seconds on a GPU, most of it the CPU reference.
  */
@@ -110,9 +110,10 @@ public final class GpuSelfCheck implements SelfCheck {
         FloatTensor qkv64 = gaussian(rnd, 1f, 2, 256, 3 * 2 * 64), qkv72 = gaussian(rnd, 1f, 1, 256, 3 * 2 * 72);
         same("self-attention, 256 tokens, heads of 64 with the 2D RoPE", cpu, gpu, b -> b.selfAttention(b.upload(qkv64), 2, 16, 16, true));
         same("self-attention, 256 tokens, heads of 72", cpu, gpu, b -> b.selfAttention(b.upload(qkv72), 2, 0, 0, false));
-        FloatTensor x = gaussian(rnd, 1f, 128, 2736), w = gaussian(rnd, 0.02f, 1024, 2736), x2 = gaussian(rnd, 1f, 256, 1024), w2 = gaussian(rnd, 0.03f, 1024, 1024);
-        same("linear 128 × 2736 → 1024 (K split on Hopper)", cpu, gpu, b -> b.linear(b.upload(x), b.weight(w), null));
-        same("linear 256 × 1024 → 1024", cpu, gpu, b -> b.linear(b.upload(x2), b.weight(w2), null));
+        FloatTensor x = gaussian(rnd, 1f, 128, 2736), w = gaussian(rnd, 0.02f, 1024, 2736), x2 = gaussian(rnd, 1f, 2048, 264), w2 = gaussian(rnd, 0.06f, 1152, 264);
+        same("linear 128 × 2736 → 1024 (gemm.cu's 64-row tiles)", cpu, gpu, b -> b.linear(b.upload(x), b.weight(w), null));
+        // 16 × 9 = 144 output tiles of 128 × 128, at least one per SM on every Hopper part: gemm_sm90 there (ragged K)
+        same("linear 2048 × 264 → 1152 (gemm_sm90 on Hopper)", cpu, gpu, b -> b.linear(b.upload(x2), b.weight(w2), null));
     }
 
     private static FloatTensor gaussian(Random rnd, float scale, int... dims) {

@@ -170,6 +170,7 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
             // written to stage[row][col] (pitch 40 floats: the float2 writes of a half warp hit 32 distinct banks),
             // then each lane reads two adjacent columns of rows lane / 16 + 2i and stores them through store_pair
             // (bias, activation, post step, bounds), a warp covering two 128-byte row segments per store.
+            if (e.post == POST_DISCARD) continue;   // measurement only: the main loops without the epilogue
             const int g = lane >> 2, q = lane & 3;
             float* stage = reinterpret_cast<float*>(smem_raw + (base - raw) + STAGES * STAGE_BYTES + BARRIER_BYTES)
                            + (consumer * 4 + warp) * STAGE_FLOATS;

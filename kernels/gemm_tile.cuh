@@ -63,6 +63,8 @@ enum Post {
     POST_MUL = 1,       // y ⊙ mul[m, n]                (gated GELU: GELU(x·Wgᵀ + bg) ⊙ (x·Wxᵀ + bx), mul bf16)
     POST_RESIDUAL = 2,  // res[m, n] + gate[m / gateRatio, n] · y   (adaLN-Zero; gate null = 1; res may alias Y;
                         //   gate rows gateLd floats apart: one chunk of an adaLN modulation read in place)
+    POST_DISCARD = 3,   // nothing: Y is not written. For measurement only (GemmBench's -nostore paths): the kernel's time
+                        //   without its output, which tells the main loop's cost from the epilogue's
 };
 
 struct Epilogue {
@@ -95,7 +97,7 @@ __device__ __forceinline__ float finish(float v, int m, int n, int N, const Epil
 // Two adjacent outputs (m, n) and (m, n+1) of one accumulator fragment; n is even.
 template <bool OUT_BF16>
 __device__ __forceinline__ void store_pair(void* Y, int m, int n, float v0, float v1, int M, int N, const Epilogue& e) {
-    if (m >= M || n >= N) return;
+    if (m >= M || n >= N || e.post == POST_DISCARD) return;
     size_t i = (size_t)m * N + n;
     v0 = finish(v0, m, n, N, e);
     bool second = n + 1 < N;

@@ -72,6 +72,12 @@ public class GemmBench extends GpuBench {
     @Param({"wgmma", "mma.sync", "sm90"})
     public String path;
     private boolean forceSm90;
+    /**
+     * Paths ending in {@code -nostore} (given with {@code -p path=wgmma-nostore,mma.sync-nostore}; not run by default)
+     * time the same kernel with {@link GemmKernels.Post#DISCARD}: no output written, so that the time without the
+     * epilogue shows how much of a GEMM the epilogue costs.
+     */
+    private boolean discard;
 
     private String model, layer;
     private int m, k, n;
@@ -87,8 +93,10 @@ public class GemmBench extends GpuBench {
         m = Integer.parseInt(p[2]);
         k = Integer.parseInt(p[3]);
         n = Integer.parseInt(p[4]);
-        forceSm90 = path.equals("sm90");
-        GemmPath kind = forceSm90 ? GemmPath.WGMMA : GemmPath.of(path);
+        discard = path.endsWith("-nostore");
+        String base = discard ? path.substring(0, path.length() - "-nostore".length()) : path;
+        forceSm90 = base.equals("sm90");
+        GemmPath kind = forceSm90 ? GemmPath.WGMMA : GemmPath.of(base);
         String label = "gemm " + model + " " + layer + " " + m + "x" + k + "x" + n + " " + path;
         if (!open(label, kind == GemmPath.WGMMA ? "gemm_sm90" : "gemm")) return;
         var device = CudaContext.get().device();
@@ -140,7 +148,7 @@ public class GemmBench extends GpuBench {
     @Benchmark
     public void gemm() {
         if (skip != null) return;
-        GemmKernels.Epilogue none = GemmKernels.Epilogue.of(null, Activation.NONE);
+        GemmKernels.Epilogue none = discard ? GemmKernels.Epilogue.discard() : GemmKernels.Epilogue.of(null, Activation.NONE);
         int[] i = {0};
         time(Math.max(INNER, xs.size()), () -> {   // a burst (one graph) covers every copy of the inputs
             int c = i[0]++ % xs.size();

@@ -37,7 +37,12 @@ public final class GemmKernels {
         /** y ⊙ mul[m, n] (bf16): FlowAR's gated MLP, GELU(x·Wgᵀ + bg) ⊙ (x·Wxᵀ + bx). */
         MUL,
         /** res[m, n] + gate[m / gateRatio, n] · y (float32, gate rows gateLd apart; gate null means 1; res may be Y): adaLN-Zero. */
-        RESIDUAL
+        RESIDUAL,
+        /**
+         * Nothing: Y is not written. For measurement only (GemmBench's {@code -nostore} paths): the kernel's time without its
+         * output, which tells the main loop's cost from the epilogue's.
+         */
+        DISCARD
     }
 
     /**
@@ -48,6 +53,11 @@ public final class GemmKernels {
                            DeviceAddress mul) {
         public static Epilogue of(DeviceAddress bias, Activation act) {
             return new Epilogue(bias, act, Post.STORE, null, null, 1, 0, null);
+        }
+
+        /** Y is not written (measurement only: {@link Post#DISCARD}). */
+        public static Epilogue discard() {
+            return new Epilogue(null, Activation.NONE, Post.DISCARD, null, null, 1, 0, null);
         }
 
         /** The gate's row stride for an output of n columns (the kernels' gateLd argument). */
@@ -326,7 +336,7 @@ public final class GemmKernels {
         that(e != null && e.act() != null && e.post() != null, op, "epilogue, its activation and its post step must be given");
         optional(op, "bias", e.bias(), 4L * n, 4, "[" + n + "] f32");
         switch (e.post()) {
-            case STORE -> that(e.res() == null && e.gate() == null && e.mul() == null, op, "a STORE epilogue takes no res, gate or mul");
+            case STORE, DISCARD -> that(e.res() == null && e.gate() == null && e.mul() == null, op, "a " + e.post() + " epilogue takes no res, gate or mul");
             case MUL -> {
                 buffer(op, "mul", e.mul(), 2L * m * n, 16, "[" + m + ", " + n + "] bf16");
                 that(e.res() == null && e.gate() == null, op, "a MUL epilogue takes no res or gate");

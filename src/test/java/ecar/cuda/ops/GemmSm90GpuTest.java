@@ -28,6 +28,7 @@ import static ecar.cuda.ops.GpuOps.assertClose;
 import static ecar.cuda.ops.GpuOps.bf16Round;
 import static ecar.cuda.ops.GpuOps.random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * kernels/gemm_sm90.cu (TMA + wgmma) on a device of compute capability 9.0 against CpuBackend.linear (with mul and
@@ -101,6 +102,23 @@ class GemmSm90GpuTest {
             }
             float[] expected = data(cpu.linear(FloatTensor.of(xs, rows.size(), k), FloatTensor.of(w, n, k), null, Activation.NONE));
             assertClose(what + " wgmma vs CPU on rows " + rows, expected, sub, F32_TOL);
+        }
+    }
+
+    /** The measurement-only DISCARD epilogue writes nothing, on gemm_sm90 and on gemm.cu's tiles: a poisoned Y stays NaN. */
+    @Test
+    void aDiscardEpilogueWritesNothing() {
+        int m = 1100, n = 1900, k = 72;
+        float[] x = bf16Round(random(71, m * k, 1f)), w = bf16Round(random(72, n * k, 0.1f));
+        try (GpuOps g = new GpuOps()) {
+            DeviceBuffer dx = g.bf16(x, "x"), dw = g.bf16(w, "w");
+            for (Precision p : Precision.values()) {
+                DeviceBuffer y = g.poisoned((long) m * n, p, "y");
+                wgmma(g).linearSm90(y, p, dx, dw, m, n, k, Epilogue.discard());
+                wgmma(g).linear(GemmKernels.Tile.choose(m, n, g.multiprocessors()), y, p, dx, dw, m, n, k, Epilogue.discard());
+                float[] got = g.read(y, (long) m * n, p);
+                for (int i = 0; i < got.length; i++) assertTrue(Float.isNaN(got[i]), p + ": element " + i + " was written: " + got[i]);
+            }
         }
     }
 

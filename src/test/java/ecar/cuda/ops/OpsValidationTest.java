@@ -140,6 +140,10 @@ class OpsValidationTest {
         assertEquals(v, c.args()[6]);
         assertEquals(Activation.GELU_ERF.ordinal(), c.args()[10]);
         assertEquals(GemmKernels.Post.MUL.ordinal(), c.args()[11]);
+        // measurement only: nothing stored (post 3), and nothing else taken
+        gemm.linear(f32(256L * 128, "y"), Precision.F32, bf16(256L * 64, "x"), bf16(128L * 64, "w"), 256, 128, 64, Epilogue.discard());
+        assertEquals(GemmKernels.Post.DISCARD.ordinal(), rec.last().args()[11]);
+        assertEquals(3, GemmKernels.Post.DISCARD.ordinal(), "POST_DISCARD in kernels/gemm_tile.cuh");
     }
 
     @Test

@@ -17,7 +17,7 @@
 //
 // Entry points: gemm_sm90_bf16_{f32,bf16}
 //   (TensorMap tmX, TensorMap tmW, void* Y, const float* bias, const float* res, const float* gate, const bf16* mul,
-//    int M, int N, int K, int act, int post, int gateRatio, int gateLd, float* ws, int splits, int kPer)
+//    int M, int N, int K, int act, int post, int gateRatio, int gateLd, float* ws, int splits, int kPer, int epi)
 //   tmX: 2D tensor map of X, dims {K, M}, row stride 2K bytes, box {64, 128}, bf16, SWIZZLE_128B, OOB fill zero;
 //   tmW: the same for W with dims {K, N}. Both passed by value (__grid_constant__, 128 bytes, 64-byte aligned).
 //   Launch: block 384 threads (3 warp groups), grid min(units, SMs) with units = ceil(M/128)·ceil(N/128)·splits,
@@ -32,7 +32,9 @@
 //   M, N ≥ 1 and otherwise arbitrary, K need not be a multiple of 64: TMA fills the part of a box outside the matrix
 //   with zeros and the epilogue's stores are guarded; M, N < 2^31; act, post, gateRatio as in gemm.cu; Y may be res.
 //   splits ≥ 1, kPer ≥ 1, splits·kPer ≥ ceil(K/64) > (splits − 1)·kPer (no empty range; the last may run past K,
-//   where TMA reads zeros); ws: splits·M·N floats when splits > 1 (else unused, may be null).
+//   where TMA reads zeros); ws: splits·M·N floats when splits > 1 (else unused, may be null). epi: 0 stores the
+//   epilogue two outputs at a time (store_pair), 1 eight at a time with 16-byte accesses (store_row8) where N % 8 == 0
+//   and every epilogue operand is 16-byte aligned, else two at a time; the same values either way.
 //   gemm_splitk_reduce_{f32,bf16}(void* Y, const float* ws, int splits, bias, res, gate, mul, M, N, act, post, gateRatio):
 //   block 256, grid (ceil(ceil(N/2)/256), M) with M ≤ 65535; any architecture.
 // Falls back to gemm.cu's mma.sync kernels (GemmKernels decides): other GPUs, K % 8 != 0, M or N below 64 (a tile
@@ -77,7 +79,7 @@ static_assert(SMEM_BYTES <= 227 * 1024, "shared memory per block");
 // j·kPer .. j·kPer + kPer-1; position p is stage p % STAGES in phase (p / STAGES) & 1.
 template <bool OUT_BF16>
 __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW, void* Y, int M, int N, int K,
-                                     const Epilogue& e, float* ws, int splits, int kPer) {
+                                     const Epilogue& e, float* ws, int splits, int kPer, int epi) {
     extern __shared__ unsigned char smem_raw[];
     const uint32_t raw = (uint32_t)__cvta_generic_to_shared(smem_raw);
     const uint32_t base = (raw + 1023u) & ~1023u;
@@ -167,10 +169,14 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
 
             // Epilogue through the warp's staging tile, 32 columns at a time: the fragments d[4c + r] hold (row
             // g + 8·(r / 2), column 8c + 2q + r % 2) of the warp's 16 rows, g = lane / 4, q = lane % 4; they are
-            // written to stage[row][col] (pitch 40 floats: the float2 writes of a half warp hit 32 distinct banks),
-            // then each lane reads two adjacent columns of rows lane / 16 + 2i and stores them through store_pair
-            // (bias, activation, post step, bounds), a warp covering two 128-byte row segments per store.
+            // written to stage[row][col] (pitch 40 floats: the float2 writes of a half warp hit 32 distinct banks).
+            // Pairs (epi 0): each lane reads two adjacent columns of rows lane / 16 + 2i and stores them through
+            // store_pair (bias, activation, post step, bounds), a warp covering two row segments per store. Rows of
+            // eight (epi 1, where row8_ok): each lane reads eight adjacent columns (two float4) of row lane / 4 + 8i,
+            // columns 8·(lane % 4), and stores them through store_row8 with 16-byte accesses: a quarter of the loads,
+            // stores and index arithmetic per output (the float4 reads of a quarter warp meet 2-way bank conflicts).
             if (e.post == POST_DISCARD) continue;   // measurement only: the main loops without the epilogue
+            const bool rows8 = epi == 1 && splits == 1 && row8_ok(Y, N, e);
             const int g = lane >> 2, q = lane & 3;
             float* stage = reinterpret_cast<float*>(smem_raw + (base - raw) + STAGES * STAGE_BYTES + BARRIER_BYTES)
                            + (consumer * 4 + warp) * STAGE_FLOATS;
@@ -186,6 +192,18 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
                         *reinterpret_cast<float2*>(stage + (g + 8) * EPI_PITCH + c * 8 + 2 * q) = make_float2(acc[h][i + 2], acc[h][i + 3]);
                     }
                     __syncwarp();
+                    if (rows8) {
+                        const int col = 8 * (lane & 3), n = n0 + cb * EPI_COLS + col;
+#pragma unroll
+                        for (int pass = 0; pass < 2; pass++) {
+                            const int r = pass * 8 + (lane >> 2), m = m0 + h * 64 + warp * 16 + r;
+                            const float4 a = *reinterpret_cast<const float4*>(stage + r * EPI_PITCH + col);
+                            const float4 b = *reinterpret_cast<const float4*>(stage + r * EPI_PITCH + col + 4);
+                            float v[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
+                            if (m < M && n < N) store_row8<OUT_BF16>(Y, m, n, v, N, e);
+                        }
+                        continue;
+                    }
                     const int col = 2 * (lane & 15), n = n0 + cb * EPI_COLS + col;
 #pragma unroll 1
                     for (int r = lane >> 4; r < 16; r += 2) {
@@ -212,7 +230,7 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define GEMM_SM90_BODY(OUT_BF16)                                                                                     \
     Epilogue e{bias, res, gate, mul, act, post, gateRatio, gateLd};                                                  \
-    sm90::gemm<OUT_BF16>(&tmX, &tmW, Y, M, N, K, e, ws, splits, kPer);
+    sm90::gemm<OUT_BF16>(&tmX, &tmW, Y, M, N, K, e, ws, splits, kPer, epi);
 #else
 // Not Hopper's sm_90a: wgmma and setmaxnreg do not exist here. GemmKernels never launches this copy; trap if it is.
 #define GEMM_SM90_BODY(OUT_BF16) __trap();
@@ -223,7 +241,7 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
         NAME(const __grid_constant__ sm90::TensorMap tmX, const __grid_constant__ sm90::TensorMap tmW, void* Y,      \
              const float* __restrict__ bias, const float* res, const float* __restrict__ gate,                       \
              const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd, \
-             float* __restrict__ ws, int splits, int kPer) {                                                         \
+             float* __restrict__ ws, int splits, int kPer, int epi) {                                                \
         GEMM_SM90_BODY(OUT_BF16)                                                                                     \
     }
 

@@ -121,6 +121,66 @@ __device__ __forceinline__ void store_pair(void* Y, int m, int n, float v0, floa
     }
 }
 
+// Whether an epilogue may store eight outputs at a time with 16-byte accesses (store_row8): N a multiple of 8 and
+// every operand it reads or writes 16-byte aligned (null is), the gate's rows too. Uniform over a launch.
+__device__ __forceinline__ bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
+__device__ __forceinline__ bool row8_ok(const void* Y, int N, const Epilogue& e) {
+    return N % 8 == 0 && aligned16(Y) && aligned16(e.bias) && aligned16(e.res) && aligned16(e.gate) && aligned16(e.mul) &&
+           e.gateLd % 4 == 0;
+}
+
+// Eight adjacent outputs (m, n..n+7): the function of four store_pair calls (the same float operations in the same
+// order, the same rounding), each operand read and the output written 16 bytes at a time. Requires row8_ok, n % 8 == 0,
+// m < M and n < N (so n + 8 <= N); POST_DISCARD is the caller's.
+template <bool OUT_BF16>
+__device__ __forceinline__ void store_row8(void* Y, int m, int n, float (&v)[8], int N, const Epilogue& e) {
+    const size_t i = (size_t)m * N + n;
+    if (e.bias) {
+        const float4 b0 = *reinterpret_cast<const float4*>(e.bias + n), b1 = *reinterpret_cast<const float4*>(e.bias + n + 4);
+        v[0] += b0.x; v[1] += b0.y; v[2] += b0.z; v[3] += b0.w;
+        v[4] += b1.x; v[5] += b1.y; v[6] += b1.z; v[7] += b1.w;
+    }
+    if (e.act != ACT_NONE) {
+#pragma unroll
+        for (int j = 0; j < 8; j++) v[j] = activate(v[j], e.act);
+    }
+    if (e.post == POST_MUL) {
+        const uint4 u = *reinterpret_cast<const uint4*>(e.mul + i);
+        const __nv_bfloat162* h = reinterpret_cast<const __nv_bfloat162*>(&u);
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            const float2 f = __bfloat1622float2(h[j]);
+            v[2 * j] *= f.x;
+            v[2 * j + 1] *= f.y;
+        }
+    } else if (e.post == POST_RESIDUAL) {
+        const float4 r0 = *reinterpret_cast<const float4*>(e.res + i), r1 = *reinterpret_cast<const float4*>(e.res + i + 4);
+        const float r[8] = {r0.x, r0.y, r0.z, r0.w, r1.x, r1.y, r1.z, r1.w};
+        if (e.gate) {
+            const float* gp = e.gate + (size_t)(m / e.gateRatio) * e.gateLd + n;
+            const float4 g0 = *reinterpret_cast<const float4*>(gp), g1 = *reinterpret_cast<const float4*>(gp + 4);
+            const float g[8] = {g0.x, g0.y, g0.z, g0.w, g1.x, g1.y, g1.z, g1.w};
+#pragma unroll
+            for (int j = 0; j < 8; j++) v[j] = r[j] + g[j] * v[j];
+        } else {
+#pragma unroll
+            for (int j = 0; j < 8; j++) v[j] = r[j] + 1.f * v[j];
+        }
+    }
+    if (OUT_BF16) {
+        auto word = [](float a, float b) {   // two outputs rounded as store_pair rounds them, as one 32-bit word
+            __nv_bfloat162 h = __floats2bfloat162_rn(a, b);
+            return *reinterpret_cast<const uint32_t*>(&h);
+        };
+        *reinterpret_cast<uint4*>(reinterpret_cast<__nv_bfloat16*>(Y) + i) =
+            make_uint4(word(v[0], v[1]), word(v[2], v[3]), word(v[4], v[5]), word(v[6], v[7]));
+    } else {
+        float* y = reinterpret_cast<float*>(Y) + i;
+        *reinterpret_cast<float4*>(y) = make_float4(v[0], v[1], v[2], v[3]);
+        *reinterpret_cast<float4*>(y + 4) = make_float4(v[4], v[5], v[6], v[7]);
+    }
+}
+
 // ------------------------------------------------------------------ the tile
 
 // A block of WARPS_M × WARPS_N warps computes a BM × BN tile of Y; each warp a (BM/WARPS_M) × (BN/WARPS_N)

@@ -192,7 +192,30 @@ def store_pair(Y, written, m, n, v0, v1, M, N, bias):
         Y[m, n + 1] = v1 + (bias[n + 1] if bias is not None else 0.0)
 
 
-def cta(block, grid, X, W, Y, written, bias, rng, raw_offset, splits=1, kPer=None, ws=None):
+# The row-store epilogue (epi 1): lanes of one row read and store ROW8_STRIDE columns apart (8; mutants change it).
+ROW8_STRIDE = 8
+
+
+def store_row8(Y, written, m, n, v, M, N, bias):
+    """store_row8: eight adjacent outputs; the caller checked m < M and n < N, and n % 8 == 0 == N % 8 (row8_ok)."""
+    assert n % 8 == 0 and N % 8 == 0 and n + 8 <= N and m < M, "store_row8 at (%d, %d) of %d x %d: not eight whole columns" % (m, n, M, N)
+    for j in range(8):
+        written[m, n + j] += 1
+        Y[m, n + j] = v[j] + (bias[n + j] if bias is not None else 0.0)
+
+
+def check_float4_banks(word_index, most=2):
+    """A warp's 16-byte accesses go out as four quarter-warp wavefronts of 8 lanes; count the worst bank's share."""
+    word_index = np.asarray(word_index)
+    assert np.all(word_index % 4 == 0), "float4 access not 16-byte aligned"
+    for quarter in range(4):
+        words = word_index[8 * quarter: 8 * quarter + 8]
+        banks = np.concatenate([(words + j) % 32 for j in range(4)])
+        worst = np.bincount(banks, minlength=32).max()
+        assert worst <= most, "a %d-way bank conflict in the row-store reads" % worst
+
+
+def cta(block, grid, X, W, Y, written, bias, rng, raw_offset, splits=1, kPer=None, ws=None, rows=False):
     """One CTA: returns its three roles as coroutines sharing shared memory, barriers and the TMA queue."""
     M, K = X.shape
     N = W.shape[0]
@@ -290,6 +313,19 @@ def cta(block, grid, X, W, Y, written, bias, rng, raw_offset, splits=1, kPer=Non
                         check_float2_banks(w1)
                         staging[w0], staging[w0 + 1] = acc[h][thread, i], acc[h][thread, i + 1]
                         staging[w1], staging[w1 + 1] = acc[h][thread, i + 2], acc[h][thread, i + 3]
+                    if rows and splits == 1 and N % 8 == 0:   # epi 1 where row8_ok (the emulated operands are aligned)
+                        col = ROW8_STRIDE * (lanes & 3)
+                        n = n0 + cb * EPI_COLS + col
+                        for pas in range(2):
+                            r = pas * 8 + (lanes >> 2)
+                            for half in (0, 4):
+                                check_float4_banks(st0 + r * EPI_PITCH + col + half)
+                            for l in lanes:
+                                m = m0 + h * 64 + warp * 16 + r[l]
+                                idx = st0 + r[l] * EPI_PITCH + col[l]
+                                if m < M and n[l] < N:
+                                    store_row8(Y, written, m, n[l], staging[idx: idx + 8], M, N, bias)
+                        continue
                     col = 2 * (lanes & 15)
                     n = n0 + cb * EPI_COLS + col
                     for r0 in range(2):                   # the loop "r = lane >> 4; r < 16; r += 2", lane by lane
@@ -357,7 +393,7 @@ def splitk_reduce(Y, written, ws, M, N, bias):
             store_pair(Y, written, m, n, v0, v1, M, N, bias)
 
 
-def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1):
+def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1, rows=False):
     rng = np.random.default_rng(seed)
     X = bf16(rng.standard_normal((M, K)).astype(np.float32))
     W = bf16(rng.standard_normal((N, K)).astype(np.float32))
@@ -371,7 +407,7 @@ def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1):
     ws = np.full((splits, M, N), np.nan) if splits > 1 else None
     grid = min(grid, tiles * splits)
     for block in range(grid):
-        roles, tma = cta(block, grid, X, W, Y, written, b, rng, raw_offset, splits, kPer, ws)
+        roles, tma = cta(block, grid, X, W, Y, written, b, rng, raw_offset, splits, kPer, ws, rows)
         interleave(roles, tma, rng, "CTA %d" % block)
     if splits > 1:
         assert not np.isnan(ws).any(), "a range's partial sum was never stored"
@@ -381,8 +417,8 @@ def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1):
     err = np.max(np.abs(Y - expected)) / max(1e-30, np.max(np.abs(expected)))
     assert err < 1e-6, "max relative error %g (fp32 staging rounds; a misplaced element is off by O(1))" % err
     if not quiet:
-        print("gemm %4d x %4d x %4d, %2d CTAs (%d tiles, %d k-blocks in %d range(s), %d-stage ring): matches X @ W^T, every element written once"
-              % (M, N, K, grid, tiles, kTiles, splits, STAGES))
+        print("gemm %4d x %4d x %4d, %2d CTAs (%d tiles, %d k-blocks in %d range(s), %d-stage ring, %s stores): matches X @ W^T, every element "
+              "written once" % (M, N, K, grid, tiles, kTiles, splits, STAGES, "row" if rows and splits == 1 and N % 8 == 0 else "pair"))
 
 
 def check_layouts():
@@ -420,11 +456,16 @@ def main():
     run(64, 1000, 1152, grid=3, seed=6)                # the adaLN-like shape: one row of tiles, long K
     run(128, 256, 1000, grid=5, seed=8, splits=4)      # split K: 2 tiles × 4 ranges of 4 k-blocks, 5 CTAs (uneven)
     run(130, 129, 520, grid=7, seed=9, splits=3)       # ragged M, N; 9 k-blocks in 3 ranges; partial sums reduced
+    run(200, 304, 136, grid=4, seed=10, rows=True)     # row stores: ragged M, N a multiple of 8 but not of 128
+    run(256, 384, 520, grid=2, seed=11, rows=True, raw_offset=48)   # row stores, 3 tiles per CTA, unaligned base
+    run(130, 132, 72, grid=3, seed=12, rows=True)      # N % 8 != 0: row stores asked for, pairs used
     # the replay can fail: kernels with one thing wrong must not pass it
     mutants = [("no turn barriers between the consumers", "TURNS", False),
                ("a stage released while its wgmma group may still read it", "RELEASE_LAG", 0),
                ("a descriptor stride of 512 bytes", "SBO", 512)]
     catch_mutants(globals(), mutants, lambda: run(256, 384, 520, grid=2, seed=7, quiet=True))
+    catch_mutants(globals(), [("row stores four columns apart instead of eight", "ROW8_STRIDE", 4)],
+                  lambda: run(200, 304, 136, grid=4, seed=10, rows=True, quiet=True))
     print("all checks passed")
 
 

@@ -30,7 +30,7 @@
 # more run only when named: 8, tools/torch_pipelines.py --compile (cap 240 s); 9, ncu on one gemm_sm90 and one
 # attention_sm90 launch (cap 90 s each; profile.log); 10, device time per kernel over one generation of ECAR-L at
 # batch 1 and 64 and DiT-XL/2 at 10 steps (ncu, cap 120 s each; tables from tools/kernel_times.py in profile.log);
-# 11, four batch-64 GEMMs with and without writing their output (GemmBench's -nostore paths, cap 120 s).
+# 11, four batch-64 GEMMs with pair stores, row stores and no output (GemmBench's -rows and -nostore paths, cap 120 s).
 # Their sum is over the budget on purpose: they bound hangs, while a healthy run should take 4 to 6 minutes (an
 # estimate: the script has not met a GPU yet). 8 files is what the device tool brings back from $OUT.
 # --dry-run runs nothing and writes nothing: it prints each command with its cap, then the (empty) summary.
@@ -395,11 +395,12 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------------- 11 GEMM without output (opt-in)
-# Not in the default steps: four batch-64 GEMM shapes on both kernels, as usual and with the measurement-only DISCARD
-# epilogue (no output written): how much of each GEMM is its epilogue. GPU_SESSION_STEPS="11"; lines in bench.log.
+# Not in the default steps: four batch-64 GEMM shapes on both kernels, as usual, with gemm_sm90's row stores
+# (wgmma-rows, GemmKernels.withRowStores) and with the measurement-only DISCARD epilogue (no output written): how much
+# of each GEMM is its epilogue, and how much of that the row stores win back. GPU_SESSION_STEPS="11"; in bench.log.
 begin "11 gemm no-store" $cap_jmh
 if [ -f "$kit" ]; then
-  bounded $cap_jmh "$out/bench.log" "$kit" bench "${jmh_quick[@]}" -p path=wgmma,wgmma-nostore,mma.sync,mma.sync-nostore \
+  bounded $cap_jmh "$out/bench.log" "$kit" bench "${jmh_quick[@]}" -p path=wgmma,wgmma-rows,wgmma-nostore,mma.sync,mma.sync-nostore \
     -p "shape=dit-xl-2 qkv 16384 1152 3456,dit-xl-2 fc2 16384 4608 1152,ecar-l ar.qkv 16384 1024 3072,ecar-l head.cond 16384 1024 1024" GemmBench
   rc=$?
   mapfile -t table < <(grep -E '^\[gemm .*\] [0-9.]+ ms' "$last" | sed 's/ (median of.*//')

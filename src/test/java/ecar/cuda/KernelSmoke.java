@@ -84,6 +84,19 @@ public final class KernelSmoke {
             for (int i = 0; i < 3; i++) arpg.generate(r, ecar.model.Progress.NONE);
             gpu.synchronize();
         }
-        System.out.println("kernel smoke: every attention and flow kernel ran, the GEMM paths (skinny, mma.sync tiles, wgmma where the device has it), and tiny DiT, ECAR and ARPG pipelines");
+        // gemm_sm90's row-store epilogue (ECAR_GEMM_STORES=rows; off by default): plain, and the gated residual reading its
+        // gate chunk at row stride 3·N, on 9 × 15 tiles with N a multiple of 8
+        System.setProperty(ecar.cuda.ops.GemmKernels.STORES_PROPERTY, "rows");
+        try (CudaBackend gpu = new CudaBackend(128L << 20)) {
+            Tensor a = gpu.upload(Compare.random(50, 1f, 1100, 72)), wt = gpu.upload(Compare.random(51, 0.1f, 1904, 72));
+            gpu.linear(a, wt, gpu.upload(Compare.random(52, 1f, 1904)), ecar.backend.Activation.GELU_TANH);
+            Tensor res = gpu.upload(Compare.random(53, 1f, 1100, 1904)), mod = gpu.upload(Compare.random(54, 1f, 1100, 3 * 1904));
+            gpu.linearIntoResidual(res, a, wt, null, mod, 3, 2);
+            gpu.synchronize();
+        } finally {
+            System.clearProperty(ecar.cuda.ops.GemmKernels.STORES_PROPERTY);
+        }
+        System.out.println("kernel smoke: every attention and flow kernel ran, the GEMM paths (skinny, mma.sync tiles, wgmma where the device has it, "
+                + "with pair and row stores), and tiny DiT, ECAR and ARPG pipelines");
     }
 }

@@ -125,7 +125,7 @@ public final class GemmKernels {
 
         static String signature(Precision out) {
             return "gemm_sm90_bf16_" + out.suffix + "(tmap tmX, tmap tmW, ptr y, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, i32 K, "
-                    + "i32 act, i32 post, i32 gateRatio, i32 gateLd, ptr? ws, i32 splits, i32 kPer)";
+                    + "i32 act, i32 post, i32 gateRatio, i32 gateLd, ptr? ws, i32 splits, i32 kPer, i32 epi)";
         }
 
         static String reduceSignature(Precision out) {
@@ -197,6 +197,11 @@ public final class GemmKernels {
     private final TensorMapEncoder maps;
     /** Where split-K partial sums go; null: gemm_sm90 never splits K. */
     private final Scratch scratch;
+    /** gemm_sm90's epilogue stores eight outputs at a time where it can ({@link #withRowStores}); else two. */
+    private boolean rowStores;
+
+    /** {@code ecar.gemm.stores} / {@code ECAR_GEMM_STORES}: {@code pairs} (the default) or {@code rows}, see {@link #withRowStores}. */
+    public static final String STORES_PROPERTY = "ecar.gemm.stores", STORES_ENV = "ECAR_GEMM_STORES";
 
     /** The mma.sync kernels only (any GPU). @param multiprocessors the device's SM count, for the tile choice */
     public GemmKernels(Launcher launcher, int multiprocessors) {
@@ -228,11 +233,32 @@ public final class GemmKernels {
     /** As above, splitting K into ranges where few tiles would leave SMs idle, their partial sums in {@code scratch}. */
     public static GemmKernels forDevice(Launcher launcher, CudaProbe.Device device, Scratch scratch) {
         GemmPath p = GemmPath.choose(device.major(), device.minor(), GemmPath.setting());
-        return new GemmKernels(launcher, device.multiprocessors(), p, p == GemmPath.WGMMA ? TensorMapEncoder.DRIVER : null, scratch);
+        return new GemmKernels(launcher, device.multiprocessors(), p, p == GemmPath.WGMMA ? TensorMapEncoder.DRIVER : null, scratch)
+                .withRowStores(rowStoresSetting());
     }
 
     public GemmPath path() {
         return path;
+    }
+
+    /**
+     * This instance with gemm_sm90's epilogue storing eight adjacent outputs per lane with 16-byte accesses (kernel
+     * argument epi = 1; it falls back to pairs where N % 8 != 0 or an operand is not 16-byte aligned) instead of two:
+     * the same values, a quarter of the epilogue's loads, stores and index arithmetic. Off by default until a GPU has
+     * measured it (GemmBench's {@code -rows} paths; on the H100 of 2026-11-27 the output cost about 9 µs per 128 × 128
+     * tile). Returns this.
+     */
+    public GemmKernels withRowStores(boolean on) {
+        rowStores = on;
+        return this;
+    }
+
+    /** Whether {@link #STORES_PROPERTY}/{@link #STORES_ENV} asks for row stores; anything but pairs or rows is refused. */
+    public static boolean rowStoresSetting() {
+        String p = System.getProperty(STORES_PROPERTY), s = p != null ? p : System.getenv(STORES_ENV);
+        if (s == null || s.isBlank() || s.equals("pairs")) return false;
+        if (s.equals("rows")) return true;
+        throw new IllegalArgumentException(STORES_PROPERTY + "/" + STORES_ENV + " = '" + s + "': expected pairs or rows");
     }
 
     /**
@@ -304,13 +330,13 @@ public final class GemmKernels {
         Sm90.SplitK split = scratch == null ? new Sm90.SplitK(1, OpCheck.ceilDiv(k, Sm90.BK)) : Sm90.splitK(m, n, k, multiprocessors);
         if (split.splits() == 1) {
             launcher.launch("gemm_sm90", Sm90.signature(out), Sm90.shape(m, n, multiprocessors), tmX, tmW, y, e.bias(), e.res(), e.gate(), e.mul(),
-                    m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n), null, 1, split.kPer());
+                    m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n), null, 1, split.kPer(), rowStores ? 1 : 0);
             return;
         }
         try (Scratch.Lease ws = scratch.floats((long) split.splits() * m * n, "split-K partial sums of " + m + " × " + n + " × " + k)) {
             buffer(op, "split-K workspace", ws.address(), 4L * split.splits() * m * n, 8, "[" + split.splits() + ", " + m + ", " + n + "] f32");
             launcher.launch("gemm_sm90", Sm90.signature(out), Sm90.shape(m, n, split.splits(), multiprocessors), tmX, tmW, y, null, null, null, null,
-                    m, n, k, 0, 0, 1, n, ws.address(), split.splits(), split.kPer());
+                    m, n, k, 0, 0, 1, n, ws.address(), split.splits(), split.kPer(), 0);
             launcher.launch("gemm_sm90", Sm90.reduceSignature(out), Sm90.reduceShape(m, n), y, ws.address(), split.splits(), e.bias(), e.res(), e.gate(),
                     e.mul(), m, n, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n));
         }

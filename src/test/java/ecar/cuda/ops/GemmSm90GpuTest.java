@@ -28,6 +28,7 @@ import static ecar.cuda.ops.GpuOps.assertClose;
 import static ecar.cuda.ops.GpuOps.bf16Round;
 import static ecar.cuda.ops.GpuOps.random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -102,6 +103,50 @@ class GemmSm90GpuTest {
             }
             float[] expected = data(cpu.linear(FloatTensor.of(xs, rows.size(), k), FloatTensor.of(w, n, k), null, Activation.NONE));
             assertClose(what + " wgmma vs CPU on rows " + rows, expected, sub, F32_TOL);
+        }
+    }
+
+    /**
+     * gemm_sm90's row stores (epi 1: eight outputs a lane, 16-byte accesses) give exactly what its pair stores give, for
+     * every epilogue, both output precisions and ragged tiles; where they may not be used (N % 8 != 0, a bias that is
+     * not 16-byte aligned) the kernel stores pairs, and the results are again the same.
+     */
+    @ParameterizedTest(name = "{0}x{1}x{2}")
+    @CsvSource({"1100, 1904, 72", "300, 264, 520", "1100, 1900, 72"})
+    void rowStoresMatchPairStores(int m, int n, int k) {
+        int ld = n + 8, ratio = m / 4;
+        float[] x = bf16Round(random(81, m * k, 1f)), w = bf16Round(random(82, n * k, (float) (1 / Math.sqrt(k)))), b = random(83, n + 1, 0.5f);
+        float[] res = random(84, m * n, 2f), gate = random(85, 4 * ld, 1f), v = bf16Round(random(86, m * n, 1f));
+        try (GpuOps g = new GpuOps()) {
+            DeviceBuffer dx = g.bf16(x, "x"), dw = g.bf16(w, "w"), bias = g.f32(b, "bias"), dgate = g.f32(gate, "gate"), dv = g.bf16(v, "mul");
+            DeviceBuffer shifted = bias.slice(4, 4L * n, "bias + 4 bytes");   // 4-byte aligned only: pairs
+            List<String> names = List.of("plain", "bias + GELU tanh", "bias + 4 bytes + SiLU", "gated GELU", "residual, gate rows " + ld + " apart");
+            for (int e = 0; e < names.size(); e++) {
+                for (Precision p : Precision.values()) {
+                    float[][] out = new float[2][];
+                    for (int rows = 0; rows < 2; rows++) {
+                        DeviceBuffer y = e == 4 ? g.f32(res, "residual") : g.poisoned((long) m * n, p, "y");
+                        Epilogue epi = switch (e) {
+                            case 0 -> Epilogue.of(null, Activation.NONE);
+                            case 1 -> Epilogue.of(bias, Activation.GELU_TANH);
+                            case 2 -> Epilogue.of(shifted, Activation.SILU);
+                            case 3 -> Epilogue.gatedGelu(bias, dv);
+                            default -> Epilogue.residual(bias, y, dgate, ratio, ld);
+                        };
+                        Precision out32 = e == 4 ? Precision.F32 : p;
+                        wgmma(g).withRowStores(rows == 1).linearSm90(y, out32, dx, dw, m, n, k, epi);
+                        out[rows] = g.read(y, (long) m * n, out32);
+                    }
+                    for (int i = 0; i < out[0].length; i++) {
+                        assertFalse(Float.isNaN(out[0][i]), names.get(e) + " " + p + ": element " + i + " not written");
+                        if (Float.floatToRawIntBits(out[0][i]) != Float.floatToRawIntBits(out[1][i])) {
+                            throw new AssertionError(names.get(e) + " " + p + ", " + m + "x" + n + "x" + k + ": element " + i + " (row " + i / n + ", column "
+                                    + i % n + ") is " + out[1][i] + " with row stores, " + out[0][i] + " with pairs");
+                        }
+                    }
+                    if (e == 4) break;   // the residual stream is float32
+                }
+            }
         }
     }
 

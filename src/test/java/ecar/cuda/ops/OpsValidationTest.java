@@ -185,6 +185,21 @@ class OpsValidationTest {
         hopper.linear(f32(1085L * 2000, "y"), Precision.F32, bf16(1085L * 1000, "x"), bf16(2000L * 1000, "w"), 1085, 2000, 1000, Epilogue.of(null, Activation.NONE));
         assertEquals("gemm_sm90_bf16_f32", rec.last().kernel());
         assertEquals(132, rec.last().shape().gridX());
+        // the epilogue's store width: pairs unless asked (kernel argument epi, the last)
+        assertEquals(0, rec.last().args()[rec.last().args().length - 1]);
+        hopper.withRowStores(true).linear(f32(1085L * 2000, "y"), Precision.F32, bf16(1085L * 1000, "x"), bf16(2000L * 1000, "w"), 1085, 2000, 1000,
+                Epilogue.of(null, Activation.NONE));
+        hopper.withRowStores(false);
+        assertEquals(1, rec.last().args()[rec.last().args().length - 1]);
+        System.setProperty(GemmKernels.STORES_PROPERTY, "quads");
+        try {
+            String msg = message(GemmKernels::rowStoresSetting);
+            assertTrue(msg.contains("'quads'") && msg.contains("pairs or rows"), msg);
+            System.setProperty(GemmKernels.STORES_PROPERTY, "rows");
+            assertTrue(GemmKernels.rowStoresSetting());
+        } finally {
+            System.clearProperty(GemmKernels.STORES_PROPERTY);
+        }
     }
 
     /** Every GemmBench shape (M, K, N) makes valid tensor maps and a launch of gemm_sm90 (what the bench's wgmma path runs). */

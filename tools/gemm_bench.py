@@ -23,6 +23,8 @@ import time
 
 import torch
 
+from cuda_timing import ms_per_launch
+
 B, T = 64, 256           # batch, tokens per image at the last stage (16x16 for FlowAR/ECAR, (32/2)^2 for DiT)
 M = B * T
 
@@ -59,39 +61,6 @@ L2_BYTES = 64 << 20      # more than any current GPU's L2 (H100 50 MB, H200 60 M
 
 def line(model, layer, m, k, n, ms):
     return f"[gemm {model} {layer} {m}x{k}x{n}] {ms:.4f} ms, {2.0 * m * k * n / (ms * 1e-3) / 1e12:.1f} TFLOP/s"
-
-
-def ms_per_launch(burst, launches, reps, graphs):
-    """Median milliseconds per launch over reps bursts, timed with CUDA events. With graphs, the burst is captured once
-    as a CUDA graph and replayed (as GemmBench and AttentionGpuBench do, and as the pipelines replay their loops), so
-    the small shapes of batch 1 time the kernels, not Python's launch rate; a capture that fails falls back to
-    launching the burst, and says so."""
-    s = torch.cuda.Stream()   # warm-up on a side stream, as torch.cuda.graph asks before a capture
-    s.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(s):
-        for _ in range(2):
-            burst()
-    torch.cuda.current_stream().wait_stream(s)
-    torch.cuda.synchronize()
-    run = burst
-    if graphs:
-        try:
-            g = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(g):
-                burst()
-            run = g.replay
-        except RuntimeError as e:
-            print(f"[bench] the burst could not be captured as a CUDA graph ({e}): timing separate launches", flush=True)
-            torch.cuda.synchronize()
-    times = []
-    for _ in range(reps):
-        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        a.record()
-        run()
-        b.record()
-        b.synchronize()
-        times.append(a.elapsed_time(b) / launches)
-    return statistics.median(times)
 
 
 def bench_cuda(m, k, n, dtype, reps, inner, graphs=True):

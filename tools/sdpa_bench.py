@@ -10,50 +10,23 @@ choice. Run it on the same machine right after the JMH run:
     python3 tools/sdpa_bench.py --quick      # 10 calls, median of 5: a few seconds (tools/gpu_session.sh)
 """
 import argparse
-import statistics
 
 import torch
 import torch.nn.functional as F
+
+from cuda_timing import ms_per_launch
 
 
 GRAPHS = True   # --no-graphs clears it
 
 
 def ms_per_call(fn, calls=20, repeats=30, warmup=5):
-    """Median milliseconds per call over bursts of calls, timed with CUDA events; with GRAPHS each burst is captured once
-    as a CUDA graph and replayed (as AttentionGpuBench does), falling back to launching it, and saying so, where the
-    capture fails."""
-    s = torch.cuda.Stream()   # warm-up on a side stream, as torch.cuda.graph asks before a capture
-    s.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(s):
-        for _ in range(warmup):
-            fn()
-    torch.cuda.current_stream().wait_stream(s)
-    torch.cuda.synchronize()
-
+    """Median milliseconds per call over bursts of calls (each replayed as one CUDA graph unless GRAPHS is off)."""
     def burst():
         for _ in range(calls):
             fn()
 
-    run = burst
-    if GRAPHS:
-        try:
-            g = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(g):
-                burst()
-            run = g.replay
-        except RuntimeError as e:
-            print(f"[bench] the burst could not be captured as a CUDA graph ({e}): timing separate calls", flush=True)
-            torch.cuda.synchronize()
-    a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    times = []
-    for _ in range(repeats):
-        a.record()
-        run()
-        b.record()
-        b.synchronize()
-        times.append(a.elapsed_time(b) / calls)
-    return statistics.median(times)
+    return ms_per_launch(burst, calls, repeats, GRAPHS, warmup)
 
 
 def copy_ceiling_gbs(repeats=10):

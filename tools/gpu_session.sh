@@ -385,16 +385,20 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------------- 10 kernel times (opt-in)
-# Not in the default steps: device time per kernel over one generation (ncu, one metric: no replay), for ECAR-L at
-# batch 1 and 64 and DiT-XL/2 at batch 1 with 10 steps, each including its VAE decode; tools/kernel_times.py turns
-# ncu's CSV into a table, appended to profile.log (bench.log when 8 files are already out). GPU_SESSION_STEPS="10".
-begin "10 kernel times" $((3 * cap_ktimes))
+# Not in the default steps: ecar profile's op-level table for ECAR-L at batch 1, then device time per kernel over one
+# generation (ncu, one metric: no replay), for ECAR-L at batch 1 and 64 and DiT-XL/2 at batch 1 with 10 steps, each
+# including its VAE decode; tools/kernel_times.py turns ncu's CSV into a table. All appended to profile.log
+# (bench.log when 8 files are already out). GPU_SESSION_STEPS="10".
+begin "10 kernel times" $((3 * cap_ktimes + 60))
 if [ -z "$ncu_bin" ]; then
   finish SKIP "needs ncu (PATH, \$CUDA_HOME/bin)"
 else
   plog=$out/profile.log
   [ ! -f "$plog" ] && [ "$(find "$out" -maxdepth 1 -type f | wc -l)" -ge $max_files ] && plog=$out/bench.log
   rcs=() firsts=()
+  # first the op-level view from ecar itself (graphs off, the GPU waited for after every op): seconds, no ncu
+  bounded $cap_ktimes "$plog" "$ecar" profile --model ecar-l --backend cuda --top 30
+  rcs+=($?)
   b64=$(seq -s, 0 63)
   for run in "ecar-l-b1|--model ecar-l --class 207" "ecar-l-b64|--model ecar-l --class $b64" "dit-xl-2-b1-10steps|--model dit-xl-2 --class 207 --steps 10"; do
     name=${run%%|*}

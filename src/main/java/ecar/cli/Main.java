@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 /** The {@code ecar} command line. */
 @Command(name = "ecar", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Generate images with ECAR (multistage continuous-token AR) and the DiT baseline, and compare them.",
-        subcommands = {GenerateCommand.class, SampleSetCommand.class, CompareCommand.class, InfoCommand.class, CheckCommand.class, FlopsCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {GenerateCommand.class, SampleSetCommand.class, CompareCommand.class, ProfileCommand.class, InfoCommand.class, CheckCommand.class, FlopsCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

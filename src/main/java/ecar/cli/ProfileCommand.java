@@ -1,0 +1,100 @@
+package ecar.cli;
+
+import ecar.backend.Backend;
+import ecar.cuda.backend.CudaBackend;
+import ecar.family.Preset;
+import ecar.model.Progress;
+import ecar.sample.GenerateRequest;
+import ecar.sample.Pipeline;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code ecar profile --model NAME}: where one generation's time goes, op by op ({@link OpTimes}): one generation to warm
+ * up, then one timed, printed as a table of ops (matrix products by shape, with their FLOP rate), the longest first.
+ * On the GPU the sampling graphs are off and the device is waited for after every op, so the table shows what each op
+ * costs on its own, which adds launch and synchronisation time that graphs remove: {@code compare} measures latency,
+ * this says where it goes. Sampling only, as {@code compare} times it (no VAE decode).
+ */
+@Command(name = "profile", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = {
+        "Where one generation's time goes: every backend op timed (the GPU waited for after each op, its sampling graphs",
+        "off), printed longest first, matrix products by shape with their GFLOP/s. Random weights; sampling only."})
+final class ProfileCommand implements Callable<Integer> {
+
+    @Option(names = "--model", required = true, paramLabel = "NAME", description = "preset (ecar flops --model list for the list)")
+    String model;
+
+    @Option(names = "--batch", paramLabel = "N", description = "images generated together (default 1)")
+    int batch = 1;
+
+    @Option(names = "--top", paramLabel = "N", description = "rows of the table (default 25; the rest summed in one line)")
+    int top = 25;
+
+    @Option(names = "--seed", description = "seed of the noise and the random weights (default 0)")
+    long seed;
+
+    @Option(names = "--backend", paramLabel = "cpu|cuda|auto", description = Backends.HELP)
+    String backendName = "auto";
+
+    @Mixin
+    SamplingOptions sampling;
+
+    @Override
+    public Integer call() {
+        if (batch <= 0) throw new UserError("--batch must be positive, got " + batch);
+        if (top <= 0) throw new UserError("--top must be positive, got " + top);
+        Preset preset = sampling.applyArchitecture(ModelCatalog.preset(model));
+        Backend device = Backends.select(backendName);
+        Runnable sync = null;
+        String how = "each op timed on the host";
+        if (device instanceof CudaBackend gpu) {
+            gpu.useGraphs(false);
+            sync = gpu::synchronize;
+            how = "sampling graphs off, the GPU waited for after every op";
+        }
+        OpTimes times = OpTimes.around(device, sync);
+        Pipeline pipe = Pipeline.random(preset, seed, times.backend());
+        int[] labels = new int[batch];
+        for (int i = 0; i < batch; i++) labels[i] = (207 + 153 * i) % preset.numClasses();
+        GenerateRequest request = sampling.request(GenerateRequest.of(labels).seed(seed));
+        pipe.check(request);
+        System.err.printf(Locale.ROOT, "ecar: profiling %s on %s, batch %d, %s: one generation to warm up, one timed%n", preset.name(), device.name(),
+                batch, pipe.settings(request).describe());
+        pipe.sampleLatents(request, Progress.NONE);
+        times.start();
+        long t0 = System.nanoTime();
+        pipe.sampleLatents(request, Progress.NONE);
+        double wall = (System.nanoTime() - t0) / 1e9;
+        System.out.print(format(preset.name() + " on " + device.name() + ", batch " + batch + " (" + how + ")", wall, times.rows(), top));
+        return 0;
+    }
+
+    /** The table: a header with the wall time and the ops' sum, then the ops longest first, the rest in one line. */
+    static String format(String what, double wall, List<OpTimes.Row> rows, int top) {
+        double total = rows.stream().mapToDouble(OpTimes.Row::seconds).sum();
+        long calls = rows.stream().mapToLong(OpTimes.Row::calls).sum();
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT, "ecar profile: %s%n", what));
+        b.append(String.format(Locale.ROOT, "one generation: %.3f s wall; %d op calls of %d kinds took %.3f s of it%n", wall, calls, rows.size(), total));
+        b.append(String.format(Locale.ROOT, "%-52s %7s %10s %7s %9s %9s%n", "op", "calls", "total ms", "share", "mean us", "GFLOP/s"));
+        for (int i = 0; i < Math.min(top, rows.size()); i++) {
+            OpTimes.Row r = rows.get(i);
+            String rate = r.flops() > 0 && r.seconds() > 0 ? String.format(Locale.ROOT, "%9.1f", r.flops() / r.seconds() / 1e9) : "";
+            String line = String.format(Locale.ROOT, "%-52s %7d %10.3f %6.1f%% %9.1f %s", r.op(), r.calls(), 1e3 * r.seconds(), 100 * r.share(total),
+                    1e6 * r.seconds() / r.calls(), rate);
+            b.append(line.stripTrailing()).append('\n');
+        }
+        if (rows.size() > top) {
+            List<OpTimes.Row> rest = rows.subList(top, rows.size());
+            double s = rest.stream().mapToDouble(OpTimes.Row::seconds).sum();
+            long n = rest.stream().mapToLong(OpTimes.Row::calls).sum();
+            b.append(String.format(Locale.ROOT, "%-52s %7d %10.3f %6.1f%%%n", "(" + rest.size() + " more)", n, 1e3 * s, total > 0 ? 100 * s / total : 0));
+        }
+        return b.toString();
+    }
+}

@@ -1,0 +1,49 @@
+package ecar.cli;
+
+import ecar.tensor.FloatTensor;
+import ecar.tensor.Shape;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code ecar profile} on the CPU: one timed generation, its ops longest first, their times adding up to the wall time. */
+class ProfileCommandTest {
+
+    @Test
+    void profilesATinyGenerationOpByOp() {
+        CliTest.Run run = CliTest.run("profile", "--model", "ecar-tiny", "--backend", "cpu", "--top", "8");
+        String out = run.out();
+        assertEquals(0, run.code(), run.err());
+        assertTrue(run.err().contains("one generation to warm up, one timed"), run.err());
+        List<String> lines = out.lines().toList();
+        assertTrue(lines.get(0).startsWith("ecar profile: ecar-tiny on cpu"), out);
+        // "one generation: W s wall; C op calls of K kinds took T s of it": the ops' own times add up to the wall time at most
+        String[] head = lines.get(1).split("[ ;:]+");
+        double wall = Double.parseDouble(head[2]), ops = Double.parseDouble(head[head.length - 4]);
+        assertTrue(ops <= wall && ops >= 0.5 * wall, "ops took " + ops + " s of a " + wall + " s generation: " + out);
+        assertTrue(lines.get(2).startsWith("op ") && lines.get(2).contains("GFLOP/s"), out);
+        assertEquals(8 + 4, lines.size(), "header, 8 rows and the rest in one line: " + out);
+        assertTrue(lines.get(lines.size() - 1).startsWith("("), out);
+        double previous = Double.MAX_VALUE;
+        for (String row : lines.subList(3, 11)) {
+            double ms = Double.parseDouble(row.substring(52).trim().split(" +")[1]);
+            assertTrue(ms <= previous, "rows longest first: " + out);
+            previous = ms;
+        }
+        assertTrue(out.contains("gatedLinear 32×64·(170×64)ᵀ"), "matrix products by shape: " + out);
+    }
+
+    @Test
+    void matrixProductsAreLabelledAndCountedByShape() {
+        FloatTensor x = new FloatTensor(Shape.of(2, 16, 1024), new float[2 * 16 * 1024]), w = new FloatTensor(Shape.of(3072, 1024), new float[3072 * 1024]);
+        assertEquals("linear 32×1024·(3072×1024)ᵀ", OpTimes.label("linear", new Object[]{x, w, null}));
+        assertEquals(2.0 * 32 * 3072 * 1024, OpTimes.flops("linear", new Object[]{x, w, null}));
+        assertEquals(4.0 * 32 * 3072 * 1024, OpTimes.flops("gatedLinear", new Object[]{x, w, null, null, w, null}), "two products");
+        assertEquals("linearIntoResidual 32×1024·(3072×1024)ᵀ", OpTimes.label("linearIntoResidual", new Object[]{null, x, w, null, null}));
+        assertEquals("selfAttention", OpTimes.label("selfAttention", new Object[]{x}));
+        assertEquals(0.0, OpTimes.flops("add", new Object[]{x, x}));
+    }
+}

@@ -69,7 +69,11 @@ case "${1:-}" in
       errors=$(sed -n -e 's/.*ERROR SUMMARY: \([0-9]*\) error.*/\1/p' -e 's/.*RACECHECK SUMMARY.*(\([0-9]*\) error.*/\1/p' "$log" | sort -n | tail -1)
       case ${rc:-?} in
         0) verdict="clean" ;;
-        124|137) verdict="timed out" ;;
+        124|137)   # killed: no summary; count the error reports it had printed, and say how far the smoke got
+          found=$(grep -cE '^========= (Invalid|Uninitialized|Error|Race|Barrier|Program hit|Warning)' "$log")
+          reached=$(grep -h '^kernel smoke: done ' "$log" | tail -1 | sed 's/^kernel smoke: done //')
+          verdict="timed out, $found error reports before it, ${reached:+having done $reached}"
+          verdict=${verdict%, } ;;
         *) if grep -q 'kernel smoke: no GPU' "$log"; then verdict="no GPU"
            elif grep -q 'Device not supported' "$log"; then verdict="unsupported (compute-sanitizer: Device not supported)"
            elif [ -n "$errors" ] && [ "$errors" != 0 ]; then verdict="$errors errors"

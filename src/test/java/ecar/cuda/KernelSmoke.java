@@ -16,6 +16,14 @@ import ecar.tensor.Tensor;
 public final class KernelSmoke {
     private KernelSmoke() {}
 
+    private static final long T0 = System.nanoTime();
+
+    /** A line per part done, so that a sanitizer stopped at its time limit shows how far the smoke got. */
+    private static void progress(String done) {
+        System.out.printf(java.util.Locale.ROOT, "kernel smoke: done %s (%.0f s)%n", done, (System.nanoTime() - T0) / 1e9);
+        System.out.flush();
+    }
+
     public static void main(String[] args) {
         if (!CudaProbe.available()) {
             System.err.println("kernel smoke: no GPU: " + CudaProbe.probe().reason());
@@ -58,6 +66,7 @@ public final class KernelSmoke {
             gpu.condTwice(o);
             gpu.watchFinite(o, 3);
             gpu.firstNonFinite();
+            progress("attention, RoPE, KV-cache and flow kernels");
             // GEMMs: one with enough 128 × 128 tiles for gemm_sm90 where the device has it (1100 × 1900: 9 × 15 tiles), ragged
             // in M, N and K (K padded to 8); gemm.cu's tiles for fewer tiles than SMs; the skinny kernel for 1 to 16 rows
             for (int[] mkn : new int[][]{{1100, 72, 1900}, {130, 72, 200}, {64, 1000, 129}, {300, 13, 256}, {2, 1152, 333}, {16, 264, 1024}}) {
@@ -68,6 +77,7 @@ public final class KernelSmoke {
                 Tensor res = gpu.upload(Compare.random(31, 1f, mkn[0], mkn[2])), mod = gpu.upload(Compare.random(32, 1f, mkn[0], 3 * mkn[2]));
                 gpu.linearIntoResidual(res, a, wt, null, mod, 3, 2);
             }
+            progress("GEMMs");
             // the fused self-attention (qkv_to_bf16, then attention_sm90 on Hopper from 128 tokens with head 64, else
             // attention.cu) with and without the 2D RoPE, and adaLN read from a modulation tensor's chunks
             Tensor qkv = gpu.upload(Compare.random(40, 1f, 2, 256, 3 * 128));
@@ -78,11 +88,14 @@ public final class KernelSmoke {
             // every other kernel family, as the models call it through the backend: tiny DiT latents, a tiny ECAR picture
             ecar.sample.GenerateRequest r = ecar.sample.GenerateRequest.of(1, 3).seed(5);
             ecar.sample.Pipeline.random(ecar.sample.Presets.get("dit-tiny"), 1, gpu).sampleLatents(r, ecar.model.Progress.NONE);
+            progress("dit-tiny");
             ecar.sample.Pipeline.random(ecar.sample.Presets.get("ecar-tiny"), 1, gpu).generate(r, ecar.model.Progress.NONE);
+            progress("ecar-tiny with its decode");
             // ARPG three times: its generation loop eager, captured, replayed (the device-scalar draw and guidance kernels)
             ecar.sample.Pipeline arpg = ecar.sample.Pipeline.random(ecar.sample.Presets.get("arpg-tiny"), 1, gpu);
             for (int i = 0; i < 3; i++) arpg.generate(r, ecar.model.Progress.NONE);
             gpu.synchronize();
+            progress("arpg-tiny three times");
         }
         // gemm_sm90's row-store epilogue (ECAR_GEMM_STORES=rows; off by default): plain, and the gated residual reading its
         // gate chunk at row stride 3·N, on 9 × 15 tiles with N a multiple of 8
@@ -96,6 +109,7 @@ public final class KernelSmoke {
         } finally {
             System.clearProperty(ecar.cuda.ops.GemmKernels.STORES_PROPERTY);
         }
+        progress("gemm_sm90 row stores");
         System.out.println("kernel smoke: every attention and flow kernel ran, the GEMM paths (skinny, mma.sync tiles, wgmma where the device has it, "
                 + "with pair and row stores), and tiny DiT, ECAR and ARPG pipelines");
     }

@@ -43,7 +43,8 @@ case "${1:-}" in
     # The four tools run at once, each bounded by SANITIZE_TIMEOUT seconds (default 120): instrumenting is mostly CPU
     # work and KernelSmoke's kernels are small, so together they take about the slowest tool's time, not the sum.
     # SANITIZE_PARALLEL=0 runs them one after another. Logs: $SANITIZE_LOGS (default dist/gpu-kit)/sanitizer-TOOL.log.
-    # One line a tool: "sanitize TOOL: clean | N errors | timed out | unsupported | failed (exit N, S s) ...".
+    # One line a tool: "sanitize TOOL: clean | N errors | timed out, K error reports before it, having done PART |
+    # unsupported | failed (exit N, S s) ...".
     limit=${SANITIZE_TIMEOUT:-120}
     logs=${SANITIZE_LOGS:-$kit}
     mkdir -p "$logs"

@@ -12,7 +12,8 @@
 //         (the launcher must raise CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES above 48 KiB).
 //   t64:  block 128 threads, grid (ceil(N/64), ceil(M/64)), dynamic shared memory 32768 bytes.
 // Limits: K % 8 == 0 and K > 0; X, W, Y, res, mul 16-byte aligned; M, N ≥ 1 and arbitrary; M ≤ 65535·tile rows;
-// act ∈ {0 none, 1 GELU tanh, 2 GELU erf, 3 SiLU} (Activation's ordinals); post ∈ {0 store, 1 ⊙ mul, 2 residual, 3 discard: nothing stored, for measurement only};
+// act ∈ {0 none, 1 GELU tanh, 2 GELU erf, 3 SiLU} (Activation's ordinals); post ∈ {0 store, 1 ⊙ mul, 2 residual, 3 discard: nothing stored, for measurement only, 4 gate
+//   pairs: Y [M, N / 2] = act(gate) ⊙ value of interleaved columns (N even)};
 // gateRatio ≥ 1 (rows of Y per row of gate); gateLd ≥ N (floats between gate rows: N for a gate of its own, chunks·N
 // for one chunk of an adaLN modulation read in place). Y may be res (in-place residual update).
 #include "gemm_tile.cuh"

@@ -65,6 +65,8 @@ enum Post {
                         //   gate rows gateLd floats apart: one chunk of an adaLN modulation read in place)
     POST_DISCARD = 3,   // nothing: Y is not written. For measurement only (GemmBench's -nostore paths): the kernel's time
                         //   without its output, which tells the main loop's cost from the epilogue's
+    POST_GATE_PAIRS = 4,  // Y[m, n / 2] = act(y[n] + bias[n]) · (y[n + 1] + bias[n + 1]) for even n: a gated MLP's hidden
+                          //   layer from interleaved gate and value rows of W (N even, Y [M, N / 2]); act on the gate only
 };
 
 struct Epilogue {
@@ -98,6 +100,18 @@ __device__ __forceinline__ float finish(float v, int m, int n, int N, const Epil
 template <bool OUT_BF16>
 __device__ __forceinline__ void store_pair(void* Y, int m, int n, float v0, float v1, int M, int N, const Epilogue& e) {
     if (m >= M || n >= N || e.post == POST_DISCARD) return;
+    if (e.post == POST_GATE_PAIRS) {   // n even and N even: (n, n + 1) is one hidden unit's gate and value
+        float g = v0, v = v1;
+        if (e.bias) {
+            g += e.bias[n];
+            v += e.bias[n + 1];
+        }
+        const float h = activate(g, e.act) * v;
+        const size_t o = (size_t)m * (N / 2) + n / 2;
+        if (OUT_BF16) reinterpret_cast<__nv_bfloat16*>(Y)[o] = f2bf(h);
+        else reinterpret_cast<float*>(Y)[o] = h;
+        return;
+    }
     size_t i = (size_t)m * N + n;
     v0 = finish(v0, m, n, N, e);
     bool second = n + 1 < N;
@@ -122,11 +136,12 @@ __device__ __forceinline__ void store_pair(void* Y, int m, int n, float v0, floa
 }
 
 // Whether an epilogue may store eight outputs at a time with 16-byte accesses (store_row8): N a multiple of 8 and
-// every operand it reads or writes 16-byte aligned (null is), the gate's rows too. Uniform over a launch.
+// every operand it reads or writes 16-byte aligned (null is), the gate's rows too; not GATE_PAIRS, whose output has
+// half the columns. Uniform over a launch.
 __device__ __forceinline__ bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 __device__ __forceinline__ bool row8_ok(const void* Y, int N, const Epilogue& e) {
-    return N % 8 == 0 && aligned16(Y) && aligned16(e.bias) && aligned16(e.res) && aligned16(e.gate) && aligned16(e.mul) &&
-           e.gateLd % 4 == 0;
+    return N % 8 == 0 && e.post != POST_GATE_PAIRS && aligned16(Y) && aligned16(e.bias) && aligned16(e.res) && aligned16(e.gate) &&
+           aligned16(e.mul) && e.gateLd % 4 == 0;
 }
 
 // Eight adjacent outputs (m, n..n+7): the function of four store_pair calls (the same float operations in the same

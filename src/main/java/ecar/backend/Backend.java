@@ -262,12 +262,13 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
-     * act(x·wgᵀ + bg) ⊙ (x·wvᵀ + bv), biases optional: the hidden layer of a gated MLP (FlowAR's with exact GELU, LlamaGen's
-     * SwiGLU with SiLU).
+     * The hidden layer of a gated MLP (FlowAR's with exact GELU, LlamaGen's SwiGLU with SiLU) from one weight whose rows
+     * interleave the two projections ({@code Linear.gatePairs}): with y = x·wᵀ + bias [.., 2N], hidden unit j is
+     * act(y[2j]) ⊙ y[2j + 1], that is act(x·wgᵀ + bg) ⊙ (x·wvᵀ + bv); w [2N, K], bias [2N] or null; returns [.., N].
+     * One matrix product with the pairs side by side, so a GPU combines them in the product's epilogue and never
+     * writes either half. A matmul operand (bf16 on a GPU).
      */
-    default Tensor gatedLinear(Tensor x, Tensor wg, Tensor bg, Activation act, Tensor wv, Tensor bv) {
-        return mul(linear(x, wg, bg, act), linear(x, wv, bv));
-    }
+    Tensor gatedLinear(Tensor x, Tensor w, Tensor bias, Activation act);
 
     /** Slice i of n equal slices along the last dimension. */
     Tensor chunk(Tensor x, int n, int i);

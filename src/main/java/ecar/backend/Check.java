@@ -45,6 +45,13 @@ public final class Check {
         return sx.withLast(sw.dim(0));
     }
 
+    /** gatedLinear's operands: a linear whose weight has an even number of rows (gate, value pairs); returns [.., rows / 2]. */
+    public static Shape gatedLinear(Tensor x, Tensor w, Tensor bias) {
+        Shape s = linear(x, w, bias);
+        that(s.last() % 2 == 0, "gatedLinear", "weight " + w.shape() + " has an odd number of rows; expected gate and value rows in pairs");
+        return s.withLast(s.last() / 2);
+    }
+
     /** q [B, Lq, H·d], k and v [B, Lk, H·d]; returns q's shape. */
     public static Shape attention(String op, Tensor q, Tensor k, Tensor v, int heads) {
         rank(op, q, 3, "[B, L, H·d]");

@@ -104,11 +104,11 @@ final class OpTimes implements InvocationHandler {
         return String.format(Locale.ROOT, "%s %d×%d·(%d×%d)ᵀ", op, mnk[0], mnk[2], mnk[1], mnk[2]);
     }
 
-    /** 2·M·N·K for the matrix products (twice for gatedLinear's two), else 0. */
+    /** 2·M·N·K for the matrix products (gatedLinear's N counts its gate and value rows), else 0. */
     static double flops(String op, Object[] args) {
         long[] mnk = mnk(op, args);
         if (mnk == null) return 0;
-        return (op.equals("gatedLinear") ? 4.0 : 2.0) * mnk[0] * mnk[1] * mnk[2];
+        return 2.0 * mnk[0] * mnk[1] * mnk[2];
     }
 
     /** M, N, K of linear(x, w, …), linearIntoResidual(x, input, w, …) and gatedLinear(x, wg, …); null for other ops. */

@@ -189,6 +189,16 @@ public final class CountingBackend implements Backend {
         return m(out);
     }
 
+    /** One product with the gate and value rows side by side (2N outputs), combined in its epilogue: [.., N]. */
+    @Override
+    public Tensor gatedLinear(Tensor x, Tensor w, Tensor bias, Activation act) {
+        Shape out = Check.gatedLinear(x, w, bias);
+        transientBytes(2L * x.shape().numel());   // the input cast to bf16
+        lastLayer = layerOf(w instanceof Meta mw ? mw.name() : null);
+        count((double) out.rows() * x.shape().last() * w.shape().dim(0), lastLayer);
+        return m(out);
+    }
+
     /** QKᵀ and PV: 2·B·Lq·Lk·D, attributed to the attention whose projection ran last. */
     @Override
     public Tensor attention(Tensor q, Tensor k, Tensor v, int heads) {

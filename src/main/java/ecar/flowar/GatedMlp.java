@@ -7,12 +7,15 @@ import ecar.backend.Activation;
 import ecar.backend.Backend;
 import ecar.tensor.Tensor;
 
-/** timm's SwiGLU class built with GELU (exact) as FlowAR builds it: fc2(GELU(fc1_g·x) ⊙ fc1_x·x). */
-public record GatedMlp(Linear gate, Linear value, Linear out) {
+/**
+ * timm's SwiGLU class built with GELU (exact) as FlowAR builds it: fc2(GELU(fc1_g·x) ⊙ fc1_x·x). fc1_g and fc1_x are
+ * loaded as one weight with their rows interleaved ({@code fc1}), so one matmul gives both (Backend.gatedLinear).
+ */
+public record GatedMlp(Linear fc1, Linear out) {
 
     public static GatedMlp load(Weights w, int width) {
         int hidden = FlowArConfig.mlpHidden(width);
-        return new GatedMlp(Linear.load(w, "fc1_g", width, hidden), Linear.load(w, "fc1_x", width, hidden), Linear.load(w, "fc2", hidden, width));
+        return new GatedMlp(Linear.gatePairs(w, "fc1", "fc1_g", "fc1_x", width, hidden, true), Linear.load(w, "fc2", hidden, width));
     }
 
     public Tensor apply(Backend b, Tensor x) {
@@ -25,6 +28,6 @@ public record GatedMlp(Linear gate, Linear value, Linear out) {
     }
 
     private Tensor hidden(Backend b, Tensor x) {
-        return b.gatedLinear(x, gate.weight(), gate.bias(), Activation.GELU_ERF, value.weight(), value.bias());
+        return fc1.gated(b, x, Activation.GELU_ERF);
     }
 }

@@ -24,6 +24,22 @@ public record Linear(Tensor weight, Tensor bias, int in, int out) {
         return new Linear(w.paramStack(label + ".weight", weights, out, in), w.paramStack(label + ".bias", biases, out), in, names.size() * out);
     }
 
+    /**
+     * The gate and value projections of a gated MLP as one [2·out, in] weight with their rows interleaved (gate row j at
+     * 2j, value row j at 2j + 1) and likewise their biases (or none): the operand of {@link Backend#gatedLinear}.
+     */
+    public static Linear gatePairs(Weights w, String label, String gate, String value, int in, int out, boolean bias) {
+        java.util.List<String> names = java.util.List.of(gate, value);
+        Tensor weight = w.paramInterleave(label + ".weight", names.stream().map(n -> n + ".weight").toList(), out, in);
+        Tensor b = bias ? w.paramInterleave(label + ".bias", names.stream().map(n -> n + ".bias").toList(), out) : null;
+        return new Linear(weight, b, in, 2 * out);
+    }
+
+    /** act(gate) ⊙ value of each hidden unit, where this is a {@link #gatePairs} linear: [.., out / 2]. */
+    public Tensor gated(Backend b, Tensor x, Activation act) {
+        return b.gatedLinear(x, weight, bias, act);
+    }
+
     public Tensor apply(Backend b, Tensor x) {
         return b.linear(x, weight, bias, Activation.NONE);
     }

@@ -82,6 +82,20 @@ public final class Weights {
      * Each name is checked as {@link #param} checks it; {@code label} names the stacked tensor (a layer in FLOPs reports).
      */
     public Tensor paramStack(String label, List<String> names, int... dims) {
+        return paramRows(label, names, false, dims);
+    }
+
+    /**
+     * Parameters of one shape under several names, uploaded as one tensor [names · dims[0], dims[1], …] with their rows
+     * interleaved: row r of name i at row r · names + i (a gated MLP's gate and value projections, so that one matmul
+     * gives each hidden unit's two inputs side by side, see {@link ecar.backend.Backend#gatedLinear}). Checked as
+     * {@link #paramStack}.
+     */
+    public Tensor paramInterleave(String label, List<String> names, int... dims) {
+        return paramRows(label, names, true, dims);
+    }
+
+    private Tensor paramRows(String label, List<String> names, boolean interleave, int... dims) {
         Shape one = Shape.of(dims);
         int[] stacked = dims.clone();
         stacked[0] = dims[0] * names.size();
@@ -101,9 +115,12 @@ public final class Weights {
         }
         return backend.weight(prefix + label, Shape.of(stacked), () -> {
             float[] all = new float[(int) Shape.of(stacked).numel()];
-            int per = (int) one.numel();
-            for (int i = 0; i < full.size(); i++) {
-                if (usable.get(i)) System.arraycopy(source.get(full.get(i), one).data(), 0, all, i * per, per);
+            int per = (int) one.numel(), rows = dims[0], row = per / rows, parts = full.size();
+            for (int i = 0; i < parts; i++) {
+                if (!usable.get(i)) continue;
+                float[] part = source.get(full.get(i), one).data();
+                if (!interleave) System.arraycopy(part, 0, all, i * per, per);
+                else for (int r = 0; r < rows; r++) System.arraycopy(part, r * row, all, (r * parts + i) * row, row);
             }
             return new FloatTensor(Shape.of(stacked), all);
         });

@@ -161,13 +161,17 @@ class CudaBackendOpsGpuTest {
         });
     }
 
-    @ParameterizedTest(name = "K {0}, {1}")
-    @CsvSource({"64, GELU_ERF", "30, GELU_ERF", "48, SILU"})
-    void gatedLinearMatchesTheCpu(int k, Activation act) {
-        FloatTensor x = bf16Random(k + 11L, 1f, 3, 7, k), wg = bf16Random(k + 12L, 0.2f, 56, k), wv = bf16Random(k + 13L, 0.2f, 56, k);
-        FloatTensor bg = Compare.random(k + 14, 0.5f, 56), bv = Compare.random(k + 15, 0.5f, 56);
-        // the value is rounded to bf16 before the product on the GPU: within the bf16 tolerance
-        same("gatedLinear K " + k + " " + act, BF16, b -> b.gatedLinear(b.upload(x), weightOf(b, wg), b.weight(bg), act, weightOf(b, wv), b.weight(bv)));
+    /**
+     * The gated MLP's hidden layer from interleaved gate and value rows: one GEMM whose GATE_PAIRS epilogue combines them,
+     * on the skinny kernel (3 rows), gemm.cu's tiles (210 rows) and gemm_sm90 where the device has it (1100 rows by 3808
+     * interleaved columns: 9 × 30 tiles), with and without biases.
+     */
+    @ParameterizedTest(name = "K {0}, {1}, {2} rows, {3} hidden, bias {4}")
+    @CsvSource({"64, GELU_ERF, 3, 28, true", "30, GELU_ERF, 210, 28, true", "48, SILU, 210, 28, false", "72, GELU_ERF, 1100, 1904, true"})
+    void gatedLinearMatchesTheCpu(int k, Activation act, int rows, int hidden, boolean bias) {
+        FloatTensor x = bf16Random(k + 11L, 1f, rows, k), w = bf16Random(k + 12L, 0.2f, 2 * hidden, k);
+        FloatTensor b2 = Compare.random(k + 14, 0.5f, 2 * hidden);
+        same("gatedLinear K " + k + " " + act + " " + rows + " rows", BF16, b -> b.gatedLinear(b.upload(x), weightOf(b, w), bias ? b.weight(b2) : null, act));
     }
 
     @Test

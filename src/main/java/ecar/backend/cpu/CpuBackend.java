@@ -125,6 +125,22 @@ public final class CpuBackend implements Backend {
         return out(so, c);
     }
 
+    /** The product with the pairs side by side, then each row's gates activated together (as linear's epilogue does) and multiplied by their values. */
+    @Override
+    public Tensor gatedLinear(Tensor x, Tensor w, Tensor bias, Activation act) {
+        Shape so = Check.gatedLinear(x, w, bias);
+        int n = so.last(), k = x.shape().last(), m = so.rows();
+        float[] pairs = alloc(2 * m * n), out = alloc(m * n);
+        CpuGemm.gemm(m, 2 * n, k, d(x), 0, k, d(w), 0, k, CpuGemm.BLayout.NK, pairs, 0, 2 * n, d(bias), Activation.NONE, true);
+        for (int r = 0; r < m; r++) {
+            int o = r * n, p = 2 * o;
+            for (int j = 0; j < n; j++) out[o + j] = pairs[p + 2 * j];
+            Activations.apply(act, out, o, n);
+            for (int j = 0; j < n; j++) out[o + j] *= pairs[p + 2 * j + 1];
+        }
+        return out(so, out);
+    }
+
     @Override
     public Tensor attention(Tensor q, Tensor k, Tensor v, int heads) {
         Shape sq = Check.attention("attention", q, k, v, heads), sk = k.shape();

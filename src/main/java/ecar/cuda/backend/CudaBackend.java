@@ -689,22 +689,21 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    /** The value GEMM into bf16 scratch, then the gate GEMM whose MUL epilogue multiplies its activation by it. */
+    /**
+     * One GEMM over the interleaved gate and value rows whose GATE_PAIRS epilogue writes act(gate) ⊙ value per hidden
+     * unit: neither half is ever stored.
+     */
     @Override
-    public Tensor gatedLinear(Tensor x, Tensor wg, Tensor bg, Activation act, Tensor wv, Tensor bv) {
+    public Tensor gatedLinear(Tensor x, Tensor w, Tensor bias, Activation act) {
         owner.check();
-        Shape so = Check.linear(x, wg, bg);
-        Check.that(so.equals(Check.linear(x, wv, bv)), "gatedLinear", "gate " + wg.shape() + " and value " + wv.shape() + " weights differ");
+        Shape so = Check.gatedLinear(x, w, bias);
         int n = so.last(), k = x.shape().last(), m = so.rows();
         CudaTensor y = memory.alloc(so, DType.BF16, "gatedLinear out (bf16)");   // a matmul operand: the MLP's output projection reads it
         try (Scope scratch = scope()) {
             int kp = CudaOperands.padTo8(k);
             CudaTensor xb = operands.gemmInput(x, m, k, kp, "gatedLinear");
-            CudaTensor value = memory.alloc(so, DType.BF16, "gatedLinear value");
-            gemm.linear(value.buffer(), Precision.BF16, xb.buffer(), operands.gemmWeight(wv, kp, "gatedLinear").buffer(), m, n, kp,
-                    GemmKernels.Epilogue.of(operands.address(bv, "gatedLinear"), Activation.NONE));
-            gemm.linear(y.buffer(), Precision.BF16, xb.buffer(), operands.gemmWeight(wg, kp, "gatedLinear").buffer(), m, n, kp,
-                    GemmKernels.Epilogue.gated(operands.address(bg, "gatedLinear"), act, value.buffer()));
+            gemm.linear(y.buffer(), Precision.BF16, xb.buffer(), operands.gemmWeight(w, kp, "gatedLinear").buffer(), m, 2 * n, kp,
+                    GemmKernels.Epilogue.gatePairs(operands.address(bias, "gatedLinear"), act));
         }
         return y;
     }

@@ -42,7 +42,12 @@ public final class GemmKernels {
          * Nothing: Y is not written. For measurement only (GemmBench's {@code -nostore} paths): the kernel's time without its
          * output, which tells the main loop's cost from the epilogue's.
          */
-        DISCARD
+        DISCARD,
+        /**
+         * The gated MLP's hidden layer from interleaved gate and value rows: output columns n and n + 1 of the product
+         * (N even) make Y[m, n / 2] = act(y[n] + bias[n]) · (y[n + 1] + bias[n + 1]); Y is [M, N / 2].
+         */
+        GATE_PAIRS
     }
 
     /**
@@ -53,6 +58,11 @@ public final class GemmKernels {
                            DeviceAddress mul) {
         public static Epilogue of(DeviceAddress bias, Activation act) {
             return new Epilogue(bias, act, Post.STORE, null, null, 1, 0, null);
+        }
+
+        /** act(gate) ⊙ value of interleaved gate and value columns, bias [N] interleaved likewise (or null): {@link Post#GATE_PAIRS}. */
+        public static Epilogue gatePairs(DeviceAddress bias, Activation act) {
+            return new Epilogue(bias, act, Post.GATE_PAIRS, null, null, 1, 0, null);
         }
 
         /** Y is not written (measurement only: {@link Post#DISCARD}). */
@@ -349,7 +359,8 @@ public final class GemmKernels {
         that(k % 8 == 0, op, "K = " + k + " is not a multiple of 8 (rows of X and W are read in 16-byte chunks of 8 bf16)");
         buffer(op, "X", x, 2L * m * k, 16, "[" + m + ", " + k + "] bf16");
         buffer(op, "W", w, 2L * n * k, 16, "[" + n + ", " + k + "] bf16");
-        buffer(op, "Y", y, (long) out.bytes * m * n, 16, "[" + m + ", " + n + "] " + out.suffix);
+        int yCols = e != null && e.post() == Post.GATE_PAIRS ? n / 2 : n;   // checked against n even below
+        buffer(op, "Y", y, (long) out.bytes * m * yCols, 16, "[" + m + ", " + yCols + "] " + out.suffix);
         checkEpilogue(op, e, m, n);
         OpCheck.disjoint(op, "Y", y, "X", x);
         OpCheck.disjoint(op, "Y", y, "W", w);
@@ -363,6 +374,10 @@ public final class GemmKernels {
         optional(op, "bias", e.bias(), 4L * n, 4, "[" + n + "] f32");
         switch (e.post()) {
             case STORE, DISCARD -> that(e.res() == null && e.gate() == null && e.mul() == null, op, "a " + e.post() + " epilogue takes no res, gate or mul");
+            case GATE_PAIRS -> {
+                that(n % 2 == 0, op, "N = " + n + " is odd; a GATE_PAIRS epilogue takes gate and value columns in pairs");
+                that(e.res() == null && e.gate() == null && e.mul() == null, op, "a GATE_PAIRS epilogue takes no res, gate or mul");
+            }
             case MUL -> {
                 buffer(op, "mul", e.mul(), 2L * m * n, 16, "[" + m + ", " + n + "] bf16");
                 that(e.res() == null && e.gate() == null, op, "a MUL epilogue takes no res or gate");

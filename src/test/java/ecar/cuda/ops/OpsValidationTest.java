@@ -140,6 +140,18 @@ class OpsValidationTest {
         assertEquals(v, c.args()[6]);
         assertEquals(Activation.GELU_ERF.ordinal(), c.args()[10]);
         assertEquals(GemmKernels.Post.MUL.ordinal(), c.args()[11]);
+        // a gated MLP's hidden layer from interleaved gate and value rows: Y has half the columns; N must be even
+        Fake hidden = bf16((long) m * 2730, "hidden");
+        gemm.linear(hidden, Precision.BF16, bf16((long) m * 1024, "x"), bf16(5460L * 1024, "w13"), m, 5460, 1024,
+                Epilogue.gatePairs(f32(5460, "b13"), Activation.GELU_ERF));
+        assertEquals(GemmKernels.Post.GATE_PAIRS.ordinal(), rec.last().args()[11]);
+        assertEquals(4, GemmKernels.Post.GATE_PAIRS.ordinal(), "POST_GATE_PAIRS in kernels/gemm_tile.cuh");
+        String odd = message(() -> gemm.linear(hidden, Precision.BF16, bf16((long) m * 1024, "x"), bf16(5459L * 1024, "w"), m, 5459, 1024,
+                Epilogue.gatePairs(null, Activation.SILU)));
+        assertTrue(odd.contains("N = 5459 is odd"), odd);
+        String small = message(() -> gemm.linear(bf16((long) m * 2729, "too small"), Precision.BF16, bf16((long) m * 1024, "x"), bf16(5460L * 1024, "w"),
+                m, 5460, 1024, Epilogue.gatePairs(null, Activation.SILU)));
+        assertTrue(small.contains("[" + m + ", 2730] bf16"), small);
         // measurement only: nothing stored (post 3), and nothing else taken
         gemm.linear(f32(256L * 128, "y"), Precision.F32, bf16(256L * 64, "x"), bf16(128L * 64, "w"), 256, 128, 64, Epilogue.discard());
         assertEquals(GemmKernels.Post.DISCARD.ordinal(), rec.last().args()[11]);

@@ -77,6 +77,9 @@ public final class KernelSmoke {
                 Tensor res = gpu.upload(Compare.random(31, 1f, mkn[0], mkn[2])), mod = gpu.upload(Compare.random(32, 1f, mkn[0], 3 * mkn[2]));
                 gpu.linearIntoResidual(res, a, wt, null, mod, 3, 2);
             }
+            // a gated MLP's hidden layer (GATE_PAIRS epilogue) on 9 × 30 tiles: gemm_sm90 where the device has it
+            Tensor ga = gpu.upload(Compare.random(55, 1f, 1100, 72)), gw = gpu.upload(Compare.random(56, 0.1f, 3808, 72));
+            gpu.gatedLinear(ga, gw, gpu.upload(Compare.random(57, 1f, 3808)), ecar.backend.Activation.GELU_ERF);
             progress("GEMMs");
             // the fused self-attention (qkv_to_bf16, then attention_sm90 on Hopper from 128 tokens with head 64, else
             // attention.cu) with and without the 2D RoPE, and adaLN read from a modulation tensor's chunks

@@ -145,6 +145,15 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * {@link #linear} as the input of attention or a projection and nothing else: a matmul operand (see the class
+     * comment), which a GPU returns in bf16, rounded by the GEMM that makes it (DiT's qkv, which no RoPE rotates first:
+     * self-attention then reads it as it is). Use {@link #linear} where the result is rotated, normed or added.
+     */
+    default Tensor linearOperand(Tensor x, Tensor w, Tensor bias) {
+        return linear(x, w, bias);
+    }
+
+    /**
      * Scaled dot-product attention, softmax(q·kᵀ/√d)·v per batch and head, no mask.
      * q [B, Lq, H·d]; k, v [B, Lk, H·d]; returns [B, Lq, H·d].
      */

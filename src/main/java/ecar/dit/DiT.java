@@ -117,7 +117,7 @@ public final class DiT {
         int chunks = 6 * blocks.length;
         try (Backend.Scope attention = b.scope()) {   // each half frees its work before the next starts
             Tensor h = b.normModulate(x, Norm.LAYER, EPS, mods, chunks, at, at + 1);
-            Tensor qkv = blk.qkv().apply(b, h);
+            Tensor qkv = blk.qkv().operand(b, h);   // self-attention without RoPE reads it as it is: bf16 on a GPU
             Tensor attn = b.selfAttention(qkv, cfg.numHeads(), 0, 0, false);
             blk.proj().addTo(b, x, attn, mods, chunks, at + 2);
         }

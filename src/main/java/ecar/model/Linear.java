@@ -44,6 +44,11 @@ public record Linear(Tensor weight, Tensor bias, int in, int out) {
         return b.linear(x, weight, bias, Activation.NONE);
     }
 
+    /** This linear as the input of attention or a projection only: {@link Backend#linearOperand} (bf16 on a GPU). */
+    public Tensor operand(Backend b, Tensor x) {
+        return b.linearOperand(x, weight, bias);
+    }
+
     public Tensor apply(Backend b, Tensor x, Activation act) {
         return b.linear(x, weight, bias, act);
     }

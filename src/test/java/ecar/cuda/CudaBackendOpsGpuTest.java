@@ -59,6 +59,30 @@ class CudaBackendOpsGpuTest {
         same("linear without bias, f32 weight", GEMM, b -> b.linear(b.upload(x), b.upload(w), null, act));
     }
 
+    /**
+     * DiT's qkv as a matmul operand: the GEMM rounds it to bf16, and self-attention without RoPE reads it without the
+     * qkv_to_bf16 pass. The same rounding of the same float32 value, so the attention is bit-identical to the one
+     * over linear's float32 qkv; both against the CPU too (heads of 72 and 64, 256 tokens: attention_sm90 on Hopper).
+     */
+    @ParameterizedTest(name = "head {0}")
+    @CsvSource({"72", "64"})
+    void selfAttentionReadsALinearOperandAsItIs(int d) {
+        int heads = 2, width = heads * d;
+        FloatTensor x = bf16Random(d + 91L, 1f, 2, 256, width), w = bf16Random(d + 92L, 0.1f, 3 * width, width), bias = Compare.random(d + 93, 0.2f, 3 * width);
+        same("selfAttention of linearOperand, head " + d, BF16, b -> b.selfAttention(b.linearOperand(b.upload(x), weightOf(b, w), b.weight(bias)), heads, 0, 0, false));
+        try (Backend.Scope s = gpu.scope()) {
+            Tensor operand = gpu.linearOperand(gpu.upload(x), weightOf(gpu, w), weightOf(gpu, bias));
+            Tensor full = gpu.linear(gpu.upload(x), weightOf(gpu, w), weightOf(gpu, bias));
+            assertEquals(ecar.tensor.DType.BF16, ((ecar.cuda.CudaTensor) operand).dtype(), "a matmul operand is bf16 on the GPU");
+            float[] a = gpu.download(gpu.selfAttention(operand, heads, 0, 0, false)).data(), e = gpu.download(gpu.selfAttention(full, heads, 0, 0, false)).data();
+            for (int i = 0; i < a.length; i++) {
+                if (Float.floatToRawIntBits(a[i]) != Float.floatToRawIntBits(e[i])) {
+                    throw new AssertionError("head " + d + ", element " + i + ": " + a[i] + " from the bf16 operand, " + e[i] + " from the float32 qkv");
+                }
+            }
+        }
+    }
+
     private static final java.util.Map<Backend, java.util.Map<FloatTensor, Tensor>> WEIGHTS = new java.util.IdentityHashMap<>();
 
     /** The same weight tensor object per backend across calls (the padded twin is cached per weight). */

@@ -147,9 +147,15 @@ record CudaAttention(Backend backend, CudaMemory memory, CudaOperands operands, 
         int batch = s.dim(0), l = s.dim(1), w = s.last() / 3, d = w / heads;
         CudaTensor out = output(Shape.of(batch, l, w), op);
         try (Backend.Scope scratch = backend.scope()) {
-            CudaTensor f = operands.f32In(qkv, op), b16 = memory.alloc(s, DType.BF16, op + " qkv in bf16");
-            CudaTensor[] cs = rope ? ropeTable(side, span, d) : null;
-            Attention.qkvToBf16(stream, b16.buffer(), f.buffer(), batch, l, w, d, cs == null ? null : cs[0].buffer(), cs == null ? null : cs[1].buffer());
+            CudaTensor b16;
+            if (!rope && qkv instanceof CudaTensor t && t.dtype() == DType.BF16) {
+                b16 = t;   // a matmul operand (linearOperand): already what qkv_to_bf16 would make of it
+            } else {
+                CudaTensor f = operands.f32In(qkv, op);
+                b16 = memory.alloc(s, DType.BF16, op + " qkv in bf16");
+                CudaTensor[] cs = rope ? ropeTable(side, span, d) : null;
+                Attention.qkvToBf16(stream, b16.buffer(), f.buffer(), batch, l, w, d, cs == null ? null : cs[0].buffer(), cs == null ? null : cs[1].buffer());
+            }
             long rowStride = 3L * w, bytes = b16.buffer().bytes();
             Attention.Problem p = new Attention.Problem(batch, heads, d, l, l, l * rowStride, l * rowStride, (long) l * w, 3 * w, 3 * w, w);
             DeviceBuffer q = b16.buffer(), k = q.slice(2L * w, bytes - 2L * w, op + " k"), v = q.slice(4L * w, bytes - 4L * w, op + " v");

@@ -655,6 +655,22 @@ public final class CudaBackend implements Backend {
         return y;
     }
 
+    /** The GEMM writes bf16: the value qkv_to_bf16 would have rounded from its float32 output, without that pass. */
+    @Override
+    public Tensor linearOperand(Tensor x, Tensor w, Tensor bias) {
+        owner.check();
+        Shape so = Check.linear(x, w, bias);
+        int n = so.last(), k = x.shape().last(), m = so.rows();
+        CudaTensor y = memory.alloc(so, DType.BF16, "linearOperand out (bf16)");
+        try (Scope scratch = scope()) {
+            int kp = CudaOperands.padTo8(k);
+            CudaTensor xb = operands.gemmInput(x, m, k, kp, "linearOperand"), wb = operands.gemmWeight(w, kp, "linearOperand");
+            gemm.linear(y.buffer(), Precision.BF16, xb.buffer(), wb.buffer(), m, n, kp, GemmKernels.Epilogue.of(operands.address(bias, "linearOperand"),
+                    Activation.NONE));
+        }
+        return y;
+    }
+
     /** One GEMM whose epilogue adds gate ⊙ (input·wᵀ + bias) to x in place (the RESIDUAL epilogue, res = Y = x). */
     @Override
     public void linearIntoResidual(Tensor x, Tensor input, Tensor w, Tensor bias, Tensor gate) {

@@ -146,11 +146,17 @@ public interface Backend extends AutoCloseable {
 
     /**
      * {@link #linear} as the input of attention or a projection and nothing else: a matmul operand (see the class
-     * comment), which a GPU returns in bf16, rounded by the GEMM that makes it (DiT's qkv, which no RoPE rotates first:
-     * self-attention then reads it as it is). Use {@link #linear} where the result is rotated, normed or added.
+     * comment), which a GPU returns in bf16, rounded by the GEMM that makes it, after the activation (DiT's qkv, which no
+     * RoPE rotates first, and its MLP's hidden layer: the attention and the next GEMM read them as they are, where the
+     * float32 result used to be rounded by a pass of its own). Use {@link #linear} where the result is rotated, normed
+     * or added.
      */
+    default Tensor linearOperand(Tensor x, Tensor w, Tensor bias, Activation act) {
+        return linear(x, w, bias, act);
+    }
+
     default Tensor linearOperand(Tensor x, Tensor w, Tensor bias) {
-        return linear(x, w, bias);
+        return linearOperand(x, w, bias, Activation.NONE);
     }
 
     /**

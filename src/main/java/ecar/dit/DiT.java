@@ -123,7 +123,7 @@ public final class DiT {
         }
         try (Backend.Scope mlp = b.scope()) {
             Tensor h = b.normModulate(x, Norm.LAYER, EPS, mods, chunks, at + 3, at + 4);
-            blk.fc2().addTo(b, x, blk.fc1().apply(b, h, Activation.GELU_TANH), mods, chunks, at + 5);
+            blk.fc2().addTo(b, x, blk.fc1().operand(b, h, Activation.GELU_TANH), mods, chunks, at + 5);   // bf16 on a GPU
         }
     }
 }

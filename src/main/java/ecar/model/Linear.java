@@ -49,6 +49,11 @@ public record Linear(Tensor weight, Tensor bias, int in, int out) {
         return b.linearOperand(x, weight, bias);
     }
 
+    /** The same after the activation (an MLP's hidden layer, which only its output projection reads). */
+    public Tensor operand(Backend b, Tensor x, Activation act) {
+        return b.linearOperand(x, weight, bias, act);
+    }
+
     public Tensor apply(Backend b, Tensor x, Activation act) {
         return b.linear(x, weight, bias, act);
     }

@@ -83,6 +83,19 @@ class CudaBackendOpsGpuTest {
         }
     }
 
+    /** DiT's MLP hidden layer as a matmul operand (GELU, then one bf16 rounding by the GEMM), read by the next GEMM as it is. */
+    @Test
+    void aLinearOperandWithItsActivationFeedsTheNextGemm() {
+        FloatTensor x = bf16Random(101, 1f, 2, 130, 64), w1 = bf16Random(102, 0.1f, 256, 64), b1 = Compare.random(103, 0.2f, 256);
+        FloatTensor w2 = bf16Random(104, 0.1f, 64, 256), res = Compare.random(105, 1f, 2, 130, 64);
+        same("linearOperand GELU (tanh)", ROUNDED_ONCE, b -> b.linearOperand(b.upload(x), weightOf(b, w1), b.weight(b1), Activation.GELU_TANH));
+        same("linearIntoResidual reading it", ROUNDED_ONCE, b -> {
+            Tensor r = b.upload(res);
+            b.linearIntoResidual(r, b.linearOperand(b.upload(x), weightOf(b, w1), b.weight(b1), Activation.GELU_TANH), weightOf(b, w2), null, null);
+            return r;
+        });
+    }
+
     private static final java.util.Map<Backend, java.util.Map<FloatTensor, Tensor>> WEIGHTS = new java.util.IdentityHashMap<>();
 
     /** The same weight tensor object per backend across calls (the padded twin is cached per weight). */

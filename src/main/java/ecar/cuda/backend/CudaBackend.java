@@ -655,9 +655,9 @@ public final class CudaBackend implements Backend {
         return y;
     }
 
-    /** The GEMM writes bf16: the value qkv_to_bf16 would have rounded from its float32 output, without that pass. */
+    /** The GEMM writes bf16: the value a cast pass would have rounded from its float32 output, without that pass. */
     @Override
-    public Tensor linearOperand(Tensor x, Tensor w, Tensor bias) {
+    public Tensor linearOperand(Tensor x, Tensor w, Tensor bias, Activation act) {
         owner.check();
         Shape so = Check.linear(x, w, bias);
         int n = so.last(), k = x.shape().last(), m = so.rows();
@@ -665,8 +665,7 @@ public final class CudaBackend implements Backend {
         try (Scope scratch = scope()) {
             int kp = CudaOperands.padTo8(k);
             CudaTensor xb = operands.gemmInput(x, m, k, kp, "linearOperand"), wb = operands.gemmWeight(w, kp, "linearOperand");
-            gemm.linear(y.buffer(), Precision.BF16, xb.buffer(), wb.buffer(), m, n, kp, GemmKernels.Epilogue.of(operands.address(bias, "linearOperand"),
-                    Activation.NONE));
+            gemm.linear(y.buffer(), Precision.BF16, xb.buffer(), wb.buffer(), m, n, kp, GemmKernels.Epilogue.of(operands.address(bias, "linearOperand"), act));
         }
         return y;
     }

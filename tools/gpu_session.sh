@@ -3,7 +3,7 @@
 #
 # One command for a short visit to a GPU machine that has no Java (a lent H100/H200 with nvcc, PyTorch and
 # compute-sanitizer, no network): the GPU checks and benchmarks in order of risk, each bounded by `timeout`, going
-# on past failures, the whole within a budget of 510 s (GPU_SESSION_BUDGET), so under 9 minutes. Run from anywhere;
+# on past failures, the whole within a budget of 540 s (GPU_SESSION_BUDGET), so 9 minutes. Run from anywhere;
 # it works in the repository root. At most 8 files in OUTDIR:
 #   summary.txt     one line a step: status (ok, FAIL, TIMEOUT, SKIP, NOT-RUN, no-GPU), seconds, the numbers that
 #                   matter; rewritten after every step, so a visit cut short still leaves one; printed at the end
@@ -20,7 +20,7 @@
 # There, with the device tool:
 #   command    bash tools/gpu_session.sh "$OUT"
 #   carry      ["dist/ecar-runtime-linux-x86_64.tar.gz", "dist/gpu-kit"]
-#   timeout_s  570          (the script stops itself within its budget; the rest is start-up and slack)
+#   timeout_s  600          (the script stops itself within its budget; the rest is start-up and slack)
 # The bundle is unpacked into dist/ when dist/ecar-runtime is missing or older than the tarball.
 #
 # Caps (seconds; each also cut to what is left of the budget, and a step with under 10 s left is NOT-RUN):
@@ -28,7 +28,7 @@
 #   5 compare 180 for both batch sizes | 6 JMH 120, each PyTorch benchmark 45 | 7 torch pipelines 120
 # GPU_SESSION_STEPS (default "1 2 3 4 5 6 7 11") names the steps to run; the others are NOT-RUN in the summary.
 # Step 11, four batch-64 GEMMs with pair stores, row stores and no output (GemmBench's -rows and -nostore paths, cap
-# 120 s, bench.log), runs right after 6. Three more run only when named: 8, tools/torch_pipelines.py --compile (cap
+# 120 s, bench.log), runs right after 7 (last, so that a visit cut short loses it, not PyTorch's peer of compare). Three more run only when named: 8, tools/torch_pipelines.py --compile (cap
 # 240 s); 9, ncu on one gemm_sm90 and one attention_sm90 launch (cap 90 s each; profile.log); 10, device time per
 # kernel over one generation of ECAR-L at batch 1 and 64 and DiT-XL/2 at 10 steps (ncu, cap 120 s each; tables from
 # tools/kernel_times.py in profile.log).
@@ -47,7 +47,7 @@ if [ $dry = 1 ]; then out=$tmp/out; else out=$1; fi
 mkdir -p "$out" && out=$(cd "$out" && pwd) || exit 1   # before the cd: a relative OUTDIR is the caller's
 cd "$(dirname "$0")/.." || exit 1
 
-budget=${GPU_SESSION_BUDGET:-510}
+budget=${GPU_SESSION_BUDGET:-540}
 # the steps to run (a second, shorter visit reruns what a fix touched): GPU_SESSION_STEPS="2 5" runs 0, 2 and 5
 steps="0 ${GPU_SESSION_STEPS:-1 2 3 4 5 6 7 11}"
 deadline=$((SECONDS + budget))
@@ -321,21 +321,6 @@ mapfile -t table < <(awk -f tools/bench_table.awk side=ours "$tmp/ours.out" side
 [ $dry = 1 ] && table=()
 finish "$(status "${rcs[@]}")" "JMH ${jmh_quick[*]}; PyTorch: $(if torch_ok; then head -1 "$tmp/torch.txt"; else echo not run; fi)" "${torch_lines[@]}" "${table[@]}"
 
-# ---------------------------------------------------------------------------------------------------- 11 GEMM epilogue (runs after 6)
-# Four batch-64 GEMM shapes on both kernels, as usual, with gemm_sm90's row stores (wgmma-rows,
-# GemmKernels.withRowStores) and with the measurement-only DISCARD epilogue (no output written): how much of each GEMM
-# is its epilogue, and how much of that the row stores win back. Lines in bench.log. Numbered 11, run right after 6.
-begin "11 gemm no-store" $cap_jmh
-if [ -f "$kit" ]; then
-  bounded $cap_jmh "$out/bench.log" "$kit" bench "${jmh_quick[@]}" -p path=wgmma,wgmma-rows,wgmma-nostore,mma.sync,mma.sync-nostore \
-    -p "shape=dit-xl-2 qkv 16384 1152 3456,dit-xl-2 fc2 16384 4608 1152,ecar-l ar.qkv 16384 1024 3072,ecar-l head.cond 16384 1024 1024" GemmBench
-  rc=$?
-  mapfile -t table < <(grep -E '^\[gemm .*\] [0-9.]+ ms' "$last" | sed 's/ (median of.*//')
-  finish "$(status $rc)" "GemmBench with -nostore paths" "${table[@]}"
-else
-  finish NOT-RUN "no $kit"
-fi
-
 # ---------------------------------------------------------------------------------------------------- 7 torch pipelines
 begin "7 torch pipelines" $cap_torch
 if torch_ok; then
@@ -346,6 +331,21 @@ if torch_ok; then
 else
   no_torch > "$out/torch.log"
   finish SKIP "$(no_torch)"
+fi
+
+# ---------------------------------------------------------------------------------------------------- 11 GEMM epilogue (runs after 7)
+# Four batch-64 GEMM shapes on both kernels, as usual, with gemm_sm90's row stores (wgmma-rows,
+# GemmKernels.withRowStores) and with the measurement-only DISCARD epilogue (no output written): how much of each GEMM
+# is its epilogue, and how much of that the row stores win back. Lines in bench.log. Numbered 11, run right after 7.
+begin "11 gemm no-store" $cap_jmh
+if [ -f "$kit" ]; then
+  bounded $cap_jmh "$out/bench.log" "$kit" bench "${jmh_quick[@]}" -p path=wgmma,wgmma-rows,wgmma-nostore,mma.sync,mma.sync-nostore \
+    -p "shape=dit-xl-2 qkv 16384 1152 3456,dit-xl-2 fc2 16384 4608 1152,ecar-l ar.qkv 16384 1024 3072,ecar-l head.cond 16384 1024 1024" GemmBench
+  rc=$?
+  mapfile -t table < <(grep -E '^\[gemm .*\] [0-9.]+ ms' "$last" | sed 's/ (median of.*//')
+  finish "$(status $rc)" "GemmBench with -nostore paths" "${table[@]}"
+else
+  finish NOT-RUN "no $kit"
 fi
 
 # ---------------------------------------------------------------------------------------------------- 8 torch.compile (opt-in)

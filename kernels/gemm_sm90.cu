@@ -33,8 +33,8 @@
 //   with zeros and the epilogue's stores are guarded; M, N < 2^31; act, post, gateRatio as in gemm.cu; Y may be res.
 //   splits ≥ 1, kPer ≥ 1, splits·kPer ≥ ceil(K/64) > (splits − 1)·kPer (no empty range; the last may run past K,
 //   where TMA reads zeros); ws: splits·M·N floats when splits > 1 (else unused, may be null). epi: 0 stores the
-//   epilogue two outputs at a time (store_pair), 1 eight at a time with 16-byte accesses (store_row8) where N % 8 == 0
-//   and every epilogue operand is 16-byte aligned, else two at a time; the same values either way.
+//   epilogue two outputs at a time (store_pair), 1 eight at a time with 16-byte accesses (store_row8) where N % 8 == 0,
+//   every epilogue operand is 16-byte aligned and there is no activation, else two at a time; the same values.
 //   gemm_splitk_reduce_{f32,bf16}(void* Y, const float* ws, int splits, bias, res, gate, mul, M, N, act, post, gateRatio):
 //   block 256, grid (ceil(ceil(N/2)/256), M) with M ≤ 65535; any architecture.
 // Falls back to gemm.cu's mma.sync kernels (GemmKernels decides): other GPUs, K % 8 != 0, M or N below 64 (a tile
@@ -194,7 +194,7 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
                     __syncwarp();
                     if (rows8) {
                         const int col = 8 * (lane & 3), n = n0 + cb * EPI_COLS + col;
-#pragma unroll
+#pragma unroll 1
                         for (int pass = 0; pass < 2; pass++) {
                             const int r = pass * 8 + (lane >> 2), m = m0 + h * 64 + warp * 16 + r;
                             const float4 a = *reinterpret_cast<const float4*>(stage + r * EPI_PITCH + col);

@@ -87,35 +87,36 @@ __device__ __forceinline__ float activate(float v, int act) {
     }
 }
 
-__device__ __forceinline__ float finish(float v, int m, int n, int N, const Epilogue& e) {
-    if (e.bias) v += e.bias[n];
-    v = activate(v, e.act);
+// What follows the activation of output (m, n): the MUL or RESIDUAL step, or nothing.
+__device__ __forceinline__ float post_step(float v, int m, int n, int N, const Epilogue& e) {
     size_t i = (size_t)m * N + n;
     if (e.post == POST_MUL) v *= bf2f(e.mul[i]);
     else if (e.post == POST_RESIDUAL) v = e.res[i] + (e.gate ? e.gate[(size_t)(m / e.gateRatio) * e.gateLd + n] : 1.f) * v;
     return v;
 }
 
-// Two adjacent outputs (m, n) and (m, n+1) of one accumulator fragment; n is even.
+// Two adjacent outputs (m, n) and (m, n+1) of one accumulator fragment; n is even. Each gets its bias, then the
+// activation, then the post step. For GATE_PAIRS the pair is one hidden unit: the activated first times the second.
+// (The activation is written twice, once per output, for all post steps: its code is inlined at every call site.)
 template <bool OUT_BF16>
 __device__ __forceinline__ void store_pair(void* Y, int m, int n, float v0, float v1, int M, int N, const Epilogue& e) {
     if (m >= M || n >= N || e.post == POST_DISCARD) return;
-    if (e.post == POST_GATE_PAIRS) {   // n even and N even: (n, n + 1) is one hidden unit's gate and value
-        float g = v0, v = v1;
-        if (e.bias) {
-            g += e.bias[n];
-            v += e.bias[n + 1];
-        }
-        const float h = activate(g, e.act) * v;
+    const bool second = n + 1 < N;   // always, for GATE_PAIRS (N even)
+    if (e.bias) {
+        v0 += e.bias[n];
+        if (second) v1 += e.bias[n + 1];
+    }
+    v0 = activate(v0, e.act);
+    if (e.post == POST_GATE_PAIRS) {
+        const float h = v0 * v1;
         const size_t o = (size_t)m * (N / 2) + n / 2;
         if (OUT_BF16) reinterpret_cast<__nv_bfloat16*>(Y)[o] = f2bf(h);
         else reinterpret_cast<float*>(Y)[o] = h;
         return;
     }
     size_t i = (size_t)m * N + n;
-    v0 = finish(v0, m, n, N, e);
-    bool second = n + 1 < N;
-    if (second) v1 = finish(v1, m, n + 1, N, e);
+    v0 = post_step(v0, m, n, N, e);
+    if (second) v1 = post_step(activate(v1, e.act), m, n + 1, N, e);
     if (OUT_BF16) {
         __nv_bfloat16* y = reinterpret_cast<__nv_bfloat16*>(Y);
         if (second && (N % 2 == 0)) {
@@ -136,17 +137,18 @@ __device__ __forceinline__ void store_pair(void* Y, int m, int n, float v0, floa
 }
 
 // Whether an epilogue may store eight outputs at a time with 16-byte accesses (store_row8): N a multiple of 8 and
-// every operand it reads or writes 16-byte aligned (null is), the gate's rows too; not GATE_PAIRS, whose output has
-// half the columns. Uniform over a launch.
+// every operand it reads or writes 16-byte aligned (null is), the gate's rows too; no activation (its code, inlined
+// at every unrolled call site, quadrupled gemm_sm90's size) and not GATE_PAIRS, whose output has half the columns.
+// Uniform over a launch.
 __device__ __forceinline__ bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 __device__ __forceinline__ bool row8_ok(const void* Y, int N, const Epilogue& e) {
-    return N % 8 == 0 && e.post != POST_GATE_PAIRS && aligned16(Y) && aligned16(e.bias) && aligned16(e.res) && aligned16(e.gate) &&
+    return N % 8 == 0 && e.act == ACT_NONE && e.post != POST_GATE_PAIRS && aligned16(Y) && aligned16(e.bias) && aligned16(e.res) && aligned16(e.gate) &&
            aligned16(e.mul) && e.gateLd % 4 == 0;
 }
 
-// Eight adjacent outputs (m, n..n+7): the function of four store_pair calls (the same float operations in the same
-// order, the same rounding), each operand read and the output written 16 bytes at a time. Requires row8_ok, n % 8 == 0,
-// m < M and n < N (so n + 8 <= N); POST_DISCARD is the caller's.
+// Eight adjacent outputs (m, n..n+7): the function of four store_pair calls without activation (the same float
+// operations in the same order, the same rounding), each operand read and the output written 16 bytes at a time.
+// Requires row8_ok, n % 8 == 0, m < M and n < N (so n + 8 <= N); POST_DISCARD is the caller's.
 template <bool OUT_BF16>
 __device__ __forceinline__ void store_row8(void* Y, int m, int n, float (&v)[8], int N, const Epilogue& e) {
     const size_t i = (size_t)m * N + n;
@@ -154,10 +156,6 @@ __device__ __forceinline__ void store_row8(void* Y, int m, int n, float (&v)[8],
         const float4 b0 = *reinterpret_cast<const float4*>(e.bias + n), b1 = *reinterpret_cast<const float4*>(e.bias + n + 4);
         v[0] += b0.x; v[1] += b0.y; v[2] += b0.z; v[3] += b0.w;
         v[4] += b1.x; v[5] += b1.y; v[6] += b1.z; v[7] += b1.w;
-    }
-    if (e.act != ACT_NONE) {
-#pragma unroll
-        for (int j = 0; j < 8; j++) v[j] = activate(v[j], e.act);
     }
     if (e.post == POST_MUL) {
         const uint4 u = *reinterpret_cast<const uint4*>(e.mul + i);

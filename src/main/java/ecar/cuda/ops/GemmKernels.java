@@ -253,7 +253,8 @@ public final class GemmKernels {
 
     /**
      * This instance with gemm_sm90's epilogue storing eight adjacent outputs per lane with 16-byte accesses (kernel
-     * argument epi = 1; it falls back to pairs where N % 8 != 0 or an operand is not 16-byte aligned) instead of two:
+     * argument epi = 1; it falls back to pairs where N % 8 != 0, an operand is not 16-byte aligned or there is an
+     * activation, whose code inlined at every site quadrupled the kernel) instead of two:
      * the same values, a quarter of the epilogue's loads, stores and index arithmetic. Off by default until a GPU has
      * measured it (GemmBench's {@code -rows} paths; on the H100 of 2026-11-27 the output cost about 9 µs per 128 × 128
      * tile). Returns this.

@@ -108,8 +108,8 @@ class GemmSm90GpuTest {
 
     /**
      * gemm_sm90's row stores (epi 1: eight outputs a lane, 16-byte accesses) give exactly what its pair stores give, for
-     * every epilogue, both output precisions and ragged tiles; where they may not be used (N % 8 != 0, a bias that is
-     * not 16-byte aligned) the kernel stores pairs, and the results are again the same.
+     * every epilogue without activation, both output precisions and ragged tiles; where they may not be used (N % 8 != 0,
+     * an activation, a bias that is not 16-byte aligned) the kernel stores pairs, and the results are again the same.
      */
     @ParameterizedTest(name = "{0}x{1}x{2}")
     @CsvSource({"1100, 1904, 72", "300, 264, 520", "1100, 1900, 72"})

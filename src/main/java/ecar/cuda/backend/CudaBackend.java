@@ -644,28 +644,25 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor bias, Activation act) {
         owner.check();
-        Shape so = Check.linear(x, w, bias);
-        int n = so.last(), k = x.shape().last(), m = so.rows();
-        CudaTensor y = memory.alloc(so, DType.F32, "linear out");
-        try (Scope scratch = scope()) {
-            int kp = CudaOperands.padTo8(k);
-            CudaTensor xb = operands.gemmInput(x, m, k, kp, "linear"), wb = operands.gemmWeight(w, kp, "linear");
-            gemm.linear(y.buffer(), Precision.F32, xb.buffer(), wb.buffer(), m, n, kp, GemmKernels.Epilogue.of(operands.address(bias, "linear"), act));
-        }
-        return y;
+        return linear("linear", Precision.F32, x, w, bias, act);
     }
 
     /** The GEMM writes bf16: the value a cast pass would have rounded from its float32 output, without that pass. */
     @Override
     public Tensor linearOperand(Tensor x, Tensor w, Tensor bias, Activation act) {
         owner.check();
+        return linear("linearOperand", Precision.BF16, x, w, bias, act);
+    }
+
+    /** y = act(x·wᵀ + bias) in {@code out}'s precision, by one GEMM on the bf16 operands (K padded to 8 where needed). */
+    private CudaTensor linear(String op, Precision out, Tensor x, Tensor w, Tensor bias, Activation act) {
         Shape so = Check.linear(x, w, bias);
         int n = so.last(), k = x.shape().last(), m = so.rows();
-        CudaTensor y = memory.alloc(so, DType.BF16, "linearOperand out (bf16)");
+        CudaTensor y = memory.alloc(so, out == Precision.F32 ? DType.F32 : DType.BF16, op + " out");
         try (Scope scratch = scope()) {
             int kp = CudaOperands.padTo8(k);
-            CudaTensor xb = operands.gemmInput(x, m, k, kp, "linearOperand"), wb = operands.gemmWeight(w, kp, "linearOperand");
-            gemm.linear(y.buffer(), Precision.BF16, xb.buffer(), wb.buffer(), m, n, kp, GemmKernels.Epilogue.of(operands.address(bias, "linearOperand"), act));
+            CudaTensor xb = operands.gemmInput(x, m, k, kp, op), wb = operands.gemmWeight(w, kp, op);
+            gemm.linear(y.buffer(), out, xb.buffer(), wb.buffer(), m, n, kp, GemmKernels.Epilogue.of(operands.address(bias, op), act));
         }
         return y;
     }

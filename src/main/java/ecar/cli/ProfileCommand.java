@@ -1,10 +1,13 @@
 package ecar.cli;
 
 import ecar.backend.Backend;
+import ecar.backend.cpu.CpuBackend;
+import ecar.backend.cpu.Parallel;
 import ecar.cuda.backend.CudaBackend;
 import ecar.family.Preset;
 import ecar.model.Progress;
 import ecar.sample.GenerateRequest;
+import ecar.sample.HeapEstimate;
 import ecar.sample.Pipeline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -63,6 +66,10 @@ final class ProfileCommand implements Callable<Integer> {
         for (int i = 0; i < batch; i++) labels[i] = (207 + 153 * i) % preset.numClasses();
         GenerateRequest request = sampling.request(GenerateRequest.of(labels).seed(seed));
         pipe.check(request);
+        if (device instanceof CpuBackend) {   // before minutes of sampling, not after: as generate does
+            HeapCheck.require(HeapEstimate.of(preset, pipe.settings(request), batch, Parallel.threads()), Runtime.getRuntime().maxMemory(),
+                    String.format(Locale.ROOT, "%s, %d image%s of %d²,", preset.name(), batch, batch == 1 ? "" : "s", preset.imageSize()));
+        }
         System.err.printf(Locale.ROOT, "ecar: profiling %s on %s, batch %d, %s: one generation to warm up, one timed%n", preset.name(), device.name(),
                 batch, pipe.settings(request).describe());
         pipe.sampleLatents(request, Progress.NONE);

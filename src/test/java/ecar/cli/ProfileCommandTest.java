@@ -36,6 +36,15 @@ class ProfileCommandTest {
         assertTrue(out.contains("gatedLinear 32×64·(340×64)ᵀ"), "matrix products by shape: " + out);
     }
 
+    /** On the CPU a profile whose heap estimate exceeds the JVM's limit is refused before anything runs, as generate does. */
+    @Test
+    void aProfileTooLargeForTheHeapIsRefusedFirst() {
+        CliTest.Run run = CliTest.run("profile", "--model", "dit-xl-2", "--batch", "4096", "--backend", "cpu");
+        assertEquals(1, run.code(), run.err());
+        assertTrue(run.err().contains("of Java heap on the CPU") && !run.err().contains("warm up"), run.err());
+        assertEquals("", run.out());
+    }
+
     @Test
     void matrixProductsAreLabelledAndCountedByShape() {
         FloatTensor x = new FloatTensor(Shape.of(2, 16, 1024), new float[2 * 16 * 1024]), w = new FloatTensor(Shape.of(3072, 1024), new float[3072 * 1024]);

@@ -39,7 +39,7 @@ class ProfileCommandTest {
     /** On the CPU a profile whose heap estimate exceeds the JVM's limit is refused before anything runs, as generate does. */
     @Test
     void aProfileTooLargeForTheHeapIsRefusedFirst() {
-        CliTest.Run run = CliTest.run("profile", "--model", "dit-xl-2", "--batch", "4096", "--backend", "cpu");
+        CliTest.Run run = CliTest.run("profile", "--model", "dit-xl-2", "--batch", "1024", "--backend", "cpu");
         assertEquals(1, run.code(), run.err());
         assertTrue(run.err().contains("of Java heap on the CPU") && !run.err().contains("warm up"), run.err());
         assertEquals("", run.out());

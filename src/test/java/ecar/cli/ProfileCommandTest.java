@@ -3,6 +3,10 @@ package ecar.cli;
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Shape;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import java.util.List;
 
@@ -36,13 +40,17 @@ class ProfileCommandTest {
         assertTrue(out.contains("gatedLinear 32×64·(340×64)ᵀ"), "matrix products by shape: " + out);
     }
 
-    /** On the CPU a profile whose heap estimate exceeds the JVM's limit is refused before anything runs, as generate does. */
+    /** On the CPU a profile whose heap estimate exceeds the JVM's limit is refused before anything runs: a child JVM of 256 MiB. */
     @Test
-    void aProfileTooLargeForTheHeapIsRefusedFirst() {
-        CliTest.Run run = CliTest.run("profile", "--model", "dit-xl-2", "--batch", "1024", "--backend", "cpu");
-        assertEquals(1, run.code(), run.err());
-        assertTrue(run.err().contains("of Java heap on the CPU") && !run.err().contains("warm up"), run.err());
-        assertEquals("", run.out());
+    void aProfileTooLargeForTheHeapIsRefusedFirst(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("child.log");
+        Process p = ChildJvm.start(log, java.util.Map.of(), List.of("-Xmx256m"), "ecar.cli.Main", "profile", "--model", "dit-tiny", "--image-size",
+                "1024", "--backend", "cpu");
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "the child JVM did not finish");
+        String output = Files.readString(log);
+        assertEquals(1, p.exitValue(), output);
+        assertTrue(output.contains("of Java heap on the CPU") && output.contains("Java may use at most 0."), output);
+        assertTrue(!output.contains("warm up"), "refused before the run is announced: " + output);
     }
 
     @Test

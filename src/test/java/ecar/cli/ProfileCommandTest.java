@@ -7,7 +7,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -60,7 +60,7 @@ __device__ __forceinline__ uint32_t swizzle(int row, int chunk) {
 enum Act { ACT_NONE = 0, ACT_GELU_TANH = 1, ACT_GELU_ERF = 2, ACT_SILU = 3 };
 enum Post {
     POST_STORE = 0,     // y
-    POST_MUL = 1,       // y ⊙ mul[m, n]                (gated GELU: GELU(x·Wgᵀ + bg) ⊙ (x·Wxᵀ + bx), mul bf16)
+    POST_MUL = 1,       // y ⊙ mul[m, n], mul bf16     (a product gated by another tensor; the gated MLPs use GATE_PAIRS)
     POST_RESIDUAL = 2,  // res[m, n] + gate[m / gateRatio, n] · y   (adaLN-Zero; gate null = 1; res may alias Y;
                         //   gate rows gateLd floats apart: one chunk of an adaLN modulation read in place)
     POST_DISCARD = 3,   // nothing: Y is not written. For measurement only (GemmBench's -nostore paths): the kernel's time

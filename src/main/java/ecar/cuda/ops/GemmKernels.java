@@ -34,7 +34,7 @@ public final class GemmKernels {
     public enum Post {
         /** y */
         STORE,
-        /** y ⊙ mul[m, n] (bf16): FlowAR's gated MLP, GELU(x·Wgᵀ + bg) ⊙ (x·Wxᵀ + bx). */
+        /** y ⊙ mul[m, n] (bf16): a product gated by another tensor (the models' gated MLPs use {@link #GATE_PAIRS}, one GEMM). */
         MUL,
         /** res[m, n] + gate[m / gateRatio, n] · y (float32, gate rows gateLd apart; gate null means 1; res may be Y): adaLN-Zero. */
         RESIDUAL,

@@ -81,10 +81,22 @@ final class ProfileCommand implements Callable<Integer> {
         return 0;
     }
 
+    private static double seconds(List<OpTimes.Row> rows) {
+        double s = 0;
+        for (OpTimes.Row r : rows) s += r.seconds();
+        return s;
+    }
+
+    private static long calls(List<OpTimes.Row> rows) {
+        long n = 0;
+        for (OpTimes.Row r : rows) n += r.calls();
+        return n;
+    }
+
     /** The table: a header with the wall time and the ops' sum, then the ops longest first, the rest in one line. */
     static String format(String what, double wall, List<OpTimes.Row> rows, int top) {
-        double total = rows.stream().mapToDouble(OpTimes.Row::seconds).sum();
-        long calls = rows.stream().mapToLong(OpTimes.Row::calls).sum();
+        double total = seconds(rows);
+        long calls = calls(rows);
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "ecar profile: %s%n", what));
         b.append(String.format(Locale.ROOT, "one generation: %.3f s wall; %d op calls of %d kinds took %.3f s of it%n", wall, calls, rows.size(), total));
@@ -98,8 +110,8 @@ final class ProfileCommand implements Callable<Integer> {
         }
         if (rows.size() > top) {
             List<OpTimes.Row> rest = rows.subList(top, rows.size());
-            double s = rest.stream().mapToDouble(OpTimes.Row::seconds).sum();
-            long n = rest.stream().mapToLong(OpTimes.Row::calls).sum();
+            double s = seconds(rest);
+            long n = calls(rest);
             b.append(String.format(Locale.ROOT, "%-52s %7d %10.3f %6.1f%%%n", "(" + rest.size() + " more)", n, 1e3 * s, total > 0 ? 100 * s / total : 0));
         }
         return b.toString();

@@ -33,8 +33,9 @@
 //   with zeros and the epilogue's stores are guarded; M, N < 2^31; act, post, gateRatio as in gemm.cu; Y may be res.
 //   splits ≥ 1, kPer ≥ 1, splits·kPer ≥ ceil(K/64) > (splits − 1)·kPer (no empty range; the last may run past K,
 //   where TMA reads zeros); ws: splits·M·N floats when splits > 1 (else unused, may be null). epi: 0 stores the
-//   epilogue two outputs at a time (store_pair), 1 eight at a time with 16-byte accesses (store_row8) where N % 8 == 0,
-//   every epilogue operand is 16-byte aligned and there is no activation, else two at a time; the same values.
+//   epilogue two outputs at a time (store_pair), 1 eight at a time (store_row8_staged: 16-byte accesses, GATE_PAIRS
+//   four hidden units as two words) where row8_ok (N % 8 == 0 and the operands 16-byte aligned; for GATE_PAIRS N % 4
+//   == 0 and Y 8-byte aligned), else two at a time; the same values.
 //   gemm_splitk_reduce_{f32,bf16}(void* Y, const float* ws, int splits, bias, res, gate, mul, M, N, act, post, gateRatio):
 //   block 256, grid (ceil(ceil(N/2)/256), M) with M ≤ 65535; any architecture.
 // Falls back to gemm.cu's mma.sync kernels (GemmKernels decides): other GPUs, K % 8 != 0, M or N below 64 (a tile
@@ -173,8 +174,9 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
             // Pairs (epi 0): each lane reads two adjacent columns of rows lane / 16 + 2i and stores them through
             // store_pair (bias, activation, post step, bounds), a warp covering two row segments per store. Rows of
             // eight (epi 1, where row8_ok): each lane reads eight adjacent columns (two float4) of row lane / 4 + 8i,
-            // columns 8·(lane % 4), and stores them through store_row8 with 16-byte accesses: a quarter of the loads,
-            // stores and index arithmetic per output (the float4 reads of a quarter warp meet 2-way bank conflicts).
+            // columns 8·(lane % 4), and stores them through store_row8_staged with 16-byte accesses: a quarter of the
+            // loads, stores and index arithmetic per output (the float4 reads of a quarter warp meet 2-way bank
+            // conflicts). On the H100 (2026-11-27) rows took DiT-XL/2's batch-64 qkv from 303 to 581 TFLOP/s.
             if (e.post == POST_DISCARD) continue;   // measurement only: the main loops without the epilogue
             const bool rows8 = epi == 1 && splits == 1 && row8_ok(Y, N, e);
             const int g = lane >> 2, q = lane & 3;
@@ -197,10 +199,7 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
 #pragma unroll 1
                         for (int pass = 0; pass < 2; pass++) {
                             const int r = pass * 8 + (lane >> 2), m = m0 + h * 64 + warp * 16 + r;
-                            const float4 a = *reinterpret_cast<const float4*>(stage + r * EPI_PITCH + col);
-                            const float4 b = *reinterpret_cast<const float4*>(stage + r * EPI_PITCH + col + 4);
-                            float v[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
-                            if (m < M && n < N) store_row8<OUT_BF16>(Y, m, n, v, N, e);
+                            if (m < M && n < N) store_row8_staged<OUT_BF16>(Y, m, n, stage + r * EPI_PITCH + col, N, e);
                         }
                         continue;
                     }

@@ -136,19 +136,20 @@ __device__ __forceinline__ void store_pair(void* Y, int m, int n, float v0, floa
     }
 }
 
-// Whether an epilogue may store eight outputs at a time with 16-byte accesses (store_row8): N a multiple of 8 and
-// every operand it reads or writes 16-byte aligned (null is), the gate's rows too; no activation (its code, inlined
-// at every unrolled call site, quadrupled gemm_sm90's size) and not GATE_PAIRS, whose output has half the columns.
-// Uniform over a launch.
+// Whether an epilogue may take eight adjacent staged outputs at a time (store_row8_staged). Uniform over a launch.
+// GATE_PAIRS: N a multiple of 4 (so every group of eight columns holds two or four whole hidden units, and each unit
+// pair of Y's row starts on a 4-byte bf16 or 8-byte float boundary) and Y 8-byte aligned. Otherwise: N a multiple of
+// 8 and every operand it reads or writes 16-byte aligned (null is), the gate's rows too.
 __device__ __forceinline__ bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 __device__ __forceinline__ bool row8_ok(const void* Y, int N, const Epilogue& e) {
-    return N % 8 == 0 && e.act == ACT_NONE && e.post != POST_GATE_PAIRS && aligned16(Y) && aligned16(e.bias) && aligned16(e.res) && aligned16(e.gate) &&
-           aligned16(e.mul) && e.gateLd % 4 == 0;
+    if (e.post == POST_GATE_PAIRS) return N % 4 == 0 && (reinterpret_cast<uintptr_t>(Y) & 7) == 0;
+    return N % 8 == 0 && aligned16(Y) && aligned16(e.bias) && aligned16(e.res) && aligned16(e.gate) && aligned16(e.mul) && e.gateLd % 4 == 0;
 }
 
 // Eight adjacent outputs (m, n..n+7): the function of four store_pair calls without activation (the same float
 // operations in the same order, the same rounding), each operand read and the output written 16 bytes at a time.
-// Requires row8_ok, n % 8 == 0, m < M and n < N (so n + 8 <= N); POST_DISCARD is the caller's.
+// Requires row8_ok, no activation, not GATE_PAIRS (store_row8_staged sees to both), n % 8 == 0, m < M and n < N (so
+// n + 8 <= N); POST_DISCARD is the caller's.
 template <bool OUT_BF16>
 __device__ __forceinline__ void store_row8(void* Y, int m, int n, float (&v)[8], int N, const Epilogue& e) {
     const size_t i = (size_t)m * N + n;
@@ -192,6 +193,50 @@ __device__ __forceinline__ void store_row8(void* Y, int m, int n, float (&v)[8],
         *reinterpret_cast<float4*>(y) = make_float4(v[0], v[1], v[2], v[3]);
         *reinterpret_cast<float4*>(y + 4) = make_float4(v[4], v[5], v[6], v[7]);
     }
+}
+
+// GATE_PAIRS from eight adjacent columns n..n+7 (n % 8 == 0) already biased and with the gates (even columns)
+// activated: hidden units n/2 .. n/2+3 of row m, h = gate · value, stored as two words of two units (bf16x2 or
+// float2); only the first word where the row ends after four columns (N % 8 == 4). The same rounding as store_pair.
+template <bool OUT_BF16>
+__device__ __forceinline__ void store_gate_row8(void* Y, int m, int n, const float (&v)[8], int N) {
+    const size_t o = (size_t)m * (N / 2) + n / 2;   // even: N % 4 == 0 and n % 8 == 0
+    const bool both = n + 8 <= N;
+    if (OUT_BF16) {
+        __nv_bfloat162* y = reinterpret_cast<__nv_bfloat162*>(reinterpret_cast<__nv_bfloat16*>(Y) + o);
+        y[0] = __floats2bfloat162_rn(v[0] * v[1], v[2] * v[3]);
+        if (both) y[1] = __floats2bfloat162_rn(v[4] * v[5], v[6] * v[7]);
+    } else {
+        float2* y = reinterpret_cast<float2*>(reinterpret_cast<float*>(Y) + o);
+        y[0] = make_float2(v[0] * v[1], v[2] * v[3]);
+        if (both) y[1] = make_float2(v[4] * v[5], v[6] * v[7]);
+    }
+}
+
+// Eight adjacent outputs (m, n..n+7) staged in shared memory at s (16-byte aligned, this lane's own): the function of
+// four store_pair calls, the same float operations in the same order. With an activation or GATE_PAIRS, the bias and
+// the activation are applied in place first, one column at a time in a loop that is not unrolled (one copy of the
+// activation's code, not eight); then the post step and the stores go eight (or, for GATE_PAIRS, four) at a time.
+// Requires row8_ok, n % 8 == 0, m < M and n < N; POST_DISCARD is the caller's.
+template <bool OUT_BF16>
+__device__ __forceinline__ void store_row8_staged(void* Y, int m, int n, float* s, int N, const Epilogue& e) {
+    const bool gated = e.post == POST_GATE_PAIRS;
+    Epilogue rest = e;
+    if (e.act != ACT_NONE || gated) {
+#pragma unroll 1
+        for (int j = 0; j < 8 && n + j < N; j++) {
+            float x = s[j];
+            if (e.bias) x += e.bias[n + j];
+            if (!(gated && (j & 1))) x = activate(x, e.act);   // GATE_PAIRS: the gate (even column) only
+            s[j] = x;
+        }
+        rest.bias = nullptr;
+        rest.act = ACT_NONE;
+    }
+    const float4 a = *reinterpret_cast<const float4*>(s), b = *reinterpret_cast<const float4*>(s + 4);
+    float v[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
+    if (gated) store_gate_row8<OUT_BF16>(Y, m, n, v, N);
+    else store_row8<OUT_BF16>(Y, m, n, v, N, rest);
 }
 
 // ------------------------------------------------------------------ the tile

@@ -27,7 +27,7 @@
 #   unpack 60 | 1 info --check 60 | 2 tests 150 | 3 sanitizers 90 a tool, the four at once | 4 generate 30 a preset |
 #   5 compare 180 for both batch sizes | 6 JMH 120, each PyTorch benchmark 45 | 7 torch pipelines 120
 # GPU_SESSION_STEPS (default "1 2 3 4 5 6 7 11") names the steps to run; the others are NOT-RUN in the summary.
-# Step 11, four batch-64 GEMMs with pair stores, row stores and no output (GemmBench's -rows and -nostore paths, cap
+# Step 11, four batch-64 GEMMs with row stores (the default), pair stores and no output (GemmBench's -pairs and -nostore paths, cap
 # 120 s, bench.log), runs right after 7 (last, so that a visit cut short loses it, not PyTorch's peer of compare). Three more run only when named: 8, tools/torch_pipelines.py --compile (cap
 # 240 s); 9, ncu on one gemm_sm90 and one attention_sm90 launch (cap 90 s each; profile.log); 10, device time per
 # kernel over one generation of ECAR-L at batch 1 and 64 and DiT-XL/2 at 10 steps (ncu, cap 120 s each; tables from
@@ -334,12 +334,13 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------------- 11 GEMM epilogue (runs after 7)
-# Four batch-64 GEMM shapes on both kernels, as usual, with gemm_sm90's row stores (wgmma-rows,
-# GemmKernels.withRowStores) and with the measurement-only DISCARD epilogue (no output written): how much of each GEMM
-# is its epilogue, and how much of that the row stores win back. Lines in bench.log. Numbered 11, run right after 7.
+# Four batch-64 GEMM shapes on both kernels, as usual (gemm_sm90 with row stores), with gemm_sm90's pair stores
+# (wgmma-pairs, GemmKernels.withRowStores(false)) and with the measurement-only DISCARD epilogue (no output written): how
+# much of each GEMM is its epilogue, and how much of that the row stores win back (on the H100 of 2026-11-27: 303 ->
+# 581 TFLOP/s on DiT-XL/2's qkv, 631 with no output). Lines in bench.log. Numbered 11, run right after 7.
 begin "11 gemm no-store" $cap_jmh
 if [ -f "$kit" ]; then
-  bounded $cap_jmh "$out/bench.log" "$kit" bench "${jmh_quick[@]}" -p path=wgmma,wgmma-rows,wgmma-nostore,mma.sync,mma.sync-nostore \
+  bounded $cap_jmh "$out/bench.log" "$kit" bench "${jmh_quick[@]}" -p path=wgmma,wgmma-pairs,wgmma-nostore,mma.sync,mma.sync-nostore \
     -p "shape=dit-xl-2 qkv 16384 1152 3456,dit-xl-2 fc2 16384 4608 1152,ecar-l ar.qkv 16384 1024 3072,ecar-l head.cond 16384 1024 1024" GemmBench
   rc=$?
   mapfile -t table < <(grep -E '^\[gemm .*\] [0-9.]+ ms' "$last" | sed 's/ (median of.*//')

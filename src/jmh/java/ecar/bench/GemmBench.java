@@ -78,8 +78,11 @@ public class GemmBench extends GpuBench {
      * epilogue shows how much of a GEMM the epilogue costs.
      */
     private boolean discard;
-    /** Paths with {@code -rows} ({@code -p path=wgmma-rows}): gemm_sm90 with its epilogue's row stores (GemmKernels.withRowStores). */
-    private boolean rows;
+    /**
+     * Paths with {@code -pairs} ({@code -p path=wgmma-pairs}): gemm_sm90 storing its outputs two at a time, as before row
+     * stores became the default (GemmKernels.withRowStores).
+     */
+    private boolean pairs;
 
     private String model, layer;
     private int m, k, n;
@@ -97,8 +100,8 @@ public class GemmBench extends GpuBench {
         n = Integer.parseInt(p[4]);
         discard = path.endsWith("-nostore");
         String base = discard ? path.substring(0, path.length() - "-nostore".length()) : path;
-        rows = base.endsWith("-rows");
-        if (rows) base = base.substring(0, base.length() - "-rows".length());
+        pairs = base.endsWith("-pairs");
+        if (pairs) base = base.substring(0, base.length() - "-pairs".length());
         forceSm90 = base.equals("sm90");
         GemmPath kind = forceSm90 ? GemmPath.WGMMA : GemmPath.of(base);
         String label = "gemm " + model + " " + layer + " " + m + "x" + k + "x" + n + " " + path;
@@ -127,7 +130,7 @@ public class GemmBench extends GpuBench {
             public void close() {}
         };
         gemm = new GemmKernels(Launcher.on(stream), device.multiprocessors(), kind, kind == GemmPath.WGMMA ? TensorMapEncoder.DRIVER : null, scratch)
-                .withRowStores(rows);
+                .withRowStores(!pairs);
         long perCopy = 2L * ((long) m * k + (long) n * k);
         int copies = (int) Math.max(1, (L2_BYTES + perCopy - 1) / perCopy);
         for (int i = 0; i < copies; i++) {

@@ -67,9 +67,10 @@ public final class KernelSmoke {
             gpu.watchFinite(o, 3);
             gpu.firstNonFinite();
             progress("attention, RoPE, KV-cache and flow kernels");
-            // GEMMs: one with enough 128 × 128 tiles for gemm_sm90 where the device has it (1100 × 1900: 9 × 15 tiles), ragged
-            // in M, N and K (K padded to 8); gemm.cu's tiles for fewer tiles than SMs; the skinny kernel for 1 to 16 rows
-            for (int[] mkn : new int[][]{{1100, 72, 1900}, {130, 72, 200}, {64, 1000, 129}, {300, 13, 256}, {2, 1152, 333}, {16, 264, 1024}}) {
+            // GEMMs: two with enough 128 × 128 tiles for gemm_sm90 where the device has it (1100 × 1904 and 1100 × 1900: 9 × 15
+            // tiles, ragged in M, N and K (K padded to 8); N % 8 == 0 takes the row stores, with the GELU applied in place, and
+            // N % 8 == 4 the pair stores); gemm.cu's tiles for fewer tiles than SMs; the skinny kernel for 1 to 16 rows
+            for (int[] mkn : new int[][]{{1100, 72, 1904}, {1100, 72, 1900}, {130, 72, 200}, {64, 1000, 129}, {300, 13, 256}, {2, 1152, 333}, {16, 264, 1024}}) {
                 Tensor a = gpu.upload(Compare.random(10 + mkn[0], 1f, mkn[0], mkn[1]));
                 Tensor wt = gpu.upload(Compare.random(20 + mkn[2], 0.1f, mkn[2], mkn[1]));
                 gpu.linear(a, wt, gpu.upload(Compare.random(30, 1f, mkn[2])), ecar.backend.Activation.GELU_TANH);
@@ -77,9 +78,10 @@ public final class KernelSmoke {
                 Tensor res = gpu.upload(Compare.random(31, 1f, mkn[0], mkn[2])), mod = gpu.upload(Compare.random(32, 1f, mkn[0], 3 * mkn[2]));
                 gpu.linearIntoResidual(res, a, wt, null, mod, 3, 2);
             }
-            // a gated MLP's hidden layer (GATE_PAIRS epilogue) on 9 × 30 tiles: gemm_sm90 where the device has it
-            Tensor ga = gpu.upload(Compare.random(55, 1f, 1100, 72)), gw = gpu.upload(Compare.random(56, 0.1f, 3808, 72));
-            gpu.gatedLinear(ga, gw, gpu.upload(Compare.random(57, 1f, 3808)), ecar.backend.Activation.GELU_ERF);
+            // a gated MLP's hidden layer (GATE_PAIRS epilogue) on 9 × 30 tiles: gemm_sm90's row stores where the device has
+            // it, N % 8 == 4 as FlowAR's 2 × 2730 (each row's last group of eight columns holds two hidden units)
+            Tensor ga = gpu.upload(Compare.random(55, 1f, 1100, 72)), gw = gpu.upload(Compare.random(56, 0.1f, 3812, 72));
+            gpu.gatedLinear(ga, gw, gpu.upload(Compare.random(57, 1f, 3812)), ecar.backend.Activation.GELU_ERF);
             progress("GEMMs");
             // the fused self-attention (qkv_to_bf16, then attention_sm90 on Hopper from 128 tokens with head 64, else
             // attention.cu) with and without the 2D RoPE, and adaLN read from a modulation tensor's chunks
@@ -100,9 +102,9 @@ public final class KernelSmoke {
             gpu.synchronize();
             progress("arpg-tiny three times");
         }
-        // gemm_sm90's row-store epilogue (ECAR_GEMM_STORES=rows; off by default): plain, and the gated residual reading its
-        // gate chunk at row stride 3·N, on 9 × 15 tiles with N a multiple of 8
-        System.setProperty(ecar.cuda.ops.GemmKernels.STORES_PROPERTY, "rows");
+        // gemm_sm90's pair-store epilogue (ECAR_GEMM_STORES=pairs; everything above took the default row stores where N
+        // allows): plain, and the gated residual reading its gate chunk at row stride 3·N, on 9 × 15 tiles
+        System.setProperty(ecar.cuda.ops.GemmKernels.STORES_PROPERTY, "pairs");
         try (CudaBackend gpu = new CudaBackend(128L << 20)) {
             Tensor a = gpu.upload(Compare.random(50, 1f, 1100, 72)), wt = gpu.upload(Compare.random(51, 0.1f, 1904, 72));
             gpu.linear(a, wt, gpu.upload(Compare.random(52, 1f, 1904)), ecar.backend.Activation.GELU_TANH);
@@ -112,7 +114,7 @@ public final class KernelSmoke {
         } finally {
             System.clearProperty(ecar.cuda.ops.GemmKernels.STORES_PROPERTY);
         }
-        progress("gemm_sm90 row stores");
+        progress("gemm_sm90 pair stores");
         System.out.println("kernel smoke: every attention and flow kernel ran, the GEMM paths (skinny, mma.sync tiles, wgmma where the device has it, "
                 + "with pair and row stores), and tiny DiT, ECAR and ARPG pipelines");
     }

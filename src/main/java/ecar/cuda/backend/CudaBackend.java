@@ -136,8 +136,8 @@ public final class CudaBackend implements Backend {
     public static String gemmPath(ecar.cuda.CudaProbe.Device device) {
         try {
             ecar.cuda.ops.GemmPath path = ecar.cuda.ops.GemmPath.choose(device.major(), device.minor(), ecar.cuda.ops.GemmPath.setting());
-            boolean rows = path == ecar.cuda.ops.GemmPath.WGMMA && ecar.cuda.ops.GemmKernels.rowStoresSetting();
-            return path.label + (rows ? " (row stores: " + ecar.cuda.ops.GemmKernels.STORES_ENV + "=rows)" : "");
+            boolean pairs = path == ecar.cuda.ops.GemmPath.WGMMA && !ecar.cuda.ops.GemmKernels.rowStoresSetting();
+            return path.label + (pairs ? " (pair stores: " + ecar.cuda.ops.GemmKernels.STORES_ENV + "=pairs)" : "");
         } catch (IllegalArgumentException e) {
             return "invalid (" + e.getMessage() + ")";
         }

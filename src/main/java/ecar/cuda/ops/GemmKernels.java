@@ -208,9 +208,9 @@ public final class GemmKernels {
     /** Where split-K partial sums go; null: gemm_sm90 never splits K. */
     private final Scratch scratch;
     /** gemm_sm90's epilogue stores eight outputs at a time where it can ({@link #withRowStores}); else two. */
-    private boolean rowStores;
+    private boolean rowStores = true;
 
-    /** {@code ecar.gemm.stores} / {@code ECAR_GEMM_STORES}: {@code pairs} (the default) or {@code rows}, see {@link #withRowStores}. */
+    /** {@code ecar.gemm.stores} / {@code ECAR_GEMM_STORES}: {@code rows} (the default) or {@code pairs}, see {@link #withRowStores}. */
     public static final String STORES_PROPERTY = "ecar.gemm.stores", STORES_ENV = "ECAR_GEMM_STORES";
 
     /** The mma.sync kernels only (any GPU). @param multiprocessors the device's SM count, for the tile choice */
@@ -253,23 +253,26 @@ public final class GemmKernels {
 
     /**
      * This instance with gemm_sm90's epilogue storing eight adjacent outputs per lane with 16-byte accesses (kernel
-     * argument epi = 1; it falls back to pairs where N % 8 != 0, an operand is not 16-byte aligned or there is an
-     * activation, whose code inlined at every site quadrupled the kernel) instead of two:
-     * the same values, a quarter of the epilogue's loads, stores and index arithmetic. Off by default until a GPU has
-     * measured it (GemmBench's {@code -rows} paths; on the H100 of 2026-11-27 the output cost about 9 µs per 128 × 128
-     * tile). Returns this.
+     * argument epi = 1; an activation is applied in place in shared memory first, one column at a time, and GATE_PAIRS
+     * stores its four hidden units as two words; it falls back to pairs where N % 8 != 0 (N % 4 != 0 for GATE_PAIRS) or
+     * an operand is not aligned) instead of two:
+     * the same values, a quarter of the epilogue's loads, stores and index arithmetic. On by default: on an H100
+     * (2026-11-27, GemmBench, bf16 out) it took gemm_sm90 from 303 to 581 TFLOP/s on 16384 × 1152 × 3456, 283 to 554 on
+     * 16384 × 1024 × 3072, 275 to 503 on 16384 × 1024 × 1024 and 523 to 619 on 16384 × 4608 × 1152, against 617–635 with
+     * no output written at all; GemmSm90GpuTest found it bit-identical to pairs there. Off ({@code pairs}) only to
+     * measure or rule it out. Returns this.
      */
     public GemmKernels withRowStores(boolean on) {
         rowStores = on;
         return this;
     }
 
-    /** Whether {@link #STORES_PROPERTY}/{@link #STORES_ENV} asks for row stores; anything but pairs or rows is refused. */
+    /** Whether {@link #STORES_PROPERTY}/{@link #STORES_ENV} leaves row stores on (unset or rows) or asks for pairs; anything else is refused. */
     public static boolean rowStoresSetting() {
         String p = System.getProperty(STORES_PROPERTY), s = p != null ? p : System.getenv(STORES_ENV);
-        if (s == null || s.isBlank() || s.equals("pairs")) return false;
-        if (s.equals("rows")) return true;
-        throw new IllegalArgumentException(STORES_PROPERTY + "/" + STORES_ENV + " = '" + s + "': expected pairs or rows");
+        if (s == null || s.isBlank() || s.equals("rows")) return true;
+        if (s.equals("pairs")) return false;
+        throw new IllegalArgumentException(STORES_PROPERTY + "/" + STORES_ENV + " = '" + s + "': expected rows (the default) or pairs");
     }
 
     /**

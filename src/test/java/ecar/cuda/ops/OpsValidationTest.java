@@ -19,6 +19,7 @@ import static ecar.cuda.ops.RecordingLauncher.bf16;
 import static ecar.cuda.ops.RecordingLauncher.f32;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -197,18 +198,19 @@ class OpsValidationTest {
         hopper.linear(f32(1085L * 2000, "y"), Precision.F32, bf16(1085L * 1000, "x"), bf16(2000L * 1000, "w"), 1085, 2000, 1000, Epilogue.of(null, Activation.NONE));
         assertEquals("gemm_sm90_bf16_f32", rec.last().kernel());
         assertEquals(132, rec.last().shape().gridX());
-        // the epilogue's store width: pairs unless asked (kernel argument epi, the last)
-        assertEquals(0, rec.last().args()[rec.last().args().length - 1]);
-        hopper.withRowStores(true).linear(f32(1085L * 2000, "y"), Precision.F32, bf16(1085L * 1000, "x"), bf16(2000L * 1000, "w"), 1085, 2000, 1000,
-                Epilogue.of(null, Activation.NONE));
-        hopper.withRowStores(false);
+        // the epilogue's store width: rows unless pairs are asked for (kernel argument epi, the last)
         assertEquals(1, rec.last().args()[rec.last().args().length - 1]);
+        hopper.withRowStores(false).linear(f32(1085L * 2000, "y"), Precision.F32, bf16(1085L * 1000, "x"), bf16(2000L * 1000, "w"), 1085, 2000, 1000,
+                Epilogue.of(null, Activation.NONE));
+        hopper.withRowStores(true);
+        assertEquals(0, rec.last().args()[rec.last().args().length - 1]);
+        assertTrue(GemmKernels.rowStoresSetting(), "row stores are the default");
         System.setProperty(GemmKernels.STORES_PROPERTY, "quads");
         try {
             String msg = message(GemmKernels::rowStoresSetting);
-            assertTrue(msg.contains("'quads'") && msg.contains("pairs or rows"), msg);
-            System.setProperty(GemmKernels.STORES_PROPERTY, "rows");
-            assertTrue(GemmKernels.rowStoresSetting());
+            assertTrue(msg.contains("'quads'") && msg.contains("rows (the default) or pairs"), msg);
+            System.setProperty(GemmKernels.STORES_PROPERTY, "pairs");
+            assertFalse(GemmKernels.rowStoresSetting());
         } finally {
             System.clearProperty(GemmKernels.STORES_PROPERTY);
         }

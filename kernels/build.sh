@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Compiles every kernels/*.cu into one fatbin (SASS for sm_80, sm_90, sm_90a and PTX for compute_90),
+# Compiles every kernels/*.cu into one fatbin (SASS for sm_80 and sm_90, PTX for compute_90, and for the Hopper
+# families (*_sm90.cu, which use wgmma, TMA and setmaxnreg) SASS for sm_90a too),
 # written to $1 (packaged as class-path resources kernels/NAME.fatbin). ptxas's resource report of each
 # family is kept in $2/NAME.ptxas.txt. The build fails when a kernel spills registers to local memory.
 # Without nvcc (or with ECAR_SKIP_KERNELS=true) it builds nothing and says so: the CPU backend still works.
@@ -21,12 +22,14 @@ mkdir -p "$out" "$reports"
 
 # No sm_89 SASS: Ada (8.6, 8.9) runs sm_80 SASS (same major version), and our kernels use no instruction sm_89 adds
 # (FP8); leaving it out keeps the bundle under its 40 MB limit (it was a fifth of every fatbin).
+# No sm_90a SASS for the other families either: it would be the sm_90 code again (they use no sm_90a instruction),
+# which an H100 runs as well; it was a quarter of each of their fatbins.
 arch_flags=(
   -gencode arch=compute_80,code=sm_80
   -gencode arch=compute_90,code=sm_90
-  -gencode arch=compute_90a,code=sm_90a
   -gencode arch=compute_90,code=compute_90
 )
+hopper_flags=(-gencode arch=compute_90a,code=sm_90a)
 
 build_one() {
   local cu=$1 name
@@ -36,7 +39,9 @@ build_one() {
   if [ -f "$fatbin" ] && [ -f "$report" ] && [ -z "$(find "$cu" "$src"/*.cuh "$src/build.sh" -newer "$fatbin" 2>/dev/null)" ]; then
     return 0
   fi
-  if ! nvcc -fatbin -O3 -std=c++17 --threads 2 -lineinfo -Xptxas -v "${arch_flags[@]}" \
+  local flags=("${arch_flags[@]}")
+  case $name in *_sm90) flags+=("${hopper_flags[@]}") ;; esac
+  if ! nvcc -fatbin -O3 -std=c++17 --threads 2 -lineinfo -Xptxas -v "${flags[@]}" \
         -I "$src" -o "$fatbin" "$cu" > "$report" 2>&1; then
     cat "$report" >&2
     echo "[kernels] nvcc failed on $cu" >&2

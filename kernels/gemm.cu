@@ -7,7 +7,7 @@
 //
 // Entry points: gemm_bf16_{t128,t64}_{f32,bf16}
 //   (void* Y, const bf16* X, const bf16* W, const float* bias, const float* res, const float* gate,
-//    const bf16* mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd)
+//    const bf16* mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd, int epi)
 //   t128: block 256 threads, grid (ceil(N/128), ceil(M/128)), dynamic shared memory 65536 bytes
 //         (the launcher must raise CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES above 48 KiB).
 //   t64:  block 128 threads, grid (ceil(N/64), ceil(M/64)), dynamic shared memory 32768 bytes.
@@ -15,7 +15,9 @@
 // act ∈ {0 none, 1 GELU tanh, 2 GELU erf, 3 SiLU} (Activation's ordinals); post ∈ {0 store, 1 ⊙ mul, 2 residual, 3 discard: nothing stored, for measurement only, 4 gate
 //   pairs: Y [M, N / 2] = act(gate) ⊙ value of interleaved columns (N even)};
 // gateRatio ≥ 1 (rows of Y per row of gate); gateLd ≥ N (floats between gate rows: N for a gate of its own, chunks·N
-// for one chunk of an adaLN modulation read in place). Y may be res (in-place residual update).
+// for one chunk of an adaLN modulation read in place). Y may be res (in-place residual update). epi: 0 stores two
+// outputs at a time straight from the fragments (store_pair), 1 stages each warp's accumulators in the pipeline's
+// shared memory and stores eight adjacent outputs a lane (store_row8_staged) where row8_ok, else pairs; the same values.
 #include "gemm_tile.cuh"
 
 using namespace ecar;
@@ -24,18 +26,19 @@ using namespace ecar::tile;
 template <class C, bool OUT_BF16>
 __device__ __forceinline__ void gemm(void* Y, const __nv_bfloat16* X, const __nv_bfloat16* W, const float* bias,
                                      const float* res, const float* gate, const __nv_bfloat16* mul,
-                                     int M, int N, int K, int act, int post, int gateRatio, int gateLd) {
+                                     int M, int N, int K, int act, int post, int gateRatio, int gateLd, int epi) {
     MatrixRows a{X, M, K, (int)blockIdx.y * C::BM};
     Epilogue e{bias, res, gate, mul, act, post, gateRatio, gateLd};
-    run<C, OUT_BF16>(Y, a, W, M, N, K, e);
+    run<C, OUT_BF16>(Y, a, W, M, N, K, e, epi == 1);
 }
 
 #define GEMM_ENTRY(NAME, CFG, MIN_BLOCKS, OUT_BF16)                                                                \
     ECAR_KERNEL void __launch_bounds__(CFG::THREADS, MIN_BLOCKS)                                                   \
         NAME(void* Y, const __nv_bfloat16* __restrict__ X, const __nv_bfloat16* __restrict__ W,                    \
              const float* __restrict__ bias, const float* res, const float* __restrict__ gate,                     \
-             const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd) { \
-        gemm<CFG, OUT_BF16>(Y, X, W, bias, res, gate, mul, M, N, K, act, post, gateRatio, gateLd);                 \
+             const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd, \
+             int epi) {                                                                                            \
+        gemm<CFG, OUT_BF16>(Y, X, W, bias, res, gate, mul, M, N, K, act, post, gateRatio, gateLd, epi);            \
     }
 
 GEMM_ENTRY(gemm_bf16_t128_f32, Big, 2, false)

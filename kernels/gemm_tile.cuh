@@ -274,10 +274,17 @@ struct MatrixRows {
     }
 };
 
-// Runs the main loop and the epilogue of one output tile (blockIdx.y → rows, blockIdx.x → columns).
+// Row-store staging of the tile kernels: after the main loop the pipeline's shared memory is free, and each warp
+// stages 32 rows × 32 columns of its accumulators there at a time (fp32, rows STAGE_PITCH floats apart: the float2
+// writes of a half warp hit 32 distinct banks, as in gemm_sm90), then stores them eight adjacent outputs a lane.
+constexpr int STAGE_ROWS = 32, STAGE_COLS = 32, STAGE_PITCH = 40;
+
+// Runs the main loop and the epilogue of one output tile (blockIdx.y → rows, blockIdx.x → columns). rows (uniform
+// over the launch): store through the staging rows where row8_ok (store_row8_staged), else straight from the
+// fragments two outputs at a time (store_pair); the same values either way.
 template <class C, bool OUT_BF16, class ASource>
 __device__ __forceinline__ void run(void* Y, const ASource& a, const __nv_bfloat16* __restrict__ W, int M, int N, int K,
-                                    const Epilogue& e) {
+                                    const Epilogue& e, bool rows = false) {
     extern __shared__ __align__(128) unsigned char smem[];
     const uint32_t smem0 = (uint32_t)__cvta_generic_to_shared(smem);
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
@@ -355,9 +362,38 @@ __device__ __forceinline__ void run(void* Y, const ASource& a, const __nv_bfloat
         }
     }
     cp_async_wait<0>();
+    const int g = lane >> 2, t = lane & 3;
+
+    if (rows && e.post != POST_DISCARD && row8_ok(Y, N, e)) {
+        static_assert(C::WTN == STAGE_COLS && C::WTM % STAGE_ROWS == 0, "a warp's tile is whole blocks of 32 × 32");
+        static_assert(C::THREADS / 32 * STAGE_ROWS * STAGE_PITCH * 4 <= C::SMEM_BYTES, "the staging fits the pipeline's memory");
+        __syncthreads();   // every warp is done reading the pipeline's stages: they become the staging rows
+        float* stage = reinterpret_cast<float*>(smem) + warp * STAGE_ROWS * STAGE_PITCH;
+        const int col = 8 * (lane & 3), n = n0 + warp_n * C::WTN + col;
+#pragma unroll
+        for (int b = 0; b < C::WTM / STAGE_ROWS; b++) {
+            // the fragments of mma rows 2b, 2b + 1: (g, 8j + 2t..) and (g + 8, 8j + 2t..) of each 16 × 8 tile
+#pragma unroll
+            for (int ii = 0; ii < 2; ii++)
+#pragma unroll
+                for (int j = 0; j < C::NI; j++) {
+                    const float* d = acc[2 * b + ii][j];
+                    *reinterpret_cast<float2*>(stage + (16 * ii + g) * STAGE_PITCH + 8 * j + 2 * t) = make_float2(d[0], d[1]);
+                    *reinterpret_cast<float2*>(stage + (16 * ii + g + 8) * STAGE_PITCH + 8 * j + 2 * t) = make_float2(d[2], d[3]);
+                }
+            __syncwarp();
+            // each lane: eight adjacent columns (8·(lane % 4)) of rows lane / 4 + 8·pass
+#pragma unroll 1
+            for (int pass = 0; pass < STAGE_ROWS / 8; pass++) {
+                const int r = 8 * pass + (lane >> 2), m = m0 + warp_m * C::WTM + STAGE_ROWS * b + r;
+                if (m < M && n < N) store_row8_staged<OUT_BF16>(Y, m, n, stage + r * STAGE_PITCH + col, N, e);
+            }
+            __syncwarp();   // the next block's writes wait for these reads
+        }
+        return;
+    }
 
     // Epilogue straight from the accumulator fragments: (g, 2t..2t+1) and (g+8, 2t..2t+1) of each mma tile.
-    const int g = lane >> 2, t = lane & 3;
 #pragma unroll
     for (int i = 0; i < C::MI; i++)
 #pragma unroll

@@ -121,7 +121,7 @@ public final class GemmKernels {
     }
 
     static String signature(String kernel) {
-        return kernel + "(ptr y, ptr x, ptr w, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, i32 K, i32 act, i32 post, i32 gateRatio, i32 gateLd)";
+        return kernel + "(ptr y, ptr x, ptr w, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, i32 K, i32 act, i32 post, i32 gateRatio, i32 gateLd, i32 epi)";
     }
 
     /** kernels/gemm_sm90.cu's launch: its tile, block and dynamic shared memory (the constants at the top of the file). */
@@ -207,7 +207,7 @@ public final class GemmKernels {
     private final TensorMapEncoder maps;
     /** Where split-K partial sums go; null: gemm_sm90 never splits K. */
     private final Scratch scratch;
-    /** gemm_sm90's epilogue stores eight outputs at a time where it can ({@link #withRowStores}); else two. */
+    /** gemm_sm90's and gemm.cu's epilogues store eight outputs at a time where they can ({@link #withRowStores}); else two. */
     private boolean rowStores = true;
 
     /** {@code ecar.gemm.stores} / {@code ECAR_GEMM_STORES}: {@code rows} (the default) or {@code pairs}, see {@link #withRowStores}. */
@@ -259,8 +259,10 @@ public final class GemmKernels {
      * the same values, a quarter of the epilogue's loads, stores and index arithmetic. On by default: on an H100
      * (2026-11-27, GemmBench, bf16 out) it took gemm_sm90 from 303 to 581 TFLOP/s on 16384 × 1152 × 3456, 283 to 554 on
      * 16384 × 1024 × 3072, 275 to 503 on 16384 × 1024 × 1024 and 523 to 619 on 16384 × 4608 × 1152, against 617–635 with
-     * no output written at all; GemmSm90GpuTest found it bit-identical to pairs there. Off ({@code pairs}) only to
-     * measure or rule it out. Returns this.
+     * no output written at all; GemmSm90GpuTest found it bit-identical to pairs there. gemm.cu's tiles take the same
+     * setting (their argument epi): each warp stages 32 × 32 accumulators at a time in the pipeline's shared memory,
+     * then stores them as gemm_sm90 does (not yet run on a GPU; on the H100 gemm.cu ran at 171 TFLOP/s with its
+     * output and 308 without on DiT-XL/2's batch-64 qkv). Off ({@code pairs}) only to measure or rule it out. Returns this.
      */
     public GemmKernels withRowStores(boolean on) {
         rowStores = on;
@@ -325,7 +327,7 @@ public final class GemmKernels {
         checkOperands(op, y, out, x, w, m, n, k, e);
         that(OpCheck.ceilDiv(m, tile.size) <= 65535, op, "M = " + m + " needs more than 65535 row tiles of " + tile.size);
         launcher.launch("gemm", signature("gemm_bf16_" + tile.name().toLowerCase() + "_" + out.suffix), tile.shape(m, n),
-                y, x, w, e.bias(), e.res(), e.gate(), e.mul(), m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n));
+                y, x, w, e.bias(), e.res(), e.gate(), e.mul(), m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n), rowStores ? 1 : 0);
     }
 
     /**

@@ -23,6 +23,7 @@ import static ecar.cuda.ops.GpuOps.F32_TOL;
 import static ecar.cuda.ops.GpuOps.assertClose;
 import static ecar.cuda.ops.GpuOps.bf16Round;
 import static ecar.cuda.ops.GpuOps.random;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /** kernels/gemm.cu against CpuBackend.linear (and mul, gatedResidual) on the models' shapes, both tiles, both outputs. */
 class GemmGpuTest {
@@ -53,6 +54,65 @@ class GemmGpuTest {
         a.add(Arguments.of("ragged odd N", 130, 129, 72, Activation.SILU));
         a.add(Arguments.of("tiny", 1, 1, 8, Activation.NONE));
         return a.stream();
+    }
+
+    /** One GEMM of {@link #assertRowStoresMatchPairStores}, with row stores on or off. */
+    interface StoresCall {
+        void run(boolean rows, DeviceBuffer y, Precision out, DeviceBuffer x, DeviceBuffer w, Epilogue e);
+    }
+
+    /**
+     * A kernel's row stores (epi 1: eight outputs a lane, 16-byte accesses; an activation applied in place first;
+     * GATE_PAIRS as words of two hidden units) give exactly what its pair stores give, for every epilogue, both output
+     * precisions and ragged tiles. With N % 8 == 4 (1100 × 1900), GATE_PAIRS' last group of a row holds two units and
+     * the other epilogues store pairs, as they do with a bias that is not 16-byte aligned: the same results again.
+     */
+    static void assertRowStoresMatchPairStores(GpuOps g, String kernel, int m, int n, int k, StoresCall call) {
+        int ld = n + 8, ratio = Math.max(1, m / 4);
+        float[] x = bf16Round(random(81, m * k, 1f)), w = bf16Round(random(82, n * k, (float) (1 / Math.sqrt(k)))), b = random(83, n + 1, 0.5f);
+        float[] res = random(84, m * n, 2f), gate = random(85, (m / ratio + 1) * ld, 1f), v = bf16Round(random(86, m * n, 1f));
+        DeviceBuffer dx = g.bf16(x, "x"), dw = g.bf16(w, "w"), bias = g.f32(b, "bias"), dgate = g.f32(gate, "gate"), dv = g.bf16(v, "mul");
+        DeviceBuffer shifted = bias.slice(4, 4L * n, "bias + 4 bytes");   // 4-byte aligned only: pairs
+        List<String> names = List.of("plain", "bias + GELU tanh", "bias + 4 bytes + SiLU", "gated GELU", "residual, gate rows " + ld + " apart",
+                "gate pairs, bias + SiLU");
+        for (int e = 0; e < names.size(); e++) {
+            for (Precision p : Precision.values()) {
+                float[][] out = new float[2][];
+                int width = e == 5 ? n / 2 : n;
+                for (int rows = 0; rows < 2; rows++) {
+                    DeviceBuffer y = e == 4 ? g.f32(res, "residual") : g.poisoned((long) m * n, p, "y");
+                    Epilogue epi = switch (e) {
+                        case 0 -> Epilogue.of(null, Activation.NONE);
+                        case 1 -> Epilogue.of(bias, Activation.GELU_TANH);
+                        case 2 -> Epilogue.of(shifted, Activation.SILU);
+                        case 3 -> Epilogue.gatedGelu(bias, dv);
+                        case 4 -> Epilogue.residual(bias, y, dgate, ratio, ld);
+                        default -> Epilogue.gatePairs(bias, Activation.SILU);
+                    };
+                    Precision outP = e == 4 ? Precision.F32 : p;
+                    call.run(rows == 1, y, outP, dx, dw, epi);
+                    out[rows] = g.read(y, (long) m * width, outP);
+                }
+                for (int i = 0; i < out[0].length; i++) {
+                    assertFalse(Float.isNaN(out[0][i]), kernel + " " + names.get(e) + " " + p + ": element " + i + " not written");
+                    if (Float.floatToRawIntBits(out[0][i]) != Float.floatToRawIntBits(out[1][i])) {
+                        throw new AssertionError(kernel + " " + names.get(e) + " " + p + ", " + m + "x" + n + "x" + k + ": element " + i + " (row " + i / width
+                                + ", column " + i % width + ") is " + out[1][i] + " with row stores, " + out[0][i] + " with pairs");
+                    }
+                }
+                if (e == 4) break;   // the residual stream is float32
+            }
+        }
+    }
+
+    /** gemm.cu's row stores (staged in the pipeline's shared memory) give exactly what its pair stores give, both tiles. */
+    @ParameterizedTest(name = "{0} {1}x{2}x{3}")
+    @CsvSource({"T128, 300, 264, 520", "T128, 1100, 1900, 72", "T64, 130, 1904, 72", "T64, 200, 1900, 1000"})
+    void tileRowStoresMatchPairStores(Tile tile, int m, int n, int k) {
+        try (GpuOps g = new GpuOps()) {
+            assertRowStoresMatchPairStores(g, "gemm.cu " + tile, m, n, k,
+                    (rows, y, out, x, w, e) -> new GemmKernels(g.launcher, g.multiprocessors()).withRowStores(rows).linear(tile, y, out, x, w, m, n, k, e));
+        }
     }
 
     /**

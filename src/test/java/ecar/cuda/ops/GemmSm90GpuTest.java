@@ -106,51 +106,13 @@ class GemmSm90GpuTest {
         }
     }
 
-    /**
-     * gemm_sm90's row stores (epi 1: eight outputs a lane, 16-byte accesses; an activation applied in place first;
-     * GATE_PAIRS as words of two hidden units) give exactly what its pair stores give, for every epilogue, both output
-     * precisions and ragged tiles; 1100 × 1900 has N % 8 == 4, so GATE_PAIRS' last group of a row holds two units and
-     * the other epilogues store pairs there, as they do with a bias that is not 16-byte aligned: the same results.
-     */
+    /** gemm_sm90's row stores give exactly what its pair stores give: {@link GemmGpuTest#assertRowStoresMatchPairStores}. */
     @ParameterizedTest(name = "{0}x{1}x{2}")
     @CsvSource({"1100, 1904, 72", "300, 264, 520", "1100, 1900, 72"})
     void rowStoresMatchPairStores(int m, int n, int k) {
-        int ld = n + 8, ratio = m / 4;
-        float[] x = bf16Round(random(81, m * k, 1f)), w = bf16Round(random(82, n * k, (float) (1 / Math.sqrt(k)))), b = random(83, n + 1, 0.5f);
-        float[] res = random(84, m * n, 2f), gate = random(85, 4 * ld, 1f), v = bf16Round(random(86, m * n, 1f));
         try (GpuOps g = new GpuOps()) {
-            DeviceBuffer dx = g.bf16(x, "x"), dw = g.bf16(w, "w"), bias = g.f32(b, "bias"), dgate = g.f32(gate, "gate"), dv = g.bf16(v, "mul");
-            DeviceBuffer shifted = bias.slice(4, 4L * n, "bias + 4 bytes");   // 4-byte aligned only: pairs
-            List<String> names = List.of("plain", "bias + GELU tanh", "bias + 4 bytes + SiLU", "gated GELU", "residual, gate rows " + ld + " apart",
-                    "gate pairs, bias + SiLU");
-            for (int e = 0; e < names.size(); e++) {
-                for (Precision p : Precision.values()) {
-                    float[][] out = new float[2][];
-                    for (int rows = 0; rows < 2; rows++) {
-                        DeviceBuffer y = e == 4 ? g.f32(res, "residual") : g.poisoned((long) m * n, p, "y");
-                        Epilogue epi = switch (e) {
-                            case 0 -> Epilogue.of(null, Activation.NONE);
-                            case 1 -> Epilogue.of(bias, Activation.GELU_TANH);
-                            case 2 -> Epilogue.of(shifted, Activation.SILU);
-                            case 3 -> Epilogue.gatedGelu(bias, dv);
-                            case 4 -> Epilogue.residual(bias, y, dgate, ratio, ld);
-                            default -> Epilogue.gatePairs(bias, Activation.SILU);
-                        };
-                        Precision out32 = e == 4 ? Precision.F32 : p;
-                        wgmma(g).withRowStores(rows == 1).linearSm90(y, out32, dx, dw, m, n, k, epi);
-                        out[rows] = g.read(y, (long) m * (e == 5 ? n / 2 : n), out32);
-                    }
-                    for (int i = 0; i < out[0].length; i++) {
-                        assertFalse(Float.isNaN(out[0][i]), names.get(e) + " " + p + ": element " + i + " not written");
-                        if (Float.floatToRawIntBits(out[0][i]) != Float.floatToRawIntBits(out[1][i])) {
-                            int width = e == 5 ? n / 2 : n;
-                            throw new AssertionError(names.get(e) + " " + p + ", " + m + "x" + n + "x" + k + ": element " + i + " (row " + i / width + ", column "
-                                    + i % width + ") is " + out[1][i] + " with row stores, " + out[0][i] + " with pairs");
-                        }
-                    }
-                    if (e == 4) break;   // the residual stream is float32
-                }
-            }
+            GemmGpuTest.assertRowStoresMatchPairStores(g, "gemm_sm90", m, n, k,
+                    (rows, y, out, x, w, e) -> wgmma(g).withRowStores(rows).linearSm90(y, out, x, w, m, n, k, e));
         }
     }
 

@@ -47,8 +47,16 @@ class GemmTileLayoutTest {
         int src(int thread, int i, int row, int k);   // element index into the A array, or -1
     }
 
-    /** One block of the kernel, replayed: returns Y (float) for the tile at (by, bx); out must be pre-filled with NaN. */
+    /** One block of the kernel with pair stores, replayed (conv.cu's epilogue). */
     static void runBlock(Cfg c, int by, int bx, float[] a, ASource asrc, float[] w, int M, int N, int K, float[] out) {
+        runBlock(c, by, bx, a, asrc, w, M, N, K, out, false);
+    }
+
+    /**
+     * One block of the kernel, replayed: returns Y (float) for the tile at (by, bx); out must be pre-filled with NaN.
+     * rows: gemm.cu's epi 1, the accumulators staged in the pipeline's memory and stored eight a lane where N % 8 == 0.
+     */
+    static void runBlock(Cfg c, int by, int bx, float[] a, ASource asrc, float[] w, int M, int N, int K, float[] out, boolean rows) {
         short[][] smem = new short[c.stages()][c.stageBytes() / 2];
         int m0 = by * c.bm(), n0 = bx * c.bn();
         int kTiles = (K + BK - 1) / BK;
@@ -111,6 +119,10 @@ class GemmTileLayoutTest {
                 }
             }
         }
+        if (rows && N % 8 == 0) {   // row8_ok for a plain epilogue with aligned operands
+            stageAndStoreRows(c, m0, n0, acc, M, N, out);
+            return;
+        }
         for (int warp = 0; warp < c.threads() / 32; warp++) {
             int warpM = warp / c.warpsN(), warpN = warp % c.warpsN();
             for (int lane = 0; lane < 32; lane++) {
@@ -121,6 +133,69 @@ class GemmTileLayoutTest {
                         storePair(out, m, n, acc[warp][lane][i][j][0], acc[warp][lane][i][j][1], M, N);
                         storePair(out, m + 8, n, acc[warp][lane][i][j][2], acc[warp][lane][i][j][3], M, N);
                     }
+            }
+        }
+    }
+
+    /** gemm_tile.cuh's STAGE_ROWS, STAGE_COLS, STAGE_PITCH. */
+    static final int STAGE_ROWS = 32, STAGE_COLS = 32, STAGE_PITCH = 40;
+
+    /**
+     * The row-store epilogue of run(), transcribed: each warp writes the fragments of 32 rows × 32 columns into its
+     * staging area (float2 writes: each half warp must hit 32 distinct banks), then each lane reads eight adjacent
+     * columns of one row (two float4: at most 2-way conflicts per quarter warp) and stores them (store_row8).
+     */
+    static void stageAndStoreRows(Cfg c, int m0, int n0, float[][][][][] acc, int M, int N, float[] out) {
+        int warps = c.threads() / 32;
+        assertEquals(STAGE_COLS, c.wtn(), "a warp's tile is 32 columns wide");
+        assertEquals(0, c.wtm() % STAGE_ROWS, "a warp's tile is whole blocks of 32 rows");
+        assertTrue(warps * STAGE_ROWS * STAGE_PITCH * 4 <= c.stages() * c.stageBytes(), "the staging fits the pipeline's memory");
+        float[] smem = new float[warps * STAGE_ROWS * STAGE_PITCH];
+        for (int warp = 0; warp < warps; warp++) {
+            int warpM = warp / c.warpsN(), warpN = warp % c.warpsN(), base = warp * STAGE_ROWS * STAGE_PITCH;
+            for (int b = 0; b < c.wtm() / STAGE_ROWS; b++) {
+                java.util.Arrays.fill(smem, base, base + STAGE_ROWS * STAGE_PITCH, Float.NaN);
+                for (int ii = 0; ii < 2; ii++)
+                    for (int j = 0; j < c.ni(); j++)
+                        for (int half = 0; half < 2; half++) {   // rows g and g + 8
+                            int[] word = new int[32];
+                            for (int lane = 0; lane < 32; lane++) {
+                                int g = lane >> 2, t = lane & 3;
+                                word[lane] = base + (16 * ii + g + 8 * half) * STAGE_PITCH + 8 * j + 2 * t;
+                                smem[word[lane]] = acc[warp][lane][2 * b + ii][j][2 * half];
+                                smem[word[lane] + 1] = acc[warp][lane][2 * b + ii][j][2 * half + 1];
+                            }
+                            for (int h = 0; h < 2; h++) {
+                                Set<Integer> banks = new HashSet<>();
+                                for (int l = 16 * h; l < 16 * h + 16; l++) {
+                                    banks.add(word[l] % 32);
+                                    banks.add((word[l] + 1) % 32);
+                                }
+                                assertEquals(32, banks.size(), "a bank conflict in the staging writes");
+                            }
+                        }
+                for (int pass = 0; pass < STAGE_ROWS / 8; pass++) {
+                    int[] word = new int[32];
+                    for (int lane = 0; lane < 32; lane++) {
+                        int col = 8 * (lane & 3), r = 8 * pass + (lane >> 2);
+                        word[lane] = base + r * STAGE_PITCH + col;
+                        int m = m0 + warpM * c.wtm() + STAGE_ROWS * b + r, n = n0 + warpN * c.wtn() + col;
+                        if (m >= M || n >= N) continue;
+                        for (int q = 0; q < 8; q++) {
+                            float v = smem[word[lane] + q];
+                            assertTrue(!Float.isNaN(v), "staged (" + r + ", " + (col + q) + ") read before it was written");
+                            assertTrue(Float.isNaN(out[m * N + n + q]), "output (" + m + ", " + (n + q) + ") written twice");
+                            out[m * N + n + q] = v;
+                        }
+                    }
+                    for (int quarter = 0; quarter < 4; quarter++)
+                        for (int h = 0; h < 2; h++) {   // the two float4 reads
+                            int[] count = new int[32];
+                            for (int l = 8 * quarter; l < 8 * quarter + 8; l++)
+                                for (int q = 0; q < 4; q++) count[(word[l] + 4 * h + q) % 32]++;
+                            assertTrue(java.util.Arrays.stream(count).max().getAsInt() <= 2, "a bank conflict of more than 2 ways in the row reads");
+                        }
+                }
             }
         }
     }
@@ -198,9 +273,10 @@ class GemmTileLayoutTest {
         return a;
     }
 
-    @ParameterizedTest(name = "{0} tile, {1}x{2}x{3}")
-    @CsvSource({"big, 130, 136, 72", "big, 85, 200, 8", "small, 85, 100, 104", "small, 64, 64, 32", "small, 1, 3, 168"})
-    void gemmTileComputesXWt(String tile, int M, int N, int K) {
+    @ParameterizedTest(name = "{0} tile, {1}x{2}x{3}, row stores {4}")
+    @CsvSource({"big, 130, 136, 72, false", "big, 85, 200, 8, false", "small, 85, 100, 104, false", "small, 64, 64, 32, false", "small, 1, 3, 168, false",
+            "big, 130, 136, 72, true", "big, 200, 264, 40, true", "small, 85, 104, 104, true", "small, 64, 64, 32, true", "big, 85, 100, 8, true"})
+    void gemmTileComputesXWt(String tile, int M, int N, int K, boolean rows) {
         Cfg c = tile.equals("big") ? BIG : SMALL;
         float[] x = ints(1, M * K), w = ints(2, N * K);
         float[] y = new float[M * N];
@@ -208,7 +284,7 @@ class GemmTileLayoutTest {
         for (int by = 0; by < (M + c.bm() - 1) / c.bm(); by++) {
             final int m0 = by * c.bm();
             ASource matrix = (thread, i, row, k) -> (m0 + row < M && k < K) ? (m0 + row) * K + k : -1;   // MatrixRows::src
-            for (int bx = 0; bx < (N + c.bn() - 1) / c.bn(); bx++) runBlock(c, by, bx, x, matrix, w, M, N, K, y);
+            for (int bx = 0; bx < (N + c.bn() - 1) / c.bn(); bx++) runBlock(c, by, bx, x, matrix, w, M, N, K, y, rows);
         }
         for (int m = 0; m < M; m++)
             for (int n = 0; n < N; n++) {

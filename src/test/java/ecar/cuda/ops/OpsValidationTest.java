@@ -78,7 +78,9 @@ class OpsValidationTest {
         int rows = 5 * 17;
         Fake y5 = f32((long) rows * n, "y5"), x5 = bf16((long) rows * k, "x5");
         gemm.linear(y5, Precision.F32, x5, w, rows, n, k, Epilogue.residual(null, y5, f32(4L * 6 * n + n, "mod chunk"), 17, 6 * n));
-        assertEquals(6 * n, rec.last().args()[rec.last().args().length - 1], "gateLd is the last argument of the mma.sync kernels");
+        Object[] args = rec.last().args();
+        assertEquals(6 * n, args[args.length - 2], "gateLd is the last but one argument of the mma.sync kernels");
+        assertEquals(1, args[args.length - 1], "epi, the last: row stores by default");
         msg = message(() -> gemm.linear(y5, Precision.F32, x5, w, rows, n, k, Epilogue.residual(null, y5, f32(4L * 6 * n + n - 1, "mod chunk"), 17, 6 * n)));
         assertTrue(msg.contains("gate 'mod chunk'") && msg.contains("rows " + 6 * n + " apart"), msg);
         msg = message(() -> gemm.linear(y5, Precision.F32, x5, w, rows, n, k, Epilogue.residual(null, y5, f32(5L * n, "gate"), 17, n - 1)));

@@ -15,7 +15,10 @@ tools/bench_table.awk puts the three side by side (wgmma, mma.sync, torch and th
     python3 tools/gemm_bench.py --device cpu --tiny   # checks the script runs (fp32, small shapes)
 
 Shapes are M x K x N for Y[M, N] = X[M, K] W[N, K]^T. FlowAR's MLP hidden width 2730 is not a multiple of 8; our
-GEMM runs fc2 with K padded to 2736 (zero columns), so both sides time fc2 at K = 2736.
+GEMM runs fc2 with K padded to 2736 (zero columns), so both sides time fc2 at K = 2736. Layers named +gelu and
++gate-gelu are timed with what follows the product in the models: here F.gelu(Y, approximate="tanh"), and FlowAR's
+gated MLP as its reference code runs it, F.gelu(X Wg^T) * (X Wx^T) with two products of N / 2 rows each (ours: one
+product with gate and value rows interleaved and the GATE_PAIRS epilogue). The same FLOPs, 2 M K N.
 """
 import argparse
 import statistics
@@ -32,13 +35,13 @@ M = B * T
 SHAPES = [
     ("dit-xl-2", "qkv", M, 1152, 3456),
     ("dit-xl-2", "proj", M, 1152, 1152),
-    ("dit-xl-2", "fc1", M, 1152, 4608),
+    ("dit-xl-2", "fc1+gelu", M, 1152, 4608),
     ("dit-xl-2", "fc2", M, 4608, 1152),
     ("dit-xl-2", "adaLN", B, 1152, 6912),
     ("dit-xl-2", "final", M, 1152, 32),
     ("ecar-l", "ar.qkv", M, 1024, 3072),
     ("ecar-l", "ar.proj", M, 1024, 1024),
-    ("ecar-l", "ar.fc1", M, 1024, 2730),
+    ("ecar-l", "ar.fc1+gate-gelu", M, 1024, 5460),
     ("ecar-l", "ar.fc2", M, 2736, 1024),
     ("ecar-l", "ar.adaLN", B, 1024, 6144),
     ("ecar-l", "head.input", M, 16, 1024),
@@ -63,29 +66,44 @@ def line(model, layer, m, k, n, ms):
     return f"[gemm {model} {layer} {m}x{k}x{n}] {ms:.4f} ms, {2.0 * m * k * n / (ms * 1e-3) / 1e12:.1f} TFLOP/s"
 
 
-def bench_cuda(m, k, n, dtype, reps, inner, graphs=True):
+def layer_fn(layer, out):
+    """What one launch of a layer computes: the product, then the epilogue its name asks for (see the docstring)."""
+    if layer.endswith("+gelu"):
+        return lambda x, w: torch.nn.functional.gelu(torch.matmul(x, w.t(), out=out), approximate="tanh")
+    if layer.endswith("+gate-gelu"):
+        return lambda x, w: torch.nn.functional.gelu(torch.matmul(x, w[0::2].t())) * torch.matmul(x, w[1::2].t())
+    return lambda x, w: torch.matmul(x, w.t(), out=out)
+
+
+def bench_cuda(m, k, n, dtype, reps, inner, graphs=True, layer=""):
     bytes_per = (m * k + n * k) * torch.tensor([], dtype=dtype).element_size()
     copies = max(1, -(-L2_BYTES // bytes_per))
     xs = [torch.randn(m, k, device="cuda", dtype=dtype) for _ in range(copies)]
     ws = [torch.randn(n, k, device="cuda", dtype=dtype) for _ in range(copies)]
-    out = torch.empty(m, n, device="cuda", dtype=dtype)
+    if layer.endswith("+gate-gelu"):   # the reference code's two weights, each contiguous
+        ws = [torch.cat([w[0::2], w[1::2]]).contiguous() for w in ws]
+        half = n // 2
+        run = lambda x, w: torch.nn.functional.gelu(torch.matmul(x, w[:half].t())) * torch.matmul(x, w[half:].t())
+    else:
+        run = layer_fn(layer, torch.empty(m, n, device="cuda", dtype=dtype))
     launches = max(inner, copies)   # a burst covers every copy, so no launch reads its inputs from L2
 
     def burst():
         for i in range(launches):
-            torch.matmul(xs[i % copies], ws[i % copies].t(), out=out)
+            run(xs[i % copies], ws[i % copies])
 
     return ms_per_launch(burst, launches, reps, graphs)
 
 
-def bench_cpu(m, k, n, dtype, reps, inner):
+def bench_cpu(m, k, n, dtype, reps, inner, layer=""):
     x, w = torch.randn(m, k, dtype=dtype), torch.randn(n, k, dtype=dtype)
-    torch.matmul(x, w.t())
+    run = layer_fn(layer, None)
+    run(x, w)
     times = []
     for _ in range(reps):
         t0 = time.perf_counter()
         for _ in range(inner):
-            torch.matmul(x, w.t())
+            run(x, w)
         times.append((time.perf_counter() - t0) * 1e3 / inner)
     return statistics.median(times)
 
@@ -117,9 +135,9 @@ def main():
             if args.tiny:
                 m = max(1, m // 64)
             if args.device == "cuda":
-                ms = bench_cuda(m, k, n, dtype, reps, inner, graphs=not args.no_graphs)
+                ms = bench_cuda(m, k, n, dtype, reps, inner, graphs=not args.no_graphs, layer=layer)
             else:
-                ms = bench_cpu(m, k, n, dtype, reps, inner)
+                ms = bench_cpu(m, k, n, dtype, reps, inner, layer)
             print(line(model, layer, m, k, n, ms), flush=True)
 
 

@@ -27,7 +27,7 @@
 #   unpack 60 | 1 info --check 60 | 2 tests 150 | 3 sanitizers 90 a tool, the four at once | 4 generate 30 a preset |
 #   5 compare 180 for both batch sizes | 6 JMH 120, each PyTorch benchmark 45 | 7 torch pipelines 120
 # GPU_SESSION_STEPS (default "1 2 3 4 5 6 7 11") names the steps to run; the others are NOT-RUN in the summary.
-# Step 11, four batch-64 GEMMs with row stores (the default), pair stores and no output (GemmBench's -pairs and -nostore paths, cap
+# Step 11, six GEMMs with row stores (the default), pair stores and no output (GemmBench's -pairs and -nostore paths, cap
 # 120 s, bench.log), runs right after 7 (last, so that a visit cut short loses it, not PyTorch's peer of compare). Three more run only when named: 8, tools/torch_pipelines.py --compile (cap
 # 240 s); 9, ncu on one gemm_sm90 and one attention_sm90 launch (cap 90 s each; profile.log); 10, device time per
 # kernel over one generation of ECAR-L at batch 1 and 64 and DiT-XL/2 at 10 steps (ncu, cap 120 s each; tables from
@@ -101,6 +101,7 @@ bounded() {
 }
 
 # ---------------------------------------------------------------------------------------------------- the summary
+asked() { case " $steps " in *" $1 "*) return 0 ;; esac; return 1; }   # asked N: step N is in GPU_SESSION_STEPS
 lines=()      # one entry a finished step (its extra lines indented below it)
 nogpu=""      # why there is no GPU, when step 1 found none: later steps then say no-GPU instead of ok/FAIL
 begin() {     # begin TITLE CAP: a step starts; the summary says so, in case the visit ends during it
@@ -108,9 +109,10 @@ begin() {     # begin TITLE CAP: a step starts; the summary says so, in case the
   say "$1 (cap $2 s)"
   write_summary "running: $1 (cap $2 s, started at $((SECONDS - t_start)) s)"
 }
-finish() {    # finish STATUS DETAIL [EXTRA LINE...]
+finish() {    # finish STATUS DETAIL [EXTRA LINE...]; a step not in GPU_SESSION_STEPS is NOT-RUN, whatever it found
   local status=$1 detail=$2 l
   shift 2
+  if ! asked "${step_title%% *}"; then status=NOT-RUN detail="not in GPU_SESSION_STEPS ($steps)"; set --; fi
   lines+=("$(printf '%-18s %-8s %4ss  %s' "$step_title" "$status" "$((SECONDS - step_t0))" "$detail")")
   for l in "$@"; do [ -n "$l" ] && lines+=("    $l"); done
   write_summary ""
@@ -292,9 +294,11 @@ pipeline_lines() {
   sed -n 's/^\[pipeline \(.*\)\] \(.*\) ms per generation, .* ms per image, \(.*\) images\/s (median of [0-9]*)\(.*\)/\1: \2 ms, \3 images\/s\4/p' "$last"
 }
 no_torch() { echo "python3 cannot import torch: $(tail -1 "$tmp/torch.txt" | squeeze 100)"; }
+not_asked() { echo "not in GPU_SESSION_STEPS ($steps)"; }
 
 # ---------------------------------------------------------------------------------------------------- 6 benchmarks
 begin "6 benchmarks" $((cap_jmh + 2 * cap_pybench))
+if ! asked 6; then finish NOT-RUN "$(not_asked)"; else
 rcs=()
 : > "$tmp/ours.out"; : > "$tmp/torch.out"
 if [ -f "$kit" ]; then
@@ -320,10 +324,13 @@ fi
 mapfile -t table < <(awk -f tools/bench_table.awk side=ours "$tmp/ours.out" side=torch "$tmp/torch.out")
 [ $dry = 1 ] && table=()
 finish "$(status "${rcs[@]}")" "JMH ${jmh_quick[*]}; PyTorch: $(if torch_ok; then head -1 "$tmp/torch.txt"; else echo not run; fi)" "${torch_lines[@]}" "${table[@]}"
+fi
 
 # ---------------------------------------------------------------------------------------------------- 7 torch pipelines
 begin "7 torch pipelines" $cap_torch
-if torch_ok; then
+if ! asked 7; then
+  finish NOT-RUN "$(not_asked)"
+elif torch_ok; then
   bounded $cap_torch "$out/torch.log" python3 tools/torch_pipelines.py --quick --batch 1,64
   rc=$?
   mapfile -t table < <(pipeline_lines)
@@ -334,14 +341,15 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------------- 11 GEMM epilogue (runs after 7)
-# Four batch-64 GEMM shapes on both kernels, as usual (gemm_sm90 with row stores), with gemm_sm90's pair stores
-# (wgmma-pairs, GemmKernels.withRowStores(false)) and with the measurement-only DISCARD epilogue (no output written): how
-# much of each GEMM is its epilogue, and how much of that the row stores win back (on the H100 of 2026-11-27: 303 ->
-# 581 TFLOP/s on DiT-XL/2's qkv, 631 with no output). Lines in bench.log. Numbered 11, run right after 7.
+# Five batch-64 GEMM shapes (two with the GELU and GATE_PAIRS epilogues) and one batch-1 shape on both kernels, as
+# usual (row stores), with pair stores (-pairs, GemmKernels.withRowStores(false)) and with the measurement-only DISCARD
+# epilogue (-nostore, no output written): how much of each GEMM is its epilogue, and how much of that the row stores
+# win back (on the H100 of 2026-11-27, gemm_sm90: 303 -> 581 TFLOP/s on DiT-XL/2's qkv, 631 with no output; gemm.cu
+# and the activation epilogues took rows only after that visit). Lines in bench.log. Numbered 11, run right after 7.
 begin "11 gemm no-store" $cap_jmh
 if [ -f "$kit" ]; then
-  bounded $cap_jmh "$out/bench.log" "$kit" bench "${jmh_quick[@]}" -p path=wgmma,wgmma-pairs,wgmma-nostore,mma.sync,mma.sync-nostore \
-    -p "shape=dit-xl-2 qkv 16384 1152 3456,dit-xl-2 fc2 16384 4608 1152,ecar-l ar.qkv 16384 1024 3072,ecar-l head.cond 16384 1024 1024" GemmBench
+  bounded $cap_jmh "$out/bench.log" "$kit" bench "${jmh_quick[@]}" -p path=wgmma,wgmma-pairs,wgmma-nostore,mma.sync,mma.sync-pairs,mma.sync-nostore \
+    -p "shape=dit-xl-2 qkv 16384 1152 3456,dit-xl-2 fc1+gelu 16384 1152 4608,dit-xl-2 fc2 16384 4608 1152,ecar-l ar.fc1+gate-gelu 16384 1024 5460,ecar-l head.cond 16384 1024 1024,ecar-l-b1 head.qkv.s4 512 1024 3072" GemmBench
   rc=$?
   mapfile -t table < <(grep -E '^\[gemm .*\] [0-9.]+ ms' "$last" | sed 's/ (median of.*//')
   finish "$(status $rc)" "GemmBench with -nostore paths" "${table[@]}"
@@ -353,7 +361,9 @@ fi
 # Not in the default steps (compiling every block of four models takes minutes): GPU_SESSION_STEPS="5 8" puts the
 # torch.compile peer beside compare, for the issue's "1.5x torch.compile" target.
 begin "8 torch.compile" $cap_compile
-if torch_ok; then
+if ! asked 8; then
+  finish NOT-RUN "$(not_asked)"
+elif torch_ok; then
   bounded $cap_compile "$out/torch.log" python3 tools/torch_pipelines.py --compile --quick --batch 1,64
   rc=$?
   mapfile -t table < <(pipeline_lines)
@@ -387,9 +397,12 @@ fi
 
 # ---------------------------------------------------------------------------------------------------- 10 kernel times (opt-in)
 # Not in the default steps: ecar profile's op-level table for ECAR-L at batch 1, then device time per kernel over one
-# generation (ncu, one metric: no replay), for ECAR-L at batch 1 and 64 and DiT-XL/2 at batch 1 with 10 steps, each
-# including its VAE decode; tools/kernel_times.py turns ncu's CSV into a table. All appended to profile.log
-# (bench.log when 8 files are already out). GPU_SESSION_STEPS="10".
+# generation (ncu, one metric: no replay), for ECAR-L at batch 1 and 64 and DiT-XL/2 at batch 1 with 10 steps, sampling
+# only, with the sampling graphs on as compare runs it; tools/kernel_times.py turns ncu's CSV into a table. ncu measures
+# only the timed generation of `ecar profile` (a cuProfilerStart/Stop range; --profile-from-start off): on the H100
+# (2026-11-27) ncu over a whole `ecar generate` of ECAR-L had not finished its first sampling step after 48 s, loading
+# and the random weights' kernels included. All appended to profile.log (bench.log when 8 files are already out).
+# GPU_SESSION_STEPS="10".
 begin "10 kernel times" $((3 * cap_ktimes + 60))
 if [ -z "$ncu_bin" ]; then
   finish SKIP "needs ncu (PATH, \$CUDA_HOME/bin)"
@@ -400,15 +413,14 @@ else
   # first the op-level view from ecar itself (graphs off, the GPU waited for after every op): seconds, no ncu
   bounded $cap_ktimes "$plog" "$ecar" profile --model ecar-l --backend cuda --top 30
   rcs+=($?)
-  b64=$(seq -s, 0 63)
-  for run in "ecar-l-b1|--model ecar-l --class 207" "ecar-l-b64|--model ecar-l --class $b64" "dit-xl-2-b1-10steps|--model dit-xl-2 --class 207 --steps 10"; do
+  for run in "ecar-l-b1|--model ecar-l" "ecar-l-b64|--model ecar-l --batch 64" "dit-xl-2-b1-10steps|--model dit-xl-2 --steps 10"; do
     name=${run%%|*}
     read -r -a gen <<< "${run#*|}"
     csvf=$tmp/ncu-$name.csv
-    bounded $cap_ktimes "$plog" "$ncu_bin" --csv --page raw --metrics gpu__time_duration.sum --target-processes all --log-file "$csvf" \
-      "$ecar" generate "${gen[@]}" --backend cuda --seed 1 --out "$tmp/$name.png"
+    bounded $cap_ktimes "$plog" "$ncu_bin" --csv --page raw --metrics gpu__time_duration.sum --target-processes all --profile-from-start off \
+      --log-file "$csvf" "$ecar" profile "${gen[@]}" --backend cuda --keep-graphs --top 5
     rc=$?
-    { echo "==== $name: ecar generate ${gen[*]} --backend cuda (sampling and VAE decode)"; python3 tools/kernel_times.py --top 20 "$csvf" 2>&1; } >> "$plog"
+    { echo "==== $name: ecar profile ${gen[*]} --backend cuda --keep-graphs (the timed generation: sampling, graphs on)"; python3 tools/kernel_times.py --top 20 "$csvf" 2>&1; } >> "$plog"
     rcs+=("$rc")
     firsts+=("$name: $(grep -h '^\[kernel times\]' "$plog" | tail -1 | sed 's/^\[kernel times\] //')")
   done

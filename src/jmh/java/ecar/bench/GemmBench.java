@@ -50,11 +50,15 @@ public class GemmBench extends GpuBench {
     static final int B = 64, T = 256, M = B * T, INNER = 20;
     static final long L2_BYTES = 64L << 20;
 
-    /** model layer M K N, as tools/gemm_bench.py's SHAPES. */
+    /**
+     * model layer M K N, as tools/gemm_bench.py's SHAPES. A layer named with {@code +gelu} runs the GELU (tanh) epilogue
+     * and one with {@code +gate-gelu} the GATE_PAIRS epilogue (GELU erf on the gates, FlowAR's gated MLP: N counts gate
+     * and value rows, the output has N / 2 columns), as the models run those layers; the others store Y as it is.
+     */
     @Param({
-            "dit-xl-2 qkv 16384 1152 3456", "dit-xl-2 proj 16384 1152 1152", "dit-xl-2 fc1 16384 1152 4608",
+            "dit-xl-2 qkv 16384 1152 3456", "dit-xl-2 proj 16384 1152 1152", "dit-xl-2 fc1+gelu 16384 1152 4608",
             "dit-xl-2 fc2 16384 4608 1152", "dit-xl-2 adaLN 64 1152 6912", "dit-xl-2 final 16384 1152 32",
-            "ecar-l ar.qkv 16384 1024 3072", "ecar-l ar.proj 16384 1024 1024", "ecar-l ar.fc1 16384 1024 2730",
+            "ecar-l ar.qkv 16384 1024 3072", "ecar-l ar.proj 16384 1024 1024", "ecar-l ar.fc1+gate-gelu 16384 1024 5460",
             "ecar-l ar.fc2 16384 2736 1024", "ecar-l ar.adaLN 64 1024 6144", "ecar-l head.input 16384 16 1024",
             "ecar-l head.cond 16384 1024 1024", "ecar-l head.adaLN-token 16384 1024 3072", "ecar-l head.final 16384 1024 16",
             // batch 1, guided: the flow head at stages 4, 3 and 1 (M = 2·r²) and DiT-XL/2's MLP, the small-M shapes of latency
@@ -156,13 +160,21 @@ public class GemmBench extends GpuBench {
     @Benchmark
     public void gemm() {
         if (skip != null) return;
-        GemmKernels.Epilogue none = discard ? GemmKernels.Epilogue.discard() : GemmKernels.Epilogue.of(null, Activation.NONE);
+        GemmKernels.Epilogue none = discard ? GemmKernels.Epilogue.discard() : epilogue(layer);
         int[] i = {0};
         time(Math.max(INNER, xs.size()), () -> {   // a burst (one graph) covers every copy of the inputs
             int c = i[0]++ % xs.size();
             if (forceSm90) gemm.linearSm90(y, Precision.BF16, xs.get(c), ws.get(c), m, n, k, none);
             else gemm.linear(y, Precision.BF16, xs.get(c), ws.get(c), m, n, k, none);
         });
+    }
+
+    /** The epilogue a layer's name asks for: {@code +gelu}, {@code +gate-gelu}, or none (Y stored as it is). */
+    static GemmKernels.Epilogue epilogue(String layer) {
+        if (layer.endsWith("+gelu")) return GemmKernels.Epilogue.of(null, Activation.GELU_TANH);
+        if (layer.endsWith("+gate-gelu")) return GemmKernels.Epilogue.gatePairs(null, Activation.GELU_ERF);
+        if (layer.contains("+")) throw new IllegalArgumentException("layer " + layer + ": the epilogues are +gelu and +gate-gelu");
+        return GemmKernels.Epilogue.of(null, Activation.NONE);
     }
 
     @TearDown

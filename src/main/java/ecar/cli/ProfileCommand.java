@@ -22,7 +22,9 @@ import java.util.concurrent.Callable;
  * up, then one timed, printed as a table of ops (matrix products by shape, with their FLOP rate), the longest first.
  * On the GPU the sampling graphs are off and the device is waited for after every op, so the table shows what each op
  * costs on its own, which adds launch and synchronisation time that graphs remove: {@code compare} measures latency,
- * this says where it goes. Sampling only, as {@code compare} times it (no VAE decode).
+ * this says where it goes. Sampling only, as {@code compare} times it (no VAE decode). On the GPU the timed generation
+ * is a profiler range (cuProfilerStart/Stop): {@code ncu --profile-from-start off} measures it and not the loading or
+ * the warm-up; with {@code --keep-graphs} it runs as {@code compare} runs it.
  */
 @Command(name = "profile", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = {
         "Where one generation's time goes: every backend op timed (the GPU waited for after each op, its sampling graphs",
@@ -44,6 +46,12 @@ final class ProfileCommand implements Callable<Integer> {
     @Option(names = "--backend", paramLabel = "cpu|cuda|auto", description = Backends.HELP)
     String backendName = "auto";
 
+    @Option(names = "--keep-graphs", description = {"GPU: keep the sampling graphs on and do not wait after each op, so that",
+            "the timed generation runs as compare times it (the table then shows the host's side only). For a profiler",
+            "attached with --profile-from-start off, which measures the timed generation alone:",
+            "ncu --profile-from-start off --metrics gpu__time_duration.sum ecar profile --keep-graphs ... (tools/kernel_times.py)"})
+    boolean keepGraphs;
+
     @Mixin
     SamplingOptions sampling;
 
@@ -55,10 +63,14 @@ final class ProfileCommand implements Callable<Integer> {
         Backend device = Backends.select(backendName);
         Runnable sync = null;
         String how = "each op timed on the host";
-        if (device instanceof CudaBackend gpu) {
+        if (device instanceof CudaBackend gpu && keepGraphs) {
+            how = "sampling graphs on, the GPU not waited for: the host's side only";
+        } else if (device instanceof CudaBackend gpu) {
             gpu.useGraphs(false);
             sync = gpu::synchronize;
             how = "sampling graphs off, the GPU waited for after every op";
+        } else if (keepGraphs) {
+            throw new UserError("--keep-graphs is for the GPU; " + device.name() + " has no sampling graphs");
         }
         OpTimes times = OpTimes.around(device, sync);
         Pipeline pipe = Pipeline.random(preset, seed, times.backend());
@@ -75,7 +87,11 @@ final class ProfileCommand implements Callable<Integer> {
         pipe.sampleLatents(request, Progress.NONE);
         times.start();
         long t0 = System.nanoTime();
-        pipe.sampleLatents(request, Progress.NONE);
+        try (AutoCloseable range = device instanceof CudaBackend ? ecar.cuda.CudaContext.get().profilerRange() : () -> {}) {
+            pipe.sampleLatents(request, Progress.NONE);
+        } catch (Exception e) {
+            throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
+        }
         double wall = (System.nanoTime() - t0) / 1e9;
         System.out.print(format(preset.name() + " on " + device.name() + ", batch " + batch + " (" + how + ")", wall, times.rows(), top));
         return 0;

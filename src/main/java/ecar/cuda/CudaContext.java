@@ -107,6 +107,20 @@ public final class CudaContext {
         CudaErrors.call("cuCtxSynchronize", JCudaDriver::cuCtxSynchronize);
     }
 
+    /**
+     * Marks what follows, until the returned range is closed, as the part a profiler attached with
+     * {@code --profile-from-start off} (Nsight Compute's ncu) should measure: cuProfilerStart, then cuProfilerStop at
+     * close, after the device has finished the range's work. Without a profiler both calls do nothing.
+     */
+    public AutoCloseable profilerRange() {
+        enter();
+        CudaErrors.call("cuProfilerStart", JCudaDriver::cuProfilerStart);
+        return () -> {
+            synchronize();
+            CudaErrors.call("cuProfilerStop", JCudaDriver::cuProfilerStop);
+        };
+    }
+
     /** Free and total device memory in bytes. */
     public long[] memoryInfo() {
         enter();

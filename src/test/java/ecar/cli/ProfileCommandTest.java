@@ -39,6 +39,14 @@ class ProfileCommandTest {
         assertTrue(out.contains("gatedLinear 32×64·(340×64)ᵀ"), "matrix products by shape: " + out);
     }
 
+    /** --keep-graphs is a GPU option: on the CPU it is refused, naming the option and the backend. */
+    @Test
+    void keepGraphsIsRefusedOnTheCpu() {
+        CliTest.Run run = CliTest.run("profile", "--model", "ecar-tiny", "--backend", "cpu", "--keep-graphs");
+        assertEquals(1, run.code(), run.err());
+        assertTrue(run.err().contains("--keep-graphs is for the GPU") && run.err().contains("cpu"), run.err());
+    }
+
     /** On the CPU a profile whose heap estimate exceeds the JVM's limit is refused before anything runs: a child JVM of 256 MiB. */
     @Test
     void aProfileTooLargeForTheHeapIsRefusedFirst(@TempDir Path dir) throws Exception {

@@ -206,7 +206,7 @@ class OpsValidationTest {
                 Epilogue.of(null, Activation.NONE));
         hopper.withRowStores(true);
         assertEquals(0, rec.last().args()[rec.last().args().length - 1]);
-        assertTrue(GemmKernels.rowStoresSetting(), "row stores are the default");
+        if (System.getenv(GemmKernels.STORES_ENV) == null) assertTrue(GemmKernels.rowStoresSetting(), "row stores are the default");
         System.setProperty(GemmKernels.STORES_PROPERTY, "quads");
         try {
             String msg = message(GemmKernels::rowStoresSetting);

@@ -70,3 +70,16 @@ ECAR_KERNEL void gated_residual(float* out, const float* x, const float* __restr
     long long gi = (i / width / ratio) * width + i % width;
     out[i] = __fadd_rn(x[i], __fmul_rn(gate[gi], y[i]));
 }
+
+// spin_gate: holds its stream for ns nanoseconds of the GPU's global timer, doing nothing else, so that the host can
+// queue what follows before the device reaches it: ecar profile's device timer (CudaBackend.DeviceTimer) opens each
+// op's interval with it, and the events around the op then time its kernels back to back, without the host's launch
+// gaps. launch: grid 1, block 1. Limits: ns ≥ 0 (a few ms at most is meant; the wait is bounded by ns alone).
+ECAR_KERNEL void spin_gate(long long ns) {
+    unsigned long long t0, t;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t0));
+    do {
+        __nanosleep(1000);
+        asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+    } while ((long long)(t - t0) < ns);
+}

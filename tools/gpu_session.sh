@@ -421,7 +421,7 @@ else
   plog=$out/profile.log
   [ ! -f "$plog" ] && [ "$(find "$out" -maxdepth 1 -type f | wc -l)" -ge $max_files ] && plog=$out/bench.log
   rcs=() firsts=()
-  # first the op-level view from ecar itself (graphs off, the GPU waited for after every op): seconds, no ncu
+  # first the op-level view from ecar itself (graphs off, each op's device time behind a gate kernel): seconds, no ncu
   bounded $cap_ktimes "$plog" "$ecar" profile --model ecar-l --backend cuda --top 30
   rcs+=($?)
   for run in "ecar-l-b1|--model ecar-l" "ecar-l-b64|--model ecar-l --batch 64" "dit-xl-2-b1-10steps|--model dit-xl-2 --steps 10"; do

@@ -18,11 +18,13 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Wall time per {@link Backend} op: a backend that forwards every call to another and times it, for {@code ecar profile}.
+ * Time per {@link Backend} op: a backend that forwards every call to another and times it, for {@code ecar profile}.
  * Time is counted once: an op that runs other ops (a sampling loop, a step, a scope's body) keeps only its own share,
- * the ops inside it count for themselves. With {@code sync} (the GPU) the device is waited for after every op, so
- * that its kernels count toward the op that queued them, not toward a later one; the graphs must be off, as a captured
- * op runs nothing. The matrix products are labelled by shape and get their FLOP rate.
+ * the ops inside it count for themselves. Without a {@link DeviceClock} that is wall time on the host; with {@code
+ * sync} the device is waited for after every op, so that its kernels count toward the op that queued them. With a
+ * clock (the GPU) it is device time: the clock's interval around each op, less the footprints of the ops inside it.
+ * Either way the graphs must be off, as a captured op runs nothing. The matrix products are labelled by shape and get
+ * their FLOP rate.
  */
 final class OpTimes implements InvocationHandler {
     /** What the table shows of one op (or one matrix-product shape). */
@@ -32,24 +34,52 @@ final class OpTimes implements InvocationHandler {
         }
     }
 
+    /** Device time of one op (the GPU: CudaBackend.DeviceTimer), opened before the op queues its work, closed after. */
+    interface DeviceClock {
+        Object open();
+
+        void close(Object interval);
+
+        /** {device seconds of the interval, its footprint in an enclosing interval}, once the device is past its end. */
+        double[] read(Object interval);
+    }
+
+    /** What an op in progress has seen of the ops inside it. */
+    private static final class Frame {
+        long childHostNanos;
+        double childFootprint;
+    }
+
     /** Ops that only run others, or only describe: not timed as work of their own. */
     private static final Set<String> PLUMBING = Set.of("name", "scope", "peakMemoryBytes", "resetPeakMemory", "peakTeraflops",
             "loopRunsBeforeReplay", "toString", "hashCode", "equals");
 
     private final Backend target;
     private final Runnable sync;
-    private final Deque<long[]> inside = new ArrayDeque<>();
+    private final DeviceClock clock;
+    private final Deque<Frame> inside = new ArrayDeque<>();
     private final Map<String, double[]> tally = new LinkedHashMap<>();   // op → {calls, seconds, flops}
     private boolean on;
 
-    private OpTimes(Backend target, Runnable sync) {
+    private OpTimes(Backend target, Runnable sync, DeviceClock clock) {
         this.target = target;
         this.sync = sync;
+        this.clock = clock;
     }
 
     /** A backend that times every op it forwards to {@code target} (from {@link #start()} on); {@code sync} may be null. */
     static OpTimes around(Backend target, Runnable sync) {
-        return new OpTimes(target, sync);
+        return new OpTimes(target, sync, null);
+    }
+
+    /** A backend that times the device's share of every op it forwards to {@code target} with {@code clock}. */
+    static OpTimes onDevice(Backend target, DeviceClock clock) {
+        return new OpTimes(target, null, clock);
+    }
+
+    /** Whether the times are device time (a clock) rather than the host's wall time. */
+    boolean deviceTime() {
+        return clock != null;
     }
 
     Backend backend() {
@@ -74,19 +104,44 @@ final class OpTimes implements InvocationHandler {
     public Object invoke(Object proxy, Method m, Object[] args) throws Throwable {
         if (!on || PLUMBING.contains(m.getName())) return call(m, args);
         long t0 = System.nanoTime();
-        inside.push(new long[1]);
+        // an op with a body (step, loop) runs ops of its own between its launches: its interval would hold the device's
+        // idle time while the host times them, so it gets none (its own few kernels, scalar uploads, go untimed)
+        Object interval = clock == null || runsABody(args) ? null : clock.open();
+        Frame frame = new Frame();
+        inside.push(frame);
         try {
             Object result = call(m, args);
             if (sync != null) sync.run();
             return result;
         } finally {
-            long spent = System.nanoTime() - t0, ownChildren = inside.pop()[0];
-            if (!inside.isEmpty()) inside.peek()[0] += spent;
+            inside.pop();
+            long spent = System.nanoTime() - t0;
+            double own, footprint = frame.childFootprint;   // a body's ops: their footprints pass on to the op above
+            if (clock != null && interval == null) {
+                own = 0;
+            } else if (interval != null) {
+                clock.close(interval);
+                double[] d = clock.read(interval);
+                own = d[0] - frame.childFootprint;
+                footprint = d[1];
+            } else {
+                own = (spent - frame.childHostNanos) / 1e9;
+            }
+            Frame parent = inside.peek();
+            if (parent != null) {
+                parent.childHostNanos += spent;
+                parent.childFootprint += footprint;
+            }
             double[] t = tally.computeIfAbsent(label(m.getName(), args), k -> new double[3]);
             t[0]++;
-            t[1] += (spent - ownChildren) / 1e9;
+            t[1] += own;
             t[2] += flops(m.getName(), args);
         }
+    }
+
+    private static boolean runsABody(Object[] args) {
+        if (args != null) for (Object a : args) if (a instanceof Runnable) return true;
+        return false;
     }
 
     private Object call(Method m, Object[] args) throws Throwable {

@@ -4,6 +4,7 @@ import ecar.backend.Backend;
 import ecar.backend.cpu.CpuBackend;
 import ecar.backend.cpu.Parallel;
 import ecar.cuda.backend.CudaBackend;
+import ecar.cuda.backend.DeviceTimer;
 import ecar.family.Preset;
 import ecar.model.Progress;
 import ecar.sample.GenerateRequest;
@@ -20,15 +21,16 @@ import java.util.concurrent.Callable;
 /**
  * {@code ecar profile --model NAME}: where one generation's time goes, op by op ({@link OpTimes}): one generation to warm
  * up, then one timed, printed as a table of ops (matrix products by shape, with their FLOP rate), the longest first.
- * On the GPU the sampling graphs are off and the device is waited for after every op, so the table shows what each op
- * costs on its own, which adds launch and synchronisation time that graphs remove: {@code compare} measures latency,
- * this says where it goes. Sampling only, as {@code compare} times it (no VAE decode). On the GPU the timed generation
+ * On the GPU the sampling graphs are off and the table shows device time: each op is held back by a short gate kernel
+ * until the host has queued all of it, and CUDA events around its kernels time them back to back (DeviceTimer), so
+ * the host's launch gaps, which graphs remove, drop out too; the sum is what kernels alone cost, beside the latency
+ * {@code compare} measures. Sampling only, as {@code compare} times it (no VAE decode). On the GPU the timed generation
  * is a profiler range (cuProfilerStart/Stop): {@code ncu --profile-from-start off} measures it and not the loading or
  * the warm-up; with {@code --keep-graphs} it runs as {@code compare} runs it.
  */
 @Command(name = "profile", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, description = {
-        "Where one generation's time goes: every backend op timed (the GPU waited for after each op, its sampling graphs",
-        "off), printed longest first, matrix products by shape with their GFLOP/s. Random weights; sampling only."})
+        "Where one generation's time goes: every backend op timed (on the GPU its kernels' device time, the sampling",
+        "graphs off), printed longest first, matrix products by shape with their GFLOP/s. Random weights; sampling only."})
 final class ProfileCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, paramLabel = "NAME", description = "preset (ecar flops --model list for the list)")
@@ -61,18 +63,35 @@ final class ProfileCommand implements Callable<Integer> {
         if (top <= 0) throw new UserError("--top must be positive, got " + top);
         Preset preset = sampling.applyArchitecture(ModelCatalog.preset(model));
         Backend device = Backends.select(backendName);
-        Runnable sync = null;
-        String how = "each op timed on the host";
-        if (device instanceof CudaBackend gpu && keepGraphs) {
+        OpTimes times;
+        String how;
+        if (device instanceof CudaBackend && keepGraphs) {
+            times = OpTimes.around(device, null);
             how = "sampling graphs on, the GPU not waited for: the host's side only";
         } else if (device instanceof CudaBackend gpu) {
             gpu.useGraphs(false);
-            sync = gpu::synchronize;
-            how = "sampling graphs off, the GPU waited for after every op";
+            DeviceTimer timer = gpu.deviceTimer(DeviceTimer.DEFAULT_GATE_NANOS);
+            times = OpTimes.onDevice(device, new OpTimes.DeviceClock() {
+                public Object open() {
+                    return timer.open();
+                }
+
+                public void close(Object interval) {
+                    ((DeviceTimer.Interval) interval).close();
+                }
+
+                public double[] read(Object interval) {
+                    return ((DeviceTimer.Interval) interval).read();
+                }
+            });
+            how = "device time of each op's kernels: sampling graphs off, each op held back by a "
+                    + DeviceTimer.DEFAULT_GATE_NANOS / 1000 + " µs gate until the host has queued it, so the host's launch gaps drop out";
         } else if (keepGraphs) {
             throw new UserError("--keep-graphs is for the GPU; " + device.name() + " has no sampling graphs");
+        } else {
+            times = OpTimes.around(device, null);
+            how = "each op timed on the host";
         }
-        OpTimes times = OpTimes.around(device, sync);
         Pipeline pipe = Pipeline.random(preset, seed, times.backend());
         int[] labels = new int[batch];
         for (int i = 0; i < batch; i++) labels[i] = (207 + 153 * i) % preset.numClasses();
@@ -93,7 +112,8 @@ final class ProfileCommand implements Callable<Integer> {
             throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
         }
         double wall = (System.nanoTime() - t0) / 1e9;
-        System.out.print(format(preset.name() + " on " + device.name() + ", batch " + batch + " (" + how + ")", wall, times.rows(), top));
+        System.out.print(format(preset.name() + " on " + device.name() + ", batch " + batch + " (" + how + ")", wall, times.rows(), top,
+                times.deviceTime()));
         return 0;
     }
 
@@ -109,14 +129,27 @@ final class ProfileCommand implements Callable<Integer> {
         return n;
     }
 
-    /** The table: a header with the wall time and the ops' sum, then the ops longest first, the rest in one line. */
+    /** The table of host times: a header with the wall time and the ops' sum, then the ops longest first, the rest in one line. */
     static String format(String what, double wall, List<OpTimes.Row> rows, int top) {
+        return format(what, wall, rows, top, false);
+    }
+
+    /**
+     * The table: a header with the wall time and the ops' sum, then the ops longest first, the rest in one line.
+     * deviceTime: the rows hold device time (the wall time then includes the gates and waits that measuring it took).
+     */
+    static String format(String what, double wall, List<OpTimes.Row> rows, int top, boolean deviceTime) {
         double total = seconds(rows);
         long calls = calls(rows);
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "ecar profile: %s%n", what));
-        b.append(String.format(Locale.ROOT, "one generation: %.3f s wall; %d op calls of %d kinds took %.3f s of it%n", wall, calls, rows.size(), total));
-        b.append(String.format(Locale.ROOT, "%-52s %7s %10s %7s %9s %9s%n", "op", "calls", "total ms", "share", "mean us", "GFLOP/s"));
+        if (deviceTime) {
+            b.append(String.format(Locale.ROOT, "one generation: %.3f s wall with the gates; %d op calls of %d kinds kept the device busy %.3f s "
+                    + "(kernels alone: what graphs and fewer launches cannot remove)%n", wall, calls, rows.size(), total));
+        } else {
+            b.append(String.format(Locale.ROOT, "one generation: %.3f s wall; %d op calls of %d kinds took %.3f s of it%n", wall, calls, rows.size(), total));
+        }
+        b.append(String.format(Locale.ROOT, "%-52s %7s %10s %7s %9s %9s%n", "op", "calls", deviceTime ? "device ms" : "total ms", "share", "mean us", "GFLOP/s"));
         for (int i = 0; i < Math.min(top, rows.size()); i++) {
             OpTimes.Row r = rows.get(i);
             String rate = r.flops() > 0 && r.seconds() > 0 ? String.format(Locale.ROOT, "%9.1f", r.flops() / r.seconds() / 1e9) : "";

@@ -1,6 +1,7 @@
 package ecar.cli;
 
 import ecar.tensor.FloatTensor;
+import ecar.tensor.Tensor;
 import ecar.tensor.Shape;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,6 +59,49 @@ class ProfileCommandTest {
         assertEquals(1, p.exitValue(), output);
         assertTrue(output.contains("of Java heap on the CPU") && output.contains("Java may use at most 0."), output);
         assertTrue(!output.contains("warm up"), "refused before the run is announced: " + output);
+    }
+
+    /**
+     * With a device clock each leaf op keeps its interval's device time, and an op with a body (a step) gets no interval
+     * of its own, whose idle gaps would count as its work: here a step whose body runs add (1 ms) and silu (2 ms).
+     */
+    @Test
+    void deviceClockTimesLeavesAndPassesFootprintsUp() {
+        List<String> opened = new java.util.ArrayList<>();
+        double[][] times = {{1e-3, 1.2e-3}, {2e-3, 2.2e-3}};
+        OpTimes.DeviceClock clock = new OpTimes.DeviceClock() {
+            public Object open() {
+                opened.add("open");
+                return opened.size() - 1;
+            }
+
+            public void close(Object interval) {
+                opened.set((Integer) interval, "closed");
+            }
+
+            public double[] read(Object interval) {
+                assertEquals("closed", opened.get((Integer) interval), "read after close");
+                return times[(Integer) interval];
+            }
+        };
+        ecar.backend.cpu.CpuBackend cpu = new ecar.backend.cpu.CpuBackend();
+        OpTimes t = OpTimes.onDevice(cpu, clock);
+        ecar.backend.Backend b = t.backend();
+        Tensor x = b.upload(new FloatTensor(Shape.of(4), new float[]{1, 2, 3, 4}));
+        t.start();
+        b.step(new ecar.backend.StepKey("test", "step", 0, 1), ecar.backend.StepScalars.flow(0.5f, 0.1f, 1f), () -> {
+            b.add(x, x);
+            b.silu(x);
+        });
+        assertEquals(List.of("closed", "closed"), opened, "two leaf intervals; the step opened none");
+        java.util.Map<String, OpTimes.Row> rows = new java.util.HashMap<>();
+        for (OpTimes.Row r : t.rows()) rows.put(r.op(), r);
+        assertEquals(1e-3, rows.get("add").seconds(), 1e-12);
+        assertEquals(2e-3, rows.get("silu").seconds(), 1e-12);
+        assertEquals(0.0, rows.get("step").seconds(), "a step's own kernels are not separated from its body's");
+        assertTrue(t.deviceTime());
+        String table = ProfileCommand.format("test", 1.0, t.rows(), 5, true);
+        assertTrue(table.contains("device ms") && table.contains("kept the device busy 0.003 s"), table);
     }
 
     @Test

@@ -66,6 +66,7 @@ public final class KernelSmoke {
             gpu.condTwice(o);
             gpu.watchFinite(o, 3);
             gpu.firstNonFinite();
+            gpu.deviceTimer(10_000).open().read();   // ecar profile's spin_gate between its events
             progress("attention, RoPE, KV-cache and flow kernels");
             // GEMMs: two with enough 128 × 128 tiles for gemm_sm90 where the device has it (1100 × 1904 and 1100 × 1900: 9 × 15
             // tiles, ragged in M, N and K (K padded to 8); N % 8 == 0 takes the row stores, with the GELU applied in place, and

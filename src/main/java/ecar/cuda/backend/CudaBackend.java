@@ -176,6 +176,12 @@ public final class CudaBackend implements Backend {
         stream.synchronize();
     }
 
+    /** Times the device's share of ops, gated so that the host's launch gaps drop out (ecar profile): see DeviceTimer. */
+    public DeviceTimer deviceTimer(long gateNanos) {
+        owner.check();
+        return new DeviceTimer(stream, ew, gateNanos);
+    }
+
     /** When on, every new tensor is filled with NaN before an op writes it: a kernel that skips an element shows. */
     public void poisonAllocations(boolean on) {
         owner.check();

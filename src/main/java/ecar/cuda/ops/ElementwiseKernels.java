@@ -43,6 +43,12 @@ public final class ElementwiseKernels {
                 LaunchShape.linear(n, 256), out, a, b, n, width, ratio);
     }
 
+    /** One thread that holds the stream for {@code nanos} ns (a profiler's gate: see kernels/elementwise.cu's spin_gate). */
+    public void spinGate(long nanos) {
+        that(nanos >= 0 && nanos <= 100_000_000L, "spinGate", "nanos = " + nanos + " must be in [0, 1e8] (at most 0.1 s)");
+        launcher.launch(FAMILY, "spin_gate(i64 ns)", new LaunchShape(1, 1, 1, 1, 1, 1, 0), nanos);
+    }
+
     /** out[i] = a[i] + b[i % count]: a position embedding of count elements tiled over a. */
     public void addTiled(DeviceAddress out, Precision p, DeviceAddress a, DeviceAddress b, long n, long count) {
         String op = "addTiled";

@@ -417,6 +417,11 @@ class OpsValidationTest {
         ew.silu(bf16(64 * 1152, "o"), Precision.BF16, f32(64 * 1152, "c"), 64 * 1152);
         ew.gatedResidual(f32((long) rows * w, "x"), f32((long) rows * w, "x"), f32(2L * w, "g"), f32((long) rows * w, "y"), rows, w, 256);
         assertEquals("gated_residual", rec.last().kernel());
+        ew.spinGate(200_000);
+        assertEquals("spin_gate", rec.last().kernel());
+        assertEquals(1, rec.last().shape().gridX());
+        msg = message(() -> ew.spinGate(-1));
+        assertTrue(msg.contains("nanos = -1"), msg);
         msg = message(() -> embed.embedding(f32(2 * 1152, "o"), bf16(1001 * 1152, "table"), Precision.BF16, 1001, 1152, Fake.of(8, "ids"), new int[]{3, 1001}));
         assertTrue(msg.contains("id 1001") && msg.contains("1001 rows"), msg);
         embed.embedding(f32(2 * 1152, "o"), bf16(1001 * 1152, "table"), Precision.BF16, 1001, 1152, Fake.of(8, "ids"), new int[]{3, 1000});

@@ -112,13 +112,14 @@ def shfl_xor(vals, mask):
 
 # ================================================================ the kernel, transcribed (attention_sm90.cu)
 
-BM, BN, STAGES, CONSUMERS, SLAB_ROW = 128, 128, 2, 2, 128
+BM, BN, STAGES, CONSUMERS, QBUFS, SLAB_ROW = 128, 128, 2, 2, 2, 128
 TAIL_ROW = 32             # bytes in a 32-byte-swizzled tail row (head size 72: dimensions 64..71, then zeros)
 TAIL_SBO = 256            # smem_desc_32b's stride byte offset (8 rows of 32 bytes)
 RELEASE_AFTER_PV = True   # False: a consumer releases the stage before its P·V wgmma has read V (must fail)
 MN_SBO = 1024             # smem_desc_mn's stride byte offset (8 rows of 128 bytes)
 P_ORDER = (0, 1, 2, 3)    # which S element pairs make a[0..3] (a permutation other than this must fail)
 MASK_PAST_LK = True
+RELEASE_Q_AFTER_ITEM = True   # False: a consumer frees its Q buffer before its last Q·Kᵀ has read it (must fail)
 
 
 def smem_desc_mn(addr, lbo):
@@ -134,49 +135,58 @@ def layout(d):
     q_slab, kv_slab = BM * SLAB_ROW, BN * SLAB_ROW
     q_bytes, tile_bytes = slabs * q_slab + tail * BM * TAIL_ROW, slabs * kv_slab + tail * BN * TAIL_ROW
     stage_bytes = 2 * tile_bytes
-    barriers = q_bytes + STAGES * stage_bytes
+    barriers = QBUFS * q_bytes + STAGES * stage_bytes
     return dict(slabs=slabs, tail=tail, q_slab=q_slab, kv_slab=kv_slab, q_bytes=q_bytes, tile_bytes=tile_bytes, stage_bytes=stage_bytes,
                 barriers=barriers, bytes=1024 + barriers + 64)
 
 
-def cta(qx, kx, vx, out, written, d, lq, lk, qtile, h, b, scale_log2, rng, raw_offset):
+def cta(qx, kx, vx, out, written, d, lq, lk, block, grid, scale_log2, rng, raw_offset):
+    """One persistent CTA: items block, block + grid, ... of qtiles·heads·batch (query tile fastest, then head)."""
     L = layout(d)
     smem = Smem(raw_offset + L["bytes"])
     base = (raw_offset + 1023) & ~1023
-    qfull = Mbarrier(1)
+    qfull = [Mbarrier(1) for _ in range(QBUFS)]
+    qempty = [Mbarrier(4 * CONSUMERS) for _ in range(QBUFS)]
     full = [Mbarrier(1) for _ in range(STAGES)]
     empty = [Mbarrier(4 * CONSUMERS) for _ in range(STAGES)]
     tma_queue = []
-    q0 = qtile * BM
+    batch, heads = qx.shape[0], qx.shape[2]
+    qtiles = (lq + BM - 1) // BM
     tiles = (lk + BN - 1) // BN
+    items = [(w % qtiles, (w // qtiles) % heads, w // (qtiles * heads)) for w in range(block, qtiles * heads * batch, grid)]
 
-    def qslab(i):
-        return base + i * L["q_slab"]
+    def qslab(qb, i):
+        return base + qb * L["q_bytes"] + i * L["q_slab"]
 
     def kslab(s, i):
-        return base + L["q_bytes"] + s * L["stage_bytes"] + i * L["kv_slab"]
+        return base + QBUFS * L["q_bytes"] + s * L["stage_bytes"] + i * L["kv_slab"]
 
     def vslab(s, i):
         return kslab(s, i) + L["tile_bytes"]
 
     def producer():
-        qfull.arrive_expect_tx(L["q_bytes"])
-        for i in range(L["slabs"]):
-            tma_queue.append((qslab(i),) + tma_tile_4d(qx, 64 * i, h, q0, b, (64, BM)) + (qfull, 128))
-        if L["tail"]:
-            tma_queue.append((qslab(L["slabs"]),) + tma_tile_4d(qx, 64 * L["slabs"], h, q0, b, (16, BM)) + (qfull, 32))
-        for t in range(tiles):
-            s = t % STAGES
-            while not empty[s].try_wait_parity(((t // STAGES) & 1) ^ 1):
-                yield "producer waits empty[%d]" % s
-            full[s].arrive_expect_tx(L["stage_bytes"])
+        for j, (qtile, h, b) in enumerate(items):
+            q0, qb = qtile * BM, j % QBUFS
+            while not qempty[qb].try_wait_parity(((j // QBUFS) & 1) ^ 1):
+                yield "producer waits qempty[%d]" % qb
+            qfull[qb].arrive_expect_tx(L["q_bytes"])
             for i in range(L["slabs"]):
-                tma_queue.append((kslab(s, i),) + tma_tile_4d(kx, 64 * i, h, t * BN, b, (64, BN)) + (full[s], 128))
-                tma_queue.append((vslab(s, i),) + tma_tile_4d(vx, 64 * i, h, t * BN, b, (64, BN)) + (full[s], 128))
+                tma_queue.append((qslab(qb, i),) + tma_tile_4d(qx, 64 * i, h, q0, b, (64, BM)) + (qfull[qb], 128))
             if L["tail"]:
-                tma_queue.append((kslab(s, L["slabs"]),) + tma_tile_4d(kx, 64 * L["slabs"], h, t * BN, b, (16, BN)) + (full[s], 32))
-                tma_queue.append((vslab(s, L["slabs"]),) + tma_tile_4d(vx, 64 * L["slabs"], h, t * BN, b, (16, BN)) + (full[s], 32))
-            yield "producer issued tile %d" % t
+                tma_queue.append((qslab(qb, L["slabs"]),) + tma_tile_4d(qx, 64 * L["slabs"], h, q0, b, (16, BM)) + (qfull[qb], 32))
+            for t in range(tiles):
+                p = j * tiles + t
+                s = p % STAGES
+                while not empty[s].try_wait_parity(((p // STAGES) & 1) ^ 1):
+                    yield "producer waits empty[%d]" % s
+                full[s].arrive_expect_tx(L["stage_bytes"])
+                for i in range(L["slabs"]):
+                    tma_queue.append((kslab(s, i),) + tma_tile_4d(kx, 64 * i, h, t * BN, b, (64, BN)) + (full[s], 128))
+                    tma_queue.append((vslab(s, i),) + tma_tile_4d(vx, 64 * i, h, t * BN, b, (64, BN)) + (full[s], 128))
+                if L["tail"]:
+                    tma_queue.append((kslab(s, L["slabs"]),) + tma_tile_4d(kx, 64 * L["slabs"], h, t * BN, b, (16, BN)) + (full[s], 32))
+                    tma_queue.append((vslab(s, L["slabs"]),) + tma_tile_4d(vx, 64 * L["slabs"], h, t * BN, b, (16, BN)) + (full[s], 32))
+                yield "producer issued item %d tile %d" % (j, t)
 
     S_ROW, S_COL = accumulator_coords(128)          # [thread, i] for S (64 elements a thread)
     main = 64 * L["slabs"]
@@ -188,83 +198,92 @@ def cta(qx, kx, vx, out, written, d, lq, lk, qtile, h, b, scale_log2, rng, raw_o
         q = thr % 4
         qrows = 64 * c * SLAB_ROW
         qtail = 64 * c * TAIL_ROW
-        acc = np.zeros((128, main // 2))
-        tacc = np.zeros((128, 4))
-        m = np.full((128, 2), -np.inf)
-        l = np.zeros((128, 2))
-        while not qfull.try_wait_parity(0):
-            yield "consumer %d waits Q" % c
-        for t in range(tiles):
-            s = t % STAGES
-            while not full[s].try_wait_parity((t // STAGES) & 1):
-                yield "consumer %d waits full[%d]" % (c, s)
-            # S = Q·Kᵀ (wgmma m64n128k16, both operands K-major in shared memory)
-            sm = np.zeros((64, 128))
-            for kk in range(4 * L["slabs"]):
-                at = (kk % 4) * 32
-                a = wgmma_operand(smem, smem_desc(qslab(kk // 4) + qrows + at), 64).astype(np.float64)
-                bk = wgmma_operand(smem, smem_desc(kslab(s, kk // 4) + at), 128).astype(np.float64)
-                sm = (sm if kk > 0 else 0.0) + a @ bk.T
-            if L["tail"]:
-                a = wgmma_operand_32(smem, smem_desc_32b(qslab(L["slabs"]) + qtail), 64).astype(np.float64)
-                bk = wgmma_operand_32(smem, smem_desc_32b(kslab(s, L["slabs"])), 128).astype(np.float64)
-                sm = sm + a @ bk.T
-            sc = sm[S_ROW, S_COL]                     # [thread, 64]
-            if MASK_PAST_LK and (t + 1) * BN > lk:
-                i = np.arange(64)[None, :]
-                key = t * BN + 8 * (i // 4) + 2 * q[:, None] + (i & 1)
-                sc = np.where(key >= lk, -np.inf, sc)
-            r_of = (np.arange(64) >> 1) & 1
-            mx = m.copy()
-            for r in range(2):
-                mx[:, r] = np.maximum(mx[:, r], sc[:, r_of == r].max(axis=1))
-                mx[:, r] = np.maximum(mx[:, r], shfl_xor(mx[:, r], 1))
-                mx[:, r] = np.maximum(mx[:, r], shfl_xor(mx[:, r], 2))
-            top = np.where(mx == -np.inf, 0.0, mx * scale_log2)
-            corr = np.exp2(m * scale_log2 - top)
-            m = mx
-            l = l * corr
-            acc = acc * corr[:, (np.arange(main // 2) >> 1) & 1]
-            tacc = tacc * corr[:, (np.arange(4) >> 1) & 1]
-            sc = np.exp2(sc * scale_log2 - top[:, r_of])
-            for r in range(2):
-                l[:, r] += sc[:, r_of == r].sum(axis=1)
-            # P·V: k16 step kk takes S's elements 8kk..8kk+7 as the A fragment; V through the MN-major descriptor
-            pairs = bf16(sc.astype(np.float32)).reshape(128, BN // 16, 4, 2)[:, :, list(P_ORDER), :]
-            if not RELEASE_AFTER_PV:
+        for j, (qtile, h, b) in enumerate(items):
+            q0, qb = qtile * BM, j % QBUFS
+            acc = np.zeros((128, main // 2))
+            tacc = np.zeros((128, 4))
+            m = np.full((128, 2), -np.inf)
+            l = np.zeros((128, 2))
+            while not qfull[qb].try_wait_parity((j // QBUFS) & 1):
+                yield "consumer %d waits Q of item %d" % (c, j)
+            if not RELEASE_Q_AFTER_ITEM:
                 for _warp in range(4):
-                    empty[s].arrive()
-                yield "consumer %d released early" % c
-            for kk in range(BN // 16):
-                a = a_from_registers(pairs[:, kk])
-                vb = wgmma_operand_mn(smem, smem_desc_mn(vslab(s, 0) + kk * 16 * SLAB_ROW, L["kv_slab"]), main).astype(np.float64)
-                pv = a @ vb.T                          # [64 rows, 64·slabs]
-                acc = acc + pv[O_ROW, O_COL]
+                    qempty[qb].arrive()
+            for t in range(tiles):
+                p = j * tiles + t
+                s = p % STAGES
+                while not full[s].try_wait_parity((p // STAGES) & 1):
+                    yield "consumer %d waits full[%d]" % (c, s)
+                # S = Q·Kᵀ (wgmma m64n128k16, both operands K-major in shared memory)
+                sm = np.zeros((64, 128))
+                for kk in range(4 * L["slabs"]):
+                    at = (kk % 4) * 32
+                    a = wgmma_operand(smem, smem_desc(qslab(qb, kk // 4) + qrows + at), 64).astype(np.float64)
+                    bk = wgmma_operand(smem, smem_desc(kslab(s, kk // 4) + at), 128).astype(np.float64)
+                    sm = (sm if kk > 0 else 0.0) + a @ bk.T
                 if L["tail"]:
-                    vt = wgmma_operand_mn_32(smem, smem_desc_32b(vslab(s, L["slabs"]) + kk * 16 * TAIL_ROW), 8).astype(np.float64)
-                    tacc = tacc + (a @ vt.T)[T_ROW, T_COL]
-            if RELEASE_AFTER_PV:
+                    a = wgmma_operand_32(smem, smem_desc_32b(qslab(qb, L["slabs"]) + qtail), 64).astype(np.float64)
+                    bk = wgmma_operand_32(smem, smem_desc_32b(kslab(s, L["slabs"])), 128).astype(np.float64)
+                    sm = sm + a @ bk.T
+                sc = sm[S_ROW, S_COL]                     # [thread, 64]
+                if MASK_PAST_LK and (t + 1) * BN > lk:
+                    i = np.arange(64)[None, :]
+                    key = t * BN + 8 * (i // 4) + 2 * q[:, None] + (i & 1)
+                    sc = np.where(key >= lk, -np.inf, sc)
+                r_of = (np.arange(64) >> 1) & 1
+                mx = m.copy()
+                for r in range(2):
+                    mx[:, r] = np.maximum(mx[:, r], sc[:, r_of == r].max(axis=1))
+                    mx[:, r] = np.maximum(mx[:, r], shfl_xor(mx[:, r], 1))
+                    mx[:, r] = np.maximum(mx[:, r], shfl_xor(mx[:, r], 2))
+                top = np.where(mx == -np.inf, 0.0, mx * scale_log2)
+                corr = np.exp2(m * scale_log2 - top)
+                m = mx
+                l = l * corr
+                acc = acc * corr[:, (np.arange(main // 2) >> 1) & 1]
+                tacc = tacc * corr[:, (np.arange(4) >> 1) & 1]
+                sc = np.exp2(sc * scale_log2 - top[:, r_of])
+                for r in range(2):
+                    l[:, r] += sc[:, r_of == r].sum(axis=1)
+                # P·V: k16 step kk takes S's elements 8kk..8kk+7 as the A fragment; V through the MN-major descriptor
+                pairs = bf16(sc.astype(np.float32)).reshape(128, BN // 16, 4, 2)[:, :, list(P_ORDER), :]
+                if not RELEASE_AFTER_PV:
+                    for _warp in range(4):
+                        empty[s].arrive()
+                    yield "consumer %d released early" % c
+                for kk in range(BN // 16):
+                    a = a_from_registers(pairs[:, kk])
+                    vb = wgmma_operand_mn(smem, smem_desc_mn(vslab(s, 0) + kk * 16 * SLAB_ROW, L["kv_slab"]), main).astype(np.float64)
+                    pv = a @ vb.T                          # [64 rows, 64·slabs]
+                    acc = acc + pv[O_ROW, O_COL]
+                    if L["tail"]:
+                        vt = wgmma_operand_mn_32(smem, smem_desc_32b(vslab(s, L["slabs"]) + kk * 16 * TAIL_ROW), 8).astype(np.float64)
+                        tacc = tacc + (a @ vt.T)[T_ROW, T_COL]
+                if RELEASE_AFTER_PV:
+                    for _warp in range(4):
+                        empty[s].arrive()
+                yield "consumer %d done with item %d tile %d" % (c, j, t)
+            if RELEASE_Q_AFTER_ITEM:                  # every Q·Kᵀ of the item has read Q: its buffer is free
                 for _warp in range(4):
-                    empty[s].arrive()
-            yield "consumer %d done with tile %d" % (c, t)
-        for r in range(2):
-            l[:, r] += shfl_xor(l[:, r], 1)
-            l[:, r] += shfl_xor(l[:, r], 2)
-        inv = 1.0 / l
-        for i in range(0, main // 2, 2):
-            r = (i >> 1) & 1
-            row = q0 + 64 * c + 16 * (np.arange(128) // 32) + (np.arange(128) % 32) // 4 + 8 * r
-            col = 8 * (i // 4) + 2 * q
-            for t_ in np.nonzero(row < lq)[0]:
-                for e in range(2):
-                    out[b, row[t_], h, col[t_] + e] = acc[t_, i + e] * inv[t_, r]
-                    written[b, row[t_], h, col[t_] + e] += 1
-        for r in range(L["tail"] * 2):               # the tail's columns main..main+7 from its n8 accumulators
-            row = q0 + 64 * c + 16 * (np.arange(128) // 32) + (np.arange(128) % 32) // 4 + 8 * r
-            for t_ in np.nonzero(row < lq)[0]:
-                for e in range(2):
-                    out[b, row[t_], h, main + 2 * q[t_] + e] = tacc[t_, 2 * r + e] * inv[t_, r]
-                    written[b, row[t_], h, main + 2 * q[t_] + e] += 1
+                    qempty[qb].arrive()
+            for r in range(2):
+                l[:, r] += shfl_xor(l[:, r], 1)
+                l[:, r] += shfl_xor(l[:, r], 2)
+            inv = 1.0 / l
+            for i in range(0, main // 2, 2):
+                r = (i >> 1) & 1
+                row = q0 + 64 * c + 16 * (np.arange(128) // 32) + (np.arange(128) % 32) // 4 + 8 * r
+                col = 8 * (i // 4) + 2 * q
+                for t_ in np.nonzero(row < lq)[0]:
+                    for e in range(2):
+                        out[b, row[t_], h, col[t_] + e] = acc[t_, i + e] * inv[t_, r]
+                        written[b, row[t_], h, col[t_] + e] += 1
+            for r in range(L["tail"] * 2):               # the tail's columns main..main+7 from its n8 accumulators
+                row = q0 + 64 * c + 16 * (np.arange(128) // 32) + (np.arange(128) % 32) // 4 + 8 * r
+                for t_ in np.nonzero(row < lq)[0]:
+                    for e in range(2):
+                        out[b, row[t_], h, main + 2 * q[t_] + e] = tacc[t_, 2 * r + e] * inv[t_, r]
+                        written[b, row[t_], h, main + 2 * q[t_] + e] += 1
 
     def tma_engine():
         while True:
@@ -277,7 +296,8 @@ def cta(qx, kx, vx, out, written, d, lq, lk, qtile, h, b, scale_log2, rng, raw_o
     return [producer(), consumer(0), consumer(1)], tma_engine()
 
 
-def run(batch, heads, d, lq, lk, seed, raw_offset=0, quiet=False):
+def run(batch, heads, d, lq, lk, seed, raw_offset=0, quiet=False, grid=None):
+    """grid: the CTAs (persistent: each takes every grid-th item); None, one CTA per item."""
     rng = np.random.default_rng(seed)
     qx = bf16(rng.standard_normal((batch, lq, heads, d)).astype(np.float32))
     kx = bf16(rng.standard_normal((batch, lk, heads, d)).astype(np.float32))
@@ -285,11 +305,11 @@ def run(batch, heads, d, lq, lk, seed, raw_offset=0, quiet=False):
     out = np.full((batch, lq, heads, d), np.nan)
     written = np.zeros(out.shape, dtype=np.int32)
     scale_log2 = np.log2(np.e) / np.sqrt(d)
-    for b in range(batch):
-        for h in range(heads):
-            for qtile in range(-(-lq // BM)):
-                roles, tma = cta(qx, kx, vx, out, written, d, lq, lk, qtile, h, b, scale_log2, rng, raw_offset)
-                interleave(roles, tma, rng, "CTA (%d, %d, %d)" % (qtile, h, b))
+    items = -(-lq // BM) * heads * batch
+    grid = items if grid is None else min(grid, items)
+    for block in range(grid):
+        roles, tma = cta(qx, kx, vx, out, written, d, lq, lk, block, grid, scale_log2, rng, raw_offset)
+        interleave(roles, tma, rng, "CTA %d of %d" % (block, grid))
     s = np.einsum("bqhd,bkhd->bhqk", qx.astype(np.float64), kx.astype(np.float64)) / np.sqrt(d)
     p = np.exp(s - s.max(axis=-1, keepdims=True))
     p /= p.sum(axis=-1, keepdims=True)
@@ -300,8 +320,8 @@ def run(batch, heads, d, lq, lk, seed, raw_offset=0, quiet=False):
     # wrong key or a stale tile moves them by O(0.1..1)
     assert err < 1.5e-2, "max abs error %g" % err
     if not quiet:
-        print("attention d %3d, B %d, H %d, lq %3d, lk %3d: matches softmax(q k^T / sqrt d) v within %.1e, every output written once"
-              % (d, batch, heads, lq, lk, err))
+        print("attention d %3d, B %d, H %d, lq %3d, lk %3d, %2d CTAs for %2d items: matches softmax(q k^T / sqrt d) v within %.1e, every "
+              "output written once" % (d, batch, heads, lq, lk, grid, items, err))
 
 
 def check_layouts():
@@ -336,7 +356,7 @@ def check_layouts():
     for d in (64, 72, 128):
         L = layout(d)
         assert L["bytes"] <= 227 * 1024 and L["q_slab"] % 1024 == 0 and L["kv_slab"] % 1024 == 0
-    assert layout(64)["bytes"] == 83008 and layout(72)["bytes"] == 103488 and layout(128)["bytes"] == 164928
+    assert layout(64)["bytes"] == 99392 and layout(72)["bytes"] == 123968 and layout(128)["bytes"] == 197696
     print("layouts: V tiles read MN-major give Vᵀ for every k16 step and both slabs; S's fragments are P's A fragments; "
           "a 72-dimension head's 32-byte-swizzled tail reads back K-major and MN-major")
 
@@ -348,12 +368,18 @@ def main():
     run(2, 1, 64, 16, 5, seed=4, raw_offset=48)  # a short cross-attention: lk = 5 masks most keys; unaligned base
     run(1, 1, 128, 130, 260, seed=5)           # d = 128: two slabs of Q, K and V (LBO in use)
     run(2, 2, 72, 140, 200, seed=6)            # d = 72 (DiT-XL/2): a 128-byte slab and a 32-byte-swizzled tail
+    run(2, 3, 64, 200, 300, seed=9, grid=2)    # persistent: 12 items on 2 CTAs, 3 K/V tiles each (the ring wraps across items)
+    run(1, 3, 72, 130, 140, seed=10, grid=1)   # one CTA takes all 6 items: both Q buffers reused three times
+    run(2, 1, 128, 256, 130, seed=11, grid=3, raw_offset=48)   # d = 128, 4 items on 3 CTAs (one takes two)
     mutants = [("a stage released before P·V has read V", "RELEASE_AFTER_PV", False),
                ("an MN-major stride of 512 bytes", "MN_SBO", 512),
                ("P's register pairs in the wrong order", "P_ORDER", (0, 2, 1, 3)),
                ("keys past lk left unmasked", "MASK_PAST_LK", False),
                ("a 72-dimension tail read with a 512-byte stride", "TAIL_SBO", 512)]
     catch_mutants(globals(), mutants, lambda: (run(1, 1, 64, 130, 300, seed=7, quiet=True), run(1, 1, 72, 130, 140, seed=8, quiet=True)))
+    # with one K/V tile an item only the Q buffers hold the producer back (with more, the ring does too)
+    catch_mutants(globals(), [("a Q buffer freed before the item's Q·Kᵀ has read it", "RELEASE_Q_AFTER_ITEM", False)],
+                  lambda: [run(1, 4, 64, 130, 100, seed=12 + i, quiet=True, grid=1) for i in range(3)])
     print("all checks passed")
 
 

@@ -93,7 +93,7 @@ public class AttentionGpuBench extends GpuBench {
     public void attention() {
         if (skip != null) return;
         if (kernel.equals("sm90")) {
-            time(20, () -> AttentionSm90.forward(Launcher.on(stream), TensorMapEncoder.DRIVER, problem, q, k, v, o, true));
+            time(20, () -> AttentionSm90.forward(Launcher.on(stream), TensorMapEncoder.DRIVER, AttentionSm90.ctas(ecar.cuda.CudaContext.get().device().multiprocessors()), problem, q, k, v, o, true));
         } else {
             time(20, () -> Attention.forward(stream, problem, q, k, v, o, true, null, null, kernel.equals("m1") ? 1 : 2));
         }

@@ -49,11 +49,16 @@ record CudaAttention(Backend backend, CudaMemory memory, CudaOperands operands, 
         return hopperMaps != null && AttentionSm90.takes(p, staged);
     }
 
+    /** attention_sm90's CTA cap: one per SM (persistent), unless ECAR_ATTENTION_PERSISTENT=off. */
+    static int hopperCtas() {
+        return AttentionSm90.ctas(ecar.cuda.CudaContext.get().device().multiprocessors());
+    }
+
     /** attention_sm90 on q, k, v (f32 or bf16 tensors; q and k rotated by the 2D RoPE as they become bf16, where asked) into out. */
     void hopper(String op, Attention.Problem p, Tensor q, Tensor k, Tensor v, CudaTensor out, int heads, int side, int span, boolean ropeQ, boolean ropeK) {
         CudaTensor qb = ropeQ ? rope2dBf16(operands.f32In(q, op), heads, side, span) : operands.bf16(q, op);
         CudaTensor kb = ropeK ? rope2dBf16(operands.f32In(k, op), heads, side, span) : operands.bf16(k, op), vb = operands.bf16(v, op);
-        AttentionSm90.forward(launcher, hopperMaps, p, qb.buffer(), kb.buffer(), vb.buffer(), out.buffer(), true);
+        AttentionSm90.forward(launcher, hopperMaps, hopperCtas(), p, qb.buffer(), kb.buffer(), vb.buffer(), out.buffer(), true);
     }
 
     /**
@@ -160,7 +165,7 @@ record CudaAttention(Backend backend, CudaMemory memory, CudaOperands operands, 
             Attention.Problem p = new Attention.Problem(batch, heads, d, l, l, l * rowStride, l * rowStride, (long) l * w, 3 * w, 3 * w, w);
             DeviceBuffer q = b16.buffer(), k = q.slice(2L * w, bytes - 2L * w, op + " k"), v = q.slice(4L * w, bytes - 4L * w, op + " v");
             if (hopper(p, false)) {
-                AttentionSm90.forward(launcher, hopperMaps, p, q, k, v, out.buffer(), true);
+                AttentionSm90.forward(launcher, hopperMaps, hopperCtas(), p, q, k, v, out.buffer(), true);
             } else {
                 Attention.forward(stream, p, q, k, v, out.buffer(), true, null, null);
             }

@@ -130,14 +130,17 @@ public final class CudaBackend implements Backend {
 
     /**
      * The GEMM kernels this backend would take on {@code device} under the current setting (GemmPath: wgmma on compute
-     * capability 9.0, mma.sync elsewhere or when forced), as a label; "invalid (reason)" for a bad setting, which the
-     * backend itself rejects when it opens.
+     * capability 9.0, mma.sync elsewhere or when forced), as a label, with the Hopper kernels' settings that are not the
+     * default (pair stores, attention_sm90 not persistent); "invalid (reason)" for a bad setting, which the backend
+     * itself rejects when it opens. The self-check keys its verdict on it.
      */
     public static String gemmPath(ecar.cuda.CudaProbe.Device device) {
         try {
             ecar.cuda.ops.GemmPath path = ecar.cuda.ops.GemmPath.choose(device.major(), device.minor(), ecar.cuda.ops.GemmPath.setting());
             boolean pairs = path == ecar.cuda.ops.GemmPath.WGMMA && !ecar.cuda.ops.GemmKernels.rowStoresSetting();
-            return path.label + (pairs ? " (pair stores: " + ecar.cuda.ops.GemmKernels.STORES_ENV + "=pairs)" : "");
+            boolean perItem = path == ecar.cuda.ops.GemmPath.WGMMA && ecar.cuda.ops.AttentionSm90.ctas(1) != 1;
+            return path.label + (pairs ? " (pair stores: " + ecar.cuda.ops.GemmKernels.STORES_ENV + "=pairs)" : "")
+                    + (perItem ? " (attention_sm90 a CTA per item: " + ecar.cuda.ops.AttentionSm90.PERSISTENT_ENV + "=off)" : "");
         } catch (IllegalArgumentException e) {
             return "invalid (" + e.getMessage() + ")";
         }
@@ -547,7 +550,7 @@ public final class CudaBackend implements Backend {
         try (Scope scratch = scope()) {
             if (attention.hopper(p, false)) {   // the cache is bf16 with its keys rotated when they were appended
                 CudaTensor qb = ropeQ ? attention.rope2dBf16(operands.f32In(q, op), heads, side, span) : operands.bf16(q, op);
-                ecar.cuda.ops.AttentionSm90.forward(attention.launcher(), attention.hopperMaps(), p, qb.buffer(), c.k.buffer(), c.v.buffer(), out.buffer(), true);
+                ecar.cuda.ops.AttentionSm90.forward(attention.launcher(), attention.hopperMaps(), CudaAttention.hopperCtas(), p, qb.buffer(), c.k.buffer(), c.v.buffer(), out.buffer(), true);
                 return out;
             }
             CudaTensor qb = operands.bf16(q, op);

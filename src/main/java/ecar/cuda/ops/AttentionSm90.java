@@ -20,8 +20,11 @@ public final class AttentionSm90 {
     private AttentionSm90() {}
 
     public static final String FAMILY = "attention_sm90";
-    /** Query rows a CTA (two consumer warp groups of 64), key rows a K/V tile, rows a TMA box. */
-    public static final int BLOCK_M = 128, BLOCK_N = 128, THREADS = 384, STAGES = 2;
+    /** Query rows a work item (two consumer warp groups of 64), key rows a K/V tile, rows a TMA box; Q buffers. */
+    public static final int BLOCK_M = 128, BLOCK_N = 128, THREADS = 384, STAGES = 2, Q_BUFFERS = 2;
+
+    /** {@code ECAR_ATTENTION_PERSISTENT}: {@code on} (the default) or {@code off} (one CTA per work item, as before). */
+    public static final String PERSISTENT_ENV = "ECAR_ATTENTION_PERSISTENT", PERSISTENT_PROPERTY = "ecar.attention.persistent";
 
     /** Whether the kernel has a copy for head size d. */
     public static boolean hasKernel(int d) {
@@ -42,19 +45,37 @@ public final class AttentionSm90 {
     }
 
     /**
-     * Dynamic shared memory: 1 KiB of alignment slack, Q (d/64 slabs of 128 rows × 128 bytes, and a tail of 128 rows ×
-     * 32 bytes for 72), two stages of K and V (the same per 128 keys), 64 bytes of barriers.
+     * Dynamic shared memory: 1 KiB of alignment slack, two buffers of Q (each d/64 slabs of 128 rows × 128 bytes, and a
+     * tail of 128 rows × 32 bytes for 72), two stages of K and V (the same per 128 keys), 64 bytes of barriers.
      */
     public static int sharedBytes(int d) {
         check(hasKernel(d), "head size " + d + " has no Hopper kernel; kernels/attention_sm90.cu has 64, 72 and 128");
         int tile = (d / 64) * 128 * 128 + (hasTail(d) ? 128 * 32 : 0);
-        return 1024 + tile + STAGES * 2 * tile + 64;
+        return 1024 + Q_BUFFERS * tile + STAGES * 2 * tile + 64;
+    }
+
+    /**
+     * The CTAs a launch may have: one per SM (persistent: each CTA takes every gridDim-th work item, loading the next
+     * item's Q and K/V while it finishes one), or with {@link #PERSISTENT_ENV}=off no cap (a CTA per item). Anything but
+     * on or off is refused.
+     */
+    public static int ctas(int multiprocessors) {
+        String p = System.getProperty(PERSISTENT_PROPERTY), s = p != null ? p : System.getenv(PERSISTENT_ENV);
+        if (s == null || s.isBlank() || s.equals("on")) return multiprocessors;
+        if (s.equals("off")) return Integer.MAX_VALUE;
+        throw new IllegalArgumentException(PERSISTENT_PROPERTY + "/" + PERSISTENT_ENV + " = '" + s + "': expected on (the default) or off");
+    }
+
+    /** Work items of a problem: 128 query rows of one head of one sample. */
+    static long items(Attention.Problem p) {
+        return (long) ((p.lq() + BLOCK_M - 1) / BLOCK_M) * p.heads() * p.batch();
     }
 
     static String signature(int d, boolean bf16Out) {
         check(hasKernel(d), "head size " + d + " has no Hopper kernel");
         return "attention_sm90_d" + d + "_" + (bf16Out ? "bf16" : "f32") + "(tmap tmQ, tmap tmK, tmap tmV, "
-                + (hasTail(d) ? "tmap tmQt, tmap tmKt, tmap tmVt, " : "") + "ptr o, i32 lq, i32 lk, i64 o_bstride, i32 ld_o, f32 scale_log2)";
+                + (hasTail(d) ? "tmap tmQt, tmap tmKt, tmap tmVt, " : "") + "ptr o, i32 lq, i32 lk, i64 o_bstride, i32 ld_o, f32 scale_log2, "
+                + "i32 heads, i32 batch)";
     }
 
     /** Every signature this class launches (checked against the PTX parameter lists by a test). */
@@ -89,14 +110,23 @@ public final class AttentionSm90 {
                 TensorMapSpec.Interleave.NONE, swizzle, TensorMapSpec.L2Promotion.L2_256B, TensorMapSpec.OobFill.NONE);
     }
 
-    public static LaunchShape shape(Attention.Problem p) {
-        return LaunchShape.of((p.lq() + BLOCK_M - 1) / BLOCK_M, p.heads(), p.batch(), THREADS, sharedBytes(p.headDim()));
+    /** A one-dimensional grid of min(items, ctas) CTAs (see {@link #ctas}). */
+    public static LaunchShape shape(Attention.Problem p, int ctas) {
+        check(ctas >= 1, "ctas = " + ctas + " must be at least 1");
+        long items = items(p), grid = Math.min(items, ctas), perCta = (items + grid - 1) / grid;
+        check(items <= Integer.MAX_VALUE && perCta * ((p.lk() + BLOCK_N - 1) / BLOCK_N) <= Integer.MAX_VALUE,
+                p + ": " + items + " work items; the kernel counts them and its ring positions in 32 bits");
+        return LaunchShape.of((int) grid, 1, 1, THREADS, sharedBytes(p.headDim()));
     }
 
-    /** Queues the kernel: q, k, v bf16 as the problem says (RoPE already applied), o f32 or bf16 [B, lq, ldO]. */
-    public static void forward(Launcher launcher, TensorMapEncoder maps, Attention.Problem p, DeviceAddress q, DeviceAddress k, DeviceAddress v,
-                               DeviceAddress o, boolean bf16Out) {
+    /**
+     * Queues the kernel: q, k, v bf16 as the problem says (RoPE already applied), o f32 or bf16 [B, lq, ldO], on at
+     * most {@code ctas} CTAs ({@link #ctas}: one per SM).
+     */
+    public static void forward(Launcher launcher, TensorMapEncoder maps, int ctas, Attention.Problem p, DeviceAddress q, DeviceAddress k,
+                               DeviceAddress v, DeviceAddress o, boolean bf16Out) {
         check(takes(p, false), "a problem it does not take: " + p + " (head size 64, 72 or 128, at least " + BLOCK_M + " queries)");
+        LaunchShape shape = shape(p, ctas);
         Attention.checkAligned("q", q, 0);
         Attention.checkAligned("k", k, 0);
         Attention.checkAligned("v", v, 0);
@@ -104,15 +134,15 @@ public final class AttentionSm90 {
         TensorMap tk = maps.encode(operand(k, p.headDim(), p.heads(), p.lk(), p.batch(), p.ldKv(), p.kvBatchStride()));
         TensorMap tv = maps.encode(operand(v, p.headDim(), p.heads(), p.lk(), p.batch(), p.ldKv(), p.kvBatchStride()));
         if (!hasTail(p.headDim())) {
-            launcher.launch(FAMILY, signature(p.headDim(), bf16Out), shape(p), tq, tk, tv, o, p.lq(), p.lk(), p.oBatchStride(), p.ldO(),
-                    Attention.scaleLog2(p.headDim()));
+            launcher.launch(FAMILY, signature(p.headDim(), bf16Out), shape, tq, tk, tv, o, p.lq(), p.lk(), p.oBatchStride(), p.ldO(),
+                    Attention.scaleLog2(p.headDim()), p.heads(), p.batch());
             return;
         }
         TensorMap tqt = maps.encode(tail(q, p.headDim(), p.heads(), p.lq(), p.batch(), p.ldQ(), p.qBatchStride()));
         TensorMap tkt = maps.encode(tail(k, p.headDim(), p.heads(), p.lk(), p.batch(), p.ldKv(), p.kvBatchStride()));
         TensorMap tvt = maps.encode(tail(v, p.headDim(), p.heads(), p.lk(), p.batch(), p.ldKv(), p.kvBatchStride()));
-        launcher.launch(FAMILY, signature(p.headDim(), bf16Out), shape(p), tq, tk, tv, tqt, tkt, tvt, o, p.lq(), p.lk(), p.oBatchStride(),
-                p.ldO(), Attention.scaleLog2(p.headDim()));
+        launcher.launch(FAMILY, signature(p.headDim(), bf16Out), shape, tq, tk, tv, tqt, tkt, tvt, o, p.lq(), p.lk(), p.oBatchStride(),
+                p.ldO(), Attention.scaleLog2(p.headDim()), p.heads(), p.batch());
     }
 
     private static void check(boolean ok, String what) {

@@ -62,11 +62,12 @@ class AttentionSm90BuildTest {
             String bytes = String.format(java.util.Locale.ROOT, "%,d", AttentionSm90.sharedBytes(d));
             assertTrue(src.contains("D " + d + ": " + bytes), "the header's shared-memory figure for D " + d + " is out of date (expected " + bytes + ")");
         }
-        var m = Pattern.compile("(?m)^BM, BN, STAGES, CONSUMERS, SLAB_ROW = (\\d+), (\\d+), (\\d+), (\\d+), (\\d+)$").matcher(py);
-        assertTrue(m.find(), "tools/emulate_attention_sm90.py no longer defines BM, BN, STAGES, CONSUMERS, SLAB_ROW on one line");
-        assertEquals(List.of(AttentionSm90.BLOCK_M, AttentionSm90.BLOCK_N, AttentionSm90.STAGES, 2, 128),
+        assertEquals(AttentionSm90.Q_BUFFERS, GemmSm90SassTest.constant(src, "QBUFS"));
+        var m = Pattern.compile("(?m)^BM, BN, STAGES, CONSUMERS, QBUFS, SLAB_ROW = (\\d+), (\\d+), (\\d+), (\\d+), (\\d+), (\\d+)$").matcher(py);
+        assertTrue(m.find(), "tools/emulate_attention_sm90.py no longer defines BM, BN, STAGES, CONSUMERS, QBUFS, SLAB_ROW on one line");
+        assertEquals(List.of(AttentionSm90.BLOCK_M, AttentionSm90.BLOCK_N, AttentionSm90.STAGES, 2, AttentionSm90.Q_BUFFERS, 128),
                 List.of(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)), Integer.parseInt(m.group(4)),
-                        Integer.parseInt(m.group(5))));
+                        Integer.parseInt(m.group(5)), Integer.parseInt(m.group(6))));
     }
 
     @Test
@@ -81,7 +82,8 @@ class AttentionSm90BuildTest {
         String out = run("python3", "tools/emulate_attention_sm90.py");
         assertEquals("0", out.substring(0, out.indexOf('\n')), "tools/emulate_attention_sm90.py failed:\n" + out);
         assertTrue(out.contains("all checks passed") && out.contains("layouts:"), out);
-        assertEquals(5, out.split("mutant caught", -1).length - 1, "every mutant must be caught:\n" + out);
+        assertEquals(6, out.split("mutant caught", -1).length - 1, "every mutant must be caught:\n" + out);
+        assertTrue(out.contains("1 CTAs for  6 items"), "a persistent CTA is replayed:\n" + out);
     }
 
     private static String run(String... cmd) throws Exception {

@@ -50,10 +50,14 @@ class AttentionSm90GpuTest {
         Attention.Problem p = capacity > 0 ? Attention.Problem.cached(batch, heads, d, lq, lk, capacity) : Attention.Problem.dense(batch, heads, d, lq, lk);
         try (GpuOps g = new GpuOps()) {
             DeviceBuffer dq = g.bf16(q, "q"), dk = g.bf16(k, "k"), dv = g.bf16(v, "v");
-            for (Precision out : Precision.values()) {
-                DeviceBuffer o = g.poisoned((long) batch * lq * w, out, "o");
-                AttentionSm90.forward(g.launcher, TensorMapEncoder.DRIVER, p, dq, dk, dv, o, out == Precision.BF16);
-                assertClose("attention_sm90 " + p + " " + out, expected, g.read(o, (long) batch * lq * w, out), BF16_TOL);
+            // persistent on one CTA per SM, on 3 and on 1 (every item through both Q buffers and the ring in turn), and
+            // one CTA per item
+            for (int ctas : new int[]{g.multiprocessors(), 3, 1, Integer.MAX_VALUE}) {
+                for (Precision out : Precision.values()) {
+                    DeviceBuffer o = g.poisoned((long) batch * lq * w, out, "o");
+                    AttentionSm90.forward(g.launcher, TensorMapEncoder.DRIVER, ctas, p, dq, dk, dv, o, out == Precision.BF16);
+                    assertClose("attention_sm90 " + p + " " + out + " on at most " + ctas + " CTAs", expected, g.read(o, (long) batch * lq * w, out), BF16_TOL);
+                }
             }
         }
     }

@@ -559,11 +559,27 @@ class OpsValidationTest {
         Attention.Problem p = new Attention.Problem(batch, heads, d, l, l, (long) l * ld, (long) l * ld, (long) l * width, ld, ld, width);
         assertTrue(AttentionSm90.takes(p, false) && !AttentionSm90.takes(p, true), "stage masks stay with attention.cu");
         maps.clear();
-        AttentionSm90.forward(rec, encoder, p, qkv, k, v, f32((long) batch * l * width, "o"), false);
+        AttentionSm90.forward(rec, encoder, 132, p, qkv, k, v, f32((long) batch * l * width, "o"), false);
         var call = rec.calls.get(rec.calls.size() - 1);
         assertEquals("attention_sm90", call.family());
         assertEquals("attention_sm90_d64_f32", call.kernel());
-        assertEquals(new ecar.cuda.LaunchShape(2, heads, batch, 384, 1, 1, 83008), call.shape());
+        // persistent: 2 query tiles × 16 heads × 2 samples = 64 items, fewer than the 132 SMs: a CTA each
+        assertEquals(new ecar.cuda.LaunchShape(64, 1, 1, 384, 1, 1, 99392), call.shape());
+        Object[] args = call.args();
+        assertEquals(java.util.List.of(heads, batch), java.util.List.of(args[args.length - 2], args[args.length - 1]), "heads and batch close the arguments");
+        assertEquals(new ecar.cuda.LaunchShape(132, 1, 1, 384, 1, 1, 99392), AttentionSm90.shape(Attention.Problem.dense(64, 16, 64, 256, 256), 132),
+                "batch 64: 2048 items on one CTA per SM");
+        assertEquals(2048, AttentionSm90.shape(Attention.Problem.dense(64, 16, 64, 256, 256), Integer.MAX_VALUE).gridX(), "persistence off");
+        System.setProperty(AttentionSm90.PERSISTENT_PROPERTY, "off");
+        try {
+            assertEquals(Integer.MAX_VALUE, AttentionSm90.ctas(132));
+            System.setProperty(AttentionSm90.PERSISTENT_PROPERTY, "sometimes");
+            String bad = message(() -> AttentionSm90.ctas(132));
+            assertTrue(bad.contains("'sometimes'") && bad.contains("on (the default) or off"), bad);
+        } finally {
+            System.clearProperty(AttentionSm90.PERSISTENT_PROPERTY);
+        }
+        if (System.getenv(AttentionSm90.PERSISTENT_ENV) == null) assertEquals(132, AttentionSm90.ctas(132), "persistent by default");
         assertEquals(3, maps.size());
         ecar.cuda.TensorMapSpec mk = maps.get(1);
         assertArrayEquals(new long[]{d, heads, l, batch}, mk.globalDim());
@@ -573,18 +589,18 @@ class OpsValidationTest {
         assertEquals(128 * 128, mk.boxBytes(), "a box is one slab: 128 rows of 128 bytes");
         // a KV cache of 341 tokens holding 100, d 128: the maps stop at lk and the grid follows lq
         Attention.Problem cached = Attention.Problem.cached(1, 8, 128, 130, 100, 341);
-        AttentionSm90.forward(rec, encoder, cached, bf16(130L * 1024, "q"), bf16(341L * 1024, "kc"), bf16(341L * 1024, "vc"), bf16(130L * 1024, "o"), true);
+        AttentionSm90.forward(rec, encoder, 132, cached, bf16(130L * 1024, "q"), bf16(341L * 1024, "kc"), bf16(341L * 1024, "vc"), bf16(130L * 1024, "o"), true);
         assertEquals("attention_sm90_d128_bf16", rec.calls.get(rec.calls.size() - 1).kernel());
-        assertEquals(164928, rec.calls.get(rec.calls.size() - 1).shape().sharedBytes());
+        assertEquals(197696, rec.calls.get(rec.calls.size() - 1).shape().sharedBytes());
         assertArrayEquals(new long[]{128, 8, 100, 1}, maps.get(maps.size() - 1).globalDim());
         // DiT-XL/2's head of 72: the 64-wide slab maps and three 32-byte-swizzled tail maps {16, 1, 128, 1}
         maps.clear();
         Attention.Problem dit = Attention.Problem.dense(2, 16, 72, 256, 256);
-        AttentionSm90.forward(rec, encoder, dit, bf16(2L * 256 * 1152, "q"), bf16(2L * 256 * 1152, "k"), bf16(2L * 256 * 1152, "v"),
+        AttentionSm90.forward(rec, encoder, 132, dit, bf16(2L * 256 * 1152, "q"), bf16(2L * 256 * 1152, "k"), bf16(2L * 256 * 1152, "v"),
                 f32(2L * 256 * 1152, "o"), false);
         var ditCall = rec.calls.get(rec.calls.size() - 1);
         assertEquals("attention_sm90_d72_f32", ditCall.kernel());
-        assertEquals(103488, ditCall.shape().sharedBytes());
+        assertEquals(123968, ditCall.shape().sharedBytes());
         assertEquals(6, maps.size());
         for (int i = 0; i < 6; i++) {
             assertArrayEquals(new long[]{72, 16, 256, 2}, maps.get(i).globalDim());
@@ -592,13 +608,13 @@ class OpsValidationTest {
             assertEquals(i < 3 ? ecar.cuda.TensorMapSpec.Swizzle.B128 : ecar.cuda.TensorMapSpec.Swizzle.B32, maps.get(i).swizzle());
         }
         // what it does not take
-        String msg = message(() -> AttentionSm90.forward(rec, encoder, Attention.Problem.dense(1, 1, 96, 256, 256), bf16(256 * 96, "q"),
+        String msg = message(() -> AttentionSm90.forward(rec, encoder, 132, Attention.Problem.dense(1, 1, 96, 256, 256), bf16(256 * 96, "q"),
                 bf16(256 * 96, "k"), bf16(256 * 96, "v"), f32(256 * 96, "o"), false));
         assertTrue(msg.contains("head size 64, 72 or 128"), msg);
-        msg = message(() -> AttentionSm90.forward(rec, encoder, Attention.Problem.dense(1, 1, 64, 100, 256), bf16(100 * 64, "q"),
+        msg = message(() -> AttentionSm90.forward(rec, encoder, 132, Attention.Problem.dense(1, 1, 64, 100, 256), bf16(100 * 64, "q"),
                 bf16(256 * 64, "k"), bf16(256 * 64, "v"), f32(100 * 64, "o"), false));
         assertTrue(msg.contains("at least 128 queries"), msg);
-        msg = message(() -> AttentionSm90.forward(rec, encoder, p, new Fake(qkv.address() + 2, qkv.bytes(), "q+1"), k, v, f32((long) batch * l * width, "o"), false));
+        msg = message(() -> AttentionSm90.forward(rec, encoder, 132, p, new Fake(qkv.address() + 2, qkv.bytes(), "q+1"), k, v, f32((long) batch * l * width, "o"), false));
         assertTrue(msg.contains("16-byte aligned"), msg);
     }
 

@@ -17,7 +17,7 @@
 //
 // Entry points: gemm_sm90_bf16_{f32,bf16}
 //   (TensorMap tmX, TensorMap tmW, void* Y, const float* bias, const float* res, const float* gate, const bf16* mul,
-//    int M, int N, int K, int act, int post, int gateRatio, int gateLd, float* ws, int splits, int kPer, int epi)
+//    int M, int N, int K, int act, int post, int gateRatio, int gateLd, float* ws, int splits, int kPer, int epi, int coop)
 //   tmX: 2D tensor map of X, dims {K, M}, row stride 2K bytes, box {64, 128}, bf16, SWIZZLE_128B, OOB fill zero;
 //   tmW: the same for W with dims {K, N}. Both passed by value (__grid_constant__, 128 bytes, 64-byte aligned).
 //   Launch: block 384 threads (3 warp groups), grid min(units, SMs) with units = ceil(M/128)·ceil(N/128)·splits,
@@ -35,7 +35,10 @@
 //   where TMA reads zeros); ws: splits·M·N floats when splits > 1 (else unused, may be null). epi: 0 stores the
 //   epilogue two outputs at a time (store_pair), 1 eight at a time (store_row8_staged: 16-byte accesses, GATE_PAIRS
 //   four hidden units as two words) where row8_ok (N % 8 == 0 and the operands 16-byte aligned; for GATE_PAIRS N % 4
-//   == 0 and Y 8-byte aligned), else two at a time; the same values.
+//   == 0 and Y 8-byte aligned), else two at a time; the same values. coop: 0 ping-pong (the consumers take alternate
+//   units, one's epilogue overlapping the other's main loop), 1 cooperative (both consumers take every unit, consumer c
+//   the 64 rows 64c.. of its tile: for grids where a CTA gets one tile, which ping-pong leaves to one consumer); the
+//   same float operations either way.
 //   gemm_splitk_reduce_{f32,bf16}(void* Y, const float* ws, int splits, bias, res, gate, mul, M, N, act, post, gateRatio):
 //   block 256, grid (ceil(ceil(N/2)/256), M) with M ≤ 65535; any architecture.
 // Falls back to gemm.cu's mma.sync kernels (GemmKernels decides): other GPUs, K % 8 != 0, M or N below 64 (a tile
@@ -80,7 +83,7 @@ static_assert(SMEM_BYTES <= 227 * 1024, "shared memory per block");
 // j·kPer .. j·kPer + kPer-1; position p is stage p % STAGES in phase (p / STAGES) & 1.
 template <bool OUT_BF16>
 __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW, void* Y, int M, int N, int K,
-                                     const Epilogue& e, float* ws, int splits, int kPer, int epi) {
+                                     const Epilogue& e, float* ws, int splits, int kPer, int epi, int coop) {
     extern __shared__ unsigned char smem_raw[];
     const uint32_t raw = (uint32_t)__cvta_generic_to_shared(smem_raw);
     const uint32_t base = (raw + 1023u) & ~1023u;
@@ -96,7 +99,7 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
     if (threadIdx.x == 0) {
         for (int s = 0; s < STAGES; s++) {
             mbar_init(full(s), 1);   // the producer's arrive.expect_tx; the copies complete the bytes
-            mbar_init(empty(s), 4);  // one arrival per warp of the consumer that read the stage
+            mbar_init(empty(s), coop ? 8 : 4);   // one arrival per warp of each consumer that read the stage
         }
         for (int c = 0; c < CONSUMERS; c++) mbar_init(turn(c), 4);   // one arrival per warp of the other consumer
         asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
@@ -129,14 +132,16 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
         float acc[2][64];   // scaleD = 0 on a tile's first wgmma overwrites them; zeroed once so none is read unset
 #pragma unroll
         for (int i = 0; i < 64; i++) acc[0][i] = acc[1][i] = 0.f;
-        for (int j = consumer, round = 0; j < myUnits; j += CONSUMERS, round++) {
+        // ping-pong: consumer c takes units c, c + 2, ...; cooperative: both take every unit, each its 64-row half
+        const int first = coop ? 0 : consumer, stride = coop ? 1 : CONSUMERS;
+        for (int j = first, round = 0; j < myUnits; j += stride, round++) {
             const int u = blockIdx.x + j * gridDim.x, t = u / splits, range = u % splits;
             const int m0 = (t / tilesN) * BM, n0 = (t % tilesN) * BN;
             // Wait for the turn (this consumer's round-th tile): the other consumer has passed every full-barrier wait
             // of tile j - 1. A parity wait cannot tell phase p from phase p + 2, so the ring's waits must come in
             // position order; without this, consumer 1 would wait on position kPer of a stage whose earlier phase
             // has not even started, and pass (tools/emulate_gemm_sm90.py shows it).
-            if (j > 0) {
+            if (j > 0 && !coop) {
                 mbar_wait(turn(consumer), (consumer == 0 ? round - 1 : round) & 1);
                 __syncwarp();
             }
@@ -151,8 +156,9 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
                 for (int kk = 0; kk < BK / 16; kk++) {
                     const uint64_t db = smem_desc(b + kk * 32);
                     const int scale = (kt > 0 || kk > 0) ? 1 : 0;
-                    wgmma_m64n128k16(acc[0], smem_desc(a + kk * 32), db, scale);
-                    wgmma_m64n128k16(acc[1], smem_desc(a + 64 * 128 + kk * 32), db, scale);
+                    // (uniform over the warp group: cooperative consumer c multiplies only rows 64c.. into acc[c])
+                    if (!coop || consumer == 0) wgmma_m64n128k16(acc[0], smem_desc(a + kk * 32), db, scale);
+                    if (!coop || consumer == 1) wgmma_m64n128k16(acc[1], smem_desc(a + 64 * 128 + kk * 32), db, scale);
                 }
                 wgmma_commit();
                 fence_regs(acc[0]);
@@ -162,7 +168,7 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
                 if (kt > 0 && lane == 0) mbar_arrive(empty((p - 1) % STAGES));
             }
             // Every full wait of this tile passed: the other consumer's turn (it issues while this one drains).
-            if (lane == 0) mbar_arrive(turn(1 - consumer));
+            if (lane == 0 && !coop) mbar_arrive(turn(1 - consumer));
             wgmma_wait<0>();
             fence_regs(acc[0]);
             fence_regs(acc[1]);
@@ -186,6 +192,7 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
             for (int h = 0; h < 2; h++)
 #pragma unroll
                 for (int cb = 0; cb < BN / EPI_COLS; cb++) {
+                    if (coop && h != consumer) continue;   // cooperative: the other consumer stores these rows
                     __syncwarp();
 #pragma unroll
                     for (int c = 0; c < EPI_COLS / 8; c++) {
@@ -229,7 +236,7 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define GEMM_SM90_BODY(OUT_BF16)                                                                                     \
     Epilogue e{bias, res, gate, mul, act, post, gateRatio, gateLd};                                                  \
-    sm90::gemm<OUT_BF16>(&tmX, &tmW, Y, M, N, K, e, ws, splits, kPer, epi);
+    sm90::gemm<OUT_BF16>(&tmX, &tmW, Y, M, N, K, e, ws, splits, kPer, epi, coop);
 #else
 // Not Hopper's sm_90a: wgmma and setmaxnreg do not exist here. GemmKernels never launches this copy; trap if it is.
 #define GEMM_SM90_BODY(OUT_BF16) __trap();
@@ -240,7 +247,7 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
         NAME(const __grid_constant__ sm90::TensorMap tmX, const __grid_constant__ sm90::TensorMap tmW, void* Y,      \
              const float* __restrict__ bias, const float* res, const float* __restrict__ gate,                       \
              const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd, \
-             float* __restrict__ ws, int splits, int kPer, int epi) {                                                \
+             float* __restrict__ ws, int splits, int kPer, int epi, int coop) {                                      \
         GEMM_SM90_BODY(OUT_BF16)                                                                                     \
     }
 

@@ -274,7 +274,11 @@ def check_float4_banks(word_index, most=2):
         assert worst <= most, "a %d-way bank conflict in the row-store reads" % worst
 
 
-def cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits=1, kPer=None, ws=None, rows=False):
+# Cooperative consumers (coop 1): the stages' empty barriers count both consumers' warps (a mutant counts one).
+COOP_EMPTY_ARRIVALS = 8
+
+
+def cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits=1, kPer=None, ws=None, rows=False, coop=False):
     """One CTA: returns its three roles as coroutines sharing shared memory, barriers and the TMA queue."""
     M, K = X.shape
     N = W.shape[0]
@@ -282,7 +286,7 @@ def cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits=1, kPer=None
     raw = raw_offset                                   # where the dynamic shared memory happens to start
     base = (raw + 1023) & ~1023
     full = [Mbarrier(1) for _ in range(STAGES)]
-    empty = [Mbarrier(4) for _ in range(STAGES)]
+    empty = [Mbarrier(COOP_EMPTY_ARRIVALS if coop else 4) for _ in range(STAGES)]
     turn = [Mbarrier(4) for _ in range(CONSUMERS)]
     tma_queue = []                                     # copies in flight: (dst, offs, vals, barrier)
     tilesN = (N + BN - 1) // BN
@@ -319,11 +323,12 @@ def cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits=1, kPer=None
     def consumer(c):
         gm = Wgmma(smem)
         acc = [np.zeros((128, 64)), np.zeros((128, 64))]      # [h][thread, register]
-        for rnd, j in enumerate(range(c, myUnits, CONSUMERS)):
+        # ping-pong: units c, c + 2, ...; cooperative: every unit, consumer c multiplying and storing rows 64c..
+        for rnd, j in enumerate(range(0, myUnits) if coop else range(c, myUnits, CONSUMERS)):
             u = block + j * grid
             t, rng_ = u // splits, u % splits
             m0, n0 = (t // tilesN) * BM, (t % tilesN) * BN
-            if j > 0 and TURNS:
+            if j > 0 and TURNS and not coop:
                 while not turn[c].try_wait_parity(((rnd - 1) if c == 0 else rnd) & 1):
                     yield "consumer %d waits turn" % c
             p = j * kPer
@@ -336,8 +341,10 @@ def cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits=1, kPer=None
                 for kk in range(BK // 16):
                     db = smem_desc(b + kk * 32)
                     scale = 1 if (kt > 0 or kk > 0) else 0
-                    gm.mma(acc[0], smem_desc(a + kk * 32), db, scale)
-                    gm.mma(acc[1], smem_desc(a + 64 * 128 + kk * 32), db, scale)
+                    if not coop or c == 0:
+                        gm.mma(acc[0], smem_desc(a + kk * 32), db, scale)
+                    if not coop or c == 1:
+                        gm.mma(acc[1], smem_desc(a + 64 * 128 + kk * 32), db, scale)
                 gm.commit()
                 gm.wait(1)
                 if kt >= RELEASE_LAG:
@@ -345,7 +352,7 @@ def cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits=1, kPer=None
                         empty[(p - RELEASE_LAG) % STAGES].arrive()
                 p += 1
                 yield "consumer %d computed" % c
-            if TURNS:
+            if TURNS and not coop:
                 for _warp in range(4):
                     turn[1 - c].arrive()
             gm.wait(0)
@@ -353,16 +360,16 @@ def cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits=1, kPer=None
                 if kPer >= lag:
                     for _warp in range(4):
                         empty[(p - lag) % STAGES].arrive()
-            epilogue(c, acc, m0, n0, rng_)
+            epilogue(c, acc, m0, n0, rng_, [c] if coop else [0, 1])
             yield "consumer %d stored" % c
 
-    def epilogue(c, acc, m0, n0, rng_):
+    def epilogue(c, acc, m0, n0, rng_, halves):
         for warp in range(4):
             lanes = np.arange(32)
             thread = warp * 32 + lanes
             g, q = lanes >> 2, lanes & 3
             st0 = (c * 4 + warp) * STAGE_FLOATS
-            for h in range(2):
+            for h in halves:
                 for cb in range(BN // EPI_COLS):
                     for cc in range(EPI_COLS // 8):
                         i = 4 * (cb * (EPI_COLS // 8) + cc)
@@ -456,7 +463,7 @@ def silu(x):
     return np.float32(x / (1.0 + np.exp(-np.float64(x))))
 
 
-def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1, rows=False, act=None, gated=False):
+def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1, rows=False, act=None, gated=False, coop=False):
     """One GEMM replayed CTA by CTA against float64 X @ W^T (+ bias), then act, or act(gate) * value for GATE_PAIRS."""
     rng = np.random.default_rng(seed)
     X = bf16(rng.standard_normal((M, K)).astype(np.float32))
@@ -474,7 +481,7 @@ def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1, row
     ws = np.full((splits, M, N), np.nan) if splits > 1 else None
     grid = min(grid, tiles * splits)
     for block in range(grid):
-        roles, tma = cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits, kPer, ws, rows)
+        roles, tma = cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits, kPer, ws, rows, coop)
         interleave(roles, tma, rng, "CTA %d" % block)
     if splits > 1:
         assert not np.isnan(ws).any(), "a range's partial sum was never stored"
@@ -487,8 +494,9 @@ def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1, row
     assert err < 1e-5, "max relative error %g (fp32 staging rounds; a misplaced element is off by O(1))" % err
     if not quiet:
         what = ("act(gate) * value" if gated else "act(X @ W^T)") if act is not None else ("gate * value" if gated else "X @ W^T")
-        print("gemm %4d x %4d x %4d, %2d CTAs (%d tiles, %d k-blocks in %d range(s), %d-stage ring, %s stores): matches %s, every element "
-              "written once" % (M, N, K, grid, tiles, kTiles, splits, STAGES, "row" if rows and splits == 1 and row8_ok(N, epi) else "pair", what))
+        print("gemm %4d x %4d x %4d, %2d CTAs (%d tiles, %d k-blocks in %d range(s), %d-stage ring, %s%s stores): matches %s, every element "
+              "written once" % (M, N, K, grid, tiles, kTiles, splits, STAGES, "cooperative, " if coop else "",
+                                "row" if rows and splits == 1 and row8_ok(N, epi) else "pair", what))
 
 
 def check_layouts():
@@ -533,6 +541,8 @@ def main():
     run(130, 300, 72, grid=3, seed=14, rows=True, act=silu, gated=True)   # GATE_PAIRS, N % 8 == 4: the last group half
     run(130, 300, 72, grid=3, seed=14, act=silu, gated=True)   # GATE_PAIRS through pairs, the same values
     run(130, 298, 72, grid=3, seed=15, rows=True, act=silu, gated=True)   # N % 4 != 0: pairs used
+    run(256, 384, 520, grid=6, seed=16, rows=True, coop=True)   # cooperative: a tile a CTA, the consumers a half each
+    run(200, 300, 136, grid=2, seed=17, coop=True)     # cooperative with 3 tiles a CTA, ragged, pair stores
     # the replay can fail: kernels with one thing wrong must not pass it
     mutants = [("no turn barriers between the consumers", "TURNS", False),
                ("a stage released while its wgmma group may still read it", "RELEASE_LAG", 0),
@@ -540,6 +550,8 @@ def main():
     catch_mutants(globals(), mutants, lambda: run(256, 384, 520, grid=2, seed=7, quiet=True))
     catch_mutants(globals(), [("row stores four columns apart instead of eight", "ROW8_STRIDE", 4)],
                   lambda: run(200, 304, 136, grid=4, seed=10, rows=True, quiet=True))
+    catch_mutants(globals(), [("cooperative stages released when one consumer is done", "COOP_EMPTY_ARRIVALS", 4)],
+                  lambda: run(200, 300, 520, grid=2, seed=18, coop=True, quiet=True))
     catch_mutants(globals(), [("the bias added again after the activation", "CLEAR_APPLIED_BIAS", False)],
                   lambda: run(200, 304, 136, grid=4, seed=13, rows=True, act=silu, quiet=True))
     catch_mutants(globals(), [("GATE_PAIRS row stores four columns apart instead of eight", "ROW8_STRIDE", 4)],

@@ -354,14 +354,15 @@ fi
 
 # ---------------------------------------------------------------------------------------------------- 11 GEMM epilogue (runs after 7)
 # Five batch-64 GEMM shapes (two with the GELU and GATE_PAIRS epilogues) and one batch-1 shape on both kernels, as
-# usual (row stores; the sm90 paths force gemm_sm90 on the batch-1 shape, whose 96 tiles linear() gives gemm.cu), with
+# usual (row stores; the sm90 paths force gemm_sm90 on the batch-1 shape, whose 96 tiles linear() gives gemm.cu, and
+# sm90coop runs it with cooperative consumers on every shape), with
 # pair stores (-pairs, GemmKernels.withRowStores(false)) and with the measurement-only DISCARD
 # epilogue (-nostore, no output written): how much of each GEMM is its epilogue, and how much of that the row stores
 # win back (on the H100 of 2026-11-27, gemm_sm90: 303 -> 581 TFLOP/s on DiT-XL/2's qkv, 631 with no output; gemm.cu
 # and the activation epilogues took rows only after that visit). Lines in bench.log. Numbered 11, run right after 7.
 begin "11 gemm no-store" $cap_jmh
 if [ -f "$kit" ]; then
-  bounded $cap_jmh "$out/bench.log" "$kit" bench "${jmh_quick[@]}" -p path=wgmma,wgmma-pairs,wgmma-nostore,mma.sync,mma.sync-pairs,mma.sync-nostore,sm90,sm90-pairs \
+  bounded $cap_jmh "$out/bench.log" "$kit" bench "${jmh_quick[@]}" -p path=wgmma,wgmma-pairs,wgmma-nostore,mma.sync,mma.sync-pairs,mma.sync-nostore,sm90,sm90-pairs,sm90coop \
     -p "shape=dit-xl-2 qkv 16384 1152 3456,dit-xl-2 fc1+gelu 16384 1152 4608,dit-xl-2 fc2 16384 4608 1152,ecar-l ar.fc1+gate-gelu 16384 1024 5460,ecar-l head.cond 16384 1024 1024,ecar-l-b1 head.qkv.s4 512 1024 3072" GemmBench
   rc=$?
   mapfile -t table < <(grep -E '^\[gemm .*\] [0-9.]+ ms' "$last" | sed 's/ (median of.*//')

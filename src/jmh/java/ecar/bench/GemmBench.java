@@ -77,6 +77,11 @@ public class GemmBench extends GpuBench {
     public String path;
     private boolean forceSm90;
     /**
+     * The {@code sm90coop} path ({@code -p path=sm90coop}): gemm_sm90 forced as on the sm90 path, but in one K range with
+     * its consumers sharing every tile (GemmKernels.withCooperative), for shapes whose CTAs get one tile each.
+     */
+    private boolean cooperative;
+    /**
      * Paths ending in {@code -nostore} (given with {@code -p path=wgmma-nostore,mma.sync-nostore}; not run by default)
      * time the same kernel with {@link GemmKernels.Post#DISCARD}: no output written, so that the time without the
      * epilogue shows how much of a GEMM the epilogue costs.
@@ -106,7 +111,8 @@ public class GemmBench extends GpuBench {
         String base = discard ? path.substring(0, path.length() - "-nostore".length()) : path;
         pairs = base.endsWith("-pairs");
         if (pairs) base = base.substring(0, base.length() - "-pairs".length());
-        forceSm90 = base.equals("sm90");
+        cooperative = base.equals("sm90coop");
+        forceSm90 = base.equals("sm90") || cooperative;
         GemmPath kind = forceSm90 ? GemmPath.WGMMA : GemmPath.of(base);
         String label = "gemm " + model + " " + layer + " " + m + "x" + k + "x" + n + " " + path;
         if (!open(label, kind == GemmPath.WGMMA ? "gemm_sm90" : "gemm")) return;
@@ -117,7 +123,7 @@ public class GemmBench extends GpuBench {
             closeGpu();
             return;
         }
-        if (forceSm90 && m > GemmKernels.SKINNY_MAX_M && GemmKernels.wgmmaTakes(m, n, k, device.multiprocessors())) {
+        if (forceSm90 && !cooperative && m > GemmKernels.SKINNY_MAX_M && GemmKernels.wgmmaTakes(m, n, k, device.multiprocessors())) {
             skip = "linear() already runs gemm_sm90 on this shape (the wgmma line)";
             System.out.println("\n[" + label + "] skipped: " + skip);
             closeGpu();
@@ -125,7 +131,7 @@ public class GemmBench extends GpuBench {
         }
         // gemm_sm90 as linearSm90 runs it: K split into ranges where the tiles alone would leave SMs idle (the forced sm90 line)
         GemmKernels.Sm90.SplitK split = GemmKernels.Sm90.splitK(m, n, k, device.multiprocessors());
-        if (kind == GemmPath.WGMMA && split.splits() > 1) workspace = DeviceBuffer.allocate(4L * split.splits() * m * n, "split-K partial sums");
+        if (kind == GemmPath.WGMMA && split.splits() > 1 && !cooperative) workspace = DeviceBuffer.allocate(4L * split.splits() * m * n, "split-K partial sums");
         GemmKernels.Scratch scratch = workspace == null ? null : (count, what) -> new GemmKernels.Scratch.Lease() {
             public ecar.cuda.DeviceAddress address() {
                 return workspace;
@@ -134,7 +140,7 @@ public class GemmBench extends GpuBench {
             public void close() {}
         };
         gemm = new GemmKernels(Launcher.on(stream), device.multiprocessors(), kind, kind == GemmPath.WGMMA ? TensorMapEncoder.DRIVER : null, scratch)
-                .withRowStores(!pairs);
+                .withRowStores(!pairs).withCooperative(cooperative);
         long perCopy = 2L * ((long) m * k + (long) n * k);
         int copies = (int) Math.max(1, (L2_BYTES + perCopy - 1) / perCopy);
         for (int i = 0; i < copies; i++) {

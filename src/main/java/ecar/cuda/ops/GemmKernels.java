@@ -135,7 +135,7 @@ public final class GemmKernels {
 
         static String signature(Precision out) {
             return "gemm_sm90_bf16_" + out.suffix + "(tmap tmX, tmap tmW, ptr y, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, i32 K, "
-                    + "i32 act, i32 post, i32 gateRatio, i32 gateLd, ptr? ws, i32 splits, i32 kPer, i32 epi)";
+                    + "i32 act, i32 post, i32 gateRatio, i32 gateLd, ptr? ws, i32 splits, i32 kPer, i32 epi, i32 coop)";
         }
 
         static String reduceSignature(Precision out) {
@@ -209,6 +209,8 @@ public final class GemmKernels {
     private final Scratch scratch;
     /** gemm_sm90's and gemm.cu's epilogues store eight outputs at a time where they can ({@link #withRowStores}); else two. */
     private boolean rowStores = true;
+    /** gemm_sm90's consumers share each tile ({@link #withCooperative}) instead of taking alternate tiles. */
+    private boolean cooperative;
 
     /** {@code ecar.gemm.stores} / {@code ECAR_GEMM_STORES}: {@code rows} (the default) or {@code pairs}, see {@link #withRowStores}. */
     public static final String STORES_PROPERTY = "ecar.gemm.stores", STORES_ENV = "ECAR_GEMM_STORES";
@@ -266,6 +268,19 @@ public final class GemmKernels {
      */
     public GemmKernels withRowStores(boolean on) {
         rowStores = on;
+        return this;
+    }
+
+    /**
+     * This instance with gemm_sm90's two consumer warp groups sharing every tile, each the product's 64 rows of it
+     * (kernel argument coop = 1), instead of taking alternate tiles (ping-pong, the default, where one consumer's
+     * epilogue overlaps the other's main loop). For grids where a CTA gets a single tile, as on batch 1's 512-row
+     * GEMMs (96 tiles on 132 SMs), ping-pong leaves one consumer idle; cooperative does not. The same float operations.
+     * Off by default and not reached by {@link #linear}: GemmBench's {@code sm90coop} path measures it first (not yet
+     * run on a GPU). Returns this.
+     */
+    public GemmKernels withCooperative(boolean on) {
+        cooperative = on;
         return this;
     }
 
@@ -346,13 +361,14 @@ public final class GemmKernels {
         Sm90.SplitK split = scratch == null ? new Sm90.SplitK(1, OpCheck.ceilDiv(k, Sm90.BK)) : Sm90.splitK(m, n, k, multiprocessors);
         if (split.splits() == 1) {
             launcher.launch("gemm_sm90", Sm90.signature(out), Sm90.shape(m, n, multiprocessors), tmX, tmW, y, e.bias(), e.res(), e.gate(), e.mul(),
-                    m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n), null, 1, split.kPer(), rowStores ? 1 : 0);
+                    m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n), null, 1, split.kPer(), rowStores ? 1 : 0,
+                    cooperative ? 1 : 0);
             return;
         }
         try (Scratch.Lease ws = scratch.floats((long) split.splits() * m * n, "split-K partial sums of " + m + " × " + n + " × " + k)) {
             buffer(op, "split-K workspace", ws.address(), 4L * split.splits() * m * n, 8, "[" + split.splits() + ", " + m + ", " + n + "] f32");
             launcher.launch("gemm_sm90", Sm90.signature(out), Sm90.shape(m, n, split.splits(), multiprocessors), tmX, tmW, y, null, null, null, null,
-                    m, n, k, 0, 0, 1, n, ws.address(), split.splits(), split.kPer(), 0);
+                    m, n, k, 0, 0, 1, n, ws.address(), split.splits(), split.kPer(), 0, cooperative ? 1 : 0);
             launcher.launch("gemm_sm90", Sm90.reduceSignature(out), Sm90.reduceShape(m, n), y, ws.address(), split.splits(), e.bias(), e.res(), e.gate(),
                     e.mul(), m, n, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n));
         }

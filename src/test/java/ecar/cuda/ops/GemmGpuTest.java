@@ -68,6 +68,11 @@ class GemmGpuTest {
      * the other epilogues store pairs, as they do with a bias that is not 16-byte aligned: the same results again.
      */
     static void assertRowStoresMatchPairStores(GpuOps g, String kernel, int m, int n, int k, StoresCall call) {
+        assertSameBitsBothWays(g, kernel, "pairs", "row stores", m, n, k, call);
+    }
+
+    /** The same comparison for any switch of a kernel that must not change a bit: call(false) is {@code off}, call(true) {@code on}. */
+    static void assertSameBitsBothWays(GpuOps g, String kernel, String off, String on, int m, int n, int k, StoresCall call) {
         int ld = n + 8, ratio = Math.max(1, m / 4);
         float[] x = bf16Round(random(81, m * k, 1f)), w = bf16Round(random(82, n * k, (float) (1 / Math.sqrt(k)))), b = random(83, n + 1, 0.5f);
         float[] res = random(84, m * n, 2f), gate = random(85, (m / ratio + 1) * ld, 1f), v = bf16Round(random(86, m * n, 1f));
@@ -97,7 +102,7 @@ class GemmGpuTest {
                     assertFalse(Float.isNaN(out[0][i]), kernel + " " + names.get(e) + " " + p + ": element " + i + " not written");
                     if (Float.floatToRawIntBits(out[0][i]) != Float.floatToRawIntBits(out[1][i])) {
                         throw new AssertionError(kernel + " " + names.get(e) + " " + p + ", " + m + "x" + n + "x" + k + ": element " + i + " (row " + i / width
-                                + ", column " + i % width + ") is " + out[1][i] + " with row stores, " + out[0][i] + " with pairs");
+                                + ", column " + i % width + ") is " + out[1][i] + " with " + on + ", " + out[0][i] + " with " + off);
                     }
                 }
                 if (e == 4) break;   // the residual stream is float32

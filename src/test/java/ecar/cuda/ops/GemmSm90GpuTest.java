@@ -116,6 +116,20 @@ class GemmSm90GpuTest {
         }
     }
 
+    /**
+     * gemm_sm90's cooperative consumers (both on every tile, a 64-row half each) give exactly what ping-pong gives, on
+     * grids with one tile a CTA (the case it is for), with several, and with ragged tiles, every epilogue.
+     */
+    @ParameterizedTest(name = "{0}x{1}x{2} on at most {3} CTAs")
+    @CsvSource({"512, 1024, 1024, 132", "1100, 1904, 72, 4", "300, 264, 520, 1"})
+    void cooperativeConsumersMatchPingPong(int m, int n, int k, int ctas) {
+        try (GpuOps g = new GpuOps()) {
+            GemmGpuTest.assertSameBitsBothWays(g, "gemm_sm90", "ping-pong", "cooperative consumers", m, n, k,
+                    (coop, y, out, x, w, e) -> new GemmKernels(g.launcher, Math.min(ctas, g.multiprocessors()), GemmPath.WGMMA, TensorMapEncoder.DRIVER)
+                            .withCooperative(coop).linearSm90(y, out, x, w, m, n, k, e));
+        }
+    }
+
     /** The measurement-only DISCARD epilogue writes nothing, on gemm_sm90 and on gemm.cu's tiles: a poisoned Y stays NaN. */
     @Test
     void aDiscardEpilogueWritesNothing() {

@@ -200,12 +200,15 @@ class OpsValidationTest {
         hopper.linear(f32(1085L * 2000, "y"), Precision.F32, bf16(1085L * 1000, "x"), bf16(2000L * 1000, "w"), 1085, 2000, 1000, Epilogue.of(null, Activation.NONE));
         assertEquals("gemm_sm90_bf16_f32", rec.last().kernel());
         assertEquals(132, rec.last().shape().gridX());
-        // the epilogue's store width: rows unless pairs are asked for (kernel argument epi, the last)
-        assertEquals(1, rec.last().args()[rec.last().args().length - 1]);
-        hopper.withRowStores(false).linear(f32(1085L * 2000, "y"), Precision.F32, bf16(1085L * 1000, "x"), bf16(2000L * 1000, "w"), 1085, 2000, 1000,
-                Epilogue.of(null, Activation.NONE));
-        hopper.withRowStores(true);
-        assertEquals(0, rec.last().args()[rec.last().args().length - 1]);
+        // the epilogue's store width: rows unless pairs are asked for (kernel argument epi, the last but one), and the
+        // consumers' schedule: ping-pong unless cooperative is asked for (coop, the last)
+        Object[] args = rec.last().args();
+        assertEquals(java.util.List.of(1, 0), java.util.List.of(args[args.length - 2], args[args.length - 1]));
+        hopper.withRowStores(false).withCooperative(true).linear(f32(1085L * 2000, "y"), Precision.F32, bf16(1085L * 1000, "x"), bf16(2000L * 1000, "w"),
+                1085, 2000, 1000, Epilogue.of(null, Activation.NONE));
+        hopper.withRowStores(true).withCooperative(false);
+        args = rec.last().args();
+        assertEquals(java.util.List.of(0, 1), java.util.List.of(args[args.length - 2], args[args.length - 1]));
         if (System.getenv(GemmKernels.STORES_ENV) == null) assertTrue(GemmKernels.rowStoresSetting(), "row stores are the default");
         System.setProperty(GemmKernels.STORES_PROPERTY, "quads");
         try {

@@ -58,6 +58,6 @@ final class KernelsInfo {
     static String describe() {
         List<String> p = packaged();
         if (p.isEmpty()) return "none packaged (the build found no nvcc): the GPU backend is unavailable";
-        return String.join(", ", p) + " (fatbins for sm_80 (also run by sm_86 and sm_89), sm_90, sm_90a + compute_90 PTX)";
+        return String.join(", ", p) + " (fatbins for sm_80 (also run by sm_86 and sm_89) and sm_90 + compute_90 PTX; sm_90a for the *_sm90 families)";
     }
 }

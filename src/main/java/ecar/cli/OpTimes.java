@@ -40,7 +40,10 @@ final class OpTimes implements InvocationHandler {
 
         void close(Object interval);
 
-        /** {device seconds of the interval, its footprint in an enclosing interval}, once the device is past its end. */
+        /**
+         * {device seconds of the interval, its footprint in an enclosing interval, and optionally 1 when the device
+         * time may hold host gaps (the host was slower to queue it than the clock allows)}, once the device is past its end.
+         */
         double[] read(Object interval);
     }
 
@@ -59,6 +62,7 @@ final class OpTimes implements InvocationHandler {
     private final DeviceClock clock;
     private final Deque<Frame> inside = new ArrayDeque<>();
     private final Map<String, double[]> tally = new LinkedHashMap<>();   // op → {calls, seconds, flops}
+    private long gapped;   // device intervals the clock said may hold host gaps
     private boolean on;
 
     private OpTimes(Backend target, Runnable sync, DeviceClock clock) {
@@ -89,7 +93,13 @@ final class OpTimes implements InvocationHandler {
     /** Forgets what was timed so far (loading, warm-up) and times from now on. */
     void start() {
         tally.clear();
+        gapped = 0;
         on = true;
+    }
+
+    /** How many op intervals since {@link #start()} may hold host gaps (the host queued them slower than the gate lasted). */
+    long gappedIntervals() {
+        return gapped;
     }
 
     /** The ops timed since {@link #start()}, the longest total first. */
@@ -124,6 +134,7 @@ final class OpTimes implements InvocationHandler {
                 double[] d = clock.read(interval);
                 own = d[0] - frame.childFootprint;
                 footprint = d[1];
+                if (d.length > 2 && d[2] > 0) gapped++;
             } else {
                 own = (spent - frame.childHostNanos) / 1e9;
             }

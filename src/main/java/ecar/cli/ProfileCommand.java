@@ -114,6 +114,10 @@ final class ProfileCommand implements Callable<Integer> {
         double wall = (System.nanoTime() - t0) / 1e9;
         System.out.print(format(preset.name() + " on " + device.name() + ", batch " + batch + " (" + how + ")", wall, times.rows(), top,
                 times.deviceTime()));
+        if (times.gappedIntervals() > 0) {
+            System.out.printf(Locale.ROOT, "note: the host took longer than the gate to queue %d op call%s: their device time includes the host's gaps%n",
+                    times.gappedIntervals(), times.gappedIntervals() == 1 ? "" : "s");
+        }
         return 0;
     }
 

@@ -30,20 +30,26 @@ public final class DeviceTimer {
     /** One timed interval: three events, freed by {@link #read()}. */
     public final class Interval {
         private final Event start = new Event(), gated = new Event(), end = new Event();
+        private final long opened = System.nanoTime();
+        private long queued;
         private boolean closed;
 
         /** Ends the interval (after its work was queued); a second call does nothing. */
         public void close() {
             if (closed) return;
             closed = true;
+            queued = System.nanoTime() - opened;
             end.record(stream);
         }
 
-        /** {device seconds, footprint seconds}, waiting for the device to pass the end; frees the events. */
+        /**
+         * {device seconds, footprint seconds, 1 if the host took longer than the gate to queue the interval (its device
+         * time then holds host gaps) else 0}, waiting for the device to pass the end; frees the events.
+         */
         public double[] read() {
             close();
             try {
-                return new double[]{end.elapsedSince(gated) / 1e3, end.elapsedSince(start) / 1e3};
+                return new double[]{end.elapsedSince(gated) / 1e3, end.elapsedSince(start) / 1e3, queued > gateNanos ? 1 : 0};
             } finally {
                 start.close();
                 gated.close();

@@ -273,6 +273,11 @@ fi
 echo "[gpu-session] ECAR-L and ARPG-L at batch 1 with ECAR_GRAPHS=off, beside the run above" >> "$out/compare.txt"
 ECAR_GRAPHS=off bounded 75 "$out/compare.txt" "${cmp[@]}" --models ecar-l,arpg-l --batch 1 --out "$tmp/nographs.png"
 nographs=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^(ecar|arpg)-l' | paste -sd';' - | tr -s ' ')
+# DiT-XL/2 and ECAR-L at batch 1 once more with their 512-row GEMMs (fewer tiles than SMs) on gemm_sm90's cooperative
+# consumers instead of gemm.cu (ECAR_GEMM_SMALL=coop; not the default until this says it is faster)
+echo "[gpu-session] DiT-XL/2 and ECAR-L at batch 1 with ECAR_GEMM_SMALL=coop, beside the run above" >> "$out/compare.txt"
+ECAR_GEMM_SMALL=coop bounded 75 "$out/compare.txt" "${cmp[@]}" --models dit-xl-2,ecar-l --batch 1 --out "$tmp/small-coop.png"
+smallcoop=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^(dit-xl-2|ecar-l) ' | paste -sd';' - | tr -s ' ')
 # keep compare at three files (compare.txt and two more) by appending extra text files to compare.txt
 for f in "$out"/compare*.csv "$out"/compare*.json; do
   [ -f "$f" ] && [ "$(find "$out" -maxdepth 1 -name 'compare*' -type f | wc -l)" -gt 3 ] || continue
@@ -285,6 +290,7 @@ mapfile -t table < <(awk '/^ecar compare on /; /^model /,/^\("vs"/' "$out/compar
 detail="$batches, --repeats $compare_repeats"
 [ ${#table[@]} = 0 ] && detail="$detail: $(grep -h '^ecar: ' "$out/compare.txt" | sort -u | head -2 | paste -sd' ' - | squeeze 200)"
 [ -n "$nographs" ] && table+=("ECAR_GRAPHS=off: $nographs")
+[ -n "$smallcoop" ] && table+=("ECAR_GEMM_SMALL=coop: $smallcoop")
 finish "$(status "${rcs[@]}")" "$detail" "${table[@]}"
 
 # ---------------------------------------------------------------------------------------------------- PyTorch here?

@@ -131,7 +131,7 @@ public final class CudaBackend implements Backend {
     /**
      * The GEMM kernels this backend would take on {@code device} under the current setting (GemmPath: wgmma on compute
      * capability 9.0, mma.sync elsewhere or when forced), as a label, with the Hopper kernels' settings that are not the
-     * default (pair stores, attention_sm90 not persistent); "invalid (reason)" for a bad setting, which the backend
+     * default (pair stores, attention_sm90 not persistent, small GEMMs on gemm_sm90); "invalid (reason)" for a bad setting, which the backend
      * itself rejects when it opens. The self-check keys its verdict on it.
      */
     public static String gemmPath(ecar.cuda.CudaProbe.Device device) {
@@ -139,8 +139,10 @@ public final class CudaBackend implements Backend {
             ecar.cuda.ops.GemmPath path = ecar.cuda.ops.GemmPath.choose(device.major(), device.minor(), ecar.cuda.ops.GemmPath.setting());
             boolean pairs = path == ecar.cuda.ops.GemmPath.WGMMA && !ecar.cuda.ops.GemmKernels.rowStoresSetting();
             boolean perItem = path == ecar.cuda.ops.GemmPath.WGMMA && ecar.cuda.ops.AttentionSm90.ctas(1) != 1;
+            boolean small = path == ecar.cuda.ops.GemmPath.WGMMA && ecar.cuda.ops.GemmKernels.smallOnSm90Setting();
             return path.label + (pairs ? " (pair stores: " + ecar.cuda.ops.GemmKernels.STORES_ENV + "=pairs)" : "")
-                    + (perItem ? " (attention_sm90 a CTA per item: " + ecar.cuda.ops.AttentionSm90.PERSISTENT_ENV + "=off)" : "");
+                    + (perItem ? " (attention_sm90 a CTA per item: " + ecar.cuda.ops.AttentionSm90.PERSISTENT_ENV + "=off)" : "")
+                    + (small ? " (fewer tiles than SMs on gemm_sm90, cooperative: " + ecar.cuda.ops.GemmKernels.SMALL_ENV + "=coop)" : "");
         } catch (IllegalArgumentException e) {
             return "invalid (" + e.getMessage() + ")";
         }

@@ -211,6 +211,11 @@ public final class GemmKernels {
     private boolean rowStores = true;
     /** gemm_sm90's consumers share each tile ({@link #withCooperative}) instead of taking alternate tiles. */
     private boolean cooperative;
+    /** {@link #linear} sends the shapes with fewer tiles than SMs to gemm_sm90's cooperative consumers ({@link #withSmallOnSm90}). */
+    private boolean smallOnSm90;
+
+    /** {@code ecar.gemm.small} / {@code ECAR_GEMM_SMALL}: {@code mma.sync} (the default) or {@code coop}, see {@link #withSmallOnSm90}. */
+    public static final String SMALL_PROPERTY = "ecar.gemm.small", SMALL_ENV = "ECAR_GEMM_SMALL";
 
     /** {@code ecar.gemm.stores} / {@code ECAR_GEMM_STORES}: {@code rows} (the default) or {@code pairs}, see {@link #withRowStores}. */
     public static final String STORES_PROPERTY = "ecar.gemm.stores", STORES_ENV = "ECAR_GEMM_STORES";
@@ -246,7 +251,7 @@ public final class GemmKernels {
     public static GemmKernels forDevice(Launcher launcher, CudaProbe.Device device, Scratch scratch) {
         GemmPath p = GemmPath.choose(device.major(), device.minor(), GemmPath.setting());
         return new GemmKernels(launcher, device.multiprocessors(), p, p == GemmPath.WGMMA ? TensorMapEncoder.DRIVER : null, scratch)
-                .withRowStores(rowStoresSetting());
+                .withRowStores(rowStoresSetting()).withSmallOnSm90(p == GemmPath.WGMMA && smallOnSm90Setting());
     }
 
     public GemmPath path() {
@@ -284,6 +289,25 @@ public final class GemmKernels {
         return this;
     }
 
+    /**
+     * This instance with {@link #linear} sending the shapes that {@link #wgmmaTakes} refuses for having fewer 128 × 128
+     * tiles than SMs (but M, N ≥ 64, K % 8 == 0: batch 1's 512-row GEMMs) to gemm_sm90 with cooperative consumers
+     * instead of gemm.cu's tiles. Off by default ({@code ECAR_GEMM_SMALL=coop} turns it on) until a GPU has timed it:
+     * the session script runs compare at batch 1 both ways. Returns this.
+     */
+    public GemmKernels withSmallOnSm90(boolean on) {
+        smallOnSm90 = on;
+        return this;
+    }
+
+    /** Whether {@link #SMALL_PROPERTY}/{@link #SMALL_ENV} asks for {@link #withSmallOnSm90}; anything but mma.sync or coop is refused. */
+    public static boolean smallOnSm90Setting() {
+        String p = System.getProperty(SMALL_PROPERTY), s = p != null ? p : System.getenv(SMALL_ENV);
+        if (s == null || s.isBlank() || s.equals("mma.sync")) return false;
+        if (s.equals("coop")) return true;
+        throw new IllegalArgumentException(SMALL_PROPERTY + "/" + SMALL_ENV + " = '" + s + "': expected mma.sync (the default) or coop");
+    }
+
     /** Whether {@link #STORES_PROPERTY}/{@link #STORES_ENV} leaves row stores on (unset or rows) or asks for pairs; anything else is refused. */
     public static boolean rowStoresSetting() {
         String p = System.getProperty(STORES_PROPERTY), s = p != null ? p : System.getenv(STORES_ENV);
@@ -314,6 +338,14 @@ public final class GemmKernels {
             linearSkinny(y, out, x, w, m, n, k, e);
         } else if (path == GemmPath.WGMMA && wgmmaTakes(m, n, k, multiprocessors)) {
             linearSm90(y, out, x, w, m, n, k, e);
+        } else if (path == GemmPath.WGMMA && smallOnSm90 && k % 8 == 0 && m >= 64 && n >= 64) {
+            boolean was = cooperative;
+            cooperative = true;   // a CTA gets at most one tile here: both consumers on it
+            try {
+                linearSm90(y, out, x, w, m, n, k, e);
+            } finally {
+                cooperative = was;
+            }
         } else {
             linear(Tile.choose(m, n, multiprocessors), y, out, x, w, m, n, k, e);
         }
@@ -358,7 +390,7 @@ public final class GemmKernels {
         that(positions <= Integer.MAX_VALUE, op, m + " × " + n + " × " + k + " needs " + positions
                 + " pipeline positions per CTA; the kernel counts them in 32 bits");
         TensorMap tmX = maps.encode(Sm90.operand(x, m, k)), tmW = maps.encode(Sm90.operand(w, n, k));
-        Sm90.SplitK split = scratch == null ? new Sm90.SplitK(1, OpCheck.ceilDiv(k, Sm90.BK)) : Sm90.splitK(m, n, k, multiprocessors);
+        Sm90.SplitK split = scratch == null || cooperative ? new Sm90.SplitK(1, OpCheck.ceilDiv(k, Sm90.BK)) : Sm90.splitK(m, n, k, multiprocessors);
         if (split.splits() == 1) {
             launcher.launch("gemm_sm90", Sm90.signature(out), Sm90.shape(m, n, multiprocessors), tmX, tmW, y, e.bias(), e.res(), e.gate(), e.mul(),
                     m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n), null, 1, split.kPer(), rowStores ? 1 : 0,

@@ -247,6 +247,32 @@ class OpsValidationTest {
         assertTrue(GemmKernels.wgmmaTakes(64, 64, 8, 1) && GemmKernels.wgmmaTakes(128 * 12, 128 * 11, 64, 132));
         assertTrue(!GemmKernels.wgmmaTakes(63, 4096, 1024, 1) && !GemmKernels.wgmmaTakes(4096, 4096, 1020, 1));
         assertTrue(!GemmKernels.wgmmaTakes(128 * 12, 128 * 11, 64, 133), "132 tiles on 133 SMs");
+        // batch 1's 512-row GEMMs (96 tiles): gemm.cu by default; gemm_sm90 with cooperative consumers, in one K range,
+        // when asked (ECAR_GEMM_SMALL=coop); the mostly-empty N = 32 stays on gemm.cu either way
+        hopper.linear(bf16(512L * 3072, "y"), Precision.BF16, bf16(512L * 1024, "x"), bf16(3072L * 1024, "w"), 512, 3072, 1024, Epilogue.of(null, Activation.NONE));
+        assertEquals("gemm_bf16_t64_bf16", rec.last().kernel());
+        hopper.withSmallOnSm90(true).linear(bf16(512L * 3072, "y"), Precision.BF16, bf16(512L * 1024, "x"), bf16(3072L * 1024, "w"), 512, 3072, 1024,
+                Epilogue.of(null, Activation.NONE));
+        var small = rec.last();
+        assertEquals("gemm_sm90_bf16_bf16", small.kernel());
+        assertEquals(96, small.shape().gridX(), "one CTA a tile");
+        Object[] sa = small.args();   // ..., ws, splits, kPer, epi, coop
+        assertEquals(java.util.List.of(1, 16, 1), java.util.List.of(sa[sa.length - 4], sa[sa.length - 3], sa[sa.length - 1]),
+                "one K range of 16 k-blocks, cooperative");
+        hopper.linear(f32(512L * 32, "y"), Precision.F32, bf16(512L * 1152, "x"), bf16(32L * 1152, "w"), 512, 32, 1152, Epilogue.of(null, Activation.NONE));
+        assertEquals("gemm_bf16_t64_f32", rec.last().kernel());
+        hopper.linear(bf16(16384L * 3072, "y"), Precision.BF16, bf16(16384L * 1024, "x"), bf16(3072L * 1024, "w"), 16384, 3072, 1024, Epilogue.of(null, Activation.NONE));
+        assertEquals(0, rec.last().args()[rec.last().args().length - 1], "tiles enough for every SM: ping-pong as before");
+        hopper.withSmallOnSm90(false);
+        System.setProperty(GemmKernels.SMALL_PROPERTY, "sometimes");
+        try {
+            String bad = message(GemmKernels::smallOnSm90Setting);
+            assertTrue(bad.contains("'sometimes'") && bad.contains("mma.sync (the default) or coop"), bad);
+            System.setProperty(GemmKernels.SMALL_PROPERTY, "coop");
+            assertTrue(GemmKernels.smallOnSm90Setting());
+        } finally {
+            System.clearProperty(GemmKernels.SMALL_PROPERTY);
+        }
         // the mma.sync path never launches gemm_sm90, and says why when asked to
         gemm.linear(bf16(16384L * 4608, "y"), Precision.BF16, bf16(16384L * 1152, "x"), bf16(4608L * 1152, "w"), 16384, 4608, 1152, Epilogue.of(null, Activation.NONE));
         assertEquals("gemm_bf16_t128_bf16", rec.last().kernel());

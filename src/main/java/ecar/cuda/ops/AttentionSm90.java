@@ -25,6 +25,7 @@ public final class AttentionSm90 {
 
     /** {@code ECAR_ATTENTION_PERSISTENT}: {@code on} (the default) or {@code off} (one CTA per work item, as before). */
     public static final String PERSISTENT_ENV = "ECAR_ATTENTION_PERSISTENT", PERSISTENT_PROPERTY = "ecar.attention.persistent";
+    public static final ecar.cuda.Switch PER_ITEM = new ecar.cuda.Switch(PERSISTENT_PROPERTY, PERSISTENT_ENV, "on", "off");
 
     /** Whether the kernel has a copy for head size d. */
     public static boolean hasKernel(int d) {
@@ -60,10 +61,7 @@ public final class AttentionSm90 {
      * on or off is refused.
      */
     public static int ctas(int multiprocessors) {
-        String p = System.getProperty(PERSISTENT_PROPERTY), s = p != null ? p : System.getenv(PERSISTENT_ENV);
-        if (s == null || s.isBlank() || s.equals("on")) return multiprocessors;
-        if (s.equals("off")) return Integer.MAX_VALUE;
-        throw new IllegalArgumentException(PERSISTENT_PROPERTY + "/" + PERSISTENT_ENV + " = '" + s + "': expected on (the default) or off");
+        return PER_ITEM.flipped() ? Integer.MAX_VALUE : multiprocessors;
     }
 
     /** Work items of a problem: 128 query rows of one head of one sample. */

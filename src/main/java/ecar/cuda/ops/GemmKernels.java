@@ -216,9 +216,11 @@ public final class GemmKernels {
 
     /** {@code ecar.gemm.small} / {@code ECAR_GEMM_SMALL}: {@code mma.sync} (the default) or {@code coop}, see {@link #withSmallOnSm90}. */
     public static final String SMALL_PROPERTY = "ecar.gemm.small", SMALL_ENV = "ECAR_GEMM_SMALL";
+    public static final ecar.cuda.Switch SMALL_ON_SM90 = new ecar.cuda.Switch(SMALL_PROPERTY, SMALL_ENV, "mma.sync", "coop");
 
     /** {@code ecar.gemm.stores} / {@code ECAR_GEMM_STORES}: {@code rows} (the default) or {@code pairs}, see {@link #withRowStores}. */
     public static final String STORES_PROPERTY = "ecar.gemm.stores", STORES_ENV = "ECAR_GEMM_STORES";
+    public static final ecar.cuda.Switch PAIR_STORES = new ecar.cuda.Switch(STORES_PROPERTY, STORES_ENV, "rows", "pairs");
 
     /** The mma.sync kernels only (any GPU). @param multiprocessors the device's SM count, for the tile choice */
     public GemmKernels(Launcher launcher, int multiprocessors) {
@@ -300,20 +302,14 @@ public final class GemmKernels {
         return this;
     }
 
-    /** Whether {@link #SMALL_PROPERTY}/{@link #SMALL_ENV} asks for {@link #withSmallOnSm90}; anything but mma.sync or coop is refused. */
+    /** Whether {@link #SMALL_ON_SM90} asks for {@link #withSmallOnSm90}; anything but mma.sync or coop is refused. */
     public static boolean smallOnSm90Setting() {
-        String p = System.getProperty(SMALL_PROPERTY), s = p != null ? p : System.getenv(SMALL_ENV);
-        if (s == null || s.isBlank() || s.equals("mma.sync")) return false;
-        if (s.equals("coop")) return true;
-        throw new IllegalArgumentException(SMALL_PROPERTY + "/" + SMALL_ENV + " = '" + s + "': expected mma.sync (the default) or coop");
+        return SMALL_ON_SM90.flipped();
     }
 
     /** Whether {@link #STORES_PROPERTY}/{@link #STORES_ENV} leaves row stores on (unset or rows) or asks for pairs; anything else is refused. */
     public static boolean rowStoresSetting() {
-        String p = System.getProperty(STORES_PROPERTY), s = p != null ? p : System.getenv(STORES_ENV);
-        if (s == null || s.isBlank() || s.equals("rows")) return true;
-        if (s.equals("pairs")) return false;
-        throw new IllegalArgumentException(STORES_PROPERTY + "/" + STORES_ENV + " = '" + s + "': expected rows (the default) or pairs");
+        return !PAIR_STORES.flipped();
     }
 
     /**

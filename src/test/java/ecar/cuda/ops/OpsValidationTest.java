@@ -19,7 +19,6 @@ import static ecar.cuda.ops.RecordingLauncher.bf16;
 import static ecar.cuda.ops.RecordingLauncher.f32;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -210,15 +209,6 @@ class OpsValidationTest {
         args = rec.last().args();
         assertEquals(java.util.List.of(0, 1), java.util.List.of(args[args.length - 2], args[args.length - 1]));
         if (System.getenv(GemmKernels.STORES_ENV) == null) assertTrue(GemmKernels.rowStoresSetting(), "row stores are the default");
-        System.setProperty(GemmKernels.STORES_PROPERTY, "quads");
-        try {
-            String msg = message(GemmKernels::rowStoresSetting);
-            assertTrue(msg.contains("'quads'") && msg.contains("rows (the default) or pairs"), msg);
-            System.setProperty(GemmKernels.STORES_PROPERTY, "pairs");
-            assertFalse(GemmKernels.rowStoresSetting());
-        } finally {
-            System.clearProperty(GemmKernels.STORES_PROPERTY);
-        }
     }
 
     /** Every GemmBench shape (M, K, N) makes valid tensor maps and a launch of gemm_sm90 (what the bench's wgmma path runs). */
@@ -264,15 +254,6 @@ class OpsValidationTest {
         hopper.linear(bf16(16384L * 3072, "y"), Precision.BF16, bf16(16384L * 1024, "x"), bf16(3072L * 1024, "w"), 16384, 3072, 1024, Epilogue.of(null, Activation.NONE));
         assertEquals(0, rec.last().args()[rec.last().args().length - 1], "tiles enough for every SM: ping-pong as before");
         hopper.withSmallOnSm90(false);
-        System.setProperty(GemmKernels.SMALL_PROPERTY, "sometimes");
-        try {
-            String bad = message(GemmKernels::smallOnSm90Setting);
-            assertTrue(bad.contains("'sometimes'") && bad.contains("mma.sync (the default) or coop"), bad);
-            System.setProperty(GemmKernels.SMALL_PROPERTY, "coop");
-            assertTrue(GemmKernels.smallOnSm90Setting());
-        } finally {
-            System.clearProperty(GemmKernels.SMALL_PROPERTY);
-        }
         // the mma.sync path never launches gemm_sm90, and says why when asked to
         gemm.linear(bf16(16384L * 4608, "y"), Precision.BF16, bf16(16384L * 1152, "x"), bf16(4608L * 1152, "w"), 16384, 4608, 1152, Epilogue.of(null, Activation.NONE));
         assertEquals("gemm_bf16_t128_bf16", rec.last().kernel());
@@ -599,15 +580,6 @@ class OpsValidationTest {
         assertEquals(new ecar.cuda.LaunchShape(132, 1, 1, 384, 1, 1, 99392), AttentionSm90.shape(Attention.Problem.dense(64, 16, 64, 256, 256), 132),
                 "batch 64: 2048 items on one CTA per SM");
         assertEquals(2048, AttentionSm90.shape(Attention.Problem.dense(64, 16, 64, 256, 256), Integer.MAX_VALUE).gridX(), "persistence off");
-        System.setProperty(AttentionSm90.PERSISTENT_PROPERTY, "off");
-        try {
-            assertEquals(Integer.MAX_VALUE, AttentionSm90.ctas(132));
-            System.setProperty(AttentionSm90.PERSISTENT_PROPERTY, "sometimes");
-            String bad = message(() -> AttentionSm90.ctas(132));
-            assertTrue(bad.contains("'sometimes'") && bad.contains("on (the default) or off"), bad);
-        } finally {
-            System.clearProperty(AttentionSm90.PERSISTENT_PROPERTY);
-        }
         if (System.getenv(AttentionSm90.PERSISTENT_ENV) == null) assertEquals(132, AttentionSm90.ctas(132), "persistent by default");
         assertEquals(3, maps.size());
         ecar.cuda.TensorMapSpec mk = maps.get(1);

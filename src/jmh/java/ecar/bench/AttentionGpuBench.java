@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Our attention kernels (non-causal, bf16 in and out, no RoPE) at the ECAR/DiT shapes: batch 64, 16 heads, sequence
  * 256 and 341, head 64 and 72; {@link #kernel} m2 and m1 are kernels/attention.cu with 2 or 1 query m-tiles a warp,
- * sm90 is kernels/attention_sm90.cu (TMA + wgmma; compute capability 9.0 only, else it says why and
+ * sm90 and sm90-items are kernels/attention_sm90.cu persistent and a CTA per item (TMA + wgmma; compute capability 9.0 only, else it says why and
  * measures nothing). Device time from CUDA events around 20 launches, median over all
  * repeats, printed at tear-down as TFLOP/s (4·B·H·L²·d) beside the copy ceiling, in the table format of
  * tools/sdpa_bench.py, which times PyTorch's scaled_dot_product_attention on the same shapes right after.
@@ -47,8 +47,11 @@ public class AttentionGpuBench extends GpuBench {
     public int seq;
     @Param({"64", "72"})
     public int head;
-    /** m2, m1: attention.cu with 2 (the default for head 64 and 72) or 1 query m-tiles a warp; sm90: attention_sm90.cu. */
-    @Param({"m2", "m1", "sm90"})
+    /**
+     * m2, m1: attention.cu with 2 (the default for head 64 and 72) or 1 query m-tiles a warp; sm90: attention_sm90.cu,
+     * persistent (a CTA per SM); sm90-items: attention_sm90.cu with a CTA per work item, as before it was persistent.
+     */
+    @Param({"m2", "m1", "sm90", "sm90-items"})
     public String kernel;
 
     private DeviceArena arena;
@@ -57,7 +60,7 @@ public class AttentionGpuBench extends GpuBench {
 
     @Setup
     public void setup() {
-        boolean sm90 = kernel.equals("sm90");
+        boolean sm90 = kernel.startsWith("sm90");
         String label = "attention " + kernel + " B=" + batch + " H=" + heads + " L=" + seq + " d=" + head;
         if (!open(label, sm90 ? AttentionSm90.FAMILY : Attention.FAMILY)) return;
         problem = Attention.Problem.dense(batch, heads, head, seq, seq);
@@ -92,8 +95,9 @@ public class AttentionGpuBench extends GpuBench {
     @Benchmark
     public void attention() {
         if (skip != null) return;
-        if (kernel.equals("sm90")) {
-            time(20, () -> AttentionSm90.forward(Launcher.on(stream), TensorMapEncoder.DRIVER, AttentionSm90.ctas(ecar.cuda.CudaContext.get().device().multiprocessors()), problem, q, k, v, o, true));
+        if (kernel.startsWith("sm90")) {
+            int ctas = kernel.equals("sm90-items") ? Integer.MAX_VALUE : CudaContext.get().device().multiprocessors();
+            time(20, () -> AttentionSm90.forward(Launcher.on(stream), TensorMapEncoder.DRIVER, ctas, problem, q, k, v, o, true));
         } else {
             time(20, () -> Attention.forward(stream, problem, q, k, v, o, true, null, null, kernel.equals("m1") ? 1 : 2));
         }

@@ -106,10 +106,8 @@ final class ProfileCommand implements Callable<Integer> {
         pipe.sampleLatents(request, Progress.NONE);
         times.start();
         long t0 = System.nanoTime();
-        try (AutoCloseable range = device instanceof CudaBackend ? ecar.cuda.CudaContext.get().profilerRange() : () -> {}) {
+        try (ecar.cuda.CudaContext.ProfilerRange range = device instanceof CudaBackend ? ecar.cuda.CudaContext.get().profilerRange() : () -> {}) {
             pipe.sampleLatents(request, Progress.NONE);
-        } catch (Exception e) {
-            throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
         }
         double wall = (System.nanoTime() - t0) / 1e9;
         System.out.print(format(preset.name() + " on " + device.name() + ", batch " + batch + " (" + how + ")", wall, times.rows(), top,

@@ -112,13 +112,19 @@ public final class CudaContext {
      * {@code --profile-from-start off} (Nsight Compute's ncu) should measure: cuProfilerStart, then cuProfilerStop at
      * close, after the device has finished the range's work. Without a profiler both calls do nothing.
      */
-    public AutoCloseable profilerRange() {
+    public ProfilerRange profilerRange() {
         enter();
         CudaErrors.call("cuProfilerStart", JCudaDriver::cuProfilerStart);
         return () -> {
             synchronize();
             CudaErrors.call("cuProfilerStop", JCudaDriver::cuProfilerStop);
         };
+    }
+
+    /** A profiler range: closing it ends the range (and throws nothing checked). */
+    public interface ProfilerRange extends AutoCloseable {
+        @Override
+        void close();
     }
 
     /** Free and total device memory in bytes. */

@@ -137,9 +137,10 @@ public final class CudaBackend implements Backend {
     public static String gemmPath(ecar.cuda.CudaProbe.Device device) {
         try {
             ecar.cuda.ops.GemmPath path = ecar.cuda.ops.GemmPath.choose(device.major(), device.minor(), ecar.cuda.ops.GemmPath.setting());
-            boolean pairs = path == ecar.cuda.ops.GemmPath.WGMMA && !ecar.cuda.ops.GemmKernels.rowStoresSetting();
-            boolean perItem = path == ecar.cuda.ops.GemmPath.WGMMA && ecar.cuda.ops.AttentionSm90.ctas(1) != 1;
-            boolean small = path == ecar.cuda.ops.GemmPath.WGMMA && ecar.cuda.ops.GemmKernels.smallOnSm90Setting();
+            boolean hopper = path == ecar.cuda.ops.GemmPath.WGMMA;
+            boolean pairs = hopper && ecar.cuda.ops.GemmKernels.PAIR_STORES.flipped();
+            boolean perItem = hopper && ecar.cuda.ops.AttentionSm90.PER_ITEM.flipped();
+            boolean small = hopper && ecar.cuda.ops.GemmKernels.SMALL_ON_SM90.flipped();
             return path.label + (pairs ? " (pair stores: " + ecar.cuda.ops.GemmKernels.STORES_ENV + "=pairs)" : "")
                     + (perItem ? " (attention_sm90 a CTA per item: " + ecar.cuda.ops.AttentionSm90.PERSISTENT_ENV + "=off)" : "")
                     + (small ? " (fewer tiles than SMs on gemm_sm90, cooperative: " + ecar.cuda.ops.GemmKernels.SMALL_ENV + "=coop)" : "");

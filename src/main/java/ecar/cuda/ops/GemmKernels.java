@@ -283,8 +283,8 @@ public final class GemmKernels {
      * (kernel argument coop = 1), instead of taking alternate tiles (ping-pong, the default, where one consumer's
      * epilogue overlaps the other's main loop). For grids where a CTA gets a single tile, as on batch 1's 512-row
      * GEMMs (96 tiles on 132 SMs), ping-pong leaves one consumer idle; cooperative does not. The same float operations.
-     * Off by default and not reached by {@link #linear}: GemmBench's {@code sm90coop} path measures it first (not yet
-     * run on a GPU). Returns this.
+     * Off by default: GemmBench's {@code sm90coop} path measures it first (not yet run on a GPU); {@link #linear} uses
+     * it only for the shapes {@link #withSmallOnSm90} sends to gemm_sm90. Returns this.
      */
     public GemmKernels withCooperative(boolean on) {
         cooperative = on;
@@ -335,13 +335,7 @@ public final class GemmKernels {
         } else if (path == GemmPath.WGMMA && wgmmaTakes(m, n, k, multiprocessors)) {
             linearSm90(y, out, x, w, m, n, k, e);
         } else if (path == GemmPath.WGMMA && smallOnSm90 && k % 8 == 0 && m >= 64 && n >= 64) {
-            boolean was = cooperative;
-            cooperative = true;   // a CTA gets at most one tile here: both consumers on it
-            try {
-                linearSm90(y, out, x, w, m, n, k, e);
-            } finally {
-                cooperative = was;
-            }
+            sm90(y, out, x, w, m, n, k, e, true);   // a CTA gets at most one tile here: both consumers on it
         } else {
             linear(Tile.choose(m, n, multiprocessors), y, out, x, w, m, n, k, e);
         }
@@ -378,6 +372,11 @@ public final class GemmKernels {
      * its SASS exists for sm_90a alone.
      */
     public void linearSm90(DeviceAddress y, Precision out, DeviceAddress x, DeviceAddress w, int m, int n, int k, Epilogue e) {
+        sm90(y, out, x, w, m, n, k, e, cooperative);
+    }
+
+    /** gemm_sm90 with cooperative consumers (in one K range) or ping-pong ones (K split where the tiles are few and there is scratch). */
+    private void sm90(DeviceAddress y, Precision out, DeviceAddress x, DeviceAddress w, int m, int n, int k, Epilogue e, boolean coop) {
         String op = "gemm_sm90";
         that(path == GemmPath.WGMMA, op, "the wgmma kernel runs on compute capability 9.0 only; these GEMM kernels are on the " + path.label + " path");
         checkOperands(op, y, out, x, w, m, n, k, e);
@@ -386,17 +385,17 @@ public final class GemmKernels {
         that(positions <= Integer.MAX_VALUE, op, m + " × " + n + " × " + k + " needs " + positions
                 + " pipeline positions per CTA; the kernel counts them in 32 bits");
         TensorMap tmX = maps.encode(Sm90.operand(x, m, k)), tmW = maps.encode(Sm90.operand(w, n, k));
-        Sm90.SplitK split = scratch == null || cooperative ? new Sm90.SplitK(1, OpCheck.ceilDiv(k, Sm90.BK)) : Sm90.splitK(m, n, k, multiprocessors);
+        Sm90.SplitK split = scratch == null || coop ? new Sm90.SplitK(1, OpCheck.ceilDiv(k, Sm90.BK)) : Sm90.splitK(m, n, k, multiprocessors);
         if (split.splits() == 1) {
             launcher.launch("gemm_sm90", Sm90.signature(out), Sm90.shape(m, n, multiprocessors), tmX, tmW, y, e.bias(), e.res(), e.gate(), e.mul(),
                     m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n), null, 1, split.kPer(), rowStores ? 1 : 0,
-                    cooperative ? 1 : 0);
+                    coop ? 1 : 0);
             return;
         }
         try (Scratch.Lease ws = scratch.floats((long) split.splits() * m * n, "split-K partial sums of " + m + " × " + n + " × " + k)) {
             buffer(op, "split-K workspace", ws.address(), 4L * split.splits() * m * n, 8, "[" + split.splits() + ", " + m + ", " + n + "] f32");
             launcher.launch("gemm_sm90", Sm90.signature(out), Sm90.shape(m, n, split.splits(), multiprocessors), tmX, tmW, y, null, null, null, null,
-                    m, n, k, 0, 0, 1, n, ws.address(), split.splits(), split.kPer(), 0, cooperative ? 1 : 0);
+                    m, n, k, 0, 0, 1, n, ws.address(), split.splits(), split.kPer(), 0, coop ? 1 : 0);
             launcher.launch("gemm_sm90", Sm90.reduceSignature(out), Sm90.reduceShape(m, n), y, ws.address(), split.splits(), e.bias(), e.res(), e.gate(),
                     e.mul(), m, n, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n));
         }

@@ -363,11 +363,6 @@ ECAR_ATTENTION(attention_fwd_d128_bf16, 128, 1, __nv_bfloat16)
 
 // ---------------------------------------------------------------- RoPE and KV cache
 
-// (x0 c − x1 s, x1 c + x0 s), each product and difference rounded separately as Java does (CpuAttention.rope2d).
-__device__ __forceinline__ float2 rotate(float2 x, float c, float s) {
-    return make_float2(__fsub_rn(__fmul_rn(x.x, c), __fmul_rn(x.y, s)), __fadd_rn(__fmul_rn(x.y, c), __fmul_rn(x.x, s)));
-}
-
 // rope2d_f32 / rope2d_bf16: out = FlowAR's 2D RoPE of x [B, L, width] (heads of head_dim dims; x's rows ld_x floats
 //   apart: width, or 3·width for the queries of a fused qkv read in place), token t using row t of the tables cos/sin
 //   [L, head_dim/2] (CpuAttention.ropeTables, uploaded once), out [B, L, width] in f32 (bit-exact with
@@ -420,15 +415,21 @@ ECAR_KERNEL void qkv_to_bf16(__nv_bfloat16* __restrict__ out, const float* __res
     store2(out + row * 3 * width + col, v.x, v.y);
 }
 
-// kv_append: writes one stage's keys and values (f32 [B, l_new, width], rows ld floats apart: width, or 3·width for
-// the keys and values of a fused qkv read in place) into bf16 caches [B, cap, width] at token positions
-// [pos, pos + l_new), rotating the keys with FlowAR's 2D RoPE (table rows = token index within the stage, head_dim
-// dims per head) when rope_cos is non-null. The stage-wise decoder then attends with lk = pos + l_new.
+// kv_append: writes new tokens' keys and values (f32 [B, l_new, width], rows ld floats apart: width, or 2·width or
+// 3·width for those of a fused kv or qkv read in place) into bf16 caches [B, cap, width] at token positions
+// [pos, pos + l_new), rotating the keys by RoPE when rope_cos is non-null: tables cos/sin [table_rows, head_dim/2],
+// token t by table row rope_row(rows, t) — t itself (FlowAR's 2D tables of the stage) or rows[t] (ARPG's, a row
+// outside the table writes NaN). Where q_out is non-null it also writes the queries q (same rows and stride)
+// rotated the same way and rounded to bf16, [B, l_new, width]: attention's operand, in the same pass.
+// Rotation and rounding as rope2d_bf16 / rope_rows_f32 then cast_f32_bf16, so the result is bit-identical to those
+// passes run one after another. The decoder then attends with lk = pos + l_new.
 //   One thread per pair of adjacent elements. launch: grid ceil(B·l_new·width/2 / 256), block 256.
-//   limits: width and ld even, ld ≥ width; head_dim a multiple of 4 when rotating; pos + l_new ≤ cap.
+//   limits: width and ld even, ld ≥ width; head_dim even, width a multiple of it when rotating; pos + l_new ≤ cap;
+//   rows (if given) [l_new]; q given where q_out is.
 ECAR_KERNEL void kv_append(__nv_bfloat16* __restrict__ cache_k, __nv_bfloat16* __restrict__ cache_v, const float* __restrict__ k,
                            const float* __restrict__ v, int batch, int l_new, int width, int ld, int pos, int cap, int head_dim,
-                           const float* __restrict__ rope_cos, const float* __restrict__ rope_sin) {
+                           const float* __restrict__ rope_cos, const float* __restrict__ rope_sin, const float* __restrict__ rows,
+                           int table_rows, const float* __restrict__ q, __nv_bfloat16* __restrict__ q_out) {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     const int pairs = width / 2;
     if (i >= (long long)batch * l_new * pairs) return;
@@ -438,14 +439,22 @@ ECAR_KERNEL void kv_append(__nv_bfloat16* __restrict__ cache_k, __nv_bfloat16* _
     const int col = 2 * pr;
     float2 kv = *reinterpret_cast<const float2*>(k + row * ld + col);
     float2 vv = *reinterpret_cast<const float2*>(v + row * ld + col);
+    float2 qv = q_out != nullptr ? *reinterpret_cast<const float2*>(q + row * ld + col) : make_float2(0.f, 0.f);
     if (rope_cos != nullptr) {
-        int p = (col % head_dim) / 2;           // pair index within the head
-        long long ti = (long long)t * (head_dim / 2) + p;
-        kv = rotate(kv, rope_cos[ti], rope_sin[ti]);
+        const int r = rope_row(rows, t, table_rows);
+        if (r >= 0) {
+            const long long ti = (long long)r * (head_dim / 2) + (col % head_dim) / 2;   // pair index within the head
+            const float c = rope_cos[ti], s = rope_sin[ti];
+            kv = rotate(kv, c, s);
+            qv = rotate(qv, c, s);
+        } else {
+            kv = qv = make_float2(__int_as_float(0x7fc00000), __int_as_float(0x7fc00000));
+        }
     }
     long long dst = ((long long)b * cap + pos + t) * width + col;
     *reinterpret_cast<__nv_bfloat162*>(cache_k + dst) = __floats2bfloat162_rn(kv.x, kv.y);
     *reinterpret_cast<__nv_bfloat162*>(cache_v + dst) = __floats2bfloat162_rn(vv.x, vv.y);
+    if (q_out != nullptr) store2(q_out + row * width + col, qv.x, qv.y);
 }
 
 // ---------------------------------------------------------------- casts

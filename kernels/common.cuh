@@ -55,4 +55,22 @@ __device__ __forceinline__ uint64_t noise_index(long long i, unsigned int firstI
 __device__ __forceinline__ float bf2f(__nv_bfloat16 v) { return __bfloat162float(v); }
 __device__ __forceinline__ __nv_bfloat16 f2bf(float v) { return __float2bfloat16_rn(v); }
 
+// ---------------------------------------------------------------- RoPE
+
+// A pair (x0, x1) rotated as a complex number by the angle of (c, s): (x0 c − x1 s, x1 c + x0 s), each product and
+// difference rounded separately as Java does (CpuAttention.rope2d, CpuAttention.ropeRows).
+__device__ __forceinline__ float2 rotate(float2 x, float c, float s) {
+    return make_float2(__fsub_rn(__fmul_rn(x.x, c), __fmul_rn(x.y, s)), __fadd_rn(__fmul_rn(x.y, c), __fmul_rn(x.x, s)));
+}
+
+// The RoPE table row of token t: rows[t] where a row list is given (ARPG: f32 exact integers), -1 when that is not a
+// whole row of the table (the caller writes NaN: the Java side cannot see device-side rows); else t itself (FlowAR's
+// 2D tables hold one row per token of the stage).
+__device__ __forceinline__ int rope_row(const float* __restrict__ rows, int t, int table_rows) {
+    if (rows == nullptr) return t;
+    const float rf = rows[t];
+    const int r = (int)rf;
+    return r >= 0 && r < table_rows && (float)r == rf ? r : -1;
+}
+
 }  // namespace ecar

@@ -211,14 +211,12 @@ ECAR_KERNEL void rope_rows_f32(float* __restrict__ out, const float* __restrict_
     const int pr = (int)(i % pairs);
     const long long token = i / pairs;
     const int col = 2 * pr;
-    const float rf = rows[token % l];
-    const int r = (int)rf;
+    const int r = rope_row(rows, (int)(token % l), table_rows);
     float2 v = *reinterpret_cast<const float2*>(x + token * width + col);
     float2 o;
-    if (r >= 0 && r < table_rows && (float)r == rf) {
+    if (r >= 0) {
         long long ti = (long long)r * (head_dim / 2) + (col % head_dim) / 2;
-        float c = rope_cos[ti], s = rope_sin[ti];
-        o = make_float2(__fsub_rn(__fmul_rn(v.x, c), __fmul_rn(v.y, s)), __fadd_rn(__fmul_rn(v.y, c), __fmul_rn(v.x, s)));
+        o = rotate(v, rope_cos[ti], rope_sin[ti]);
     } else {
         o = make_float2(__int_as_float(0x7fc00000), __int_as_float(0x7fc00000));
     }

@@ -11,7 +11,8 @@ import ecar.tensor.Tensor;
 /**
  * ARPG's decoder-decoder transformer (hp-l33/ARPG {@code Transformer}, MODELS.md §5). One embedding table serves image
  * tokens, the mask token and the classes. The self-decoder blocks run on the tokens fed at a step; their output, normed,
- * gives the shared keys and values ({@code layers.to_k}, {@code layers.to_v}, keys under RoPE); the cross-decoder blocks
+ * gives the shared keys and values ({@code layers.to_k}, {@code layers.to_v}, stacked as one projection at load; keys
+ * under RoPE); the cross-decoder blocks
  * run mask-token queries, one per position to predict, against them; {@code norm} and {@code head} give the logits.
  * At inference nothing is masked: a step's tokens see every cached token and each other.
  */
@@ -22,7 +23,7 @@ public final class ArpgTransformer {
     private final SelfBlock[] selfBlocks;
     private final CrossBlock[] crossBlocks;
     private final Tensor sharedNorm, outNorm;
-    private final Linear sharedK, sharedV, head;
+    private final Linear sharedKv, head;
     private final Rope rope;
 
     private ArpgTransformer(ArpgConfig cfg, Weights w) {
@@ -34,8 +35,7 @@ public final class ArpgTransformer {
         crossBlocks = new CrossBlock[cfg.halfDepth()];
         for (int i = 0; i < selfBlocks.length; i++) selfBlocks[i] = SelfBlock.load(w.at("layers.self_dec." + i + "."), cfg);
         sharedNorm = w.param("layers.norm.weight", d);
-        sharedK = Linear.load(w, "layers.to_k", d, d, false);
-        sharedV = Linear.load(w, "layers.to_v", d, d, false);
+        sharedKv = Linear.stack(w, "layers.to_kv", java.util.List.of("layers.to_k", "layers.to_v"), d, d, false);
         for (int i = 0; i < crossBlocks.length; i++) crossBlocks[i] = CrossBlock.load(w.at("layers.cross_dec." + i + "."), cfg);
         outNorm = w.param("norm.weight", d);
         head = Linear.load(w, "head", d, cfg.vocab(), false);
@@ -99,7 +99,7 @@ public final class ArpgTransformer {
             }
             try (Backend.Scope r = b.region("shared k/v")) {
                 Tensor h = b.normForMatmul(x, Norm.RMS, sharedNorm, eps);
-                b.kvAppend(shared, rope.rotate(b, sharedK.apply(b, h), fedRows), sharedV.apply(b, h));
+                rope.append(b, sharedKv.apply(b, h), fedRows, shared);
             }
             Tensor q = queries;
             try (Backend.Scope r = b.region("cross decoder")) {

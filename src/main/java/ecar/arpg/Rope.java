@@ -1,6 +1,7 @@
 package ecar.arpg;
 
 import ecar.backend.Backend;
+import ecar.backend.KvCache;
 import ecar.backend.RopeTables;
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Tensor;
@@ -20,5 +21,15 @@ record Rope(Tensor cos, Tensor sin, int heads) {
     /** x [B, L, dim] rotated, token l by table row rows[l]. */
     Tensor rotate(Backend b, Tensor x, Tensor rows) {
         return b.ropeRows(x, heads, cos, sin, rows);
+    }
+
+    /** A fused qkv [B, L, 3·dim]: keys (rotated) and values into the cache, then the rotated queries' attention over it. */
+    Tensor selfAttention(Backend b, Tensor qkv, Tensor rows, KvCache cache) {
+        return b.selfAttentionRopeRows(qkv, cache, heads, cos, sin, rows);
+    }
+
+    /** A fused kv [B, L, 2·dim]: keys (rotated) and values into the cache. */
+    void append(Backend b, Tensor kv, Tensor rows, KvCache cache) {
+        b.kvAppendRopeRows(cache, kv, heads, cos, sin, rows);
     }
 }

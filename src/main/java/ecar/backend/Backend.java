@@ -220,6 +220,24 @@ public interface Backend extends AutoCloseable {
         return attentionRope(chunk(qkv, 3, 0), cache, heads, side, span);
     }
 
+    /**
+     * ARPG's self-attention from a fused qkv [batch, L, 3·width]: its keys and values join the cache, the keys rotated by
+     * rows of RoPE tables as {@link #ropeRows} rotates them, then its queries (rotated the same way) attend to every
+     * token the cache holds. A GPU reads q, k and v from the fused tensor in place and rotates, rounds and writes the
+     * keys, values and queries in one pass.
+     */
+    default Tensor selfAttentionRopeRows(Tensor qkv, KvCache cache, int heads, Tensor cos, Tensor sin, Tensor rows) {
+        cache.checkAppendFusedRows("selfAttentionRopeRows", qkv, 3, heads, cos, sin, rows);
+        kvAppend(cache, ropeRows(chunk(qkv, 3, 1), heads, cos, sin, rows), chunk(qkv, 3, 2));
+        return attention(ropeRows(chunk(qkv, 3, 0), heads, cos, sin, rows), cache, heads);
+    }
+
+    /** kvAppend from a fused projection kv [batch, L, 2·width] (keys, then values), the keys rotated as {@link #ropeRows}. */
+    default void kvAppendRopeRows(KvCache cache, Tensor kv, int heads, Tensor cos, Tensor sin, Tensor rows) {
+        cache.checkAppendFusedRows("kvAppendRopeRows", kv, 2, heads, cos, sin, rows);
+        kvAppend(cache, ropeRows(chunk(kv, 2, 0), heads, cos, sin, rows), chunk(kv, 2, 1));
+    }
+
     /** softmax(q·kᵀ/√d)·v over every token the cache holds, no mask; q [batch, Lq, width]. */
     Tensor attention(Tensor q, KvCache cache, int heads);
 

@@ -88,15 +88,18 @@ public final class Check {
     public static Shape ropeRows(Tensor x, int heads, Tensor cos, Tensor sin, Tensor rows) {
         rank("ropeRows", x, 3, "[B, L, H·d]");
         Shape s = x.shape();
-        that(heads > 0 && s.last() % heads == 0 && (s.last() / heads) % 2 == 0, "ropeRows",
-                "width of " + s + " must split into " + heads + " heads of an even size");
-        int half = s.last() / heads / 2;
-        sameShape("ropeRows", cos, sin);
-        that(cos.shape().rank() == 2 && cos.shape().last() == half, "ropeRows",
-                "tables " + cos.shape() + ", expected [rows, " + half + "] for heads of " + 2 * half);
-        that(rows.shape().numel() == s.dim(1), "ropeRows", "rows " + rows.shape() + " name " + rows.shape().numel()
-                + " table rows for " + s.dim(1) + " tokens, expected one per token");
+        ropeTables("ropeRows", s.last(), heads, s.dim(1), cos, sin, rows);
         return s;
+    }
+
+    /** RoPE tables cos, sin [R, d/2] and rows [tokens] for tokens of {@code width} = heads · d (d even), as ropeRows reads them. */
+    public static void ropeTables(String op, int width, int heads, int tokens, Tensor cos, Tensor sin, Tensor rows) {
+        that(heads > 0 && width % heads == 0 && (width / heads) % 2 == 0, op, "width " + width + " must split into " + heads + " heads of an even size");
+        int half = width / heads / 2;
+        sameShape(op, cos, sin);
+        that(cos.shape().rank() == 2 && cos.shape().last() == half, op, "tables " + cos.shape() + ", expected [rows, " + half + "] for heads of " + 2 * half);
+        that(rows.shape().numel() == tokens, op, "rows " + rows.shape() + " name " + rows.shape().numel() + " table rows for " + tokens
+                + " tokens, expected one per token");
     }
 
     // ------------------------------------------------------------------ elementwise and layout

@@ -58,8 +58,24 @@ public abstract class KvCache {
                 fused.shape() + ", expected [" + batch + ", " + side * side + " (" + side + "×" + side + " tokens), " + parts * width + "] for a cache of width " + width);
         Check.that(heads > 0 && width % heads == 0 && (width / heads) % 4 == 0, op, heads + " heads over width " + width
                 + ": the 2D RoPE needs a head size that is a multiple of 4");
-        Check.that(length + s.dim(1) <= capacity, op, s.dim(1) + " tokens after " + length + " do not fit a cache of " + capacity);
-        return s.dim(1);
+        return fits(op, s.dim(1));
+    }
+
+    /**
+     * A fused projection [batch, L, parts·width] (qkv: 3 parts, kv: 2) whose keys and values would join the cache, rotated
+     * by rows of RoPE tables cos, sin [R, d/2], token l by row rows[l] (Backend.ropeRows); returns L.
+     */
+    public final int checkAppendFusedRows(String op, Tensor fused, int parts, int heads, Tensor cos, Tensor sin, Tensor rows) {
+        Shape s = fused.shape();
+        Check.that(s.rank() == 3 && s.dim(0) == batch && s.last() == parts * width, op,
+                fused.shape() + ", expected [" + batch + ", L, " + parts * width + "] for a cache of width " + width);
+        Check.ropeTables(op, width, heads, s.dim(1), cos, sin, rows);
+        return fits(op, s.dim(1));
+    }
+
+    private int fits(String op, int tokens) {
+        Check.that(length + tokens <= capacity, op, tokens + " tokens after " + length + " do not fit a cache of " + capacity);
+        return tokens;
     }
 
     /**

@@ -20,8 +20,14 @@ public record Linear(Tensor weight, Tensor bias, int in, int out) {
      * {@code names} (each "prefix.N.layer"), so one matmul gives every output side by side, [.., names · out].
      */
     public static Linear stack(Weights w, String label, java.util.List<String> names, int in, int out) {
+        return stack(w, label, names, in, out, true);
+    }
+
+    /** As above, with or without biases (ARPG's projections have none). */
+    public static Linear stack(Weights w, String label, java.util.List<String> names, int in, int out, boolean bias) {
         java.util.List<String> weights = names.stream().map(n -> n + ".weight").toList(), biases = names.stream().map(n -> n + ".bias").toList();
-        return new Linear(w.paramStack(label + ".weight", weights, out, in), w.paramStack(label + ".bias", biases, out), in, names.size() * out);
+        return new Linear(w.paramStack(label + ".weight", weights, out, in), bias ? w.paramStack(label + ".bias", biases, out) : null, in,
+                names.size() * out);
     }
 
     /**

@@ -140,6 +140,36 @@ class CudaBackendOpsGpuTest {
         }
     }
 
+    /**
+     * ARPG's self-attention from a fused qkv (one kv_append pass: keys rotated by table rows into the cache, the rotated
+     * bf16 queries beside) over two steps of 3 and 5 tokens at scattered table rows, and its shared keys and values
+     * from a fused kv, against the CPU's chunks, ropeRows, kvAppend and attention. The rotated queries are rounded once
+     * to bf16 on both paths, so what differs is the attention kernel's own arithmetic.
+     */
+    @ParameterizedTest(name = "head {0}")
+    @CsvSource({"16", "64"})
+    void selfAttentionRopeRowsMatchesTheCpu(int d) {
+        int batch = 2, heads = 2, width = heads * d, grid = 4;
+        float[][] t = ecar.backend.RopeTables.arpg(grid, d, 10000);
+        FloatTensor cos = FloatTensor.of(t[0], 1 + grid * grid, d / 2), sin = FloatTensor.of(t[1], 1 + grid * grid, d / 2);
+        java.util.Map<Backend, ecar.backend.KvCache[]> caches = new java.util.IdentityHashMap<>();
+        float[][] rowsOfStep = {{0, 7, 16}, {3, 12, 1, 9, 5}};
+        for (float[] r : rowsOfStep) {
+            int l = r.length;
+            FloatTensor qkv = bf16Random(l * 13L + d, 1f, batch, l, 3 * width), kv = bf16Random(l * 13L + d + 1, 1f, batch, l, 2 * width);
+            FloatTensor q = bf16Random(l * 13L + d + 2, 1f, batch, l, width), rows = FloatTensor.of(r, l);
+            same("selfAttentionRopeRows, " + l + " tokens, head " + d, BF16, b -> {
+                ecar.backend.KvCache[] c = caches.computeIfAbsent(b, x -> new ecar.backend.KvCache[]{x.kvCache(batch, 9, width), x.kvCache(batch, 9, width)});
+                return b.selfAttentionRopeRows(b.upload(qkv), c[0], heads, b.upload(cos), b.upload(sin), b.upload(rows));
+            });
+            same("kvAppendRopeRows then attention, " + l + " tokens, head " + d, BF16, b -> {
+                ecar.backend.KvCache c = caches.get(b)[1];
+                b.kvAppendRopeRows(c, b.upload(kv), heads, b.upload(cos), b.upload(sin), b.upload(rows));
+                return b.attention(b.upload(q), c, heads);
+            });
+        }
+    }
+
     /** kvAppendRope (kv_append rotating on the way in) against the CPU's rope2d then kvAppend, read through attention. */
     @ParameterizedTest(name = "head {0}")
     @CsvSource({"16", "64"})

@@ -41,8 +41,14 @@ public final class KernelSmoke {
                 Tensor g = gpu.upload(Compare.random(d + 3, 1f, 2, 81, 2 * d));
                 gpu.attentionRope(g, g, g, 2, 9, 16, true);
                 gpu.rope2d(g, 2, 9, 16);
-                KvCache fused = gpu.kvCache(2, 21, 2 * d);   // the AR pass from a fused qkv: strided kv_append and rope2d_bf16
+                KvCache fused = gpu.kvCache(2, 21, 2 * d);   // the AR pass from a fused qkv: one strided kv_append writing the queries too
                 for (int side : new int[]{1, 2, 4}) gpu.selfAttention(gpu.upload(Compare.random(side + d, 1f, 2, side * side, 6 * d)), fused, 2, side, 16);
+                float[][] arpgTables = ecar.backend.RopeTables.arpg(4, d, 10000);   // ARPG: kv_append rotating by table rows, queries beside
+                Tensor cos = gpu.upload(ecar.tensor.FloatTensor.of(arpgTables[0], 17, d / 2)), sin = gpu.upload(ecar.tensor.FloatTensor.of(arpgTables[1], 17, d / 2));
+                Tensor rows = gpu.upload(ecar.tensor.FloatTensor.of(new float[]{0, 16, 5}, 3));
+                KvCache arpg = gpu.kvCache(2, 7, 2 * d);
+                gpu.selfAttentionRopeRows(gpu.upload(Compare.random(d + 5, 1f, 2, 3, 6 * d)), arpg, 2, cos, sin, rows);
+                gpu.kvAppendRopeRows(arpg, gpu.upload(Compare.random(d + 6, 1f, 2, 3, 4 * d)), 2, cos, sin, rows);
                 KvCache cross = gpu.kvCache(2, 25, 2 * d);   // the flow head's cross keys and values from a fused kv (stride 2·width)
                 gpu.kvAppendRope(cross, gpu.upload(Compare.random(d + 7, 1f, 2, 25, 4 * d)), 2, 5, 16);
                 KvCache cache = gpu.kvCache(2, 85, 2 * d);

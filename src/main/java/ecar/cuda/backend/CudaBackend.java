@@ -452,13 +452,16 @@ public final class CudaBackend implements Backend {
         }
 
         /**
-         * kv_append: l tokens of keys and values (f32 rows ld floats apart) after those held, the keys rotated by the 2D
-         * RoPE table {@code rope} (cos, sin; head size headDim) where given.
+         * kv_append: l tokens of keys and values (f32 rows ld floats apart) after those held, the keys rotated by
+         * {@code rope} (head size headDim) where given; where {@code queries} is given (same rows), they are rotated the
+         * same way into a new bf16 [B, l, width] tensor, returned (else null).
          */
-        void append(DeviceAddress keys, DeviceAddress values, int l, int ld, int headDim, CudaTensor[] rope) {
-            Attention.kvAppend(stream, k.buffer(), v.buffer(), keys, values, batch(), l, width(), ld, length(), capacity(), headDim,
-                    rope == null ? null : rope[0].buffer(), rope == null ? null : rope[1].buffer());
+        CudaTensor append(DeviceAddress keys, DeviceAddress values, int l, int ld, int headDim, Attention.AppendRope rope, DeviceAddress queries) {
+            CudaTensor q = queries == null ? null : memory.alloc(Shape.of(batch(), l, width()), DType.BF16, "queries, rotated");
+            Attention.kvAppend(stream, k.buffer(), v.buffer(), keys, values, batch(), l, width(), ld, length(), capacity(), headDim, rope,
+                    queries, q == null ? null : q.buffer());
             appended(l);
+            return q;
         }
 
         /** The held tokens as contiguous [B, length, width] tensors (bf16 keys, f32 values) for the GEMM fallback. */
@@ -486,24 +489,20 @@ public final class CudaBackend implements Backend {
         owner.check();
         int l = cache.checkAppend(keys, values);
         // the head size only matters for the RoPE the kernel can apply on the way in; none here (keys come rotated)
-        cuda(cache).append(operands.f32In(keys, "kvAppend").buffer(), operands.f32In(values, "kvAppend").buffer(), l, cache.width(), cache.width(), null);
+        cuda(cache).append(operands.f32In(keys, "kvAppend").buffer(), operands.f32In(values, "kvAppend").buffer(), l, cache.width(), cache.width(), null, null);
     }
 
     /**
-     * Straight from the fused qkv: kv_append reads its keys and values at row stride 3·width (rotating the keys), and
-     * rope2d_bf16 makes the rotated bf16 queries from it in one pass; then attention on the cache.
+     * Straight from the fused qkv: kv_append reads its keys, values and queries at row stride 3·width, writes the keys
+     * (rotated) and values to the cache and the rotated bf16 queries, in one pass; then attention on the cache.
      */
     @Override
     public Tensor selfAttention(Tensor qkv, KvCache cache, int heads, int side, int span) {
         owner.check();
         String op = "selfAttention";
-        int l = cache.checkAppendFused(op, qkv, 3, heads, side), w = cache.width(), batch = cache.batch(), d = w / heads;
+        int l = cache.checkAppendFused(op, qkv, 3, heads, side), d = cache.width() / heads;
         CudaKvCache c = cuda(cache);
-        CudaTensor[] cs = attention.ropeTable(side, span, d);
-        DeviceBuffer f = operands.f32In(qkv, op).buffer();
-        c.append(f.slice(4L * w, f.bytes() - 4L * w, op + " keys"), f.slice(8L * w, f.bytes() - 8L * w, op + " values"), l, 3 * w, d, cs);
-        CudaTensor q = memory.alloc(Shape.of(batch, l, w), DType.BF16, op + " queries, rotated");
-        Attention.rope2d(stream, q.buffer(), true, f, batch, l, w, 3 * w, d, cs[0].buffer(), cs[1].buffer());
+        CudaTensor q = appendFused(op, c, operands.f32In(qkv, op).buffer(), 3, l, d, stageRope(side, span, d));
         return attendCache(op, q, c, heads, side, span, false);
     }
 
@@ -511,9 +510,51 @@ public final class CudaBackend implements Backend {
     @Override
     public void kvAppendRope(KvCache cache, Tensor kv, int heads, int side, int span) {
         owner.check();
-        int l = cache.checkAppendFused("kvAppendRope", kv, 2, heads, side), w = cache.width(), d = w / heads;
-        DeviceBuffer f = operands.f32In(kv, "kvAppendRope").buffer();
-        cuda(cache).append(f, f.slice(4L * w, f.bytes() - 4L * w, "kvAppendRope values"), l, 2 * w, d, attention.ropeTable(side, span, d));
+        int l = cache.checkAppendFused("kvAppendRope", kv, 2, heads, side), d = cache.width() / heads;
+        appendFused("kvAppendRope", cuda(cache), operands.f32In(kv, "kvAppendRope").buffer(), 2, l, d, stageRope(side, span, d));
+    }
+
+    /** As {@link #selfAttention(Tensor, KvCache, int, int, int)} with ARPG's RoPE by table rows: one kv_append pass, then attention. */
+    @Override
+    public Tensor selfAttentionRopeRows(Tensor qkv, KvCache cache, int heads, Tensor cos, Tensor sin, Tensor rows) {
+        owner.check();
+        String op = "selfAttentionRopeRows";
+        int l = cache.checkAppendFusedRows(op, qkv, 3, heads, cos, sin, rows), d = cache.width() / heads;
+        CudaKvCache c = cuda(cache);
+        CudaTensor q = appendFused(op, c, operands.f32In(qkv, op).buffer(), 3, l, d, tableRope(op, cos, sin, rows));
+        return attendCache(op, q, c, heads, 0, 0, false);
+    }
+
+    /** kv_append reading the fused kv at row stride 2·width, rotating the keys by ARPG's table rows. */
+    @Override
+    public void kvAppendRopeRows(KvCache cache, Tensor kv, int heads, Tensor cos, Tensor sin, Tensor rows) {
+        owner.check();
+        String op = "kvAppendRopeRows";
+        int l = cache.checkAppendFusedRows(op, kv, 2, heads, cos, sin, rows), d = cache.width() / heads;
+        appendFused(op, cuda(cache), operands.f32In(kv, op).buffer(), 2, l, d, tableRope(op, cos, sin, rows));
+    }
+
+    /**
+     * kv_append from a fused projection f [B, l, parts·width] (qkv: 3 parts, kv: 2), read in place at row stride
+     * parts·width: keys and values into the cache, and for a qkv its rotated bf16 queries, returned (for a kv, null).
+     */
+    private CudaTensor appendFused(String op, CudaKvCache c, DeviceBuffer f, int parts, int l, int headDim, Attention.AppendRope rope) {
+        int w = c.width();
+        long skip = 4L * w * (parts - 2);   // the queries come first in a qkv
+        DeviceBuffer keys = f.slice(skip, f.bytes() - skip, op + " keys"), values = f.slice(skip + 4L * w, f.bytes() - skip - 4L * w, op + " values");
+        return c.append(keys, values, l, parts * w, headDim, rope, parts == 3 ? f : null);
+    }
+
+    /** FlowAR's 2D RoPE tables of a side×side stage (made once per grid), token t by row t. */
+    private Attention.AppendRope stageRope(int side, int span, int headDim) {
+        CudaTensor[] cs = attention.ropeTable(side, span, headDim);
+        return Attention.AppendRope.ofStage(cs[0].buffer(), cs[1].buffer(), side * side);
+    }
+
+    /** ARPG's RoPE tables, token t by table row rows[t]. */
+    private Attention.AppendRope tableRope(String op, Tensor cos, Tensor sin, Tensor rows) {
+        return new Attention.AppendRope(operands.f32In(cos, op).buffer(), operands.f32In(sin, op).buffer(), operands.f32In(rows, op).buffer(),
+                cos.shape().dim(0));
     }
 
     /** kv_append with the 2D RoPE table: rotation, bf16 rounding and the cache write in one pass. */
@@ -523,7 +564,7 @@ public final class CudaBackend implements Backend {
         Check.rope2d(keys, heads, side);
         int l = cache.checkAppend(keys, values), d = cache.width() / heads;
         cuda(cache).append(operands.f32In(keys, "kvAppendRope").buffer(), operands.f32In(values, "kvAppendRope").buffer(), l, cache.width(), d,
-                attention.ropeTable(side, span, d));
+                stageRope(side, span, d), null);
     }
 
     @Override

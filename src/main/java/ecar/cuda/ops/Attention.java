@@ -17,7 +17,7 @@ public final class Attention {
     public static final String FAMILY = "attention";
 
     static final String KV_APPEND = "kv_append(ptr cache_k, ptr cache_v, ptr k, ptr v, i32 batch, i32 l_new, i32 width, i32 ld, i32 pos, i32 cap, "
-            + "i32 head_dim, ptr? rope_cos, ptr? rope_sin)";
+            + "i32 head_dim, ptr? rope_cos, ptr? rope_sin, ptr? rows, i32 table_rows, ptr? q, ptr? q_out)";
     static final String ROPE2D = "rope2d_f32(ptr out, ptr x, i32 batch, i32 l, i32 width, i32 ld_x, i32 head_dim, ptr rope_cos, ptr rope_sin)";
     static final String ROPE2D_BF16 = "rope2d_bf16(ptr out, ptr x, i32 batch, i32 l, i32 width, i32 ld_x, i32 head_dim, ptr rope_cos, ptr rope_sin)";
     static final String QKV_TO_BF16 = "qkv_to_bf16(ptr out, ptr qkv, i32 batch, i32 l, i32 width, i32 head_dim, ptr? rope_cos, ptr? rope_sin)";
@@ -189,18 +189,41 @@ public final class Attention {
     }
 
     /**
-     * Appends a stage's f32 keys and values [B, lNew, width] (rows {@code ld} floats apart: width, or 3·width read from a
-     * fused qkv) to bf16 caches [B, capacity, width] at token pos, the keys rotated where the tables are given.
+     * The RoPE kv_append applies to the keys (and the queries it writes): tables cos, sin [tableRows, headDim/2], token
+     * t of the append by table row t when {@code rows} is null (FlowAR's 2D tables of the stage, one row per token), else
+     * by row rows[t] ([lNew] f32 exact integers: ARPG's; a row outside the table writes NaN).
+     */
+    public record AppendRope(DeviceAddress cos, DeviceAddress sin, DeviceAddress rows, int tableRows) {
+        /** FlowAR's 2D RoPE tables of a stage of {@code tokens} tokens: token t by row t. */
+        public static AppendRope ofStage(DeviceAddress cos, DeviceAddress sin, int tokens) {
+            return new AppendRope(cos, sin, null, tokens);
+        }
+    }
+
+    /**
+     * Appends new f32 keys and values [B, lNew, width] (rows {@code ld} floats apart: width, or 2·width or 3·width read
+     * from a fused kv or qkv) to bf16 caches [B, capacity, width] at token pos, the keys rotated where {@code rope} is
+     * given; where {@code qOut} is given, also the queries {@code q} (same rows and stride), rotated the same way, as
+     * bf16 [B, lNew, width] into it: attention's operand in the same pass.
      */
     public static void kvAppend(Stream stream, DeviceAddress cacheK, DeviceAddress cacheV, DeviceAddress k, DeviceAddress v,
-                                int batch, int lNew, int width, int ld, int pos, int capacity, int headDim, DeviceAddress ropeCos, DeviceAddress ropeSin) {
+                                int batch, int lNew, int width, int ld, int pos, int capacity, int headDim, AppendRope rope,
+                                DeviceAddress q, DeviceAddress qOut) {
         if (pos < 0 || pos + lNew > capacity) {
             throw new IllegalArgumentException("kv_append: tokens [" + pos + ", " + (pos + lNew) + ") do not fit a cache of " + capacity);
         }
-        if (width % 2 != 0 || width % headDim != 0) throw new IllegalArgumentException("kv_append: width " + width + " is not whole heads of " + headDim);
+        if (width % 2 != 0 || headDim % 2 != 0 || width % headDim != 0) {
+            throw new IllegalArgumentException("kv_append: width " + width + " is not whole heads of an even size " + headDim);
+        }
         if (ld < width || ld % 2 != 0) throw new IllegalArgumentException("kv_append: row stride " + ld + " must be even and at least the width " + width);
+        if ((q == null) != (qOut == null)) throw new IllegalArgumentException("kv_append: the queries and their output come together; got only one");
+        if (rope != null && rope.tableRows() < 1) throw new IllegalArgumentException("kv_append: RoPE tables of " + rope.tableRows() + " rows");
+        if (rope != null && rope.rows() == null && rope.tableRows() < lNew) {
+            throw new IllegalArgumentException("kv_append: " + lNew + " tokens rotated by row index need tables of as many rows, got " + rope.tableRows());
+        }
         KernelModule.get(FAMILY).kernel(KV_APPEND).launch(LaunchShape.linear((long) batch * lNew * width / 2, 256), stream, cacheK, cacheV, k, v,
-                batch, lNew, width, ld, pos, capacity, headDim, ropeCos, ropeSin);
+                batch, lNew, width, ld, pos, capacity, headDim, rope == null ? null : rope.cos(), rope == null ? null : rope.sin(),
+                rope == null ? null : rope.rows(), rope == null ? 0 : rope.tableRows(), q, qOut);
     }
 
     /** out = rope2d(x) for f32 [B, L, width], table rows = token index. */

@@ -23,6 +23,32 @@ class AttentionLaunchTest {
         assertTrue(e.getMessage().contains("64, 72, 96 and 128"), e.getMessage());
     }
 
+    /** kv_append's argument checks, which refuse before any kernel is looked up (so they run without a GPU). */
+    @Test
+    void kvAppendRefusesWhatItsKernelCannotDo() {
+        Fake a = new Fake(1 << 20, 1 << 20, "buffer");
+        Attention.AppendRope stage = Attention.AppendRope.ofStage(a, a, 4);
+        String[][] cases = {
+                {"do not fit a cache of 8", "pos"},
+                {"the queries and their output come together", "q"},
+                {"need tables of as many rows, got 4", "rows"},
+                {"is not whole heads of an even size 5", "head"},
+                {"row stride 130 must be even and at least the width 132", "ld"},
+        };
+        for (String[] c : cases) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> {
+                switch (c[1]) {
+                    case "pos" -> Attention.kvAppend(null, a, a, a, a, 2, 4, 128, 128, 6, 8, 64, stage, null, null);
+                    case "q" -> Attention.kvAppend(null, a, a, a, a, 2, 4, 128, 384, 0, 8, 64, stage, a, null);
+                    case "rows" -> Attention.kvAppend(null, a, a, a, a, 2, 5, 128, 128, 0, 8, 64, stage, null, null);
+                    case "head" -> Attention.kvAppend(null, a, a, a, a, 2, 4, 130, 130, 0, 8, 5, null, null, null);
+                    default -> Attention.kvAppend(null, a, a, a, a, 2, 4, 132, 130, 0, 8, 66, null, null, null);
+                }
+            }, c[1]);
+            assertTrue(e.getMessage().contains(c[0]), c[1] + ": " + e.getMessage());
+        }
+    }
+
     @Test
     void sharedMemoryAndGridFollowTheKernelComment() {
         assertEquals(55296, Attention.sharedBytes(64));

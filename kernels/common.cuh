@@ -55,6 +55,12 @@ __device__ __forceinline__ uint64_t noise_index(long long i, unsigned int firstI
 __device__ __forceinline__ float bf2f(__nv_bfloat16 v) { return __bfloat162float(v); }
 __device__ __forceinline__ __nv_bfloat16 f2bf(float v) { return __float2bfloat16_rn(v); }
 
+// Two adjacent outputs (8-byte or 4-byte aligned), as floats or rounded to bf16 (nearest even).
+__device__ __forceinline__ void store2(float* p, float a, float b) { *reinterpret_cast<float2*>(p) = make_float2(a, b); }
+__device__ __forceinline__ void store2(__nv_bfloat16* p, float a, float b) {
+    *reinterpret_cast<__nv_bfloat162*>(p) = __floats2bfloat162_rn(a, b);
+}
+
 // ---------------------------------------------------------------- RoPE
 
 // A pair (x0, x1) rotated as a complex number by the angle of (c, s): (x0 c − x1 s, x1 c + x0 s), each product and

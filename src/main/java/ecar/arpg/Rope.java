@@ -18,14 +18,14 @@ record Rope(Tensor cos, Tensor sin, int heads) {
         return new Rope(b.upload(FloatTensor.of(t[0], rows, half)), b.upload(FloatTensor.of(t[1], rows, half)), c.heads());
     }
 
-    /** x [B, L, dim] rotated, token l by table row rows[l]. */
-    Tensor rotate(Backend b, Tensor x, Tensor rows) {
-        return b.ropeRows(x, heads, cos, sin, rows);
-    }
-
     /** A fused qkv [B, L, 3·dim]: keys (rotated) and values into the cache, then the rotated queries' attention over it. */
     Tensor selfAttention(Backend b, Tensor qkv, Tensor rows, KvCache cache) {
         return b.selfAttentionRopeRows(qkv, cache, heads, cos, sin, rows);
+    }
+
+    /** Queries q [B, m, dim] rotated, query j by table row rows[j], attending to every token the cache holds. */
+    Tensor attend(Backend b, Tensor q, Tensor rows, KvCache cache) {
+        return b.attentionRopeRows(q, cache, heads, cos, sin, rows);
     }
 
     /** A fused kv [B, L, 2·dim]: keys (rotated) and values into the cache. */

@@ -241,6 +241,14 @@ public interface Backend extends AutoCloseable {
     /** softmax(q·kᵀ/√d)·v over every token the cache holds, no mask; q [batch, Lq, width]. */
     Tensor attention(Tensor q, KvCache cache, int heads);
 
+    /**
+     * attention(ropeRows(q, heads, cos, sin, rows), cache, heads): ARPG's cross-attention, its queries rotated by rows of
+     * the RoPE tables. A GPU rotates and rounds them to the attention's bf16 operand in one pass.
+     */
+    default Tensor attentionRopeRows(Tensor q, KvCache cache, int heads, Tensor cos, Tensor sin, Tensor rows) {
+        return attention(ropeRows(q, heads, cos, sin, rows), cache, heads);
+    }
+
     /** As {@link #attention(Tensor, KvCache, int)} with the queries rotated by FlowAR's 2D RoPE on a side×side grid. */
     default Tensor attentionRope(Tensor q, KvCache cache, int heads, int side, int span) {
         return attention(rope2d(q, heads, side, span), cache, heads);

@@ -143,7 +143,8 @@ class CudaBackendOpsGpuTest {
     /**
      * ARPG's self-attention from a fused qkv (one kv_append pass: keys rotated by table rows into the cache, the rotated
      * bf16 queries beside) over two steps of 3 and 5 tokens at scattered table rows, and its shared keys and values
-     * from a fused kv, against the CPU's chunks, ropeRows, kvAppend and attention. The rotated queries are rounded once
+     * from a fused kv read by cross-attention's queries (rope_rows rounding them to bf16), against the CPU's chunks,
+     * ropeRows, kvAppend and attention. The rotated queries are rounded once
      * to bf16 on both paths, so what differs is the attention kernel's own arithmetic.
      */
     @ParameterizedTest(name = "head {0}")
@@ -162,10 +163,10 @@ class CudaBackendOpsGpuTest {
                 ecar.backend.KvCache[] c = caches.computeIfAbsent(b, x -> new ecar.backend.KvCache[]{x.kvCache(batch, 9, width), x.kvCache(batch, 9, width)});
                 return b.selfAttentionRopeRows(b.upload(qkv), c[0], heads, b.upload(cos), b.upload(sin), b.upload(rows));
             });
-            same("kvAppendRopeRows then attention, " + l + " tokens, head " + d, BF16, b -> {
+            same("kvAppendRopeRows then attentionRopeRows, " + l + " tokens, head " + d, BF16, b -> {
                 ecar.backend.KvCache c = caches.get(b)[1];
                 b.kvAppendRopeRows(c, b.upload(kv), heads, b.upload(cos), b.upload(sin), b.upload(rows));
-                return b.attention(b.upload(q), c, heads);
+                return b.attentionRopeRows(b.upload(q), c, heads, b.upload(cos), b.upload(sin), b.upload(rows));
             });
         }
     }

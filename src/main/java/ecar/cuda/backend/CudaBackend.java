@@ -430,10 +430,15 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor ropeRows(Tensor x, int heads, Tensor cos, Tensor sin, Tensor rows) {
         owner.check();
+        return ropeRows("ropeRows", DType.F32, x, heads, cos, sin, rows);
+    }
+
+    /** rope_rows into a new tensor of {@code out}'s type: f32, or bf16 (attention's operand, rounded once). */
+    private CudaTensor ropeRows(String op, DType out, Tensor x, int heads, Tensor cos, Tensor sin, Tensor rows) {
         Shape s = Check.ropeRows(x, heads, cos, sin, rows);
-        CudaTensor o = memory.alloc(s, DType.F32, "ropeRows");
-        embed.ropeRows(o.buffer(), operands.f32In(x, "ropeRows").buffer(), operands.f32In(rows, "ropeRows").buffer(), s.dim(0), s.dim(1), s.last(),
-                s.last() / heads, operands.f32In(cos, "ropeRows").buffer(), operands.f32In(sin, "ropeRows").buffer(), cos.shape().dim(0));
+        CudaTensor o = memory.alloc(s, out, op + (out == DType.BF16 ? " bf16" : ""));
+        embed.ropeRows(o.buffer(), out == DType.BF16 ? Precision.BF16 : Precision.F32, operands.f32In(x, op).buffer(), operands.f32In(rows, op).buffer(),
+                s.dim(0), s.dim(1), s.last(), s.last() / heads, operands.f32In(cos, op).buffer(), operands.f32In(sin, op).buffer(), cos.shape().dim(0));
         return o;
     }
 
@@ -571,6 +576,13 @@ public final class CudaBackend implements Backend {
     public Tensor attention(Tensor q, KvCache cache, int heads) {
         owner.check();
         return attendCache("attention", q, cuda(cache), heads, 0, 0, false);
+    }
+
+    /** rope_rows writes the rotated queries as bf16, the attention's operand, in one pass. */
+    @Override
+    public Tensor attentionRopeRows(Tensor q, KvCache cache, int heads, Tensor cos, Tensor sin, Tensor rows) {
+        owner.check();
+        return attendCache("attentionRopeRows", ropeRows("attentionRopeRows", DType.BF16, q, heads, cos, sin, rows), cuda(cache), heads, 0, 0, false);
     }
 
     @Override

@@ -482,12 +482,17 @@ class OpsValidationTest {
         Fake arena = Fake.of(1 << 20, "arena");
         msg = message(() -> sample.draw(new Fake(arena.address(), 4L * 4, "ids"), new Fake(arena.address(), 4L * 4 * 8, "logits"), 4, 8, 1L, 1));
         assertTrue(msg.contains("overlaps"), msg);
-        embed.ropeRows(f32(2 * 3 * 64, "o"), f32(2 * 3 * 64, "x"), f32(3, "rows"), 2, 3, 64, 16, f32(257 * 8, "cos"), f32(257 * 8, "sin"), 257);
+        embed.ropeRows(f32(2 * 3 * 64, "o"), Precision.F32, f32(2 * 3 * 64, "x"), f32(3, "rows"), 2, 3, 64, 16, f32(257 * 8, "cos"), f32(257 * 8, "sin"), 257);
         assertEquals("rope_rows_f32", rec.last().kernel());
         assertEquals(1, rec.last().shape().gridX());
-        msg = message(() -> embed.ropeRows(f32(2 * 3 * 64, "o"), f32(2 * 3 * 64, "x"), f32(2, "rows"), 2, 3, 64, 16, f32(257 * 8, "cos"),
+        msg = message(() -> embed.ropeRows(f32(2 * 3 * 64, "o"), Precision.F32, f32(2 * 3 * 64, "x"), f32(2, "rows"), 2, 3, 64, 16, f32(257 * 8, "cos"),
                 f32(257 * 8, "sin"), 257));
         assertTrue(msg.contains("rows 'rows'") && msg.contains("[3] f32"), msg);
+        embed.ropeRows(bf16(2 * 3 * 64, "o"), Precision.BF16, f32(2 * 3 * 64, "x"), f32(3, "rows"), 2, 3, 64, 16, f32(257 * 8, "cos"), f32(257 * 8, "sin"), 257);
+        assertEquals("rope_rows_bf16", rec.last().kernel());
+        msg = message(() -> embed.ropeRows(bf16(2 * 3 * 32, "o"), Precision.BF16, f32(2 * 3 * 64, "x"), f32(3, "rows"), 2, 3, 64, 16, f32(257 * 8, "cos"),
+                f32(257 * 8, "sin"), 257));
+        assertTrue(msg.contains("out 'o'") && msg.contains("[2, 3, 64] bf16"), msg);
     }
 
     // ------------------------------------------------------------------ the wrappers name real entry points

@@ -543,6 +543,8 @@ def main():
     run(130, 298, 72, grid=3, seed=15, rows=True, act=silu, gated=True)   # N % 4 != 0: pairs used
     run(256, 384, 520, grid=6, seed=16, rows=True, coop=True)   # cooperative: a tile a CTA, the consumers a half each
     run(200, 300, 136, grid=2, seed=17, coop=True)     # cooperative with 3 tiles a CTA, ragged, pair stores
+    run(256, 256, 1000, grid=12, seed=19, coop=True, splits=3)   # cooperative with K split: 4 tiles × 3 ranges, a unit a CTA
+    run(130, 129, 520, grid=5, seed=20, coop=True, splits=3)     # cooperative, split, ragged, 2-3 units a CTA
     # the replay can fail: kernels with one thing wrong must not pass it
     mutants = [("no turn barriers between the consumers", "TURNS", False),
                ("a stage released while its wgmma group may still read it", "RELEASE_LAG", 0),
@@ -552,6 +554,8 @@ def main():
                   lambda: run(200, 304, 136, grid=4, seed=10, rows=True, quiet=True))
     catch_mutants(globals(), [("cooperative stages released when one consumer is done", "COOP_EMPTY_ARRIVALS", 4)],
                   lambda: run(200, 300, 520, grid=2, seed=18, coop=True, quiet=True))
+    catch_mutants(globals(), [("cooperative split-K stages released when one consumer is done", "COOP_EMPTY_ARRIVALS", 4)],
+                  lambda: run(130, 129, 520, grid=5, seed=20, coop=True, splits=3, quiet=True))
     catch_mutants(globals(), [("the bias added again after the activation", "CLEAR_APPLIED_BIAS", False)],
                   lambda: run(200, 304, 136, grid=4, seed=13, rows=True, act=silu, quiet=True))
     catch_mutants(globals(), [("GATE_PAIRS row stores four columns apart instead of eight", "ROW8_STRIDE", 4)],

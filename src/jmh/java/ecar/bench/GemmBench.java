@@ -77,8 +77,9 @@ public class GemmBench extends GpuBench {
     public String path;
     private boolean forceSm90;
     /**
-     * The {@code sm90coop} path ({@code -p path=sm90coop}): gemm_sm90 forced as on the sm90 path, but in one K range with
-     * its consumers sharing every tile (GemmKernels.withCooperative), for shapes whose CTAs get one tile each.
+     * The {@code sm90coop} path ({@code -p path=sm90coop}): gemm_sm90 forced as on the sm90 path (K split where the
+     * tiles are few), with its consumers sharing every unit (GemmKernels.withCooperative), for shapes whose CTAs get one
+     * unit each.
      */
     private boolean cooperative;
     /**

@@ -294,7 +294,8 @@ public final class GemmKernels {
     /**
      * This instance with {@link #linear} sending the shapes that {@link #wgmmaTakes} refuses for having fewer 128 × 128
      * tiles than SMs (but M, N ≥ 64, K % 8 == 0: batch 1's 512-row GEMMs) to gemm_sm90 with cooperative consumers
-     * instead of gemm.cu's tiles. Off by default ({@code ECAR_GEMM_SMALL=coop} turns it on) until a GPU has timed it:
+     * instead of gemm.cu's tiles, K split where the tiles would leave over half the SMs idle (DiT-XL/2's 36-tile
+     * proj and fc2: 3 ranges, 108 units). Off by default ({@code ECAR_GEMM_SMALL=coop} turns it on) until a GPU has timed it:
      * the session script runs compare at batch 1 both ways. Returns this.
      */
     public GemmKernels withSmallOnSm90(boolean on) {
@@ -335,7 +336,7 @@ public final class GemmKernels {
         } else if (path == GemmPath.WGMMA && wgmmaTakes(m, n, k, multiprocessors)) {
             linearSm90(y, out, x, w, m, n, k, e);
         } else if (path == GemmPath.WGMMA && smallOnSm90 && k % 8 == 0 && m >= 64 && n >= 64) {
-            sm90(y, out, x, w, m, n, k, e, true);   // a CTA gets at most one tile here: both consumers on it
+            sm90(y, out, x, w, m, n, k, e, true);   // a CTA gets at most one unit here: both consumers on it
         } else {
             linear(Tile.choose(m, n, multiprocessors), y, out, x, w, m, n, k, e);
         }
@@ -375,7 +376,10 @@ public final class GemmKernels {
         sm90(y, out, x, w, m, n, k, e, cooperative);
     }
 
-    /** gemm_sm90 with cooperative consumers (in one K range) or ping-pong ones (K split where the tiles are few and there is scratch). */
+    /**
+     * gemm_sm90 with cooperative consumers or ping-pong ones, K split where the tiles are few and there is scratch
+     * (Sm90.splitK; both kinds of consumer take a unit's K range alike: tools/emulate_gemm_sm90.py replays both).
+     */
     private void sm90(DeviceAddress y, Precision out, DeviceAddress x, DeviceAddress w, int m, int n, int k, Epilogue e, boolean coop) {
         String op = "gemm_sm90";
         that(path == GemmPath.WGMMA, op, "the wgmma kernel runs on compute capability 9.0 only; these GEMM kernels are on the " + path.label + " path");
@@ -385,7 +389,7 @@ public final class GemmKernels {
         that(positions <= Integer.MAX_VALUE, op, m + " × " + n + " × " + k + " needs " + positions
                 + " pipeline positions per CTA; the kernel counts them in 32 bits");
         TensorMap tmX = maps.encode(Sm90.operand(x, m, k)), tmW = maps.encode(Sm90.operand(w, n, k));
-        Sm90.SplitK split = scratch == null || coop ? new Sm90.SplitK(1, OpCheck.ceilDiv(k, Sm90.BK)) : Sm90.splitK(m, n, k, multiprocessors);
+        Sm90.SplitK split = scratch == null ? new Sm90.SplitK(1, OpCheck.ceilDiv(k, Sm90.BK)) : Sm90.splitK(m, n, k, multiprocessors);
         if (split.splits() == 1) {
             launcher.launch("gemm_sm90", Sm90.signature(out), Sm90.shape(m, n, multiprocessors), tmX, tmW, y, e.bias(), e.res(), e.gate(), e.mul(),
                     m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n), null, 1, split.kPer(), rowStores ? 1 : 0,

@@ -130,6 +130,21 @@ class GemmSm90GpuTest {
         }
     }
 
+    /**
+     * Cooperative consumers with K split (ECAR_GEMM_SMALL=coop on DiT-XL/2's 36-tile batch-1 fc2, and a ragged shape):
+     * the same partial sums and the same reduce as ping-pong, so the same bits.
+     */
+    @ParameterizedTest(name = "{0}x{1}x{2}")
+    @CsvSource({"512, 1152, 4608", "130, 129, 520"})
+    void cooperativeConsumersSplitKLikePingPong(int m, int n, int k) {
+        GemmKernels.Sm90.SplitK split = GemmKernels.Sm90.splitK(m, n, k, CudaContext.get().device().multiprocessors());
+        Assumptions.assumeTrue(split.splits() > 1, () -> m + "x" + n + "x" + k + " is not split on this device's SM count");
+        try (GpuOps g = new GpuOps()) {
+            GemmGpuTest.assertSameBitsBothWays(g, "gemm_sm90 " + split, "ping-pong", "cooperative consumers", m, n, k,
+                    (coop, y, out, x, w, e) -> splitting(g).withCooperative(coop).linearSm90(y, out, x, w, m, n, k, e));
+        }
+    }
+
     /** The measurement-only DISCARD epilogue writes nothing, on gemm_sm90 and on gemm.cu's tiles: a poisoned Y stays NaN. */
     @Test
     void aDiscardEpilogueWritesNothing() {

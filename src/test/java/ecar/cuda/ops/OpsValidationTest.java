@@ -237,8 +237,9 @@ class OpsValidationTest {
         assertTrue(GemmKernels.wgmmaTakes(64, 64, 8, 1) && GemmKernels.wgmmaTakes(128 * 12, 128 * 11, 64, 132));
         assertTrue(!GemmKernels.wgmmaTakes(63, 4096, 1024, 1) && !GemmKernels.wgmmaTakes(4096, 4096, 1020, 1));
         assertTrue(!GemmKernels.wgmmaTakes(128 * 12, 128 * 11, 64, 133), "132 tiles on 133 SMs");
-        // batch 1's 512-row GEMMs (96 tiles): gemm.cu by default; gemm_sm90 with cooperative consumers, in one K range,
-        // when asked (ECAR_GEMM_SMALL=coop); the mostly-empty N = 32 stays on gemm.cu either way
+        // batch 1's 512-row GEMMs (96 tiles): gemm.cu by default; gemm_sm90 with cooperative consumers when asked
+        // (ECAR_GEMM_SMALL=coop), K split only where the tiles leave over half the SMs idle; the mostly-empty N = 32
+        // stays on gemm.cu either way
         hopper.linear(bf16(512L * 3072, "y"), Precision.BF16, bf16(512L * 1024, "x"), bf16(3072L * 1024, "w"), 512, 3072, 1024, Epilogue.of(null, Activation.NONE));
         assertEquals("gemm_bf16_t64_bf16", rec.last().kernel());
         hopper.withSmallOnSm90(true).linear(bf16(512L * 3072, "y"), Precision.BF16, bf16(512L * 1024, "x"), bf16(3072L * 1024, "w"), 512, 3072, 1024,
@@ -557,6 +558,17 @@ class OpsValidationTest {
         split.linearSm90(f32(16384L * 1024, "big y"), Precision.F32, bf16(16384L * 1024, "big x"), bf16(1024L * 1024, "big w"), 16384, 1024, 1024,
                 Epilogue.of(null, ecar.backend.Activation.NONE));
         assertEquals(before + 3, rec.calls.size(), "enough tiles: one launch, no workspace");
+        // ECAR_GEMM_SMALL=coop on DiT-XL/2's fc2 at batch 1: 36 tiles, so K = 4608 in 3 ranges, cooperative, then the reduce
+        before = rec.calls.size();
+        split.withSmallOnSm90(true).linear(bf16(512L * 1152, "y"), Precision.BF16, bf16(512L * 4608, "x"), bf16(1152L * 4608, "w"), 512, 1152, 4608,
+                Epilogue.of(null, Activation.NONE));
+        assertEquals(before + 2, rec.calls.size(), "the split product, then gemm_splitk_reduce");
+        var coop = rec.calls.get(before);
+        Object[] ka = coop.args();   // ..., ws, splits, kPer, epi, coop
+        assertEquals(108, coop.shape().gridX(), "36 tiles × 3 ranges");
+        assertEquals(java.util.List.of(3, 24, 1), java.util.List.of(ka[ka.length - 4], ka[ka.length - 3], ka[ka.length - 1]),
+                "3 ranges of 24 k-blocks, cooperative");
+        assertEquals("gemm_splitk_reduce_bf16", rec.last().kernel());
     }
 
     // ------------------------------------------------------------------ attention on Hopper

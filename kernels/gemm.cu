@@ -7,7 +7,8 @@
 //
 // Entry points: gemm_bf16_{t128,t64}_{f32,bf16}
 //   (void* Y, const bf16* X, const bf16* W, const float* bias, const float* res, const float* gate,
-//    const bf16* mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd, int epi)
+//    const bf16* mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd, int epi,
+//    const float* rope_cos, const float* rope_sin, int rope_tokens, int rope_head, int rope_cols)
 //   t128: block 256 threads, grid (ceil(N/128), ceil(M/128)), dynamic shared memory 65536 bytes
 //         (the launcher must raise CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES above 48 KiB).
 //   t64:  block 128 threads, grid (ceil(N/64), ceil(M/64)), dynamic shared memory 32768 bytes.
@@ -18,6 +19,7 @@
 // for one chunk of an adaLN modulation read in place). Y may be res (in-place residual update). epi: 0 stores two
 // outputs at a time straight from the fragments (store_pair), 1 stages each warp's accumulators in the pipeline's
 // shared memory and stores eight adjacent outputs a lane (store_row8_staged) where row8_ok, else pairs; the same values.
+// rope_*: FlowAR's 2D RoPE on the q and k columns of a fused qkv (gemm_tile.cuh's Epilogue), rope_cos null for none.
 #include "gemm_tile.cuh"
 
 using namespace ecar;
@@ -26,9 +28,9 @@ using namespace ecar::tile;
 template <class C, bool OUT_BF16>
 __device__ __forceinline__ void gemm(void* Y, const __nv_bfloat16* X, const __nv_bfloat16* W, const float* bias,
                                      const float* res, const float* gate, const __nv_bfloat16* mul,
-                                     int M, int N, int K, int act, int post, int gateRatio, int gateLd, int epi) {
+                                     int M, int N, int K, int act, int post, int gateRatio, int gateLd, int epi, ECAR_ROPE_PARAMS) {
     MatrixRows a{X, M, K, (int)blockIdx.y * C::BM};
-    Epilogue e{bias, res, gate, mul, act, post, gateRatio, gateLd};
+    Epilogue e{bias, res, gate, mul, act, post, gateRatio, gateLd, ECAR_ROPE_ARGS};
     run<C, OUT_BF16>(Y, a, W, M, N, K, e, epi == 1);
 }
 
@@ -37,8 +39,8 @@ __device__ __forceinline__ void gemm(void* Y, const __nv_bfloat16* X, const __nv
         NAME(void* Y, const __nv_bfloat16* __restrict__ X, const __nv_bfloat16* __restrict__ W,                    \
              const float* __restrict__ bias, const float* res, const float* __restrict__ gate,                     \
              const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd, \
-             int epi) {                                                                                            \
-        gemm<CFG, OUT_BF16>(Y, X, W, bias, res, gate, mul, M, N, K, act, post, gateRatio, gateLd, epi);            \
+             int epi, ECAR_ROPE_PARAMS) {                                                                          \
+        gemm<CFG, OUT_BF16>(Y, X, W, bias, res, gate, mul, M, N, K, act, post, gateRatio, gateLd, epi, ECAR_ROPE_ARGS); \
     }
 
 GEMM_ENTRY(gemm_bf16_t128_f32, Big, 2, false)

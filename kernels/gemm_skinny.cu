@@ -11,7 +11,8 @@
 //
 // Entry points: gemm_skinny_{f32,bf16}
 //   (void* Y, const bf16* X, const bf16* W, const float* bias, const float* res, const float* gate, const bf16* mul,
-//    int M, int N, int K, int act, int post, int gateRatio, int gateLd)
+//    int M, int N, int K, int act, int post, int gateRatio, int gateLd,
+//    const float* rope_cos, const float* rope_sin, int rope_tokens, int rope_head, int rope_cols)
 //   launch: block 256 (8 warps), grid ceil(ceil(N / 2) / 8): one warp per pair of output columns.
 // Limits: 1 ≤ M ≤ 16; K % 8 == 0, K ≥ 8; X, W 16-byte aligned (rows of K bf16, K a multiple of 8, stay aligned);
 //   N ≥ 1; act, post, gateRatio as in gemm.cu; Y may be res.
@@ -110,8 +111,9 @@ __device__ __forceinline__ void gemm_skinny(void* Y, const __nv_bfloat16* __rest
     ECAR_KERNEL void __launch_bounds__(32 * WARPS)                                                                   \
         NAME(void* Y, const __nv_bfloat16* __restrict__ X, const __nv_bfloat16* __restrict__ W,                      \
              const float* __restrict__ bias, const float* res, const float* __restrict__ gate,                       \
-             const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd) { \
-        Epilogue e{bias, res, gate, mul, act, post, gateRatio, gateLd};                                              \
+             const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd,   \
+             ECAR_ROPE_PARAMS) {                                                                                     \
+        Epilogue e{bias, res, gate, mul, act, post, gateRatio, gateLd, ECAR_ROPE_ARGS};                              \
         gemm_skinny<OUT_BF16>(Y, X, W, M, N, K, e);                                                                  \
     }
 

@@ -17,7 +17,8 @@
 //
 // Entry points: gemm_sm90_bf16_{f32,bf16}
 //   (TensorMap tmX, TensorMap tmW, void* Y, const float* bias, const float* res, const float* gate, const bf16* mul,
-//    int M, int N, int K, int act, int post, int gateRatio, int gateLd, float* ws, int splits, int kPer, int epi, int coop)
+//    int M, int N, int K, int act, int post, int gateRatio, int gateLd, float* ws, int splits, int kPer, int epi, int coop,
+//    const float* rope_cos, const float* rope_sin, int rope_tokens, int rope_head, int rope_cols)
 //   tmX: 2D tensor map of X, dims {K, M}, row stride 2K bytes, box {64, 128}, bf16, SWIZZLE_128B, OOB fill zero;
 //   tmW: the same for W with dims {K, N}. Both passed by value (__grid_constant__, 128 bytes, 64-byte aligned).
 //   Launch: block 384 threads (3 warp groups), grid min(units, SMs) with units = ceil(M/128)·ceil(N/128)·splits,
@@ -39,7 +40,9 @@
 //   units, one's epilogue overlapping the other's main loop), 1 cooperative (both consumers take every unit, consumer c
 //   the 64 rows 64c.. of its tile: for grids where a CTA gets one tile, which ping-pong leaves to one consumer); the
 //   same float operations either way.
-//   gemm_splitk_reduce_{f32,bf16}(void* Y, const float* ws, int splits, bias, res, gate, mul, M, N, act, post, gateRatio):
+//   rope_*: FlowAR's 2D RoPE on a fused qkv's q and k columns (gemm_tile.cuh's Epilogue), rope_cos null for none.
+//   gemm_splitk_reduce_{f32,bf16}(void* Y, const float* ws, int splits, bias, res, gate, mul, M, N, act, post, gateRatio,
+//   gateLd, rope_cos, rope_sin, rope_tokens, rope_head, rope_cols): the epilogue, RoPE included, on the summed ranges;
 //   block 256, grid (ceil(ceil(N/2)/256), M) with M ≤ 65535; any architecture.
 // Falls back to gemm.cu's mma.sync kernels (GemmKernels decides): other GPUs, K % 8 != 0, M or N below 64 (a tile
 //   would be mostly padding), or ECAR_GEMM=mma.sync / -Decar.gemm=mma.sync.
@@ -235,7 +238,7 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
 
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define GEMM_SM90_BODY(OUT_BF16)                                                                                     \
-    Epilogue e{bias, res, gate, mul, act, post, gateRatio, gateLd};                                                  \
+    Epilogue e{bias, res, gate, mul, act, post, gateRatio, gateLd, ECAR_ROPE_ARGS};                                  \
     sm90::gemm<OUT_BF16>(&tmX, &tmW, Y, M, N, K, e, ws, splits, kPer, epi, coop);
 #else
 // Not Hopper's sm_90a: wgmma and setmaxnreg do not exist here. GemmKernels never launches this copy; trap if it is.
@@ -247,7 +250,7 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
         NAME(const __grid_constant__ sm90::TensorMap tmX, const __grid_constant__ sm90::TensorMap tmW, void* Y,      \
              const float* __restrict__ bias, const float* res, const float* __restrict__ gate,                       \
              const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd, \
-             float* __restrict__ ws, int splits, int kPer, int epi, int coop) {                                      \
+             float* __restrict__ ws, int splits, int kPer, int epi, int coop, ECAR_ROPE_PARAMS) {                    \
         GEMM_SM90_BODY(OUT_BF16)                                                                                     \
     }
 
@@ -273,8 +276,8 @@ __device__ __forceinline__ void splitk_reduce(void* Y, const float* ws, int spli
 #define SPLITK_REDUCE_ENTRY(NAME, OUT_BF16)                                                                          \
     ECAR_KERNEL void NAME(void* Y, const float* __restrict__ ws, int splits, const float* __restrict__ bias,         \
                           const float* res, const float* __restrict__ gate, const __nv_bfloat16* __restrict__ mul,   \
-                          int M, int N, int act, int post, int gateRatio, int gateLd) {                              \
-        Epilogue e{bias, res, gate, mul, act, post, gateRatio, gateLd};                                              \
+                          int M, int N, int act, int post, int gateRatio, int gateLd, ECAR_ROPE_PARAMS) {            \
+        Epilogue e{bias, res, gate, mul, act, post, gateRatio, gateLd, ECAR_ROPE_ARGS};                              \
         splitk_reduce<OUT_BF16>(Y, ws, splits, M, N, e);                                                             \
     }
 

@@ -75,7 +75,19 @@ struct Epilogue {
     const float* gate;             // [M / gateRatio, N] f32, rows gateLd ≥ N apart, or null (POST_RESIDUAL)
     const __nv_bfloat16* mul;      // [M, N] bf16 (POST_MUL)
     int act, post, gateRatio, gateLd;
+    // FlowAR's 2D RoPE on a fused qkv (POST_STORE, no activation), or none (rope_cos null: every other caller, whose
+    // brace initialisers leave these zero): after the bias, columns n < rope_cols (q and k) rotate in pairs (n, n + 1)
+    // by (cos, sin)[m % rope_tokens, (n % rope_head) / 2] of tables [rope_tokens, rope_head / 2], as qkv_to_bf16
+    // rotates them; rope_cols and rope_head even, rope_cols a multiple of rope_head, M a multiple of rope_tokens.
+    const float* rope_cos;
+    const float* rope_sin;
+    int rope_tokens, rope_head, rope_cols;
 };
+
+// The kernel parameters that fill an Epilogue's RoPE fields, and the arguments that pass them on.
+#define ECAR_ROPE_PARAMS \
+    const float* __restrict__ rope_cos, const float* __restrict__ rope_sin, int rope_tokens, int rope_head, int rope_cols
+#define ECAR_ROPE_ARGS rope_cos, rope_sin, rope_tokens, rope_head, rope_cols
 
 // The CPU twins are ecar.backend.Activations.{geluTanh, geluErf, silu}.
 __device__ __forceinline__ float activate(float v, int act) {
@@ -95,9 +107,20 @@ __device__ __forceinline__ float post_step(float v, int m, int n, int N, const E
     return v;
 }
 
+// Outputs (m, n) and (m, n + 1), n even, rotated as one pair by the epilogue's RoPE where it has one and n is a q or k
+// column (the same float operations as qkv_to_bf16 on the stored float32 pair).
+__device__ __forceinline__ void rope_pair(float& v0, float& v1, int m, int n, const Epilogue& e) {
+    if (e.rope_cos == nullptr || n >= e.rope_cols) return;
+    const size_t ti = (size_t)(m % e.rope_tokens) * (e.rope_head / 2) + (n % e.rope_head) / 2;
+    const float2 r = rotate(make_float2(v0, v1), e.rope_cos[ti], e.rope_sin[ti]);
+    v0 = r.x;
+    v1 = r.y;
+}
+
 // Two adjacent outputs (m, n) and (m, n+1) of one accumulator fragment; n is even. Each gets its bias, then the
-// activation, then the post step. For GATE_PAIRS the pair is one hidden unit: the activated first times the second.
-// (The activation is written twice, once per output, for all post steps: its code is inlined at every call site.)
+// activation, then (a pair) the RoPE, then the post step. For GATE_PAIRS the pair is one hidden unit: the activated
+// first times the second. (The activation is written twice, once per output, for all post steps: its code is inlined
+// at every call site.)
 template <bool OUT_BF16>
 __device__ __forceinline__ void store_pair(void* Y, int m, int n, float v0, float v1, int M, int N, const Epilogue& e) {
     if (m >= M || n >= N || e.post == POST_DISCARD) return;
@@ -115,8 +138,12 @@ __device__ __forceinline__ void store_pair(void* Y, int m, int n, float v0, floa
         return;
     }
     size_t i = (size_t)m * N + n;
+    if (second) {
+        v1 = activate(v1, e.act);
+        rope_pair(v0, v1, m, n, e);
+    }
     v0 = post_step(v0, m, n, N, e);
-    if (second) v1 = post_step(activate(v1, e.act), m, n + 1, N, e);
+    if (second) v1 = post_step(v1, m, n + 1, N, e);
     if (OUT_BF16) {
         __nv_bfloat16* y = reinterpret_cast<__nv_bfloat16*>(Y);
         if (second && (N % 2 == 0)) {
@@ -157,6 +184,10 @@ __device__ __forceinline__ void store_row8(void* Y, int m, int n, float (&v)[8],
         const float4 b0 = *reinterpret_cast<const float4*>(e.bias + n), b1 = *reinterpret_cast<const float4*>(e.bias + n + 4);
         v[0] += b0.x; v[1] += b0.y; v[2] += b0.z; v[3] += b0.w;
         v[4] += b1.x; v[5] += b1.y; v[6] += b1.z; v[7] += b1.w;
+    }
+    if (e.rope_cos != nullptr) {
+#pragma unroll
+        for (int j = 0; j < 4; j++) rope_pair(v[2 * j], v[2 * j + 1], m, n + 2 * j, e);
     }
     if (e.post == POST_MUL) {
         const uint4 u = *reinterpret_cast<const uint4*>(e.mul + i);

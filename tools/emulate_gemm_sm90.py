@@ -183,11 +183,29 @@ def smem_desc(addr):
 
 
 class Epi:
-    """The epilogue's parts the replay models: bias [N] or None, an activation (a numpy function) or None, and
-    GATE_PAIRS (Y [M, N / 2] = act(gate) * value from the interleaved columns 2j, 2j + 1)."""
+    """The epilogue's parts the replay models: bias [N] or None, an activation (a numpy function) or None,
+    GATE_PAIRS (Y [M, N / 2] = act(gate) * value from the interleaved columns 2j, 2j + 1), and a fused qkv's 2D RoPE
+    (cos, sin [tokens, head / 2], tokens, head, rotated columns) or None."""
 
-    def __init__(self, bias, act=None, gated=False):
-        self.bias, self.act, self.gated = bias, act, gated
+    def __init__(self, bias, act=None, gated=False, rope=None):
+        self.bias, self.act, self.gated, self.rope = bias, act, gated, rope
+
+
+# rope_pair rotates the q and k columns only (ROPE_PARTS = 2 of a qkv's 3; a mutant rotates v too).
+ROPE_PARTS = 2
+
+
+def rope_pair(v0, v1, m, n, e):
+    """rope_pair: outputs (m, n), (m, n + 1), n even, rotated by (cos, sin)[m % tokens, (n % head) / 2] where n is a
+    q or k column, each product and difference rounded to float32 as the kernel's __fmul_rn/__fsub_rn/__fadd_rn."""
+    if e.rope is None:
+        return v0, v1
+    cos, sin, tokens, head, cols = e.rope
+    if n >= cols // 2 * ROPE_PARTS:
+        return v0, v1
+    c, s_ = cos[m % tokens, (n % head) // 2], sin[m % tokens, (n % head) // 2]
+    f = np.float32
+    return f(f(f(v0) * c) - f(f(v1) * s_)), f(f(f(v1) * c) + f(f(v0) * s_))
 
 
 def store_pair(Y, written, m, n, v0, v1, M, N, e):
@@ -205,11 +223,14 @@ def store_pair(Y, written, m, n, v0, v1, M, N, e):
         written[m, n // 2] += 1
         Y[m, n // 2] = v0 * v1
         return
+    if second:
+        v1 = e.act(v1) if e.act is not None else v1
+        v0, v1 = rope_pair(v0, v1, m, n, e)
     written[m, n] += 1
     Y[m, n] = v0
     if second:
         written[m, n + 1] += 1
-        Y[m, n + 1] = e.act(v1) if e.act is not None else v1
+        Y[m, n + 1] = v1
 
 
 # The row-store epilogue (epi 1): lanes of one row read and store ROW8_STRIDE columns apart (8; mutants change it).
@@ -223,12 +244,16 @@ def row8_ok(N, e):
     return N % 4 == 0 if e.gated else N % 8 == 0
 
 
-def store_row8(Y, written, m, n, v, M, N, bias):
-    """store_row8: eight adjacent outputs, no activation; the caller checked m < M and n < N, and n % 8 == 0 == N % 8."""
+def store_row8(Y, written, m, n, v, M, N, bias, e):
+    """store_row8: eight adjacent outputs, no activation, then the RoPE pairs; the caller checked m < M and n < N, and
+    n % 8 == 0 == N % 8."""
     assert n % 8 == 0 and N % 8 == 0 and n + 8 <= N and m < M, "store_row8 at (%d, %d) of %d x %d: not eight whole columns" % (m, n, M, N)
+    x = [np.float32(v[j] + (bias[n + j] if bias is not None else 0.0)) for j in range(8)]
+    for j in range(0, 8, 2):
+        x[j], x[j + 1] = rope_pair(x[j], x[j + 1], m, n + j, e)
     for j in range(8):
         written[m, n + j] += 1
-        Y[m, n + j] = v[j] + (bias[n + j] if bias is not None else 0.0)
+        Y[m, n + j] = x[j]
 
 
 def store_gate_row8(Y, written, m, n, v, N):
@@ -260,7 +285,7 @@ def store_row8_staged(Y, written, m, n, s, M, N, e):
     if e.gated:
         store_gate_row8(Y, written, m, n, s, N)
     else:
-        store_row8(Y, written, m, n, s, M, N, bias)
+        store_row8(Y, written, m, n, s, M, N, bias, e)
 
 
 def check_float4_banks(word_index, most=2):
@@ -463,15 +488,22 @@ def silu(x):
     return np.float32(x / (1.0 + np.exp(-np.float64(x))))
 
 
-def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1, rows=False, act=None, gated=False, coop=False):
-    """One GEMM replayed CTA by CTA against float64 X @ W^T (+ bias), then act, or act(gate) * value for GATE_PAIRS."""
+def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1, rows=False, act=None, gated=False, coop=False, rope=None):
+    """One GEMM replayed CTA by CTA against float64 X @ W^T (+ bias), then act, or act(gate) * value for GATE_PAIRS, or
+    with rope = (tokens, head) a fused qkv (N = 3W) whose q and k columns the 2D RoPE rotates."""
     rng = np.random.default_rng(seed)
     X = bf16(rng.standard_normal((M, K)).astype(np.float32))
     W = bf16(rng.standard_normal((N, K)).astype(np.float32))
     b = rng.standard_normal(N).astype(np.float32) if bias else None
     assert not gated or N % 2 == 0, "GATE_PAIRS needs whole (gate, value) pairs"
     NY = N // 2 if gated else N
-    epi = Epi(b, act, gated)
+    tables = None
+    if rope is not None:
+        tokens, head = rope
+        assert N % 3 == 0 and (N // 3) % head == 0 and M % tokens == 0, "a fused qkv of whole heads and whole samples"
+        angles = rng.uniform(-np.pi, np.pi, (tokens, head // 2))
+        tables = (np.cos(angles).astype(np.float32), np.sin(angles).astype(np.float32), tokens, head, 2 * (N // 3))
+    epi = Epi(b, act, gated, tables)
     Y = np.full((M, NY), np.nan)
     written = np.zeros((M, NY), dtype=np.int32)
     tiles = -(-M // BM) * -(-N // BN)
@@ -489,11 +521,19 @@ def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1, row
     z = X.astype(np.float64) @ W.astype(np.float64).T + (b if bias else 0.0)
     f = (lambda x: np.vectorize(act)(x).astype(np.float64)) if act is not None else (lambda x: x)
     expected = f(z[:, 0::2]) * z[:, 1::2] if gated else f(z)
+    if tables is not None:   # q and k rotated pair by pair in float64
+        cos, sin, tokens, head, cols = tables
+        t = np.arange(M) % tokens
+        for n in range(0, cols, 2):
+            c, s_ = cos[t, (n % head) // 2], sin[t, (n % head) // 2]
+            x0, x1 = expected[:, n].copy(), expected[:, n + 1].copy()
+            expected[:, n], expected[:, n + 1] = x0 * c - x1 * s_, x1 * c + x0 * s_
     assert np.all(written == 1), "elements written %s times" % sorted(set(written.ravel().tolist()))
     err = np.max(np.abs(Y - expected)) / max(1e-30, np.max(np.abs(expected)))
     assert err < 1e-5, "max relative error %g (fp32 staging rounds; a misplaced element is off by O(1))" % err
     if not quiet:
         what = ("act(gate) * value" if gated else "act(X @ W^T)") if act is not None else ("gate * value" if gated else "X @ W^T")
+        what += " with q and k rotated" if rope is not None else ""
         print("gemm %4d x %4d x %4d, %2d CTAs (%d tiles, %d k-blocks in %d range(s), %d-stage ring, %s%s stores): matches %s, every element "
               "written once" % (M, N, K, grid, tiles, kTiles, splits, STAGES, "cooperative, " if coop else "",
                                 "row" if rows and splits == 1 and row8_ok(N, epi) else "pair", what))
@@ -545,6 +585,9 @@ def main():
     run(200, 300, 136, grid=2, seed=17, coop=True)     # cooperative with 3 tiles a CTA, ragged, pair stores
     run(256, 256, 1000, grid=12, seed=19, coop=True, splits=3)   # cooperative with K split: 4 tiles × 3 ranges, a unit a CTA
     run(130, 129, 520, grid=5, seed=20, coop=True, splits=3)     # cooperative, split, ragged, 2-3 units a CTA
+    run(256, 192, 136, grid=2, seed=21, rows=True, rope=(64, 16))   # RoPE epilogue through row stores: 4 samples of 64 tokens
+    run(256, 192, 136, grid=2, seed=21, rope=(64, 16))              # ... through pair stores
+    run(128, 384, 520, grid=5, seed=22, splits=3, rope=(16, 32))    # ... K split: the reduce rotates
     # the replay can fail: kernels with one thing wrong must not pass it
     mutants = [("no turn barriers between the consumers", "TURNS", False),
                ("a stage released while its wgmma group may still read it", "RELEASE_LAG", 0),
@@ -556,6 +599,8 @@ def main():
                   lambda: run(200, 300, 520, grid=2, seed=18, coop=True, quiet=True))
     catch_mutants(globals(), [("cooperative split-K stages released when one consumer is done", "COOP_EMPTY_ARRIVALS", 4)],
                   lambda: run(130, 129, 520, grid=5, seed=20, coop=True, splits=3, quiet=True))
+    catch_mutants(globals(), [("RoPE on v's columns too", "ROPE_PARTS", 3)],
+                  lambda: run(256, 192, 136, grid=2, seed=21, rows=True, rope=(64, 16), quiet=True))
     catch_mutants(globals(), [("the bias added again after the activation", "CLEAR_APPLIED_BIAS", False)],
                   lambda: run(200, 304, 136, grid=4, seed=13, rows=True, act=silu, quiet=True))
     catch_mutants(globals(), [("GATE_PAIRS row stores four columns apart instead of eight", "ROW8_STRIDE", 4)],

@@ -175,6 +175,22 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * A fused qkv [B, L, 3·W] with its q and k rotated by FlowAR's 2D RoPE on a side×side grid ({@link #rope2d}) and v as
+     * it is: a matmul operand (Backend's class comment), so a GPU returns it in bf16, the form attention reads.
+     * {@code selfAttention(rope2dQk(qkv, …), heads, 0, 0, false)} is {@code selfAttention(qkv, heads, side, span, true)}.
+     */
+    Tensor rope2dQk(Tensor qkv, int heads, int side, int span);
+
+    /**
+     * rope2dQk(linear(x, w, bias), heads, side, span): the flow head's self-attention projection, ready for attention. A
+     * GPU rotates q and k in the GEMM's epilogue (the float operations of rope2dQk on the float32 product) and writes bf16,
+     * where the product used to be written in float32, read and written again by a RoPE pass.
+     */
+    default Tensor linearRope(Tensor x, Tensor w, Tensor bias, int heads, int side, int span) {
+        return rope2dQk(linear(x, w, bias), heads, side, span);
+    }
+
+    /**
      * Self-attention of a fused projection qkv [B, L, 3·W] (q, k and v side by side, as a fused qkv Linear makes them):
      * attention(q, k, v), or with {@code rope} attentionRope(q, k, v, heads, side, span, true). A GPU backend reads
      * the three straight from the fused tensor (one rounding pass, the rotation in it); the default splits it.

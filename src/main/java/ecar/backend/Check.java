@@ -81,6 +81,22 @@ public final class Check {
                 "head size of " + s + " over " + heads + " heads must be a multiple of 4");
     }
 
+    /** A fused qkv [B, side², 3·H·d] whose q and k the 2D RoPE rotates (head size a multiple of 4); returns W = H·d. */
+    public static int rope2dQk(String op, Tensor qkv, int heads, int side) {
+        rank(op, qkv, 3, "[B, L, 3·H·d]");
+        return rope2dQk(op, qkv.shape(), heads, side);
+    }
+
+    /** The same for the shape of a fused qkv about to be made (rank 3). */
+    public static int rope2dQk(String op, Shape s, int heads, int side) {
+        that(s.rank() == 3, op, "qkv " + s + ": expected [B, L, 3·H·d]");
+        that(s.dim(1) == side * side, op, s + " does not hold a " + side + "×" + side + " token grid");
+        that(s.last() % 3 == 0, op, s + " is not a fused qkv: its last dimension is not 3·W");
+        int w = s.last() / 3;
+        that(heads > 0 && w % heads == 0 && (w / heads) % 4 == 0, op, "head size of W = " + w + " over " + heads + " heads must be a multiple of 4");
+        return w;
+    }
+
     /**
      * x [B, L, H·d] with an even head size, cos and sin [R, d/2] alike, rows holding one table row per token (L of
      * them); returns x's shape.

@@ -360,6 +360,12 @@ public final class CountingBackend implements Backend {
     }
 
     @Override
+    public Tensor rope2dQk(Tensor qkv, int heads, int side, int span) {
+        Check.rope2dQk("rope2dQk", qkv, heads, side);
+        return m(qkv.shape());
+    }
+
+    @Override
     public Tensor ropeRows(Tensor x, int heads, Tensor cos, Tensor sin, Tensor rows) {
         return m(Check.ropeRows(x, heads, cos, sin, rows));
     }

@@ -123,10 +123,13 @@ public final class FlowHead {
         return velocity(prepare(condition, side), x, t);
     }
 
-    /** In place: x += gate ⊙ proj(self-attention of h with the 2D RoPE), gate the chunk {@code gateChunk} of {@code chunks} of mod. */
+    /**
+     * In place: x += gate ⊙ proj(self-attention of h with the 2D RoPE), gate the chunk {@code gateChunk} of {@code chunks}
+     * of mod. The qkv projection rotates q and k as it makes them (Backend.linearRope).
+     */
     private void selfAttention(HeadBlock blk, Tensor x, Tensor h, int side, Tensor mod, int chunks, int gateChunk) {
-        Tensor qkv = blk.qkv().apply(b, h);
-        Tensor a = b.selfAttention(qkv, cfg.headHeads(), side, FlowArConfig.ROPE_SPAN, true);
+        Tensor qkv = blk.qkv().rotated(b, h, cfg.headHeads(), side, FlowArConfig.ROPE_SPAN);
+        Tensor a = b.selfAttention(qkv, cfg.headHeads(), 0, 0, false);
         blk.proj().addTo(b, x, a, mod, chunks, gateChunk);
     }
 

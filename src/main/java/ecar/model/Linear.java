@@ -50,6 +50,14 @@ public record Linear(Tensor weight, Tensor bias, int in, int out) {
         return b.linear(x, weight, bias, Activation.NONE);
     }
 
+    /**
+     * This linear as a fused qkv whose q and k FlowAR's 2D RoPE rotates, ready for self-attention: {@link Backend#linearRope}
+     * (one GEMM writing bf16 on a GPU).
+     */
+    public Tensor rotated(Backend b, Tensor x, int heads, int side, int span) {
+        return b.linearRope(x, weight, bias, heads, side, span);
+    }
+
     /** This linear as the input of attention or a projection only: {@link Backend#linearOperand} (bf16 on a GPU). */
     public Tensor operand(Backend b, Tensor x) {
         return b.linearOperand(x, weight, bias);

@@ -110,6 +110,10 @@ public final class GpuSelfCheck implements SelfCheck {
         FloatTensor qkv64 = gaussian(rnd, 1f, 2, 256, 3 * 2 * 64), qkv72 = gaussian(rnd, 1f, 1, 256, 3 * 2 * 72);
         same("self-attention, 256 tokens, heads of 64 with the 2D RoPE", cpu, gpu, b -> b.selfAttention(b.upload(qkv64), 2, 16, 16, true));
         same("self-attention, 256 tokens, heads of 72", cpu, gpu, b -> b.selfAttention(b.upload(qkv72), 2, 0, 0, false));
+        // the flow head's qkv with the 2D RoPE in the GEMM's epilogue: 8 × 256 rows × 1536 columns, 192 tiles (gemm_sm90 on Hopper)
+        FloatTensor xr = gaussian(rnd, 1f, 8, 256, 512), wr = gaussian(rnd, 0.05f, 3 * 512, 512);
+        same("linearRope then self-attention, 256 tokens, heads of 64", cpu, gpu,
+                b -> b.selfAttention(b.linearRope(b.upload(xr), b.weight(wr), null, 8, 16, 16), 8, 0, 0, false));
         FloatTensor x = gaussian(rnd, 1f, 128, 2736), w = gaussian(rnd, 0.02f, 1024, 2736), x2 = gaussian(rnd, 1f, 2048, 264), w2 = gaussian(rnd, 0.06f, 1152, 264);
         same("linear 128 × 2736 → 1024 (gemm.cu's 64-row tiles)", cpu, gpu, b -> b.linear(b.upload(x), b.weight(w), null));
         // 16 × 9 = 144 output tiles of 128 × 128, at least one per SM on every Hopper part: gemm_sm90 there (ragged K)

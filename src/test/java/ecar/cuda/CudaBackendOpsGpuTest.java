@@ -83,6 +83,37 @@ class CudaBackendOpsGpuTest {
         }
     }
 
+    /**
+     * The flow head's qkv with the 2D RoPE in the GEMM's epilogue (Backend.linearRope), on the skinny kernel (8 rows),
+     * gemm.cu's tiles (128 rows) and, on Hopper, gemm_sm90 with row stores (2048 rows): against the CPU's linear then
+     * rope2dQk, and bit for bit against the same on the GPU with the RoPE as a pass of its own (ECAR_GEMM_ROPE=pass: a
+     * float32 product, then qkv_to_bf16), whose float operations the epilogue repeats.
+     */
+    @ParameterizedTest(name = "{0} samples of {1}×{1} tokens")
+    @CsvSource({"2, 2", "2, 8", "8, 16"})
+    void linearRopeMatchesTheCpuAndTheRopePass(int samples, int side) {
+        int heads = 8, d = 64, w = heads * d, k = 512, tokens = side * side;
+        FloatTensor x = bf16Random(side * 7L + samples, 1f, samples, tokens, k), wt = bf16Random(side * 7L + samples + 1, 0.05f, 3 * w, k);
+        FloatTensor bias = Compare.random(side * 7 + samples + 2, 0.2f, 3 * w);
+        same("linearRope, " + samples + " × " + side + "×" + side, ROUNDED_ONCE, b -> b.linearRope(b.upload(x), weightOf(b, wt), b.weight(bias), heads, side, 16));
+        try (Backend.Scope s = gpu.scope()) {
+            float[] epilogue = gpu.download(gpu.linearRope(gpu.upload(x), weightOf(gpu, wt), weightOf(gpu, bias), heads, side, 16)).data();
+            float[] pass;
+            System.setProperty(ecar.cuda.ops.GemmKernels.ROPE_PROPERTY, "pass");
+            try {
+                pass = gpu.download(gpu.linearRope(gpu.upload(x), weightOf(gpu, wt), weightOf(gpu, bias), heads, side, 16)).data();
+            } finally {
+                System.clearProperty(ecar.cuda.ops.GemmKernels.ROPE_PROPERTY);
+            }
+            for (int i = 0; i < pass.length; i++) {
+                if (Float.floatToRawIntBits(epilogue[i]) != Float.floatToRawIntBits(pass[i])) {
+                    throw new AssertionError(samples + " × " + side + "×" + side + ", element " + i + " (column " + i % (3 * w) + "): " + epilogue[i]
+                            + " from the epilogue, " + pass[i] + " from the pass");
+                }
+            }
+        }
+    }
+
     /** DiT's MLP hidden layer as a matmul operand (GELU, then one bf16 rounding by the GEMM), read by the next GEMM as it is. */
     @Test
     void aLinearOperandWithItsActivationFeedsTheNextGemm() {

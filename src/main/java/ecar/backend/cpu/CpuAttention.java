@@ -65,14 +65,22 @@ final class CpuAttention {
 
 
     static void rope2d(float[] x, float[] out, int batch, int side, int heads, int d, int span) {
+        rope2d(x, out, batch, side, heads, d, span, heads * d, 0);
+    }
+
+    /**
+     * As above on rows {@code ld} floats apart, the heads·d rotated values of each starting {@code offset} floats into
+     * its row (q or k of a fused qkv: ld 3·W, offset 0 or W); out has the same layout, and may be x.
+     */
+    static void rope2d(float[] x, float[] out, int batch, int side, int heads, int d, int span, int ld, int offset) {
         float[][] cs = RopeTables.flowAr(side, span, d);
         float[] cos = cs[0], sin = cs[1];
-        int l = side * side, half = d / 2, width = heads * d;
+        int l = side * side, half = d / 2;
         Parallel.forRange(batch * l, 16, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int t = r % l;
                 for (int h = 0; h < heads; h++) {
-                    int o = r * width + h * d;
+                    int o = r * ld + offset + h * d;
                     for (int p = 0; p < half; p++) {
                         float c = cos[t * half + p], s = sin[t * half + p];
                         float x0 = x[o + 2 * p], x1 = x[o + 2 * p + 1];

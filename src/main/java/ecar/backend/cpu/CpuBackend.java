@@ -375,6 +375,17 @@ public final class CpuBackend implements Backend {
         return out(s, o);
     }
 
+    /** A copy of qkv with q (offset 0) and k (offset W) rotated in place, v as it is. */
+    @Override
+    public Tensor rope2dQk(Tensor qkv, int heads, int side, int span) {
+        int w = Check.rope2dQk("rope2dQk", qkv, heads, side);
+        Shape s = qkv.shape();
+        float[] o = alloc(s.size());
+        System.arraycopy(d(qkv), 0, o, 0, s.size());
+        for (int part = 0; part < 2; part++) CpuAttention.rope2d(o, o, s.dim(0), side, heads, w / heads, span, 3 * w, part * w);
+        return out(s, o);
+    }
+
     @Override
     public Tensor ropeRows(Tensor x, int heads, Tensor cos, Tensor sin, Tensor rows) {
         Shape s = Check.ropeRows(x, heads, cos, sin, rows);

@@ -154,12 +154,9 @@ record CudaAttention(Backend backend, CudaMemory memory, CudaOperands operands, 
         try (Backend.Scope scratch = backend.scope()) {
             CudaTensor b16;
             if (!rope && qkv instanceof CudaTensor t && t.dtype() == DType.BF16) {
-                b16 = t;   // a matmul operand (linearOperand): already what qkv_to_bf16 would make of it
+                b16 = t;   // a matmul operand (linearOperand, linearRope): already what qkv_to_bf16 would make of it
             } else {
-                CudaTensor f = operands.f32In(qkv, op);
-                b16 = memory.alloc(s, DType.BF16, op + " qkv in bf16");
-                CudaTensor[] cs = rope ? ropeTable(side, span, d) : null;
-                Attention.qkvToBf16(stream, b16.buffer(), f.buffer(), batch, l, w, d, cs == null ? null : cs[0].buffer(), cs == null ? null : cs[1].buffer());
+                b16 = qkvToBf16(op, qkv, heads, rope ? side : 0, span);
             }
             long rowStride = 3L * w, bytes = b16.buffer().bytes();
             Attention.Problem p = new Attention.Problem(batch, heads, d, l, l, l * rowStride, l * rowStride, (long) l * w, 3 * w, 3 * w, w);
@@ -171,6 +168,19 @@ record CudaAttention(Backend backend, CudaMemory memory, CudaOperands operands, 
             }
         }
         return out;
+    }
+
+    /**
+     * A fused qkv [B, L, 3·W] in bf16 by one qkv_to_bf16 pass, q and k rotated by the 2D RoPE of a side×side grid (side
+     * 0: none): Backend.rope2dQk, and selfAttention's operand.
+     */
+    CudaTensor qkvToBf16(String op, Tensor qkv, int heads, int side, int span) {
+        Shape s = qkv.shape();
+        int batch = s.dim(0), l = s.dim(1), w = s.last() / 3, d = w / heads;
+        CudaTensor f = operands.f32In(qkv, op), b16 = memory.alloc(s, DType.BF16, op + " qkv in bf16");
+        CudaTensor[] cs = side > 0 ? ropeTable(side, span, d) : null;
+        Attention.qkvToBf16(stream, b16.buffer(), f.buffer(), batch, l, w, d, cs == null ? null : cs[0].buffer(), cs == null ? null : cs[1].buffer());
+        return b16;
     }
 
     /** cos, sin [side², d/2] of RopeTables.flowAr, uploaded once per (side, span, d). */

@@ -131,7 +131,7 @@ public final class CudaBackend implements Backend {
     /**
      * The GEMM kernels this backend would take on {@code device} under the current setting (GemmPath: wgmma on compute
      * capability 9.0, mma.sync elsewhere or when forced), as a label, with the Hopper kernels' settings that are not the
-     * default (pair stores, attention_sm90 not persistent, small GEMMs on gemm_sm90); "invalid (reason)" for a bad setting, which the backend
+     * default (pair stores, attention_sm90 not persistent, small GEMMs on gemm_sm90, RoPE not in the GEMM); "invalid (reason)" for a bad setting, which the backend
      * itself rejects when it opens. The self-check keys its verdict on it.
      */
     public static String gemmPath(ecar.cuda.CudaProbe.Device device) {
@@ -141,9 +141,11 @@ public final class CudaBackend implements Backend {
             boolean pairs = hopper && ecar.cuda.ops.GemmKernels.PAIR_STORES.flipped();
             boolean perItem = hopper && ecar.cuda.ops.AttentionSm90.PER_ITEM.flipped();
             boolean small = hopper && ecar.cuda.ops.GemmKernels.SMALL_ON_SM90.flipped();
+            boolean ropePass = ecar.cuda.ops.GemmKernels.ROPE_PASS.flipped();
             return path.label + (pairs ? " (pair stores: " + ecar.cuda.ops.GemmKernels.STORES_ENV + "=pairs)" : "")
                     + (perItem ? " (attention_sm90 a CTA per item: " + ecar.cuda.ops.AttentionSm90.PERSISTENT_ENV + "=off)" : "")
-                    + (small ? " (fewer tiles than SMs on gemm_sm90, cooperative: " + ecar.cuda.ops.GemmKernels.SMALL_ENV + "=coop)" : "");
+                    + (small ? " (fewer tiles than SMs on gemm_sm90, cooperative: " + ecar.cuda.ops.GemmKernels.SMALL_ENV + "=coop)" : "")
+                    + (ropePass ? " (RoPE in a pass of its own: " + ecar.cuda.ops.GemmKernels.ROPE_ENV + "=pass)" : "");
         } catch (IllegalArgumentException e) {
             return "invalid (" + e.getMessage() + ")";
         }
@@ -417,6 +419,28 @@ public final class CudaBackend implements Backend {
         int d = s.last() / 3 / heads;
         if (!Attention.hasKernel(d) || (s.last() / 3) % 8 != 0) return Backend.super.selfAttention(qkv, heads, side, span, rope);
         return attention.selfAttention(qkv, heads, side, span, rope);
+    }
+
+    /** One qkv_to_bf16 pass: q and k rotated, all three rounded to bf16 (a matmul operand). */
+    @Override
+    public Tensor rope2dQk(Tensor qkv, int heads, int side, int span) {
+        owner.check();
+        Check.rope2dQk("rope2dQk", qkv, heads, side);
+        return attention.qkvToBf16("rope2dQk", qkv, heads, side, span);
+    }
+
+    /**
+     * One GEMM whose epilogue rotates q and k (GemmKernels.Rope) and writes bf16: no float32 product, no RoPE pass
+     * (ECAR_GEMM_ROPE=pass runs them as before, for comparisons).
+     */
+    @Override
+    public Tensor linearRope(Tensor x, Tensor w, Tensor bias, int heads, int side, int span) {
+        owner.check();
+        if (GemmKernels.ROPE_PASS.flipped()) return Backend.super.linearRope(x, w, bias, heads, side, span);
+        int width = Check.rope2dQk("linearRope", Check.linear(x, w, bias), heads, side), d = width / heads;
+        CudaTensor[] cs = attention.ropeTable(side, span, d);
+        return linear("linearRope", Precision.BF16, x, w, bias, Activation.NONE,
+                new GemmKernels.Rope(cs[0].buffer(), cs[1].buffer(), side * side, d, 2 * width));
     }
 
     @Override
@@ -721,13 +745,19 @@ public final class CudaBackend implements Backend {
 
     /** y = act(x·wᵀ + bias) in {@code out}'s precision, by one GEMM on the bf16 operands (K padded to 8 where needed). */
     private CudaTensor linear(String op, Precision out, Tensor x, Tensor w, Tensor bias, Activation act) {
+        return linear(op, out, x, w, bias, act, null);
+    }
+
+    /** The same with a fused qkv's q and k rotated by the epilogue where {@code rope} is given (then act is NONE). */
+    private CudaTensor linear(String op, Precision out, Tensor x, Tensor w, Tensor bias, Activation act, GemmKernels.Rope rope) {
         Shape so = Check.linear(x, w, bias);
         int n = so.last(), k = x.shape().last(), m = so.rows();
         CudaTensor y = memory.alloc(so, out == Precision.F32 ? DType.F32 : DType.BF16, op + " out");
         try (Scope scratch = scope()) {
             int kp = CudaOperands.padTo8(k);
             CudaTensor xb = operands.gemmInput(x, m, k, kp, op), wb = operands.gemmWeight(w, kp, op);
-            gemm.linear(y.buffer(), out, xb.buffer(), wb.buffer(), m, n, kp, GemmKernels.Epilogue.of(operands.address(bias, op), act));
+            DeviceAddress b = operands.address(bias, op);
+            gemm.linear(y.buffer(), out, xb.buffer(), wb.buffer(), m, n, kp, rope == null ? GemmKernels.Epilogue.of(b, act) : GemmKernels.Epilogue.rope(b, rope));
         }
         return y;
     }

@@ -51,11 +51,34 @@ public final class GemmKernels {
     }
 
     /**
+     * FlowAR's 2D RoPE applied by the epilogue to a fused qkv projection: after the bias, output columns below
+     * {@code columns} (q and k: 2·W) rotate in pairs (n, n + 1) by (cos, sin)[m % tokens, (n % headDim) / 2] of tables
+     * [tokens, headDim / 2] f32 (row m of Y is token m % tokens of its sample), the float operations of qkv_to_bf16.
+     */
+    public record Rope(DeviceAddress cos, DeviceAddress sin, int tokens, int headDim, int columns) {}
+
+    /**
      * The fused epilogue: bias [N] f32 (or null), activation, and what follows it. {@code gateLd}: floats between the
-     * gate's rows, 0 for N (a gate of its own); more for one chunk of an adaLN modulation read in place.
+     * gate's rows, 0 for N (a gate of its own); more for one chunk of an adaLN modulation read in place. {@code rope}:
+     * a fused qkv's RoPE (STORE, no activation), or null.
      */
     public record Epilogue(DeviceAddress bias, Activation act, Post post, DeviceAddress res, DeviceAddress gate, int gateRatio, int gateLd,
-                           DeviceAddress mul) {
+                           DeviceAddress mul, Rope rope) {
+        public Epilogue(DeviceAddress bias, Activation act, Post post, DeviceAddress res, DeviceAddress gate, int gateRatio, int gateLd,
+                        DeviceAddress mul) {
+            this(bias, act, post, res, gate, gateRatio, gateLd, mul, null);
+        }
+
+        /** x·Wᵀ + bias with its q and k columns rotated by {@code rope} as they are stored. */
+        public static Epilogue rope(DeviceAddress bias, Rope rope) {
+            return new Epilogue(bias, Activation.NONE, Post.STORE, null, null, 1, 0, null, java.util.Objects.requireNonNull(rope, "rope"));
+        }
+
+        /** The kernels' trailing RoPE arguments: rope_cos, rope_sin, rope_tokens, rope_head, rope_cols (null and zeros for none). */
+        Object[] ropeArgs() {
+            return rope == null ? new Object[]{null, null, 0, 0, 0} : new Object[]{rope.cos(), rope.sin(), rope.tokens(), rope.headDim(), rope.columns()};
+        }
+
         public static Epilogue of(DeviceAddress bias, Activation act) {
             return new Epilogue(bias, act, Post.STORE, null, null, 1, 0, null);
         }
@@ -120,8 +143,19 @@ public final class GemmKernels {
         }
     }
 
+    /** The RoPE parameters every GEMM entry point ends with (kernels/gemm_tile.cuh's ECAR_ROPE_PARAMS). */
+    static final String ROPE_PARAMS = "ptr? rope_cos, ptr? rope_sin, i32 rope_tokens, i32 rope_head, i32 rope_cols";
+
+    /** args, then the epilogue's RoPE arguments (the order of {@link #ROPE_PARAMS}). */
+    static Object[] withRope(Epilogue e, Object... args) {
+        Object[] rope = e.ropeArgs(), all = java.util.Arrays.copyOf(args, args.length + rope.length);
+        System.arraycopy(rope, 0, all, args.length, rope.length);
+        return all;
+    }
+
     static String signature(String kernel) {
-        return kernel + "(ptr y, ptr x, ptr w, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, i32 K, i32 act, i32 post, i32 gateRatio, i32 gateLd, i32 epi)";
+        return kernel + "(ptr y, ptr x, ptr w, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, i32 K, i32 act, i32 post, i32 gateRatio, i32 gateLd, i32 epi, "
+                + ROPE_PARAMS + ")";
     }
 
     /** kernels/gemm_sm90.cu's launch: its tile, block and dynamic shared memory (the constants at the top of the file). */
@@ -135,12 +169,12 @@ public final class GemmKernels {
 
         static String signature(Precision out) {
             return "gemm_sm90_bf16_" + out.suffix + "(tmap tmX, tmap tmW, ptr y, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, i32 K, "
-                    + "i32 act, i32 post, i32 gateRatio, i32 gateLd, ptr? ws, i32 splits, i32 kPer, i32 epi, i32 coop)";
+                    + "i32 act, i32 post, i32 gateRatio, i32 gateLd, ptr? ws, i32 splits, i32 kPer, i32 epi, i32 coop, " + ROPE_PARAMS + ")";
         }
 
         static String reduceSignature(Precision out) {
             return "gemm_splitk_reduce_" + out.suffix + "(ptr y, ptr ws, i32 splits, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, "
-                    + "i32 act, i32 post, i32 gateRatio, i32 gateLd)";
+                    + "i32 act, i32 post, i32 gateRatio, i32 gateLd, " + ROPE_PARAMS + ")";
         }
 
         /**
@@ -220,6 +254,9 @@ public final class GemmKernels {
 
     /** {@code ecar.gemm.stores} / {@code ECAR_GEMM_STORES}: {@code rows} (the default) or {@code pairs}, see {@link #withRowStores}. */
     public static final String STORES_PROPERTY = "ecar.gemm.stores", STORES_ENV = "ECAR_GEMM_STORES";
+    /** {@code ecar.gemm.rope} / {@code ECAR_GEMM_ROPE}: {@code epilogue} (the default: linearRope rotates in the GEMM) or {@code pass}. */
+    public static final String ROPE_PROPERTY = "ecar.gemm.rope", ROPE_ENV = "ECAR_GEMM_ROPE";
+    public static final ecar.cuda.Switch ROPE_PASS = new ecar.cuda.Switch(ROPE_PROPERTY, ROPE_ENV, "epilogue", "pass");
     public static final ecar.cuda.Switch PAIR_STORES = new ecar.cuda.Switch(STORES_PROPERTY, STORES_ENV, "rows", "pairs");
 
     /** The mma.sync kernels only (any GPU). @param multiprocessors the device's SM count, for the tile choice */
@@ -355,8 +392,8 @@ public final class GemmKernels {
         that(m <= SKINNY_MAX_M, op, "M = " + m + " rows; the skinny kernel takes at most " + SKINNY_MAX_M);
         LaunchShape shape = new LaunchShape(OpCheck.ceilDiv(OpCheck.ceilDiv(n, 2), 8), 1, 1, 256, 1, 1, 0);
         launcher.launch("gemm_skinny", "gemm_skinny_" + out.suffix + "(ptr y, ptr x, ptr w, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, "
-                + "i32 K, i32 act, i32 post, i32 gateRatio, i32 gateLd)", shape, y, x, w, e.bias(), e.res(), e.gate(), e.mul(), m, n, k, e.act().ordinal(),
-                e.post().ordinal(), e.gateRatio(), e.gateLd(n));
+                + "i32 K, i32 act, i32 post, i32 gateRatio, i32 gateLd, " + ROPE_PARAMS + ")", shape, withRope(e, y, x, w, e.bias(), e.res(), e.gate(),
+                e.mul(), m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n)));
     }
 
     /** gemm.cu's mma.sync kernel with this tile, on any GPU. */
@@ -365,7 +402,8 @@ public final class GemmKernels {
         checkOperands(op, y, out, x, w, m, n, k, e);
         that(OpCheck.ceilDiv(m, tile.size) <= 65535, op, "M = " + m + " needs more than 65535 row tiles of " + tile.size);
         launcher.launch("gemm", signature("gemm_bf16_" + tile.name().toLowerCase() + "_" + out.suffix), tile.shape(m, n),
-                y, x, w, e.bias(), e.res(), e.gate(), e.mul(), m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n), rowStores ? 1 : 0);
+                withRope(e, y, x, w, e.bias(), e.res(), e.gate(), e.mul(), m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n),
+                        rowStores ? 1 : 0));
     }
 
     /**
@@ -391,19 +429,22 @@ public final class GemmKernels {
         TensorMap tmX = maps.encode(Sm90.operand(x, m, k)), tmW = maps.encode(Sm90.operand(w, n, k));
         Sm90.SplitK split = scratch == null ? new Sm90.SplitK(1, OpCheck.ceilDiv(k, Sm90.BK)) : Sm90.splitK(m, n, k, multiprocessors);
         if (split.splits() == 1) {
-            launcher.launch("gemm_sm90", Sm90.signature(out), Sm90.shape(m, n, multiprocessors), tmX, tmW, y, e.bias(), e.res(), e.gate(), e.mul(),
-                    m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n), null, 1, split.kPer(), rowStores ? 1 : 0,
-                    coop ? 1 : 0);
+            launcher.launch("gemm_sm90", Sm90.signature(out), Sm90.shape(m, n, multiprocessors), withRope(e, tmX, tmW, y, e.bias(), e.res(), e.gate(),
+                    e.mul(), m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n), null, 1, split.kPer(), rowStores ? 1 : 0,
+                    coop ? 1 : 0));
             return;
         }
         try (Scratch.Lease ws = scratch.floats((long) split.splits() * m * n, "split-K partial sums of " + m + " × " + n + " × " + k)) {
             buffer(op, "split-K workspace", ws.address(), 4L * split.splits() * m * n, 8, "[" + split.splits() + ", " + m + ", " + n + "] f32");
-            launcher.launch("gemm_sm90", Sm90.signature(out), Sm90.shape(m, n, split.splits(), multiprocessors), tmX, tmW, y, null, null, null, null,
-                    m, n, k, 0, 0, 1, n, ws.address(), split.splits(), split.kPer(), 0, coop ? 1 : 0);
-            launcher.launch("gemm_sm90", Sm90.reduceSignature(out), Sm90.reduceShape(m, n), y, ws.address(), split.splits(), e.bias(), e.res(), e.gate(),
-                    e.mul(), m, n, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n));
+            launcher.launch("gemm_sm90", Sm90.signature(out), Sm90.shape(m, n, split.splits(), multiprocessors), withRope(RAW_SUMS, tmX, tmW, y, null,
+                    null, null, null, m, n, k, 0, 0, 1, n, ws.address(), split.splits(), split.kPer(), 0, coop ? 1 : 0));
+            launcher.launch("gemm_sm90", Sm90.reduceSignature(out), Sm90.reduceShape(m, n), withRope(e, y, ws.address(), split.splits(), e.bias(), e.res(),
+                    e.gate(), e.mul(), m, n, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n)));
         }
     }
+
+    /** The ranges of a split product store raw sums: no epilogue, no RoPE (the reduce applies both). */
+    private static final Epilogue RAW_SUMS = Epilogue.of(null, Activation.NONE);
 
     private static void checkOperands(String op, DeviceAddress y, Precision out, DeviceAddress x, DeviceAddress w, int m, int n, int k, Epilogue e) {
         positive(op, "M", m);
@@ -421,10 +462,24 @@ public final class GemmKernels {
         OpCheck.disjoint(op, "Y", y, "gate", e.gate());
     }
 
+    /** A fused qkv's RoPE: a plain store after the bias, whole heads of q and k inside N, whole samples of tokens in M. */
+    private static void checkRope(String op, Epilogue e, int m, int n) {
+        Rope r = e.rope();
+        that(e.post() == Post.STORE && e.act() == Activation.NONE, op, "a RoPE epilogue stores x·Wᵀ + bias rotated; got " + e.act() + " then " + e.post());
+        that(r.headDim() > 0 && r.headDim() % 2 == 0, op, "RoPE head size " + r.headDim() + " must be even");
+        that(r.columns() > 0 && r.columns() <= n && r.columns() % r.headDim() == 0, op,
+                "RoPE on " + r.columns() + " columns: expected whole heads of " + r.headDim() + " within N = " + n);
+        that(r.tokens() > 0 && m % r.tokens() == 0, op, "M = " + m + " rows are not whole samples of " + r.tokens() + " tokens (RoPE table rows)");
+        long table = (long) r.tokens() * r.headDim() / 2;
+        buffer(op, "rope cos", r.cos(), 4 * table, 4, "[" + r.tokens() + ", " + r.headDim() / 2 + "] f32");
+        buffer(op, "rope sin", r.sin(), 4 * table, 4, "[" + r.tokens() + ", " + r.headDim() / 2 + "] f32");
+    }
+
     /** Shared with the convolution, whose epilogue is the same code. */
     static void checkEpilogue(String op, Epilogue e, int m, int n) {
         that(e != null && e.act() != null && e.post() != null, op, "epilogue, its activation and its post step must be given");
         optional(op, "bias", e.bias(), 4L * n, 4, "[" + n + "] f32");
+        if (e.rope() != null) checkRope(op, e, m, n);
         switch (e.post()) {
             case STORE, DISCARD -> that(e.res() == null && e.gate() == null && e.mul() == null, op, "a " + e.post() + " epilogue takes no res, gate or mul");
             case GATE_PAIRS -> {

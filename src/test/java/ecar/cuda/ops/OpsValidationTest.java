@@ -28,6 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * against the extern "C" entry points of kernels/*.cu.
  */
 class OpsValidationTest {
+    /** The RoPE arguments every GEMM launch ends with (GemmKernels.ROPE_PARAMS); the tests count the others from before them. */
+    static final int ROPE = 5;
     final RecordingLauncher rec = new RecordingLauncher();
     private final GemmKernels gemm = new GemmKernels(rec, 132);
     /** The tensor maps the wgmma path asked for, "encoded" as 128 bytes that start with the operand's address. */
@@ -78,8 +80,8 @@ class OpsValidationTest {
         Fake y5 = f32((long) rows * n, "y5"), x5 = bf16((long) rows * k, "x5");
         gemm.linear(y5, Precision.F32, x5, w, rows, n, k, Epilogue.residual(null, y5, f32(4L * 6 * n + n, "mod chunk"), 17, 6 * n));
         Object[] args = rec.last().args();
-        assertEquals(6 * n, args[args.length - 2], "gateLd is the last but one argument of the mma.sync kernels");
-        assertEquals(1, args[args.length - 1], "epi, the last: row stores by default");
+        assertEquals(6 * n, args[args.length - ROPE - 2], "gateLd is the last but one argument of the mma.sync kernels before the RoPE's");
+        assertEquals(1, args[args.length - ROPE - 1], "epi, the last before the RoPE's: row stores by default");
         msg = message(() -> gemm.linear(y5, Precision.F32, x5, w, rows, n, k, Epilogue.residual(null, y5, f32(4L * 6 * n + n - 1, "mod chunk"), 17, 6 * n)));
         assertTrue(msg.contains("gate 'mod chunk'") && msg.contains("rows " + 6 * n + " apart"), msg);
         msg = message(() -> gemm.linear(y5, Precision.F32, x5, w, rows, n, k, Epilogue.residual(null, y5, f32(5L * n, "gate"), 17, n - 1)));
@@ -90,6 +92,67 @@ class OpsValidationTest {
         msg = message(() -> gemm.linear(new Fake(arena.address() + 4096, 4L * m * n, "y"), Precision.F32, new Fake(arena.address(), 2L * m * k, "x"), w,
                 m, n, k, Epilogue.of(null, Activation.NONE)));
         assertTrue(msg.contains("Y 'y' overlaps X 'x'"), msg);
+    }
+
+    /**
+     * The RoPE epilogue's tables and sizes reach every GEMM kernel as its last five arguments (none: null and zeros),
+     * through the split-K reduce too (the raw ranges get none), and what it cannot do is refused by name.
+     */
+    @Test
+    void ropeEpiloguePassesItsTablesToEveryKernelAndRefusesWhatItCannotDo() {
+        int tokens = 256, d = 64, w = 1024, k = 1024;
+        Fake cos = f32((long) tokens * d / 2, "cos"), sin = f32((long) tokens * d / 2, "sin");
+        GemmKernels.Rope rope = new GemmKernels.Rope(cos, sin, tokens, d, 2 * w);
+        for (int m : new int[]{2 * tokens, 64 * tokens}) {   // gemm.cu's tiles (batch 1), gemm_sm90 (batch 64)
+            for (GemmKernels g : new GemmKernels[]{gemm, hopper}) {
+                g.linear(bf16((long) m * 3 * w, "qkv"), Precision.BF16, bf16((long) m * k, "x"), bf16(3L * w * k, "w"), m, 3 * w, k,
+                        Epilogue.rope(f32(3 * w, "bias"), rope));
+                Object[] a = rec.last().args();
+                assertEquals(java.util.Arrays.asList(cos, sin, tokens, d, 2 * w), java.util.Arrays.asList(a).subList(a.length - ROPE, a.length),
+                        rec.last().kernel() + ": the RoPE arguments close the launch");
+            }
+        }
+        gemm.linear(bf16(16L * 3 * 64, "qkv"), Precision.BF16, bf16(16L * 64, "x"), bf16(3L * 64 * 64, "w"), 16, 3 * 64, 64,
+                Epilogue.rope(null, new GemmKernels.Rope(f32(16 * 8, "c"), f32(16 * 8, "s"), 16, 16, 128)));
+        assertEquals("gemm_skinny", rec.last().family());
+        assertEquals(16, rec.last().args()[rec.last().args().length - 3], "the skinny kernel too");
+        gemm.linear(f32(100L * 64, "y"), Precision.F32, bf16(100L * 64, "x"), bf16(64L * 64, "w"), 100, 64, 64, Epilogue.of(null, Activation.NONE));
+        Object[] plain = rec.last().args();
+        assertEquals(java.util.Arrays.asList(null, null, 0, 0, 0), java.util.Arrays.asList(plain).subList(plain.length - ROPE, plain.length), "no RoPE: null and zeros");
+        int m = 2 * tokens;
+        Fake y = bf16((long) m * 3 * w, "qkv"), x = bf16((long) m * k, "x"), wt = bf16(3L * w * k, "w");
+        String msg = message(() -> gemm.linear(y, Precision.BF16, x, wt, m - 1, 3 * w, k, Epilogue.rope(null, rope)));
+        assertTrue(msg.contains("M = " + (m - 1)) && msg.contains("whole samples of 256 tokens"), msg);
+        msg = message(() -> gemm.linear(y, Precision.BF16, x, wt, m, 3 * w, k, Epilogue.rope(null, new GemmKernels.Rope(cos, sin, tokens, d, 2 * w + 32))));
+        assertTrue(msg.contains("RoPE on 2080 columns") && msg.contains("whole heads of 64"), msg);
+        msg = message(() -> gemm.linear(y, Precision.BF16, x, wt, m, 3 * w, k, Epilogue.rope(null, new GemmKernels.Rope(cos, f32(10, "short"), tokens, d, 2 * w))));
+        assertTrue(msg.contains("rope sin 'short'") && msg.contains("[256, 32] f32"), msg);
+        msg = message(() -> gemm.linear(y, Precision.BF16, x, wt, m, 3 * w, k, new Epilogue(null, Activation.GELU_TANH, GemmKernels.Post.STORE, null, null, 1, 0, null, rope)));
+        assertTrue(msg.contains("a RoPE epilogue stores x·Wᵀ + bias rotated") && msg.contains("GELU_TANH"), msg);
+    }
+
+    @Test
+    void splitKRangesCarryNoRopeAndTheReduceAppliesIt() {
+        GemmKernels split = new GemmKernels(rec, 132, GemmPath.WGMMA, spec -> new ecar.cuda.TensorMap(spec, new byte[ecar.cuda.TensorMap.BYTES]),
+                (count, label) -> {
+                    Fake ws = f32(count, label);
+                    return new GemmKernels.Scratch.Lease() {
+                        public ecar.cuda.DeviceAddress address() {
+                            return ws;
+                        }
+
+                        public void close() {}
+                    };
+                });
+        int m = 128, w = 192, k = 2048;   // 2 tiles: K split
+        Fake cos = f32(64L * 32, "cos"), sin = f32(64L * 32, "sin");
+        int before = rec.calls.size();
+        split.linearSm90(bf16((long) m * 3 * w, "qkv"), Precision.BF16, bf16((long) m * k, "x"), bf16(3L * w * k, "w"), m, 3 * w, k,
+                Epilogue.rope(null, new GemmKernels.Rope(cos, sin, 64, 64, 2 * w)));
+        assertEquals(before + 2, rec.calls.size());
+        Object[] ranges = rec.calls.get(before).args(), reduce = rec.last().args();
+        assertEquals(null, ranges[ranges.length - ROPE], "the ranges store raw sums");
+        assertEquals(java.util.Arrays.asList(cos, sin, 64, 64, 2 * w), java.util.Arrays.asList(reduce).subList(reduce.length - ROPE, reduce.length));
     }
 
     @Test
@@ -202,12 +265,12 @@ class OpsValidationTest {
         // the epilogue's store width: rows unless pairs are asked for (kernel argument epi, the last but one), and the
         // consumers' schedule: ping-pong unless cooperative is asked for (coop, the last)
         Object[] args = rec.last().args();
-        assertEquals(java.util.List.of(1, 0), java.util.List.of(args[args.length - 2], args[args.length - 1]));
+        assertEquals(java.util.List.of(1, 0), java.util.List.of(args[args.length - ROPE - 2], args[args.length - ROPE - 1]));
         hopper.withRowStores(false).withCooperative(true).linear(f32(1085L * 2000, "y"), Precision.F32, bf16(1085L * 1000, "x"), bf16(2000L * 1000, "w"),
                 1085, 2000, 1000, Epilogue.of(null, Activation.NONE));
         hopper.withRowStores(true).withCooperative(false);
         args = rec.last().args();
-        assertEquals(java.util.List.of(0, 1), java.util.List.of(args[args.length - 2], args[args.length - 1]));
+        assertEquals(java.util.List.of(0, 1), java.util.List.of(args[args.length - ROPE - 2], args[args.length - ROPE - 1]));
         if (System.getenv(GemmKernels.STORES_ENV) == null) assertTrue(GemmKernels.rowStoresSetting(), "row stores are the default");
     }
 
@@ -248,12 +311,12 @@ class OpsValidationTest {
         assertEquals("gemm_sm90_bf16_bf16", small.kernel());
         assertEquals(96, small.shape().gridX(), "one CTA a tile");
         Object[] sa = small.args();   // ..., ws, splits, kPer, epi, coop
-        assertEquals(java.util.List.of(1, 16, 1), java.util.List.of(sa[sa.length - 4], sa[sa.length - 3], sa[sa.length - 1]),
+        assertEquals(java.util.List.of(1, 16, 1), java.util.List.of(sa[sa.length - ROPE - 4], sa[sa.length - ROPE - 3], sa[sa.length - ROPE - 1]),
                 "one K range of 16 k-blocks, cooperative");
         hopper.linear(f32(512L * 32, "y"), Precision.F32, bf16(512L * 1152, "x"), bf16(32L * 1152, "w"), 512, 32, 1152, Epilogue.of(null, Activation.NONE));
         assertEquals("gemm_bf16_t64_f32", rec.last().kernel());
         hopper.linear(bf16(16384L * 3072, "y"), Precision.BF16, bf16(16384L * 1024, "x"), bf16(3072L * 1024, "w"), 16384, 3072, 1024, Epilogue.of(null, Activation.NONE));
-        assertEquals(0, rec.last().args()[rec.last().args().length - 1], "tiles enough for every SM: ping-pong as before");
+        assertEquals(0, rec.last().args()[rec.last().args().length - ROPE - 1], "tiles enough for every SM: ping-pong as before");
         hopper.withSmallOnSm90(false);
         // the mma.sync path never launches gemm_sm90, and says why when asked to
         gemm.linear(bf16(16384L * 4608, "y"), Precision.BF16, bf16(16384L * 1152, "x"), bf16(4608L * 1152, "w"), 16384, 4608, 1152, Epilogue.of(null, Activation.NONE));
@@ -566,7 +629,7 @@ class OpsValidationTest {
         var coop = rec.calls.get(before);
         Object[] ka = coop.args();   // ..., ws, splits, kPer, epi, coop
         assertEquals(108, coop.shape().gridX(), "36 tiles × 3 ranges");
-        assertEquals(java.util.List.of(3, 24, 1), java.util.List.of(ka[ka.length - 4], ka[ka.length - 3], ka[ka.length - 1]),
+        assertEquals(java.util.List.of(3, 24, 1), java.util.List.of(ka[ka.length - ROPE - 4], ka[ka.length - ROPE - 3], ka[ka.length - ROPE - 1]),
                 "3 ranges of 24 k-blocks, cooperative");
         assertEquals("gemm_splitk_reduce_bf16", rec.last().kernel());
     }
@@ -649,6 +712,8 @@ class OpsValidationTest {
         tokenSamplingAndRopeRowsLaunches();
         hopperAttentionEncodesHeadMapsAndLaunchesOneCtaPer128Queries();
         splitKLaunchesTheRangesThenTheReduceWithTheEpilogue();
+        ropeEpiloguePassesItsTablesToEveryKernelAndRefusesWhatItCannotDo();
+        splitKRangesCarryNoRopeAndTheReduceAppliesIt();
     }
 
     @Test

@@ -191,6 +191,15 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * rope2d(linear(x, w, bias), heads, side, span): queries rotated as they are projected (the flow head's
+     * cross-attention), for attention only. A GPU rotates in the GEMM's epilogue and writes bf16 (a matmul operand),
+     * where a RoPE or cast pass read the float32 product.
+     */
+    default Tensor linearRopeQueries(Tensor x, Tensor w, Tensor bias, int heads, int side, int span) {
+        return rope2d(linear(x, w, bias), heads, side, span);
+    }
+
+    /**
      * Self-attention of a fused projection qkv [B, L, 3·W] (q, k and v side by side, as a fused qkv Linear makes them):
      * attention(q, k, v), or with {@code rope} attentionRope(q, k, v, heads, side, span, true). A GPU backend reads
      * the three straight from the fused tensor (one rounding pass, the rotation in it); the default splits it.

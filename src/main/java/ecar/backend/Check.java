@@ -75,10 +75,16 @@ public final class Check {
     /** x [B, side², H·d] with a head size that is a multiple of 4. */
     public static void rope2d(Tensor x, int heads, int side) {
         rank("rope2d", x, 3, "[B, L, H·d]");
-        Shape s = x.shape();
-        that(s.dim(1) == side * side, "rope2d", s + " does not hold a " + side + "×" + side + " token grid");
-        that(heads > 0 && s.last() % heads == 0 && (s.last() / heads) % 4 == 0, "rope2d",
+        rope2d("rope2d", x.shape(), heads, side);
+    }
+
+    /** The same for the shape [B, side², H·d] of a tensor about to be made (rank 3); returns the head size. */
+    public static int rope2d(String op, Shape s, int heads, int side) {
+        that(s.rank() == 3, op, s + ": expected [B, L, H·d]");
+        that(s.dim(1) == side * side, op, s + " does not hold a " + side + "×" + side + " token grid");
+        that(heads > 0 && s.last() % heads == 0 && (s.last() / heads) % 4 == 0, op,
                 "head size of " + s + " over " + heads + " heads must be a multiple of 4");
+        return s.last() / heads;
     }
 
     /** A fused qkv [B, side², 3·H·d] whose q and k the 2D RoPE rotates (head size a multiple of 4); returns W = H·d. */

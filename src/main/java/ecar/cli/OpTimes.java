@@ -177,11 +177,11 @@ final class OpTimes implements InvocationHandler {
         return 2.0 * mnk[0] * mnk[1] * mnk[2];
     }
 
-    /** M, N, K of linear(x, w, …), linearOperand, linearRope, linearIntoResidual(x, input, w, …) and gatedLinear(x, w, …); null for other ops. */
+    /** M, N, K of linear(x, w, …), linearOperand, linearRope(Queries), linearIntoResidual(x, input, w, …) and gatedLinear(x, w, …); null for other ops. */
     private static long[] mnk(String op, Object[] args) {
         int in, w;
         switch (op) {
-            case "linear", "linearOperand", "gatedLinear", "linearRope" -> { in = 0; w = 1; }
+            case "linear", "linearOperand", "gatedLinear", "linearRope", "linearRopeQueries" -> { in = 0; w = 1; }
             case "linearIntoResidual" -> { in = 1; w = 2; }
             default -> { return null; }
         }

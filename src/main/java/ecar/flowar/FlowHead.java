@@ -155,8 +155,8 @@ public final class FlowHead {
             selfAttention(blk, x, h, p.side(), modsA, chunks, at);
         }
         try (Backend.Scope crossAttention = b.scope()) {
-            Tensor q = blk.crossQ().apply(b, b.normForMatmul(x, Norm.RMS, blk.normQ(), EPS));
-            Tensor cross = b.attentionRope(q, p.cross()[i], cfg.headHeads(), p.side(), FlowArConfig.ROPE_SPAN);
+            Tensor q = blk.crossQ().rotatedQueries(b, b.normForMatmul(x, Norm.RMS, blk.normQ(), EPS), cfg.headHeads(), p.side(), FlowArConfig.ROPE_SPAN);
+            Tensor cross = b.attention(q, p.cross()[i], cfg.headHeads());
             blk.crossProj().addTo(b, x, cross, null);
         }
         try (Backend.Scope mlp = b.scope()) {

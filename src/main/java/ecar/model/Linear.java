@@ -58,6 +58,11 @@ public record Linear(Tensor weight, Tensor bias, int in, int out) {
         return b.linearRope(x, weight, bias, heads, side, span);
     }
 
+    /** This linear as queries FlowAR's 2D RoPE rotates, for attention only: {@link Backend#linearRopeQueries}. */
+    public Tensor rotatedQueries(Backend b, Tensor x, int heads, int side, int span) {
+        return b.linearRopeQueries(x, weight, bias, heads, side, span);
+    }
+
     /** This linear as the input of attention or a projection only: {@link Backend#linearOperand} (bf16 on a GPU). */
     public Tensor operand(Backend b, Tensor x) {
         return b.linearOperand(x, weight, bias);

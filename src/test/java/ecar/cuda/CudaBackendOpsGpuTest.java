@@ -87,11 +87,12 @@ class CudaBackendOpsGpuTest {
      * The flow head's qkv with the 2D RoPE in the GEMM's epilogue (Backend.linearRope), on the skinny kernel (8 rows),
      * gemm.cu's tiles (128 rows) and, on Hopper, gemm_sm90 with row stores (2048 rows): against the CPU's linear then
      * rope2dQk, and bit for bit against the same on the GPU with the RoPE as a pass of its own (ECAR_GEMM_ROPE=pass: a
-     * float32 product, then qkv_to_bf16), whose float operations the epilogue repeats.
+     * float32 product, then qkv_to_bf16), whose float operations the epilogue repeats; and the cross-attention's
+     * queries (linearRopeQueries: every column rotated) against the pass's rope2d rounded to bf16.
      */
     @ParameterizedTest(name = "{0} samples of {1}×{1} tokens")
     @CsvSource({"2, 2", "2, 8", "8, 16"})
-    void linearRopeMatchesTheCpuAndTheRopePass(int samples, int side) {
+    void linearRopeAndItsQueriesMatchTheCpuAndTheRopePass(int samples, int side) {
         int heads = 8, d = 64, w = heads * d, k = 512, tokens = side * side;
         FloatTensor x = bf16Random(side * 7L + samples, 1f, samples, tokens, k), wt = bf16Random(side * 7L + samples + 1, 0.05f, 3 * w, k);
         FloatTensor bias = Compare.random(side * 7 + samples + 2, 0.2f, 3 * w);
@@ -109,6 +110,27 @@ class CudaBackendOpsGpuTest {
                 if (Float.floatToRawIntBits(epilogue[i]) != Float.floatToRawIntBits(pass[i])) {
                     throw new AssertionError(samples + " × " + side + "×" + side + ", element " + i + " (column " + i % (3 * w) + "): " + epilogue[i]
                             + " from the epilogue, " + pass[i] + " from the pass");
+                }
+            }
+        }
+        // the cross-attention's queries: every column rotated; the pass (rope2d) is float32, the epilogue its bf16 rounding
+        FloatTensor wq = bf16Random(side * 7L + samples + 3, 0.05f, w, k), biasQ = Compare.random(side * 7 + samples + 4, 0.2f, w);
+        same("linearRopeQueries, " + samples + " × " + side + "×" + side, ROUNDED_ONCE,
+                b -> b.linearRopeQueries(b.upload(x), weightOf(b, wq), b.weight(biasQ), heads, side, 16));
+        try (Backend.Scope s = gpu.scope()) {
+            Tensor bq = weightOf(gpu, biasQ);
+            float[] epilogue = gpu.download(gpu.linearRopeQueries(gpu.upload(x), weightOf(gpu, wq), bq, heads, side, 16)).data();
+            float[] pass;
+            System.setProperty(ecar.cuda.ops.GemmKernels.ROPE_PROPERTY, "pass");
+            try {
+                pass = gpu.download(gpu.linearRopeQueries(gpu.upload(x), weightOf(gpu, wq), bq, heads, side, 16)).data();
+            } finally {
+                System.clearProperty(ecar.cuda.ops.GemmKernels.ROPE_PROPERTY);
+            }
+            for (int i = 0; i < pass.length; i++) {
+                if (Float.floatToRawIntBits(epilogue[i]) != Float.floatToRawIntBits(ecar.io.Bf16.round(pass[i]))) {
+                    throw new AssertionError("queries, " + samples + " × " + side + "×" + side + ", element " + i + ": " + epilogue[i]
+                            + " from the epilogue, " + pass[i] + " from the pass (rounds to " + ecar.io.Bf16.round(pass[i]) + ")");
                 }
             }
         }

@@ -63,6 +63,7 @@ public final class KernelSmoke {
             for (int[] sn : new int[][]{{2, 2}, {2, 8}, {8, 16}}) {   // the RoPE epilogue on the skinny kernel, gemm.cu's tiles, gemm_sm90
                 Tensor xr = gpu.upload(Compare.random(sn[1], 1f, sn[0], sn[1] * sn[1], 256));
                 gpu.selfAttention(gpu.linearRope(xr, gpu.weight(Compare.random(sn[1] + 1, 0.05f, 3 * 256, 256)), null, 4, sn[1], 16), 4, 0, 0, false);
+                gpu.linearRopeQueries(xr, gpu.weight(Compare.random(sn[1] + 2, 0.05f, 256, 256)), null, 4, sn[1], 16);
             }
             Tensor x = gpu.upload(Compare.random(1, 1f, 6, 85, 7)), v = gpu.upload(Compare.random(2, 1f, 6, 85, 7));
             gpu.flowEulerStep(x, v, -0.1f, 2f, true);

@@ -437,10 +437,23 @@ public final class CudaBackend implements Backend {
     public Tensor linearRope(Tensor x, Tensor w, Tensor bias, int heads, int side, int span) {
         owner.check();
         if (GemmKernels.ROPE_PASS.flipped()) return Backend.super.linearRope(x, w, bias, heads, side, span);
-        int width = Check.rope2dQk("linearRope", Check.linear(x, w, bias), heads, side), d = width / heads;
-        CudaTensor[] cs = attention.ropeTable(side, span, d);
-        return linear("linearRope", Precision.BF16, x, w, bias, Activation.NONE,
-                new GemmKernels.Rope(cs[0].buffer(), cs[1].buffer(), side * side, d, 2 * width));
+        int width = Check.rope2dQk("linearRope", Check.linear(x, w, bias), heads, side);
+        return linearRotating("linearRope", x, w, bias, side, span, width / heads, 2 * width);
+    }
+
+    /** The same for queries alone: every column rotated, bf16 out (ECAR_GEMM_ROPE=pass: the product, then rope2d). */
+    @Override
+    public Tensor linearRopeQueries(Tensor x, Tensor w, Tensor bias, int heads, int side, int span) {
+        owner.check();
+        if (GemmKernels.ROPE_PASS.flipped()) return Backend.super.linearRopeQueries(x, w, bias, heads, side, span);
+        Shape so = Check.linear(x, w, bias);
+        return linearRotating("linearRopeQueries", x, w, bias, side, span, Check.rope2d("linearRopeQueries", so, heads, side), so.last());
+    }
+
+    /** bf16 x·wᵀ + bias with its first {@code columns} columns rotated in the epilogue by the 2D RoPE tables of the grid. */
+    private CudaTensor linearRotating(String op, Tensor x, Tensor w, Tensor bias, int side, int span, int headDim, int columns) {
+        CudaTensor[] cs = attention.ropeTable(side, span, headDim);
+        return linear(op, Precision.BF16, x, w, bias, Activation.NONE, new GemmKernels.Rope(cs[0].buffer(), cs[1].buffer(), side * side, headDim, columns));
     }
 
     @Override

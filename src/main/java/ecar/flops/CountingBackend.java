@@ -189,6 +189,19 @@ public final class CountingBackend implements Backend {
         return m(out);
     }
 
+    /** The product, rotated as it is stored (a GPU's epilogue): one output, as linear's, and no RoPE pass. */
+    @Override
+    public Tensor linearRope(Tensor x, Tensor w, Tensor bias, int heads, int side, int span) {
+        Check.rope2dQk("linearRope", Check.linear(x, w, bias), heads, side);
+        return linear(x, w, bias, Activation.NONE);
+    }
+
+    @Override
+    public Tensor linearRopeQueries(Tensor x, Tensor w, Tensor bias, int heads, int side, int span) {
+        Check.rope2d("linearRopeQueries", Check.linear(x, w, bias), heads, side);
+        return linear(x, w, bias, Activation.NONE);
+    }
+
     /** One product with the gate and value rows side by side (2N outputs), combined in its epilogue: [.., N]. */
     @Override
     public Tensor gatedLinear(Tensor x, Tensor w, Tensor bias, Activation act) {
@@ -239,6 +252,25 @@ public final class CountingBackend implements Backend {
     @Override
     public void kvAppend(KvCache cache, Tensor keys, Tensor values) {
         ((MetaCache) cache).count(cache.checkAppend(keys, values));
+    }
+
+    /** The CUDA layout: keys and values into the cache and the rotated queries beside in one pass, then attention. */
+    @Override
+    public Tensor selfAttentionRopeRows(Tensor qkv, KvCache cache, int heads, Tensor cos, Tensor sin, Tensor rows) {
+        int l = cache.checkAppendFusedRows("selfAttentionRopeRows", qkv, 3, heads, cos, sin, rows);
+        ((MetaCache) cache).count(l);
+        return attention(m(Shape.of(cache.batch(), l, cache.width())), cache, heads);
+    }
+
+    @Override
+    public void kvAppendRopeRows(KvCache cache, Tensor kv, int heads, Tensor cos, Tensor sin, Tensor rows) {
+        ((MetaCache) cache).count(cache.checkAppendFusedRows("kvAppendRopeRows", kv, 2, heads, cos, sin, rows));
+    }
+
+    @Override
+    public Tensor attentionRopeRows(Tensor q, KvCache cache, int heads, Tensor cos, Tensor sin, Tensor rows) {
+        Check.ropeRows(q, heads, cos, sin, rows);
+        return attention(q, cache, heads);
     }
 
     @Override

@@ -26,11 +26,22 @@ public final class FlowHead {
     private final HeadBlock[] blocks;
     /** v2: every block's ada_lin_attn stacked, [depth · 3w, w]: one matmul per velocity; block i reads chunks 3i..3i+2. */
     private final Linear adaAttn;
+    /** v2: every block's ada_lin_mlp stacked likewise; per token, so its product is [B, L, depth · 3w] (see velocity). */
+    private final Linear adaMlps;
+    /**
+     * The most bytes the stacked per-token MLP modulation of one velocity may take. Up to this (batch 1: FlowAR-L's
+     * 12 blocks at 512 rows make 75 MB, FlowAR-H's 113 MB) one GEMM makes every block's, 11 launches fewer per Euler
+     * step and one weight stream long enough to keep a GPU's memory busy; above it (larger batches: FlowAR-L's is
+     * 2.4 GB at batch 64) each block makes its own from a view of the stacked weight, one block's alive at a time.
+     */
+    static final long STACKED_MLP_MODULATION_BYTES = 128L << 20;
+    /** {@link #STACKED_MLP_MODULATION_BYTES}, or what a test sets to run the other way. */
+    private long stackedMlpModulationBytes = STACKED_MLP_MODULATION_BYTES;
     private final Linear finalAda, finalLinear;
 
     /** One block of either version; the fields of the other version are null. */
     private record HeadBlock(Linear qkv, Linear proj, GatedMlp mlp, Linear ada,            // v1: ada → 6w from SiLU(t + c)
-                             Linear adaMlp,                                               // v2: 3w per token (ada_lin_attn: adaAttn)
+                             // v2 (its ada_lin_attn and ada_lin_mlp are stacked over the blocks: adaAttn, adaMlps)
                              Tensor normQ, Tensor normKv, Linear crossQ, Linear crossKv, Linear crossProj) {}
 
     public FlowHead(FlowArConfig cfg, Weights w) {
@@ -49,22 +60,29 @@ public final class FlowHead {
             GatedMlp mlp = GatedMlp.load(bw.at("mlp."), width);
             if (cfg.cross()) {
                 bw.ignore("crossattn.rope.freqs");
-                blocks[i] = new HeadBlock(qkv, proj, mlp, null, Linear.load(bw, "ada_lin_mlp", width, 3 * width),
-                        bw.param("norm2_1.weight", width), bw.param("norm2_2.weight", dz),
+                blocks[i] = new HeadBlock(qkv, proj, mlp, null, bw.param("norm2_1.weight", width), bw.param("norm2_2.weight", dz),
                         Linear.load(bw, "crossattn.q", width, width, false), Linear.load(bw, "crossattn.kv", dz, 2 * width, false),
                         Linear.load(bw, "crossattn.proj", width, width));
             } else {
-                blocks[i] = new HeadBlock(qkv, proj, mlp, Linear.load(bw, "ada_lin", width, 6 * width), null, null, null, null, null, null);
+                blocks[i] = new HeadBlock(qkv, proj, mlp, Linear.load(bw, "ada_lin", width, 6 * width), null, null, null, null, null);
             }
         }
         adaAttn = !cfg.cross() ? null : Linear.stack(w, "res_blocks.N.ada_lin_attn",
                 java.util.stream.IntStream.range(0, blocks.length).mapToObj(i -> "res_blocks." + i + ".ada_lin_attn").toList(), width, 3 * width);
+        adaMlps = !cfg.cross() ? null : Linear.stack(w, "res_blocks.N.ada_lin_mlp",
+                java.util.stream.IntStream.range(0, blocks.length).mapToObj(i -> "res_blocks." + i + ".ada_lin_mlp").toList(), width, 3 * width);
         finalAda = Linear.load(w, "final_layer.adaLN_modulation.1", width, 2 * width);
         finalLinear = Linear.load(w, "final_layer.linear", width, c);
     }
 
     public FlowArConfig config() {
         return cfg;
+    }
+
+    /** The cap on the stacked MLP modulation (tests: 0 makes every block compute its own). Returns this. */
+    FlowHead withStackedMlpModulationBytes(long bytes) {
+        stackedMlpModulationBytes = bytes;
+        return this;
     }
 
     /** The integer time the head embeds for t: ⌊t·1000⌋ computed in float32. */
@@ -106,9 +124,11 @@ public final class FlowHead {
         Tensor ctAct = b.silu(ct);
         Tensor h = inputProj.apply(b, x);
         Tensor modsA = cfg.cross() ? adaAttn.apply(b, b.silu(tEmb)) : null;   // per sample, [B, depth · 3w]
+        long mlpModulationBytes = 4L * ctAct.shape().numel() * 3 * blocks.length;
+        Tensor modsM = cfg.cross() && mlpModulationBytes <= stackedMlpModulationBytes ? adaMlps.apply(b, ctAct) : null;   // per token, [B, L, depth · 3w]
         for (int i = 0; i < blocks.length; i++) {
             try (Backend.Scope scope = b.scope()) {   // each block in place on h; its activations are reclaimed as it ends
-                if (cfg.cross()) blockV2(blocks[i], h, modsA, ctAct, p, i);
+                if (cfg.cross()) blockV2(blocks[i], h, modsA, modsM, ctAct, p, i);
                 else blockV1(blocks[i], h, ctAct, p.side());
             }
         }
@@ -147,8 +167,11 @@ public final class FlowHead {
         }
     }
 
-    /** Block i of v2; its attention modulation is chunks 3i..3i+2 of modsA (gamma1, scale1, shift1 per sample). */
-    private void blockV2(HeadBlock blk, Tensor x, Tensor modsA, Tensor ctAct, Prepared p, int i) {
+    /**
+     * Block i of v2; its attention modulation is chunks 3i..3i+2 of modsA (gamma1, scale1, shift1 per sample), its MLP's
+     * chunks 3i..3i+2 of modsM (gamma2, scale2, shift2 per token) or, where modsM is null, its own ada_lin_mlp's.
+     */
+    private void blockV2(HeadBlock blk, Tensor x, Tensor modsA, Tensor modsM, Tensor ctAct, Prepared p, int i) {
         try (Backend.Scope attention = b.scope()) {
             int chunks = 3 * blocks.length, at = 3 * i;
             Tensor h = b.normModulate(x, Norm.RMS, EPS, modsA, chunks, at + 2, at + 1);
@@ -160,9 +183,16 @@ public final class FlowHead {
             blk.crossProj().addTo(b, x, cross, null);
         }
         try (Backend.Scope mlp = b.scope()) {
-            Tensor modM = blk.adaMlp().apply(b, ctAct);   // per token: gamma2, scale2, shift2
-            Tensor h = b.normModulate(x, Norm.RMS, EPS, modM, 3, 2, 1);
-            blk.mlp().addTo(b, x, h, modM, 3, 0);
+            Tensor modM = modsM != null ? modsM : adaMlp(i).apply(b, ctAct);   // per token: gamma2, scale2, shift2
+            int chunks = modsM != null ? 3 * blocks.length : 3, at = modsM != null ? 3 * i : 0;
+            Tensor h = b.normModulate(x, Norm.RMS, EPS, modM, chunks, at + 2, at + 1);
+            blk.mlp().addTo(b, x, h, modM, chunks, at);
         }
+    }
+
+    /** Block i's ada_lin_mlp alone: rows 3w·i .. 3w·(i+1) of the stacked weight and bias (views on a GPU, copies on the CPU). */
+    private Linear adaMlp(int i) {
+        int w3 = 3 * cfg.headWidth();
+        return new Linear(b.sliceBatch(adaMlps.weight(), w3 * i, w3 * (i + 1)), b.sliceBatch(adaMlps.bias(), w3 * i, w3 * (i + 1)), cfg.headWidth(), w3);
     }
 }

@@ -45,6 +45,25 @@ class CudaPipelineGpuTest {
         return Pipeline.random(Presets.get(preset), 3, b).sampleLatents(r, Progress.NONE);
     }
 
+    /**
+     * ECAR over FlowAR-L's kind of flow head (v2: cross-attention to the condition, per-sample attention adaLN, per-token
+     * MLP adaLN), which the tiny presets (v1) do not reach: three blocks of width 128 (heads of 64, the flash kernels),
+     * batch 1 and 3 (the stacked MLP modulation; at batch 3 too, as its bytes stay small), against the CPU.
+     */
+    @ParameterizedTest(name = "batch {0}")
+    @ValueSource(ints = {1, 3})
+    void ecarWithAV2FlowHeadMatchesTheCpu(int batch) {
+        Preset base = Presets.get("ecar-tiny");
+        Preset preset = base.with(((ecar.flowar.FlowArConfig) base.architecture()).with(ecar.io.Json.Obj.parse(
+                "{\"head_depth\": 3, \"head_width\": 128, \"cross\": true}", "test")), base.vae());
+        int[] labels = new int[batch];
+        for (int i = 0; i < batch; i++) labels[i] = (3 * i + 1) % 10;
+        GenerateRequest r = GenerateRequest.of(labels).seed(5);
+        FloatTensor expected = Pipeline.random(preset, 3, cpu).sampleLatents(r, Progress.NONE), actual = Pipeline.random(preset, 3, gpu).sampleLatents(r, Progress.NONE);
+        double cos = Comparison.cosine(expected.data(), actual.data());
+        assertTrue(cos >= 0.99, "ECAR with a v2 head, batch " + batch + ": cosine of the GPU's sampled latents with the CPU's is " + cos + ", expected ≥ 0.99");
+    }
+
     /** DiT without learned variance (C output channels, patch 4), FIXED_LARGE and FIXED_SMALL, DDPM and DDIM, guided. */
     @ParameterizedTest(name = "sigma_small {0}, {1}")
     @CsvSource({"false, DDPM", "true, DDPM", "false, DDIM"})

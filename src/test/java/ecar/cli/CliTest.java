@@ -102,15 +102,16 @@ class CliTest {
 
     /** The fixtures this repository carries (DiT without learned variance, patch 4 and 8) pass through `ecar check`. */
     @Test
-    void checkPassesTheBundledDiTFixtures() throws Exception {
+    void checkPassesTheBundledFixtures() throws Exception {
         java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("check"));
         try (var files = java.nio.file.Files.list(Path.of("src/test/resources/fixtures"))) {
             files.filter(p -> p.toString().endsWith(".safetensors")).sorted().forEach(p -> args.add(p.toString()));
         }
         Run r = run(args.toArray(String[]::new));
         assertEquals(0, r.code(), r.out() + r.err());
-        assertTrue(r.out().contains("5 of 5 fixtures passed"), r.out());
+        assertTrue(r.out().contains("6 of 6 fixtures passed"), r.out());
         assertTrue(r.out().contains("PASS src/test/resources/fixtures/dit_pmeanvar_p4_fixed_small.safetensors"), r.out());
+        assertTrue(r.out().contains("PASS src/test/resources/fixtures/flowar_head_v2.safetensors"), r.out());
     }
 
     /** A header of the given text, no data. */

@@ -14,9 +14,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The fixtures this repository carries (src/test/resources/fixtures, made by tools/fixtures/dit_fixed_variance.py
- * from the official DiT code): DiT without learned variance (FIXED_LARGE and FIXED_SMALL DDPM posteriors, DDIM,
- * guided and unguided) at patch 4, and a learned-sigma DiT at patch 8, through the normal loading path (CliTest runs
- * them through `ecar check`). They need no ECAR_FIXTURES.
+ * from the official DiT code and tools/fixtures/flowar_head_v2.py from the official FlowAR code): DiT without learned
+ * variance (FIXED_LARGE and FIXED_SMALL DDPM posteriors, DDIM, guided and unguided) at patch 4, a learned-sigma DiT
+ * at patch 8, and FlowAR's flow head with v2 blocks (FlowAR-L/H's and ECAR's: the shared fixtures hold v1 only),
+ * through the normal loading path (CliTest runs them through `ecar check`). They need no ECAR_FIXTURES.
  */
 class BundledFixturesTest {
     public static final Path FOLDER = Path.of("src/test/resources/fixtures");
@@ -30,7 +31,7 @@ class BundledFixturesTest {
     @TestFactory
     Stream<DynamicTest> everyBundledFixturePasses() throws IOException {
         List<Path> files = files();
-        assertEquals(5, files.size(), "bundled fixtures: " + files);
+        assertEquals(6, files.size(), "bundled fixtures: " + files);
         CpuBackend cpu = new CpuBackend();
         return files.stream().map(p -> DynamicTest.dynamicTest(p.getFileName().toString(), () -> FixturesTest.assertPasses(p, cpu)));
     }

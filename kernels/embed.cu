@@ -197,17 +197,15 @@ ECAR_KERNEL void embedding_ids_bf16(float* out, const __nv_bfloat16* table, cons
 
 // ------------------------------------------------------------------ RoPE by table rows (ARPG)
 
-// rope_rows_f32 / rope_rows_bf16: out = x [B, L, width] (heads of head_dim dims) with pair p of each head of token t
-//   rotated by (cos, sin)[rows[t], p] of tables [table_rows, head_dim/2]: (x0 c − x1 s, x1 c + x0 s), each product and
-//   sum rounded as CpuAttention.ropeRows does; out in f32 (bit-exact with it) or rounded once to bf16 (attention's
-//   operand in the same pass). rows: [L] f32 holding exact integers, the same for every sample; a row outside the
-//   table writes NaN (the Java side cannot see device-side rows; allFinite shows the slip).
+// rope_rows_f32: out = x [B, L, width] (heads of head_dim dims) with pair p of each head of token t rotated by
+//   (cos, sin)[rows[t], p] of tables [table_rows, head_dim/2]: (x0 c − x1 s, x1 c + x0 s), each product and sum rounded
+//   as CpuAttention.ropeRows does. rows: [L] f32 holding exact integers, the same for every sample; a row outside the
+//   table writes NaN (the Java side cannot see device-side rows; allFinite shows the slip). The GEMM epilogue's RoPE
+//   (gemm_tile.cuh) rotates ARPG's queries the same way as they are projected.
 //   One thread per pair of adjacent elements. launch: grid ceil(B·L·width/2 / 256), block 256.
 //   Limits: head_dim even, width a multiple of head_dim.
-template <typename OutT>
-__device__ __forceinline__ void rope_rows(OutT* __restrict__ out, const float* __restrict__ x, const float* __restrict__ rows, int batch, int l,
-                                          int width, int head_dim, const float* __restrict__ rope_cos, const float* __restrict__ rope_sin,
-                                          int table_rows) {
+ECAR_KERNEL void rope_rows_f32(float* __restrict__ out, const float* __restrict__ x, const float* __restrict__ rows, int batch, int l,
+                               int width, int head_dim, const float* __restrict__ rope_cos, const float* __restrict__ rope_sin, int table_rows) {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     const int pairs = width / 2;
     if (i >= (long long)batch * l * pairs) return;
@@ -224,14 +222,4 @@ __device__ __forceinline__ void rope_rows(OutT* __restrict__ out, const float* _
         o = make_float2(__int_as_float(0x7fc00000), __int_as_float(0x7fc00000));
     }
     store2(out + token * width + col, o.x, o.y);
-}
-
-ECAR_KERNEL void rope_rows_f32(float* __restrict__ out, const float* __restrict__ x, const float* __restrict__ rows, int batch, int l,
-                               int width, int head_dim, const float* __restrict__ rope_cos, const float* __restrict__ rope_sin, int table_rows) {
-    rope_rows(out, x, rows, batch, l, width, head_dim, rope_cos, rope_sin, table_rows);
-}
-
-ECAR_KERNEL void rope_rows_bf16(__nv_bfloat16* __restrict__ out, const float* __restrict__ x, const float* __restrict__ rows, int batch, int l,
-                                int width, int head_dim, const float* __restrict__ rope_cos, const float* __restrict__ rope_sin, int table_rows) {
-    rope_rows(out, x, rows, batch, l, width, head_dim, rope_cos, rope_sin, table_rows);
 }

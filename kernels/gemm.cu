@@ -8,7 +8,8 @@
 // Entry points: gemm_bf16_{t128,t64}_{f32,bf16}
 //   (void* Y, const bf16* X, const bf16* W, const float* bias, const float* res, const float* gate,
 //    const bf16* mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd, int epi,
-//    const float* rope_cos, const float* rope_sin, int rope_tokens, int rope_head, int rope_cols)
+//    const float* rope_cos, const float* rope_sin, int rope_tokens, int rope_head, int rope_cols,
+//    const float* rope_rows, int rope_table_rows)
 //   t128: block 256 threads, grid (ceil(N/128), ceil(M/128)), dynamic shared memory 65536 bytes
 //         (the launcher must raise CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES above 48 KiB).
 //   t64:  block 128 threads, grid (ceil(N/64), ceil(M/64)), dynamic shared memory 32768 bytes.
@@ -19,7 +20,7 @@
 // for one chunk of an adaLN modulation read in place). Y may be res (in-place residual update). epi: 0 stores two
 // outputs at a time straight from the fragments (store_pair), 1 stages each warp's accumulators in the pipeline's
 // shared memory and stores eight adjacent outputs a lane (store_row8_staged) where row8_ok, else pairs; the same values.
-// rope_*: FlowAR's 2D RoPE on the q and k columns of a fused qkv (gemm_tile.cuh's Epilogue), rope_cos null for none.
+// rope_*: RoPE on projected queries and keys (gemm_tile.cuh's Epilogue: FlowAR's 2D tables or ARPG's by table rows), rope_cos null for none.
 #include "gemm_tile.cuh"
 
 using namespace ecar;

@@ -12,7 +12,8 @@
 // Entry points: gemm_skinny_{f32,bf16}
 //   (void* Y, const bf16* X, const bf16* W, const float* bias, const float* res, const float* gate, const bf16* mul,
 //    int M, int N, int K, int act, int post, int gateRatio, int gateLd,
-//    const float* rope_cos, const float* rope_sin, int rope_tokens, int rope_head, int rope_cols)
+//    const float* rope_cos, const float* rope_sin, int rope_tokens, int rope_head, int rope_cols,
+//    const float* rope_rows, int rope_table_rows)
 //   launch: block 256 (8 warps), grid ceil(ceil(N / 2) / 8): one warp per pair of output columns.
 // Limits: 1 ≤ M ≤ 16; K % 8 == 0, K ≥ 8; X, W 16-byte aligned (rows of K bf16, K a multiple of 8, stay aligned);
 //   N ≥ 1; act, post, gateRatio as in gemm.cu; Y may be res.

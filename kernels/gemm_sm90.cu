@@ -18,7 +18,8 @@
 // Entry points: gemm_sm90_bf16_{f32,bf16}
 //   (TensorMap tmX, TensorMap tmW, void* Y, const float* bias, const float* res, const float* gate, const bf16* mul,
 //    int M, int N, int K, int act, int post, int gateRatio, int gateLd, float* ws, int splits, int kPer, int epi, int coop,
-//    const float* rope_cos, const float* rope_sin, int rope_tokens, int rope_head, int rope_cols)
+//    const float* rope_cos, const float* rope_sin, int rope_tokens, int rope_head, int rope_cols,
+//    const float* rope_rows, int rope_table_rows)
 //   tmX: 2D tensor map of X, dims {K, M}, row stride 2K bytes, box {64, 128}, bf16, SWIZZLE_128B, OOB fill zero;
 //   tmW: the same for W with dims {K, N}. Both passed by value (__grid_constant__, 128 bytes, 64-byte aligned).
 //   Launch: block 384 threads (3 warp groups), grid min(units, SMs) with units = ceil(M/128)·ceil(N/128)·splits,
@@ -40,9 +41,9 @@
 //   units, one's epilogue overlapping the other's main loop), 1 cooperative (both consumers take every unit, consumer c
 //   the 64 rows 64c.. of its tile: for grids where a CTA gets one tile, which ping-pong leaves to one consumer); the
 //   same float operations either way.
-//   rope_*: FlowAR's 2D RoPE on a fused qkv's q and k columns (gemm_tile.cuh's Epilogue), rope_cos null for none.
+//   rope_*: RoPE on projected queries and keys (gemm_tile.cuh's Epilogue: FlowAR's 2D tables or ARPG's by table rows), rope_cos null for none.
 //   gemm_splitk_reduce_{f32,bf16}(void* Y, const float* ws, int splits, bias, res, gate, mul, M, N, act, post, gateRatio,
-//   gateLd, rope_cos, rope_sin, rope_tokens, rope_head, rope_cols): the epilogue, RoPE included, on the summed ranges;
+//   gateLd, rope_cos, rope_sin, rope_tokens, rope_head, rope_cols, rope_rows, rope_table_rows): the epilogue, RoPE included, on the summed ranges;
 //   block 256, grid (ceil(ceil(N/2)/256), M) with M ≤ 65535; any architecture.
 // Falls back to gemm.cu's mma.sync kernels (GemmKernels decides): other GPUs, K % 8 != 0, M or N below 64 (a tile
 //   would be mostly padding), or ECAR_GEMM=mma.sync / -Decar.gemm=mma.sync.

@@ -75,19 +75,24 @@ struct Epilogue {
     const float* gate;             // [M / gateRatio, N] f32, rows gateLd ≥ N apart, or null (POST_RESIDUAL)
     const __nv_bfloat16* mul;      // [M, N] bf16 (POST_MUL)
     int act, post, gateRatio, gateLd;
-    // FlowAR's 2D RoPE on a fused qkv (POST_STORE, no activation), or none (rope_cos null: every other caller, whose
-    // brace initialisers leave these zero): after the bias, columns n < rope_cols (q and k) rotate in pairs (n, n + 1)
-    // by (cos, sin)[m % rope_tokens, (n % rope_head) / 2] of tables [rope_tokens, rope_head / 2], as qkv_to_bf16
-    // rotates them; rope_cols and rope_head even, rope_cols a multiple of rope_head, M a multiple of rope_tokens.
+    // RoPE on projected queries and keys (POST_STORE, no activation), or none (rope_cos null: every other caller,
+    // whose brace initialisers leave these zero): after the bias, columns n < rope_cols rotate in pairs (n, n + 1) by
+    // (cos, sin)[r, (n % rope_head) / 2] of tables [rows, rope_head / 2], row r of token t = m % rope_tokens of its
+    // sample: t itself (FlowAR's 2D tables of the stage, as qkv_to_bf16 rotates), or rope_rows[t] where given (ARPG's
+    // tables of rope_table_rows rows, as rope_rows_f32 rotates; a row outside the table writes NaN). rope_cols and
+    // rope_head even, rope_cols a multiple of rope_head, M a multiple of rope_tokens.
     const float* rope_cos;
     const float* rope_sin;
     int rope_tokens, rope_head, rope_cols;
+    const float* rope_rows;
+    int rope_table_rows;
 };
 
 // The kernel parameters that fill an Epilogue's RoPE fields, and the arguments that pass them on.
-#define ECAR_ROPE_PARAMS \
-    const float* __restrict__ rope_cos, const float* __restrict__ rope_sin, int rope_tokens, int rope_head, int rope_cols
-#define ECAR_ROPE_ARGS rope_cos, rope_sin, rope_tokens, rope_head, rope_cols
+#define ECAR_ROPE_PARAMS                                                                                             \
+    const float* __restrict__ rope_cos, const float* __restrict__ rope_sin, int rope_tokens, int rope_head, int rope_cols, \
+    const float* __restrict__ rope_rows, int rope_table_rows
+#define ECAR_ROPE_ARGS rope_cos, rope_sin, rope_tokens, rope_head, rope_cols, rope_rows, rope_table_rows
 
 // The CPU twins are ecar.backend.Activations.{geluTanh, geluErf, silu}.
 __device__ __forceinline__ float activate(float v, int act) {
@@ -107,14 +112,19 @@ __device__ __forceinline__ float post_step(float v, int m, int n, int N, const E
     return v;
 }
 
-// Outputs (m, n) and (m, n + 1), n even, rotated as one pair by the epilogue's RoPE where it has one and n is a q or k
-// column (the same float operations as qkv_to_bf16 on the stored float32 pair).
+// Outputs (m, n) and (m, n + 1), n even, rotated as one pair by the epilogue's RoPE where it has one and n is a
+// rotated column (the same float operations as qkv_to_bf16 or rope_rows_f32 on the stored float32 pair).
 __device__ __forceinline__ void rope_pair(float& v0, float& v1, int m, int n, const Epilogue& e) {
     if (e.rope_cos == nullptr || n >= e.rope_cols) return;
-    const size_t ti = (size_t)(m % e.rope_tokens) * (e.rope_head / 2) + (n % e.rope_head) / 2;
-    const float2 r = rotate(make_float2(v0, v1), e.rope_cos[ti], e.rope_sin[ti]);
-    v0 = r.x;
-    v1 = r.y;
+    const int r = rope_row(e.rope_rows, m % e.rope_tokens, e.rope_table_rows);
+    if (r < 0) {
+        v0 = v1 = __int_as_float(0x7fc00000);
+        return;
+    }
+    const size_t ti = (size_t)r * (e.rope_head / 2) + (n % e.rope_head) / 2;
+    const float2 q = rotate(make_float2(v0, v1), e.rope_cos[ti], e.rope_sin[ti]);
+    v0 = q.x;
+    v1 = q.y;
 }
 
 // Two adjacent outputs (m, n) and (m, n+1) of one accumulator fragment; n is even. Each gets its bias, then the

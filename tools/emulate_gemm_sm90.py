@@ -200,10 +200,11 @@ def rope_pair(v0, v1, m, n, e):
     q or k column, each product and difference rounded to float32 as the kernel's __fmul_rn/__fsub_rn/__fadd_rn."""
     if e.rope is None:
         return v0, v1
-    cos, sin, tokens, head, cols = e.rope
-    if n >= cols // 2 * ROPE_PARTS:
+    cos, sin, tokens, head, cols, rows = e.rope
+    if n >= (cols // 2 * ROPE_PARTS if rows is None else cols):
         return v0, v1
-    c, s_ = cos[m % tokens, (n % head) // 2], sin[m % tokens, (n % head) // 2]
+    r = m % tokens if rows is None else int(rows[m % tokens])   # FlowAR: the token's own row; ARPG: rows[t]
+    c, s_ = cos[r, (n % head) // 2], sin[r, (n % head) // 2]
     f = np.float32
     return f(f(f(v0) * c) - f(f(v1) * s_)), f(f(f(v1) * c) + f(f(v0) * s_))
 
@@ -490,7 +491,8 @@ def silu(x):
 
 def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1, rows=False, act=None, gated=False, coop=False, rope=None):
     """One GEMM replayed CTA by CTA against float64 X @ W^T (+ bias), then act, or act(gate) * value for GATE_PAIRS, or
-    with rope = (tokens, head) a fused qkv (N = 3W) whose q and k columns the 2D RoPE rotates."""
+    with rope = (tokens, head) a fused qkv (N = 3W) whose q and k columns the 2D RoPE rotates, or with rope = (tokens,
+    head, table rows) queries whose every column is rotated by table row rows[t] (ARPG)."""
     rng = np.random.default_rng(seed)
     X = bf16(rng.standard_normal((M, K)).astype(np.float32))
     W = bf16(rng.standard_normal((N, K)).astype(np.float32))
@@ -498,11 +500,17 @@ def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1, row
     assert not gated or N % 2 == 0, "GATE_PAIRS needs whole (gate, value) pairs"
     NY = N // 2 if gated else N
     tables = None
-    if rope is not None:
+    if rope is not None and len(rope) == 2:
         tokens, head = rope
         assert N % 3 == 0 and (N // 3) % head == 0 and M % tokens == 0, "a fused qkv of whole heads and whole samples"
         angles = rng.uniform(-np.pi, np.pi, (tokens, head // 2))
-        tables = (np.cos(angles).astype(np.float32), np.sin(angles).astype(np.float32), tokens, head, 2 * (N // 3))
+        tables = (np.cos(angles).astype(np.float32), np.sin(angles).astype(np.float32), tokens, head, 2 * (N // 3), None)
+    elif rope is not None:
+        tokens, head, table_rows = rope
+        assert N % head == 0 and M % tokens == 0, "queries of whole heads and whole samples"
+        angles = rng.uniform(-np.pi, np.pi, (table_rows, head // 2))
+        row_of_token = rng.integers(0, table_rows, tokens)
+        tables = (np.cos(angles).astype(np.float32), np.sin(angles).astype(np.float32), tokens, head, N, row_of_token)
     epi = Epi(b, act, gated, tables)
     Y = np.full((M, NY), np.nan)
     written = np.zeros((M, NY), dtype=np.int32)
@@ -521,9 +529,9 @@ def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1, row
     z = X.astype(np.float64) @ W.astype(np.float64).T + (b if bias else 0.0)
     f = (lambda x: np.vectorize(act)(x).astype(np.float64)) if act is not None else (lambda x: x)
     expected = f(z[:, 0::2]) * z[:, 1::2] if gated else f(z)
-    if tables is not None:   # q and k rotated pair by pair in float64
-        cos, sin, tokens, head, cols = tables
-        t = np.arange(M) % tokens
+    if tables is not None:   # q and k (or the queries) rotated pair by pair in float64
+        cos, sin, tokens, head, cols, row_of_token = tables
+        t = np.arange(M) % tokens if row_of_token is None else row_of_token[np.arange(M) % tokens]
         for n in range(0, cols, 2):
             c, s_ = cos[t, (n % head) // 2], sin[t, (n % head) // 2]
             x0, x1 = expected[:, n].copy(), expected[:, n + 1].copy()
@@ -533,7 +541,7 @@ def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1, row
     assert err < 1e-5, "max relative error %g (fp32 staging rounds; a misplaced element is off by O(1))" % err
     if not quiet:
         what = ("act(gate) * value" if gated else "act(X @ W^T)") if act is not None else ("gate * value" if gated else "X @ W^T")
-        what += " with q and k rotated" if rope is not None else ""
+        what += "" if rope is None else " with q and k rotated" if len(rope) == 2 else " with every column rotated by table rows"
         print("gemm %4d x %4d x %4d, %2d CTAs (%d tiles, %d k-blocks in %d range(s), %d-stage ring, %s%s stores): matches %s, every element "
               "written once" % (M, N, K, grid, tiles, kTiles, splits, STAGES, "cooperative, " if coop else "",
                                 "row" if rows and splits == 1 and row8_ok(N, epi) else "pair", what))
@@ -588,6 +596,7 @@ def main():
     run(256, 192, 136, grid=2, seed=21, rows=True, rope=(64, 16))   # RoPE epilogue through row stores: 4 samples of 64 tokens
     run(256, 192, 136, grid=2, seed=21, rope=(64, 16))              # ... through pair stores
     run(128, 384, 520, grid=5, seed=22, splits=3, rope=(16, 32))    # ... K split: the reduce rotates
+    run(130, 256, 136, grid=2, seed=23, rows=True, rope=(13, 64, 257))   # ARPG's queries by table rows: 10 samples of 13 tokens
     # the replay can fail: kernels with one thing wrong must not pass it
     mutants = [("no turn barriers between the consumers", "TURNS", False),
                ("a stage released while its wgmma group may still read it", "RELEASE_LAG", 0),

@@ -23,8 +23,8 @@ record CrossBlock(Tensor attnNorm, Linear q, Linear proj, Tensor ffnNorm, FeedFo
     /** Queries [B, m, dim] for the positions at table rows {@code targets}, attending to every shared key cached. */
     void apply(Backend b, Tensor x, Rope rope, Tensor targets, KvCache shared, float eps) {
         try (Backend.Scope attention = b.scope()) {   // in place on x, each half in a scope of its own
-            Tensor queries = q.apply(b, b.normForMatmul(x, Norm.RMS, attnNorm, eps));
-            proj.addTo(b, x, rope.attend(b, queries, targets, shared), null);
+            Tensor queries = rope.queries(b, q, b.normForMatmul(x, Norm.RMS, attnNorm, eps), targets);
+            proj.addTo(b, x, b.attention(queries, shared, rope.heads()), null);
         }
         try (Backend.Scope mlp = b.scope()) {
             ffn.addTo(b, x, b.normForMatmul(x, Norm.RMS, ffnNorm, eps));

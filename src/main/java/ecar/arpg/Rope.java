@@ -3,6 +3,7 @@ package ecar.arpg;
 import ecar.backend.Backend;
 import ecar.backend.KvCache;
 import ecar.backend.RopeTables;
+import ecar.model.Linear;
 import ecar.tensor.FloatTensor;
 import ecar.tensor.Tensor;
 
@@ -23,9 +24,9 @@ record Rope(Tensor cos, Tensor sin, int heads) {
         return b.selfAttentionRopeRows(qkv, cache, heads, cos, sin, rows);
     }
 
-    /** Queries q [B, m, dim] rotated, query j by table row rows[j], attending to every token the cache holds. */
-    Tensor attend(Backend b, Tensor q, Tensor rows, KvCache cache) {
-        return b.attentionRopeRows(q, cache, heads, cos, sin, rows);
+    /** Queries projected from x [B, m, dim] and rotated, query j by table row rows[j], for attention only. */
+    Tensor queries(Backend b, Linear q, Tensor x, Tensor rows) {
+        return b.linearRopeRows(x, q.weight(), q.bias(), heads, cos, sin, rows);
     }
 
     /** A fused kv [B, L, 2·dim]: keys (rotated) and values into the cache. */

@@ -267,11 +267,12 @@ public interface Backend extends AutoCloseable {
     Tensor attention(Tensor q, KvCache cache, int heads);
 
     /**
-     * attention(ropeRows(q, heads, cos, sin, rows), cache, heads): ARPG's cross-attention, its queries rotated by rows of
-     * the RoPE tables. A GPU rotates and rounds them to the attention's bf16 operand in one pass.
+     * ropeRows(linear(x, w, bias), heads, cos, sin, rows): ARPG's cross-attention queries, rotated by rows of the RoPE
+     * tables as they are projected, for attention only. A GPU rotates in the GEMM's epilogue and writes bf16 (a matmul
+     * operand), where a rotation pass and a cast read the float32 product.
      */
-    default Tensor attentionRopeRows(Tensor q, KvCache cache, int heads, Tensor cos, Tensor sin, Tensor rows) {
-        return attention(ropeRows(q, heads, cos, sin, rows), cache, heads);
+    default Tensor linearRopeRows(Tensor x, Tensor w, Tensor bias, int heads, Tensor cos, Tensor sin, Tensor rows) {
+        return ropeRows(linear(x, w, bias), heads, cos, sin, rows);
     }
 
     /** As {@link #attention(Tensor, KvCache, int)} with the queries rotated by FlowAR's 2D RoPE on a side×side grid. */

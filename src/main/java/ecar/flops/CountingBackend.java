@@ -268,9 +268,10 @@ public final class CountingBackend implements Backend {
     }
 
     @Override
-    public Tensor attentionRopeRows(Tensor q, KvCache cache, int heads, Tensor cos, Tensor sin, Tensor rows) {
+    public Tensor linearRopeRows(Tensor x, Tensor w, Tensor bias, int heads, Tensor cos, Tensor sin, Tensor rows) {
+        Tensor q = linear(x, w, bias, Activation.NONE);
         Check.ropeRows(q, heads, cos, sin, rows);
-        return attention(q, cache, heads);
+        return q;
     }
 
     @Override

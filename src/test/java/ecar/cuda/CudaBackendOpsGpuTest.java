@@ -196,9 +196,9 @@ class CudaBackendOpsGpuTest {
     /**
      * ARPG's self-attention from a fused qkv (one kv_append pass: keys rotated by table rows into the cache, the rotated
      * bf16 queries beside) over two steps of 3 and 5 tokens at scattered table rows, and its shared keys and values
-     * from a fused kv read by cross-attention's queries (rope_rows rounding them to bf16), against the CPU's chunks,
-     * ropeRows, kvAppend and attention. The rotated queries are rounded once
-     * to bf16 on both paths, so what differs is the attention kernel's own arithmetic.
+     * from a fused kv read by cross-attention's queries (projected and rotated by the GEMM's epilogue, linearRopeRows),
+     * against the CPU's chunks, ropeRows, kvAppend and attention; and those queries bit for bit against the pass
+     * (the float32 product, then rope_rows) rounded to bf16.
      */
     @ParameterizedTest(name = "head {0}")
     @CsvSource({"16", "64"})
@@ -212,15 +212,32 @@ class CudaBackendOpsGpuTest {
             int l = r.length;
             FloatTensor qkv = bf16Random(l * 13L + d, 1f, batch, l, 3 * width), kv = bf16Random(l * 13L + d + 1, 1f, batch, l, 2 * width);
             FloatTensor q = bf16Random(l * 13L + d + 2, 1f, batch, l, width), rows = FloatTensor.of(r, l);
+            FloatTensor wq = bf16Random(l * 13L + d + 3, 0.1f, width, width);
             same("selfAttentionRopeRows, " + l + " tokens, head " + d, BF16, b -> {
                 ecar.backend.KvCache[] c = caches.computeIfAbsent(b, x -> new ecar.backend.KvCache[]{x.kvCache(batch, 9, width), x.kvCache(batch, 9, width)});
                 return b.selfAttentionRopeRows(b.upload(qkv), c[0], heads, b.upload(cos), b.upload(sin), b.upload(rows));
             });
-            same("kvAppendRopeRows then attentionRopeRows, " + l + " tokens, head " + d, BF16, b -> {
+            same("kvAppendRopeRows, then queries by linearRopeRows attending, " + l + " tokens, head " + d, BF16, b -> {
                 ecar.backend.KvCache c = caches.get(b)[1];
                 b.kvAppendRopeRows(c, b.upload(kv), heads, b.upload(cos), b.upload(sin), b.upload(rows));
-                return b.attentionRopeRows(b.upload(q), c, heads, b.upload(cos), b.upload(sin), b.upload(rows));
+                return b.attention(b.linearRopeRows(b.upload(q), weightOf(b, wq), null, heads, b.upload(cos), b.upload(sin), b.upload(rows)), c, heads);
             });
+            // the queries alone, against the pass (ECAR_GEMM_ROPE=pass: the float32 product, then rope_rows) rounded to bf16
+            try (Backend.Scope s = gpu.scope()) {
+                float[] epilogue = gpu.download(gpu.linearRopeRows(gpu.upload(q), weightOf(gpu, wq), null, heads, gpu.upload(cos), gpu.upload(sin),
+                        gpu.upload(rows))).data(), pass;
+                System.setProperty(ecar.cuda.ops.GemmKernels.ROPE_PROPERTY, "pass");
+                try {
+                    pass = gpu.download(gpu.linearRopeRows(gpu.upload(q), weightOf(gpu, wq), null, heads, gpu.upload(cos), gpu.upload(sin), gpu.upload(rows))).data();
+                } finally {
+                    System.clearProperty(ecar.cuda.ops.GemmKernels.ROPE_PROPERTY);
+                }
+                for (int i = 0; i < pass.length; i++) {
+                    if (Float.floatToRawIntBits(epilogue[i]) != Float.floatToRawIntBits(ecar.io.Bf16.round(pass[i]))) {
+                        throw new AssertionError("ARPG queries, " + l + " tokens, element " + i + ": " + epilogue[i] + " from the epilogue, " + pass[i] + " from the pass");
+                    }
+                }
+            }
         }
     }
 

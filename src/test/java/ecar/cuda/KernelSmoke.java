@@ -49,7 +49,8 @@ public final class KernelSmoke {
                 KvCache arpg = gpu.kvCache(2, 7, 2 * d);
                 gpu.selfAttentionRopeRows(gpu.upload(Compare.random(d + 5, 1f, 2, 3, 6 * d)), arpg, 2, cos, sin, rows);
                 gpu.kvAppendRopeRows(arpg, gpu.upload(Compare.random(d + 6, 1f, 2, 3, 4 * d)), 2, cos, sin, rows);
-                gpu.attentionRopeRows(gpu.upload(Compare.random(d + 8, 1f, 2, 3, 2 * d)), arpg, 2, cos, sin, rows);
+                gpu.attention(gpu.linearRopeRows(gpu.upload(Compare.random(d + 8, 1f, 2, 3, 2 * d)), gpu.weight(Compare.random(d + 9, 0.1f, 2 * d, 2 * d)), null,
+                        2, cos, sin, rows), arpg, 2);   // ARPG's cross-attention queries, rotated by the GEMM's epilogue
                 KvCache cross = gpu.kvCache(2, 25, 2 * d);   // the flow head's cross keys and values from a fused kv (stride 2·width)
                 gpu.kvAppendRope(cross, gpu.upload(Compare.random(d + 7, 1f, 2, 25, 4 * d)), 2, 5, 16);
                 KvCache cache = gpu.kvCache(2, 85, 2 * d);

@@ -450,6 +450,22 @@ public final class CudaBackend implements Backend {
         return linearRotating("linearRopeQueries", x, w, bias, side, span, Check.rope2d("linearRopeQueries", so, heads, side), so.last());
     }
 
+    /**
+     * ARPG's queries: one GEMM whose epilogue rotates every column by the table rows (GemmKernels.Rope with a row list)
+     * and writes bf16, where a rope_rows pass and a cast read the float32 product (ECAR_GEMM_ROPE=pass runs them).
+     */
+    @Override
+    public Tensor linearRopeRows(Tensor x, Tensor w, Tensor bias, int heads, Tensor cos, Tensor sin, Tensor rows) {
+        owner.check();
+        if (GemmKernels.ROPE_PASS.flipped()) return Backend.super.linearRopeRows(x, w, bias, heads, cos, sin, rows);
+        String op = "linearRopeRows";
+        Shape so = Check.linear(x, w, bias);
+        Check.that(so.rank() == 3, op, "x " + x.shape() + ": expected [B, L, K]");
+        Check.ropeTables(op, so.last(), heads, so.dim(1), cos, sin, rows);
+        return linear(op, Precision.BF16, x, w, bias, Activation.NONE, new GemmKernels.Rope(operands.f32In(cos, op).buffer(), operands.f32In(sin, op).buffer(),
+                so.dim(1), so.last() / heads, so.last(), operands.f32In(rows, op).buffer(), cos.shape().dim(0)));
+    }
+
     /** bf16 x·wᵀ + bias with its first {@code columns} columns rotated in the epilogue by the 2D RoPE tables of the grid. */
     private CudaTensor linearRotating(String op, Tensor x, Tensor w, Tensor bias, int side, int span, int headDim, int columns) {
         CudaTensor[] cs = attention.ropeTable(side, span, headDim);
@@ -467,15 +483,11 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor ropeRows(Tensor x, int heads, Tensor cos, Tensor sin, Tensor rows) {
         owner.check();
-        return ropeRows("ropeRows", DType.F32, x, heads, cos, sin, rows);
-    }
-
-    /** rope_rows into a new tensor of {@code out}'s type: f32, or bf16 (attention's operand, rounded once). */
-    private CudaTensor ropeRows(String op, DType out, Tensor x, int heads, Tensor cos, Tensor sin, Tensor rows) {
+        String op = "ropeRows";
         Shape s = Check.ropeRows(x, heads, cos, sin, rows);
-        CudaTensor o = memory.alloc(s, out, op + (out == DType.BF16 ? " bf16" : ""));
-        embed.ropeRows(o.buffer(), out == DType.BF16 ? Precision.BF16 : Precision.F32, operands.f32In(x, op).buffer(), operands.f32In(rows, op).buffer(),
-                s.dim(0), s.dim(1), s.last(), s.last() / heads, operands.f32In(cos, op).buffer(), operands.f32In(sin, op).buffer(), cos.shape().dim(0));
+        CudaTensor o = memory.alloc(s, DType.F32, op);
+        embed.ropeRows(o.buffer(), operands.f32In(x, op).buffer(), operands.f32In(rows, op).buffer(), s.dim(0), s.dim(1), s.last(), s.last() / heads,
+                operands.f32In(cos, op).buffer(), operands.f32In(sin, op).buffer(), cos.shape().dim(0));
         return o;
     }
 
@@ -613,13 +625,6 @@ public final class CudaBackend implements Backend {
     public Tensor attention(Tensor q, KvCache cache, int heads) {
         owner.check();
         return attendCache("attention", q, cuda(cache), heads, 0, 0, false);
-    }
-
-    /** rope_rows writes the rotated queries as bf16, the attention's operand, in one pass. */
-    @Override
-    public Tensor attentionRopeRows(Tensor q, KvCache cache, int heads, Tensor cos, Tensor sin, Tensor rows) {
-        owner.check();
-        return attendCache("attentionRopeRows", ropeRows("attentionRopeRows", DType.BF16, q, heads, cos, sin, rows), cuda(cache), heads, 0, 0, false);
     }
 
     @Override

@@ -146,10 +146,9 @@ public final class EmbedKernels {
 
     /**
      * out = x [batch, l, width] rotated by rows of RoPE tables cos/sin [tableRows, headDim/2]: token t of every sample
-     * by row rows[t] (f32 exact integers, [l]); a row outside the table gives NaN. out in f32, or rounded once to bf16
-     * (attention's operand in the same pass).
+     * by row rows[t] (f32 exact integers, [l]); a row outside the table gives NaN.
      */
-    public void ropeRows(DeviceAddress out, Precision outPrecision, DeviceAddress x, DeviceAddress rows, int batch, int l, int width, int headDim,
+    public void ropeRows(DeviceAddress out, DeviceAddress x, DeviceAddress rows, int batch, int l, int width, int headDim,
                          DeviceAddress cos, DeviceAddress sin, int tableRows) {
         String op = "ropeRows";
         positive(op, "batch", batch);
@@ -159,13 +158,13 @@ public final class EmbedKernels {
         that(headDim % 2 == 0 && width % headDim == 0, op, "width " + width + " must be a multiple of an even head size, got " + headDim);
         long n = (long) batch * l * width;
         buffer(op, "x", x, 4 * n, 8, "[" + batch + ", " + l + ", " + width + "] f32");
-        buffer(op, "out", out, outPrecision.bytes * n, 2 * outPrecision.bytes, "[" + batch + ", " + l + ", " + width + "] " + outPrecision.suffix);
+        buffer(op, "out", out, 4 * n, 8, "[" + batch + ", " + l + ", " + width + "] f32");
         buffer(op, "rows", rows, 4L * l, 4, "[" + l + "] f32");
         buffer(op, "cos", cos, 2L * tableRows * headDim, 4, "[" + tableRows + ", " + headDim / 2 + "] f32");
         buffer(op, "sin", sin, 2L * tableRows * headDim, 4, "[" + tableRows + ", " + headDim / 2 + "] f32");
         OpCheck.disjoint(op, "out", out, "x", x);
-        launcher.launch("embed", "rope_rows_" + outPrecision.suffix + "(ptr out, ptr x, ptr rows, i32 batch, i32 l, i32 width, i32 head_dim, "
-                + "ptr rope_cos, ptr rope_sin, i32 table_rows)", LaunchShape.linear(n / 2, 256), out, x, rows, batch, l, width, headDim, cos, sin, tableRows);
+        launcher.launch("embed", "rope_rows_f32(ptr out, ptr x, ptr rows, i32 batch, i32 l, i32 width, i32 head_dim, ptr rope_cos, ptr rope_sin, "
+                + "i32 table_rows)", LaunchShape.linear(n / 2, 256), out, x, rows, batch, l, width, headDim, cos, sin, tableRows);
     }
 
     private static void dims(String op, int n, int c, int h, int w) {

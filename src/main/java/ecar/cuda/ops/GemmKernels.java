@@ -51,11 +51,18 @@ public final class GemmKernels {
     }
 
     /**
-     * FlowAR's 2D RoPE applied by the epilogue to a fused qkv projection: after the bias, output columns below
-     * {@code columns} (q and k: 2·W) rotate in pairs (n, n + 1) by (cos, sin)[m % tokens, (n % headDim) / 2] of tables
-     * [tokens, headDim / 2] f32 (row m of Y is token m % tokens of its sample), the float operations of qkv_to_bf16.
+     * RoPE applied by the epilogue to projected queries (and keys): after the bias, output columns below
+     * {@code columns} (a fused qkv's q and k: 2·W; queries alone: N) rotate in pairs (n, n + 1) by (cos, sin)[r,
+     * (n % headDim) / 2] of f32 tables [table rows, headDim / 2], where row m of Y is token t = m % tokens of its sample
+     * and r is t (FlowAR's 2D tables of the stage, the float operations of qkv_to_bf16) or, with {@code rows} ([tokens]
+     * f32 exact integers), rows[t] of {@code tableRows} (ARPG's, those of rope_rows_f32; a row outside writes NaN).
      */
-    public record Rope(DeviceAddress cos, DeviceAddress sin, int tokens, int headDim, int columns) {}
+    public record Rope(DeviceAddress cos, DeviceAddress sin, int tokens, int headDim, int columns, DeviceAddress rows, int tableRows) {
+        /** FlowAR's: the tables of the stage, a row per token. */
+        public Rope(DeviceAddress cos, DeviceAddress sin, int tokens, int headDim, int columns) {
+            this(cos, sin, tokens, headDim, columns, null, tokens);
+        }
+    }
 
     /**
      * The fused epilogue: bias [N] f32 (or null), activation, and what follows it. {@code gateLd}: floats between the
@@ -74,9 +81,10 @@ public final class GemmKernels {
             return new Epilogue(bias, Activation.NONE, Post.STORE, null, null, 1, 0, null, java.util.Objects.requireNonNull(rope, "rope"));
         }
 
-        /** The kernels' trailing RoPE arguments: rope_cos, rope_sin, rope_tokens, rope_head, rope_cols (null and zeros for none). */
+        /** The kernels' trailing RoPE arguments, in the order of {@link #ROPE_PARAMS} (nulls and zeros for none). */
         Object[] ropeArgs() {
-            return rope == null ? new Object[]{null, null, 0, 0, 0} : new Object[]{rope.cos(), rope.sin(), rope.tokens(), rope.headDim(), rope.columns()};
+            return rope == null ? new Object[]{null, null, 0, 0, 0, null, 0}
+                    : new Object[]{rope.cos(), rope.sin(), rope.tokens(), rope.headDim(), rope.columns(), rope.rows(), rope.tableRows()};
         }
 
         public static Epilogue of(DeviceAddress bias, Activation act) {
@@ -144,7 +152,7 @@ public final class GemmKernels {
     }
 
     /** The RoPE parameters every GEMM entry point ends with (kernels/gemm_tile.cuh's ECAR_ROPE_PARAMS). */
-    static final String ROPE_PARAMS = "ptr? rope_cos, ptr? rope_sin, i32 rope_tokens, i32 rope_head, i32 rope_cols";
+    static final String ROPE_PARAMS = "ptr? rope_cos, ptr? rope_sin, i32 rope_tokens, i32 rope_head, i32 rope_cols, ptr? rope_rows, i32 rope_table_rows";
 
     /** args, then the epilogue's RoPE arguments (the order of {@link #ROPE_PARAMS}). */
     static Object[] withRope(Epilogue e, Object... args) {
@@ -469,10 +477,14 @@ public final class GemmKernels {
         that(r.headDim() > 0 && r.headDim() % 2 == 0, op, "RoPE head size " + r.headDim() + " must be even");
         that(r.columns() > 0 && r.columns() <= n && r.columns() % r.headDim() == 0, op,
                 "RoPE on " + r.columns() + " columns: expected whole heads of " + r.headDim() + " within N = " + n);
-        that(r.tokens() > 0 && m % r.tokens() == 0, op, "M = " + m + " rows are not whole samples of " + r.tokens() + " tokens (RoPE table rows)");
-        long table = (long) r.tokens() * r.headDim() / 2;
-        buffer(op, "rope cos", r.cos(), 4 * table, 4, "[" + r.tokens() + ", " + r.headDim() / 2 + "] f32");
-        buffer(op, "rope sin", r.sin(), 4 * table, 4, "[" + r.tokens() + ", " + r.headDim() / 2 + "] f32");
+        that(r.tokens() > 0 && m % r.tokens() == 0, op, "M = " + m + " rows are not whole samples of " + r.tokens() + " tokens");
+        that(r.rows() != null || r.tableRows() == r.tokens(), op, "RoPE tables of " + r.tableRows() + " rows for " + r.tokens()
+                + " tokens, a row per token: expected as many (or a row list)");
+        that(r.tableRows() > 0, op, "RoPE tables of " + r.tableRows() + " rows");
+        if (r.rows() != null) buffer(op, "rope rows", r.rows(), 4L * r.tokens(), 4, "[" + r.tokens() + "] f32");
+        long table = (long) r.tableRows() * r.headDim() / 2;
+        buffer(op, "rope cos", r.cos(), 4 * table, 4, "[" + r.tableRows() + ", " + r.headDim() / 2 + "] f32");
+        buffer(op, "rope sin", r.sin(), 4 * table, 4, "[" + r.tableRows() + ", " + r.headDim() / 2 + "] f32");
     }
 
     /** Shared with the convolution, whose epilogue is the same code. */

@@ -109,9 +109,10 @@ class CliTest {
         }
         Run r = run(args.toArray(String[]::new));
         assertEquals(0, r.code(), r.out() + r.err());
-        assertTrue(r.out().contains("6 of 6 fixtures passed"), r.out());
+        assertTrue(r.out().contains("7 of 7 fixtures passed"), r.out());
         assertTrue(r.out().contains("PASS src/test/resources/fixtures/dit_pmeanvar_p4_fixed_small.safetensors"), r.out());
         assertTrue(r.out().contains("PASS src/test/resources/fixtures/flowar_head_v2.safetensors"), r.out());
+        assertTrue(r.out().contains("PASS src/test/resources/fixtures/flowar_sample_v2.safetensors"), r.out());
     }
 
     /** A header of the given text, no data. */

@@ -16,7 +16,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * The fixtures this repository carries (src/test/resources/fixtures, made by tools/fixtures/dit_fixed_variance.py
  * from the official DiT code and tools/fixtures/flowar_head_v2.py from the official FlowAR code): DiT without learned
  * variance (FIXED_LARGE and FIXED_SMALL DDPM posteriors, DDIM, guided and unguided) at patch 4, a learned-sigma DiT
- * at patch 8, and FlowAR's flow head with v2 blocks (FlowAR-L/H's and ECAR's: the shared fixtures hold v1 only),
+ * at patch 8, and FlowAR with v2 flow-head blocks (FlowAR-L/H's and ECAR's: the shared fixtures hold v1 only), its flow
+ * head's forward pass and the whole FlowAR sampler,
  * through the normal loading path (CliTest runs them through `ecar check`). They need no ECAR_FIXTURES.
  */
 class BundledFixturesTest {
@@ -31,7 +32,7 @@ class BundledFixturesTest {
     @TestFactory
     Stream<DynamicTest> everyBundledFixturePasses() throws IOException {
         List<Path> files = files();
-        assertEquals(6, files.size(), "bundled fixtures: " + files);
+        assertEquals(7, files.size(), "bundled fixtures: " + files);
         CpuBackend cpu = new CpuBackend();
         return files.stream().map(p -> DynamicTest.dynamicTest(p.getFileName().toString(), () -> FixturesTest.assertPasses(p, cpu)));
     }

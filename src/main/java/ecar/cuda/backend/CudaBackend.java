@@ -462,14 +462,15 @@ public final class CudaBackend implements Backend {
         Shape so = Check.linear(x, w, bias);
         Check.that(so.rank() == 3, op, "x " + x.shape() + ": expected [B, L, K]");
         Check.ropeTables(op, so.last(), heads, so.dim(1), cos, sin, rows);
-        return linear(op, Precision.BF16, x, w, bias, Activation.NONE, new GemmKernels.Rope(operands.f32In(cos, op).buffer(), operands.f32In(sin, op).buffer(),
-                so.dim(1), so.last() / heads, so.last(), operands.f32In(rows, op).buffer(), cos.shape().dim(0)));
+        Attention.AppendRope t = tableRope(op, cos, sin, rows);
+        return linear(op, Precision.BF16, x, w, bias, Activation.NONE,
+                new GemmKernels.Rope(t.cos(), t.sin(), so.dim(1), so.last() / heads, so.last(), t.rows(), t.tableRows()));
     }
 
     /** bf16 x·wᵀ + bias with its first {@code columns} columns rotated in the epilogue by the 2D RoPE tables of the grid. */
     private CudaTensor linearRotating(String op, Tensor x, Tensor w, Tensor bias, int side, int span, int headDim, int columns) {
-        CudaTensor[] cs = attention.ropeTable(side, span, headDim);
-        return linear(op, Precision.BF16, x, w, bias, Activation.NONE, new GemmKernels.Rope(cs[0].buffer(), cs[1].buffer(), side * side, headDim, columns));
+        Attention.AppendRope t = stageRope(side, span, headDim);
+        return linear(op, Precision.BF16, x, w, bias, Activation.NONE, new GemmKernels.Rope(t.cos(), t.sin(), side * side, headDim, columns));
     }
 
     @Override

@@ -126,6 +126,7 @@ public final class CudaBackend implements Backend {
                 gemm.path() == ecar.cuda.ops.GemmPath.WGMMA ? ecar.cuda.TensorMapEncoder.DRIVER : null);
         diffusion = new CudaDiffusion(memory, operands, steps, stream, diffusionKernels);
         flow = new CudaFlow(memory, operands, steps, stream);
+        settingsNotAtDefault(gemm.path());   // a bad value of any kernel setting is refused here, naming it, not at its first use
     }
 
     /**
@@ -137,18 +138,23 @@ public final class CudaBackend implements Backend {
     public static String gemmPath(ecar.cuda.CudaProbe.Device device) {
         try {
             ecar.cuda.ops.GemmPath path = ecar.cuda.ops.GemmPath.choose(device.major(), device.minor(), ecar.cuda.ops.GemmPath.setting());
-            boolean hopper = path == ecar.cuda.ops.GemmPath.WGMMA;
-            boolean pairs = hopper && ecar.cuda.ops.GemmKernels.PAIR_STORES.flipped();
-            boolean perItem = hopper && ecar.cuda.ops.AttentionSm90.PER_ITEM.flipped();
-            boolean small = hopper && ecar.cuda.ops.GemmKernels.SMALL_ON_SM90.flipped();
-            boolean ropePass = ecar.cuda.ops.GemmKernels.ROPE_PASS.flipped();
-            return path.label + (pairs ? " (pair stores: " + ecar.cuda.ops.GemmKernels.STORES_ENV + "=pairs)" : "")
-                    + (perItem ? " (attention_sm90 a CTA per item: " + ecar.cuda.ops.AttentionSm90.PERSISTENT_ENV + "=off)" : "")
-                    + (small ? " (fewer tiles than SMs on gemm_sm90, cooperative: " + ecar.cuda.ops.GemmKernels.SMALL_ENV + "=coop)" : "")
-                    + (ropePass ? " (RoPE in a pass of its own: " + ecar.cuda.ops.GemmKernels.ROPE_ENV + "=pass)" : "");
+            return path.label + settingsNotAtDefault(path);
         } catch (IllegalArgumentException e) {
             return "invalid (" + e.getMessage() + ")";
         }
+    }
+
+    /** The kernel settings on {@code path} that are not at their default, each in brackets with the variable that chose it ("" for none). */
+    private static String settingsNotAtDefault(ecar.cuda.ops.GemmPath path) {
+        boolean hopper = path == ecar.cuda.ops.GemmPath.WGMMA;
+        boolean pairs = hopper && ecar.cuda.ops.GemmKernels.PAIR_STORES.flipped();
+        boolean perItem = hopper && ecar.cuda.ops.AttentionSm90.PER_ITEM.flipped();
+        boolean small = hopper && ecar.cuda.ops.GemmKernels.SMALL_ON_SM90.flipped();
+        boolean ropePass = ecar.cuda.ops.GemmKernels.ROPE_PASS.flipped();
+        return (pairs ? " (pair stores: " + ecar.cuda.ops.GemmKernels.STORES_ENV + "=pairs)" : "")
+                + (perItem ? " (attention_sm90 a CTA per item: " + ecar.cuda.ops.AttentionSm90.PERSISTENT_ENV + "=off)" : "")
+                + (small ? " (fewer tiles than SMs on gemm_sm90, cooperative: " + ecar.cuda.ops.GemmKernels.SMALL_ENV + "=coop)" : "")
+                + (ropePass ? " (RoPE in a pass of its own: " + ecar.cuda.ops.GemmKernels.ROPE_ENV + "=pass)" : "");
     }
 
     /** The default arena for this much free device memory: {@link #ARENA_SHARE_PERCENT}%, at least 256 MiB. */
@@ -166,10 +172,13 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    /** The device, and the kernels and launch mode in force, so that a table or results file says what ran. */
+    /**
+     * The device, and the kernels, their settings not at the default and the launch mode in force, so that a table or
+     * results file says what ran (a compare run under ECAR_GEMM_SMALL=coop says so in its JSON).
+     */
     @Override
     public String name() {
-        return "cuda:" + ctx.device().ordinal() + " " + ctx.device().name() + " (" + gemm.path().label + " kernels, sampling graphs "
+        return "cuda:" + ctx.device().ordinal() + " " + ctx.device().name() + " (" + gemm.path().label + " kernels" + settingsNotAtDefault(gemm.path()) + ", sampling graphs "
                 + (steps.graphsOn() ? "on" : "off") + ")";
     }
 

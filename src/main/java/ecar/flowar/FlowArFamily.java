@@ -43,7 +43,10 @@ public final class FlowArFamily implements ModelFamily {
         return kind == TokenSchedule.Kind.ECAR ? FlowArSampling.ecarDefaults() : FlowArSampling.flowArDefaults();
     }
 
-    /** S, L, H at 256² (KL-16 VAE) and a tiny one for tests. */
+    /**
+     * S, L, H at 256² (KL-16 VAE) and a tiny one for tests; for ECAR also a tiny one whose flow head has the v2 blocks of
+     * FlowAR-L/H (three of width 128: heads of 64), the kind ECAR-L/H run, which the tiny v1 head never reaches.
+     */
     @Override
     public List<Preset> presets() {
         List<Preset> all = new ArrayList<>();
@@ -56,6 +59,10 @@ public final class FlowArFamily implements ModelFamily {
         FlowArConfig tiny = new FlowArConfig(64, 64, 1, 1, 4, 16, 10, 2, 64, new int[]{1, 2, 4}, false);
         FlowArSampling s = kind == TokenSchedule.Kind.ECAR ? defaults().withSteps(3).withCfg(3f) : defaults().withSteps(4).withCfg(3f);
         all.add(new Preset(id() + "-tiny", this, 64, tiny, VaeConfig.tiny(16, 16), s, "tiny " + (kind == TokenSchedule.Kind.ECAR ? "ECAR" : "FlowAR") + " for tests"));
+        if (kind == TokenSchedule.Kind.ECAR) {
+            FlowArConfig tinyV2 = new FlowArConfig(64, 64, 1, 1, 4, 16, 10, 3, 128, new int[]{1, 2, 4}, true);
+            all.add(new Preset(id() + "-tiny-v2", this, 64, tinyV2, VaeConfig.tiny(16, 16), s, "tiny ECAR with a v2 flow head (ECAR-L/H's kind) for tests"));
+        }
         return all;
     }
 

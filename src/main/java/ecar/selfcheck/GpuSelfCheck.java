@@ -51,6 +51,7 @@ public final class GpuSelfCheck implements SelfCheck {
         try (Backend gpu = device.get(); Backend cpu = new CpuBackend()) {
             sampled("dit-tiny", GenerateRequest.of(1, 3).seed(SEED).steps(DIT_STEPS), cpu, gpu);
             sampled("ecar-tiny", GenerateRequest.of(1, 3).seed(SEED), cpu, gpu);
+            sampled("ecar-tiny-v2", GenerateRequest.of(1, 3).seed(SEED), cpu, gpu);   // ECAR-L/H's kind of flow head
             drawnAlike("arpg-tiny", GenerateRequest.of(1, 3).seed(SEED), cpu, gpu);
             decoded(VaeConfig.tiny(4, 8), cpu, gpu);
             decoded(VaeConfig.tiny(16, 16), cpu, gpu);

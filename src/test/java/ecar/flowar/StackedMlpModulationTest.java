@@ -2,7 +2,6 @@ package ecar.flowar;
 
 import ecar.backend.cpu.CpuBackend;
 import ecar.sample.Presets;
-import ecar.io.Json;
 import ecar.model.RandomWeights;
 import ecar.model.Weights;
 import ecar.tensor.FloatTensor;
@@ -15,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * (ecar-tiny with a head of three v2 blocks, random weights.) The flow head's per-token MLP modulation made once for every block (one GEMM on the stacked ada_lin_mlp, the chunks
+ * (ecar-tiny-v2: a head of three v2 blocks, random weights.) The flow head's per-token MLP modulation made once for every block (one GEMM on the stacked ada_lin_mlp, the chunks
  * read in place) and made by each block from its rows of the stacked weight (large batches) give the same velocity,
  * bit for bit, on the CPU: the same products, read at other offsets.
  */
@@ -24,8 +23,8 @@ class StackedMlpModulationTest {
     @Test
     void stackedAndPerBlockModulationGiveTheSameVelocity() {
         CpuBackend cpu = new CpuBackend();
-        FlowArConfig cfg = ((FlowArConfig) Presets.get("ecar-tiny").architecture()).with(Json.Obj.parse("{\"head_depth\": 3, \"cross\": true}", "test"));
-        assertTrue(cfg.cross() && cfg.headDepth() == 3, "ecar-tiny with a head of three v2 blocks: " + cfg);
+        FlowArConfig cfg = (FlowArConfig) Presets.get("ecar-tiny-v2").architecture();
+        assertTrue(cfg.cross() && cfg.headDepth() == 3, "ecar-tiny-v2 has a head of three v2 blocks: " + cfg);
         FlowHead head = FlowAr.load(cfg, new Weights(new RandomWeights(11), cpu)).head();
         int batch = 2, side = cfg.side(cfg.stages() - 1), l = side * side;
         Random rnd = new Random(5);

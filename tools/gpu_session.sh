@@ -241,8 +241,8 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------------- 4 tiny presets
-models="dit-tiny flowar-tiny ecar-tiny"
-begin "4 generate tiny" $((4 * cap_generate))
+models="dit-tiny flowar-tiny ecar-tiny ecar-tiny-v2"
+begin "4 generate tiny" $((5 * cap_generate))
 # arpg-tiny once the build has it (ecar flops --model list prints the presets)
 bounded 30 "$tmp/presets.log" "$ecar" flops --model list && awk '{print $1}' "$last" | grep -qx arpg-tiny && models="$models arpg-tiny"
 rcs=() results=() errors=()

@@ -31,6 +31,7 @@ import ecar.cuda.ops.GemmKernels;
 import ecar.cuda.ops.Launcher;
 import ecar.cuda.ops.NormKernels;
 import ecar.cuda.ops.Precision;
+import ecar.cuda.ops.RopeTable;
 import ecar.cuda.ops.SampleKernels;
 import ecar.io.Bf16;
 import ecar.tensor.DType;
@@ -471,15 +472,12 @@ public final class CudaBackend implements Backend {
         Shape so = Check.linear(x, w, bias);
         Check.that(so.rank() == 3, op, "x " + x.shape() + ": expected [B, L, K]");
         Check.ropeTables(op, so.last(), heads, so.dim(1), cos, sin, rows);
-        Attention.AppendRope t = tableRope(op, cos, sin, rows);
-        return linear(op, Precision.BF16, x, w, bias, Activation.NONE,
-                new GemmKernels.Rope(t.cos(), t.sin(), so.dim(1), so.last() / heads, so.last(), t.rows(), t.tableRows()));
+        return linear(op, Precision.BF16, x, w, bias, Activation.NONE, new GemmKernels.Rope(tableRope(op, cos, sin, rows), so.dim(1), so.last() / heads, so.last()));
     }
 
     /** bf16 x·wᵀ + bias with its first {@code columns} columns rotated in the epilogue by the 2D RoPE tables of the grid. */
     private CudaTensor linearRotating(String op, Tensor x, Tensor w, Tensor bias, int side, int span, int headDim, int columns) {
-        Attention.AppendRope t = stageRope(side, span, headDim);
-        return linear(op, Precision.BF16, x, w, bias, Activation.NONE, new GemmKernels.Rope(t.cos(), t.sin(), side * side, headDim, columns));
+        return linear(op, Precision.BF16, x, w, bias, Activation.NONE, new GemmKernels.Rope(stageRope(side, span, headDim), side * side, headDim, columns));
     }
 
     @Override
@@ -520,7 +518,7 @@ public final class CudaBackend implements Backend {
          * {@code rope} (head size headDim) where given; where {@code queries} is given (same rows), they are rotated the
          * same way into a new bf16 [B, l, width] tensor, returned (else null).
          */
-        CudaTensor append(DeviceAddress keys, DeviceAddress values, int l, int ld, int headDim, Attention.AppendRope rope, DeviceAddress queries) {
+        CudaTensor append(DeviceAddress keys, DeviceAddress values, int l, int ld, int headDim, RopeTable rope, DeviceAddress queries) {
             CudaTensor q = queries == null ? null : memory.alloc(Shape.of(batch(), l, width()), DType.BF16, "queries, rotated");
             Attention.kvAppend(stream, k.buffer(), v.buffer(), keys, values, batch(), l, width(), ld, length(), capacity(), headDim, rope,
                     queries, q == null ? null : q.buffer());
@@ -602,7 +600,7 @@ public final class CudaBackend implements Backend {
      * kv_append from a fused projection f [B, l, parts·width] (qkv: 3 parts, kv: 2), read in place at row stride
      * parts·width: keys and values into the cache, and for a qkv its rotated bf16 queries, returned (for a kv, null).
      */
-    private CudaTensor appendFused(String op, CudaKvCache c, DeviceBuffer f, int parts, int l, int headDim, Attention.AppendRope rope) {
+    private CudaTensor appendFused(String op, CudaKvCache c, DeviceBuffer f, int parts, int l, int headDim, RopeTable rope) {
         int w = c.width();
         long skip = 4L * w * (parts - 2);   // the queries come first in a qkv
         DeviceBuffer keys = f.slice(skip, f.bytes() - skip, op + " keys"), values = f.slice(skip + 4L * w, f.bytes() - skip - 4L * w, op + " values");
@@ -610,14 +608,14 @@ public final class CudaBackend implements Backend {
     }
 
     /** FlowAR's 2D RoPE tables of a side×side stage (made once per grid), token t by row t. */
-    private Attention.AppendRope stageRope(int side, int span, int headDim) {
+    private RopeTable stageRope(int side, int span, int headDim) {
         CudaTensor[] cs = attention.ropeTable(side, span, headDim);
-        return Attention.AppendRope.ofStage(cs[0].buffer(), cs[1].buffer(), side * side);
+        return RopeTable.ofStage(cs[0].buffer(), cs[1].buffer(), side * side);
     }
 
     /** ARPG's RoPE tables, token t by table row rows[t]. */
-    private Attention.AppendRope tableRope(String op, Tensor cos, Tensor sin, Tensor rows) {
-        return new Attention.AppendRope(operands.f32In(cos, op).buffer(), operands.f32In(sin, op).buffer(), operands.f32In(rows, op).buffer(),
+    private RopeTable tableRope(String op, Tensor cos, Tensor sin, Tensor rows) {
+        return new RopeTable(operands.f32In(cos, op).buffer(), operands.f32In(sin, op).buffer(), operands.f32In(rows, op).buffer(),
                 cos.shape().dim(0));
     }
 

@@ -189,25 +189,13 @@ public final class Attention {
     }
 
     /**
-     * The RoPE kv_append applies to the keys (and the queries it writes): tables cos, sin [tableRows, headDim/2], token
-     * t of the append by table row t when {@code rows} is null (FlowAR's 2D tables of the stage, one row per token), else
-     * by row rows[t] ([lNew] f32 exact integers: ARPG's; a row outside the table writes NaN).
-     */
-    public record AppendRope(DeviceAddress cos, DeviceAddress sin, DeviceAddress rows, int tableRows) {
-        /** FlowAR's 2D RoPE tables of a stage of {@code tokens} tokens: token t by row t. */
-        public static AppendRope ofStage(DeviceAddress cos, DeviceAddress sin, int tokens) {
-            return new AppendRope(cos, sin, null, tokens);
-        }
-    }
-
-    /**
      * Appends new f32 keys and values [B, lNew, width] (rows {@code ld} floats apart: width, or 2·width or 3·width read
-     * from a fused kv or qkv) to bf16 caches [B, capacity, width] at token pos, the keys rotated where {@code rope} is
+     * from a fused kv or qkv) to bf16 caches [B, capacity, width] at token pos, the keys rotated by {@code rope} where
      * given; where {@code qOut} is given, also the queries {@code q} (same rows and stride), rotated the same way, as
      * bf16 [B, lNew, width] into it: attention's operand in the same pass.
      */
     public static void kvAppend(Stream stream, DeviceAddress cacheK, DeviceAddress cacheV, DeviceAddress k, DeviceAddress v,
-                                int batch, int lNew, int width, int ld, int pos, int capacity, int headDim, AppendRope rope,
+                                int batch, int lNew, int width, int ld, int pos, int capacity, int headDim, RopeTable rope,
                                 DeviceAddress q, DeviceAddress qOut) {
         if (pos < 0 || pos + lNew > capacity) {
             throw new IllegalArgumentException("kv_append: tokens [" + pos + ", " + (pos + lNew) + ") do not fit a cache of " + capacity);

@@ -57,10 +57,15 @@ public final class GemmKernels {
      * and r is t (FlowAR's 2D tables of the stage, the float operations of qkv_to_bf16) or, with {@code rows} ([tokens]
      * f32 exact integers), rows[t] of {@code tableRows} (ARPG's, those of rope_rows_f32; a row outside writes NaN).
      */
-    public record Rope(DeviceAddress cos, DeviceAddress sin, int tokens, int headDim, int columns, DeviceAddress rows, int tableRows) {
+    public record Rope(RopeTable table, int tokens, int headDim, int columns) {
         /** FlowAR's: the tables of the stage, a row per token. */
         public Rope(DeviceAddress cos, DeviceAddress sin, int tokens, int headDim, int columns) {
-            this(cos, sin, tokens, headDim, columns, null, tokens);
+            this(RopeTable.ofStage(cos, sin, tokens), tokens, headDim, columns);
+        }
+
+        /** ARPG's: tables of {@code tableRows} rows, token t by row rows[t]. */
+        public Rope(DeviceAddress cos, DeviceAddress sin, int tokens, int headDim, int columns, DeviceAddress rows, int tableRows) {
+            this(new RopeTable(cos, sin, rows, tableRows), tokens, headDim, columns);
         }
     }
 
@@ -83,8 +88,9 @@ public final class GemmKernels {
 
         /** The kernels' trailing RoPE arguments, in the order of {@link #ROPE_PARAMS} (nulls and zeros for none). */
         Object[] ropeArgs() {
-            return rope == null ? new Object[]{null, null, 0, 0, 0, null, 0}
-                    : new Object[]{rope.cos(), rope.sin(), rope.tokens(), rope.headDim(), rope.columns(), rope.rows(), rope.tableRows()};
+            if (rope == null) return new Object[]{null, null, 0, 0, 0, null, 0};
+            RopeTable t = rope.table();
+            return new Object[]{t.cos(), t.sin(), rope.tokens(), rope.headDim(), rope.columns(), t.rows(), t.tableRows()};
         }
 
         public static Epilogue of(DeviceAddress bias, Activation act) {
@@ -473,18 +479,19 @@ public final class GemmKernels {
     /** A fused qkv's RoPE: a plain store after the bias, whole heads of q and k inside N, whole samples of tokens in M. */
     private static void checkRope(String op, Epilogue e, int m, int n) {
         Rope r = e.rope();
+        RopeTable t = r.table();
         that(e.post() == Post.STORE && e.act() == Activation.NONE, op, "a RoPE epilogue stores x·Wᵀ + bias rotated; got " + e.act() + " then " + e.post());
         that(r.headDim() > 0 && r.headDim() % 2 == 0, op, "RoPE head size " + r.headDim() + " must be even");
         that(r.columns() > 0 && r.columns() <= n && r.columns() % r.headDim() == 0, op,
                 "RoPE on " + r.columns() + " columns: expected whole heads of " + r.headDim() + " within N = " + n);
         that(r.tokens() > 0 && m % r.tokens() == 0, op, "M = " + m + " rows are not whole samples of " + r.tokens() + " tokens");
-        that(r.rows() != null || r.tableRows() == r.tokens(), op, "RoPE tables of " + r.tableRows() + " rows for " + r.tokens()
+        that(t.rows() != null || t.tableRows() == r.tokens(), op, "RoPE tables of " + t.tableRows() + " rows for " + r.tokens()
                 + " tokens, a row per token: expected as many (or a row list)");
-        that(r.tableRows() > 0, op, "RoPE tables of " + r.tableRows() + " rows");
-        if (r.rows() != null) buffer(op, "rope rows", r.rows(), 4L * r.tokens(), 4, "[" + r.tokens() + "] f32");
-        long table = (long) r.tableRows() * r.headDim() / 2;
-        buffer(op, "rope cos", r.cos(), 4 * table, 4, "[" + r.tableRows() + ", " + r.headDim() / 2 + "] f32");
-        buffer(op, "rope sin", r.sin(), 4 * table, 4, "[" + r.tableRows() + ", " + r.headDim() / 2 + "] f32");
+        that(t.tableRows() > 0, op, "RoPE tables of " + t.tableRows() + " rows");
+        if (t.rows() != null) buffer(op, "rope rows", t.rows(), 4L * r.tokens(), 4, "[" + r.tokens() + "] f32");
+        long table = (long) t.tableRows() * r.headDim() / 2;
+        buffer(op, "rope cos", t.cos(), 4 * table, 4, "[" + t.tableRows() + ", " + r.headDim() / 2 + "] f32");
+        buffer(op, "rope sin", t.sin(), 4 * table, 4, "[" + t.tableRows() + ", " + r.headDim() / 2 + "] f32");
     }
 
     /** Shared with the convolution, whose epilogue is the same code. */

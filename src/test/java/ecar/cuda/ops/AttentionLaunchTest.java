@@ -27,7 +27,7 @@ class AttentionLaunchTest {
     @Test
     void kvAppendRefusesWhatItsKernelCannotDo() {
         Fake a = new Fake(1 << 20, 1 << 20, "buffer");
-        Attention.AppendRope stage = Attention.AppendRope.ofStage(a, a, 4);
+        RopeTable stage = RopeTable.ofStage(a, a, 4);
         String[][] cases = {
                 {"do not fit a cache of 8", "pos"},
                 {"the queries and their output come together", "q"},

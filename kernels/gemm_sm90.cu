@@ -15,18 +15,21 @@
 // u % splits. With splits > 1 a unit stores its raw fp32 partial sums in ws[range][M][N] (no epilogue) and
 // gemm_splitk_reduce_* adds the ranges in order and applies the epilogue: deterministic, and the same epilogue code.
 //
-// Entry points: gemm_sm90_bf16_{f32,bf16}
+// Entry points: gemm_sm90_bf16_{f32,bf16} (128 × 128 tiles) and gemm_sm90w_bf16_{f32,bf16} (the wide 128 × 256 tile,
+// cooperative; its W tensor map has boxes of 256 rows), the same parameters:
 //   (TensorMap tmX, TensorMap tmW, void* Y, const float* bias, const float* res, const float* gate, const bf16* mul,
 //    int M, int N, int K, int act, int post, int gateRatio, int gateLd, float* ws, int splits, int kPer, int epi, int coop,
 //    const float* rope_cos, const float* rope_sin, int rope_tokens, int rope_head, int rope_cols,
 //    const float* rope_rows, int rope_table_rows)
 //   tmX: 2D tensor map of X, dims {K, M}, row stride 2K bytes, box {64, 128}, bf16, SWIZZLE_128B, OOB fill zero;
-//   tmW: the same for W with dims {K, N}. Both passed by value (__grid_constant__, 128 bytes, 64-byte aligned).
-//   Launch: block 384 threads (3 warp groups), grid min(units, SMs) with units = ceil(M/128)·ceil(N/128)·splits,
-//   dynamic shared memory SMEM_BYTES = 218368 (1 KiB alignment slack, 6 stages × 32 KiB, 256 bytes of barriers,
-//   8 consumer warps × 2560 bytes of epilogue staging; the launcher raises CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES).
-//   One CTA per SM.
-//   Tile 128 × 128 × 64 (BM × BN × BK); each consumer holds a 128 × 128 fp32 accumulator (2 × 64 registers).
+//   tmW: the same for W with dims {K, N} (box {64, 256} for the wide tile). Both passed by value (__grid_constant__,
+//   128 bytes, 64-byte aligned).
+//   Launch: block 384 threads (3 warp groups), grid min(units, SMs) with units = ceil(M/128)·ceil(N/BN)·splits,
+//   dynamic shared memory SMEM_BYTES = 218368 (1 KiB alignment slack, a 192 KiB ring: 6 stages × 32 KiB, or 4 × 48 KiB
+//   for the wide tile, 256 bytes of barriers, 8 consumer warps × 2560 bytes of epilogue staging; the launcher raises
+//   CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES). One CTA per SM.
+//   Tile 128 × 128 × 64 (BM × BN × BK), each ping-pong consumer holding a 128 × 128 fp32 accumulator (2 × 64
+//   registers); or 128 × 256 × 64, each consumer 64 × 256 (128 registers).
 //   Registers: 168 at entry (__launch_bounds__(384, 1)); setmaxnreg gives the producer 40 and the consumers 232.
 // Limits (checked on the Java side, ecar.cuda.ops.GemmKernels): a device of compute capability 9.0 (the SASS is
 //   sm_90a; every other architecture's copy of this kernel traps); K % 8 == 0 (a TMA row stride is a multiple of
@@ -58,19 +61,33 @@ using namespace ecar::tile;
 namespace ecar {
 namespace sm90 {
 
-constexpr int BM = 128, BN = 128, BK = 64, STAGES = 6, CONSUMERS = 2;
+constexpr int BM = 128, BK = 64, CONSUMERS = 2;
 constexpr int THREADS = 128 * (1 + CONSUMERS);
-constexpr int A_BYTES = BM * BK * 2, B_BYTES = BN * BK * 2, STAGE_BYTES = A_BYTES + B_BYTES;
+constexpr int A_BYTES = BM * BK * 2;
 constexpr int BARRIER_BYTES = 256;
+// The two tile shapes. Plain: 128 × 128, a ring of 6 stages; the consumers ping-pong (each a whole tile: two m64n128
+// accumulators, 128 registers) or cooperate (coop = 1). Wide: 128 × 256, a ring of 4 stages, always cooperative:
+// consumer c holds rows 64c.. of the tile as one m64n256 accumulator, the same 128 registers. Per k-tile a wide tile
+// reads 48 KiB from L2 for 4.2 MFLOP where two plain tiles read 64 KiB: its operand traffic per FLOP is 3/4 of the
+// plain tile's (README: gemm_sm90's main loop ran out of L2 bandwidth near 630 TFLOP/s with 128 × 128 tiles).
+constexpr int BN_PLAIN = 128, STAGES_PLAIN = 6, BN_WIDE = 256, STAGES_WIDE = 4;
+template <bool WIDE>
+struct Tile {
+    static constexpr int BN = WIDE ? BN_WIDE : BN_PLAIN, STAGES = WIDE ? STAGES_WIDE : STAGES_PLAIN;
+    static constexpr int B_BYTES = BN * BK * 2, STAGE_BYTES = A_BYTES + B_BYTES;
+    static_assert(STAGE_BYTES % 1024 == 0, "every tile starts on a 1024-byte swizzle atom");
+    static_assert((2 * STAGES + CONSUMERS) * 8 <= BARRIER_BYTES, "barriers fit their area");
+};
+constexpr int RING_BYTES = STAGES_PLAIN * Tile<false>::STAGE_BYTES;
+static_assert(Tile<true>::STAGES * Tile<true>::STAGE_BYTES == RING_BYTES, "both tiles' rings take the same shared memory");
 // Epilogue staging: each consumer warp owns 16 rows × EPI_COLS columns of fp32, rows EPI_PITCH floats apart.
 constexpr int EPI_COLS = 32, EPI_PITCH = 40, STAGE_FLOATS = 16 * EPI_PITCH;
 constexpr int EPI_BYTES = CONSUMERS * 4 * STAGE_FLOATS * 4;
-static_assert(BN % EPI_COLS == 0 && EPI_PITCH >= EPI_COLS && EPI_PITCH % 2 == 0, "staging rows hold a column block");
-constexpr int SMEM_BYTES = 1024 + STAGES * STAGE_BYTES + BARRIER_BYTES + EPI_BYTES;
+static_assert(128 % EPI_COLS == 0 && EPI_PITCH >= EPI_COLS && EPI_PITCH % 2 == 0, "staging rows hold a column block");
+constexpr int SMEM_BYTES = 1024 + RING_BYTES + BARRIER_BYTES + EPI_BYTES;
 constexpr int PRODUCER_REGS = 40, CONSUMER_REGS = 232;
-static_assert((2 * STAGES + CONSUMERS) * 8 <= BARRIER_BYTES, "barriers fit their area");
 static_assert(CONSUMERS == 2, "the turn barriers alternate two consumers");
-static_assert(A_BYTES % 1024 == 0 && STAGE_BYTES % 1024 == 0, "every tile starts on a 1024-byte swizzle atom");
+static_assert(A_BYTES % 1024 == 0, "the W tile starts on a 1024-byte swizzle atom");
 static_assert(BK * 2 == 128, "a tile row is one 128-byte swizzle span");
 static_assert(PRODUCER_REGS * 128 + CONSUMER_REGS * 128 * CONSUMERS <= 65536, "register file");
 static_assert(SMEM_BYTES <= 227 * 1024, "shared memory per block");
@@ -85,9 +102,14 @@ static_assert(SMEM_BYTES <= 227 * 1024, "shared memory per block");
 // staging of the 8 consumer warps.
 // Ring positions: the CTA's j-th unit (unit blockIdx.x + j·gridDim.x, taken by consumer j % 2) uses positions
 // j·kPer .. j·kPer + kPer-1; position p is stage p % STAGES in phase (p / STAGES) & 1.
-template <bool OUT_BF16>
+// COOP: cooperative consumers (a compile-time choice: the ping-pong and cooperative main loops keep their accumulators
+// in different registers, and one instantiation holding both had ptxas serialize its wgmmas, C7520, or fence them, C7519).
+template <bool OUT_BF16, bool WIDE, bool COOP>
 __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW, void* Y, int M, int N, int K,
-                                     const Epilogue& e, float* ws, int splits, int kPer, int epi, int coop) {
+                                     const Epilogue& e, float* ws, int splits, int kPer, int epi) {
+    static_assert(COOP || !WIDE, "a wide tile's consumers share it");
+    constexpr int BN = Tile<WIDE>::BN, STAGES = Tile<WIDE>::STAGES, STAGE_BYTES = Tile<WIDE>::STAGE_BYTES;
+    constexpr bool coop = COOP;
     extern __shared__ unsigned char smem_raw[];
     const uint32_t raw = (uint32_t)__cvta_generic_to_shared(smem_raw);
     const uint32_t base = (raw + 1023u) & ~1023u;
@@ -133,9 +155,12 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
     } else {
         setmaxnreg_inc<CONSUMER_REGS>();
         const int consumer = wg - 1, t128 = threadIdx.x % 128, warp = t128 / 32, lane = t128 % 32;
-        float acc[2][64];   // scaleD = 0 on a tile's first wgmma overwrites them; zeroed once so none is read unset
+        // Ping-pong: acc[0..63] rows 0-63 of the tile, acc[64..127] rows 64-127. Cooperative: acc[0..63] rows
+        // 64·consumer.. (the row offset is in the descriptor of X, so both consumers run the same instructions: a
+        // wgmma under a condition on the consumer is one ptxas serializes, C7520). Wide: acc[0..127], rows 64·consumer..
+        float acc[128];   // scaleD = 0 on a tile's first wgmma overwrites them; zeroed once so none is read unset
 #pragma unroll
-        for (int i = 0; i < 64; i++) acc[0][i] = acc[1][i] = 0.f;
+        for (int i = 0; i < 128; i++) acc[i] = 0.f;
         // ping-pong: consumer c takes units c, c + 2, ...; cooperative: both take every unit, each its 64-row half
         const int first = coop ? 0 : consumer, stride = coop ? 1 : CONSUMERS;
         for (int j = first, round = 0; j < myUnits; j += stride, round++) {
@@ -160,13 +185,17 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
                 for (int kk = 0; kk < BK / 16; kk++) {
                     const uint64_t db = smem_desc(b + kk * 32);
                     const int scale = (kt > 0 || kk > 0) ? 1 : 0;
-                    // (uniform over the warp group: cooperative consumer c multiplies only rows 64c.. into acc[c])
-                    if (!coop || consumer == 0) wgmma_m64n128k16(acc[0], smem_desc(a + kk * 32), db, scale);
-                    if (!coop || consumer == 1) wgmma_m64n128k16(acc[1], smem_desc(a + 64 * 128 + kk * 32), db, scale);
+                    if constexpr (WIDE) {
+                        wgmma_m64n256k16(acc, smem_desc(a + consumer * 64 * 128 + kk * 32), db, scale);
+                    } else if constexpr (COOP) {
+                        wgmma_m64n128k16(acc, smem_desc(a + consumer * 64 * 128 + kk * 32), db, scale);
+                    } else {
+                        wgmma_m64n128k16(acc, smem_desc(a + kk * 32), db, scale);
+                        wgmma_m64n128k16(acc + 64, smem_desc(a + 64 * 128 + kk * 32), db, scale);
+                    }
                 }
                 wgmma_commit();
-                fence_regs(acc[0]);
-                fence_regs(acc[1]);
+                fence_regs<128>(acc);
                 // The group before this one has finished reading its stage: release it to the producer.
                 wgmma_wait<1>();
                 if (kt > 0 && lane == 0) mbar_arrive(empty((p - 1) % STAGES));
@@ -174,8 +203,7 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
             // Every full wait of this tile passed: the other consumer's turn (it issues while this one drains).
             if (lane == 0 && !coop) mbar_arrive(turn(1 - consumer));
             wgmma_wait<0>();
-            fence_regs(acc[0]);
-            fence_regs(acc[1]);
+            fence_regs<128>(acc);
             if (lane == 0) mbar_arrive(empty((p - 1) % STAGES));
 
             // Epilogue through the warp's staging tile, 32 columns at a time: the fragments d[4c + r] hold (row
@@ -192,17 +220,20 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
             const int g = lane >> 2, q = lane & 3;
             float* stage = reinterpret_cast<float*>(smem_raw + (base - raw) + STAGES * STAGE_BYTES + BARRIER_BYTES)
                            + (consumer * 4 + warp) * STAGE_FLOATS;
+            constexpr int HALVES = WIDE ? 1 : 2;   // the 64-row halves of the tile this consumer's registers hold
 #pragma unroll
-            for (int h = 0; h < 2; h++)
+            for (int hh = 0; hh < HALVES; hh++)
 #pragma unroll
                 for (int cb = 0; cb < BN / EPI_COLS; cb++) {
-                    if (coop && h != consumer) continue;   // cooperative: the other consumer stores these rows
+                    if (coop && hh > 0) continue;             // cooperative: acc[0..] hold this consumer's rows only
+                    const int h = coop ? consumer : hh;       // rows 64h.. of the tile
+                    const float* d = acc + 64 * hh;
                     __syncwarp();
 #pragma unroll
                     for (int c = 0; c < EPI_COLS / 8; c++) {
                         const int i = 4 * (cb * (EPI_COLS / 8) + c);
-                        *reinterpret_cast<float2*>(stage + g * EPI_PITCH + c * 8 + 2 * q) = make_float2(acc[h][i], acc[h][i + 1]);
-                        *reinterpret_cast<float2*>(stage + (g + 8) * EPI_PITCH + c * 8 + 2 * q) = make_float2(acc[h][i + 2], acc[h][i + 3]);
+                        *reinterpret_cast<float2*>(stage + g * EPI_PITCH + c * 8 + 2 * q) = make_float2(d[i], d[i + 1]);
+                        *reinterpret_cast<float2*>(stage + (g + 8) * EPI_PITCH + c * 8 + 2 * q) = make_float2(d[i + 2], d[i + 3]);
                     }
                     __syncwarp();
                     if (rows8) {
@@ -238,25 +269,30 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
 }  // namespace ecar
 
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
-#define GEMM_SM90_BODY(OUT_BF16)                                                                                     \
+#define GEMM_SM90_BODY(OUT_BF16, WIDE)                                                                               \
     Epilogue e{bias, res, gate, mul, act, post, gateRatio, gateLd, ECAR_ROPE_ARGS};                                  \
-    sm90::gemm<OUT_BF16>(&tmX, &tmW, Y, M, N, K, e, ws, splits, kPer, epi, coop);
+    if (WIDE) sm90::gemm<OUT_BF16, true, true>(&tmX, &tmW, Y, M, N, K, e, ws, splits, kPer, epi);                   \
+    else if (coop) sm90::gemm<OUT_BF16, false, true>(&tmX, &tmW, Y, M, N, K, e, ws, splits, kPer, epi);             \
+    else sm90::gemm<OUT_BF16, false, false>(&tmX, &tmW, Y, M, N, K, e, ws, splits, kPer, epi);
 #else
 // Not Hopper's sm_90a: wgmma and setmaxnreg do not exist here. GemmKernels never launches this copy; trap if it is.
-#define GEMM_SM90_BODY(OUT_BF16) __trap();
+#define GEMM_SM90_BODY(OUT_BF16, WIDE) __trap();
 #endif
 
-#define GEMM_SM90_ENTRY(NAME, OUT_BF16)                                                                              \
+#define GEMM_SM90_ENTRY(NAME, OUT_BF16, WIDE)                                                                        \
     ECAR_KERNEL void __launch_bounds__(sm90::THREADS, 1)                                                             \
         NAME(const __grid_constant__ sm90::TensorMap tmX, const __grid_constant__ sm90::TensorMap tmW, void* Y,      \
              const float* __restrict__ bias, const float* res, const float* __restrict__ gate,                       \
              const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd, \
              float* __restrict__ ws, int splits, int kPer, int epi, int coop, ECAR_ROPE_PARAMS) {                    \
-        GEMM_SM90_BODY(OUT_BF16)                                                                                     \
+        GEMM_SM90_BODY(OUT_BF16, WIDE)                                                                               \
     }
 
-GEMM_SM90_ENTRY(gemm_sm90_bf16_f32, false)
-GEMM_SM90_ENTRY(gemm_sm90_bf16_bf16, true)
+GEMM_SM90_ENTRY(gemm_sm90_bf16_f32, false, false)
+GEMM_SM90_ENTRY(gemm_sm90_bf16_bf16, true, false)
+// The wide tile (128 × 256, cooperative; the argument coop is not read): gemm_sm90w_bf16_{f32,bf16}.
+GEMM_SM90_ENTRY(gemm_sm90w_bf16_f32, false, true)
+GEMM_SM90_ENTRY(gemm_sm90w_bf16_bf16, true, true)
 
 // gemm_splitk_reduce: Y[m, n..n+1] = epilogue(Σ_range ws[range][m][n..n+1]), the ranges added in order (so the result
 // does not depend on which CTA finished first). One thread per column pair. launch: block 256, grid (ceil(ceil(N/2)/256), M).

@@ -1,5 +1,5 @@
 // Hopper (sm_90a) building blocks shared by kernels/gemm_sm90.cu and kernels/attention_sm90.cu: mbarriers, TMA tensor
-// copies, wgmma matrix descriptors, the m64n128k16 shared-memory wgmma, register reallocation. Every wrapper is one PTX
+// copies, wgmma matrix descriptors, the m64n128k16 and m64n256k16 shared-memory wgmmas, register reallocation. Every wrapper is one PTX
 // instruction; what the instruction does is written above it, and tools/emulate_gemm_sm90.py replays the same
 // semantics in numpy. Compiled only for sm_90a (the header's body is empty elsewhere).
 #pragma once
@@ -109,6 +109,7 @@ __device__ __forceinline__ void fence_regs(float* d) {
 #define ECAR_ACC8(d, i) "+f"(d[i]), "+f"(d[i + 1]), "+f"(d[i + 2]), "+f"(d[i + 3]), "+f"(d[i + 4]), "+f"(d[i + 5]), "+f"(d[i + 6]), "+f"(d[i + 7])
 #define ECAR_ACC32(d, i) ECAR_ACC8(d, i), ECAR_ACC8(d, i + 8), ECAR_ACC8(d, i + 16), ECAR_ACC8(d, i + 24)
 #define ECAR_ACC64(d) ECAR_ACC32(d, 0), ECAR_ACC32(d, 32)
+#define ECAR_ACC128(d) ECAR_ACC32(d, 0), ECAR_ACC32(d, 32), ECAR_ACC32(d, 64), ECAR_ACC32(d, 96)
 // ... and the braces of D in the instruction text: operands %0..%31 or %0..%63.
 #define ECAR_D32 "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, " \
                  "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}"
@@ -116,6 +117,14 @@ __device__ __forceinline__ void fence_regs(float* d) {
                  "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, " \
                  "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, " \
                  "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}"
+#define ECAR_D128 "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, " \
+                  "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, " \
+                  "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, " \
+                  "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, " \
+                  "%64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, " \
+                  "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95, " \
+                  "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111, " \
+                  "%112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127}"
 
 // D[64 × 128] (+)= A[64 × 16] · B[128 × 16]ᵀ, both K-major in shared memory. scaleD == 0 ignores D's old value.
 // D fragment (PTX ISA, wgmma .m64nNk16 accumulator layout): thread t of the warp group holds d[i] at
@@ -127,6 +136,18 @@ __device__ __forceinline__ void wgmma_m64n128k16(float* d, uint64_t descA, uint6
         ECAR_D64 ", "
         "%64, %65, p, 1, 1, 0, 0;\n}\n"
         : ECAR_ACC64(d)
+        : "l"(descA), "l"(descB), "r"(scaleD));
+}
+
+// The same with N = 256 (gemm_sm90's wide tile): D[64 × 256], B's 256 K-major rows in 32 8-row groups SBO apart;
+// d[i] at the same row, column 8·(i/4) + 2·(t%4) + i%2 for i < 128.
+__device__ __forceinline__ void wgmma_m64n256k16(float* d, uint64_t descA, uint64_t descB, int scaleD) {
+    asm volatile(
+        "{\n .reg .pred p;\n setp.ne.b32 p, %130, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 "
+        ECAR_D128 ", "
+        "%128, %129, p, 1, 1, 0, 0;\n}\n"
+        : ECAR_ACC128(d)
         : "l"(descA), "l"(descB), "r"(scaleD));
 }
 

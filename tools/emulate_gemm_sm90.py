@@ -106,6 +106,7 @@ def accumulator_coords(n):
 
 
 ROW128, COL128 = accumulator_coords(128)
+FRAGMENT = {128: (ROW128, COL128), 256: accumulator_coords(256)}
 
 
 class Mbarrier:
@@ -130,7 +131,7 @@ class Mbarrier:
 
     def complete_tx(self, nbytes):
         self.tx -= nbytes
-        assert self.tx >= 0
+        assert self.tx >= 0, "a copy completed more bytes than its stage announced"
         self._maybe_complete()
 
     def try_wait_parity(self, parity):
@@ -146,8 +147,9 @@ class Wgmma:
     def __init__(self, smem):
         self.smem, self.open, self.groups = smem, [], []
 
-    def mma(self, acc, desc_a, desc_b, scale_d):
-        self.open.append((acc, desc_a, desc_b, scale_d))
+    def mma(self, acc, desc_a, desc_b, scale_d, n=128):
+        """.m64nNk16 with N = n (128 or 256): acc is the [thread, register] fragment of a 64 x n accumulator."""
+        self.open.append((acc, desc_a, desc_b, scale_d, n))
 
     def commit(self):
         self.groups.append(self.open)
@@ -155,18 +157,20 @@ class Wgmma:
 
     def wait(self, n):
         while len(self.groups) > n:
-            for acc, da, db, scale in self.groups.pop(0):
+            for acc, da, db, scale, n in self.groups.pop(0):
                 a = wgmma_operand(self.smem, da, 64).astype(np.float64)
-                b = wgmma_operand(self.smem, db, 128).astype(np.float64)
+                b = wgmma_operand(self.smem, db, n).astype(np.float64)
                 d = a @ b.T
-                acc[:] = (acc if scale else 0.0) + d[ROW128, COL128]
+                rows, cols = FRAGMENT[n]
+                acc[:] = (acc if scale else 0.0) + d[rows, cols]
 
 
 # ================================================================ the kernel, transcribed (gemm_sm90.cu)
 
-BM, BN, BK, STAGES, CONSUMERS = 128, 128, 64, 6, 2
-A_BYTES, B_BYTES = BM * BK * 2, BN * BK * 2
-STAGE_BYTES = A_BYTES + B_BYTES
+BM, BK, CONSUMERS = 128, 64, 2
+# the two tiles: 128 x 128 (ping-pong or cooperative) and the wide 128 x 256 (cooperative), the same ring bytes
+BN_PLAIN, STAGES_PLAIN, BN_WIDE, STAGES_WIDE = 128, 6, 256, 4
+A_BYTES = BM * BK * 2
 BARRIER_BYTES = 256
 TURNS = True      # the consumers' turn barriers (False: the kernel as first written, which the replay shows unsound)
 RELEASE_LAG = 1   # after wgmma.wait_group 1 a consumer releases the stage of position p - RELEASE_LAG
@@ -175,7 +179,16 @@ EPI_COLS = 32
 EPI_PITCH = 40
 STAGE_FLOATS = 16 * EPI_PITCH
 EPI_BYTES = CONSUMERS * 4 * STAGE_FLOATS * 4
-SMEM_BYTES = 1024 + STAGES * STAGE_BYTES + BARRIER_BYTES + EPI_BYTES
+RING_BYTES = STAGES_PLAIN * (A_BYTES + BN_PLAIN * BK * 2)
+SMEM_BYTES = 1024 + RING_BYTES + BARRIER_BYTES + EPI_BYTES
+
+
+def tile(wide):
+    """(BN, STAGES, STAGE_BYTES) of the plain or the wide tile (gemm_sm90.cu's Tile<WIDE>)."""
+    bn, stages = (BN_WIDE, STAGES_WIDE) if wide else (BN_PLAIN, STAGES_PLAIN)
+    stage_bytes = A_BYTES + bn * BK * 2
+    assert stages * stage_bytes == RING_BYTES and stage_bytes % 1024 == 0
+    return bn, stages, stage_bytes
 
 
 def smem_desc(addr):
@@ -302,10 +315,16 @@ def check_float4_banks(word_index, most=2):
 
 # Cooperative consumers (coop 1): the stages' empty barriers count both consumers' warps (a mutant counts one).
 COOP_EMPTY_ARRIVALS = 8
+# A cooperative consumer c reads rows 64c.. of the X tile: its descriptor starts COOP_A_OFFSET·c bytes in (a mutant: 0).
+COOP_A_OFFSET = 64 * 128
+# The bytes the producer announces on a stage's full barrier, given the tile's STAGE_BYTES (a mutant announces 32 KiB).
+ANNOUNCED = None
 
 
-def cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits=1, kPer=None, ws=None, rows=False, coop=False):
+def cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits=1, kPer=None, ws=None, rows=False, coop=False, wide=False):
     """One CTA: returns its three roles as coroutines sharing shared memory, barriers and the TMA queue."""
+    BN, STAGES, STAGE_BYTES = tile(wide)
+    coop = coop or wide   # a wide tile's consumers always share it
     M, K = X.shape
     N = W.shape[0]
     smem = Smem(raw_offset + SMEM_BYTES)
@@ -338,17 +357,18 @@ def cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits=1, kPer=None
                 while not empty[s].try_wait_parity(phase ^ 1):
                     yield "producer waits empty[%d]" % s
                 a = base + s * STAGE_BYTES
-                full[s].arrive_expect_tx(STAGE_BYTES)
+                full[s].arrive_expect_tx(STAGE_BYTES if ANNOUNCED is None else ANNOUNCED)
                 offs, vals = tma_tile_2d(X, kt * BK, m0, BK, BM)
                 tma_queue.append((a, offs, vals, full[s]))
-                offs, vals = tma_tile_2d(W, kt * BK, n0, BK, BN)
+                offs, vals = tma_tile_2d(W, kt * BK, n0, BK, BN)   # W's tensor map: boxes of BN rows
                 tma_queue.append((a + A_BYTES, offs, vals, full[s]))
                 p += 1
                 yield "producer issued"
 
     def consumer(c):
         gm = Wgmma(smem)
-        acc = [np.zeros((128, 64)), np.zeros((128, 64))]      # [h][thread, register]
+        # ping-pong: acc[h] holds rows 64h.. of the tile; cooperative: acc[0] rows 64c..; wide: acc[0] is 64 x 256
+        acc = [np.zeros((128, BN // 2)), np.zeros((128, BN // 2))]      # [h][thread, register]
         # ping-pong: units c, c + 2, ...; cooperative: every unit, consumer c multiplying and storing rows 64c..
         for rnd, j in enumerate(range(0, myUnits) if coop else range(c, myUnits, CONSUMERS)):
             u = block + j * grid
@@ -367,9 +387,10 @@ def cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits=1, kPer=None
                 for kk in range(BK // 16):
                     db = smem_desc(b + kk * 32)
                     scale = 1 if (kt > 0 or kk > 0) else 0
-                    if not coop or c == 0:
+                    if coop:
+                        gm.mma(acc[0], smem_desc(a + c * COOP_A_OFFSET + kk * 32), db, scale, BN)
+                    else:
                         gm.mma(acc[0], smem_desc(a + kk * 32), db, scale)
-                    if not coop or c == 1:
                         gm.mma(acc[1], smem_desc(a + 64 * 128 + kk * 32), db, scale)
                 gm.commit()
                 gm.wait(1)
@@ -386,16 +407,17 @@ def cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits=1, kPer=None
                 if kPer >= lag:
                     for _warp in range(4):
                         empty[(p - lag) % STAGES].arrive()
-            epilogue(c, acc, m0, n0, rng_, [c] if coop else [0, 1])
+            epilogue(c, m0, n0, rng_, [(c, acc[0])] if coop else [(0, acc[0]), (1, acc[1])])
             yield "consumer %d stored" % c
 
-    def epilogue(c, acc, m0, n0, rng_, halves):
+    def epilogue(c, m0, n0, rng_, halves):
+        """halves: (h, fragment) for each 64-row half of the tile the consumer holds, rows 64h.. in fragment[thread, i]."""
         for warp in range(4):
             lanes = np.arange(32)
             thread = warp * 32 + lanes
             g, q = lanes >> 2, lanes & 3
             st0 = (c * 4 + warp) * STAGE_FLOATS
-            for h in halves:
+            for h, d in halves:
                 for cb in range(BN // EPI_COLS):
                     for cc in range(EPI_COLS // 8):
                         i = 4 * (cb * (EPI_COLS // 8) + cc)
@@ -403,8 +425,8 @@ def cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits=1, kPer=None
                         w1 = st0 + (g + 8) * EPI_PITCH + cc * 8 + 2 * q
                         check_float2_banks(w0)
                         check_float2_banks(w1)
-                        staging[w0], staging[w0 + 1] = acc[h][thread, i], acc[h][thread, i + 1]
-                        staging[w1], staging[w1 + 1] = acc[h][thread, i + 2], acc[h][thread, i + 3]
+                        staging[w0], staging[w0 + 1] = d[thread, i], d[thread, i + 1]
+                        staging[w1], staging[w1 + 1] = d[thread, i + 2], d[thread, i + 3]
                     if rows and splits == 1 and row8_ok(N, epi):   # epi 1 where row8_ok
                         col = ROW8_STRIDE * (lanes & 3)
                         n = n0 + cb * EPI_COLS + col
@@ -489,7 +511,7 @@ def silu(x):
     return np.float32(x / (1.0 + np.exp(-np.float64(x))))
 
 
-def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1, rows=False, act=None, gated=False, coop=False, rope=None):
+def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1, rows=False, act=None, gated=False, coop=False, rope=None, wide=False):
     """One GEMM replayed CTA by CTA against float64 X @ W^T (+ bias), then act, or act(gate) * value for GATE_PAIRS, or
     with rope = (tokens, head) a fused qkv (N = 3W) whose q and k columns the 2D RoPE rotates, or with rope = (tokens,
     head, table rows) queries whose every column is rotated by table row rows[t] (ARPG)."""
@@ -514,6 +536,7 @@ def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1, row
     epi = Epi(b, act, gated, tables)
     Y = np.full((M, NY), np.nan)
     written = np.zeros((M, NY), dtype=np.int32)
+    BN, STAGES, _ = tile(wide)
     tiles = -(-M // BM) * -(-N // BN)
     kTiles = -(-K // BK)
     kPer = -(-kTiles // splits)
@@ -521,7 +544,7 @@ def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1, row
     ws = np.full((splits, M, N), np.nan) if splits > 1 else None
     grid = min(grid, tiles * splits)
     for block in range(grid):
-        roles, tma = cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits, kPer, ws, rows, coop)
+        roles, tma = cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits, kPer, ws, rows, coop, wide)
         interleave(roles, tma, rng, "CTA %d" % block)
     if splits > 1:
         assert not np.isnan(ws).any(), "a range's partial sum was never stored"
@@ -542,8 +565,8 @@ def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1, row
     if not quiet:
         what = ("act(gate) * value" if gated else "act(X @ W^T)") if act is not None else ("gate * value" if gated else "X @ W^T")
         what += "" if rope is None else " with q and k rotated" if len(rope) == 2 else " with every column rotated by table rows"
-        print("gemm %4d x %4d x %4d, %2d CTAs (%d tiles, %d k-blocks in %d range(s), %d-stage ring, %s%s stores): matches %s, every element "
-              "written once" % (M, N, K, grid, tiles, kTiles, splits, STAGES, "cooperative, " if coop else "",
+        print("gemm %4d x %4d x %4d, %2d CTAs (%d %s tiles, %d k-blocks in %d range(s), %d-stage ring, %s%s stores): matches %s, every element "
+              "written once" % (M, N, K, grid, tiles, "128 x %d" % BN, kTiles, splits, STAGES, "cooperative, " if coop or wide else "",
                                 "row" if rows and splits == 1 and row8_ok(N, epi) else "pair", what))
 
 
@@ -563,14 +586,23 @@ def check_layouts():
             got = wgmma_operand(smem, smem_desc(8192 + half * 64 * 128 + kk * 32), 64)
             assert np.array_equal(got, g[64 * half: 64 * half + 64, 16 * kk: 16 * kk + 16]), (kk, half)
         assert np.array_equal(wgmma_operand(smem, smem_desc(8192 + kk * 32), 128), g[:, 16 * kk: 16 * kk + 16])
-    # every (row, column) of a 64 x 128 accumulator is held by exactly one (thread, register)
-    pairs = set(zip(ROW128.ravel().tolist(), COL128.ravel().tolist()))
-    assert len(pairs) == 64 * 128 and max(r for r, _ in pairs) == 63 and max(c for _, c in pairs) == 127
+    # the wide tile's W: one box of 256 rows (32 KiB, 32 swizzle atoms) read as the m64n256k16 B operand
+    gw = bf16(rng.standard_normal((256, 64)).astype(np.float32))
+    offs, vals = tma_tile_2d(gw, 0, 0, 64, 256)
+    tma_store_box(smem, 16384, offs, vals, 128)
+    for kk in range(4):
+        assert np.array_equal(wgmma_operand(smem, smem_desc(16384 + kk * 32), 256), gw[:, 16 * kk: 16 * kk + 16]), kk
+    # every (row, column) of a 64 x 128 (64 x 256) accumulator is held by exactly one (thread, register)
+    for n in (128, 256):
+        rows, cols = FRAGMENT[n]
+        pairs = set(zip(rows.ravel().tolist(), cols.ravel().tolist()))
+        assert len(pairs) == 64 * n and max(r for r, _ in pairs) == 63 and max(c for _, c in pairs) == n - 1
     f = desc_fields(smem_desc(0x1A400 + 32))
     assert f == dict(start=0x1A420, lbo=16, sbo=1024, base_offset=0, mode=1), f
-    assert SMEM_BYTES == 218368 and SMEM_BYTES <= 227 * 1024
+    assert SMEM_BYTES == 218368 and SMEM_BYTES <= 227 * 1024 and tile(True)[2] == 48 * 1024
     print("layouts: 128B swizzle is a chunk permutation of each 1024-byte atom; TMA box -> descriptor reads give the "
-          "tile for all 4 k16 slices of both m64 halves and the 128-row B; the D fragment covers 64 x 128 once")
+          "tile for all 4 k16 slices of both m64 halves, the 128-row B and the wide tile's 256-row B; the D fragments cover 64 x 128 "
+          "and 64 x 256 once")
 
 
 def main():
@@ -597,6 +629,12 @@ def main():
     run(256, 192, 136, grid=2, seed=21, rope=(64, 16))              # ... through pair stores
     run(128, 384, 520, grid=5, seed=22, splits=3, rope=(16, 32))    # ... K split: the reduce rotates
     run(130, 256, 136, grid=2, seed=23, rows=True, rope=(13, 64, 257))   # ARPG's queries by table rows: 10 samples of 13 tokens
+    # the wide 128 x 256 tile (gemm_sm90w): cooperative, a 4-stage ring of 48 KiB stages, W in boxes of 256 rows
+    run(256, 512, 520, grid=2, seed=24, wide=True, rows=True)      # 4 tiles, 2 a CTA, 9 k-blocks: the ring wraps
+    run(200, 300, 136, grid=3, seed=25, wide=True, raw_offset=48)  # ragged: the second tile column is 44 of 256 wide
+    run(130, 600, 520, grid=5, seed=26, wide=True, splits=3)       # K split: 6 tiles x 3 ranges
+    run(256, 768, 136, grid=2, seed=27, wide=True, rows=True, rope=(64, 32))   # the RoPE epilogue on 256-column tiles
+    run(130, 300, 72, grid=3, seed=28, wide=True, rows=True, act=silu, gated=True)   # GATE_PAIRS
     # the replay can fail: kernels with one thing wrong must not pass it
     mutants = [("no turn barriers between the consumers", "TURNS", False),
                ("a stage released while its wgmma group may still read it", "RELEASE_LAG", 0),
@@ -608,6 +646,11 @@ def main():
                   lambda: run(200, 300, 520, grid=2, seed=18, coop=True, quiet=True))
     catch_mutants(globals(), [("cooperative split-K stages released when one consumer is done", "COOP_EMPTY_ARRIVALS", 4)],
                   lambda: run(130, 129, 520, grid=5, seed=20, coop=True, splits=3, quiet=True))
+    catch_mutants(globals(), [("cooperative consumers both multiplying rows 0-63 of X", "COOP_A_OFFSET", 0)],
+                  lambda: run(200, 300, 136, grid=2, seed=17, coop=True, quiet=True))
+    catch_mutants(globals(), [("wide consumers both multiplying rows 0-63 of X", "COOP_A_OFFSET", 0),
+                              ("a wide stage announcing the 128 x 128 tile's 32 KiB", "ANNOUNCED", 32768)],
+                  lambda: run(256, 512, 520, grid=2, seed=24, wide=True, rows=True, quiet=True))
     catch_mutants(globals(), [("RoPE on v's columns too", "ROPE_PARTS", 3)],
                   lambda: run(256, 192, 136, grid=2, seed=21, rows=True, rope=(64, 16), quiet=True))
     catch_mutants(globals(), [("the bias added again after the activation", "CLEAR_APPLIED_BIAS", False)],

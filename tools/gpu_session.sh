@@ -279,6 +279,11 @@ nographs=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^(ecar|arpg)-l' | paste 
 echo "[gpu-session] DiT-XL/2 and ECAR-L at batch 1 with ECAR_GEMM_SMALL=coop, beside the run above" >> "$out/compare.txt"
 ECAR_GEMM_SMALL=coop bounded 75 "$out/compare.txt" "${cmp[@]}" --models dit-xl-2,ecar-l --batch 1 --out "$tmp/small-coop.png"
 smallcoop=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^(dit-xl-2|ecar-l) ' | paste -sd';' - | tr -s ' ')
+# ECAR-L at batch 64 once more with gemm_sm90's 128 x 256 tiles where there is one per SM (ECAR_GEMM_TILE=128x256; not
+# the default until this and step 11 say it is faster)
+echo "[gpu-session] ECAR-L at batch 64 with ECAR_GEMM_TILE=128x256, beside the run above" >> "$out/compare.txt"
+ECAR_GEMM_TILE=128x256 bounded 60 "$out/compare.txt" "${cmp[@]}" --models ecar-l --batch 64 --out "$tmp/wide.png"
+wide=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^ecar-l ' | paste -sd';' - | tr -s ' ')
 # keep compare at three files (compare.txt and two more) by appending extra text files to compare.txt
 for f in "$out"/compare*.csv "$out"/compare*.json; do
   [ -f "$f" ] && [ "$(find "$out" -maxdepth 1 -name 'compare*' -type f | wc -l)" -gt 3 ] || continue
@@ -292,6 +297,7 @@ detail="$batches, --repeats $compare_repeats"
 [ ${#table[@]} = 0 ] && detail="$detail: $(grep -h '^ecar: ' "$out/compare.txt" | sort -u | head -2 | paste -sd' ' - | squeeze 200)"
 [ -n "$nographs" ] && table+=("ECAR_GRAPHS=off: $nographs")
 [ -n "$smallcoop" ] && table+=("ECAR_GEMM_SMALL=coop: $smallcoop")
+[ -n "$wide" ] && table+=("ECAR_GEMM_TILE=128x256: $wide")
 finish "$(status "${rcs[@]}")" "$detail" "${table[@]}"
 
 # ---------------------------------------------------------------------------------------------------- 12 device profile (runs after 5)
@@ -381,14 +387,14 @@ fi
 # ---------------------------------------------------------------------------------------------------- 11 GEMM epilogue (runs after 7)
 # Five batch-64 GEMM shapes (two with the GELU and GATE_PAIRS epilogues) and one batch-1 shape on both kernels, as
 # usual (row stores; the sm90 paths force gemm_sm90 on the batch-1 shape, whose 96 tiles linear() gives gemm.cu, and
-# sm90coop runs it with cooperative consumers on every shape), with
+# sm90coop runs it with cooperative consumers on every shape, sm90wide with its 128 x 256 tiles on every shape), with
 # pair stores (-pairs, GemmKernels.withRowStores(false)) and with the measurement-only DISCARD
 # epilogue (-nostore, no output written): how much of each GEMM is its epilogue, and how much of that the row stores
 # win back (on the H100 of 2026-11-27, gemm_sm90: 303 -> 581 TFLOP/s on DiT-XL/2's qkv, 631 with no output; gemm.cu
 # and the activation epilogues took rows only after that visit). Lines in bench.log. Numbered 11, run right after 7.
 begin "11 gemm no-store" $cap_jmh
 if [ -f "$kit" ]; then
-  bounded $cap_jmh "$out/bench.log" "$kit" bench "${jmh_quick[@]}" -p path=wgmma,wgmma-pairs,wgmma-nostore,mma.sync,mma.sync-pairs,mma.sync-nostore,sm90,sm90-pairs,sm90coop \
+  bounded $cap_jmh "$out/bench.log" "$kit" bench "${jmh_quick[@]}" -p path=wgmma,wgmma-pairs,wgmma-nostore,mma.sync,mma.sync-pairs,mma.sync-nostore,sm90,sm90-pairs,sm90coop,sm90wide \
     -p "shape=dit-xl-2 qkv 16384 1152 3456,dit-xl-2 fc1+gelu 16384 1152 4608,dit-xl-2 fc2 16384 4608 1152,ecar-l ar.fc1+gate-gelu 16384 1024 5460,ecar-l head.cond 16384 1024 1024,ecar-l-b1 head.qkv.s4 512 1024 3072" GemmBench
   rc=$?
   mapfile -t table < <(grep -E '^\[gemm .*\] [0-9.]+ ms' "$last" | sed 's/ (median of.*//')

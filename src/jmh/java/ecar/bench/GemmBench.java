@@ -83,6 +83,11 @@ public class GemmBench extends GpuBench {
      */
     private boolean cooperative;
     /**
+     * The {@code sm90wide} path ({@code -p path=sm90wide}): gemm_sm90's 128 × 256 tile (gemm_sm90w, GemmKernels.withWideTiles)
+     * forced on the shape as on the sm90 path, K split where its tiles are few; beside the wgmma line's 128 × 128 tiles.
+     */
+    private boolean wide;
+    /**
      * Paths ending in {@code -nostore} (given with {@code -p path=wgmma-nostore,mma.sync-nostore}; not run by default)
      * time the same kernel with {@link GemmKernels.Post#DISCARD}: no output written, so that the time without the
      * epilogue shows how much of a GEMM the epilogue costs.
@@ -113,7 +118,8 @@ public class GemmBench extends GpuBench {
         pairs = base.endsWith("-pairs");
         if (pairs) base = base.substring(0, base.length() - "-pairs".length());
         cooperative = base.equals("sm90coop");
-        forceSm90 = base.equals("sm90") || cooperative;
+        wide = base.equals("sm90wide");
+        forceSm90 = base.equals("sm90") || cooperative || wide;
         GemmPath kind = forceSm90 ? GemmPath.WGMMA : GemmPath.of(base);
         String label = "gemm " + model + " " + layer + " " + m + "x" + k + "x" + n + " " + path;
         if (!open(label, kind == GemmPath.WGMMA ? "gemm_sm90" : "gemm")) return;
@@ -124,14 +130,14 @@ public class GemmBench extends GpuBench {
             closeGpu();
             return;
         }
-        if (forceSm90 && !cooperative && m > GemmKernels.SKINNY_MAX_M && GemmKernels.wgmmaTakes(m, n, k, device.multiprocessors())) {
+        if (forceSm90 && !cooperative && !wide && m > GemmKernels.SKINNY_MAX_M && GemmKernels.wgmmaTakes(m, n, k, device.multiprocessors())) {
             skip = "linear() already runs gemm_sm90 on this shape (the wgmma line)";
             System.out.println("\n[" + label + "] skipped: " + skip);
             closeGpu();
             return;
         }
         // gemm_sm90 as linearSm90 runs it: K split into ranges where the tiles alone would leave SMs idle (the forced sm90 line)
-        GemmKernels.Sm90.SplitK split = GemmKernels.Sm90.splitK(m, n, k, device.multiprocessors());
+        GemmKernels.Sm90.SplitK split = GemmKernels.Sm90.splitK(m, n, k, device.multiprocessors(), wide ? GemmKernels.Sm90.WIDE_BN : GemmKernels.Sm90.BN);
         if (kind == GemmPath.WGMMA && split.splits() > 1 && !cooperative) workspace = DeviceBuffer.allocate(4L * split.splits() * m * n, "split-K partial sums");
         GemmKernels.Scratch scratch = workspace == null ? null : (count, what) -> new GemmKernels.Scratch.Lease() {
             public ecar.cuda.DeviceAddress address() {
@@ -141,7 +147,7 @@ public class GemmBench extends GpuBench {
             public void close() {}
         };
         gemm = new GemmKernels(Launcher.on(stream), device.multiprocessors(), kind, kind == GemmPath.WGMMA ? TensorMapEncoder.DRIVER : null, scratch)
-                .withRowStores(!pairs).withCooperative(cooperative);
+                .withRowStores(!pairs).withCooperative(cooperative).withWideTiles(wide);
         long perCopy = 2L * ((long) m * k + (long) n * k);
         int copies = (int) Math.max(1, (L2_BYTES + perCopy - 1) / perCopy);
         for (int i = 0; i < copies; i++) {

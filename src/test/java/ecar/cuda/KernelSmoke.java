@@ -129,7 +129,22 @@ public final class KernelSmoke {
             System.clearProperty(ecar.cuda.ops.GemmKernels.STORES_PROPERTY);
         }
         progress("gemm_sm90 pair stores");
+        // gemm_sm90's wide 128 × 256 tile (ECAR_GEMM_TILE=128x256) on shapes with a wide tile for each SM of an H100
+        // (2200 × 1904 and 2200 × 1900: 18 × 8 tiles, ragged in M, N and K; row stores and pair stores)
+        System.setProperty(ecar.cuda.ops.GemmKernels.TILE_PROPERTY, "128x256");
+        try (CudaBackend gpu = new CudaBackend(256L << 20)) {
+            for (int n : new int[]{1904, 1900}) {
+                Tensor a = gpu.upload(Compare.random(60, 1f, 2200, 72)), wt = gpu.upload(Compare.random(61 + n, 0.1f, n, 72));
+                gpu.linear(a, wt, gpu.upload(Compare.random(62, 1f, n)), ecar.backend.Activation.GELU_TANH);
+                Tensor res = gpu.upload(Compare.random(63, 1f, 2200, n)), mod = gpu.upload(Compare.random(64, 1f, 2200, 3 * n));
+                gpu.linearIntoResidual(res, a, wt, null, mod, 3, 2);
+            }
+            gpu.synchronize();
+        } finally {
+            System.clearProperty(ecar.cuda.ops.GemmKernels.TILE_PROPERTY);
+        }
+        progress("gemm_sm90 wide tiles");
         System.out.println("kernel smoke: every attention and flow kernel ran, the GEMM paths (skinny, mma.sync tiles, wgmma where the device has it, "
-                + "with pair and row stores), and tiny DiT, ECAR and ARPG pipelines");
+                + "with pair and row stores, and its wide tiles), and tiny DiT, ECAR and ARPG pipelines");
     }
 }

@@ -175,6 +175,8 @@ public final class GemmKernels {
     /** kernels/gemm_sm90.cu's launch: its tile, block and dynamic shared memory (the constants at the top of the file). */
     public static final class Sm90 {
         public static final int BM = 128, BN = 128, BK = 64, THREADS = 384, SHARED_BYTES = 218368;
+        /** The wide tile's columns (gemm_sm90w: 128 × 256, both consumers on every tile; the same shared memory). */
+        public static final int WIDE_BN = 256;
 
         private Sm90() {}
 
@@ -182,7 +184,12 @@ public final class GemmKernels {
         public static final int MAX_SPLITS = 16, MIN_RANGE = 2;
 
         static String signature(Precision out) {
-            return "gemm_sm90_bf16_" + out.suffix + "(tmap tmX, tmap tmW, ptr y, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, i32 K, "
+            return signature(out, false);
+        }
+
+        /** @param wide the 128 × 256 tile's entry point, gemm_sm90w (the same parameters; it does not read coop) */
+        static String signature(Precision out, boolean wide) {
+            return (wide ? "gemm_sm90w_bf16_" : "gemm_sm90_bf16_") + out.suffix + "(tmap tmX, tmap tmW, ptr y, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, i32 K, "
                     + "i32 act, i32 post, i32 gateRatio, i32 gateLd, ptr? ws, i32 splits, i32 kPer, i32 epi, i32 coop, " + ROPE_PARAMS + ")";
         }
 
@@ -204,7 +211,12 @@ public final class GemmKernels {
          * on 8 of 132 SMs. The partial sums (splits·M·N floats) stay in L2 at these sizes.
          */
         public static SplitK splitK(int m, int n, int k, int multiprocessors) {
-            long tiles = (long) OpCheck.ceilDiv(m, BM) * OpCheck.ceilDiv(n, BN);
+            return splitK(m, n, k, multiprocessors, BN);
+        }
+
+        /** As above for tiles {@code bn} columns wide. */
+        public static SplitK splitK(int m, int n, int k, int multiprocessors, int bn) {
+            long tiles = tiles(m, n, bn);
             int kTiles = OpCheck.ceilDiv(k, BK);
             if (2 * tiles >= multiprocessors || kTiles < 2 * MIN_RANGE || m > 65535) return new SplitK(1, kTiles);
             int splits = (int) Math.min(Math.min(multiprocessors / tiles, kTiles / MIN_RANGE), MAX_SPLITS);
@@ -215,7 +227,12 @@ public final class GemmKernels {
 
         /** The tensor map of a row-major bf16 matrix [rows, k] read in boxes of 128 rows × 64 k, 128-byte swizzled. */
         public static TensorMapSpec operand(DeviceAddress a, int rows, int k) {
-            return TensorMapSpec.rowMajor(TensorMapSpec.DataType.BFLOAT16, a.address(), rows, k, BM, BK, TensorMapSpec.Swizzle.B128);
+            return operand(a, rows, k, BM);
+        }
+
+        /** The same in boxes of {@code boxRows} rows (the wide tile reads W 256 rows at a time). */
+        public static TensorMapSpec operand(DeviceAddress a, int rows, int k, int boxRows) {
+            return TensorMapSpec.rowMajor(TensorMapSpec.DataType.BFLOAT16, a.address(), rows, k, boxRows, BK, TensorMapSpec.Swizzle.B128);
         }
 
         /** A persistent grid: one CTA per SM, or one per tile when there are fewer tiles. */
@@ -225,8 +242,18 @@ public final class GemmKernels {
 
         /** A persistent grid over the work units (tile × K range): one CTA per SM, or one per unit when there are fewer. */
         public static LaunchShape shape(int m, int n, int splits, int multiprocessors) {
-            long units = (long) OpCheck.ceilDiv(m, BM) * OpCheck.ceilDiv(n, BN) * splits;
+            return shape(m, n, splits, multiprocessors, BN);
+        }
+
+        /** As above for tiles {@code bn} columns wide ({@link #BN} or {@link #WIDE_BN}). */
+        public static LaunchShape shape(int m, int n, int splits, int multiprocessors, int bn) {
+            long units = tiles(m, n, bn) * splits;
             return new LaunchShape((int) Math.min(units, multiprocessors), 1, 1, THREADS, 1, 1, SHARED_BYTES);
+        }
+
+        /** Output tiles of 128 rows × {@code bn} columns. */
+        public static long tiles(int m, int n, int bn) {
+            return (long) OpCheck.ceilDiv(m, BM) * OpCheck.ceilDiv(n, bn);
         }
 
         /** gemm_splitk_reduce's grid: a thread per column pair, a row of blocks per row of Y. */
@@ -261,6 +288,12 @@ public final class GemmKernels {
     private boolean cooperative;
     /** {@link #linear} sends the shapes with fewer tiles than SMs to gemm_sm90's cooperative consumers ({@link #withSmallOnSm90}). */
     private boolean smallOnSm90;
+
+    /** {@link #linear} gives gemm_sm90's wide 128 × 256 tiles the shapes that have enough of them ({@link #withWideTiles}). */
+    private boolean wideTiles;
+    /** {@code ecar.gemm.tile} / {@code ECAR_GEMM_TILE}: {@code 128x128} (the default) or {@code 128x256}, see {@link #withWideTiles}. */
+    public static final String TILE_PROPERTY = "ecar.gemm.tile", TILE_ENV = "ECAR_GEMM_TILE";
+    public static final ecar.cuda.Switch WIDE_TILES = new ecar.cuda.Switch(TILE_PROPERTY, TILE_ENV, "128x128", "128x256");
 
     /** {@code ecar.gemm.small} / {@code ECAR_GEMM_SMALL}: {@code mma.sync} (the default) or {@code coop}, see {@link #withSmallOnSm90}. */
     public static final String SMALL_PROPERTY = "ecar.gemm.small", SMALL_ENV = "ECAR_GEMM_SMALL";
@@ -304,7 +337,8 @@ public final class GemmKernels {
     public static GemmKernels forDevice(Launcher launcher, CudaProbe.Device device, Scratch scratch) {
         GemmPath p = GemmPath.choose(device.major(), device.minor(), GemmPath.setting());
         return new GemmKernels(launcher, device.multiprocessors(), p, p == GemmPath.WGMMA ? TensorMapEncoder.DRIVER : null, scratch)
-                .withRowStores(rowStoresSetting()).withSmallOnSm90(p == GemmPath.WGMMA && smallOnSm90Setting());
+                .withRowStores(rowStoresSetting()).withSmallOnSm90(p == GemmPath.WGMMA && smallOnSm90Setting())
+                .withWideTiles(p == GemmPath.WGMMA && WIDE_TILES.flipped());
     }
 
     public GemmPath path() {
@@ -354,6 +388,25 @@ public final class GemmKernels {
         return this;
     }
 
+    /**
+     * This instance with gemm_sm90's 128 × 256 tile (entry points gemm_sm90w_*: a 4-stage ring of 48 KiB stages, both
+     * consumer warp groups on every tile, each 64 rows × 256 columns in 128 accumulator registers) for the shapes that
+     * have at least one such tile per SM ({@link #wideTakes}); {@link #linearSm90} then takes it for every shape. Per
+     * k-step a wide tile reads 3/4 of the operand bytes per FLOP of a 128 × 128 one; on the H100 (2026-11-27) the
+     * 128 × 128 main loop without its output moved 9.6–9.9 TB/s from L2, which bounds it near 630 TFLOP/s (README).
+     * Off by default ({@code ECAR_GEMM_TILE=128x256} turns it on) until a GPU has timed it against the 128 × 128 tiles:
+     * GemmBench's {@code sm90wide} path. Not yet run on a GPU. Returns this.
+     */
+    public GemmKernels withWideTiles(boolean on) {
+        wideTiles = on;
+        return this;
+    }
+
+    /** Whether a shape gemm_sm90 takes has at least one 128 × 256 tile per SM (the wide tile's grid fills the GPU). */
+    public static boolean wideTakes(int m, int n, int k, int multiprocessors) {
+        return wgmmaTakes(m, n, k, multiprocessors) && Sm90.tiles(m, n, Sm90.WIDE_BN) >= multiprocessors;
+    }
+
     /** Whether {@link #SMALL_ON_SM90} asks for {@link #withSmallOnSm90}; anything but mma.sync or coop is refused. */
     public static boolean smallOnSm90Setting() {
         return SMALL_ON_SM90.flipped();
@@ -385,9 +438,9 @@ public final class GemmKernels {
         if (m <= SKINNY_MAX_M) {
             linearSkinny(y, out, x, w, m, n, k, e);
         } else if (path == GemmPath.WGMMA && wgmmaTakes(m, n, k, multiprocessors)) {
-            linearSm90(y, out, x, w, m, n, k, e);
+            sm90(y, out, x, w, m, n, k, e, cooperative, wideTiles && wideTakes(m, n, k, multiprocessors));
         } else if (path == GemmPath.WGMMA && smallOnSm90 && k % 8 == 0 && m >= 64 && n >= 64) {
-            sm90(y, out, x, w, m, n, k, e, true);   // a CTA gets at most one unit here: both consumers on it
+            sm90(y, out, x, w, m, n, k, e, true, false);   // a CTA gets at most one unit here: both consumers on it
         } else {
             linear(Tile.choose(m, n, multiprocessors), y, out, x, w, m, n, k, e);
         }
@@ -425,32 +478,32 @@ public final class GemmKernels {
      * its SASS exists for sm_90a alone.
      */
     public void linearSm90(DeviceAddress y, Precision out, DeviceAddress x, DeviceAddress w, int m, int n, int k, Epilogue e) {
-        sm90(y, out, x, w, m, n, k, e, cooperative);
+        sm90(y, out, x, w, m, n, k, e, cooperative, wideTiles);
     }
 
     /**
      * gemm_sm90 with cooperative consumers or ping-pong ones, K split where the tiles are few and there is scratch
      * (Sm90.splitK; both kinds of consumer take a unit's K range alike: tools/emulate_gemm_sm90.py replays both).
      */
-    private void sm90(DeviceAddress y, Precision out, DeviceAddress x, DeviceAddress w, int m, int n, int k, Epilogue e, boolean coop) {
-        String op = "gemm_sm90";
+    private void sm90(DeviceAddress y, Precision out, DeviceAddress x, DeviceAddress w, int m, int n, int k, Epilogue e, boolean coop, boolean wide) {
+        String op = wide ? "gemm_sm90w" : "gemm_sm90";
         that(path == GemmPath.WGMMA, op, "the wgmma kernel runs on compute capability 9.0 only; these GEMM kernels are on the " + path.label + " path");
         checkOperands(op, y, out, x, w, m, n, k, e);
-        long tiles = (long) OpCheck.ceilDiv(m, Sm90.BM) * OpCheck.ceilDiv(n, Sm90.BN);
-        long positions = (tiles + multiprocessors - 1) / multiprocessors * OpCheck.ceilDiv(k, Sm90.BK);
+        int bn = wide ? Sm90.WIDE_BN : Sm90.BN;
+        long positions = (Sm90.tiles(m, n, bn) + multiprocessors - 1) / multiprocessors * OpCheck.ceilDiv(k, Sm90.BK);
         that(positions <= Integer.MAX_VALUE, op, m + " × " + n + " × " + k + " needs " + positions
                 + " pipeline positions per CTA; the kernel counts them in 32 bits");
-        TensorMap tmX = maps.encode(Sm90.operand(x, m, k)), tmW = maps.encode(Sm90.operand(w, n, k));
-        Sm90.SplitK split = scratch == null ? new Sm90.SplitK(1, OpCheck.ceilDiv(k, Sm90.BK)) : Sm90.splitK(m, n, k, multiprocessors);
+        TensorMap tmX = maps.encode(Sm90.operand(x, m, k)), tmW = maps.encode(Sm90.operand(w, n, k, wide ? Sm90.WIDE_BN : Sm90.BM));
+        Sm90.SplitK split = scratch == null ? new Sm90.SplitK(1, OpCheck.ceilDiv(k, Sm90.BK)) : Sm90.splitK(m, n, k, multiprocessors, bn);
         if (split.splits() == 1) {
-            launcher.launch("gemm_sm90", Sm90.signature(out), Sm90.shape(m, n, multiprocessors), withRope(e, tmX, tmW, y, e.bias(), e.res(), e.gate(),
+            launcher.launch("gemm_sm90", Sm90.signature(out, wide), Sm90.shape(m, n, 1, multiprocessors, bn), withRope(e, tmX, tmW, y, e.bias(), e.res(), e.gate(),
                     e.mul(), m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n), null, 1, split.kPer(), rowStores ? 1 : 0,
                     coop ? 1 : 0));
             return;
         }
         try (Scratch.Lease ws = scratch.floats((long) split.splits() * m * n, "split-K partial sums of " + m + " × " + n + " × " + k)) {
             buffer(op, "split-K workspace", ws.address(), 4L * split.splits() * m * n, 8, "[" + split.splits() + ", " + m + ", " + n + "] f32");
-            launcher.launch("gemm_sm90", Sm90.signature(out), Sm90.shape(m, n, split.splits(), multiprocessors), withRope(RAW_SUMS, tmX, tmW, y, null,
+            launcher.launch("gemm_sm90", Sm90.signature(out, wide), Sm90.shape(m, n, split.splits(), multiprocessors, bn), withRope(RAW_SUMS, tmX, tmW, y, null,
                     null, null, null, m, n, k, 0, 0, 1, n, ws.address(), split.splits(), split.kPer(), 0, coop ? 1 : 0));
             launcher.launch("gemm_sm90", Sm90.reduceSignature(out), Sm90.reduceShape(m, n), withRope(e, y, ws.address(), split.splits(), e.bias(), e.res(),
                     e.gate(), e.mul(), m, n, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n)));

@@ -29,9 +29,15 @@ class GemmSm90EmulationTest {
     void emulationUsesTheKernelsConstants() throws IOException {
         String py = java.nio.file.Files.readString(java.nio.file.Path.of("tools", "emulate_gemm_sm90.py"));
         String cu = java.nio.file.Files.readString(GemmSm90SassTest.SOURCE);
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^BM, BN, BK, STAGES, CONSUMERS = (\\d+), (\\d+), (\\d+), (\\d+), (\\d+)$").matcher(py);
-        assertTrue(m.find(), "tools/emulate_gemm_sm90.py no longer defines BM, BN, BK, STAGES, CONSUMERS on one line");
-        String[] names = {"BM", "BN", "BK", "STAGES", "CONSUMERS"};
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^BM, BK, CONSUMERS = (\\d+), (\\d+), (\\d+)$").matcher(py);
+        assertTrue(m.find(), "tools/emulate_gemm_sm90.py no longer defines BM, BK, CONSUMERS on one line");
+        String[] names = {"BM", "BK", "CONSUMERS"};
+        for (int i = 0; i < names.length; i++) {
+            assertEquals(GemmSm90SassTest.constant(cu, names[i]), Integer.parseInt(m.group(i + 1)), names[i]);
+        }
+        m = java.util.regex.Pattern.compile("(?m)^BN_PLAIN, STAGES_PLAIN, BN_WIDE, STAGES_WIDE = (\\d+), (\\d+), (\\d+), (\\d+)$").matcher(py);
+        assertTrue(m.find(), "tools/emulate_gemm_sm90.py no longer defines BN_PLAIN, STAGES_PLAIN, BN_WIDE, STAGES_WIDE on one line");
+        names = new String[]{"BN_PLAIN", "STAGES_PLAIN", "BN_WIDE", "STAGES_WIDE"};
         for (int i = 0; i < names.length; i++) {
             assertEquals(GemmSm90SassTest.constant(cu, names[i]), Integer.parseInt(m.group(i + 1)), names[i]);
         }
@@ -53,11 +59,12 @@ class GemmSm90EmulationTest {
         assertEquals("0", out.substring(0, out.indexOf('\n')), "tools/emulate_gemm_sm90.py failed:\n" + out);
         assertTrue(out.contains("all checks passed"), out);
         assertTrue(out.contains("layouts:"), out);
-        assertEquals(9, out.split("mutant caught", -1).length - 1, "every mutant must be caught:\n" + out);
-        assertEquals(3, out.split("with q and k rotated, every element", -1).length - 1, "the RoPE epilogue is replayed (rows, pairs, split):\n" + out);
+        assertEquals(12, out.split("mutant caught", -1).length - 1, "every mutant must be caught:\n" + out);
+        assertEquals(4, out.split("with q and k rotated, every element", -1).length - 1, "the RoPE epilogue is replayed (rows, pairs, split, wide):\n" + out);
         assertTrue(out.contains("with every column rotated by table rows, every element"), "... and ARPG's by table rows:\n" + out);
-        assertEquals(7, out.split("row stores\\): matches", -1).length - 1, "the row-store epilogue is replayed:\n" + out);
-        assertEquals(4, out.split("cooperative, ", -1).length - 1, "the cooperative consumers are replayed:\n" + out);
+        assertEquals(10, out.split("row stores\\): matches", -1).length - 1, "the row-store epilogue is replayed:\n" + out);
+        assertEquals(9, out.split("cooperative, ", -1).length - 1, "the cooperative consumers are replayed:\n" + out);
+        assertEquals(5, out.split("128 x 256 tiles", -1).length - 1, "the wide tile is replayed:\n" + out);
         assertEquals(2, out.split("in 3 range\\(s\\), 6-stage ring, cooperative", -1).length - 1, "... with K split too:\n" + out);
         assertTrue(out.contains("row stores): matches act(gate) * value"), "GATE_PAIRS' row stores are replayed:\n" + out);
     }

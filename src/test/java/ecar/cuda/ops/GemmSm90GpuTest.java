@@ -145,6 +145,42 @@ class GemmSm90GpuTest {
         }
     }
 
+    /**
+     * The wide 128 × 256 tile (gemm_sm90w, ECAR_GEMM_TILE=128x256) against the CPU on every shape of {@link #shapes}, K
+     * split where its tiles are few (as linearSm90 runs it with scratch).
+     */
+    @ParameterizedTest(name = "{0}: {1}x{2}x{3} {4}")
+    @MethodSource("shapes")
+    void wideTilesMatchTheCpu(String name, int m, int n, int k, Activation act) {
+        float[] x = bf16Round(random(21, m * k, 1f)), w = bf16Round(random(22, n * k, (float) (1 / Math.sqrt(k)))), b = random(23, n, 0.5f);
+        float[] expected = data(cpu.linear(FloatTensor.of(x, m, k), FloatTensor.of(w, n, k), FloatTensor.of(b, n), act));
+        try (GpuOps g = new GpuOps()) {
+            GemmKernels gemm = splitting(g).withWideTiles(true);
+            DeviceBuffer dx = g.bf16(x, "x"), dw = g.bf16(w, "w"), db = g.f32(b, "bias");
+            for (Precision p : Precision.values()) {
+                DeviceBuffer y = g.poisoned((long) m * n, p, "y");
+                gemm.linearSm90(y, p, dx, dw, m, n, k, Epilogue.of(db, act));
+                assertClose(name + " wide tiles " + p, expected, g.read(y, (long) m * n, p), p == Precision.F32 ? F32_TOL : BF16_TOL);
+            }
+        }
+    }
+
+    /**
+     * The wide tile gives the bits of the 128 × 128 tiles, every epilogue: each output is the same sum of the same
+     * k16 products in the same order (wgmma's N only says how many columns an instruction computes), and the epilogue is
+     * the same code. Shapes: DiT-XL/2's batch-64 qkv (what the tile is for: 128 × 14 tiles), ragged (a second tile
+     * column 44 of 256 wide), and one CTA walking several tiles. K is not split (the ranges would differ with the tile).
+     */
+    @ParameterizedTest(name = "{0}x{1}x{2} on at most {3} CTAs")
+    @CsvSource({"16384, 3456, 1152, 132", "300, 300, 520, 132", "1100, 1904, 72, 3"})
+    void wideTilesGiveThePlainTilesBits(int m, int n, int k, int ctas) {
+        try (GpuOps g = new GpuOps()) {
+            GemmGpuTest.assertSameBitsBothWays(g, "gemm_sm90", "128 x 128 tiles", "128 x 256 tiles", m, n, k,
+                    (wide, y, out, x, w, e) -> new GemmKernels(g.launcher, Math.min(ctas, g.multiprocessors()), GemmPath.WGMMA, TensorMapEncoder.DRIVER)
+                            .withWideTiles(wide).linearSm90(y, out, x, w, m, n, k, e));
+        }
+    }
+
     /** The measurement-only DISCARD epilogue writes nothing, on gemm_sm90 and on gemm.cu's tiles: a poisoned Y stays NaN. */
     @Test
     void aDiscardEpilogueWritesNothing() {

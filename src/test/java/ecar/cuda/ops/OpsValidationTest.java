@@ -285,6 +285,47 @@ class OpsValidationTest {
         if (System.getenv(GemmKernels.STORES_ENV) == null) assertTrue(GemmKernels.rowStoresSetting(), "row stores are the default");
     }
 
+    @Test
+    void wideTilesTakeTheShapesWithATileForEverySm() {
+        // ECAR_GEMM_TILE=128x256: DiT-XL/2's qkv at batch 64 has 128 × 14 wide tiles on 132 SMs → gemm_sm90w, whose W map
+        // reads 256 rows a box; a stage completes 16 KiB of X and 32 KiB of W (the kernel's 4 stages of 48 KiB)
+        int m = 64 * 256, n = 3456, k = 1152;
+        try {
+            hopper.withWideTiles(true).linear(bf16((long) m * n, "y"), Precision.BF16, bf16((long) m * k, "x"), bf16((long) n * k, "w"), m, n, k,
+                    Epilogue.of(null, Activation.NONE));
+            var c = rec.last();
+            assertEquals("gemm_sm90", c.family());
+            assertEquals("gemm_sm90w_bf16_bf16", c.kernel());
+            assertEquals(132, c.shape().gridX());
+            assertEquals(GemmKernels.Sm90.SHARED_BYTES, c.shape().sharedBytes());
+            var tmX = (ecar.cuda.TensorMap) c.args()[0];
+            var tmW = (ecar.cuda.TensorMap) c.args()[1];
+            assertArrayEquals(new int[]{64, 128}, tmX.spec().boxDim());
+            assertArrayEquals(new int[]{64, 256}, tmW.spec().boxDim());
+            assertEquals(48 * 1024, tmX.spec().boxBytes() + tmW.spec().boxBytes(), "a wide stage's transaction bytes");
+            // 512 rows (batch 1): 4 × 12 wide tiles for 132 SMs → the 128 × 128 tiles' choice (gemm.cu here), and 144
+            // plain tiles but 72 wide ones (DiT-XL/2's fc1 at batch 1) → gemm_sm90's 128 × 128 tile
+            hopper.linear(bf16(512L * 3072, "y"), Precision.BF16, bf16(512L * 1024, "x"), bf16(3072L * 1024, "w"), 512, 3072, 1024,
+                    Epilogue.of(null, Activation.NONE));
+            assertEquals("gemm_bf16_t64_bf16", rec.last().kernel());
+            hopper.linear(f32(512L * 4608, "y"), Precision.F32, bf16(512L * 1152, "c"), bf16(4608L * 1152, "w"), 512, 4608, 1152, Epilogue.of(null, Activation.NONE));
+            assertEquals("gemm_sm90_bf16_f32", rec.last().kernel());
+            assertTrue(GemmKernels.wideTakes(128 * 12, 256 * 11, 64, 132) && !GemmKernels.wideTakes(128 * 12, 256 * 11 - 256, 64, 132));
+            // forced (GemmBench's sm90wide path): any shape; 16 wide tiles, one CTA each (no scratch here to split K into),
+            // and where there is scratch, K in 6 ranges of 3 k-blocks (16 × 6 units for 132 SMs)
+            hopper.linearSm90(bf16(512L * 1024, "y"), Precision.BF16, bf16(512L * 1152, "x"), bf16(1024L * 1152, "w"), 512, 1024, 1152,
+                    Epilogue.of(null, Activation.NONE));
+            assertEquals("gemm_sm90w_bf16_bf16", rec.last().kernel());
+            assertEquals(16, rec.last().shape().gridX());
+            assertEquals(new GemmKernels.Sm90.SplitK(6, 3), GemmKernels.Sm90.splitK(512, 1024, 1152, 132, GemmKernels.Sm90.WIDE_BN));
+            assertEquals(96, GemmKernels.Sm90.shape(512, 1024, 6, 132, GemmKernels.Sm90.WIDE_BN).gridX());
+        } finally {
+            hopper.withWideTiles(false);
+        }
+        hopper.linear(bf16((long) m * n, "y"), Precision.BF16, bf16((long) m * k, "x"), bf16((long) n * k, "w"), m, n, k, Epilogue.of(null, Activation.NONE));
+        assertEquals("gemm_sm90_bf16_bf16", rec.last().kernel(), "the 128 x 128 tiles unless wide ones are asked for");
+    }
+
     /** Every GemmBench shape (M, K, N) makes valid tensor maps and a launch of gemm_sm90 (what the bench's wgmma path runs). */
     @org.junit.jupiter.params.ParameterizedTest(name = "{0}x{1}x{2}")
     @org.junit.jupiter.params.provider.CsvSource({"16384, 1152, 3456", "16384, 1152, 1152", "16384, 1152, 4608", "16384, 4608, 1152",

@@ -60,15 +60,20 @@ class GemmSm90GpuTest {
     @ParameterizedTest(name = "{0}: {1}x{2}x{3} {4}")
     @MethodSource("shapes")
     void linearMatchesTheCpu(String name, int m, int n, int k, Activation act) {
+        assertLinearMatchesTheCpu(name + " wgmma", m, n, k, act, GemmSm90GpuTest::wgmma);
+    }
+
+    /** linearSm90 on these kernels against CpuBackend.linear with a bias and the activation, both output precisions. */
+    private void assertLinearMatchesTheCpu(String what, int m, int n, int k, Activation act, java.util.function.Function<GpuOps, GemmKernels> kernels) {
         float[] x = bf16Round(random(21, m * k, 1f)), w = bf16Round(random(22, n * k, (float) (1 / Math.sqrt(k)))), b = random(23, n, 0.5f);
         float[] expected = data(cpu.linear(FloatTensor.of(x, m, k), FloatTensor.of(w, n, k), FloatTensor.of(b, n), act));
         try (GpuOps g = new GpuOps()) {
-            GemmKernels gemm = wgmma(g);
+            GemmKernels gemm = kernels.apply(g);
             DeviceBuffer dx = g.bf16(x, "x"), dw = g.bf16(w, "w"), db = g.f32(b, "bias");
             for (Precision p : Precision.values()) {
                 DeviceBuffer y = g.poisoned((long) m * n, p, "y");
                 gemm.linearSm90(y, p, dx, dw, m, n, k, Epilogue.of(db, act));
-                assertClose(name + " wgmma " + p, expected, g.read(y, (long) m * n, p), p == Precision.F32 ? F32_TOL : BF16_TOL);
+                assertClose(what + " " + p, expected, g.read(y, (long) m * n, p), p == Precision.F32 ? F32_TOL : BF16_TOL);
             }
         }
     }
@@ -152,17 +157,7 @@ class GemmSm90GpuTest {
     @ParameterizedTest(name = "{0}: {1}x{2}x{3} {4}")
     @MethodSource("shapes")
     void wideTilesMatchTheCpu(String name, int m, int n, int k, Activation act) {
-        float[] x = bf16Round(random(21, m * k, 1f)), w = bf16Round(random(22, n * k, (float) (1 / Math.sqrt(k)))), b = random(23, n, 0.5f);
-        float[] expected = data(cpu.linear(FloatTensor.of(x, m, k), FloatTensor.of(w, n, k), FloatTensor.of(b, n), act));
-        try (GpuOps g = new GpuOps()) {
-            GemmKernels gemm = splitting(g).withWideTiles(true);
-            DeviceBuffer dx = g.bf16(x, "x"), dw = g.bf16(w, "w"), db = g.f32(b, "bias");
-            for (Precision p : Precision.values()) {
-                DeviceBuffer y = g.poisoned((long) m * n, p, "y");
-                gemm.linearSm90(y, p, dx, dw, m, n, k, Epilogue.of(db, act));
-                assertClose(name + " wide tiles " + p, expected, g.read(y, (long) m * n, p), p == Precision.F32 ? F32_TOL : BF16_TOL);
-            }
-        }
+        assertLinearMatchesTheCpu(name + " wide tiles", m, n, k, act, g -> splitting(g).withWideTiles(true));
     }
 
     /**

@@ -92,7 +92,7 @@ __device__ __forceinline__ void pv(float* o, const uint32_t* a, uint64_t descV) 
 // The tail of a head size of 72 (dimensions 64..71) is a fourth k16 step of Q·Kᵀ... read through 32-byte-swizzled
 // tiles of its own (tmQt, tmKt, tmVt: boxes {16, 1, 128, 1} at dimension 64, the eight past the head arriving as zeros),
 // and an n8 wgmma of P·V whose four accumulators are the output's columns 64..71.
-template <int D, typename OutT>
+template <int D, typename OutT, bool OVERLAP>
 __device__ __forceinline__ void attention(const TensorMap* tmQ, const TensorMap* tmK, const TensorMap* tmV, const TensorMap* tmQt,
                                           const TensorMap* tmKt, const TensorMap* tmVt, OutT* o, int lq, int lk, long long o_bstride,
                                           int ld_o, float scale_log2, int heads, int batch) {
@@ -169,38 +169,29 @@ __device__ __forceinline__ void attention(const TensorMap* tmQ, const TensorMap*
 
     for (int j = 0, w = blockIdx.x; w < items; j++, w += gridDim.x) {
         const int q0 = (w % qtiles) * BM, h = (w / qtiles) % heads, b = w / (qtiles * heads), qb = j % QBUFS;
-        float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
+        float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f}, corr[2];
 #pragma unroll
         for (int i = 0; i < MAIN; i++) acc[i] = 0.f;
 #pragma unroll
         for (int i = 0; i < 4; i++) tacc[i] = 0.f;
 
-        mbar_wait(qfull(qb), (j / QBUFS) & 1);
-        for (int t = 0; t < tiles; t++) {
-            const int p = j * tiles + t, s = p % STAGES;
-            mbar_wait(full(s), (p / STAGES) & 1);
-            __syncwarp();   // converged again before the .aligned wgmma instructions
-
-            // S = Q · Kᵀ: 64 rows × 128 keys, k16 steps over the head dimensions, slab by slab
-            wgmma_fence();
+        // S = Q · Kᵀ of the tile in stage s: 64 rows × 128 keys, k16 steps over the head dimensions, slab by slab (issued)
+        auto issueS = [&](int s) {
 #pragma unroll
             for (int kk = 0; kk < 4 * L::SLABS; kk++) {
                 const uint32_t at = (kk % 4) * 32;
                 wgmma_m64n128k16(sc, smem_desc(qslab(qb, kk / 4) + qrows + at), smem_desc(kslab(s, kk / 4) + at), kk > 0 ? 1 : 0);
             }
             if constexpr (L::TAIL) wgmma_m64n128k16(sc, smem_desc_32b(qslab(qb, L::SLABS) + qtail), smem_desc_32b(kslab(s, L::SLABS)), 1);
-            wgmma_commit();
-            wgmma_wait<0>();
-            fence_regs<64>(sc);
-
-            // keys past lk (zeros from TMA's fill) take no weight
+        };
+        // The online softmax of tile t's S, on its registers only: keys past lk (zeros from TMA's fill) take no weight;
+        // the rows' new maxima; corr rescales what came before (l here, O by rescaleO); S becomes P = 2^(s·scale·log2 e − max).
+        auto softmax = [&](int t) {
             if ((t + 1) * BN > lk) {
 #pragma unroll
                 for (int i = 0; i < 64; i++)
                     if (t * BN + 8 * (i / 4) + 2 * q + (i & 1) >= lk) sc[i] = -INFINITY;
             }
-
-            // online softmax: the rows' new maxima, what came before rescaled, P = 2^(s·scale·log2 e − max)
             float mx[2] = {m[0], m[1]};
 #pragma unroll
             for (int i = 0; i < 64; i++) mx[(i >> 1) & 1] = fmaxf(mx[(i >> 1) & 1], sc[i]);
@@ -209,7 +200,7 @@ __device__ __forceinline__ void attention(const TensorMap* tmQ, const TensorMap*
                 mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
                 mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
             }
-            float top[2], corr[2];
+            float top[2];
 #pragma unroll
             for (int r = 0; r < 2; r++) {
                 top[r] = mx[r] == -INFINITY ? 0.f : mx[r] * scale_log2;
@@ -218,15 +209,19 @@ __device__ __forceinline__ void attention(const TensorMap* tmQ, const TensorMap*
                 l[r] *= corr[r];
             }
 #pragma unroll
-            for (int i = 0; i < MAIN; i++) acc[i] *= corr[(i >> 1) & 1];
-#pragma unroll
-            for (int i = 0; i < 4; i++) tacc[i] *= corr[(i >> 1) & 1];
-#pragma unroll
             for (int i = 0; i < 64; i++) {
                 sc[i] = exp2f(fmaf(sc[i], scale_log2, -top[(i >> 1) & 1]));
                 l[(i >> 1) & 1] += sc[i];
             }
-            // P's k16 step kk (keys 16kk..16kk+15) is S's elements 8kk..8kk+7: the A fragment of the P·V wgmma
+        };
+        auto rescaleO = [&]() {
+#pragma unroll
+            for (int i = 0; i < MAIN; i++) acc[i] *= corr[(i >> 1) & 1];
+#pragma unroll
+            for (int i = 0; i < 4; i++) tacc[i] *= corr[(i >> 1) & 1];
+        };
+        // P's k16 step kk (keys 16kk..16kk+15) is S's elements 8kk..8kk+7: the A fragment of the P·V wgmma
+        auto packP = [&]() {
 #pragma unroll
             for (int kk = 0; kk < BN / 16; kk++) {
                 pa[kk][0] = pack_bf16(sc[8 * kk + 0], sc[8 * kk + 1]);
@@ -234,20 +229,86 @@ __device__ __forceinline__ void attention(const TensorMap* tmQ, const TensorMap*
                 pa[kk][2] = pack_bf16(sc[8 * kk + 4], sc[8 * kk + 5]);
                 pa[kk][3] = pack_bf16(sc[8 * kk + 6], sc[8 * kk + 7]);
             }
-
-            // O += P · V: V's k16 step kk is rows 16kk.. of the tile, 2048 bytes in; its 64-dimension slabs KV_SLAB apart;
-            // the tail's rows are 32 bytes, so its step kk starts kk·512 bytes in
-            wgmma_fence();
+        };
+        // O += P · V (issued): V's k16 step kk is rows 16kk.. of the tile, 2048 bytes in; its 64-dimension slabs KV_SLAB
+        // apart; the tail's rows are 32 bytes, so its step kk starts kk·512 bytes in
+        auto issuePV = [&](int s) {
 #pragma unroll
             for (int kk = 0; kk < BN / 16; kk++) {
                 pv<L::SLABS>(acc, pa[kk], smem_desc_mn(vslab(s, 0) + kk * 16 * SLAB_ROW, L::KV_SLAB));
                 if constexpr (L::TAIL) wgmma_m64n8k16_rs_tb(tacc, pa[kk], smem_desc_32b(vslab(s, L::SLABS) + kk * 16 * TAIL_ROW));
             }
+        };
+        auto waitFull = [&](int t) {
+            const int p = j * tiles + t;
+            mbar_wait(full(p % STAGES), (p / STAGES) & 1);
+            __syncwarp();   // converged again before the .aligned wgmma instructions
+        };
+
+        mbar_wait(qfull(qb), (j / QBUFS) & 1);
+        if constexpr (!OVERLAP) {
+            // each tile in turn: S, its softmax, P·V (the other consumer's wgmmas fill the tensor cores meanwhile)
+            for (int t = 0; t < tiles; t++) {
+                const int s = (j * tiles + t) % STAGES;
+                waitFull(t);
+                wgmma_fence();
+                issueS(s);
+                wgmma_commit();
+                wgmma_wait<0>();
+                fence_regs<64>(sc);
+                softmax(t);
+                rescaleO();
+                packP();
+                wgmma_fence();
+                issuePV(s);
+                wgmma_commit();
+                wgmma_wait<0>();
+                fence_regs<MAIN>(acc);
+                fence_regs<4>(tacc);
+                if (lane == 0) mbar_arrive(empty(s));   // this warp is done with the stage's K and V
+            }
+        } else {
+            // FlashAttention-3's intra-warpgroup overlap: tile t + 1's S is issued before tile t's P·V, so that its
+            // softmax runs while P·V(t) is in flight; O is rescaled and P repacked only once P·V(t) has completed (it
+            // reads O and P's registers). The same float operations in the same order as above, so the same bits.
+            waitFull(0);
+            wgmma_fence();
+            issueS(j * tiles % STAGES);
+            wgmma_commit();
+            wgmma_wait<0>();
+            fence_regs<64>(sc);
+            softmax(0);
+            rescaleO();
+            packP();
+            // (the last tile's P·V peeled off: no wgmma under a condition, which ptxas would serialize)
+            int t = 0;
+            for (; t + 1 < tiles; t++) {
+                const int s = (j * tiles + t) % STAGES;
+                waitFull(t + 1);           // (before the fence: a spin between it and the wgmma makes ptxas add one, C7519)
+                wgmma_fence();
+                issueS((j * tiles + t + 1) % STAGES);
+                wgmma_commit();
+                issuePV(s);
+                wgmma_commit();
+                wgmma_wait<1>();           // S(t + 1) has completed; P·V(t) may still run
+                fence_regs<64>(sc);
+                softmax(t + 1);
+                wgmma_wait<0>();           // P·V(t) has completed: O, P's registers and the stage are free
+                fence_regs<MAIN>(acc);
+                fence_regs<4>(tacc);
+                fence_regs<64>(sc);        // keeps P's packing below the wait
+                if (lane == 0) mbar_arrive(empty(s));
+                rescaleO();
+                packP();
+            }
+            const int s = (j * tiles + t) % STAGES;
+            wgmma_fence();
+            issuePV(s);
             wgmma_commit();
             wgmma_wait<0>();
             fence_regs<MAIN>(acc);
             fence_regs<4>(tacc);
-            if (lane == 0) mbar_arrive(empty(s));   // this warp is done with the stage's K and V
+            if (lane == 0) mbar_arrive(empty(s));
         }
         // every Q·Kᵀ of the item completed before its softmax: the producer may load the next item but one into this buffer
         if (lane == 0) mbar_arrive(qempty(qb));
@@ -282,7 +343,8 @@ __device__ __forceinline__ void attention(const TensorMap* tmQ, const TensorMap*
 
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define ATTENTION_SM90_BODY(D, OUT, ...)                                                                               \
-    sm90att::attention<D, OUT>(&tmQ, &tmK, &tmV, __VA_ARGS__, o, lq, lk, o_bstride, ld_o, scale_log2, heads, batch);
+    if (overlap) sm90att::attention<D, OUT, true>(&tmQ, &tmK, &tmV, __VA_ARGS__, o, lq, lk, o_bstride, ld_o, scale_log2, heads, batch); \
+    else sm90att::attention<D, OUT, false>(&tmQ, &tmK, &tmV, __VA_ARGS__, o, lq, lk, o_bstride, ld_o, scale_log2, heads, batch);
 #else
 // Not Hopper's sm_90a: wgmma and setmaxnreg do not exist here. Attention never launches this copy; trap if it is.
 #define ATTENTION_SM90_BODY(D, OUT, ...) __trap();
@@ -292,7 +354,7 @@ __device__ __forceinline__ void attention(const TensorMap* tmQ, const TensorMap*
     ECAR_KERNEL void __launch_bounds__(sm90att::THREADS, 1)                                                          \
         NAME(const __grid_constant__ sm90::TensorMap tmQ, const __grid_constant__ sm90::TensorMap tmK,               \
              const __grid_constant__ sm90::TensorMap tmV, OUT* o, int lq, int lk, long long o_bstride, int ld_o,     \
-             float scale_log2, int heads, int batch) {                                                               \
+             float scale_log2, int heads, int batch, int overlap) {                                                  \
         ATTENTION_SM90_BODY(D, OUT, nullptr, nullptr, nullptr)                                                       \
     }
 
@@ -302,7 +364,7 @@ __device__ __forceinline__ void attention(const TensorMap* tmQ, const TensorMap*
         NAME(const __grid_constant__ sm90::TensorMap tmQ, const __grid_constant__ sm90::TensorMap tmK,               \
              const __grid_constant__ sm90::TensorMap tmV, const __grid_constant__ sm90::TensorMap tmQt,              \
              const __grid_constant__ sm90::TensorMap tmKt, const __grid_constant__ sm90::TensorMap tmVt, OUT* o,     \
-             int lq, int lk, long long o_bstride, int ld_o, float scale_log2, int heads, int batch) {                \
+             int lq, int lk, long long o_bstride, int ld_o, float scale_log2, int heads, int batch, int overlap) {   \
         ATTENTION_SM90_BODY(D, OUT, &tmQt, &tmKt, &tmVt)                                                             \
     }
 

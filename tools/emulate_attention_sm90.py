@@ -120,6 +120,10 @@ MN_SBO = 1024             # smem_desc_mn's stride byte offset (8 rows of 128 byt
 P_ORDER = (0, 1, 2, 3)    # which S element pairs make a[0..3] (a permutation other than this must fail)
 MASK_PAST_LK = True
 RELEASE_Q_AFTER_ITEM = True   # False: a consumer frees its Q buffer before its last Q·Kᵀ has read it (must fail)
+# The overlapped schedule (kernel template OVERLAP, kernel argument overlap): run() sets OVERLAP per call.
+OVERLAP = False
+WAIT_S_BEFORE_SOFTMAX = True   # False: the softmax reads S(t + 1) before wgmma.wait_group 1 retired it (must fail)
+PACK_AFTER_PV = True           # False: P(t + 1) packed into the registers P·V(t) still reads (must fail)
 
 
 def smem_desc_mn(addr, lbo):
@@ -194,43 +198,62 @@ def cta(qx, kx, vx, out, written, d, lq, lk, block, grid, scale_log2, rng, raw_o
     T_ROW, T_COL = accumulator_coords(8)            # [thread, i] for the tail's n8 (4 elements a thread)
 
     def consumer(c):
+        """One consumer warp group. wgmma groups are asynchronous: an issued operation joins the open group and reads its
+        operands (shared memory, and P's registers for P·V) and writes its accumulator only when a wait retires the
+        group, the latest moment the hardware may; so a release, a register write or a read that comes too early shows."""
         thr = np.arange(128)
         q = thr % 4
         qrows = 64 * c * SLAB_ROW
         qtail = 64 * c * TAIL_ROW
+        groups, open_ = [], []
+
+        def commit():
+            groups.append(list(open_))
+            open_.clear()
+
+        def wait(n):
+            while len(groups) > n:
+                for op in groups.pop(0):
+                    op()
+
+        r_of = (np.arange(64) >> 1) & 1
         for j, (qtile, h, b) in enumerate(items):
             q0, qb = qtile * BM, j % QBUFS
             acc = np.zeros((128, main // 2))
             tacc = np.zeros((128, 4))
             m = np.full((128, 2), -np.inf)
             l = np.zeros((128, 2))
+            reg = {"sc": None, "pa": None}             # S's accumulators (then P in float), P's A-fragment pairs
             while not qfull[qb].try_wait_parity((j // QBUFS) & 1):
                 yield "consumer %d waits Q of item %d" % (c, j)
             if not RELEASE_Q_AFTER_ITEM:
                 for _warp in range(4):
                     qempty[qb].arrive()
-            for t in range(tiles):
-                p = j * tiles + t
-                s = p % STAGES
-                while not full[s].try_wait_parity((p // STAGES) & 1):
-                    yield "consumer %d waits full[%d]" % (c, s)
-                # S = Q·Kᵀ (wgmma m64n128k16, both operands K-major in shared memory)
-                sm = np.zeros((64, 128))
-                for kk in range(4 * L["slabs"]):
-                    at = (kk % 4) * 32
-                    a = wgmma_operand(smem, smem_desc(qslab(qb, kk // 4) + qrows + at), 64).astype(np.float64)
-                    bk = wgmma_operand(smem, smem_desc(kslab(s, kk // 4) + at), 128).astype(np.float64)
-                    sm = (sm if kk > 0 else 0.0) + a @ bk.T
-                if L["tail"]:
-                    a = wgmma_operand_32(smem, smem_desc_32b(qslab(qb, L["slabs"]) + qtail), 64).astype(np.float64)
-                    bk = wgmma_operand_32(smem, smem_desc_32b(kslab(s, L["slabs"])), 128).astype(np.float64)
-                    sm = sm + a @ bk.T
-                sc = sm[S_ROW, S_COL]                     # [thread, 64]
+
+            def issue_s(s):
+                """S = Q·Kᵀ (wgmma m64n128k16, both operands K-major in shared memory) into sc."""
+                def op():
+                    sm = np.zeros((64, 128))
+                    for kk in range(4 * L["slabs"]):
+                        at = (kk % 4) * 32
+                        a = wgmma_operand(smem, smem_desc(qslab(qb, kk // 4) + qrows + at), 64).astype(np.float64)
+                        bk = wgmma_operand(smem, smem_desc(kslab(s, kk // 4) + at), 128).astype(np.float64)
+                        sm = (sm if kk > 0 else 0.0) + a @ bk.T
+                    if L["tail"]:
+                        a = wgmma_operand_32(smem, smem_desc_32b(qslab(qb, L["slabs"]) + qtail), 64).astype(np.float64)
+                        bk = wgmma_operand_32(smem, smem_desc_32b(kslab(s, L["slabs"])), 128).astype(np.float64)
+                        sm = sm + a @ bk.T
+                    reg["sc"] = sm[S_ROW, S_COL]           # [thread, 64]
+                open_.append(op)
+
+            def softmax(t):
+                """The online softmax of tile t's S on its registers: returns corr (l is rescaled here, O by rescale)."""
+                nonlocal m, l
+                sc = reg["sc"]
                 if MASK_PAST_LK and (t + 1) * BN > lk:
                     i = np.arange(64)[None, :]
                     key = t * BN + 8 * (i // 4) + 2 * q[:, None] + (i & 1)
                     sc = np.where(key >= lk, -np.inf, sc)
-                r_of = (np.arange(64) >> 1) & 1
                 mx = m.copy()
                 for r in range(2):
                     mx[:, r] = np.maximum(mx[:, r], sc[:, r_of == r].max(axis=1))
@@ -240,29 +263,97 @@ def cta(qx, kx, vx, out, written, d, lq, lk, block, grid, scale_log2, rng, raw_o
                 corr = np.exp2(m * scale_log2 - top)
                 m = mx
                 l = l * corr
-                acc = acc * corr[:, (np.arange(main // 2) >> 1) & 1]
-                tacc = tacc * corr[:, (np.arange(4) >> 1) & 1]
                 sc = np.exp2(sc * scale_log2 - top[:, r_of])
                 for r in range(2):
                     l[:, r] += sc[:, r_of == r].sum(axis=1)
-                # P·V: k16 step kk takes S's elements 8kk..8kk+7 as the A fragment; V through the MN-major descriptor
-                pairs = bf16(sc.astype(np.float32)).reshape(128, BN // 16, 4, 2)[:, :, list(P_ORDER), :]
-                if not RELEASE_AFTER_PV:
-                    for _warp in range(4):
-                        empty[s].arrive()
-                    yield "consumer %d released early" % c
-                for kk in range(BN // 16):
-                    a = a_from_registers(pairs[:, kk])
-                    vb = wgmma_operand_mn(smem, smem_desc_mn(vslab(s, 0) + kk * 16 * SLAB_ROW, L["kv_slab"]), main).astype(np.float64)
-                    pv = a @ vb.T                          # [64 rows, 64·slabs]
-                    acc = acc + pv[O_ROW, O_COL]
-                    if L["tail"]:
-                        vt = wgmma_operand_mn_32(smem, smem_desc_32b(vslab(s, L["slabs"]) + kk * 16 * TAIL_ROW), 8).astype(np.float64)
-                        tacc = tacc + (a @ vt.T)[T_ROW, T_COL]
-                if RELEASE_AFTER_PV:
-                    for _warp in range(4):
-                        empty[s].arrive()
-                yield "consumer %d done with item %d tile %d" % (c, j, t)
+                reg["sc"] = sc
+                return corr
+
+            def rescale(corr):
+                acc[:] = acc * corr[:, (np.arange(main // 2) >> 1) & 1]
+                tacc[:] = tacc * corr[:, (np.arange(4) >> 1) & 1]
+
+            def pack():
+                """P's k16 step kk is S's elements 8kk..8kk+7, rounded to bf16 pairs: the A fragment of P·V."""
+                reg["pa"] = bf16(reg["sc"].astype(np.float32)).reshape(128, BN // 16, 4, 2)[:, :, list(P_ORDER), :]
+
+            def issue_pv(s):
+                """O += P·V: A from P's registers, V through the MN-major descriptor (read when the group retires)."""
+                def op():
+                    pairs = reg["pa"]
+                    for kk in range(BN // 16):
+                        a = a_from_registers(pairs[:, kk])
+                        vb = wgmma_operand_mn(smem, smem_desc_mn(vslab(s, 0) + kk * 16 * SLAB_ROW, L["kv_slab"]), main).astype(np.float64)
+                        acc[:] = acc + (a @ vb.T)[O_ROW, O_COL]
+                        if L["tail"]:
+                            vt = wgmma_operand_mn_32(smem, smem_desc_32b(vslab(s, L["slabs"]) + kk * 16 * TAIL_ROW), 8).astype(np.float64)
+                            tacc[:] = tacc + (a @ vt.T)[T_ROW, T_COL]
+                open_.append(op)
+
+            def release(s):
+                for _warp in range(4):
+                    empty[s].arrive()
+
+            def wait_full(t):
+                p = j * tiles + t
+                while not full[p % STAGES].try_wait_parity((p // STAGES) & 1):
+                    yield "consumer %d waits full[%d]" % (c, p % STAGES)
+
+            stage = [(j * tiles + t) % STAGES for t in range(tiles)]
+            if not OVERLAP:
+                for t in range(tiles):
+                    yield from wait_full(t)
+                    issue_s(stage[t])
+                    commit()
+                    wait(0)
+                    rescale(softmax(t))
+                    pack()
+                    if not RELEASE_AFTER_PV:
+                        release(stage[t])
+                        yield "consumer %d released early" % c
+                    issue_pv(stage[t])
+                    commit()
+                    yield "consumer %d issued P·V" % c
+                    wait(0)
+                    if RELEASE_AFTER_PV:
+                        release(stage[t])
+                    yield "consumer %d done with item %d tile %d" % (c, j, t)
+            else:
+                # tile t + 1's S issued before tile t's P·V; its softmax while P·V(t) is in flight (kernel: OVERLAP)
+                yield from wait_full(0)
+                issue_s(stage[0])
+                commit()
+                wait(0)
+                corr = softmax(0)
+                rescale(corr)
+                pack()
+                for t in range(tiles - 1):
+                    yield from wait_full(t + 1)
+                    issue_s(stage[t + 1])
+                    commit()
+                    issue_pv(stage[t])
+                    commit()
+                    yield "consumer %d issued S(%d) and P·V(%d)" % (c, t + 1, t)
+                    if WAIT_S_BEFORE_SOFTMAX:
+                        wait(1)
+                    corr = softmax(t + 1)
+                    if not PACK_AFTER_PV:
+                        pack()
+                    if not RELEASE_AFTER_PV:
+                        release(stage[t])
+                    yield "consumer %d softmax of tile %d" % (c, t + 1)
+                    wait(0)
+                    if RELEASE_AFTER_PV:
+                        release(stage[t])
+                    rescale(corr)
+                    if PACK_AFTER_PV:
+                        pack()
+                    yield "consumer %d done with item %d tile %d" % (c, j, t)
+                issue_pv(stage[tiles - 1])
+                commit()
+                yield "consumer %d issued the last P·V" % c
+                wait(0)
+                release(stage[tiles - 1])
             if RELEASE_Q_AFTER_ITEM:                  # every Q·Kᵀ of the item has read Q: its buffer is free
                 for _warp in range(4):
                     qempty[qb].arrive()
@@ -296,8 +387,11 @@ def cta(qx, kx, vx, out, written, d, lq, lk, block, grid, scale_log2, rng, raw_o
     return [producer(), consumer(0), consumer(1)], tma_engine()
 
 
-def run(batch, heads, d, lq, lk, seed, raw_offset=0, quiet=False, grid=None):
-    """grid: the CTAs (persistent: each takes every grid-th item); None, one CTA per item."""
+def run(batch, heads, d, lq, lk, seed, raw_offset=0, quiet=False, grid=None, overlap=False):
+    """grid: the CTAs (persistent: each takes every grid-th item); None, one CTA per item. overlap: the kernel's
+    OVERLAP schedule (S of the next tile issued before P·V of this one)."""
+    global OVERLAP
+    OVERLAP = overlap
     rng = np.random.default_rng(seed)
     qx = bf16(rng.standard_normal((batch, lq, heads, d)).astype(np.float32))
     kx = bf16(rng.standard_normal((batch, lk, heads, d)).astype(np.float32))
@@ -320,8 +414,8 @@ def run(batch, heads, d, lq, lk, seed, raw_offset=0, quiet=False, grid=None):
     # wrong key or a stale tile moves them by O(0.1..1)
     assert err < 1.5e-2, "max abs error %g" % err
     if not quiet:
-        print("attention d %3d, B %d, H %d, lq %3d, lk %3d, %2d CTAs for %2d items: matches softmax(q k^T / sqrt d) v within %.1e, every "
-              "output written once" % (d, batch, heads, lq, lk, grid, items, err))
+        print("attention d %3d, B %d, H %d, lq %3d, lk %3d, %2d CTAs for %2d items%s: matches softmax(q k^T / sqrt d) v within %.1e, every "
+              "output written once" % (d, batch, heads, lq, lk, grid, items, ", overlapped" if overlap else "", err))
 
 
 def check_layouts():
@@ -371,6 +465,19 @@ def main():
     run(2, 3, 64, 200, 300, seed=9, grid=2)    # persistent: 12 items on 2 CTAs, 3 K/V tiles each (the ring wraps across items)
     run(1, 3, 72, 130, 140, seed=10, grid=1)   # one CTA takes all 6 items: both Q buffers reused three times
     run(2, 1, 128, 256, 130, seed=11, grid=3, raw_offset=48)   # d = 128, 4 items on 3 CTAs (one takes two)
+    # the overlapped schedule (S(t + 1) before P·V(t)) on the same problems
+    run(1, 2, 64, 200, 300, seed=3, overlap=True)
+    run(2, 1, 64, 16, 5, seed=4, raw_offset=48, overlap=True)   # one K/V tile: no overlap inside an item, the last P·V only
+    run(1, 1, 128, 130, 260, seed=5, overlap=True)
+    run(2, 2, 72, 140, 200, seed=6, overlap=True)
+    run(2, 3, 64, 200, 300, seed=9, grid=2, overlap=True)
+    run(1, 3, 72, 130, 140, seed=10, grid=1, overlap=True)
+    catch_mutants(globals(), [("the softmax reading S(t + 1) before its wgmma group retired", "WAIT_S_BEFORE_SOFTMAX", False),
+                              ("P(t + 1) packed into the registers P·V(t) still reads", "PACK_AFTER_PV", False)],
+                  lambda: (run(1, 1, 64, 130, 300, seed=7, quiet=True, overlap=True), run(1, 1, 72, 130, 140, seed=8, quiet=True, overlap=True)))
+    # an early release shows only where the producer refills the stage before P·V retires: one CTA, many tiles, 3 seeds
+    catch_mutants(globals(), [("an overlapped stage released before P·V has read V", "RELEASE_AFTER_PV", False)],
+                  lambda: [run(1, 2, 64, 130, 520, seed=20 + i, quiet=True, grid=1, overlap=True) for i in range(3)])
     mutants = [("a stage released before P·V has read V", "RELEASE_AFTER_PV", False),
                ("an MN-major stride of 512 bytes", "MN_SBO", 512),
                ("P's register pairs in the wrong order", "P_ORDER", (0, 2, 1, 3)),

@@ -56,7 +56,7 @@ cap_unpack=60 cap_info=60 cap_tests=150 cap_sanitizer=90 cap_generate=30 cap_com
 cap_compile=240 cap_ncu=90 cap_ktimes=120 cap_dprof=120
 # compare runs each model once after its warm-up (the GPU default is 3): DiT-XL/2 at batch 64 is 7.6 PFLOP a run
 compare_repeats=${COMPARE_REPEATS:-1}
-# one JVM for all JMH benchmarks (-f 0; GemmBench counts 22 shapes × 3 paths, the forced-sm90 ones skipping at once where wgmma already runs it; AttentionGpuBench 4 shapes × 3 kernels): a fork each would spend about a minute
+# one JVM for all JMH benchmarks (-f 0; GemmBench counts 22 shapes × 3 paths, the forced-sm90 ones skipping at once where wgmma already runs it; AttentionGpuBench 4 shapes × 5 kernels): a fork each would spend about a minute
 # on JVM and CUDA start-ups
 jmh_quick=(-f 0 -wi 1 -w 200ms -i 3 -r 200ms)
 max_files=8

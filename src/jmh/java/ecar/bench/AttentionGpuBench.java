@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Our attention kernels (non-causal, bf16 in and out, no RoPE) at the ECAR/DiT shapes: batch 64, 16 heads, sequence
  * 256 and 341, head 64 and 72; {@link #kernel} m2 and m1 are kernels/attention.cu with 2 or 1 query m-tiles a warp,
- * sm90 and sm90-items are kernels/attention_sm90.cu persistent and a CTA per item (TMA + wgmma; compute capability 9.0 only, else it says why and
+ * sm90 and sm90-items are kernels/attention_sm90.cu persistent and a CTA per item, sm90-overlap persistent with the next
+ * tile's S overlapping this tile's P·V (TMA + wgmma; compute capability 9.0 only, else it says why and
  * measures nothing). Device time from CUDA events around 20 launches, median over all
  * repeats, printed at tear-down as TFLOP/s (4·B·H·L²·d) beside the copy ceiling, in the table format of
  * tools/sdpa_bench.py, which times PyTorch's scaled_dot_product_attention on the same shapes right after.
@@ -49,9 +50,11 @@ public class AttentionGpuBench extends GpuBench {
     public int head;
     /**
      * m2, m1: attention.cu with 2 (the default for head 64 and 72) or 1 query m-tiles a warp; sm90: attention_sm90.cu,
-     * persistent (a CTA per SM); sm90-items: attention_sm90.cu with a CTA per work item, as before it was persistent.
+     * persistent (a CTA per SM); sm90-items: attention_sm90.cu with a CTA per work item, as before it was persistent;
+     * sm90-overlap: persistent, overlapped (AttentionSm90.OVERLAP), whatever ECAR_ATTENTION_OVERLAP says. The sm90 and
+     * sm90-items lines take the kernel's default schedule.
      */
-    @Param({"m2", "m1", "sm90", "sm90-items"})
+    @Param({"m2", "m1", "sm90", "sm90-items", "sm90-overlap"})
     public String kernel;
 
     private DeviceArena arena;
@@ -97,7 +100,8 @@ public class AttentionGpuBench extends GpuBench {
         if (skip != null) return;
         if (kernel.startsWith("sm90")) {
             int ctas = kernel.equals("sm90-items") ? Integer.MAX_VALUE : CudaContext.get().device().multiprocessors();
-            time(20, () -> AttentionSm90.forward(Launcher.on(stream), TensorMapEncoder.DRIVER, ctas, problem, q, k, v, o, true));
+            boolean overlap = kernel.equals("sm90-overlap") || AttentionSm90.OVERLAP.flipped();
+            time(20, () -> AttentionSm90.forward(Launcher.on(stream), TensorMapEncoder.DRIVER, ctas, problem, q, k, v, o, true, overlap));
         } else {
             time(20, () -> Attention.forward(stream, problem, q, k, v, o, true, null, null, kernel.equals("m1") ? 1 : 2));
         }

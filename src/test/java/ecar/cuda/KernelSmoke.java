@@ -144,7 +144,22 @@ public final class KernelSmoke {
             System.clearProperty(ecar.cuda.ops.GemmKernels.TILE_PROPERTY);
         }
         progress("gemm_sm90 wide tiles");
+        // attention_sm90's overlapped schedule (ECAR_ATTENTION_OVERLAP=on): the next K/V tile's S before this tile's P·V,
+        // on 1, 3 and a ragged 3 K/V tiles, head sizes 64, 72 and 128 (where the device has the Hopper kernel)
+        System.setProperty(ecar.cuda.ops.AttentionSm90.OVERLAP_PROPERTY, "on");
+        try (CudaBackend gpu = new CudaBackend(128L << 20)) {
+            for (int d : new int[]{64, 72, 128}) {
+                for (int lk : new int[]{100, 384, 300}) {
+                    Tensor q = gpu.upload(Compare.random(70 + d, 1f, 2, 130, 2 * d)), k = gpu.upload(Compare.random(71 + lk, 1f, 2, lk, 2 * d));
+                    gpu.attention(q, k, k, 2);
+                }
+            }
+            gpu.synchronize();
+        } finally {
+            System.clearProperty(ecar.cuda.ops.AttentionSm90.OVERLAP_PROPERTY);
+        }
+        progress("attention_sm90 overlapped");
         System.out.println("kernel smoke: every attention and flow kernel ran, the GEMM paths (skinny, mma.sync tiles, wgmma where the device has it, "
-                + "with pair and row stores, and its wide tiles), and tiny DiT, ECAR and ARPG pipelines");
+                + "with pair and row stores, and its wide tiles), attention_sm90 overlapped, and tiny DiT, ECAR and ARPG pipelines");
     }
 }

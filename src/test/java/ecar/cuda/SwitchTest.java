@@ -26,6 +26,8 @@ class SwitchTest {
                 org.junit.jupiter.params.provider.Arguments.of(GemmKernels.SMALL_ON_SM90, (BooleanSupplier) GemmKernels::smallOnSm90Setting),
                 org.junit.jupiter.params.provider.Arguments.of(GemmKernels.WIDE_TILES, (BooleanSupplier) () -> ecar.cuda.backend.CudaBackend.gemmPath(
                         new CudaProbe.Device(0, "NVIDIA H100", 9, 0, 80L << 30, 132)).contains(GemmKernels.TILE_ENV + "=128x256")),
+                org.junit.jupiter.params.provider.Arguments.of(AttentionSm90.OVERLAP, (BooleanSupplier) () -> ecar.cuda.backend.CudaBackend.gemmPath(
+                        new CudaProbe.Device(0, "NVIDIA H100", 9, 0, 80L << 30, 132)).contains(AttentionSm90.OVERLAP_ENV + "=on")),
                 org.junit.jupiter.params.provider.Arguments.of(AttentionSm90.PER_ITEM, (BooleanSupplier) () -> AttentionSm90.ctas(132) != 132),
                 org.junit.jupiter.params.provider.Arguments.of(GemmKernels.ROPE_PASS, (BooleanSupplier) () -> ecar.cuda.backend.CudaBackend.gemmPath(
                         new CudaProbe.Device(0, "NVIDIA H100", 9, 0, 80L << 30, 132)).contains(GemmKernels.ROPE_ENV + "=pass")));

@@ -152,11 +152,13 @@ public final class CudaBackend implements Backend {
         boolean perItem = hopper && ecar.cuda.ops.AttentionSm90.PER_ITEM.flipped();
         boolean small = hopper && ecar.cuda.ops.GemmKernels.SMALL_ON_SM90.flipped();
         boolean wide = hopper && ecar.cuda.ops.GemmKernels.WIDE_TILES.flipped();
+        boolean overlap = hopper && ecar.cuda.ops.AttentionSm90.OVERLAP.flipped();
         boolean ropePass = ecar.cuda.ops.GemmKernels.ROPE_PASS.flipped();
         return (pairs ? " (pair stores: " + ecar.cuda.ops.GemmKernels.STORES_ENV + "=pairs)" : "")
                 + (perItem ? " (attention_sm90 a CTA per item: " + ecar.cuda.ops.AttentionSm90.PERSISTENT_ENV + "=off)" : "")
                 + (small ? " (fewer tiles than SMs on gemm_sm90, cooperative: " + ecar.cuda.ops.GemmKernels.SMALL_ENV + "=coop)" : "")
                 + (wide ? " (128 x 256 tiles where there is one per SM: " + ecar.cuda.ops.GemmKernels.TILE_ENV + "=128x256)" : "")
+                + (overlap ? " (attention_sm90's S overlapping P·V: " + ecar.cuda.ops.AttentionSm90.OVERLAP_ENV + "=on)" : "")
                 + (ropePass ? " (RoPE in a pass of its own: " + ecar.cuda.ops.GemmKernels.ROPE_ENV + "=pass)" : "");
     }
 

@@ -26,6 +26,15 @@ public final class AttentionSm90 {
     /** {@code ECAR_ATTENTION_PERSISTENT}: {@code on} (the default) or {@code off} (one CTA per work item, as before). */
     public static final String PERSISTENT_ENV = "ECAR_ATTENTION_PERSISTENT", PERSISTENT_PROPERTY = "ecar.attention.persistent";
     public static final ecar.cuda.Switch PER_ITEM = new ecar.cuda.Switch(PERSISTENT_PROPERTY, PERSISTENT_ENV, "on", "off");
+    /**
+     * {@code ECAR_ATTENTION_OVERLAP}: {@code off} (the default) or {@code on}: FlashAttention-3's intra-warpgroup overlap
+     * (kernel argument overlap): each consumer issues the next K/V tile's S = Q·Kᵀ before this tile's P·V and runs that
+     * S's softmax while P·V is in flight, rescaling O and repacking P once P·V has completed. The same float operations
+     * in the same order, so the same bits. Off until a GPU has timed it (AttentionGpuBench's sm90-overlap kernel); not
+     * yet run on a GPU.
+     */
+    public static final String OVERLAP_ENV = "ECAR_ATTENTION_OVERLAP", OVERLAP_PROPERTY = "ecar.attention.overlap";
+    public static final ecar.cuda.Switch OVERLAP = new ecar.cuda.Switch(OVERLAP_PROPERTY, OVERLAP_ENV, "off", "on");
 
     /** Whether the kernel has a copy for head size d. */
     public static boolean hasKernel(int d) {
@@ -73,7 +82,7 @@ public final class AttentionSm90 {
         check(hasKernel(d), "head size " + d + " has no Hopper kernel");
         return "attention_sm90_d" + d + "_" + (bf16Out ? "bf16" : "f32") + "(tmap tmQ, tmap tmK, tmap tmV, "
                 + (hasTail(d) ? "tmap tmQt, tmap tmKt, tmap tmVt, " : "") + "ptr o, i32 lq, i32 lk, i64 o_bstride, i32 ld_o, f32 scale_log2, "
-                + "i32 heads, i32 batch)";
+                + "i32 heads, i32 batch, i32 overlap)";
     }
 
     /** Every signature this class launches (checked against the PTX parameter lists by a test). */
@@ -119,10 +128,16 @@ public final class AttentionSm90 {
 
     /**
      * Queues the kernel: q, k, v bf16 as the problem says (RoPE already applied), o f32 or bf16 [B, lq, ldO], on at
-     * most {@code ctas} CTAs ({@link #ctas}: one per SM).
+     * most {@code ctas} CTAs ({@link #ctas}: one per SM), overlapped as {@link #OVERLAP} says.
      */
     public static void forward(Launcher launcher, TensorMapEncoder maps, int ctas, Attention.Problem p, DeviceAddress q, DeviceAddress k,
                                DeviceAddress v, DeviceAddress o, boolean bf16Out) {
+        forward(launcher, maps, ctas, p, q, k, v, o, bf16Out, OVERLAP.flipped());
+    }
+
+    /** As above, with each consumer's S of the next K/V tile overlapping this tile's P·V or not ({@link #OVERLAP}). */
+    public static void forward(Launcher launcher, TensorMapEncoder maps, int ctas, Attention.Problem p, DeviceAddress q, DeviceAddress k,
+                               DeviceAddress v, DeviceAddress o, boolean bf16Out, boolean overlap) {
         check(takes(p, false), "a problem it does not take: " + p + " (head size 64, 72 or 128, at least " + BLOCK_M + " queries)");
         LaunchShape shape = shape(p, ctas);
         Attention.checkAligned("q", q, 0);
@@ -133,14 +148,14 @@ public final class AttentionSm90 {
         TensorMap tv = maps.encode(operand(v, p.headDim(), p.heads(), p.lk(), p.batch(), p.ldKv(), p.kvBatchStride()));
         if (!hasTail(p.headDim())) {
             launcher.launch(FAMILY, signature(p.headDim(), bf16Out), shape, tq, tk, tv, o, p.lq(), p.lk(), p.oBatchStride(), p.ldO(),
-                    Attention.scaleLog2(p.headDim()), p.heads(), p.batch());
+                    Attention.scaleLog2(p.headDim()), p.heads(), p.batch(), overlap ? 1 : 0);
             return;
         }
         TensorMap tqt = maps.encode(tail(q, p.headDim(), p.heads(), p.lq(), p.batch(), p.ldQ(), p.qBatchStride()));
         TensorMap tkt = maps.encode(tail(k, p.headDim(), p.heads(), p.lk(), p.batch(), p.ldKv(), p.kvBatchStride()));
         TensorMap tvt = maps.encode(tail(v, p.headDim(), p.heads(), p.lk(), p.batch(), p.ldKv(), p.kvBatchStride()));
         launcher.launch(FAMILY, signature(p.headDim(), bf16Out), shape, tq, tk, tv, tqt, tkt, tvt, o, p.lq(), p.lk(), p.oBatchStride(),
-                p.ldO(), Attention.scaleLog2(p.headDim()), p.heads(), p.batch());
+                p.ldO(), Attention.scaleLog2(p.headDim()), p.heads(), p.batch(), overlap ? 1 : 0);
     }
 
     private static void check(boolean ok, String what) {

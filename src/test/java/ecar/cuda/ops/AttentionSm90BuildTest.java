@@ -82,8 +82,9 @@ class AttentionSm90BuildTest {
         String out = run("python3", "tools/emulate_attention_sm90.py");
         assertEquals("0", out.substring(0, out.indexOf('\n')), "tools/emulate_attention_sm90.py failed:\n" + out);
         assertTrue(out.contains("all checks passed") && out.contains("layouts:"), out);
-        assertEquals(6, out.split("mutant caught", -1).length - 1, "every mutant must be caught:\n" + out);
+        assertEquals(9, out.split("mutant caught", -1).length - 1, "every mutant must be caught:\n" + out);
         assertTrue(out.contains("1 CTAs for  6 items"), "a persistent CTA is replayed:\n" + out);
+        assertEquals(6, out.split(", overlapped: matches", -1).length - 1, "the overlapped schedule is replayed:\n" + out);
     }
 
     private static String run(String... cmd) throws Exception {

@@ -61,4 +61,37 @@ class AttentionSm90GpuTest {
             }
         }
     }
+
+    /**
+     * The overlapped schedule (ECAR_ATTENTION_OVERLAP=on: the next tile's S issued before this tile's P·V) gives the
+     * bits of the plain one: the same float operations in the same order. One K/V tile (nothing to overlap), several,
+     * a ragged last one, head sizes 64, 72 and 128, a KV cache, persistent on 3 CTAs and one per SM.
+     */
+    @ParameterizedTest(name = "B{0} H{1} d{2} lq{3} lk{4} capacity {5}")
+    @CsvSource({"2, 16, 64, 256, 256, 0", "1, 4, 64, 130, 100, 0", "1, 2, 128, 129, 300, 341", "2, 3, 72, 200, 520, 0"})
+    void overlappedScheduleGivesTheSameBits(int batch, int heads, int d, int lq, int lk, int capacity) {
+        int w = heads * d, rows = capacity > 0 ? capacity : lk;
+        float[] q = bf16Round(random(41, batch * lq * w, 1f)), k = bf16Round(random(42, batch * rows * w, 1f)), v = bf16Round(random(43, batch * rows * w, 1f));
+        Attention.Problem p = capacity > 0 ? Attention.Problem.cached(batch, heads, d, lq, lk, capacity) : Attention.Problem.dense(batch, heads, d, lq, lk);
+        try (GpuOps g = new GpuOps()) {
+            DeviceBuffer dq = g.bf16(q, "q"), dk = g.bf16(k, "k"), dv = g.bf16(v, "v");
+            for (int ctas : new int[]{g.multiprocessors(), 3}) {
+                for (Precision out : Precision.values()) {
+                    float[][] got = new float[2][];
+                    for (int overlap = 0; overlap < 2; overlap++) {
+                        DeviceBuffer o = g.poisoned((long) batch * lq * w, out, "o");
+                        AttentionSm90.forward(g.launcher, TensorMapEncoder.DRIVER, ctas, p, dq, dk, dv, o, out == Precision.BF16, overlap == 1);
+                        got[overlap] = g.read(o, (long) batch * lq * w, out);
+                    }
+                    for (int i = 0; i < got[0].length; i++) {
+                        org.junit.jupiter.api.Assertions.assertFalse(Float.isNaN(got[0][i]), p + " " + out + ": output " + i + " not written");
+                        if (Float.floatToRawIntBits(got[0][i]) != Float.floatToRawIntBits(got[1][i])) {
+                            throw new AssertionError("attention_sm90 " + p + " " + out + " on " + ctas + " CTAs: output " + i + " is " + got[1][i]
+                                    + " overlapped, " + got[0][i] + " not");
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

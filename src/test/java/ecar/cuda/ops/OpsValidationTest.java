@@ -703,7 +703,13 @@ class OpsValidationTest {
         // persistent: 2 query tiles × 16 heads × 2 samples = 64 items, fewer than the 132 SMs: a CTA each
         assertEquals(new ecar.cuda.LaunchShape(64, 1, 1, 384, 1, 1, 99392), call.shape());
         Object[] args = call.args();
-        assertEquals(java.util.List.of(heads, batch), java.util.List.of(args[args.length - 2], args[args.length - 1]), "heads and batch close the arguments");
+        assertEquals(java.util.List.of(heads, batch, 0), java.util.List.of(args[args.length - 3], args[args.length - 2], args[args.length - 1]),
+                "heads, batch and overlap (off unless asked for) close the arguments");
+        AttentionSm90.forward(rec, encoder, 132, p, qkv, k, v, f32((long) batch * l * width, "o"), false, true);
+        args = rec.last().args();
+        assertEquals(1, args[args.length - 1], "overlapped");
+        maps.clear();
+        AttentionSm90.forward(rec, encoder, 132, p, qkv, k, v, f32((long) batch * l * width, "o"), false);
         assertEquals(new ecar.cuda.LaunchShape(132, 1, 1, 384, 1, 1, 99392), AttentionSm90.shape(Attention.Problem.dense(64, 16, 64, 256, 256), 132),
                 "batch 64: 2048 items on one CTA per SM");
         assertEquals(2048, AttentionSm90.shape(Attention.Problem.dense(64, 16, 64, 256, 256), Integer.MAX_VALUE).gridX(), "persistence off");

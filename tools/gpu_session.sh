@@ -385,8 +385,9 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------------- 11 GEMM epilogue (runs after 7)
-# Five batch-64 GEMM shapes (two with the GELU and GATE_PAIRS epilogues) and one batch-1 shape on both kernels, as
-# usual (row stores; the sm90 paths force gemm_sm90 on the batch-1 shape, whose 96 tiles linear() gives gemm.cu, and
+# Five batch-64 GEMM shapes (two with the GELU and GATE_PAIRS epilogues) and two batch-1 shapes on both kernels, as
+# usual (row stores; the sm90 paths force gemm_sm90 on ECAR-L's batch-1 shape, whose 96 tiles linear() gives gemm.cu;
+# DiT-XL/2's batch-1 fc1 has 144 tiles for 132 SMs, where ping-pong leaves most CTAs one consumer idle; and
 # sm90coop runs it with cooperative consumers on every shape, sm90wide with its 128 x 256 tiles on every shape), with
 # pair stores (-pairs, GemmKernels.withRowStores(false)) and with the measurement-only DISCARD
 # epilogue (-nostore, no output written): how much of each GEMM is its epilogue, and how much of that the row stores
@@ -395,7 +396,7 @@ fi
 begin "11 gemm no-store" $cap_jmh
 if [ -f "$kit" ]; then
   bounded $cap_jmh "$out/bench.log" "$kit" bench "${jmh_quick[@]}" -p path=wgmma,wgmma-pairs,wgmma-nostore,mma.sync,mma.sync-pairs,mma.sync-nostore,sm90,sm90-pairs,sm90coop,sm90wide \
-    -p "shape=dit-xl-2 qkv 16384 1152 3456,dit-xl-2 fc1+gelu 16384 1152 4608,dit-xl-2 fc2 16384 4608 1152,ecar-l ar.fc1+gate-gelu 16384 1024 5460,ecar-l head.cond 16384 1024 1024,ecar-l-b1 head.qkv.s4 512 1024 3072" GemmBench
+    -p "shape=dit-xl-2 qkv 16384 1152 3456,dit-xl-2 fc1+gelu 16384 1152 4608,dit-xl-2 fc2 16384 4608 1152,ecar-l ar.fc1+gate-gelu 16384 1024 5460,ecar-l head.cond 16384 1024 1024,ecar-l-b1 head.qkv.s4 512 1024 3072,dit-xl-2-b1 fc1 512 1152 4608" GemmBench
   rc=$?
   mapfile -t table < <(grep -E '^\[gemm .*\] [0-9.]+ ms' "$last" | sed 's/ (median of.*//')
   finish "$(status $rc)" "GemmBench with -nostore paths" "${table[@]}"

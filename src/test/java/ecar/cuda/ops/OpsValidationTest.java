@@ -757,6 +757,7 @@ class OpsValidationTest {
         gemmPicksTheTileAndGridForTheShape();
         gemmEpiloguesPassTheirOperands();
         wgmmaPathTakesTheModelShapesOnHopper();
+        wideTilesTakeTheShapesWithATileForEverySm();
         wgmmaKernelValidatesLikeTheOthers();
         convRequiresChannelsInEights();
         normChecksModulationAndGroups();

@@ -245,50 +245,50 @@ __device__ __forceinline__ void attention(const TensorMap* tmQ, const TensorMap*
             __syncwarp();   // converged again before the .aligned wgmma instructions
         };
 
+        // One tile's S in full, then its softmax, O rescaled and P packed; and one tile's P·V in full, then the stage's release.
+        auto sThenP = [&](int t, int s) {
+            wgmma_fence();
+            issueS(s);
+            wgmma_commit();
+            wgmma_wait<0>();
+            fence_regs<64>(sc);
+            softmax(t);
+            rescaleO();
+            packP();
+        };
+        auto pvThenRelease = [&](int s) {
+            wgmma_fence();
+            issuePV(s);
+            wgmma_commit();
+            wgmma_wait<0>();
+            fence_regs<MAIN>(acc);
+            fence_regs<4>(tacc);
+            if (lane == 0) mbar_arrive(empty(s));   // this warp is done with the stage's K and V
+        };
+        auto stage = [&](int t) { return (j * tiles + t) % STAGES; };
+
         mbar_wait(qfull(qb), (j / QBUFS) & 1);
         if constexpr (!OVERLAP) {
             // each tile in turn: S, its softmax, P·V (the other consumer's wgmmas fill the tensor cores meanwhile)
             for (int t = 0; t < tiles; t++) {
-                const int s = (j * tiles + t) % STAGES;
                 waitFull(t);
-                wgmma_fence();
-                issueS(s);
-                wgmma_commit();
-                wgmma_wait<0>();
-                fence_regs<64>(sc);
-                softmax(t);
-                rescaleO();
-                packP();
-                wgmma_fence();
-                issuePV(s);
-                wgmma_commit();
-                wgmma_wait<0>();
-                fence_regs<MAIN>(acc);
-                fence_regs<4>(tacc);
-                if (lane == 0) mbar_arrive(empty(s));   // this warp is done with the stage's K and V
+                sThenP(t, stage(t));
+                pvThenRelease(stage(t));
             }
         } else {
             // FlashAttention-3's intra-warpgroup overlap: tile t + 1's S is issued before tile t's P·V, so that its
             // softmax runs while P·V(t) is in flight; O is rescaled and P repacked only once P·V(t) has completed (it
             // reads O and P's registers). The same float operations in the same order as above, so the same bits.
             waitFull(0);
-            wgmma_fence();
-            issueS(j * tiles % STAGES);
-            wgmma_commit();
-            wgmma_wait<0>();
-            fence_regs<64>(sc);
-            softmax(0);
-            rescaleO();
-            packP();
+            sThenP(0, stage(0));
             // (the last tile's P·V peeled off: no wgmma under a condition, which ptxas would serialize)
             int t = 0;
             for (; t + 1 < tiles; t++) {
-                const int s = (j * tiles + t) % STAGES;
                 waitFull(t + 1);           // (before the fence: a spin between it and the wgmma makes ptxas add one, C7519)
                 wgmma_fence();
-                issueS((j * tiles + t + 1) % STAGES);
+                issueS(stage(t + 1));
                 wgmma_commit();
-                issuePV(s);
+                issuePV(stage(t));
                 wgmma_commit();
                 wgmma_wait<1>();           // S(t + 1) has completed; P·V(t) may still run
                 fence_regs<64>(sc);
@@ -297,18 +297,11 @@ __device__ __forceinline__ void attention(const TensorMap* tmQ, const TensorMap*
                 fence_regs<MAIN>(acc);
                 fence_regs<4>(tacc);
                 fence_regs<64>(sc);        // keeps P's packing below the wait
-                if (lane == 0) mbar_arrive(empty(s));
+                if (lane == 0) mbar_arrive(empty(stage(t)));
                 rescaleO();
                 packP();
             }
-            const int s = (j * tiles + t) % STAGES;
-            wgmma_fence();
-            issuePV(s);
-            wgmma_commit();
-            wgmma_wait<0>();
-            fence_regs<MAIN>(acc);
-            fence_regs<4>(tacc);
-            if (lane == 0) mbar_arrive(empty(s));
+            pvThenRelease(stage(t));
         }
         // every Q·Kᵀ of the item completed before its softmax: the producer may load the next item but one into this buffer
         if (lane == 0) mbar_arrive(qempty(qb));

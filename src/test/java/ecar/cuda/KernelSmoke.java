@@ -85,12 +85,7 @@ public final class KernelSmoke {
             // tiles, ragged in M, N and K (K padded to 8); N % 8 == 0 takes the row stores, with the GELU applied in place, and
             // N % 8 == 4 the pair stores); gemm.cu's tiles for fewer tiles than SMs; the skinny kernel for 1 to 16 rows
             for (int[] mkn : new int[][]{{1100, 72, 1904}, {1100, 72, 1900}, {130, 72, 200}, {64, 1000, 129}, {300, 13, 256}, {2, 1152, 333}, {16, 264, 1024}}) {
-                Tensor a = gpu.upload(Compare.random(10 + mkn[0], 1f, mkn[0], mkn[1]));
-                Tensor wt = gpu.upload(Compare.random(20 + mkn[2], 0.1f, mkn[2], mkn[1]));
-                gpu.linear(a, wt, gpu.upload(Compare.random(30, 1f, mkn[2])), ecar.backend.Activation.GELU_TANH);
-                // the gated residual reading its gate chunk (the last of 3) from a per-row modulation at row stride 3·N
-                Tensor res = gpu.upload(Compare.random(31, 1f, mkn[0], mkn[2])), mod = gpu.upload(Compare.random(32, 1f, mkn[0], 3 * mkn[2]));
-                gpu.linearIntoResidual(res, a, wt, null, mod, 3, 2);
+                linearAndResidual(gpu, mkn[0], mkn[1], mkn[2]);
             }
             // a gated MLP's hidden layer (GATE_PAIRS epilogue) on 9 × 30 tiles: gemm_sm90's row stores where the device has
             // it, N % 8 == 4 as FlowAR's 2 × 2730 (each row's last group of eight columns holds two hidden units)
@@ -117,49 +112,47 @@ public final class KernelSmoke {
             progress("arpg-tiny three times");
         }
         // gemm_sm90's pair-store epilogue (ECAR_GEMM_STORES=pairs; everything above took the default row stores where N
-        // allows): plain, and the gated residual reading its gate chunk at row stride 3·N, on 9 × 15 tiles
-        System.setProperty(ecar.cuda.ops.GemmKernels.STORES_PROPERTY, "pairs");
-        try (CudaBackend gpu = new CudaBackend(128L << 20)) {
-            Tensor a = gpu.upload(Compare.random(50, 1f, 1100, 72)), wt = gpu.upload(Compare.random(51, 0.1f, 1904, 72));
-            gpu.linear(a, wt, gpu.upload(Compare.random(52, 1f, 1904)), ecar.backend.Activation.GELU_TANH);
-            Tensor res = gpu.upload(Compare.random(53, 1f, 1100, 1904)), mod = gpu.upload(Compare.random(54, 1f, 1100, 3 * 1904));
-            gpu.linearIntoResidual(res, a, wt, null, mod, 3, 2);
-            gpu.synchronize();
-        } finally {
-            System.clearProperty(ecar.cuda.ops.GemmKernels.STORES_PROPERTY);
-        }
+        // allows) on 9 × 15 tiles
+        underSetting(ecar.cuda.ops.GemmKernels.STORES_PROPERTY, "pairs", 128L << 20, gpu -> linearAndResidual(gpu, 1100, 72, 1904));
         progress("gemm_sm90 pair stores");
         // gemm_sm90's wide 128 × 256 tile (ECAR_GEMM_TILE=128x256) on shapes with a wide tile for each SM of an H100
         // (2200 × 1904 and 2200 × 1900: 18 × 8 tiles, ragged in M, N and K; row stores and pair stores)
-        System.setProperty(ecar.cuda.ops.GemmKernels.TILE_PROPERTY, "128x256");
-        try (CudaBackend gpu = new CudaBackend(256L << 20)) {
-            for (int n : new int[]{1904, 1900}) {
-                Tensor a = gpu.upload(Compare.random(60, 1f, 2200, 72)), wt = gpu.upload(Compare.random(61 + n, 0.1f, n, 72));
-                gpu.linear(a, wt, gpu.upload(Compare.random(62, 1f, n)), ecar.backend.Activation.GELU_TANH);
-                Tensor res = gpu.upload(Compare.random(63, 1f, 2200, n)), mod = gpu.upload(Compare.random(64, 1f, 2200, 3 * n));
-                gpu.linearIntoResidual(res, a, wt, null, mod, 3, 2);
-            }
-            gpu.synchronize();
-        } finally {
-            System.clearProperty(ecar.cuda.ops.GemmKernels.TILE_PROPERTY);
-        }
+        underSetting(ecar.cuda.ops.GemmKernels.TILE_PROPERTY, "128x256", 256L << 20, gpu -> {
+            linearAndResidual(gpu, 2200, 72, 1904);
+            linearAndResidual(gpu, 2200, 72, 1900);
+        });
         progress("gemm_sm90 wide tiles");
         // attention_sm90's overlapped schedule (ECAR_ATTENTION_OVERLAP=on): the next K/V tile's S before this tile's P·V,
         // on 1, 3 and a ragged 3 K/V tiles, head sizes 64, 72 and 128 (where the device has the Hopper kernel)
-        System.setProperty(ecar.cuda.ops.AttentionSm90.OVERLAP_PROPERTY, "on");
-        try (CudaBackend gpu = new CudaBackend(128L << 20)) {
+        underSetting(ecar.cuda.ops.AttentionSm90.OVERLAP_PROPERTY, "on", 128L << 20, gpu -> {
             for (int d : new int[]{64, 72, 128}) {
                 for (int lk : new int[]{100, 384, 300}) {
                     Tensor q = gpu.upload(Compare.random(70 + d, 1f, 2, 130, 2 * d)), k = gpu.upload(Compare.random(71 + lk, 1f, 2, lk, 2 * d));
                     gpu.attention(q, k, k, 2);
                 }
             }
-            gpu.synchronize();
-        } finally {
-            System.clearProperty(ecar.cuda.ops.AttentionSm90.OVERLAP_PROPERTY);
-        }
+        });
         progress("attention_sm90 overlapped");
         System.out.println("kernel smoke: every attention and flow kernel ran, the GEMM paths (skinny, mma.sync tiles, wgmma where the device has it, "
                 + "with pair and row stores, and its wide tiles), attention_sm90 overlapped, and tiny DiT, ECAR and ARPG pipelines");
+    }
+
+    /** A GEMM with a bias and the GELU epilogue, then the gated residual reading its gate chunk (the last of 3) from a per-row modulation at row stride 3·N. */
+    private static void linearAndResidual(CudaBackend gpu, int m, int k, int n) {
+        Tensor a = gpu.upload(Compare.random(10 + m, 1f, m, k)), wt = gpu.upload(Compare.random(20 + n, 0.1f, n, k));
+        gpu.linear(a, wt, gpu.upload(Compare.random(30, 1f, n)), ecar.backend.Activation.GELU_TANH);
+        Tensor res = gpu.upload(Compare.random(31, 1f, m, n)), mod = gpu.upload(Compare.random(32, 1f, m, 3 * n));
+        gpu.linearIntoResidual(res, a, wt, null, mod, 3, 2);
+    }
+
+    /** body on a backend opened while a kernel setting's system property says {@code value} (read when it opens), cleared after. */
+    private static void underSetting(String property, String value, long arenaBytes, java.util.function.Consumer<CudaBackend> body) {
+        System.setProperty(property, value);
+        try (CudaBackend gpu = new CudaBackend(arenaBytes)) {
+            body.accept(gpu);
+            gpu.synchronize();
+        } finally {
+            System.clearProperty(property);
+        }
     }
 }

@@ -19,8 +19,9 @@ import static ecar.cuda.ops.OpCheck.that;
  * {@code gatedResidual} for the fused epilogues).
  *
  * <p>Two kernel families: gemm_sm90 (TMA + wgmma, warp-specialised and persistent) on a device of compute capability
- * 9.0 for shapes whose 128 × 128 tiles fill the SMs ({@link #wgmmaTakes}), the mma.sync kernels of gemm.cu everywhere else; the
- * path is fixed per instance ({@link GemmPath}: {@code -Decar.gemm} / {@code ECAR_GEMM} force one).
+ * 9.0 for shapes whose 128 × 128 tiles fill the SMs ({@link #wgmmaTakes}; its 128 × 256 tile, gemm_sm90w, where asked for
+ * and its tiles fill them too: {@link #withWideTiles}), the mma.sync kernels of gemm.cu everywhere else; the path is fixed
+ * per instance ({@link GemmPath}: {@code -Decar.gemm} / {@code ECAR_GEMM} force one).
  *
  * <p>Limits, checked here: K a multiple of 8 (a 16-byte chunk of a row is wholly inside K or wholly past it), every
  * matrix 16-byte aligned, buffers large enough for their shapes, M ≤ 65535 tiles, Y disjoint from X, W, mul and gate

@@ -71,9 +71,18 @@ class GemmGpuTest {
         assertSameBitsBothWays(g, kernel, "pairs", "row stores", m, n, k, call);
     }
 
+    /**
+     * A gate ratio for M rows (the residual epilogue's rows of Y per gate row, which must divide M): the largest divisor of
+     * M that is at most M / 4, so that several gate rows are read (M / 4 itself when it divides, as for 300, 512, 1100).
+     */
+    static int gateRatio(int m) {
+        for (int r = Math.max(1, m / 4); r > 1; r--) if (m % r == 0) return r;
+        return 1;
+    }
+
     /** The same comparison for any switch of a kernel that must not change a bit: call(false) is {@code off}, call(true) {@code on}. */
     static void assertSameBitsBothWays(GpuOps g, String kernel, String off, String on, int m, int n, int k, StoresCall call) {
-        int ld = n + 8, ratio = Math.max(1, m / 4);
+        int ld = n + 8, ratio = gateRatio(m);
         float[] x = bf16Round(random(81, m * k, 1f)), w = bf16Round(random(82, n * k, (float) (1 / Math.sqrt(k)))), b = random(83, n + 1, 0.5f);
         float[] res = random(84, m * n, 2f), gate = random(85, (m / ratio + 1) * ld, 1f), v = bf16Round(random(86, m * n, 1f));
         DeviceBuffer dx = g.bf16(x, "x"), dw = g.bf16(w, "w"), bias = g.f32(b, "bias"), dgate = g.f32(gate, "gate"), dv = g.bf16(v, "mul");

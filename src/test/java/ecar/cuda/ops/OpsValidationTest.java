@@ -54,6 +54,25 @@ class OpsValidationTest {
 
     // ------------------------------------------------------------------ gemm
 
+    /**
+     * The GPU bit comparisons (GemmGpuTest.assertSameBitsBothWays) pass gateRatio(M) to the residual epilogue, which
+     * refuses a ratio that does not divide M: on the H100 (2026-11-28) M / 4 = 32 for M = 130 failed two of them
+     * before they compared a bit. The ratio must be accepted for every M, and read more than one gate row where it can.
+     */
+    @Test
+    void theBitComparisonsGateRatioIsAcceptedForEveryM() {
+        for (int m = 1; m <= 4096; m++) {
+            int r = GemmGpuTest.gateRatio(m);
+            assertTrue(r >= 1 && m % r == 0, "gateRatio(" + m + ") = " + r);
+            int mm = m;
+            gemm.linear(f32(m * 8L, "y"), Precision.F32, bf16(m * 8L, "x"), bf16(64, "w"), m, 8, 8,
+                    Epilogue.residual(null, f32(m * 8L, "y"), f32((m / r) * 8L, "gate"), r));
+            if (m >= 8 && m % 2 == 0) assertTrue(m / r >= 2, () -> "gateRatio(" + mm + ") reads one gate row");
+        }
+        assertEquals(26, GemmGpuTest.gateRatio(130));
+        assertEquals(75, GemmGpuTest.gateRatio(300));
+    }
+
     @Test
     void gemmRejectsKNotAMultipleOf8NamingK() {
         int m = 4, n = 8, k = 12;

@@ -274,11 +274,11 @@ fi
 echo "[gpu-session] ECAR-L and ARPG-L at batch 1 with ECAR_GRAPHS=off, beside the run above" >> "$out/compare.txt"
 ECAR_GRAPHS=off bounded 75 "$out/compare.txt" "${cmp[@]}" --models ecar-l,arpg-l --batch 1 --out "$tmp/nographs.png"
 nographs=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^(ecar|arpg)-l' | paste -sd';' - | tr -s ' ')
-# DiT-XL/2 and ECAR-L at batch 1 once more with their 512-row GEMMs (fewer tiles than SMs) on gemm_sm90's cooperative
-# consumers instead of gemm.cu (ECAR_GEMM_SMALL=coop; not the default until this says it is faster)
-echo "[gpu-session] DiT-XL/2 and ECAR-L at batch 1 with ECAR_GEMM_SMALL=coop, beside the run above" >> "$out/compare.txt"
-ECAR_GEMM_SMALL=coop bounded 75 "$out/compare.txt" "${cmp[@]}" --models dit-xl-2,ecar-l --batch 1 --out "$tmp/small-coop.png"
-smallcoop=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^(dit-xl-2|ecar-l) ' | paste -sd';' - | tr -s ' ')
+# DiT-XL/2 and ECAR-L at batch 1 once more with their 512-row GEMMs (fewer tiles than SMs) on gemm.cu instead of
+# gemm_sm90's cooperative consumers (ECAR_GEMM_SMALL=mma.sync; the default since the H100 of 2026-11-28 timed coop faster)
+echo "[gpu-session] DiT-XL/2 and ECAR-L at batch 1 with ECAR_GEMM_SMALL=mma.sync, beside the run above" >> "$out/compare.txt"
+ECAR_GEMM_SMALL=mma.sync bounded 75 "$out/compare.txt" "${cmp[@]}" --models dit-xl-2,ecar-l --batch 1 --out "$tmp/small-mma.png"
+smallmma=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^(dit-xl-2|ecar-l) ' | paste -sd';' - | tr -s ' ')
 # ECAR-L at batch 64 once more with gemm_sm90's 128 x 256 tiles where there is one per SM (ECAR_GEMM_TILE=128x256; not
 # the default until this and step 11 say it is faster)
 echo "[gpu-session] ECAR-L at batch 64 with ECAR_GEMM_TILE=128x256, beside the run above" >> "$out/compare.txt"
@@ -296,7 +296,7 @@ mapfile -t table < <(awk '/^ecar compare on /; /^model /,/^\("vs"/' "$out/compar
 detail="$batches, --repeats $compare_repeats"
 [ ${#table[@]} = 0 ] && detail="$detail: $(grep -h '^ecar: ' "$out/compare.txt" | sort -u | head -2 | paste -sd' ' - | squeeze 200)"
 [ -n "$nographs" ] && table+=("ECAR_GRAPHS=off: $nographs")
-[ -n "$smallcoop" ] && table+=("ECAR_GEMM_SMALL=coop: $smallcoop")
+[ -n "$smallmma" ] && table+=("ECAR_GEMM_SMALL=mma.sync: $smallmma")
 [ -n "$wide" ] && table+=("ECAR_GEMM_TILE=128x256: $wide")
 finish "$(status "${rcs[@]}")" "$detail" "${table[@]}"
 

@@ -23,7 +23,8 @@ class SwitchTest {
     static Stream<org.junit.jupiter.params.provider.Arguments> switches() {
         return Stream.of(
                 org.junit.jupiter.params.provider.Arguments.of(GemmKernels.PAIR_STORES, (BooleanSupplier) () -> !GemmKernels.rowStoresSetting()),
-                org.junit.jupiter.params.provider.Arguments.of(GemmKernels.SMALL_ON_SM90, (BooleanSupplier) GemmKernels::smallOnSm90Setting),
+                org.junit.jupiter.params.provider.Arguments.of(GemmKernels.SMALL_ON_MMA_SYNC, (BooleanSupplier) () -> !GemmKernels.smallOnSm90Setting() && ecar.cuda.backend.CudaBackend.gemmPath(
+                        new CudaProbe.Device(0, "NVIDIA H100", 9, 0, 80L << 30, 132)).contains(GemmKernels.SMALL_ENV + "=mma.sync")),
                 org.junit.jupiter.params.provider.Arguments.of(GemmKernels.WIDE_TILES, (BooleanSupplier) () -> ecar.cuda.backend.CudaBackend.gemmPath(
                         new CudaProbe.Device(0, "NVIDIA H100", 9, 0, 80L << 30, 132)).contains(GemmKernels.TILE_ENV + "=128x256")),
                 org.junit.jupiter.params.provider.Arguments.of(AttentionSm90.OVERLAP, (BooleanSupplier) () -> ecar.cuda.backend.CudaBackend.gemmPath(

@@ -150,13 +150,13 @@ public final class CudaBackend implements Backend {
         boolean hopper = path == ecar.cuda.ops.GemmPath.WGMMA;
         boolean pairs = hopper && ecar.cuda.ops.GemmKernels.PAIR_STORES.flipped();
         boolean perItem = hopper && ecar.cuda.ops.AttentionSm90.PER_ITEM.flipped();
-        boolean small = hopper && ecar.cuda.ops.GemmKernels.SMALL_ON_SM90.flipped();
+        boolean small = hopper && ecar.cuda.ops.GemmKernels.SMALL_ON_MMA_SYNC.flipped();
         boolean wide = hopper && ecar.cuda.ops.GemmKernels.WIDE_TILES.flipped();
         boolean overlap = hopper && ecar.cuda.ops.AttentionSm90.OVERLAP.flipped();
         boolean ropePass = ecar.cuda.ops.GemmKernels.ROPE_PASS.flipped();
         return (pairs ? " (pair stores: " + ecar.cuda.ops.GemmKernels.STORES_ENV + "=pairs)" : "")
                 + (perItem ? " (attention_sm90 a CTA per item: " + ecar.cuda.ops.AttentionSm90.PERSISTENT_ENV + "=off)" : "")
-                + (small ? " (fewer tiles than SMs on gemm_sm90, cooperative: " + ecar.cuda.ops.GemmKernels.SMALL_ENV + "=coop)" : "")
+                + (small ? " (fewer tiles than SMs on gemm.cu: " + ecar.cuda.ops.GemmKernels.SMALL_ENV + "=mma.sync)" : "")
                 + (wide ? " (128 x 256 tiles where there is one per SM: " + ecar.cuda.ops.GemmKernels.TILE_ENV + "=128x256)" : "")
                 + (overlap ? " (attention_sm90's S overlapping P·V: " + ecar.cuda.ops.AttentionSm90.OVERLAP_ENV + "=on)" : "")
                 + (ropePass ? " (RoPE in a pass of its own: " + ecar.cuda.ops.GemmKernels.ROPE_ENV + "=pass)" : "");
@@ -179,7 +179,7 @@ public final class CudaBackend implements Backend {
 
     /**
      * The device, and the kernels, their settings not at the default and the launch mode in force, so that a table or
-     * results file says what ran (a compare run under ECAR_GEMM_SMALL=coop says so in its JSON).
+     * results file says what ran (a compare run under ECAR_GEMM_SMALL=mma.sync says so in its JSON).
      */
     @Override
     public String name() {

@@ -296,9 +296,12 @@ public final class GemmKernels {
     public static final String TILE_PROPERTY = "ecar.gemm.tile", TILE_ENV = "ECAR_GEMM_TILE";
     public static final ecar.cuda.Switch WIDE_TILES = new ecar.cuda.Switch(TILE_PROPERTY, TILE_ENV, "128x128", "128x256");
 
-    /** {@code ecar.gemm.small} / {@code ECAR_GEMM_SMALL}: {@code mma.sync} (the default) or {@code coop}, see {@link #withSmallOnSm90}. */
+    /**
+     * {@code ecar.gemm.small} / {@code ECAR_GEMM_SMALL}: {@code coop} (the default: {@link #withSmallOnSm90}) or
+     * {@code mma.sync} (those shapes on gemm.cu's tiles, as before 2026-11-28). Flipped is mma.sync.
+     */
     public static final String SMALL_PROPERTY = "ecar.gemm.small", SMALL_ENV = "ECAR_GEMM_SMALL";
-    public static final ecar.cuda.Switch SMALL_ON_SM90 = new ecar.cuda.Switch(SMALL_PROPERTY, SMALL_ENV, "mma.sync", "coop");
+    public static final ecar.cuda.Switch SMALL_ON_MMA_SYNC = new ecar.cuda.Switch(SMALL_PROPERTY, SMALL_ENV, "coop", "mma.sync");
 
     /** {@code ecar.gemm.stores} / {@code ECAR_GEMM_STORES}: {@code rows} (the default) or {@code pairs}, see {@link #withRowStores}. */
     public static final String STORES_PROPERTY = "ecar.gemm.stores", STORES_ENV = "ECAR_GEMM_STORES";
@@ -381,8 +384,9 @@ public final class GemmKernels {
      * This instance with {@link #linear} sending the shapes that {@link #wgmmaTakes} refuses for having fewer 128 × 128
      * tiles than SMs (but M, N ≥ 64, K % 8 == 0: batch 1's 512-row GEMMs) to gemm_sm90 with cooperative consumers
      * instead of gemm.cu's tiles, K split where the tiles would leave over half the SMs idle (DiT-XL/2's 36-tile
-     * proj and fc2: 3 ranges, 108 units). Off by default ({@code ECAR_GEMM_SMALL=coop} turns it on) until a GPU has timed it:
-     * the session script runs compare at batch 1 both ways. Returns this.
+     * proj and fc2: 3 ranges, 108 units). On by default ({@code ECAR_GEMM_SMALL=mma.sync} turns it off): on the H100
+     * (2026-11-28, one compare run each way) it took DiT-XL/2 at batch 1 from 1.218 to 0.993 s and ECAR-L from 52.2 to
+     * 49.5 ms, and GemmSm90GpuTest found its bits equal to ping-pong's. The session script runs compare both ways. Returns this.
      */
     public GemmKernels withSmallOnSm90(boolean on) {
         smallOnSm90 = on;
@@ -408,9 +412,9 @@ public final class GemmKernels {
         return wgmmaTakes(m, n, k, multiprocessors) && Sm90.tiles(m, n, Sm90.WIDE_BN) >= multiprocessors;
     }
 
-    /** Whether {@link #SMALL_ON_SM90} asks for {@link #withSmallOnSm90}; anything but mma.sync or coop is refused. */
+    /** Whether {@link #SMALL_ON_MMA_SYNC} leaves {@link #withSmallOnSm90} on (unset or coop); anything but coop or mma.sync is refused. */
     public static boolean smallOnSm90Setting() {
-        return SMALL_ON_SM90.flipped();
+        return !SMALL_ON_MMA_SYNC.flipped();
     }
 
     /** Whether {@link #STORES_PROPERTY}/{@link #STORES_ENV} leaves row stores on (unset or rows) or asks for pairs; anything else is refused. */

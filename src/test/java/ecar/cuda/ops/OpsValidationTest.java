@@ -371,9 +371,9 @@ class OpsValidationTest {
         assertTrue(GemmKernels.wgmmaTakes(64, 64, 8, 1) && GemmKernels.wgmmaTakes(128 * 12, 128 * 11, 64, 132));
         assertTrue(!GemmKernels.wgmmaTakes(63, 4096, 1024, 1) && !GemmKernels.wgmmaTakes(4096, 4096, 1020, 1));
         assertTrue(!GemmKernels.wgmmaTakes(128 * 12, 128 * 11, 64, 133), "132 tiles on 133 SMs");
-        // batch 1's 512-row GEMMs (96 tiles): gemm.cu by default; gemm_sm90 with cooperative consumers when asked
-        // (ECAR_GEMM_SMALL=coop), K split only where the tiles leave over half the SMs idle; the mostly-empty N = 32
-        // stays on gemm.cu either way
+        // batch 1's 512-row GEMMs (96 tiles): gemm.cu on an instance built without the setting; gemm_sm90 with
+        // cooperative consumers when asked (forDevice's default, ECAR_GEMM_SMALL=coop), K split only where the tiles
+        // leave over half the SMs idle; the mostly-empty N = 32 stays on gemm.cu either way
         hopper.linear(bf16(512L * 3072, "y"), Precision.BF16, bf16(512L * 1024, "x"), bf16(3072L * 1024, "w"), 512, 3072, 1024, Epilogue.of(null, Activation.NONE));
         assertEquals("gemm_bf16_t64_bf16", rec.last().kernel());
         hopper.withSmallOnSm90(true).linear(bf16(512L * 3072, "y"), Precision.BF16, bf16(512L * 1024, "x"), bf16(3072L * 1024, "w"), 512, 3072, 1024,

@@ -220,45 +220,47 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
             const int g = lane >> 2, q = lane & 3;
             float* stage = reinterpret_cast<float*>(smem_raw + (base - raw) + STAGES * STAGE_BYTES + BARRIER_BYTES)
                            + (consumer * 4 + warp) * STAGE_FLOATS;
-            constexpr int HALVES = WIDE ? 1 : 2;   // the 64-row halves of the tile this consumer's registers hold
-#pragma unroll
-            for (int hh = 0; hh < HALVES; hh++)
-#pragma unroll
-                for (int cb = 0; cb < BN / EPI_COLS; cb++) {
-                    if (coop && hh > 0) continue;             // cooperative: acc[0..] hold this consumer's rows only
-                    const int h = coop ? consumer : hh;       // rows 64h.. of the tile
-                    const float* d = acc + 64 * hh;
-                    __syncwarp();
+            // Blocks of 16 rows × 32 columns: the 64-row halves this consumer's registers hold (two for ping-pong, one
+            // cooperative or wide) times the tile's column blocks. A rolled loop: only the staging is one copy per
+            // block (stage_block), the stores after it are one copy for all.
+            constexpr int COL_BLOCKS = BN / EPI_COLS, BLOCKS = (COOP ? 1 : 2) * COL_BLOCKS;
+#pragma unroll 1
+            for (int blk = 0; blk < BLOCKS; blk++) {
+                const int cb = blk % COL_BLOCKS, h = coop ? consumer : blk / COL_BLOCKS;   // rows 64h.. of the tile
+                __syncwarp();
+                stage_block<BLOCKS>(blk, [&](int b) {
+                    const float* d = acc + 64 * (b / COL_BLOCKS);
 #pragma unroll
                     for (int c = 0; c < EPI_COLS / 8; c++) {
-                        const int i = 4 * (cb * (EPI_COLS / 8) + c);
+                        const int i = 4 * ((b % COL_BLOCKS) * (EPI_COLS / 8) + c);
                         *reinterpret_cast<float2*>(stage + g * EPI_PITCH + c * 8 + 2 * q) = make_float2(d[i], d[i + 1]);
                         *reinterpret_cast<float2*>(stage + (g + 8) * EPI_PITCH + c * 8 + 2 * q) = make_float2(d[i + 2], d[i + 3]);
                     }
-                    __syncwarp();
-                    if (rows8) {
-                        const int col = 8 * (lane & 3), n = n0 + cb * EPI_COLS + col;
+                });
+                __syncwarp();
+                if (rows8) {
+                    const int col = 8 * (lane & 3), n = n0 + cb * EPI_COLS + col;
 #pragma unroll 1
-                        for (int pass = 0; pass < 2; pass++) {
-                            const int r = pass * 8 + (lane >> 2), m = m0 + h * 64 + warp * 16 + r;
-                            if (m < M && n < N) store_row8_staged<OUT_BF16>(Y, m, n, stage + r * EPI_PITCH + col, N, e);
-                        }
-                        continue;
+                    for (int pass = 0; pass < 2; pass++) {
+                        const int r = pass * 8 + (lane >> 2), m = m0 + h * 64 + warp * 16 + r;
+                        if (m < M && n < N) store_row8_staged<OUT_BF16>(Y, m, n, stage + r * EPI_PITCH + col, N, e);
                     }
-                    const int col = 2 * (lane & 15), n = n0 + cb * EPI_COLS + col;
+                    continue;
+                }
+                const int col = 2 * (lane & 15), n = n0 + cb * EPI_COLS + col;
 #pragma unroll 1
-                    for (int r = lane >> 4; r < 16; r += 2) {
-                        const float2 v = *reinterpret_cast<const float2*>(stage + r * EPI_PITCH + col);
-                        const int m = m0 + h * 64 + warp * 16 + r;
-                        if (splits == 1) {
-                            store_pair<OUT_BF16>(Y, m, n, v.x, v.y, M, N, e);
-                        } else if (m < M && n < N) {   // a partial sum: gemm_splitk_reduce applies the epilogue
-                            float* w = ws + ((size_t)range * M + m) * N + n;
-                            w[0] = v.x;
-                            if (n + 1 < N) w[1] = v.y;
-                        }
+                for (int r = lane >> 4; r < 16; r += 2) {
+                    const float2 v = *reinterpret_cast<const float2*>(stage + r * EPI_PITCH + col);
+                    const int m = m0 + h * 64 + warp * 16 + r;
+                    if (splits == 1) {
+                        store_pair<OUT_BF16>(Y, m, n, v.x, v.y, M, N, e);
+                    } else if (m < M && n < N) {   // a partial sum: gemm_splitk_reduce applies the epilogue
+                        float* w = ws + ((size_t)range * M + m) * N + n;
+                        w[0] = v.x;
+                        if (n + 1 < N) w[1] = v.y;
                     }
                 }
+            }
         }
     }
 }

@@ -313,6 +313,9 @@ def check_float4_banks(word_index, most=2):
         assert worst <= most, "a %d-way bank conflict in the row-store reads" % worst
 
 
+# The epilogue walks its 16 x 32 blocks in one rolled loop, blk = half * COL_BLOCKS + column block: the fragments it
+# stages and the rows it stores both take the half as blk / COL_BLOCKS (a mutant stores at half blk % halves).
+HALF_OF_BLOCK_DIVIDES = True
 # Cooperative consumers (coop 1): the stages' empty barriers count both consumers' warps (a mutant counts one).
 COOP_EMPTY_ARRIVALS = 8
 # A cooperative consumer c reads rows 64c.. of the X tile: its descriptor starts COOP_A_OFFSET·c bytes in (a mutant: 0).
@@ -417,45 +420,48 @@ def cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits=1, kPer=None
             thread = warp * 32 + lanes
             g, q = lanes >> 2, lanes & 3
             st0 = (c * 4 + warp) * STAGE_FLOATS
-            for h, d in halves:
-                for cb in range(BN // EPI_COLS):
-                    for cc in range(EPI_COLS // 8):
-                        i = 4 * (cb * (EPI_COLS // 8) + cc)
-                        w0 = st0 + g * EPI_PITCH + cc * 8 + 2 * q
-                        w1 = st0 + (g + 8) * EPI_PITCH + cc * 8 + 2 * q
-                        check_float2_banks(w0)
-                        check_float2_banks(w1)
-                        staging[w0], staging[w0 + 1] = d[thread, i], d[thread, i + 1]
-                        staging[w1], staging[w1 + 1] = d[thread, i + 2], d[thread, i + 3]
-                    if rows and splits == 1 and row8_ok(N, epi):   # epi 1 where row8_ok
-                        col = ROW8_STRIDE * (lanes & 3)
-                        n = n0 + cb * EPI_COLS + col
-                        for pas in range(2):
-                            r = pas * 8 + (lanes >> 2)
-                            for half in (0, 4):
-                                check_float4_banks(st0 + r * EPI_PITCH + col + half)
-                            for l in lanes:
-                                m = m0 + h * 64 + warp * 16 + r[l]
-                                idx = st0 + r[l] * EPI_PITCH + col[l]
-                                if m < M and n[l] < N:
-                                    store_row8_staged(Y, written, m, n[l], staging[idx: idx + 8], M, N, epi)
-                        continue
-                    col = 2 * (lanes & 15)
+            col_blocks = BN // EPI_COLS
+            for blk in range(len(halves) * col_blocks):   # the kernel's rolled loop over 16 x 32 blocks
+                cb = blk % col_blocks
+                d = halves[blk // col_blocks][1]           # stage_block's fragments: acc + 64 * (b / COL_BLOCKS)
+                h = halves[blk // col_blocks if HALF_OF_BLOCK_DIVIDES else blk % len(halves)][0]   # the rows it stores
+                for cc in range(EPI_COLS // 8):
+                    i = 4 * (cb * (EPI_COLS // 8) + cc)
+                    w0 = st0 + g * EPI_PITCH + cc * 8 + 2 * q
+                    w1 = st0 + (g + 8) * EPI_PITCH + cc * 8 + 2 * q
+                    check_float2_banks(w0)
+                    check_float2_banks(w1)
+                    staging[w0], staging[w0 + 1] = d[thread, i], d[thread, i + 1]
+                    staging[w1], staging[w1 + 1] = d[thread, i + 2], d[thread, i + 3]
+                if rows and splits == 1 and row8_ok(N, epi):   # epi 1 where row8_ok
+                    col = ROW8_STRIDE * (lanes & 3)
                     n = n0 + cb * EPI_COLS + col
-                    for r0 in range(2):                   # the loop "r = lane >> 4; r < 16; r += 2", lane by lane
-                        for r in range(r0, 16, 2):
-                            idx = st0 + r * EPI_PITCH + col
-                            sel = (lanes >> 4) == r0
-                            check_float2_banks(idx)
-                            for l in lanes[sel]:
-                                v = staging[idx[l]], staging[idx[l] + 1]
-                                m = m0 + h * 64 + warp * 16 + r
-                                if splits == 1:
-                                    store_pair(Y, written, m, n[l], v[0], v[1], M, N, epi)
-                                elif m < M and n[l] < N:      # a partial sum: gemm_splitk_reduce applies the epilogue
-                                    ws[rng_, m, n[l]] = v[0]
-                                    if n[l] + 1 < N:
-                                        ws[rng_, m, n[l] + 1] = v[1]
+                    for pas in range(2):
+                        r = pas * 8 + (lanes >> 2)
+                        for half in (0, 4):
+                            check_float4_banks(st0 + r * EPI_PITCH + col + half)
+                        for l in lanes:
+                            m = m0 + h * 64 + warp * 16 + r[l]
+                            idx = st0 + r[l] * EPI_PITCH + col[l]
+                            if m < M and n[l] < N:
+                                store_row8_staged(Y, written, m, n[l], staging[idx: idx + 8], M, N, epi)
+                    continue
+                col = 2 * (lanes & 15)
+                n = n0 + cb * EPI_COLS + col
+                for r0 in range(2):                   # the loop "r = lane >> 4; r < 16; r += 2", lane by lane
+                    for r in range(r0, 16, 2):
+                        idx = st0 + r * EPI_PITCH + col
+                        sel = (lanes >> 4) == r0
+                        check_float2_banks(idx)
+                        for l in lanes[sel]:
+                            v = staging[idx[l]], staging[idx[l] + 1]
+                            m = m0 + h * 64 + warp * 16 + r
+                            if splits == 1:
+                                store_pair(Y, written, m, n[l], v[0], v[1], M, N, epi)
+                            elif m < M and n[l] < N:      # a partial sum: gemm_splitk_reduce applies the epilogue
+                                ws[rng_, m, n[l]] = v[0]
+                                if n[l] + 1 < N:
+                                    ws[rng_, m, n[l] + 1] = v[1]
 
     def tma_engine():
         """Copies land in a random order, some time after they were issued."""
@@ -640,6 +646,8 @@ def main():
                ("a stage released while its wgmma group may still read it", "RELEASE_LAG", 0),
                ("a descriptor stride of 512 bytes", "SBO", 512)]
     catch_mutants(globals(), mutants, lambda: run(256, 384, 520, grid=2, seed=7, quiet=True))
+    catch_mutants(globals(), [("the epilogue storing block blk at half blk % 2 while staging half blk / 4", "HALF_OF_BLOCK_DIVIDES", False)],
+                  lambda: run(256, 384, 520, grid=2, seed=7, quiet=True))
     catch_mutants(globals(), [("row stores four columns apart instead of eight", "ROW8_STRIDE", 4)],
                   lambda: run(200, 304, 136, grid=4, seed=10, rows=True, quiet=True))
     catch_mutants(globals(), [("cooperative stages released when one consumer is done", "COOP_EMPTY_ARRIVALS", 4)],

@@ -120,6 +120,27 @@ class GemmSm90SassTest {
         }
     }
 
+    /**
+     * The epilogue stays one rolled loop: each gemm_sm90 entry (ping-pong and cooperative schedules) under 8,000 SASS
+     * instructions, each wide entry under 4,000 (read from the cubin's .text sections: no CUDA tool needed). With
+     * the loop over its 16 × 32 blocks unrolled, every block carried its own copy of the stores: 20,568 and 13,536
+     * instructions, run once per tile (before 2026-11-28; with activate8, 27,896 and 18,496).
+     */
+    @Test
+    void epilogueCodeStaysOneCopy() throws IOException {
+        Map<String, Long> sizes;
+        try (var in = GemmSm90SassTest.class.getResourceAsStream("/kernels/gemm_sm90.fatbin")) {
+            Assumptions.assumeTrue(in != null, "kernels/gemm_sm90.fatbin was not built (nvcc was missing at build time)");
+            sizes = CubinSections.largestTextSizes(in.readAllBytes());
+        }
+        for (String k : KERNELS) {
+            assertTrue(sizes.containsKey(k), k + " not among the cubins' kernels " + sizes.keySet());
+            long instructions = sizes.get(k) / 16, limit = k.startsWith("gemm_sm90w") ? 4000 : 8000;
+            assertTrue(instructions < limit, k + ": " + instructions + " SASS instructions, expected under " + limit
+                    + " (is the epilogue's block loop unrolled again? each block then carries its own stores)");
+        }
+    }
+
     @Test
     void ptxasReportHasNoSpillsStackOrWarnings() throws IOException {
         checkPtxasReport("gemm_sm90", KERNELS);

@@ -24,8 +24,68 @@ __device__ __forceinline__ float warp_sum(float v) {
 //   x: [rows, d] f32. weight: [d] f32 or null. shift, scale: rows of modStride floats, the d used start at the
 //   pointers (so chunks of an adaLN output [B, 6d] are addressed in place with modStride = 6d); both null for
 //   no modulation. kind: 0 LayerNorm (x − mean), 1 RMSNorm. var = mean((x − mean)²), inv = 1/√(var + eps).
-//   One warp per row, two passes over x (the second from L1/L2).
+//   One warp per row. Where the row fits a warp's registers (d % 4 == 0, d ≤ 32·4·ROW_VECS = 2048) and every
+//   operand is 16-byte aligned (8 for a bf16 out), the row is read once, 16 bytes a load, all loads in flight
+//   together (norm_row_in_registers); else two passes over x, four bytes a load (the second from L1/L2).
 //   launch: block 256 (8 rows), grid ceil(rows / 8). Limits: rows, d ≥ 1; ratio ≥ 1 divides rows.
+// Why the register path: at batch 1 a norm has a few rows (ARPG-L: 6 × 1024), so its time is latency; the loop of
+// four-byte loads waited on one round trip after another (step 12 on the H100, 2026-11-28: 8 to 10 µs a call,
+// normForMatmul 21% of ARPG-L's device time at batch 1).
+constexpr int ROW_VECS = 16;
+
+__device__ __forceinline__ bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
+
+template <bool OUT_BF16>
+__device__ __forceinline__ void norm_row_in_registers(void* out, const float* __restrict__ xr, const float* __restrict__ weight,
+                                                      const float* __restrict__ shift, const float* __restrict__ scale,
+                                                      size_t o, int d, int kind, float eps, int lane) {
+    // lane l holds the float4s l, l + 32, … of the row: columns 4l.., 128 + 4l.., …
+    const int vecs = d / 4;
+    float4 v[ROW_VECS];
+#pragma unroll
+    for (int j = 0; j < ROW_VECS; j++) {
+        const int c = lane + 32 * j;
+        v[j] = c < vecs ? reinterpret_cast<const float4*>(xr)[c] : make_float4(0.f, 0.f, 0.f, 0.f);
+    }
+    float mean = 0.f;
+    if (kind == NORM_LAYER) {
+        float s = 0.f;
+#pragma unroll
+        for (int j = 0; j < ROW_VECS; j++) s += (v[j].x + v[j].y) + (v[j].z + v[j].w);   // zeros past the row
+        mean = warp_sum(s) / d;
+    }
+    float ss = 0.f;
+#pragma unroll
+    for (int j = 0; j < ROW_VECS; j++) {
+        if (lane + 32 * j >= vecs) break;
+        const float a = v[j].x - mean, b = v[j].y - mean, c = v[j].z - mean, e = v[j].w - mean;
+        ss += (a * a + b * b) + (c * c + e * e);
+    }
+    const float inv = rsqrtf(warp_sum(ss) / d + eps);
+#pragma unroll
+    for (int j = 0; j < ROW_VECS; j++) {
+        const int c = lane + 32 * j;
+        if (c >= vecs) break;
+        float r[4] = {(v[j].x - mean) * inv, (v[j].y - mean) * inv, (v[j].z - mean) * inv, (v[j].w - mean) * inv};
+        if (weight) {
+            const float4 w = reinterpret_cast<const float4*>(weight)[c];
+            r[0] *= w.x; r[1] *= w.y; r[2] *= w.z; r[3] *= w.w;
+        }
+        if (scale) {
+            const float4 sc = reinterpret_cast<const float4*>(scale)[c], sh = reinterpret_cast<const float4*>(shift)[c];
+            r[0] = r[0] * (1.f + sc.x) + sh.x; r[1] = r[1] * (1.f + sc.y) + sh.y;
+            r[2] = r[2] * (1.f + sc.z) + sh.z; r[3] = r[3] * (1.f + sc.w) + sh.w;
+        }
+        if (OUT_BF16) {
+            __nv_bfloat162 lo = __floats2bfloat162_rn(r[0], r[1]), hi = __floats2bfloat162_rn(r[2], r[3]);
+            reinterpret_cast<uint2*>(reinterpret_cast<__nv_bfloat16*>(out) + o)[c] =
+                make_uint2(*reinterpret_cast<const uint32_t*>(&lo), *reinterpret_cast<const uint32_t*>(&hi));
+        } else {
+            reinterpret_cast<float4*>(reinterpret_cast<float*>(out) + o)[c] = make_float4(r[0], r[1], r[2], r[3]);
+        }
+    }
+}
+
 template <bool OUT_BF16>
 __device__ __forceinline__ void norm_rows(void* out, const float* __restrict__ x, const float* __restrict__ weight,
                                           const float* __restrict__ shift, const float* __restrict__ scale, int modStride,
@@ -33,6 +93,15 @@ __device__ __forceinline__ void norm_rows(void* out, const float* __restrict__ x
     int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32, lane = threadIdx.x & 31;
     if (row >= rows) return;
     const float* xr = x + (size_t)row * d;
+    // uniform over the launch: the row's 16-byte pieces line up in x, weight, the modulation rows and out
+    const bool vec = d % 4 == 0 && d <= 128 * ROW_VECS && modStride % 4 == 0 && aligned16(x) && aligned16(weight)
+                     && aligned16(shift) && aligned16(scale) && (reinterpret_cast<uintptr_t>(out) & (OUT_BF16 ? 7 : 15)) == 0;
+    if (vec) {
+        const size_t mo = (size_t)(row / ratio) * modStride;
+        norm_row_in_registers<OUT_BF16>(out, xr, weight, shift ? shift + mo : nullptr, scale ? scale + mo : nullptr,
+                                        (size_t)row * d, d, kind, eps, lane);
+        return;
+    }
     float mean = 0.f;
     if (kind == NORM_LAYER) {
         float s = 0.f;

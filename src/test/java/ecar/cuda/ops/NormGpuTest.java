@@ -30,7 +30,8 @@ class NormGpuTest {
      * sample (DiT, ratio = tokens) or per token (the flow head's Block_v1, ratio 1).
      */
     @ParameterizedTest(name = "{0} rows {1} d {2} ratio {3}")
-    @CsvSource({"LAYER, 1024, 1152, 256", "LAYER, 256, 1152, 1", "RMS, 341, 1024, 341", "RMS, 512, 1024, 1", "LAYER, 7, 33, 7"})
+    @CsvSource({"LAYER, 1024, 1152, 256", "LAYER, 256, 1152, 1", "RMS, 341, 1024, 341", "RMS, 512, 1024, 1", "LAYER, 7, 33, 7",
+            "RMS, 6, 1024, 1", "LAYER, 5, 2048, 5", "LAYER, 3, 2052, 1", "RMS, 9, 100, 3"})
     void normModulateMatchesTheCpu(Norm kind, int rows, int d, int ratio) {
         int groups = rows / ratio;
         float[] x = random(21, rows * d, 3f), ada = random(22, groups * 6 * d, 0.5f);
@@ -49,6 +50,24 @@ class NormGpuTest {
                 norm.rowsModulated(out, p, dx, dada, dada.slice(4L * d, dada.bytes() - 4L * d, "scale"), 6 * d, rows, d, kind, 1e-6f, ratio);
                 assertClose(kind + " modulated " + p, expected, g.read(out, (long) rows * d, p), p == Precision.F32 ? F32_TOL : BF16_TOL);
             }
+        }
+    }
+
+    /**
+     * The rows held in registers (d % 4 == 0, d ≤ 2048, 16-byte aligned operands) and the four-byte loop (here x
+     * starts 4 bytes into its buffer) give the CPU's values; every other case of the register path is above.
+     */
+    @ParameterizedTest(name = "{0}, x {1} bytes into its buffer")
+    @CsvSource({"LAYER, 0", "LAYER, 4", "RMS, 4"})
+    void bothPathsMatchTheCpu(Norm kind, int offset) {
+        int rows = 6, d = 1024;
+        float[] x = random(28, rows * d + 1, 2f), w = random(29, d, 1f);
+        float[] shifted = java.util.Arrays.copyOfRange(x, offset / 4, offset / 4 + rows * d);
+        float[] expected = data(cpu.norm(FloatTensor.of(shifted, rows, d), kind, FloatTensor.of(w, d), 1e-6f));
+        try (GpuOps g = new GpuOps()) {
+            DeviceBuffer dx = g.f32(x, "x"), out = g.poisoned((long) rows * d, Precision.BF16, "out");
+            new NormKernels(g.launcher).rows(out, Precision.BF16, dx.slice(offset, 4L * rows * d, "x + " + offset + " bytes"), g.f32(w, "w"), rows, d, kind, 1e-6f);
+            assertClose(kind + " norm, x + " + offset + " bytes", expected, g.read(out, (long) rows * d, Precision.BF16), BF16_TOL);
         }
     }
 

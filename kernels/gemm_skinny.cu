@@ -14,7 +14,7 @@
 //    int M, int N, int K, int act, int post, int gateRatio, int gateLd,
 //    const float* rope_cos, const float* rope_sin, int rope_tokens, int rope_head, int rope_cols,
 //    const float* rope_rows, int rope_table_rows)
-//   launch: block 256 (8 warps), grid ceil(ceil(N / 2) / 8): one warp per pair of output columns.
+//   launch: block 128 (4 warps), grid ceil(ceil(N / 2) / 4): one warp per pair of output columns.
 // Limits: 1 ≤ M ≤ 16; K % 8 == 0, K ≥ 8; X, W 16-byte aligned (rows of K bf16, K a multiple of 8, stay aligned);
 //   N ≥ 1; act, post, gateRatio as in gemm.cu; Y may be res.
 #include "gemm_tile.cuh"
@@ -24,7 +24,9 @@ using namespace ecar::tile;
 
 namespace {
 
-constexpr int MAX_M = 16, WARPS = 8, UNROLL = 4;
+// WARPS: 4 a block, so that N / 8 blocks spread over the SMs (ARPG-L's fc2, N = 1024: 128 blocks; with 8 warps, 64 of
+// 132 SMs streamed W)
+constexpr int MAX_M = 16, WARPS = 4, UNROLL = 4, X_BATCH = 8;
 
 // Eight bf16 (one 16-byte load) as floats.
 __device__ __forceinline__ void unpack8(const uint4& u, float* f) {
@@ -70,15 +72,27 @@ __device__ __forceinline__ void gemm_skinny(void* Y, const __nv_bfloat16* __rest
             float fa[8], fb[8];
             unpack8(a[u], fa);
             unpack8(b[u], fb);
+            // chunk c of X's rows, eight rows' loads issued together before any is used (X comes from L2 the first
+            // time an SM reads a chunk: a load used at once, row after row, waited M round trips per chunk). Eight,
+            // not sixteen: sixteen chunks in registers made ptxas spill.
 #pragma unroll
-            for (int m = 0; m < MAX_M; m++) {
-                if (m >= M) break;
-                float fx[8];
-                unpack8(__ldg(reinterpret_cast<const uint4*>(X + (size_t)m * K) + c), fx);
+            for (int m0 = 0; m0 < MAX_M; m0 += X_BATCH) {
+                if (m0 >= M) break;
+                uint4 xs[X_BATCH];
 #pragma unroll
-                for (int i = 0; i < 8; i++) {
-                    acc[m][0] = fmaf(fx[i], fa[i], acc[m][0]);
-                    acc[m][1] = fmaf(fx[i], fb[i], acc[m][1]);
+                for (int i = 0; i < X_BATCH; i++)
+                    if (m0 + i < M) xs[i] = __ldg(reinterpret_cast<const uint4*>(X + (size_t)(m0 + i) * K) + c);
+#pragma unroll
+                for (int i = 0; i < X_BATCH; i++) {
+                    const int m = m0 + i;
+                    if (m >= M) break;
+                    float fx[8];
+                    unpack8(xs[i], fx);
+#pragma unroll
+                    for (int t = 0; t < 8; t++) {
+                        acc[m][0] = fmaf(fx[t], fa[t], acc[m][0]);
+                        acc[m][1] = fmaf(fx[t], fb[t], acc[m][1]);
+                    }
                 }
             }
         }

@@ -453,6 +453,8 @@ public final class GemmKernels {
 
     /** Rows up to which {@link #linear} takes gemm_skinny: the kernel's accumulators hold 16 rows. */
     public static final int SKINNY_MAX_M = 16;
+    /** gemm_skinny's warps a block (its WARPS), each one pair of output columns. */
+    static final int SKINNY_WARPS = 4;
 
     /**
      * kernels/gemm_skinny.cu: a warp per pair of outputs streaming W's rows on the CUDA cores, for the 1 to 16 rows of
@@ -462,7 +464,7 @@ public final class GemmKernels {
         String op = "gemm_skinny";
         checkOperands(op, y, out, x, w, m, n, k, e);
         that(m <= SKINNY_MAX_M, op, "M = " + m + " rows; the skinny kernel takes at most " + SKINNY_MAX_M);
-        LaunchShape shape = new LaunchShape(OpCheck.ceilDiv(OpCheck.ceilDiv(n, 2), 8), 1, 1, 256, 1, 1, 0);
+        LaunchShape shape = new LaunchShape(OpCheck.ceilDiv(OpCheck.ceilDiv(n, 2), SKINNY_WARPS), 1, 1, 32 * SKINNY_WARPS, 1, 1, 0);
         launcher.launch("gemm_skinny", "gemm_skinny_" + out.suffix + "(ptr y, ptr x, ptr w, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, "
                 + "i32 K, i32 act, i32 post, i32 gateRatio, i32 gateLd, " + ROPE_PARAMS + ")", shape, withRope(e, y, x, w, e.bias(), e.res(), e.gate(),
                 e.mul(), m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n)));

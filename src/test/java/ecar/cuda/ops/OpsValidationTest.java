@@ -186,6 +186,12 @@ class OpsValidationTest {
     }
 
     @Test
+    void skinnyLaunchHasTheKernelsWarps() throws IOException {
+        assertEquals(GemmKernels.SKINNY_WARPS, GemmSm90SassTest.constant(Files.readString(Path.of("kernels", "gemm_skinny.cu")), "WARPS"),
+                "gemm_skinny.cu's WARPS is the launch's block of warps");
+    }
+
+    @Test
     void gemmPicksTheTileAndGridForTheShape() {
         // DiT-XL/2 fc1 at batch 64: 16384 × 4608 → 128 × 36 big tiles
         int m = 64 * 256, n = 4608, k = 1152;
@@ -198,13 +204,13 @@ class OpsValidationTest {
         assertEquals(256, c.shape().blockX());
         assertEquals(65536, c.shape().sharedBytes());
         assertEquals(Activation.GELU_TANH.ordinal(), c.args()[10]);
-        // adaLN at batch 2: 2 × 6912 → the skinny kernel, a warp per output pair: 3456 warps in 432 blocks of 8
+        // adaLN at batch 2: 2 × 6912 → the skinny kernel, a warp per output pair: 3456 warps in 864 blocks of 4
         gemm.linear(f32(2 * 6912, "y"), Precision.F32, bf16(2 * 1152, "c"), bf16(6912L * 1152, "w"), 2, 6912, 1152,
                 Epilogue.of(f32(6912, "b"), Activation.NONE));
         c = rec.last();
         assertEquals("gemm_skinny", c.family());
         assertEquals("gemm_skinny_f32", c.kernel());
-        assertEquals(new ecar.cuda.LaunchShape(432, 1, 1, 256, 1, 1, 0), c.shape());
+        assertEquals(new ecar.cuda.LaunchShape(864, 1, 1, 128, 1, 1, 0), c.shape());
         // 17 rows: past the skinny kernel's 16, the small tile, 108 × 1
         gemm.linear(f32(17 * 6912, "y"), Precision.F32, bf16(17 * 1152, "c"), bf16(6912L * 1152, "w"), 17, 6912, 1152,
                 Epilogue.of(f32(6912, "b"), Activation.NONE));

@@ -99,20 +99,15 @@ public final class KernelSmoke {
             gpu.selfAttention(qkv, 2, 0, 0, false);
             Tensor mod = gpu.upload(Compare.random(41, 0.5f, 2, 6 * 128)), hx = gpu.upload(Compare.random(42, 1f, 2, 256, 128));
             gpu.normModulate(hx, ecar.backend.Norm.RMS, 1e-6f, mod, 6, 4, 2);
-            // every other kernel family, as the models call it through the backend: tiny DiT latents, a tiny ECAR picture
-            ecar.sample.GenerateRequest r = ecar.sample.GenerateRequest.of(1, 3).seed(5);
-            ecar.sample.Pipeline.random(ecar.sample.Presets.get("dit-tiny"), 1, gpu).sampleLatents(r, ecar.model.Progress.NONE);
-            progress("dit-tiny");
-            ecar.sample.Pipeline.random(ecar.sample.Presets.get("ecar-tiny"), 1, gpu).generate(r, ecar.model.Progress.NONE);
-            progress("ecar-tiny with its decode");
-            // ARPG three times: its generation loop eager, captured, replayed (the device-scalar draw and guidance kernels)
-            ecar.sample.Pipeline arpg = ecar.sample.Pipeline.random(ecar.sample.Presets.get("arpg-tiny"), 1, gpu);
-            for (int i = 0; i < 3; i++) arpg.generate(r, ecar.model.Progress.NONE);
+            // norm_rows with the row in registers (d 1024) and in its four-byte loop (d 33)
+            for (int d : new int[]{1024, 33}) {
+                gpu.normForMatmul(gpu.upload(Compare.random(43 + d, 1f, 6, d)), ecar.backend.Norm.LAYER, gpu.upload(Compare.random(44, 1f, d)), 1e-6f);
+            }
             gpu.synchronize();
-            progress("arpg-tiny three times");
+            progress("fused self-attention and norms");
         }
-        // gemm_sm90's pair-store epilogue (ECAR_GEMM_STORES=pairs; everything above took the default row stores where N
-        // allows) on 9 × 15 tiles
+        // the kernel settings' other choices first, the tiny pipelines last: a sanitizer that runs out of time (racecheck
+        // and initcheck did on the H100, 2026-11-28, inside the pipelines) has then checked every kernel path
         underSetting(ecar.cuda.ops.GemmKernels.STORES_PROPERTY, "pairs", 128L << 20, gpu -> linearAndResidual(gpu, 1100, 72, 1904));
         progress("gemm_sm90 pair stores");
         // gemm_sm90's wide 128 × 256 tile (ECAR_GEMM_TILE=128x256) on shapes with a wide tile for each SM of an H100
@@ -133,6 +128,19 @@ public final class KernelSmoke {
             }
         });
         progress("attention_sm90 overlapped");
+        try (CudaBackend gpu = new CudaBackend(128L << 20)) {
+            // every other kernel family, as the models call it through the backend: tiny DiT latents, a tiny ECAR picture
+            ecar.sample.GenerateRequest r = ecar.sample.GenerateRequest.of(1, 3).seed(5);
+            ecar.sample.Pipeline.random(ecar.sample.Presets.get("dit-tiny"), 1, gpu).sampleLatents(r, ecar.model.Progress.NONE);
+            progress("dit-tiny");
+            ecar.sample.Pipeline.random(ecar.sample.Presets.get("ecar-tiny"), 1, gpu).generate(r, ecar.model.Progress.NONE);
+            progress("ecar-tiny with its decode");
+            // ARPG three times: its generation loop eager, captured, replayed (the device-scalar draw and guidance kernels)
+            ecar.sample.Pipeline arpg = ecar.sample.Pipeline.random(ecar.sample.Presets.get("arpg-tiny"), 1, gpu);
+            for (int i = 0; i < 3; i++) arpg.generate(r, ecar.model.Progress.NONE);
+            gpu.synchronize();
+            progress("arpg-tiny three times");
+        }
         System.out.println("kernel smoke: every attention and flow kernel ran, the GEMM paths (skinny, mma.sync tiles, wgmma where the device has it, "
                 + "with pair and row stores, and its wide tiles), attention_sm90 overlapped, and tiny DiT, ECAR and ARPG pipelines");
     }

@@ -8,15 +8,20 @@
 // Here every warp streams two rows of W (two adjacent outputs) with 16-byte loads, four K steps in flight at once,
 // and multiplies them by the M rows of X (read through the cache: every warp reads the same X), then the warp reduces
 // its 2·M sums; lane m stores row m. All of W is read once, by every SM.
+// Split K: the layer's time is the bytes of W in flight, about 4 KB a warp, so a layer with few columns (ARPG-L's
+// fc2, N = 1024: 512 pairs, 512 warps, 4 an SM) cannot fill the memory pipe. With ksplit 2 or 4 that many warps of a
+// block share one pair, each a contiguous range of K's chunks, and the block adds their sums in range order through
+// shared memory (deterministic) before the first warp runs the epilogue. GemmKernels picks ksplit for about 16 warps
+// an SM (ecar.cuda.ops.GemmKernels.skinnySplit).
 //
 // Entry points: gemm_skinny_{f32,bf16}
 //   (void* Y, const bf16* X, const bf16* W, const float* bias, const float* res, const float* gate, const bf16* mul,
-//    int M, int N, int K, int act, int post, int gateRatio, int gateLd,
+//    int M, int N, int K, int act, int post, int gateRatio, int gateLd, int ksplit,
 //    const float* rope_cos, const float* rope_sin, int rope_tokens, int rope_head, int rope_cols,
 //    const float* rope_rows, int rope_table_rows)
-//   launch: block 128 (4 warps), grid ceil(ceil(N / 2) / 4): one warp per pair of output columns.
-// Limits: 1 ≤ M ≤ 16; K % 8 == 0, K ≥ 8; X, W 16-byte aligned (rows of K bf16, K a multiple of 8, stay aligned);
-//   N ≥ 1; act, post, gateRatio as in gemm.cu; Y may be res.
+//   launch: block 128 (4 warps), grid ceil(ceil(N / 2) / (4 / ksplit)): ksplit warps per pair of output columns.
+// Limits: 1 ≤ M ≤ 16; K % 8 == 0, K ≥ 8; ksplit 1, 2 or 4; X, W 16-byte aligned (rows of K bf16, K a multiple of 8,
+//   stay aligned); N ≥ 1; act, post, gateRatio as in gemm.cu; Y may be res.
 #include "gemm_tile.cuh"
 
 using namespace ecar;
@@ -41,26 +46,28 @@ __device__ __forceinline__ void unpack8(const uint4& u, float* f) {
 
 template <bool OUT_BF16>
 __device__ __forceinline__ void gemm_skinny(void* Y, const __nv_bfloat16* __restrict__ X, const __nv_bfloat16* __restrict__ W,
-                                            int M, int N, int K, const Epilogue& e) {
+                                            int M, int N, int K, int ksplit, const Epilogue& e) {
+    __shared__ float partial[WARPS][MAX_M][2];   // each warp's sums of its range, row by row (ksplit > 1)
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    const int n = 2 * (blockIdx.x * WARPS + warp);
-    if (n >= N) return;
+    const int range = warp % ksplit, n = 2 * (blockIdx.x * (WARPS / ksplit) + warp / ksplit);
     const bool second = n + 1 < N;
-    const uint4* w0 = reinterpret_cast<const uint4*>(W + (size_t)n * K);
-    const uint4* w1 = reinterpret_cast<const uint4*>(W + (size_t)(second ? n + 1 : n) * K);
     const int chunks = K / 8;   // 16-byte chunks in a row
+    // this warp's chunks [c_begin, c_end); none for a pair past N (the warp still meets the block's barrier)
+    const int per = (chunks + ksplit - 1) / ksplit, c_begin = range * per, c_end = n < N ? min(chunks, c_begin + per) : c_begin;
+    const uint4* w0 = reinterpret_cast<const uint4*>(W + (size_t)min(n, N - 1) * K);
+    const uint4* w1 = reinterpret_cast<const uint4*>(W + (size_t)(second ? n + 1 : min(n, N - 1)) * K);
 
     float acc[MAX_M][2];
 #pragma unroll
     for (int m = 0; m < MAX_M; m++) acc[m][0] = acc[m][1] = 0.f;
 
-    // lane l takes chunks l, l + 32, …; UNROLL of them are loaded before any is used (bytes in flight hide latency)
-    for (int c0 = lane; c0 < chunks; c0 += 32 * UNROLL) {
+    // lane l takes chunks c_begin + l, + 32, …; UNROLL of them are loaded before any is used (bytes in flight hide latency)
+    for (int c0 = c_begin + lane; c0 < c_end; c0 += 32 * UNROLL) {
         uint4 a[UNROLL], b[UNROLL];
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {
             const int c = c0 + 32 * u;
-            if (c < chunks) {
+            if (c < c_end) {
                 a[u] = __ldg(w0 + c);
                 b[u] = __ldg(w1 + c);
             }
@@ -68,7 +75,7 @@ __device__ __forceinline__ void gemm_skinny(void* Y, const __nv_bfloat16* __rest
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {
             const int c = c0 + 32 * u;
-            if (c >= chunks) break;
+            if (c >= c_end) break;
             float fa[8], fb[8];
             unpack8(a[u], fa);
             unpack8(b[u], fb);
@@ -117,7 +124,21 @@ __device__ __forceinline__ void gemm_skinny(void* Y, const __nv_bfloat16* __rest
             v1 = acc[m][1];
         }
     }
-    if (lane < M) store_pair<OUT_BF16>(Y, lane, n, v0, v1, M, N, e);
+    if (ksplit > 1) {   // uniform over the block: the pair's first warp adds the ranges' sums in range order
+        if (lane < M) {
+            partial[warp][lane][0] = v0;
+            partial[warp][lane][1] = v1;
+        }
+        __syncthreads();
+        if (range > 0) return;
+        for (int r = 1; r < ksplit; r++) {
+            if (lane < M) {
+                v0 += partial[warp + r][lane][0];
+                v1 += partial[warp + r][lane][1];
+            }
+        }
+    }
+    if (n < N && lane < M) store_pair<OUT_BF16>(Y, lane, n, v0, v1, M, N, e);
 }
 
 }  // namespace
@@ -127,9 +148,9 @@ __device__ __forceinline__ void gemm_skinny(void* Y, const __nv_bfloat16* __rest
         NAME(void* Y, const __nv_bfloat16* __restrict__ X, const __nv_bfloat16* __restrict__ W,                      \
              const float* __restrict__ bias, const float* res, const float* __restrict__ gate,                       \
              const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd,   \
-             ECAR_ROPE_PARAMS) {                                                                                     \
+             int ksplit, ECAR_ROPE_PARAMS) {                                                                         \
         Epilogue e{bias, res, gate, mul, act, post, gateRatio, gateLd, ECAR_ROPE_ARGS};                              \
-        gemm_skinny<OUT_BF16>(Y, X, W, M, N, K, e);                                                                  \
+        gemm_skinny<OUT_BF16>(Y, X, W, M, N, K, ksplit, e);                                                          \
     }
 
 GEMM_SKINNY_ENTRY(gemm_skinny_f32, false)

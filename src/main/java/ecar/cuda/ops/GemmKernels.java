@@ -464,10 +464,27 @@ public final class GemmKernels {
         String op = "gemm_skinny";
         checkOperands(op, y, out, x, w, m, n, k, e);
         that(m <= SKINNY_MAX_M, op, "M = " + m + " rows; the skinny kernel takes at most " + SKINNY_MAX_M);
-        LaunchShape shape = new LaunchShape(OpCheck.ceilDiv(OpCheck.ceilDiv(n, 2), SKINNY_WARPS), 1, 1, 32 * SKINNY_WARPS, 1, 1, 0);
+        int ksplit = skinnySplit(n, k, multiprocessors);
+        LaunchShape shape = new LaunchShape(OpCheck.ceilDiv(OpCheck.ceilDiv(n, 2), SKINNY_WARPS / ksplit), 1, 1, 32 * SKINNY_WARPS, 1, 1, 0);
         launcher.launch("gemm_skinny", "gemm_skinny_" + out.suffix + "(ptr y, ptr x, ptr w, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, "
-                + "i32 K, i32 act, i32 post, i32 gateRatio, i32 gateLd, " + ROPE_PARAMS + ")", shape, withRope(e, y, x, w, e.bias(), e.res(), e.gate(),
-                e.mul(), m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n)));
+                + "i32 K, i32 act, i32 post, i32 gateRatio, i32 gateLd, i32 ksplit, " + ROPE_PARAMS + ")", shape, withRope(e, y, x, w, e.bias(), e.res(), e.gate(),
+                e.mul(), m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n), ksplit));
+    }
+
+    /** Warps a skinny block holds, about, on each SM it runs on: each keeps about 4 KB of W in flight. */
+    static final int SKINNY_WARPS_PER_SM = 16;
+
+    /**
+     * How many of gemm_skinny's warps share a pair of output columns, each a range of K (1, 2 or 4): the fewest that
+     * give about {@link #SKINNY_WARPS_PER_SM} warps an SM, so that a layer with few columns still has W's bytes in
+     * flight on every SM (ARPG-L's fc2, N = 1024 on 132 SMs: 4; DiT-XL/2's adaLN, N = 6912: 1), and no more than
+     * leave each lane of a range one 16-byte chunk of K.
+     */
+    static int skinnySplit(int n, int k, int multiprocessors) {
+        long pairs = (n + 1) / 2, wanted = (long) SKINNY_WARPS_PER_SM * multiprocessors;
+        int ksplit = 1;
+        while (ksplit < SKINNY_WARPS && pairs * ksplit < wanted && k / 8 >= 32 * 2 * ksplit) ksplit *= 2;
+        return ksplit;
     }
 
     /** gemm.cu's mma.sync kernel with this tile, on any GPU. */

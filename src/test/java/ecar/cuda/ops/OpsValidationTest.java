@@ -211,6 +211,15 @@ class OpsValidationTest {
         assertEquals("gemm_skinny", c.family());
         assertEquals("gemm_skinny_f32", c.kernel());
         assertEquals(new ecar.cuda.LaunchShape(864, 1, 1, 128, 1, 1, 0), c.shape());
+        assertEquals(1, c.args()[c.args().length - ROPE - 1], "3456 pairs: a warp each (ksplit 1)");
+        // ARPG-L's fc2 at batch 1, 6 × 2816 → 1024: 512 pairs, 4 warps each on a quarter of K (2048 warps for 132 SMs)
+        gemm.linear(f32(6 * 1024, "y"), Precision.F32, bf16(6 * 2816, "h"), bf16(1024L * 2816, "w"), 6, 1024, 2816, Epilogue.of(null, Activation.NONE));
+        c = rec.last();
+        assertEquals(new ecar.cuda.LaunchShape(512, 1, 1, 128, 1, 1, 0), c.shape());
+        assertEquals(4, c.args()[c.args().length - ROPE - 1], "ksplit");
+        assertEquals(java.util.List.of(4, 2, 1, 1, 1), java.util.List.of(GemmKernels.skinnySplit(1024, 2816, 132), GemmKernels.skinnySplit(3072, 1024, 132),
+                GemmKernels.skinnySplit(5460, 1024, 132), GemmKernels.skinnySplit(1024, 256, 132), GemmKernels.skinnySplit(1, 8, 132)),
+                "split K for about 16 warps an SM, each range at least one chunk a lane");
         // 17 rows: past the skinny kernel's 16, the small tile, 108 × 1
         gemm.linear(f32(17 * 6912, "y"), Precision.F32, bf16(17 * 1152, "c"), bf16(6912L * 1152, "w"), 17, 6912, 1152,
                 Epilogue.of(f32(6912, "b"), Activation.NONE));

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Replays the work split of kernels/gemm_skinny.cu in numpy, lane by lane, without a GPU.
+
+What it checks, on ragged shapes and every ksplit the launcher can pick (GemmKernels.skinnySplit, transcribed below):
+  - each active pair's chunks of K are read exactly once over its ksplit warps and their lanes (UNROLL chunks at a time,
+    X's rows in batches of X_BATCH), and a pair past N reads nothing;
+  - the block adds the ranges' sums in range order, and only the pair's first warp stores;
+  - every output (m < M, n < N) is written exactly once, and Y = X · Wᵀ.
+Mutants (each must fail): ranges of floor(chunks / ksplit) chunks (the tail of K dropped); the pair taken as
+warp % ksplit; the first warp storing its own range only; the store without its n < N guard.
+"""
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+SRC = Path(__file__).resolve().parent.parent / "kernels" / "gemm_skinny.cu"
+
+
+def constant(name):
+    m = re.search(r"\b%s = (\d+)" % name, SRC.read_text())
+    if not m:
+        raise SystemExit("%s: %s is not defined" % (SRC, name))
+    return int(m.group(1))
+
+
+MAX_M, WARPS, UNROLL, X_BATCH = (constant(n) for n in ("MAX_M", "WARPS", "UNROLL", "X_BATCH"))
+WARPS_PER_SM = 16   # GemmKernels.SKINNY_WARPS_PER_SM
+
+# switches the mutants flip
+RANGE_ROUNDS_UP = True
+PAIR_OF_WARP_DIVIDES = True
+FIRST_WARP_ADDS_RANGES = True
+STORE_GUARDS_N = True
+
+
+def skinny_split(n, k, sms):
+    """GemmKernels.skinnySplit."""
+    pairs, wanted, ksplit = (n + 1) // 2, WARPS_PER_SM * sms, 1
+    while ksplit < WARPS and pairs * ksplit < wanted and k // 8 >= 32 * 2 * ksplit:
+        ksplit *= 2
+    return ksplit
+
+
+def run(M, N, K, ksplit, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((M, K)).astype(np.float32)
+    W = rng.standard_normal((N, K)).astype(np.float32)
+    chunks = K // 8
+    Y = np.full((M, N), np.nan)
+    written = np.zeros((M, N), dtype=int)
+    reads = {}                                       # (pair, chunk) -> times read
+    grid = -(-((N + 1) // 2) // (WARPS // ksplit))
+    for block in range(grid):
+        partial = np.zeros((WARPS, MAX_M, 2))
+        stored_by = []
+        v = {}
+        for warp in range(WARPS):
+            rng_ = warp % ksplit
+            pair = block * (WARPS // ksplit) + (warp // ksplit if PAIR_OF_WARP_DIVIDES else warp % ksplit)
+            n = 2 * pair
+            per = -(-chunks // ksplit) if RANGE_ROUNDS_UP else chunks // ksplit
+            c_begin = rng_ * per
+            c_end = min(chunks, c_begin + per) if n < N else c_begin
+            cols = [min(n, N - 1), n + 1 if n + 1 < N else min(n, N - 1)]
+            acc = np.zeros((MAX_M, 2))
+            for lane in range(32):
+                c0 = c_begin + lane
+                while c0 < c_end:
+                    for u in range(UNROLL):
+                        c = c0 + 32 * u
+                        if c >= c_end:
+                            break
+                        reads[(n, c)] = reads.get((n, c), 0) + 1
+                        for m0 in range(0, MAX_M, X_BATCH):
+                            if m0 >= M:
+                                break
+                            for i in range(X_BATCH):
+                                m = m0 + i
+                                if m >= M:
+                                    break
+                                xs = X[m, 8 * c: 8 * c + 8].astype(np.float64)
+                                acc[m, 0] += xs @ W[cols[0], 8 * c: 8 * c + 8]
+                                acc[m, 1] += xs @ W[cols[1], 8 * c: 8 * c + 8]
+                    c0 += 32 * UNROLL
+            v[warp] = acc   # after the warp's shuffle reduction, lane m holds row m's pair
+            if ksplit > 1:
+                partial[warp, :M] = acc[:M]
+        for warp in range(WARPS):
+            rng_ = warp % ksplit
+            pair = block * (WARPS // ksplit) + (warp // ksplit if PAIR_OF_WARP_DIVIDES else warp % ksplit)
+            n = 2 * pair
+            if ksplit > 1 and rng_ > 0:
+                continue
+            total = v[warp][:M].copy()
+            if ksplit > 1 and FIRST_WARP_ADDS_RANGES:
+                for r in range(1, ksplit):
+                    total += partial[warp + r, :M]
+            if n < N or not STORE_GUARDS_N:
+                for m in range(M):
+                    for j in range(2):
+                        if n + j < N or (not STORE_GUARDS_N and j == 0):
+                            if n + j >= N:
+                                raise AssertionError("a store past N: column %d of %d" % (n + j, N))
+                            Y[m, n + j] = total[m, j]
+                            written[m, n + j] += 1
+            stored_by.append(warp)
+    if written.min() != 1 or written.max() != 1:
+        raise AssertionError("outputs written %s times" % sorted(set(written.ravel().tolist())))
+    for n in range(0, N, 2):
+        for c in range(chunks):
+            if reads.get((n, c), 0) != 1:
+                raise AssertionError("pair %d chunk %d read %d times" % (n // 2, c, reads.get((n, c), 0)))
+    if any(n >= N for n, _ in reads):
+        raise AssertionError("a pair past N read W")
+    ref = X.astype(np.float64) @ W.astype(np.float64).T
+    err = np.abs(Y - ref).max() / (np.abs(ref).max() + 1e-30)
+    if not err < 1e-9:
+        raise AssertionError("max relative error %g" % err)
+    return grid
+
+
+# ARPG-L's fc2 and an ECAR stage's qkv at a few columns (the split does not depend on N), ragged N, K and M
+SHAPES = [(6, 22, 2816), (2, 20, 1024), (16, 33, 264), (7, 29, 520), (1, 1, 8), (3, 10, 2048), (5, 6, 1032)]
+
+
+def check_all(quiet=False):
+    for M, N, K in SHAPES:
+        for ksplit in (1, 2, 4):
+            if ksplit > 1 and K // 8 < 32 * ksplit:
+                continue   # skinnySplit never picks a range under one chunk a lane
+            grid = run(M, N, K, ksplit, seed=M * 7 + N)
+            if not quiet:
+                print("skinny %2d x %4d x %4d, ksplit %d (%d blocks of %d warps): every output written once, every chunk read once, matches X @ W^T"
+                      % (M, N, K, ksplit, grid, WARPS))
+
+
+def main():
+    assert skinny_split(1024, 2816, 132) == 4 and skinny_split(3072, 1024, 132) == 2 and skinny_split(5460, 1024, 132) == 1
+    check_all()
+    mutants = [("ranges of floor(chunks / ksplit) chunks", "RANGE_ROUNDS_UP", False),
+               ("the pair taken as warp % ksplit", "PAIR_OF_WARP_DIVIDES", False),
+               ("the first warp storing its own range only", "FIRST_WARP_ADDS_RANGES", False),
+               ("the store without its n < N guard", "STORE_GUARDS_N", False)]
+    g = globals()
+    for what, name, value in mutants:
+        old = g[name]
+        g[name] = value
+        try:
+            check_all(quiet=True)
+        except AssertionError as e:
+            print("mutant caught: %s (%s)" % (what, str(e).split("\n")[0]))
+        else:
+            raise SystemExit("mutant not caught: " + what)
+        finally:
+            g[name] = old
+    print("all checks passed")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -48,8 +48,8 @@ SHAPES = [
     ("ecar-l", "head.cond", M, 1024, 1024),
     ("ecar-l", "head.adaLN-token", M, 1024, 3072),
     ("ecar-l", "head.final", M, 1024, 16),
-    # batch 1, guided ([cond; null]): the flow head at stages 4, 3 and 1 (M = 2·r²) and DiT-XL/2's MLP, the small-M
-    # shapes of batch-1 latency
+    # batch 1, guided ([cond; null]): the flow head at stages 4, 3 and 1 (M = 2·r²), DiT-XL/2's MLP and ARPG-L's fc2,
+    # the small-M shapes of batch-1 latency
     ("ecar-l-b1", "head.qkv.s4", 512, 1024, 3072),
     ("ecar-l-b1", "head.fc2.s4", 512, 2736, 1024),
     ("ecar-l-b1", "head.qkv.s3", 128, 1024, 3072),
@@ -57,6 +57,7 @@ SHAPES = [
     ("ecar-l-b1", "head.qkv.s2", 32, 1024, 3072),
     ("ecar-l-b1", "head.qkv.s1", 8, 1024, 3072),
     ("dit-xl-2-b1", "fc1", 512, 1152, 4608),
+    ("arpg-l-b1", "fc2", 6, 2816, 1024),   # ARPG-L at batch 1, guided: 6 rows, its most frequent step
 ]
 
 L2_BYTES = 64 << 20      # more than any current GPU's L2 (H100 50 MB, H200 60 MB)

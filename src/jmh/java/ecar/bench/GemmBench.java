@@ -61,10 +61,11 @@ public class GemmBench extends GpuBench {
             "ecar-l ar.qkv 16384 1024 3072", "ecar-l ar.proj 16384 1024 1024", "ecar-l ar.fc1+gate-gelu 16384 1024 5460",
             "ecar-l ar.fc2 16384 2736 1024", "ecar-l ar.adaLN 64 1024 6144", "ecar-l head.input 16384 16 1024",
             "ecar-l head.cond 16384 1024 1024", "ecar-l head.adaLN-token 16384 1024 3072", "ecar-l head.final 16384 1024 16",
-            // batch 1, guided: the flow head at stages 4, 3 and 1 (M = 2·r²) and DiT-XL/2's MLP, the small-M shapes of latency
+            // batch 1, guided: the flow head at stages 4, 3 and 1 (M = 2·r²), DiT-XL/2's MLP and ARPG-L's fc2 (6 rows, its
+            // most frequent step), the small-M shapes of latency
             "ecar-l-b1 head.qkv.s4 512 1024 3072", "ecar-l-b1 head.fc2.s4 512 2736 1024", "ecar-l-b1 head.qkv.s3 128 1024 3072",
             "ecar-l-b1 head.fc2.s3 128 2736 1024", "ecar-l-b1 head.qkv.s2 32 1024 3072", "ecar-l-b1 head.qkv.s1 8 1024 3072",
-            "dit-xl-2-b1 fc1 512 1152 4608"})
+            "dit-xl-2-b1 fc1 512 1152 4608", "arpg-l-b1 fc2 6 2816 1024"})
     public String shape;
 
     /**

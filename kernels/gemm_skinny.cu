@@ -1,4 +1,4 @@
-// Skinny GEMM for the few rows of batch-1 sampling: Y[M, N] = X[M, K] · W[N, K]ᵀ (+ bias) → activation → post, M ≤ 16,
+// Skinny GEMM for the few rows of batch-1 sampling: Y[M, N] = X[M, K] · W[N, K]ᵀ (+ bias) → activation → post, 16 rows a block,
 // bf16 operands, fp32 accumulation on the CUDA cores, output fp32 or bf16; the same epilogue code as gemm.cu
 // (kernels/gemm_tile.cuh's Epilogue and store_pair). CPU twin: src/main/java/ecar/backend/CpuGemm.java through
 // CpuBackend.linear (with mul and gatedResidual for the fused epilogues).
@@ -19,9 +19,11 @@
 //    int M, int N, int K, int act, int post, int gateRatio, int gateLd, int ksplit,
 //    const float* rope_cos, const float* rope_sin, int rope_tokens, int rope_head, int rope_cols,
 //    const float* rope_rows, int rope_table_rows)
-//   launch: block 128 (4 warps), grid ceil(ceil(N / 2) / (4 / ksplit)): ksplit warps per pair of output columns.
-// Limits: 1 ≤ M ≤ 16; K % 8 == 0, K ≥ 8; ksplit 1, 2 or 4; X, W 16-byte aligned (rows of K bf16, K a multiple of 8,
-//   stay aligned); N ≥ 1; act, post, gateRatio as in gemm.cu; Y may be res.
+//   launch: block 128 (4 warps), grid (ceil(ceil(N / 2) / (4 / ksplit)), ceil(M / 16)): ksplit warps per pair of
+//   output columns, a block row per 16 rows of X (each reads W again, from L2 after the first: 17 to 63 rows, where
+//   gemm.cu's 64-row tiles would give a 1024-column layer 16 CTAs).
+// Limits: M ≥ 1, ceil(M / 16) ≤ 65535; K % 8 == 0, K ≥ 8; ksplit 1, 2 or 4; X, W 16-byte aligned (rows of K bf16, K a
+//   multiple of 8, stay aligned); N ≥ 1; act, post, gateRatio as in gemm.cu; Y may be res.
 #include "gemm_tile.cuh"
 
 using namespace ecar;
@@ -50,6 +52,8 @@ __device__ __forceinline__ void gemm_skinny(void* Y, const __nv_bfloat16* __rest
     __shared__ float partial[WARPS][MAX_M][2];   // each warp's sums of its range, row by row (ksplit > 1)
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int range = warp % ksplit, n = 2 * (blockIdx.x * (WARPS / ksplit) + warp / ksplit);
+    const int row0 = blockIdx.y * MAX_M, rows = min(MAX_M, M - row0);   // this block's rows of X and Y
+    X += (size_t)row0 * K;
     const bool second = n + 1 < N;
     const int chunks = K / 8;   // 16-byte chunks in a row
     // this warp's chunks [c_begin, c_end); none for a pair past N (the warp still meets the block's barrier)
@@ -84,15 +88,15 @@ __device__ __forceinline__ void gemm_skinny(void* Y, const __nv_bfloat16* __rest
             // not sixteen: sixteen chunks in registers made ptxas spill.
 #pragma unroll
             for (int m0 = 0; m0 < MAX_M; m0 += X_BATCH) {
-                if (m0 >= M) break;
+                if (m0 >= rows) break;
                 uint4 xs[X_BATCH];
 #pragma unroll
                 for (int i = 0; i < X_BATCH; i++)
-                    if (m0 + i < M) xs[i] = __ldg(reinterpret_cast<const uint4*>(X + (size_t)(m0 + i) * K) + c);
+                    if (m0 + i < rows) xs[i] = __ldg(reinterpret_cast<const uint4*>(X + (size_t)(m0 + i) * K) + c);
 #pragma unroll
                 for (int i = 0; i < X_BATCH; i++) {
                     const int m = m0 + i;
-                    if (m >= M) break;
+                    if (m >= rows) break;
                     float fx[8];
                     unpack8(xs[i], fx);
 #pragma unroll
@@ -108,7 +112,7 @@ __device__ __forceinline__ void gemm_skinny(void* Y, const __nv_bfloat16* __rest
     // each row's two sums over the warp; lane m stores row m's pair
 #pragma unroll
     for (int m = 0; m < MAX_M; m++) {
-        if (m >= M) break;
+        if (m >= rows) break;
 #pragma unroll
         for (int o = 16; o > 0; o >>= 1) {
             acc[m][0] += __shfl_xor_sync(0xffffffffu, acc[m][0], o);
@@ -125,20 +129,20 @@ __device__ __forceinline__ void gemm_skinny(void* Y, const __nv_bfloat16* __rest
         }
     }
     if (ksplit > 1) {   // uniform over the block: the pair's first warp adds the ranges' sums in range order
-        if (lane < M) {
+        if (lane < rows) {
             partial[warp][lane][0] = v0;
             partial[warp][lane][1] = v1;
         }
         __syncthreads();
         if (range > 0) return;
         for (int r = 1; r < ksplit; r++) {
-            if (lane < M) {
+            if (lane < rows) {
                 v0 += partial[warp + r][lane][0];
                 v1 += partial[warp + r][lane][1];
             }
         }
     }
-    if (n < N && lane < M) store_pair<OUT_BF16>(Y, lane, n, v0, v1, M, N, e);
+    if (n < N && lane < rows) store_pair<OUT_BF16>(Y, row0 + lane, n, v0, v1, M, N, e);
 }
 
 }  // namespace

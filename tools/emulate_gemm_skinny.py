@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Replays the work split of kernels/gemm_skinny.cu in numpy, lane by lane, without a GPU.
 
-What it checks, on ragged shapes and every ksplit the launcher can pick (GemmKernels.skinnySplit, transcribed below):
+What it checks, on ragged shapes, 1 to 3 block rows of 16 rows, and every ksplit the launcher can pick
+(GemmKernels.skinnySplit, transcribed below):
   - each active pair's chunks of K are read exactly once over its ksplit warps and their lanes (UNROLL chunks at a time,
     X's rows in batches of X_BATCH), and a pair past N reads nothing;
   - the block adds the ranges' sums in range order, and only the pair's first warp stores;
   - every output (m < M, n < N) is written exactly once, and Y = X · Wᵀ.
 Mutants (each must fail): ranges of floor(chunks / ksplit) chunks (the tail of K dropped); the pair taken as
-warp % ksplit; the first warp storing its own range only; the store without its n < N guard.
+warp % ksplit; the first warp storing its own range only; the store without its n < N guard; a block row storing
+at rows 0.. instead of its row0.. .
 """
 import re
 import sys
@@ -33,12 +35,13 @@ RANGE_ROUNDS_UP = True
 PAIR_OF_WARP_DIVIDES = True
 FIRST_WARP_ADDS_RANGES = True
 STORE_GUARDS_N = True
+STORE_AT_ROW0 = True
 
 
-def skinny_split(n, k, sms):
+def skinny_split(n, k, sms, row_blocks=1):
     """GemmKernels.skinnySplit."""
-    pairs, wanted, ksplit = (n + 1) // 2, WARPS_PER_SM * sms, 1
-    while ksplit < WARPS and pairs * ksplit < wanted and k // 8 >= 32 * 2 * ksplit:
+    warps, wanted, ksplit = (n + 1) // 2 * row_blocks, WARPS_PER_SM * sms, 1
+    while ksplit < WARPS and warps * ksplit < wanted and k // 8 >= 32 * 2 * ksplit:
         ksplit *= 2
     return ksplit
 
@@ -50,9 +53,12 @@ def run(M, N, K, ksplit, seed=0):
     chunks = K // 8
     Y = np.full((M, N), np.nan)
     written = np.zeros((M, N), dtype=int)
-    reads = {}                                       # (pair, chunk) -> times read
+    reads = {}                                       # (block row, pair, chunk) -> times read
     grid = -(-((N + 1) // 2) // (WARPS // ksplit))
-    for block in range(grid):
+    row_blocks = -(-M // MAX_M)
+    for block, by in [(b, y) for y in range(row_blocks) for b in range(grid)]:
+        row0 = by * MAX_M
+        rows = min(MAX_M, M - row0)
         partial = np.zeros((WARPS, MAX_M, 2))
         stored_by = []
         v = {}
@@ -72,47 +78,49 @@ def run(M, N, K, ksplit, seed=0):
                         c = c0 + 32 * u
                         if c >= c_end:
                             break
-                        reads[(n, c)] = reads.get((n, c), 0) + 1
+                        reads[(by, n, c)] = reads.get((by, n, c), 0) + 1
                         for m0 in range(0, MAX_M, X_BATCH):
-                            if m0 >= M:
+                            if m0 >= rows:
                                 break
                             for i in range(X_BATCH):
                                 m = m0 + i
-                                if m >= M:
+                                if m >= rows:
                                     break
-                                xs = X[m, 8 * c: 8 * c + 8].astype(np.float64)
+                                xs = X[row0 + m, 8 * c: 8 * c + 8].astype(np.float64)
                                 acc[m, 0] += xs @ W[cols[0], 8 * c: 8 * c + 8]
                                 acc[m, 1] += xs @ W[cols[1], 8 * c: 8 * c + 8]
                     c0 += 32 * UNROLL
             v[warp] = acc   # after the warp's shuffle reduction, lane m holds row m's pair
             if ksplit > 1:
-                partial[warp, :M] = acc[:M]
+                partial[warp, :rows] = acc[:rows]
         for warp in range(WARPS):
             rng_ = warp % ksplit
             pair = block * (WARPS // ksplit) + (warp // ksplit if PAIR_OF_WARP_DIVIDES else warp % ksplit)
             n = 2 * pair
             if ksplit > 1 and rng_ > 0:
                 continue
-            total = v[warp][:M].copy()
+            total = v[warp][:rows].copy()
             if ksplit > 1 and FIRST_WARP_ADDS_RANGES:
                 for r in range(1, ksplit):
-                    total += partial[warp + r, :M]
+                    total += partial[warp + r, :rows]
             if n < N or not STORE_GUARDS_N:
-                for m in range(M):
+                for lane in range(rows):
+                    m = (row0 if STORE_AT_ROW0 else 0) + lane
                     for j in range(2):
                         if n + j < N or (not STORE_GUARDS_N and j == 0):
                             if n + j >= N:
                                 raise AssertionError("a store past N: column %d of %d" % (n + j, N))
-                            Y[m, n + j] = total[m, j]
+                            Y[m, n + j] = total[lane, j]
                             written[m, n + j] += 1
             stored_by.append(warp)
     if written.min() != 1 or written.max() != 1:
         raise AssertionError("outputs written %s times" % sorted(set(written.ravel().tolist())))
-    for n in range(0, N, 2):
-        for c in range(chunks):
-            if reads.get((n, c), 0) != 1:
-                raise AssertionError("pair %d chunk %d read %d times" % (n // 2, c, reads.get((n, c), 0)))
-    if any(n >= N for n, _ in reads):
+    for by in range(row_blocks):
+        for n in range(0, N, 2):
+            for c in range(chunks):
+                if reads.get((by, n, c), 0) != 1:
+                    raise AssertionError("block row %d, pair %d chunk %d read %d times" % (by, n // 2, c, reads.get((by, n, c), 0)))
+    if any(n >= N for _, n, _ in reads):
         raise AssertionError("a pair past N read W")
     ref = X.astype(np.float64) @ W.astype(np.float64).T
     err = np.abs(Y - ref).max() / (np.abs(ref).max() + 1e-30)
@@ -122,7 +130,8 @@ def run(M, N, K, ksplit, seed=0):
 
 
 # ARPG-L's fc2 and an ECAR stage's qkv at a few columns (the split does not depend on N), ragged N, K and M
-SHAPES = [(6, 22, 2816), (2, 20, 1024), (16, 33, 264), (7, 29, 520), (1, 1, 8), (3, 10, 2048), (5, 6, 1032)]
+SHAPES = [(6, 22, 2816), (2, 20, 1024), (16, 33, 264), (7, 29, 520), (1, 1, 8), (3, 10, 2048), (5, 6, 1032),
+          (32, 14, 2736), (47, 9, 520), (17, 3, 8)]   # 2 and 3 block rows: ECAR-L's stage-3 fc2 (32 rows), ragged ones
 
 
 def check_all(quiet=False):
@@ -132,17 +141,19 @@ def check_all(quiet=False):
                 continue   # skinnySplit never picks a range under one chunk a lane
             grid = run(M, N, K, ksplit, seed=M * 7 + N)
             if not quiet:
-                print("skinny %2d x %4d x %4d, ksplit %d (%d blocks of %d warps): every output written once, every chunk read once, matches X @ W^T"
-                      % (M, N, K, ksplit, grid, WARPS))
+                print("skinny %2d x %4d x %4d, ksplit %d (%d x %d blocks of %d warps): every output written once, every chunk read once, matches X @ W^T"
+                      % (M, N, K, ksplit, grid, -(-M // MAX_M), WARPS))
 
 
 def main():
     assert skinny_split(1024, 2816, 132) == 4 and skinny_split(3072, 1024, 132) == 2 and skinny_split(5460, 1024, 132) == 1
+    assert skinny_split(1024, 2736, 132, 2) == 4
     check_all()
     mutants = [("ranges of floor(chunks / ksplit) chunks", "RANGE_ROUNDS_UP", False),
                ("the pair taken as warp % ksplit", "PAIR_OF_WARP_DIVIDES", False),
                ("the first warp storing its own range only", "FIRST_WARP_ADDS_RANGES", False),
-               ("the store without its n < N guard", "STORE_GUARDS_N", False)]
+               ("the store without its n < N guard", "STORE_GUARDS_N", False),
+               ("a block row storing at rows 0.. instead of its row0..", "STORE_AT_ROW0", False)]
     g = globals()
     for what, name, value in mutants:
         old = g[name]

@@ -436,11 +436,11 @@ public final class GemmKernels {
     }
 
     /**
-     * Y = epilogue(X · Wᵀ) with the kernel and tile chosen for the path and the shape: gemm_skinny for at most
-     * {@link #SKINNY_MAX_M} rows (any GPU), gemm_sm90 on the WGMMA path where {@link #wgmmaTakes}, else gemm.cu's tiles.
+     * Y = epilogue(X · Wᵀ) with the kernel and tile chosen for the path and the shape: gemm_skinny where
+     * {@link #skinnyTakes} (any GPU), gemm_sm90 on the WGMMA path where {@link #wgmmaTakes}, else gemm.cu's tiles.
      */
     public void linear(DeviceAddress y, Precision out, DeviceAddress x, DeviceAddress w, int m, int n, int k, Epilogue e) {
-        if (m <= SKINNY_MAX_M) {
+        if (skinnyTakes(m, n, multiprocessors)) {
             linearSkinny(y, out, x, w, m, n, k, e);
         } else if (path == GemmPath.WGMMA && wgmmaTakes(m, n, k, multiprocessors)) {
             sm90(y, out, x, w, m, n, k, e, cooperative, wideTiles && wideTakes(m, n, k, multiprocessors));
@@ -451,21 +451,33 @@ public final class GemmKernels {
         }
     }
 
-    /** Rows up to which {@link #linear} takes gemm_skinny: the kernel's accumulators hold 16 rows. */
+    /** Rows up to which {@link #linear} always takes gemm_skinny: the rows a block holds (its accumulators, MAX_M). */
     public static final int SKINNY_MAX_M = 16;
+
+    /**
+     * Whether {@link #linear} takes gemm_skinny: up to {@link #SKINNY_MAX_M} rows always; 17 to 63 rows (a block row
+     * per 16, each reading W again, from L2 after the first) where gemm.cu's 64-row tiles would be fewer than the SMs
+     * (N < 64 · SMs: on the H100 of 2026-11-28 ECAR-L's 32-row fc2, 16 such tiles for 1024 columns, took 32.7 µs for
+     * 5.6 MB of weights). Wider layers keep the tensor cores (the 36864-column output layer would be CUDA-core bound).
+     */
+    public static boolean skinnyTakes(int m, int n, int multiprocessors) {
+        return m <= SKINNY_MAX_M || (m < 64 && OpCheck.ceilDiv(n, 64) < multiprocessors);
+    }
     /** gemm_skinny's warps a block (its WARPS), each one pair of output columns. */
     static final int SKINNY_WARPS = 4;
 
     /**
-     * kernels/gemm_skinny.cu: a warp per pair of outputs streaming W's rows on the CUDA cores, for the 1 to 16 rows of
-     * batch-1 sampling, where a tensor-core tile would be mostly padding and leave most SMs idle (any GPU).
+     * kernels/gemm_skinny.cu: a warp per pair of outputs streaming W's rows on the CUDA cores (K split over 2 or 4 warps
+     * where the columns are few), a block row per 16 rows, for the few rows of batch-1 sampling, where a tensor-core tile
+     * would be mostly padding and leave most SMs idle (any GPU).
      */
     public void linearSkinny(DeviceAddress y, Precision out, DeviceAddress x, DeviceAddress w, int m, int n, int k, Epilogue e) {
         String op = "gemm_skinny";
         checkOperands(op, y, out, x, w, m, n, k, e);
-        that(m <= SKINNY_MAX_M, op, "M = " + m + " rows; the skinny kernel takes at most " + SKINNY_MAX_M);
-        int ksplit = skinnySplit(n, k, multiprocessors);
-        LaunchShape shape = new LaunchShape(OpCheck.ceilDiv(OpCheck.ceilDiv(n, 2), SKINNY_WARPS / ksplit), 1, 1, 32 * SKINNY_WARPS, 1, 1, 0);
+        int rowBlocks = OpCheck.ceilDiv(m, SKINNY_MAX_M);
+        that(rowBlocks <= 65535, op, "M = " + m + " needs more than 65535 blocks of " + SKINNY_MAX_M + " rows");
+        int ksplit = skinnySplit(n, k, multiprocessors, rowBlocks);
+        LaunchShape shape = new LaunchShape(OpCheck.ceilDiv(OpCheck.ceilDiv(n, 2), SKINNY_WARPS / ksplit), rowBlocks, 1, 32 * SKINNY_WARPS, 1, 1, 0);
         launcher.launch("gemm_skinny", "gemm_skinny_" + out.suffix + "(ptr y, ptr x, ptr w, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, "
                 + "i32 K, i32 act, i32 post, i32 gateRatio, i32 gateLd, i32 ksplit, " + ROPE_PARAMS + ")", shape, withRope(e, y, x, w, e.bias(), e.res(), e.gate(),
                 e.mul(), m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n), ksplit));
@@ -478,12 +490,12 @@ public final class GemmKernels {
      * How many of gemm_skinny's warps share a pair of output columns, each a range of K (1, 2 or 4): the fewest that
      * give about {@link #SKINNY_WARPS_PER_SM} warps an SM, so that a layer with few columns still has W's bytes in
      * flight on every SM (ARPG-L's fc2, N = 1024 on 132 SMs: 4; DiT-XL/2's adaLN, N = 6912: 1), and no more than
-     * leave each lane of a range one 16-byte chunk of K.
+     * leave each lane of a range one 16-byte chunk of K. Each block row of 16 rows has its own warps.
      */
-    static int skinnySplit(int n, int k, int multiprocessors) {
-        long pairs = (n + 1) / 2, wanted = (long) SKINNY_WARPS_PER_SM * multiprocessors;
+    static int skinnySplit(int n, int k, int multiprocessors, int rowBlocks) {
+        long warps = (long) (n + 1) / 2 * rowBlocks, wanted = (long) SKINNY_WARPS_PER_SM * multiprocessors;   // warps at ksplit 1
         int ksplit = 1;
-        while (ksplit < SKINNY_WARPS && pairs * ksplit < wanted && k / 8 >= 32 * 2 * ksplit) ksplit *= 2;
+        while (ksplit < SKINNY_WARPS && warps * ksplit < wanted && k / 8 >= 32 * 2 * ksplit) ksplit *= 2;
         return ksplit;
     }
 

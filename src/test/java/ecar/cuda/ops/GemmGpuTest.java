@@ -130,12 +130,14 @@ class GemmGpuTest {
     }
 
     /**
-     * gemm_skinny (1 to 16 rows, the CUDA cores) against the CPU at batch-1 shapes and ragged ones (odd N, K of one
-     * 16-byte chunk, K not a multiple of the warp's 256-element stride), every epilogue: bias + activation, adaLN-Zero
-     * in place on the residual, the gated GELU to bf16.
+     * gemm_skinny (the CUDA cores, a block row per 16 rows, K split where the columns are few) against the CPU at
+     * batch-1 shapes and ragged ones (odd N, K of one 16-byte chunk, K not a multiple of the warp's 256-element stride,
+     * 17 to 47 rows: two and three block rows), every epilogue: bias + activation, adaLN-Zero in place on the
+     * residual, the gated GELU to bf16.
      */
     @ParameterizedTest(name = "{0}x{1}x{2}")
-    @CsvSource({"1, 6912, 1152", "2, 3072, 1024", "2, 1024, 2736", "8, 3072, 1024", "16, 1024, 1024", "7, 33, 8", "3, 129, 264", "16, 1, 4608"})
+    @CsvSource({"1, 6912, 1152", "2, 3072, 1024", "2, 1024, 2736", "8, 3072, 1024", "16, 1024, 1024", "7, 33, 8", "3, 129, 264", "16, 1, 4608",
+            "32, 1024, 2736", "47, 129, 264", "17, 6912, 1152"})
     void skinnyMatchesTheCpu(int m, int n, int k) {
         float[] x = bf16Round(random(71, m * k, 1f)), w = bf16Round(random(72, n * k, (float) (1 / Math.sqrt(k)))), b = random(73, n, 0.5f);
         float[] res = random(74, m * n, 2f), gate = random(75, n, 1f), v = bf16Round(random(76, m * n, 1f));

@@ -13,8 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Runs tools/emulate_gemm_skinny.py, the numpy replay of kernels/gemm_skinny.cu's work split (the K ranges of the
- * warps that share a pair of columns, the in-order sum of the ranges, the guarded stores), with mutants that must
- * fail. It reads the kernel's constants from the source; its copy of GemmKernels.skinnySplit must be the launcher's.
+ * warps that share a pair of columns, the in-order sum of the ranges, the block rows of 16 rows, the guarded stores),
+ * with mutants that must fail. It reads the kernel's constants from the source; its copy of GemmKernels.skinnySplit must be the launcher's.
  * Needs python3 with numpy (skipped with the reason otherwise); no GPU.
  */
 class GemmSkinnyEmulationTest {
@@ -32,7 +32,7 @@ class GemmSkinnyEmulationTest {
         String py = Files.readString(SCRIPT);
         assertEquals(GemmKernels.SKINNY_WARPS_PER_SM, GemmSm90SassTest.constant(py, "WARPS_PER_SM"), "WARPS_PER_SM");
         for (int[] nk : new int[][]{{1024, 2816}, {3072, 1024}, {5460, 1024}}) {
-            int ksplit = GemmKernels.skinnySplit(nk[0], nk[1], 132);
+            int ksplit = GemmKernels.skinnySplit(nk[0], nk[1], 132, 1);
             assertTrue(py.contains("skinny_split(" + nk[0] + ", " + nk[1] + ", 132) == " + ksplit),
                     "the replay's split for N " + nk[0] + ", K " + nk[1] + " must be the launcher's, " + ksplit);
         }
@@ -50,7 +50,8 @@ class GemmSkinnyEmulationTest {
         String out = run("python3", SCRIPT.toString());
         assertEquals("0", out.substring(0, out.indexOf('\n')), SCRIPT + " failed:\n" + out);
         assertTrue(out.contains("all checks passed"), out);
-        assertEquals(4, out.split("mutant caught", -1).length - 1, "every mutant must be caught:\n" + out);
+        assertEquals(5, out.split("mutant caught", -1).length - 1, "every mutant must be caught:\n" + out);
         assertTrue(out.contains("ksplit 4 ("), "K split four ways is replayed:\n" + out);
+        assertTrue(out.contains(" x 3 blocks of "), "several block rows of 16 rows are replayed:\n" + out);
     }
 }

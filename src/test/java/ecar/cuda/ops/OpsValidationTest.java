@@ -217,20 +217,32 @@ class OpsValidationTest {
         c = rec.last();
         assertEquals(new ecar.cuda.LaunchShape(512, 1, 1, 128, 1, 1, 0), c.shape());
         assertEquals(4, c.args()[c.args().length - ROPE - 1], "ksplit");
-        assertEquals(java.util.List.of(4, 2, 1, 1, 1), java.util.List.of(GemmKernels.skinnySplit(1024, 2816, 132), GemmKernels.skinnySplit(3072, 1024, 132),
-                GemmKernels.skinnySplit(5460, 1024, 132), GemmKernels.skinnySplit(1024, 256, 132), GemmKernels.skinnySplit(1, 8, 132)),
-                "split K for about 16 warps an SM, each range at least one chunk a lane");
-        // 17 rows: past the skinny kernel's 16, the small tile, 108 × 1
+        assertEquals(java.util.List.of(4, 2, 1, 1, 1, 4), java.util.List.of(GemmKernels.skinnySplit(1024, 2816, 132, 1), GemmKernels.skinnySplit(3072, 1024, 132, 1),
+                GemmKernels.skinnySplit(5460, 1024, 132, 1), GemmKernels.skinnySplit(1024, 256, 132, 1), GemmKernels.skinnySplit(1, 8, 132, 1),
+                GemmKernels.skinnySplit(1024, 2736, 132, 2)), "split K for about 16 warps an SM, each range at least one chunk a lane");
+        // 17 to 63 rows where gemm.cu's 64-row tiles would be fewer than the SMs: the skinny kernel, a block row per 16
+        // rows (17 × 6912: 108 tiles; ECAR-L's stage-3 fc2 32 × 2736 → 1024: 16 tiles, here 2 block rows, K split 4 ways)
         gemm.linear(f32(17 * 6912, "y"), Precision.F32, bf16(17 * 1152, "c"), bf16(6912L * 1152, "w"), 17, 6912, 1152,
                 Epilogue.of(f32(6912, "b"), Activation.NONE));
+        assertEquals(new ecar.cuda.LaunchShape(864, 2, 1, 128, 1, 1, 0), rec.last().shape());
+        gemm.linear(f32(32 * 1024, "y"), Precision.F32, bf16(32 * 2736, "h"), bf16(1024L * 2736, "w"), 32, 1024, 2736, Epilogue.of(null, Activation.NONE));
+        c = rec.last();
+        assertEquals("gemm_skinny_f32", c.kernel());
+        assertEquals(new ecar.cuda.LaunchShape(512, 2, 1, 128, 1, 1, 0), c.shape());
+        assertEquals(4, c.args()[c.args().length - ROPE - 1], "ksplit");
+        // ... but not where the tiles fill the SMs (17 × 9000: 141 tiles) or from 64 rows
+        gemm.linear(f32(17 * 9000, "y"), Precision.F32, bf16(17 * 1152, "c"), bf16(9000L * 1152, "w"), 17, 9000, 1152,
+                Epilogue.of(f32(9000, "b"), Activation.NONE));
         c = rec.last();
         assertEquals("gemm_bf16_t64_f32", c.kernel());
-        assertEquals(108, c.shape().gridX());
+        assertEquals(141, c.shape().gridX());
         assertEquals(1, c.shape().gridY());
+        assertTrue(GemmKernels.skinnyTakes(63, 1024, 132) && !GemmKernels.skinnyTakes(64, 1024, 132) && GemmKernels.skinnyTakes(16, 100000, 132));
         assertEquals(Tile.T64, Tile.choose(85, 1000, 132));
-        String msg = message(() -> gemm.linearSkinny(f32(17 * 64, "y"), Precision.F32, bf16(17 * 64, "x"), bf16(64 * 64, "w"), 17, 64, 64,
+        int many = 16 * 65535 + 1;
+        String msg = message(() -> gemm.linearSkinny(f32(2L * many, "y"), Precision.F32, bf16(8L * many, "x"), bf16(16, "w"), many, 2, 8,
                 Epilogue.of(null, Activation.NONE)));
-        assertTrue(msg.contains("at most 16"), msg);
+        assertTrue(msg.contains("M = " + many) && msg.contains("65535 blocks of 16 rows"), msg);
     }
 
     @Test

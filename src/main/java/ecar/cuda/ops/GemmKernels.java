@@ -440,7 +440,7 @@ public final class GemmKernels {
      * {@link #skinnyTakes} (any GPU), gemm_sm90 on the WGMMA path where {@link #wgmmaTakes}, else gemm.cu's tiles.
      */
     public void linear(DeviceAddress y, Precision out, DeviceAddress x, DeviceAddress w, int m, int n, int k, Epilogue e) {
-        if (skinnyTakes(m, n, multiprocessors)) {
+        if (skinnyTakes(m, n, k, multiprocessors)) {
             linearSkinny(y, out, x, w, m, n, k, e);
         } else if (path == GemmPath.WGMMA && wgmmaTakes(m, n, k, multiprocessors)) {
             sm90(y, out, x, w, m, n, k, e, cooperative, wideTiles && wideTakes(m, n, k, multiprocessors));
@@ -458,11 +458,15 @@ public final class GemmKernels {
      * Whether {@link #linear} takes gemm_skinny: up to {@link #SKINNY_MAX_M} rows always; 17 to 63 rows (a block row
      * per 16, each reading W again, from L2 after the first) where gemm.cu's 64-row tiles would be fewer than the SMs
      * (N < 64 · SMs: on the H100 of 2026-11-28 ECAR-L's 32-row fc2, 16 such tiles for 1024 columns, took 32.7 µs for
-     * 5.6 MB of weights). Wider layers keep the tensor cores (the 36864-column output layer would be CUDA-core bound).
+     * 5.6 MB of weights), and the product is at most {@link #SKINNY_MAX_FMA} multiply-adds: the CUDA cores do about
+     * 30 T a second on an H100, so that is under 10 µs of arithmetic; wider or longer layers keep the tensor cores.
      */
-    public static boolean skinnyTakes(int m, int n, int multiprocessors) {
-        return m <= SKINNY_MAX_M || (m < 64 && OpCheck.ceilDiv(n, 64) < multiprocessors);
+    public static boolean skinnyTakes(int m, int n, int k, int multiprocessors) {
+        return m <= SKINNY_MAX_M || (m < 64 && OpCheck.ceilDiv(n, 64) < multiprocessors && (long) m * n * k <= SKINNY_MAX_FMA);
     }
+
+    /** The most multiply-adds {@link #skinnyTakes} gives gemm_skinny past {@link #SKINNY_MAX_M} rows (ECAR-L's and ARPG-L's batch-1 layers: up to 1.8e8). */
+    public static final long SKINNY_MAX_FMA = 1L << 28;
     /** gemm_skinny's warps a block (its WARPS), each one pair of output columns. */
     static final int SKINNY_WARPS = 4;
 

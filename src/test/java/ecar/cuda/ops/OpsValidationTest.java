@@ -237,7 +237,8 @@ class OpsValidationTest {
         assertEquals("gemm_bf16_t64_f32", c.kernel());
         assertEquals(141, c.shape().gridX());
         assertEquals(1, c.shape().gridY());
-        assertTrue(GemmKernels.skinnyTakes(63, 1024, 132) && !GemmKernels.skinnyTakes(64, 1024, 132) && GemmKernels.skinnyTakes(16, 100000, 132));
+        assertTrue(GemmKernels.skinnyTakes(63, 1024, 2736, 132) && !GemmKernels.skinnyTakes(64, 1024, 2736, 132) && GemmKernels.skinnyTakes(16, 100000, 4608, 132));
+        assertTrue(GemmKernels.skinnyTakes(32, 5460, 1024, 132) && !GemmKernels.skinnyTakes(63, 8000, 4608, 132), "under 2^28 multiply-adds");
         assertEquals(Tile.T64, Tile.choose(85, 1000, 132));
         int many = 16 * 65535 + 1;
         String msg = message(() -> gemm.linearSkinny(f32(2L * many, "y"), Precision.F32, bf16(8L * many, "x"), bf16(16, "w"), many, 2, 8,

@@ -72,25 +72,10 @@ class AttentionSm90BuildTest {
 
     @Test
     void emulationMatchesSoftmaxAttention() throws Exception {
-        String probe;
-        try {
-            probe = run("python3", "-c", "import numpy");
-        } catch (java.io.IOException e) {
-            probe = "no python3: " + e.getMessage();
-        }
-        Assumptions.assumeTrue(probe.startsWith("0\n"), "python3 with numpy is not available, tools/emulate_attention_sm90.py not run: " + probe.strip());
-        String out = run("python3", "tools/emulate_attention_sm90.py");
-        assertEquals("0", out.substring(0, out.indexOf('\n')), "tools/emulate_attention_sm90.py failed:\n" + out);
+        String out = NumpyReplay.run("emulate_attention_sm90.py");
         assertTrue(out.contains("all checks passed") && out.contains("layouts:"), out);
-        assertEquals(9, out.split("mutant caught", -1).length - 1, "every mutant must be caught:\n" + out);
+        assertEquals(9, NumpyReplay.count(out, "mutant caught"), "every mutant must be caught:\n" + out);
         assertTrue(out.contains("1 CTAs for  6 items"), "a persistent CTA is replayed:\n" + out);
-        assertEquals(6, out.split(", overlapped: matches", -1).length - 1, "the overlapped schedule is replayed:\n" + out);
-    }
-
-    private static String run(String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS), String.join(" ", cmd) + " did not finish in 300 s");
-        return p.exitValue() + "\n" + out;
+        assertEquals(6, NumpyReplay.count(out, ", overlapped: matches"), "the overlapped schedule is replayed:\n" + out);
     }
 }

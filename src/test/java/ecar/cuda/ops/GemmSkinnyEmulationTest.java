@@ -1,12 +1,10 @@
 package ecar.cuda.ops;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,13 +17,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class GemmSkinnyEmulationTest {
     private static final Path SCRIPT = Path.of("tools", "emulate_gemm_skinny.py");
-
-    private static String run(String... cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), String.join(" ", cmd) + " did not finish in 120 s");
-        return p.exitValue() + "\n" + out;
-    }
 
     @Test
     void theReplaysSplitIsTheLaunchers() throws IOException {
@@ -40,17 +31,8 @@ class GemmSkinnyEmulationTest {
 
     @Test
     void replayMatchesAPlainMatmulAndCatchesItsMutants() throws Exception {
-        String probe;
-        try {
-            probe = run("python3", "-c", "import numpy");
-        } catch (IOException e) {
-            probe = "no python3: " + e.getMessage();
-        }
-        Assumptions.assumeTrue(probe.startsWith("0\n"), "python3 with numpy is not available, " + SCRIPT + " not run: " + probe.strip());
-        String out = run("python3", SCRIPT.toString());
-        assertEquals("0", out.substring(0, out.indexOf('\n')), SCRIPT + " failed:\n" + out);
-        assertTrue(out.contains("all checks passed"), out);
-        assertEquals(5, out.split("mutant caught", -1).length - 1, "every mutant must be caught:\n" + out);
+        String out = NumpyReplay.run("emulate_gemm_skinny.py");
+        assertEquals(5, NumpyReplay.count(out, "mutant caught"), "every mutant must be caught:\n" + out);
         assertTrue(out.contains("ksplit 4 ("), "K split four ways is replayed:\n" + out);
         assertTrue(out.contains(" x 3 blocks of "), "several block rows of 16 rows are replayed:\n" + out);
     }

@@ -1,10 +1,8 @@
 package ecar.cuda.ops;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,13 +14,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * data. Needs python3 with numpy (skipped with the reason otherwise); no GPU.
  */
 class GemmSm90EmulationTest {
-
-    private static String run(String... cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(300, TimeUnit.SECONDS), String.join(" ", cmd) + " did not finish in 300 s");
-        return p.exitValue() + "\n" + out;
-    }
 
     /** The replay's transcribed constants are the kernel's (a drifted copy would check some other kernel). */
     @Test
@@ -48,24 +39,15 @@ class GemmSm90EmulationTest {
 
     @Test
     void emulationMatchesAPlainMatmul() throws Exception {
-        String probe;
-        try {
-            probe = run("python3", "-c", "import numpy");
-        } catch (IOException e) {
-            probe = "no python3: " + e.getMessage();
-        }
-        Assumptions.assumeTrue(probe.startsWith("0\n"), "python3 with numpy is not available, tools/emulate_gemm_sm90.py not run: " + probe.strip());
-        String out = run("python3", "tools/emulate_gemm_sm90.py");
-        assertEquals("0", out.substring(0, out.indexOf('\n')), "tools/emulate_gemm_sm90.py failed:\n" + out);
-        assertTrue(out.contains("all checks passed"), out);
+        String out = NumpyReplay.run("emulate_gemm_sm90.py");
         assertTrue(out.contains("layouts:"), out);
-        assertEquals(13, out.split("mutant caught", -1).length - 1, "every mutant must be caught:\n" + out);
-        assertEquals(4, out.split("with q and k rotated, every element", -1).length - 1, "the RoPE epilogue is replayed (rows, pairs, split, wide):\n" + out);
+        assertEquals(13, NumpyReplay.count(out, "mutant caught"), "every mutant must be caught:\n" + out);
+        assertEquals(4, NumpyReplay.count(out, "with q and k rotated, every element"), "the RoPE epilogue is replayed (rows, pairs, split, wide):\n" + out);
         assertTrue(out.contains("with every column rotated by table rows, every element"), "... and ARPG's by table rows:\n" + out);
-        assertEquals(10, out.split("row stores\\): matches", -1).length - 1, "the row-store epilogue is replayed:\n" + out);
-        assertEquals(9, out.split("cooperative, ", -1).length - 1, "the cooperative consumers are replayed:\n" + out);
-        assertEquals(5, out.split("128 x 256 tiles", -1).length - 1, "the wide tile is replayed:\n" + out);
-        assertEquals(2, out.split("in 3 range\\(s\\), 6-stage ring, cooperative", -1).length - 1, "... with K split too:\n" + out);
+        assertEquals(10, NumpyReplay.count(out, "row stores): matches"), "the row-store epilogue is replayed:\n" + out);
+        assertEquals(9, NumpyReplay.count(out, "cooperative, "), "the cooperative consumers are replayed:\n" + out);
+        assertEquals(5, NumpyReplay.count(out, "128 x 256 tiles"), "the wide tile is replayed:\n" + out);
+        assertEquals(2, NumpyReplay.count(out, "in 3 range(s), 6-stage ring, cooperative"), "... with K split too:\n" + out);
         assertTrue(out.contains("row stores): matches act(gate) * value"), "GATE_PAIRS' row stores are replayed:\n" + out);
     }
 }

@@ -30,8 +30,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "NAME|DIR", description = "preset (ecar-l, flowar-l, dit-xl-2, …, see ecar info) or model directory")
     String model;
 
-    @Option(names = "--class", split = ",", paramLabel = "LABEL", description = "ImageNet class labels, one image each (default 207)")
-    int[] labels = {207};
+    @Option(names = "--class", split = ",", paramLabel = "LABEL", description = "ImageNet class labels, one image each "
+            + "(default 207, a golden retriever; 207 mod the class count for a model with fewer classes, as the tiny presets' 10)")
+    int[] labels;
 
     @Option(names = "--seed", description = "seed of the noise: the same seed gives the same images (default 0)")
     long seed;
@@ -58,6 +59,7 @@ final class GenerateCommand implements Callable<Integer> {
         ImageOutput.checkWritable(out);   // before minutes of sampling, not after
         Backend backend = Backends.select(backendName);
         Pipeline pipe = load(backend);
+        if (labels == null) labels = new int[]{207 % pipe.preset().numClasses()};   // the label compare and profile start from
         GenerateRequest request = sampling.request(GenerateRequest.of(labels).seed(seed));
         pipe.check(request);
         Preset p = pipe.preset();

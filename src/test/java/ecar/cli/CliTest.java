@@ -185,6 +185,16 @@ class CliTest {
         oneLineError(run("flops", "--model", "ecar-s", "--temperature", "0.5"), "--temperature does not apply to ECAR");
     }
 
+    /** Without --class a model with fewer classes than 208 (the tiny presets have 10) takes 207 mod its count, not an error. */
+    @Test
+    void generateWithoutClassesTakesALabelTheModelHas() throws Exception {
+        Path png = dir.resolve("default-class.png");
+        Run r = run("generate", "--model", "arpg-tiny", "--steps", "2", "--out", png.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(64, javax.imageio.ImageIO.read(png.toFile()).getWidth(), "one image");
+        oneLineError(run("generate", "--model", "arpg-tiny", "--class", "207", "--out", dir.resolve("x.png").toString()), "class label 207 outside [0, 9]");
+    }
+
     @Test
     void generateRefusesBadInputBeforeSampling() {
         oneLineError(run("generate", "--model", "ecar-tiny", "--out", dir.resolve("none/x.png").toString()), "does not exist");

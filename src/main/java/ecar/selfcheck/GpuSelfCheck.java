@@ -25,7 +25,8 @@ import java.util.function.Supplier;
  * three), and
  * the tiny VAEs decoding the same latents (relative L2 ≤ {@value #MAX_REL_L2}); then the model-sized kernels the
  * tiny presets never reach (attention over 256 tokens with heads of 64 and 72, as Hopper's attention_sm90 takes them;
- * GEMMs of 128 rows on gemm.cu's tiles and of 2048 rows on gemm_sm90 where it runs) against the CPU within the same relative L2; every
+ * GEMMs of 32 rows on gemm_skinny, of 128 rows on gemm_sm90's cooperative consumers or gemm.cu's tiles and of 2048 rows on
+ * gemm_sm90 where it runs, a norm of a few rows) against the CPU within the same relative L2; every
  * output finite. These are the bounds of CudaPipelineGpuTest, so a device that passes here would pass that test. A few
  * seconds on a GPU, most of it the CPU reference.
  */
@@ -116,7 +117,13 @@ public final class GpuSelfCheck implements SelfCheck {
         same("linearRope then self-attention, 256 tokens, heads of 64", cpu, gpu,
                 b -> b.selfAttention(b.linearRope(b.upload(xr), b.weight(wr), null, 8, 16, 16), 8, 0, 0, false));
         FloatTensor x = gaussian(rnd, 1f, 128, 2736), w = gaussian(rnd, 0.02f, 1024, 2736), x2 = gaussian(rnd, 1f, 2048, 264), w2 = gaussian(rnd, 0.06f, 1152, 264);
-        same("linear 128 × 2736 → 1024 (gemm.cu's 64-row tiles)", cpu, gpu, b -> b.linear(b.upload(x), b.weight(w), null));
+        same("linear 128 × 2736 → 1024 (gemm_sm90's cooperative consumers, K split, on Hopper; gemm.cu's 64-row tiles elsewhere)", cpu, gpu,
+                b -> b.linear(b.upload(x), b.weight(w), null));
+        // batch 1's few rows: gemm_skinny with K split 4 ways and two block rows of 16 (ECAR-L's stage-3 fc2), and the
+        // norm a block of rows takes before its projections (its row held in registers)
+        FloatTensor x32 = gaussian(rnd, 1f, 32, 2736), h = gaussian(rnd, 2f, 6, 1024), g = gaussian(rnd, 1f, 1024);
+        same("linear 32 × 2736 → 1024 (gemm_skinny, K split, two block rows)", cpu, gpu, b -> b.linear(b.upload(x32), b.weight(w), null));
+        same("RMSNorm of 6 rows of 1024 with a weight", cpu, gpu, b -> b.norm(b.upload(h), ecar.backend.Norm.RMS, b.upload(g), 1e-6f));
         // 16 × 9 = 144 output tiles of 128 × 128, at least one per SM on every Hopper part: gemm_sm90 there (ragged K)
         same("linear 2048 × 264 → 1152 (gemm_sm90 on Hopper)", cpu, gpu, b -> b.linear(b.upload(x2), b.weight(w2), null));
     }

@@ -279,11 +279,12 @@ nographs=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^(ecar|arpg)-l' | paste 
 echo "[gpu-session] DiT-XL/2 and ECAR-L at batch 1 with ECAR_GEMM_SMALL=mma.sync, beside the run above" >> "$out/compare.txt"
 ECAR_GEMM_SMALL=mma.sync bounded 75 "$out/compare.txt" "${cmp[@]}" --models dit-xl-2,ecar-l --batch 1 --out "$tmp/small-mma.png"
 smallmma=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^(dit-xl-2|ecar-l) ' | paste -sd';' - | tr -s ' ')
-# ECAR-L at batch 64 once more with gemm_sm90's 128 x 256 tiles where there is one per SM (ECAR_GEMM_TILE=128x256; not
-# the default until this and step 11 say it is faster)
-echo "[gpu-session] ECAR-L at batch 64 with ECAR_GEMM_TILE=128x256, beside the run above" >> "$out/compare.txt"
-ECAR_GEMM_TILE=128x256 bounded 60 "$out/compare.txt" "${cmp[@]}" --models ecar-l --batch 64 --out "$tmp/wide.png"
-wide=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^ecar-l ' | paste -sd';' - | tr -s ' ')
+# ECAR-L at batch 64 once more with pair stores (ECAR_GEMM_STORES=pairs): on the H100 of 2026-11-28 its GATE_PAIRS fc1
+# ran faster with pairs than with the row stores' activation loop, rewritten since (e2534ca); this says whether the
+# rows now win end to end
+echo "[gpu-session] ECAR-L at batch 64 with ECAR_GEMM_STORES=pairs, beside the run above" >> "$out/compare.txt"
+ECAR_GEMM_STORES=pairs bounded 60 "$out/compare.txt" "${cmp[@]}" --models ecar-l --batch 64 --out "$tmp/pairs.png"
+pairs=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^ecar-l ' | paste -sd';' - | tr -s ' ')
 # keep compare at three files (compare.txt and two more) by appending extra text files to compare.txt
 for f in "$out"/compare*.csv "$out"/compare*.json; do
   [ -f "$f" ] && [ "$(find "$out" -maxdepth 1 -name 'compare*' -type f | wc -l)" -gt 3 ] || continue
@@ -297,7 +298,7 @@ detail="$batches, --repeats $compare_repeats"
 [ ${#table[@]} = 0 ] && detail="$detail: $(grep -h '^ecar: ' "$out/compare.txt" | sort -u | head -2 | paste -sd' ' - | squeeze 200)"
 [ -n "$nographs" ] && table+=("ECAR_GRAPHS=off: $nographs")
 [ -n "$smallmma" ] && table+=("ECAR_GEMM_SMALL=mma.sync: $smallmma")
-[ -n "$wide" ] && table+=("ECAR_GEMM_TILE=128x256: $wide")
+[ -n "$pairs" ] && table+=("ECAR_GEMM_STORES=pairs: $pairs")
 finish "$(status "${rcs[@]}")" "$detail" "${table[@]}"
 
 # ---------------------------------------------------------------------------------------------------- 12 device profile (runs after 5)

@@ -279,6 +279,11 @@ nographs=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^(ecar|arpg)-l' | paste 
 echo "[gpu-session] DiT-XL/2 and ECAR-L at batch 1 with ECAR_GEMM_SMALL=mma.sync, beside the run above" >> "$out/compare.txt"
 ECAR_GEMM_SMALL=mma.sync bounded 75 "$out/compare.txt" "${cmp[@]}" --models dit-xl-2,ecar-l --batch 1 --out "$tmp/small-mma.png"
 smallmma=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^(dit-xl-2|ecar-l) ' | paste -sd';' - | tr -s ' ')
+# ECAR-L and ARPG-L at batch 1 once more with gemm_skinny as the 2026-11-28 visit ran it (ECAR_GEMM_SKINNY=plain: no K
+# split, 17 to 63 rows on gemm.cu's tiles): what the split and the block rows, written after that visit, give
+echo "[gpu-session] ECAR-L and ARPG-L at batch 1 with ECAR_GEMM_SKINNY=plain, beside the run above" >> "$out/compare.txt"
+ECAR_GEMM_SKINNY=plain bounded 60 "$out/compare.txt" "${cmp[@]}" --models ecar-l,arpg-l --batch 1 --out "$tmp/skinny-plain.png"
+skinnyplain=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^(ecar|arpg)-l ' | paste -sd';' - | tr -s ' ')
 # ECAR-L at batch 64 once more with pair stores (ECAR_GEMM_STORES=pairs): on the H100 of 2026-11-28 its GATE_PAIRS fc1
 # ran faster with pairs than with the row stores' activation loop, rewritten since (e2534ca); this says whether the
 # rows now win end to end
@@ -298,6 +303,7 @@ detail="$batches, --repeats $compare_repeats"
 [ ${#table[@]} = 0 ] && detail="$detail: $(grep -h '^ecar: ' "$out/compare.txt" | sort -u | head -2 | paste -sd' ' - | squeeze 200)"
 [ -n "$nographs" ] && table+=("ECAR_GRAPHS=off: $nographs")
 [ -n "$smallmma" ] && table+=("ECAR_GEMM_SMALL=mma.sync: $smallmma")
+[ -n "$skinnyplain" ] && table+=("ECAR_GEMM_SKINNY=plain: $skinnyplain")
 [ -n "$pairs" ] && table+=("ECAR_GEMM_STORES=pairs: $pairs")
 finish "$(status "${rcs[@]}")" "$detail" "${table[@]}"
 

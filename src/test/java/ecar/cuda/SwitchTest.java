@@ -31,7 +31,9 @@ class SwitchTest {
                         new CudaProbe.Device(0, "NVIDIA H100", 9, 0, 80L << 30, 132)).contains(AttentionSm90.OVERLAP_ENV + "=on")),
                 org.junit.jupiter.params.provider.Arguments.of(AttentionSm90.PER_ITEM, (BooleanSupplier) () -> AttentionSm90.ctas(132) != 132),
                 org.junit.jupiter.params.provider.Arguments.of(GemmKernels.ROPE_PASS, (BooleanSupplier) () -> ecar.cuda.backend.CudaBackend.gemmPath(
-                        new CudaProbe.Device(0, "NVIDIA H100", 9, 0, 80L << 30, 132)).contains(GemmKernels.ROPE_ENV + "=pass")));
+                        new CudaProbe.Device(0, "NVIDIA H100", 9, 0, 80L << 30, 132)).contains(GemmKernels.ROPE_ENV + "=pass")),
+                org.junit.jupiter.params.provider.Arguments.of(GemmKernels.SKINNY_PLAIN, (BooleanSupplier) () -> ecar.cuda.backend.CudaBackend.gemmPath(
+                        new CudaProbe.Device(0, "NVIDIA A100", 8, 0, 80L << 30, 108)).contains(GemmKernels.SKINNY_ENV + "=plain")));
     }
 
     @ParameterizedTest(name = "{0}")

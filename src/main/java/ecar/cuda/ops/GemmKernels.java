@@ -292,6 +292,8 @@ public final class GemmKernels {
 
     /** {@link #linear} gives gemm_sm90's wide 128 × 256 tiles the shapes that have enough of them ({@link #withWideTiles}). */
     private boolean wideTiles;
+    /** {@link #withSkinnySplit} */
+    private boolean skinnySplit = true;
     /** {@code ecar.gemm.tile} / {@code ECAR_GEMM_TILE}: {@code 128x128} (the default) or {@code 128x256}, see {@link #withWideTiles}. */
     public static final String TILE_PROPERTY = "ecar.gemm.tile", TILE_ENV = "ECAR_GEMM_TILE";
     public static final ecar.cuda.Switch WIDE_TILES = new ecar.cuda.Switch(TILE_PROPERTY, TILE_ENV, "128x128", "128x256");
@@ -302,6 +304,14 @@ public final class GemmKernels {
      */
     public static final String SMALL_PROPERTY = "ecar.gemm.small", SMALL_ENV = "ECAR_GEMM_SMALL";
     public static final ecar.cuda.Switch SMALL_ON_MMA_SYNC = new ecar.cuda.Switch(SMALL_PROPERTY, SMALL_ENV, "coop", "mma.sync");
+
+    /**
+     * {@code ecar.gemm.skinny} / {@code ECAR_GEMM_SKINNY}: {@code split} (the default, {@link #withSkinnySplit}: K split
+     * over 2 or 4 warps where the columns are few, and 17 to 63 rows in block rows) or {@code plain} (a warp per pair
+     * over all of K, up to 16 rows, as on the H100 of 2026-11-28). Flipped is plain.
+     */
+    public static final String SKINNY_PROPERTY = "ecar.gemm.skinny", SKINNY_ENV = "ECAR_GEMM_SKINNY";
+    public static final ecar.cuda.Switch SKINNY_PLAIN = new ecar.cuda.Switch(SKINNY_PROPERTY, SKINNY_ENV, "split", "plain");
 
     /** {@code ecar.gemm.stores} / {@code ECAR_GEMM_STORES}: {@code rows} (the default) or {@code pairs}, see {@link #withRowStores}. */
     public static final String STORES_PROPERTY = "ecar.gemm.stores", STORES_ENV = "ECAR_GEMM_STORES";
@@ -342,7 +352,7 @@ public final class GemmKernels {
         GemmPath p = GemmPath.choose(device.major(), device.minor(), GemmPath.setting());
         return new GemmKernels(launcher, device.multiprocessors(), p, p == GemmPath.WGMMA ? TensorMapEncoder.DRIVER : null, scratch)
                 .withRowStores(rowStoresSetting()).withSmallOnSm90(p == GemmPath.WGMMA && smallOnSm90Setting())
-                .withWideTiles(p == GemmPath.WGMMA && WIDE_TILES.flipped());
+                .withWideTiles(p == GemmPath.WGMMA && WIDE_TILES.flipped()).withSkinnySplit(!SKINNY_PLAIN.flipped());
     }
 
     public GemmPath path() {
@@ -407,6 +417,17 @@ public final class GemmKernels {
         return this;
     }
 
+    /**
+     * This instance with gemm_skinny splitting K over 2 or 4 warps where the columns are few ({@link #skinnySplit}) and
+     * {@link #linear} sending it 17 to 63 rows where {@link #skinnyTakes} (on by default; both written after the H100
+     * visit of 2026-11-28 and not yet run on a GPU). Off: a warp per pair of columns over all of K, up to
+     * {@link #SKINNY_MAX_M} rows, for comparisons ({@code ECAR_GEMM_SKINNY=plain}). Returns this.
+     */
+    public GemmKernels withSkinnySplit(boolean on) {
+        skinnySplit = on;
+        return this;
+    }
+
     /** Whether a shape gemm_sm90 takes has at least one 128 × 256 tile per SM (the wide tile's grid fills the GPU). */
     public static boolean wideTakes(int m, int n, int k, int multiprocessors) {
         return wgmmaTakes(m, n, k, multiprocessors) && Sm90.tiles(m, n, Sm90.WIDE_BN) >= multiprocessors;
@@ -440,7 +461,7 @@ public final class GemmKernels {
      * {@link #skinnyTakes} (any GPU), gemm_sm90 on the WGMMA path where {@link #wgmmaTakes}, else gemm.cu's tiles.
      */
     public void linear(DeviceAddress y, Precision out, DeviceAddress x, DeviceAddress w, int m, int n, int k, Epilogue e) {
-        if (skinnyTakes(m, n, k, multiprocessors)) {
+        if (skinnySplit ? skinnyTakes(m, n, k, multiprocessors) : m <= SKINNY_MAX_M) {
             linearSkinny(y, out, x, w, m, n, k, e);
         } else if (path == GemmPath.WGMMA && wgmmaTakes(m, n, k, multiprocessors)) {
             sm90(y, out, x, w, m, n, k, e, cooperative, wideTiles && wideTakes(m, n, k, multiprocessors));
@@ -480,7 +501,7 @@ public final class GemmKernels {
         checkOperands(op, y, out, x, w, m, n, k, e);
         int rowBlocks = OpCheck.ceilDiv(m, SKINNY_MAX_M);
         that(rowBlocks <= 65535, op, "M = " + m + " needs more than 65535 blocks of " + SKINNY_MAX_M + " rows");
-        int ksplit = skinnySplit(n, k, multiprocessors, rowBlocks);
+        int ksplit = skinnySplit ? skinnySplit(n, k, multiprocessors, rowBlocks) : 1;
         LaunchShape shape = new LaunchShape(OpCheck.ceilDiv(OpCheck.ceilDiv(n, 2), SKINNY_WARPS / ksplit), rowBlocks, 1, 32 * SKINNY_WARPS, 1, 1, 0);
         launcher.launch("gemm_skinny", "gemm_skinny_" + out.suffix + "(ptr y, ptr x, ptr w, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, "
                 + "i32 K, i32 act, i32 post, i32 gateRatio, i32 gateLd, i32 ksplit, " + ROPE_PARAMS + ")", shape, withRope(e, y, x, w, e.bias(), e.res(), e.gate(),

@@ -237,6 +237,13 @@ class OpsValidationTest {
         assertEquals("gemm_bf16_t64_f32", c.kernel());
         assertEquals(141, c.shape().gridX());
         assertEquals(1, c.shape().gridY());
+        // ECAR_GEMM_SKINNY=plain (withSkinnySplit(false)): a warp per pair over all of K, up to 16 rows, for comparisons
+        GemmKernels plain = new GemmKernels(rec, 132).withSkinnySplit(false);
+        plain.linear(f32(6 * 1024, "y"), Precision.F32, bf16(6 * 2816, "h"), bf16(1024L * 2816, "w"), 6, 1024, 2816, Epilogue.of(null, Activation.NONE));
+        assertEquals(new ecar.cuda.LaunchShape(128, 1, 1, 128, 1, 1, 0), rec.last().shape());
+        assertEquals(1, rec.last().args()[rec.last().args().length - ROPE - 1], "ksplit");
+        plain.linear(f32(32 * 1024, "y"), Precision.F32, bf16(32 * 2736, "h"), bf16(1024L * 2736, "w"), 32, 1024, 2736, Epilogue.of(null, Activation.NONE));
+        assertEquals("gemm_bf16_t64_f32", rec.last().kernel(), "32 rows on gemm.cu's tiles");
         assertTrue(GemmKernels.skinnyTakes(63, 1024, 2736, 132) && !GemmKernels.skinnyTakes(64, 1024, 2736, 132) && GemmKernels.skinnyTakes(16, 100000, 4608, 132));
         assertTrue(GemmKernels.skinnyTakes(32, 5460, 1024, 132) && !GemmKernels.skinnyTakes(63, 8000, 4608, 132), "under 2^28 multiply-adds");
         assertEquals(Tile.T64, Tile.choose(85, 1000, 132));

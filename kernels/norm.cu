@@ -28,6 +28,7 @@ __device__ __forceinline__ float warp_sum(float v) {
 //   operand is 16-byte aligned (8 for a bf16 out), the row is read once, 16 bytes a load, all loads in flight
 //   together (norm_row_in_registers); else two passes over x, four bytes a load (the second from L1/L2).
 //   launch: block 256 (8 rows), grid ceil(rows / 8). Limits: rows, d ≥ 1; ratio ≥ 1 divides rows.
+// tools/emulate_norm_rows.py replays the register path lane by lane (NormEmulationTest).
 // Why the register path: at batch 1 a norm has a few rows (ARPG-L: 6 × 1024), so its time is latency; the loop of
 // four-byte loads waited on one round trip after another (step 12 on the H100, 2026-11-28: 8 to 10 µs a call,
 // normForMatmul 21% of ARPG-L's device time at batch 1).

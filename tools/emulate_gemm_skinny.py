@@ -11,11 +11,15 @@ Mutants (each must fail): ranges of floor(chunks / ksplit) chunks (the tail of K
 warp % ksplit; the first warp storing its own range only; the store without its n < N guard; a block row storing
 at rows 0.. instead of its row0.. .
 """
+import os
 import re
 import sys
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from emulate_gemm_sm90 import catch_mutants  # noqa: E402
 
 SRC = Path(__file__).resolve().parent.parent / "kernels" / "gemm_skinny.cu"
 
@@ -154,18 +158,7 @@ def main():
                ("the first warp storing its own range only", "FIRST_WARP_ADDS_RANGES", False),
                ("the store without its n < N guard", "STORE_GUARDS_N", False),
                ("a block row storing at rows 0.. instead of its row0..", "STORE_AT_ROW0", False)]
-    g = globals()
-    for what, name, value in mutants:
-        old = g[name]
-        g[name] = value
-        try:
-            check_all(quiet=True)
-        except AssertionError as e:
-            print("mutant caught: %s (%s)" % (what, str(e).split("\n")[0]))
-        else:
-            raise SystemExit("mutant not caught: " + what)
-        finally:
-            g[name] = old
+    catch_mutants(globals(), mutants, lambda: check_all(quiet=True))
     print("all checks passed")
 
 

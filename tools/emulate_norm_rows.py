@@ -8,11 +8,15 @@ the formula; and which rows take the register path at all (d % 4 == 0, d <= 128 
 Mutants (each must fail): the sum of squares over the zero padding too; the mean over the padded width; the output
 loop writing past the row's last float4.
 """
+import os
 import re
 import sys
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from emulate_gemm_sm90 import catch_mutants  # noqa: E402
 
 SRC = Path(__file__).resolve().parent.parent / "kernels" / "norm.cu"
 m = re.search(r"constexpr int ROW_VECS = (\d+);", SRC.read_text())
@@ -102,18 +106,7 @@ def main():
     mutants = [("the sum of squares over the zero padding too", "SQUARES_STOP_AT_ROW", False),
                ("the mean over the padded width", "MEAN_OVER_D", False),
                ("the output loop running past the row", "STORES_STOP_AT_ROW", False)]
-    g = globals()
-    for what, name, value in mutants:
-        old = g[name]
-        g[name] = value
-        try:
-            check_all(quiet=True)
-        except AssertionError as e:
-            print("mutant caught: %s (%s)" % (what, str(e).split("\n")[0]))
-        else:
-            raise SystemExit("mutant not caught: " + what)
-        finally:
-            g[name] = old
+    catch_mutants(globals(), mutants, lambda: check_all(quiet=True))
     print("all checks passed")
 
 

@@ -50,7 +50,12 @@ class GemmSm90GpuTest {
     }
 
     private static GemmKernels wgmma(GpuOps g) {
-        return new GemmKernels(g.launcher, g.multiprocessors(), GemmPath.WGMMA, TensorMapEncoder.DRIVER);
+        return wgmma(g, g.multiprocessors());
+    }
+
+    /** gemm_sm90 on a grid of at most {@code ctas} CTAs (fewer than the SMs: one CTA walks several tiles). */
+    private static GemmKernels wgmma(GpuOps g, int ctas) {
+        return new GemmKernels(g.launcher, Math.min(ctas, g.multiprocessors()), GemmPath.WGMMA, TensorMapEncoder.DRIVER);
     }
 
     static Stream<Arguments> shapes() {
@@ -130,8 +135,7 @@ class GemmSm90GpuTest {
     void cooperativeConsumersMatchPingPong(int m, int n, int k, int ctas) {
         try (GpuOps g = new GpuOps()) {
             GemmGpuTest.assertSameBitsBothWays(g, "gemm_sm90", "ping-pong", "cooperative consumers", m, n, k,
-                    (coop, y, out, x, w, e) -> new GemmKernels(g.launcher, Math.min(ctas, g.multiprocessors()), GemmPath.WGMMA, TensorMapEncoder.DRIVER)
-                            .withCooperative(coop).linearSm90(y, out, x, w, m, n, k, e));
+                    (coop, y, out, x, w, e) -> wgmma(g, ctas).withCooperative(coop).linearSm90(y, out, x, w, m, n, k, e));
         }
     }
 
@@ -172,8 +176,7 @@ class GemmSm90GpuTest {
     void wideTilesGiveThePlainTilesBits(int m, int n, int k, int ctas) {
         try (GpuOps g = new GpuOps()) {
             GemmGpuTest.assertSameBitsBothWays(g, "gemm_sm90", "128 x 128 tiles", "128 x 256 tiles", m, n, k,
-                    (wide, y, out, x, w, e) -> new GemmKernels(g.launcher, Math.min(ctas, g.multiprocessors()), GemmPath.WGMMA, TensorMapEncoder.DRIVER)
-                            .withWideTiles(wide).linearSm90(y, out, x, w, m, n, k, e));
+                    (wide, y, out, x, w, e) -> wgmma(g, ctas).withWideTiles(wide).linearSm90(y, out, x, w, m, n, k, e));
         }
     }
 

@@ -361,7 +361,7 @@ public final class GemmKernels {
 
     /**
      * This instance with gemm_sm90's epilogue storing eight adjacent outputs per lane with 16-byte accesses (kernel
-     * argument epi = 1; an activation is applied in place in shared memory first, one column at a time, and GATE_PAIRS
+     * argument epi = 1; an activation is applied to the eight at once first (activate8), and GATE_PAIRS
      * stores its four hidden units as two words; it falls back to pairs where N % 8 != 0 (N % 4 != 0 for GATE_PAIRS) or
      * an operand is not aligned) instead of two:
      * the same values, a quarter of the epilogue's loads, stores and index arithmetic. On by default: on an H100
@@ -369,8 +369,9 @@ public final class GemmKernels {
      * 16384 × 1024 × 3072, 275 to 503 on 16384 × 1024 × 1024 and 523 to 619 on 16384 × 4608 × 1152, against 617–635 with
      * no output written at all; GemmSm90GpuTest found it bit-identical to pairs there. gemm.cu's tiles take the same
      * setting (their argument epi): each warp stages 32 × 32 accumulators at a time in the pipeline's shared memory,
-     * then stores them as gemm_sm90 does (not yet run on a GPU; on the H100 gemm.cu ran at 171 TFLOP/s with its
-     * output and 308 without on DiT-XL/2's batch-64 qkv). Off ({@code pairs}) only to measure or rule it out. Returns this.
+     * then stores them as gemm_sm90 does (on the H100 of 2026-11-28, 280 TFLOP/s with its output and 303 without on
+     * DiT-XL/2's batch-64 qkv, against 171 with pairs the day before). Off ({@code pairs}) only to measure or rule it
+     * out. Returns this.
      */
     public GemmKernels withRowStores(boolean on) {
         rowStores = on;
@@ -382,8 +383,8 @@ public final class GemmKernels {
      * (kernel argument coop = 1), instead of taking alternate tiles (ping-pong, the default, where one consumer's
      * epilogue overlaps the other's main loop). For grids where a CTA gets a single tile, as on batch 1's 512-row
      * GEMMs (96 tiles on 132 SMs), ping-pong leaves one consumer idle; cooperative does not. The same float operations.
-     * Off by default: GemmBench's {@code sm90coop} path measures it first (not yet run on a GPU); {@link #linear} uses
-     * it only for the shapes {@link #withSmallOnSm90} sends to gemm_sm90. Returns this.
+     * Off by default: on the H100 of 2026-11-28 (GemmBench's {@code sm90coop} path) it was slower or equal on the
+     * batch-64 shapes; {@link #linear} uses it for the shapes {@link #withSmallOnSm90} sends to gemm_sm90. Returns this.
      */
     public GemmKernels withCooperative(boolean on) {
         cooperative = on;
@@ -409,8 +410,8 @@ public final class GemmKernels {
      * have at least one such tile per SM ({@link #wideTakes}); {@link #linearSm90} then takes it for every shape. Per
      * k-step a wide tile reads 3/4 of the operand bytes per FLOP of a 128 × 128 one; on the H100 (2026-11-27) the
      * 128 × 128 main loop without its output moved 9.6–9.9 TB/s from L2, which bounds it near 630 TFLOP/s (README).
-     * Off by default ({@code ECAR_GEMM_TILE=128x256} turns it on) until a GPU has timed it against the 128 × 128 tiles:
-     * GemmBench's {@code sm90wide} path. Not yet run on a GPU. Returns this.
+     * Off by default ({@code ECAR_GEMM_TILE=128x256} turns it on): on the H100 of 2026-11-28 GemmBench's
+     * {@code sm90wide} path ran it slower than the 128 × 128 tiles on 5 of 6 shapes. Returns this.
      */
     public GemmKernels withWideTiles(boolean on) {
         wideTiles = on;

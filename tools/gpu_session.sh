@@ -27,7 +27,8 @@
 #   unpack 60 | 1 info --check 60 | 2 tests 150 | 3 sanitizers 90 a tool, the four at once | 4 generate 30 a preset |
 #   5 compare 180 for both batch sizes | 6 JMH 120, each PyTorch benchmark 45 | 7 torch pipelines 120
 # GPU_SESSION_STEPS (default "1 2 3 4 5 12 6 7 11") names the steps to run; the others are NOT-RUN in the summary.
-# Step 12, right after 5: ecar profile's device time per op for ECAR-L, DiT-XL/2 and ARPG-L at batch 1 (cap 120 s, bench.log).
+# Step 12, right after 5: ecar profile's device time per op for ECAR-L, DiT-XL/2 and ARPG-L at batch 1 and ECAR-L at
+# batch 64 (cap 120 s, bench.log).
 # Step 11, six GEMMs with row stores (the default), pair stores and no output (GemmBench's -pairs and -nostore paths, cap
 # 120 s, bench.log), runs right after 7 (last, so that a visit cut short loses it, not PyTorch's peer of compare). Three more run only when named: 8, tools/torch_pipelines.py --compile (cap
 # 240 s); 9, ncu on one gemm_sm90 and one attention_sm90 launch (cap 90 s each; profile.log); 10, device time per
@@ -315,12 +316,13 @@ finish "$(status "${rcs[@]}")" "$detail" "${table[@]}"
 # ---------------------------------------------------------------------------------------------------- 12 device profile (runs after 5)
 # ecar profile on the GPU, whose table is device time per op (each op's kernels timed back to back behind a gate
 # kernel, the host's launch gaps left out: CudaBackend.deviceTimer), for ECAR-L at batch 1, DiT-XL/2 at batch 1 with
-# 10 steps and ARPG-L at batch 1: how much of a batch-1 image's latency is kernels, and which. A few seconds each;
-# tables in bench.log.
+# 10 steps and ARPG-L at batch 1: how much of a batch-1 image's latency is kernels, and which; then ECAR-L at batch 64,
+# where no visit has yet said which ops hold the 0.53 s a batch that GEMM FLOPs at 550 TFLOP/s put near 0.22 s.
+# A few seconds each (the batch-64 one about 15); tables in bench.log.
 # Numbered 12, run right after 5.
 begin "12 device profile" $cap_dprof
 rcs=() lines12=()
-for run in "ecar-l-b1|--model ecar-l" "dit-xl-2-b1-10steps|--model dit-xl-2 --steps 10" "arpg-l-b1|--model arpg-l"; do
+for run in "ecar-l-b1|--model ecar-l" "dit-xl-2-b1-10steps|--model dit-xl-2 --steps 10" "arpg-l-b1|--model arpg-l" "ecar-l-b64|--model ecar-l --batch 64"; do
   name=${run%%|*}
   read -r -a gen <<< "${run#*|}"
   echo "==== $name: ecar profile ${gen[*]} --backend cuda (device time per op)" >> "$out/bench.log"

@@ -339,7 +339,7 @@ __device__ __forceinline__ void attention_fwd(const __nv_bfloat16* __restrict__ 
         const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, OUT* o, int lq, int lk,                  \
         long long q_bstride, long long kv_bstride, long long o_bstride, int ld_q, int ld_kv, int ld_o, float scale_log2, \
         const float* rope_cos, const float* rope_sin, int rope_q, int rope_k, const int* stage_ends, int n_stages,       \
-        int q_pos0) {                                                                                                    \
+        int q_pos0) { pdl_enter();                                                                                       \
         attention_fwd<D, MT, OUT>(q, k, v, o, lq, lk, q_bstride, kv_bstride, o_bstride, ld_q, ld_kv, ld_o, scale_log2,   \
                                   rope_cos, rope_sin, rope_q, rope_k, stage_ends, n_stages, q_pos0);                     \
     }
@@ -381,11 +381,13 @@ __device__ __forceinline__ void rope2d(OutT* __restrict__ out, const float* __re
 
 ECAR_KERNEL void rope2d_f32(float* __restrict__ out, const float* __restrict__ x, int batch, int l, int width, int ld_x, int head_dim,
                             const float* __restrict__ rope_cos, const float* __restrict__ rope_sin) {
+    pdl_enter();
     rope2d(out, x, batch, l, width, ld_x, head_dim, rope_cos, rope_sin);
 }
 
 ECAR_KERNEL void rope2d_bf16(__nv_bfloat16* __restrict__ out, const float* __restrict__ x, int batch, int l, int width, int ld_x, int head_dim,
                              const float* __restrict__ rope_cos, const float* __restrict__ rope_sin) {
+    pdl_enter();
     rope2d(out, x, batch, l, width, ld_x, head_dim, rope_cos, rope_sin);
 }
 
@@ -397,6 +399,7 @@ ECAR_KERNEL void rope2d_bf16(__nv_bfloat16* __restrict__ out, const float* __res
 //   limits: width a multiple of head_dim, head_dim a multiple of 4 when rotating.
 ECAR_KERNEL void qkv_to_bf16(__nv_bfloat16* __restrict__ out, const float* __restrict__ qkv, int batch, int l, int width, int head_dim,
                              const float* __restrict__ rope_cos, const float* __restrict__ rope_sin) {
+    pdl_enter();
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     const int pairs = 3 * width / 2;
     if (i >= (long long)batch * l * pairs) return;
@@ -426,6 +429,7 @@ ECAR_KERNEL void kv_append(__nv_bfloat16* __restrict__ cache_k, __nv_bfloat16* _
                            const float* __restrict__ v, int batch, int l_new, int width, int ld, int pos, int cap, int head_dim,
                            const float* __restrict__ rope_cos, const float* __restrict__ rope_sin, const float* __restrict__ rows,
                            int table_rows, const float* __restrict__ q, __nv_bfloat16* __restrict__ q_out) {
+    pdl_enter();
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     const int pairs = width / 2;
     if (i >= (long long)batch * l_new * pairs) return;
@@ -457,12 +461,14 @@ ECAR_KERNEL void kv_append(__nv_bfloat16* __restrict__ cache_k, __nv_bfloat16* _
 
 // cast_f32_bf16: out[i] = bf16(in[i]), round to nearest even (as ecar.io.Bf16). launch: grid ceil(n / 256), block 256.
 ECAR_KERNEL void cast_f32_bf16(__nv_bfloat16* __restrict__ out, const float* __restrict__ in, long long n) {
+    pdl_enter();
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) out[i] = f2bf(in[i]);
 }
 
 // cast_bf16_f32: out[i] = float(in[i]). launch: grid ceil(n / 256), block 256.
 ECAR_KERNEL void cast_bf16_f32(float* __restrict__ out, const __nv_bfloat16* __restrict__ in, long long n) {
+    pdl_enter();
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) out[i] = bf2f(in[i]);
 }

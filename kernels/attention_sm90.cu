@@ -347,7 +347,7 @@ __device__ __forceinline__ void attention(const TensorMap* tmQ, const TensorMap*
     ECAR_KERNEL void __launch_bounds__(sm90att::THREADS, 1)                                                          \
         NAME(const __grid_constant__ sm90::TensorMap tmQ, const __grid_constant__ sm90::TensorMap tmK,               \
              const __grid_constant__ sm90::TensorMap tmV, OUT* o, int lq, int lk, long long o_bstride, int ld_o,     \
-             float scale_log2, int heads, int batch, int overlap) {                                                  \
+             float scale_log2, int heads, int batch, int overlap) { pdl_enter();                                     \
         ATTENTION_SM90_BODY(D, OUT, nullptr, nullptr, nullptr)                                                       \
     }
 
@@ -357,7 +357,7 @@ __device__ __forceinline__ void attention(const TensorMap* tmQ, const TensorMap*
         NAME(const __grid_constant__ sm90::TensorMap tmQ, const __grid_constant__ sm90::TensorMap tmK,               \
              const __grid_constant__ sm90::TensorMap tmV, const __grid_constant__ sm90::TensorMap tmQt,              \
              const __grid_constant__ sm90::TensorMap tmKt, const __grid_constant__ sm90::TensorMap tmVt, OUT* o,     \
-             int lq, int lk, long long o_bstride, int ld_o, float scale_log2, int heads, int batch, int overlap) {   \
+             int lq, int lk, long long o_bstride, int ld_o, float scale_log2, int heads, int batch, int overlap) { pdl_enter();   \
         ATTENTION_SM90_BODY(D, OUT, &tmQt, &tmKt, &tmVt)                                                             \
     }
 

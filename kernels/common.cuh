@@ -7,6 +7,20 @@
 
 namespace ecar {
 
+// ---------------------------------------------------------------- programmatic dependent launch
+// The first statement of every entry point (tests: ProgrammaticLaunchPtxTest). With ECAR_PDL=on a Hopper launch carries
+// CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION (ecar.cuda.LaunchDriver), so the next kernel of the stream may
+// be scheduled before this one ends: launch_dependents lets it be, now (it waits in its own pdl_enter), and wait holds
+// this kernel until the one before it has finished and its writes are visible, before any of them is read or
+// overwritten. The launch latency of each kernel then overlaps the tail of the one before. A kernel launched without
+// the attribute passes both at once; below sm_90 they are compiled out.
+__device__ __forceinline__ void pdl_enter() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
+    asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
+}
+
 // ---------------------------------------------------------------- Philox4x32-10 normal noise
 // The CUDA twin of src/main/java/ecar/backend/Philox.java: element `index` of stream `stream` under `seed`
 // is the same float on every backend, so a seed gives the same image on the CPU and on any GPU.

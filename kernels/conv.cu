@@ -58,7 +58,7 @@ __device__ __forceinline__ void conv3x3(void* Y, const __nv_bfloat16* X, const _
 #define CONV_ENTRY(NAME, CFG, MIN_BLOCKS, OUT_BF16)                                                                  \
     ECAR_KERNEL void __launch_bounds__(CFG::THREADS, MIN_BLOCKS)                                                     \
         NAME(void* Y, const __nv_bfloat16* __restrict__ X, const __nv_bfloat16* __restrict__ W,                    \
-             const float* __restrict__ bias, const float* res, int n, int h, int w, int ci, int co, int act) {        \
+             const float* __restrict__ bias, const float* res, int n, int h, int w, int ci, int co, int act) { pdl_enter();        \
         conv3x3<CFG, OUT_BF16>(Y, X, W, bias, res, n, h, w, ci, co, act);                                              \
     }
 
@@ -81,7 +81,8 @@ __device__ __forceinline__ void upsample2x(T* __restrict__ out, const T* __restr
     int oy = (int)(r % (2 * h)), s = (int)(r / (2 * h));
     out[idx] = x[(((size_t)s * h + oy / 2) * w + ox / 2) * c + ch];
 }
-ECAR_KERNEL void upsample_nearest2x_f32(float* out, const float* x, int n, int h, int w, int c) { upsample2x(out, x, n, h, w, c); }
+ECAR_KERNEL void upsample_nearest2x_f32(float* out, const float* x, int n, int h, int w, int c) { pdl_enter(); upsample2x(out, x, n, h, w, c); }
 ECAR_KERNEL void upsample_nearest2x_bf16(__nv_bfloat16* out, const __nv_bfloat16* x, int n, int h, int w, int c) {
+    pdl_enter();
     upsample2x(out, x, n, h, w, c);
 }

@@ -35,6 +35,7 @@ __device__ __forceinline__ int model_channels(int variance, int c) {
 // cfg_combine_channels: out [2N, Co, HW]: channels < g of both halves ← u + s·(c − u).
 //   launch: grid ceil(N·g·HW / 256), block 256.
 ECAR_KERNEL void cfg_combine_channels(float* __restrict__ out, int n, int co, int hw, int g, float s) {
+    pdl_enter();
     long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= (long long)n * g * hw) return;
     int i = (int)(idx % hw);
@@ -91,6 +92,7 @@ __device__ __forceinline__ void posterior_at(float* __restrict__ mean, float* __
 ECAR_KERNEL void diffusion_posterior(float* __restrict__ mean, float* __restrict__ logVar, float* __restrict__ x0,
                                      const float* __restrict__ x, const float* __restrict__ mo, int n, int c, int hw,
                                      int variance, COEF_PARAMS) {
+    pdl_enter();
     posterior_at(mean, logVar, x0, x, mo, n, c, hw, variance, COEF);
 }
 
@@ -100,6 +102,7 @@ ECAR_KERNEL void diffusion_posterior(float* __restrict__ mean, float* __restrict
 ECAR_KERNEL void ddpm_sample(float* __restrict__ x, const float* __restrict__ mean, const float* __restrict__ logVar,
                              const float* __restrict__ noise, long long count, int hasNoise,
                              unsigned long long seed, unsigned int stream, unsigned int firstImage, long long perImage) {
+    pdl_enter();
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= count) return;
     if (!hasNoise) { x[i] = mean[i]; return; }
@@ -109,6 +112,7 @@ ECAR_KERNEL void ddpm_sample(float* __restrict__ x, const float* __restrict__ me
 
 // ddim_sample: x = √ᾱ_prev·x0 + √(1 − ᾱ_prev)·(a·x − x0)/b in place. launch: grid ceil(count / 256), block 256.
 ECAR_KERNEL void ddim_sample(float* __restrict__ x, const float* __restrict__ x0, long long count, COEF_PARAMS) {
+    pdl_enter();
     const Coef k = COEF;
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i < count) x[i] = ddim_update(x[i], x0[i], k);
@@ -124,6 +128,7 @@ __device__ __forceinline__ Coef load_coef(const float* __restrict__ c) {
 ECAR_KERNEL void diffusion_posterior_dev(float* __restrict__ mean, float* __restrict__ logVar, float* __restrict__ x0,
                                          const float* __restrict__ x, const float* __restrict__ mo, int n, int c, int hw,
                                          int variance, const float* __restrict__ coef) {
+    pdl_enter();
     long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= (long long)n * c * hw) return;   // no coefficient loads past the end
     posterior_at(mean, logVar, x0, x, mo, n, c, hw, variance, load_coef(coef));
@@ -135,6 +140,7 @@ ECAR_KERNEL void diffusion_posterior_dev(float* __restrict__ mean, float* __rest
 ECAR_KERNEL void ddpm_sample_dev(float* __restrict__ x, const float* __restrict__ mean, const float* __restrict__ logVar,
                                  long long count, int hasNoise, const unsigned int* __restrict__ noise,
                                  unsigned int firstImage, long long perImage) {
+    pdl_enter();
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= count) return;
     if (!hasNoise) { x[i] = mean[i]; return; }
@@ -143,6 +149,7 @@ ECAR_KERNEL void ddpm_sample_dev(float* __restrict__ x, const float* __restrict_
 }
 
 ECAR_KERNEL void ddim_sample_dev(float* __restrict__ x, const float* __restrict__ x0, long long count, const float* __restrict__ coef) {
+    pdl_enter();
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i < count) x[i] = ddim_update(x[i], x0[i], load_coef(coef));
 }
@@ -168,6 +175,7 @@ __device__ __forceinline__ void guided_inputs(const float* __restrict__ mo, long
 
 ECAR_KERNEL void ddpm_step(float* __restrict__ x, const float* __restrict__ mo, int bsz, int c, int hw, int variance, int half, int g,
                            float s, COEF_PARAMS, int hasNoise, unsigned long long seed, unsigned int stream) {
+    pdl_enter();
     const Coef k = COEF;
     long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= (long long)bsz * c * hw) return;
@@ -179,6 +187,7 @@ ECAR_KERNEL void ddpm_step(float* __restrict__ x, const float* __restrict__ mo, 
 
 ECAR_KERNEL void ddim_step(float* __restrict__ x, const float* __restrict__ mo, int bsz, int c, int hw, int variance, int half, int g,
                            float s, COEF_PARAMS) {
+    pdl_enter();
     const Coef k = COEF;
     long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= (long long)bsz * c * hw) return;

@@ -26,9 +26,9 @@ __device__ __forceinline__ void put(void* out, long long i, float v) {
         put<OUT_BF16>(out, i, BODY);                                                                                 \
     }                                                                                                                \
     ECAR_KERNEL void NAME##_f32(void* out, const float* a, const float* __restrict__ b, long long n,                 \
-                                int width, int ratio) { NAME##_impl<false>(out, a, b, n, width, ratio); }            \
+                                int width, int ratio) { pdl_enter(); NAME##_impl<false>(out, a, b, n, width, ratio); }            \
     ECAR_KERNEL void NAME##_bf16(void* out, const float* a, const float* __restrict__ b, long long n,                \
-                                 int width, int ratio) { NAME##_impl<true>(out, a, b, n, width, ratio); }
+                                 int width, int ratio) { pdl_enter(); NAME##_impl<true>(out, a, b, n, width, ratio); }
 
 // add_grouped: out = a + b[row / ratio]  (Backend.add).            b: [rows / ratio, width]
 EW_PAIR(add_grouped, __fadd_rn(a[i], b[bi]))
@@ -43,9 +43,11 @@ __device__ __forceinline__ void add_tiled_impl(void* out, const float* __restric
     if (i < n) put<OUT_BF16>(out, i, __fadd_rn(a[i], b[i % count]));
 }
 ECAR_KERNEL void add_tiled_f32(void* out, const float* __restrict__ a, const float* __restrict__ b, long long n, long long count) {
+    pdl_enter();
     add_tiled_impl<false>(out, a, b, n, count);
 }
 ECAR_KERNEL void add_tiled_bf16(void* out, const float* __restrict__ a, const float* __restrict__ b, long long n, long long count) {
+    pdl_enter();
     add_tiled_impl<true>(out, a, b, n, count);
 }
 
@@ -58,13 +60,14 @@ __device__ __forceinline__ void silu_impl(void* out, const float* __restrict__ x
         put<OUT_BF16>(out, i, v / (1.f + expf(-v)));
     }
 }
-ECAR_KERNEL void silu_f32(void* out, const float* __restrict__ x, long long n) { silu_impl<false>(out, x, n); }
-ECAR_KERNEL void silu_bf16(void* out, const float* __restrict__ x, long long n) { silu_impl<true>(out, x, n); }
+ECAR_KERNEL void silu_f32(void* out, const float* __restrict__ x, long long n) { pdl_enter(); silu_impl<false>(out, x, n); }
+ECAR_KERNEL void silu_bf16(void* out, const float* __restrict__ x, long long n) { pdl_enter(); silu_impl<true>(out, x, n); }
 
 // gated_residual: out = x + gate[row / ratio] ⊙ y  (Backend.gatedResidual; adaLN-Zero). out may be x.
 //   x, y: [rows, width] f32; gate: [rows / ratio, width] f32. Output f32 (the residual stream).
 ECAR_KERNEL void gated_residual(float* out, const float* x, const float* __restrict__ gate, const float* __restrict__ y,
                                 long long n, int width, int ratio) {
+    pdl_enter();
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
     long long gi = (i / width / ratio) * width + i % width;
@@ -76,6 +79,7 @@ ECAR_KERNEL void gated_residual(float* out, const float* x, const float* __restr
 // op's interval with it, and the events around the op then time its kernels back to back, without the host's launch
 // gaps. launch: grid 1, block 1. Limits: ns ≥ 0 (a few ms at most is meant; the wait is bounded by ns alone).
 ECAR_KERNEL void spin_gate(long long ns) {
+    pdl_enter();
     unsigned long long t0, t;
     asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t0));
     do {

@@ -23,6 +23,7 @@ __device__ __forceinline__ void sinusoid(float* __restrict__ out, int n, int i, 
 }
 
 ECAR_KERNEL void timestep_embedding(float* __restrict__ out, const float* __restrict__ t, int count, int half) {
+    pdl_enter();
     long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= (long long)count * half) return;
     int n = (int)(idx / half), i = (int)(idx % half);
@@ -32,6 +33,7 @@ ECAR_KERNEL void timestep_embedding(float* __restrict__ out, const float* __rest
 // timestep_embedding_dev: every one of the count rows embeds the one time *t read from device memory (a captured
 //   sampling step: all samples share the step's time, written before each replay). Launch as timestep_embedding.
 ECAR_KERNEL void timestep_embedding_dev(float* __restrict__ out, const float* __restrict__ t, int count, int half) {
+    pdl_enter();
     long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= (long long)count * half) return;
     sinusoid(out, (int)(idx / half), (int)(idx % half), half, *t);
@@ -54,15 +56,18 @@ __device__ __forceinline__ void patchify(void* out, const float* __restrict__ x,
     put<OUT_BF16>(out, idx, x[(((size_t)s * c + ch) * h + y) * w + xx]);
 }
 ECAR_KERNEL void patchify_f32(void* out, const float* __restrict__ x, int n, int c, int h, int w, int p) {
+    pdl_enter();
     patchify<false>(out, x, n, c, h, w, p);
 }
 ECAR_KERNEL void patchify_bf16(void* out, const float* __restrict__ x, int n, int c, int h, int w, int p) {
+    pdl_enter();
     patchify<true>(out, x, n, c, h, w, p);
 }
 
 // unpatchify: [N, h·w, p·p·C] f32 in (kh, kw, c) order → [N, C, h·p, w·p] f32. One thread per output element.
 //   launch: grid ceil(total / 256), block 256.
 ECAR_KERNEL void unpatchify(float* __restrict__ out, const float* __restrict__ x, int n, int p, int c, int h, int w) {
+    pdl_enter();
     long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     int hh = h * p, ww = w * p;
     long long total = (long long)n * c * hh * ww;
@@ -95,8 +100,8 @@ __device__ __forceinline__ void transpose_tile(void* out, const float* __restric
         if (i < a && j < b) put<OUT_BF16>(out, base + (size_t)j * a + i, tile[threadIdx.x][r]);
     }
 }
-ECAR_KERNEL void transpose_batched(void* out, const float* __restrict__ x, int a, int b) { transpose_tile<false>(out, x, a, b); }
-ECAR_KERNEL void transpose_batched_bf16(void* out, const float* __restrict__ x, int a, int b) { transpose_tile<true>(out, x, a, b); }
+ECAR_KERNEL void transpose_batched(void* out, const float* __restrict__ x, int a, int b) { pdl_enter(); transpose_tile<false>(out, x, a, b); }
+ECAR_KERNEL void transpose_batched_bf16(void* out, const float* __restrict__ x, int a, int b) { pdl_enter(); transpose_tile<true>(out, x, a, b); }
 
 // ------------------------------------------------------------------ resize, channels-last, as PyTorch
 
@@ -124,6 +129,7 @@ __device__ __forceinline__ int cubic_taps(int in, int outSize, int o, float* w) 
 // resize_bicubic: [N, H, W, C] → [N, OH, OW, C] f32, border taps clamped; rows of 4 taps along x, then along y.
 //   launch: grid ceil(N·OH·OW·C / 256), block 256.
 ECAR_KERNEL void resize_bicubic(float* __restrict__ out, const float* __restrict__ x, int n, int h, int w, int c, int oh, int ow) {
+    pdl_enter();
     long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= (long long)n * oh * ow * c) return;
     int ch = (int)(idx % c);
@@ -149,6 +155,7 @@ ECAR_KERNEL void resize_bicubic(float* __restrict__ out, const float* __restrict
 // resize_area: adaptive average pooling, window [⌊o·in/out⌋, ⌈(o+1)·in/out⌉) on each axis, summed row by row.
 //   [N, H, W, C] → [N, OH, OW, C] f32. launch: grid ceil(N·OH·OW·C / 256), block 256.
 ECAR_KERNEL void resize_area(float* __restrict__ out, const float* __restrict__ x, int n, int h, int w, int c, int oh, int ow) {
+    pdl_enter();
     long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= (long long)n * oh * ow * c) return;
     int ch = (int)(idx % c);
@@ -183,15 +190,19 @@ __device__ __forceinline__ void embedding(float* __restrict__ out, const T* __re
     out[idx] = (id >= 0 && id < rows) ? (float)table[(size_t)id * width + c] : __int_as_float(0x7fc00000);
 }
 ECAR_KERNEL void embedding_f32(float* out, const float* table, const int* ids, int count, int rows, int width) {
+    pdl_enter();
     embedding(out, table, ids, count, rows, width);
 }
 ECAR_KERNEL void embedding_bf16(float* out, const __nv_bfloat16* table, const int* ids, int count, int rows, int width) {
+    pdl_enter();
     embedding(out, table, ids, count, rows, width);
 }
 ECAR_KERNEL void embedding_ids_f32(float* out, const float* table, const float* ids, int count, int rows, int width) {
+    pdl_enter();
     embedding(out, table, ids, count, rows, width);
 }
 ECAR_KERNEL void embedding_ids_bf16(float* out, const __nv_bfloat16* table, const float* ids, int count, int rows, int width) {
+    pdl_enter();
     embedding(out, table, ids, count, rows, width);
 }
 
@@ -206,6 +217,7 @@ ECAR_KERNEL void embedding_ids_bf16(float* out, const __nv_bfloat16* table, cons
 //   Limits: head_dim even, width a multiple of head_dim.
 ECAR_KERNEL void rope_rows_f32(float* __restrict__ out, const float* __restrict__ x, const float* __restrict__ rows, int batch, int l,
                                int width, int head_dim, const float* __restrict__ rope_cos, const float* __restrict__ rope_sin, int table_rows) {
+    pdl_enter();
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     const int pairs = width / 2;
     if (i >= (long long)batch * l * pairs) return;

@@ -42,6 +42,7 @@ __device__ __forceinline__ void euler_guided(float* __restrict__ x, const float*
 
 ECAR_KERNEL void flow_euler_guided(float* __restrict__ x, const float* __restrict__ v, long long half,
                                    float dt, float w, int vec4) {
+    pdl_enter();
     euler_guided(x, v, half, dt, w, vec4);
 }
 
@@ -50,12 +51,14 @@ ECAR_KERNEL void flow_euler_guided(float* __restrict__ x, const float* __restric
 //   two floats on the stream before each replay). Launch as flow_euler_guided.
 ECAR_KERNEL void flow_euler_guided_dev(float* __restrict__ x, const float* __restrict__ v, long long half,
                                        const float* __restrict__ scalars, int vec4) {
+    pdl_enter();
     euler_guided(x, v, half, scalars[0], scalars[1], vec4);
 }
 
 // flow_euler: x += dt * v without guidance (cfg 1, or t above the guidance interval).
 //   x, v: n float32. launch: grid ceil(n / 256), block 256.
 ECAR_KERNEL void flow_euler(float* __restrict__ x, const float* __restrict__ v, long long n, float dt) {
+    pdl_enter();
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) x[i] = add(x[i], mul(dt, v[i]));
 }
@@ -63,6 +66,7 @@ ECAR_KERNEL void flow_euler(float* __restrict__ x, const float* __restrict__ v, 
 // flow_euler_dev: flow_euler with dt = scalars[0] read from device memory (a captured step replayed with each
 //   step's dt; StepScalars.words() lays the buffer out). Launch as flow_euler.
 ECAR_KERNEL void flow_euler_dev(float* __restrict__ x, const float* __restrict__ v, long long n, const float* __restrict__ scalars) {
+    pdl_enter();
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) x[i] = add(x[i], mul(scalars[0], v[i]));
 }
@@ -72,6 +76,7 @@ ECAR_KERNEL void flow_euler_dev(float* __restrict__ x, const float* __restrict__
 //   x0, d0, d1, x: n float32. launch: grid ceil(n / 256), block 256.
 ECAR_KERNEL void flow_heun_combine(float* __restrict__ x, const float* __restrict__ x0, const float* __restrict__ d0,
                                    const float* __restrict__ d1, long long n, float dt) {
+    pdl_enter();
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) x[i] = add(x0[i], mul(mul(0.5f, dt), add(d0[i], d1[i])));
 }
@@ -79,6 +84,7 @@ ECAR_KERNEL void flow_heun_combine(float* __restrict__ x, const float* __restric
 // flow_cfg_combine: v_half[i] = v_u + w (v_c - v_u), written to both halves (the guided velocity as a tensor).
 //   v: [2·half] float32. launch: grid ceil(half / 256), block 256.
 ECAR_KERNEL void flow_cfg_combine(float* __restrict__ v, long long half, float w) {
+    pdl_enter();
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= half) return;
     float d = guide(v[i], v[half + i], w);
@@ -97,6 +103,7 @@ ECAR_KERNEL void flow_cfg_combine(float* __restrict__ v, long long half, float w
 ECAR_KERNEL void stage_jump(float* __restrict__ out, const float* __restrict__ x, const float* __restrict__ eps,
                             int batch, int side, int channels, float alpha, float beta, float amp, float c,
                             unsigned long long seed, unsigned int stream, unsigned int firstImage, long long perImage) {
+    pdl_enter();
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     long long total = (long long)batch * side * side * channels;
     if (i >= total) return;
@@ -138,12 +145,14 @@ __device__ __forceinline__ void combine_channels(float* __restrict__ out, int n,
 }
 
 ECAR_KERNEL void cfg_combine_channels(float* __restrict__ out, int n, int co, int hw, int guided, float s) {
+    pdl_enter();
     combine_channels(out, n, co, hw, guided, s);
 }
 
 // cfg_combine_channels_dev: the same with the scale s = *scale read from device memory (a captured DiT step).
 //   Launch as cfg_combine_channels.
 ECAR_KERNEL void cfg_combine_channels_dev(float* __restrict__ out, int n, int co, int hw, int guided, const float* __restrict__ scale) {
+    pdl_enter();
     combine_channels(out, n, co, hw, guided, *scale);
 }
 
@@ -152,12 +161,14 @@ ECAR_KERNEL void cfg_combine_channels_dev(float* __restrict__ out, int n, int co
 //   threads that see a bad value race to atomicMin, and none writes when all is well.
 //   launch: grid ceil(n / 256), block 256.
 ECAR_KERNEL void first_nonfinite(const float* __restrict__ x, long long n, int step, int* __restrict__ first) {
+    pdl_enter();
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n && !isfinite(x[i])) atomicMin(first, step);
 }
 
 // cond_twice: out = [x[0:half]; x[0:half]] (the model input of a guided step). launch: grid ceil(half / 256), block 256.
 ECAR_KERNEL void cond_twice(float* __restrict__ out, const float* __restrict__ x, long long half) {
+    pdl_enter();
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= half) return;
     float v = x[i];
@@ -169,6 +180,7 @@ ECAR_KERNEL void cond_twice(float* __restrict__ out, const float* __restrict__ x
 //   image firstImage + i / perImage. launch: grid ceil(n / 256), block 256.
 ECAR_KERNEL void randn(float* __restrict__ out, long long n, unsigned long long seed, unsigned int stream,
                        unsigned int firstImage, long long perImage) {
+    pdl_enter();
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) out[i] = philox_normal(seed, stream, noise_index(i, firstImage, perImage));
 }

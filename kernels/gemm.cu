@@ -40,7 +40,7 @@ __device__ __forceinline__ void gemm(void* Y, const __nv_bfloat16* X, const __nv
         NAME(void* Y, const __nv_bfloat16* __restrict__ X, const __nv_bfloat16* __restrict__ W,                    \
              const float* __restrict__ bias, const float* res, const float* __restrict__ gate,                     \
              const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd, \
-             int epi, ECAR_ROPE_PARAMS) {                                                                          \
+             int epi, ECAR_ROPE_PARAMS) { pdl_enter();                                                             \
         gemm<CFG, OUT_BF16>(Y, X, W, bias, res, gate, mul, M, N, K, act, post, gateRatio, gateLd, epi, ECAR_ROPE_ARGS); \
     }
 

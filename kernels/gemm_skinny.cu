@@ -152,7 +152,7 @@ __device__ __forceinline__ void gemm_skinny(void* Y, const __nv_bfloat16* __rest
         NAME(void* Y, const __nv_bfloat16* __restrict__ X, const __nv_bfloat16* __restrict__ W,                      \
              const float* __restrict__ bias, const float* res, const float* __restrict__ gate,                       \
              const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd,   \
-             int ksplit, ECAR_ROPE_PARAMS) {                                                                         \
+             int ksplit, ECAR_ROPE_PARAMS) { pdl_enter();                                                            \
         Epilogue e{bias, res, gate, mul, act, post, gateRatio, gateLd, ECAR_ROPE_ARGS};                              \
         gemm_skinny<OUT_BF16>(Y, X, W, M, N, K, ksplit, e);                                                          \
     }

@@ -286,7 +286,7 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
         NAME(const __grid_constant__ sm90::TensorMap tmX, const __grid_constant__ sm90::TensorMap tmW, void* Y,      \
              const float* __restrict__ bias, const float* res, const float* __restrict__ gate,                       \
              const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd, \
-             float* __restrict__ ws, int splits, int kPer, int epi, int coop, ECAR_ROPE_PARAMS) {                    \
+             float* __restrict__ ws, int splits, int kPer, int epi, int coop, ECAR_ROPE_PARAMS) { pdl_enter();       \
         GEMM_SM90_BODY(OUT_BF16, WIDE)                                                                               \
     }
 
@@ -315,7 +315,7 @@ __device__ __forceinline__ void splitk_reduce(void* Y, const float* ws, int spli
 #define SPLITK_REDUCE_ENTRY(NAME, OUT_BF16)                                                                          \
     ECAR_KERNEL void NAME(void* Y, const float* __restrict__ ws, int splits, const float* __restrict__ bias,         \
                           const float* res, const float* __restrict__ gate, const __nv_bfloat16* __restrict__ mul,   \
-                          int M, int N, int act, int post, int gateRatio, int gateLd, ECAR_ROPE_PARAMS) {            \
+                          int M, int N, int act, int post, int gateRatio, int gateLd, ECAR_ROPE_PARAMS) { pdl_enter();            \
         Epilogue e{bias, res, gate, mul, act, post, gateRatio, gateLd, ECAR_ROPE_ARGS};                              \
         splitk_reduce<OUT_BF16>(Y, ws, splits, M, N, e);                                                             \
     }

@@ -127,7 +127,7 @@ __device__ __forceinline__ void norm_rows(void* out, const float* __restrict__ x
 #define NORM_ENTRY(NAME, OUT_BF16)                                                                                   \
     ECAR_KERNEL void __launch_bounds__(256) NAME(void* out, const float* __restrict__ x, const float* __restrict__ weight, \
                                                  const float* __restrict__ shift, const float* __restrict__ scale,      \
-                                                 int modStride, int rows, int d, int kind, float eps, int ratio) {      \
+                                                 int modStride, int rows, int d, int kind, float eps, int ratio) { pdl_enter();      \
         norm_rows<OUT_BF16>(out, x, weight, shift, scale, modStride, rows, d, kind, eps, ratio);                        \
     }
 NORM_ENTRY(norm_rows_f32, false)
@@ -142,6 +142,7 @@ NORM_ENTRY(norm_rows_bf16, true)
 //   Limits: 1 ≤ C ≤ 1024, C % groups == 0.
 ECAR_KERNEL void __launch_bounds__(1024) groupnorm_stats(double* __restrict__ stats, const float* __restrict__ x,
                                                         int hw, int c, int groups, int pixels) {
+    pdl_enter();
     extern __shared__ float part[];   // [2][C]
     int ch = threadIdx.x, n = blockIdx.y;
     int p0 = blockIdx.x * pixels, p1 = min(hw, p0 + pixels);
@@ -169,6 +170,7 @@ ECAR_KERNEL void __launch_bounds__(1024) groupnorm_stats(double* __restrict__ st
 
 // groupnorm_zero: stats[i] = 0 for i < count (before groupnorm_stats). launch: grid ceil(count / 256), block 256.
 ECAR_KERNEL void groupnorm_zero(double* stats, int count) {
+    pdl_enter();
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i < count) stats[i] = 0.0;
 }
@@ -199,7 +201,7 @@ __device__ __forceinline__ void groupnorm_apply(void* out, const float* __restri
 #define GN_ENTRY(NAME, OUT_BF16)                                                                                     \
     ECAR_KERNEL void __launch_bounds__(1024) NAME(void* out, const float* __restrict__ x, const double* __restrict__ stats, \
                                                   const float* __restrict__ w, const float* __restrict__ b, int hw, int c, \
-                                                  int groups, int pixels, float eps, int silu) {                        \
+                                                  int groups, int pixels, float eps, int silu) { pdl_enter();           \
         groupnorm_apply<OUT_BF16>(out, x, stats, w, b, hw, c, groups, pixels, eps, silu);                                 \
     }
 GN_ENTRY(groupnorm_apply_f32, false)
@@ -226,8 +228,10 @@ __device__ __forceinline__ void softmax_rows(void* out, const float* __restrict_
     for (int i = lane; i < n; i += 32) put<OUT_BF16>(out, (size_t)row * n + i, expf((xr[i] - m) * scale) * inv);
 }
 ECAR_KERNEL void __launch_bounds__(256) softmax_rows_f32(void* out, const float* __restrict__ x, int rows, int n, float scale) {
+    pdl_enter();
     softmax_rows<false>(out, x, rows, n, scale);
 }
 ECAR_KERNEL void __launch_bounds__(256) softmax_rows_bf16(void* out, const float* __restrict__ x, int rows, int n, float scale) {
+    pdl_enter();
     softmax_rows<true>(out, x, rows, n, scale);
 }

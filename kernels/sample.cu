@@ -74,12 +74,14 @@ __device__ __forceinline__ void guide(float* __restrict__ out, const float* __re
     out[i] = __fdiv_rn(__fadd_rn(u, __fmul_rn(__fsub_rn(c, u), cfg)), t);
 }
 ECAR_KERNEL void guide_logits(float* __restrict__ out, const float* __restrict__ logits, long long half, float cfg, float t) {
+    pdl_enter();
     guide(out, logits, half, cfg, t);
 }
 // guide_logits_dev: the same with cfg = *cfg read from device memory (a captured ARPG step replayed with each step's
 //   guidance weight); the temperature stays an argument, as it is fixed for a generation. Launch as guide_logits.
 ECAR_KERNEL void guide_logits_dev(float* __restrict__ out, const float* __restrict__ logits, long long half, const float* __restrict__ cfg,
                                   float t) {
+    pdl_enter();
     guide(out, logits, half, *cfg, t);
 }
 
@@ -90,6 +92,7 @@ ECAR_KERNEL void guide_logits_dev(float* __restrict__ out, const float* __restri
 //   index order while the mass before them stays ≤ top_p (a stable descending sort's order).
 //   launch: grid (rows), block 256. Limits: 1 ≤ v < 2^31; top_k ≥ 0; 0 < top_p ≤ 1.
 ECAR_KERNEL void filter_top_k_top_p(float* __restrict__ logits, int rows, int v, int top_k, float top_p) {
+    pdl_enter();
     __shared__ uint32_t counts[BINS];
     __shared__ double mass[BINS];
     __shared__ float fscratch[THREADS];
@@ -255,6 +258,7 @@ __device__ __forceinline__ void draw(float* __restrict__ ids, const float* __res
 }
 ECAR_KERNEL void categorical_draw(float* __restrict__ ids, const float* __restrict__ logits, int rows, int v, unsigned long long seed,
                                   unsigned int stream) {
+    pdl_enter();
     draw(ids, logits, rows, v, seed, stream);
 }
 // categorical_draw_dev: the same with the Philox (seed, stream) read from device memory, noise[0] and noise[1] the seed's
@@ -262,5 +266,6 @@ ECAR_KERNEL void categorical_draw(float* __restrict__ ids, const float* __restri
 //   step's stream). Launch as categorical_draw.
 ECAR_KERNEL void categorical_draw_dev(float* __restrict__ ids, const float* __restrict__ logits, int rows, int v,
                                       const unsigned int* __restrict__ noise) {
+    pdl_enter();
     draw(ids, logits, rows, v, ((unsigned long long)noise[1] << 32) | noise[0], noise[2]);
 }

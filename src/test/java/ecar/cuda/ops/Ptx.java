@@ -44,6 +44,39 @@ final class Ptx {
 
     /** Entry point name to its .param types, for kernels/FAMILY.cu. */
     static Map<String, List<String>> entries(String family) {
+        Map<String, List<String>> m = new HashMap<>();
+        Matcher e = ENTRY.matcher(source(family));
+        while (e.find()) {
+            List<String> types = new ArrayList<>();
+            Matcher pm = PARAM.matcher(e.group(2));
+            while (pm.find()) {
+                types.add((pm.group(1) != null ? "align" + pm.group(1) + " " : "") + pm.group(2) + (pm.group(3) != null ? pm.group(3) : ""));
+            }
+            m.put(e.group(1), types);
+        }
+        return m;
+    }
+
+    /** Entry point name to its body (the PTX from its parameter list to the next entry), for kernels/FAMILY.cu. */
+    static Map<String, String> bodies(String family) {
+        String ptx = source(family);
+        Map<String, String> m = new HashMap<>();
+        Matcher e = ENTRY.matcher(ptx);
+        List<int[]> spans = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        while (e.find()) {
+            names.add(e.group(1));
+            spans.add(new int[]{e.end(), 0});
+        }
+        for (int i = 0; i < spans.size(); i++) {
+            int end = i + 1 < spans.size() ? ptx.lastIndexOf(".entry", spans.get(i + 1)[0]) : ptx.length();
+            m.put(names.get(i), ptx.substring(spans.get(i)[0], end));
+        }
+        return m;
+    }
+
+    /** The PTX (compute_90) of kernels/FAMILY.cu. */
+    static String source(String family) {
         try {
             Path dir = Files.createTempDirectory("ptx");
             Path out = dir.resolve(family + ".ptx");
@@ -51,19 +84,10 @@ final class Ptx {
                     "kernels/" + family + ".cu").redirectErrorStream(true).start();
             String log = new String(p.getInputStream().readAllBytes());
             assertTrue(p.waitFor(300, TimeUnit.SECONDS) && p.exitValue() == 0, "nvcc -ptx kernels/" + family + ".cu failed:\n" + log);
-            Map<String, List<String>> m = new HashMap<>();
-            Matcher e = ENTRY.matcher(Files.readString(out));
-            while (e.find()) {
-                List<String> types = new ArrayList<>();
-                Matcher pm = PARAM.matcher(e.group(2));
-                while (pm.find()) {
-                    types.add((pm.group(1) != null ? "align" + pm.group(1) + " " : "") + pm.group(2) + (pm.group(3) != null ? pm.group(3) : ""));
-                }
-                m.put(e.group(1), types);
-            }
+            String ptx = Files.readString(out);
             Files.deleteIfExists(out);
             Files.deleteIfExists(dir);
-            return m;
+            return ptx;
         } catch (IOException | InterruptedException e) {
             throw new IllegalStateException("generating PTX for " + family + ": " + e, e);
         }

@@ -39,6 +39,16 @@ final class InfoCommand implements Callable<Integer> {
         }
     }
 
+    /** Whether kernels are launched programmatically (compute capability 9.0 and later), or what is wrong with the setting. */
+    private static String programmatic(CudaProbe.Device d) {
+        try {
+            return ecar.cuda.LaunchDriver.programmatic(d.major()) ? "on (ECAR_PDL)"
+                    : d.major() >= 9 ? "off (ECAR_PDL=on turns them on)" : "off (compute capability 9.0 has them)";
+        } catch (IllegalArgumentException e) {
+            return "unset: " + e.getMessage();
+        }
+    }
+
     /** Java, the CPU, the GPU and its kernels, the self-check's verdict; the exit code. */
     private int backends() {
         System.out.println("java       " + Runtime.version() + " (" + System.getProperty("java.vendor") + ", " + System.getProperty("java.home") + ")");
@@ -47,9 +57,9 @@ final class InfoCommand implements Callable<Integer> {
         if (gpu.available()) {
             System.out.println("cuda       driver " + version(gpu.driverVersion()));
             for (CudaProbe.Device d : gpu.devices()) {
-                System.out.printf("gpu %d      %s, compute capability %s, %d SMs, %.1f GiB, GEMM kernels %s, sampling graphs %s%n", d.ordinal(), d.name(),
+                System.out.printf("gpu %d      %s, compute capability %s, %d SMs, %.1f GiB, GEMM kernels %s, sampling graphs %s, programmatic launches %s%n", d.ordinal(), d.name(),
                         d.computeCapability(), d.multiprocessors(), d.totalMemory() / (double) (1L << 30), CudaBackend.gemmPath(d),
-                        graphs());
+                        graphs(), programmatic(d));
             }
         } else {
             System.out.println("gpu        none: " + gpu.reason());

@@ -8,7 +8,8 @@ import jcuda.driver.JCudaDriver;
 
 /**
  * A kernel entry point with its declared {@link KernelSignature}. {@link #launch} checks the arguments against the
- * signature, and on a failed launch reports the kernel, its grid and block. Launches are asynchronous: a fault
+ * signature, and on a failed launch reports the kernel, its grid and block. It launches through JCuda's cuLaunchKernel,
+ * or with ECAR_PDL=on on a Hopper or newer device through {@link LaunchDriver} (programmatic dependent launch). Launches are asynchronous: a fault
  * inside the kernel surfaces at the next synchronizing call ({@link Stream#synchronize()}).
  */
 public final class Kernel {
@@ -17,12 +18,14 @@ public final class Kernel {
     private final String family;
     private final KernelSignature signature;
     private final CUfunction function;
+    private final java.util.List<ArgType> types;
     private volatile int sharedLimit = DEFAULT_SHARED_LIMIT;
 
     Kernel(String family, KernelSignature signature, CUfunction function) {
         this.family = family;
         this.signature = signature;
         this.function = function;
+        this.types = signature.types();
     }
 
     public KernelSignature signature() {
@@ -31,17 +34,21 @@ public final class Kernel {
 
     public void launch(LaunchShape shape, Stream stream, Object... args) {
         long[] bits = signature.encode(args);
+        CudaContext context = CudaContext.get();
+        if (shape.sharedBytes() > sharedLimit) raiseSharedLimit(shape);
+        String what = family + "/" + signature.name() + " with " + shape;
+        if (LaunchDriver.programmatic(context.device().major())) {
+            LaunchDriver.launchProgrammatic(LibCuda.handle(function), shape, LibCuda.handle(stream.handle()), types, bits, args, what);
+            return;
+        }
         NativePointerObject[] params = new NativePointerObject[bits.length];
         for (int i = 0; i < bits.length; i++) {
-            params[i] = switch (signature.params().get(i).type()) {
+            params[i] = switch (types.get(i)) {
                 case TMAP -> Pointer.to(((TensorMap) args[i]).bytes());
                 case I32, U32, F32 -> Pointer.to(new int[]{(int) bits[i]});
                 case PTR, PTR_OR_NULL, I64, U64 -> Pointer.to(new long[]{bits[i]});
             };
         }
-        CudaContext.get();
-        if (shape.sharedBytes() > sharedLimit) raiseSharedLimit(shape);
-        String what = family + "/" + signature.name() + " with " + shape;
         CudaErrors.call("launch of " + what, () -> JCudaDriver.cuLaunchKernel(function,
                 shape.gridX(), shape.gridY(), shape.gridZ(), shape.blockX(), shape.blockY(), shape.blockZ(),
                 shape.sharedBytes(), stream.handle(), Pointer.to(params), null));

@@ -17,6 +17,11 @@ public record KernelSignature(String name, List<Param> params) {
         params = List.copyOf(params);
     }
 
+    /** The parameters' types in order. */
+    public List<ArgType> types() {
+        return params.stream().map(Param::type).toList();
+    }
+
     public static KernelSignature parse(String text) {
         String s = text.strip();
         int open = s.indexOf('('), close = s.lastIndexOf(')');

@@ -4,9 +4,7 @@ import jcuda.driver.CUresult;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -27,7 +25,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * which CudaProbe does through JCuda on the same libcuda.so.1).
  */
 public final class TensorMapDriver {
-    static final String LIBRARY = "libcuda.so.1", SYMBOL = "cuTensorMapEncodeTiled";
+    static final String LIBRARY = LibCuda.LIBRARY, SYMBOL = "cuTensorMapEncodeTiled";
     static final FunctionDescriptor SIGNATURE = FunctionDescriptor.of(JAVA_INT,
             ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
 
@@ -35,26 +33,9 @@ public final class TensorMapDriver {
 
     /** Bound on first use (class initialisation of this holder), never earlier; keeps the reason when it cannot be. */
     private static final class Binding {
-        static final MethodHandle HANDLE;
-        static final String FAILURE;
-
-        static {
-            MethodHandle h = null;
-            String failure = null;
-            try {
-                SymbolLookup lib = SymbolLookup.libraryLookup(LIBRARY, Arena.global());
-                MemorySegment fn = lib.find(SYMBOL).orElse(null);
-                if (fn == null) {
-                    failure = LIBRARY + " has no " + SYMBOL + " (a driver older than CUDA 12.0)";
-                } else {
-                    h = Linker.nativeLinker().downcallHandle(fn, SIGNATURE);
-                }
-            } catch (IllegalArgumentException | UnsupportedOperationException | IllegalCallerException e) {
-                failure = LIBRARY + " could not be loaded (is the NVIDIA driver installed?): " + e.getMessage();
-            }
-            HANDLE = h;
-            FAILURE = failure;
-        }
+        static final LibCuda.Binding BOUND = LibCuda.bind(SYMBOL, SIGNATURE, "a driver older than CUDA 12.0");
+        static final MethodHandle HANDLE = BOUND.handle();
+        static final String FAILURE = BOUND.failure();
     }
 
     /** Whether the driver function could be bound (loads libcuda.so.1 on the first call). */

@@ -186,7 +186,7 @@ public final class CudaBackend implements Backend {
     @Override
     public String name() {
         return "cuda:" + ctx.device().ordinal() + " " + ctx.device().name() + " (" + gemm.path().label + " kernels" + settingsNotAtDefault(gemm.path()) + ", sampling graphs "
-                + (steps.graphsOn() ? "on" : "off") + ")";
+                + (steps.graphsOn() ? "on" : "off") + (ecar.cuda.LaunchDriver.programmatic(ctx.device().major()) ? ", programmatic launches: ECAR_PDL=on" : "") + ")";
     }
 
     /** The stream every op is queued on (benchmarks record events on it). */

@@ -13,12 +13,26 @@ namespace ecar {
 // be scheduled before this one ends: launch_dependents lets it be, now (it waits in its own pdl_enter), and wait holds
 // this kernel until the one before it has finished and its writes are visible, before any of them is read or
 // overwritten. The launch latency of each kernel then overlaps the tail of the one before. A kernel launched without
-// the attribute passes both at once; below sm_90 they are compiled out.
-__device__ __forceinline__ void pdl_enter() {
+// the attribute passes both at once; below sm_90 they are compiled out. A kernel may split the two to issue L2
+// prefetches of its weights in between (gemm_skinny, gemm_sm90): a prefetch changes no value it or anyone reads.
+__device__ __forceinline__ void pdl_launch_dependents() {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void pdl_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     asm volatile("griddepcontrol.wait;\n" ::: "memory");
 #endif
+}
+__device__ __forceinline__ void pdl_enter() {
+    pdl_launch_dependents();
+    pdl_wait();
+}
+
+// The 128-byte line holding p into L2 (a hint: no value changes, no wait).
+__device__ __forceinline__ void prefetch_l2(const void* p) {
+    asm volatile("prefetch.global.L2 [%0];\n" ::"l"(p));
 }
 
 // ---------------------------------------------------------------- Philox4x32-10 normal noise

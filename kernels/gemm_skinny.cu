@@ -13,6 +13,8 @@
 // block share one pair, each a contiguous range of K's chunks, and the block adds their sums in range order through
 // shared memory (deterministic) before the first warp runs the epilogue. GemmKernels picks ksplit for about 16 warps
 // an SM (ecar.cuda.ops.GemmKernels.skinnySplit).
+// Programmatic launch (ECAR_PDL=on): each warp prefetches its range of its two W rows into L2 before it waits for the
+// kernel before it (griddepcontrol.wait), so at batch 1 the weights stream while that kernel ends.
 //
 // Entry points: gemm_skinny_{f32,bf16}
 //   (void* Y, const bf16* X, const bf16* W, const float* bias, const float* res, const float* gate, const bf16* mul,
@@ -60,6 +62,13 @@ __device__ __forceinline__ void gemm_skinny(void* Y, const __nv_bfloat16* __rest
     const int per = (chunks + ksplit - 1) / ksplit, c_begin = range * per, c_end = n < N ? min(chunks, c_begin + per) : c_begin;
     const uint4* w0 = reinterpret_cast<const uint4*>(W + (size_t)min(n, N - 1) * K);
     const uint4* w1 = reinterpret_cast<const uint4*>(W + (size_t)(second ? n + 1 : min(n, N - 1)) * K);
+    // Launched programmatically, the kernel before this one may still run: this warp's range of its two W rows goes to L2
+    // meanwhile (a line of 8 chunks a lane), then the wait; with an ordinary launch the wait passes at once.
+    for (int line = c_begin / 8 + lane; line * 8 < c_end; line += 32) {
+        prefetch_l2(w0 + 8 * line);
+        prefetch_l2(w1 + 8 * line);
+    }
+    pdl_wait();
 
     float acc[MAX_M][2];
 #pragma unroll
@@ -152,7 +161,7 @@ __device__ __forceinline__ void gemm_skinny(void* Y, const __nv_bfloat16* __rest
         NAME(void* Y, const __nv_bfloat16* __restrict__ X, const __nv_bfloat16* __restrict__ W,                      \
              const float* __restrict__ bias, const float* res, const float* __restrict__ gate,                       \
              const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd,   \
-             int ksplit, ECAR_ROPE_PARAMS) { pdl_enter();                                                            \
+             int ksplit, ECAR_ROPE_PARAMS) { pdl_launch_dependents();   /* pdl_wait: in gemm_skinny, after W's prefetch */ \
         Epilogue e{bias, res, gate, mul, act, post, gateRatio, gateLd, ECAR_ROPE_ARGS};                              \
         gemm_skinny<OUT_BF16>(Y, X, W, M, N, K, ksplit, e);                                                          \
     }

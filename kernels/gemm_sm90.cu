@@ -15,6 +15,10 @@
 // u % splits. With splits > 1 a unit stores its raw fp32 partial sums in ws[range][M][N] (no epilogue) and
 // gemm_splitk_reduce_* adds the ranges in order and applies the epilogue: deterministic, and the same epilogue code.
 //
+// Programmatic launch (ECAR_PDL=on): the CTA may start while the kernel before it still runs; thread 0 then prefetches
+// into L2 the W k-tiles of the CTA's first unit (cp.async.bulk.prefetch.tensor: W does not depend on that kernel, and
+// a prefetch changes no value anyway) before every thread waits for it (griddepcontrol.wait).
+//
 // Entry points: gemm_sm90_bf16_{f32,bf16} (128 × 128 tiles) and gemm_sm90w_bf16_{f32,bf16} (the wide 128 × 256 tile,
 // cooperative; its W tensor map has boxes of 256 rows), the same parameters:
 //   (TensorMap tmX, TensorMap tmW, void* Y, const float* bias, const float* res, const float* gate, const bf16* mul,
@@ -121,6 +125,16 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
     const int tilesN = (N + BN - 1) / BN, units = ((M + BM - 1) / BM) * tilesN * splits;
     const int myUnits = blockIdx.x < units ? (units - 1 - blockIdx.x) / gridDim.x + 1 : 0;
     const int wg = threadIdx.x / 128;
+
+    // Launched programmatically, the kernel before this one may still run (pdl_launch_dependents in the entry): W's
+    // k-tiles of this CTA's first unit go to L2 meanwhile, then every thread waits for that kernel before reading X or
+    // touching Y, res or the workspace. With an ordinary launch the wait passes at once.
+    if (threadIdx.x == 0 && myUnits > 0) {
+        tma_prefetch_map(tmW);
+        const int t = blockIdx.x / splits, k0 = (blockIdx.x % splits) * kPer, n0 = (t % tilesN) * BN;
+        for (int kt = k0; kt < k0 + kPer && kt * BK < K; kt++) tma_prefetch_l2_2d(tmW, kt * BK, n0);
+    }
+    pdl_wait();
 
     if (threadIdx.x == 0) {
         for (int s = 0; s < STAGES; s++) {
@@ -278,7 +292,7 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
     else sm90::gemm<OUT_BF16, false, false>(&tmX, &tmW, Y, M, N, K, e, ws, splits, kPer, epi);
 #else
 // Not Hopper's sm_90a: wgmma and setmaxnreg do not exist here. GemmKernels never launches this copy; trap if it is.
-#define GEMM_SM90_BODY(OUT_BF16, WIDE) __trap();
+#define GEMM_SM90_BODY(OUT_BF16, WIDE) pdl_wait(); __trap();
 #endif
 
 #define GEMM_SM90_ENTRY(NAME, OUT_BF16, WIDE)                                                                        \
@@ -286,7 +300,8 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
         NAME(const __grid_constant__ sm90::TensorMap tmX, const __grid_constant__ sm90::TensorMap tmW, void* Y,      \
              const float* __restrict__ bias, const float* res, const float* __restrict__ gate,                       \
              const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd, \
-             float* __restrict__ ws, int splits, int kPer, int epi, int coop, ECAR_ROPE_PARAMS) { pdl_enter();       \
+             float* __restrict__ ws, int splits, int kPer, int epi, int coop, ECAR_ROPE_PARAMS) {                    \
+        pdl_launch_dependents();   /* pdl_wait: in sm90::gemm, after W's first k-tiles are prefetched */            \
         GEMM_SM90_BODY(OUT_BF16, WIDE)                                                                               \
     }
 

@@ -56,6 +56,13 @@ __device__ __forceinline__ void tma_load_2d(uint32_t dst, const TensorMap* map, 
         : "memory");
 }
 
+// The box at (c0, c1) of a 2D tensor map into L2 only: no shared memory, no barrier (a hint: no value changes).
+__device__ __forceinline__ void tma_prefetch_l2_2d(const TensorMap* map, int c0, int c1) {
+    asm volatile("cp.async.bulk.prefetch.tensor.2d.L2.global.tile [%0, {%1, %2}];\n"
+                 ::"l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1)
+                 : "memory");
+}
+
 // The same for a 4D tensor map (coordinates innermost first): attention_sm90 reads one head's rows of q, k or v
 // [batch, tokens, heads·d] as the box {64, 1, rows, 1} of dims {d, heads, tokens, batch}.
 __device__ __forceinline__ void tma_load_4d(uint32_t dst, const TensorMap* map, uint32_t bar, int c0, int c1, int c2, int c3) {

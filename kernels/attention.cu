@@ -144,6 +144,17 @@ __device__ __forceinline__ void attention_fwd(const __nv_bfloat16* __restrict__ 
     const __nv_bfloat16* vb = v + b * kv_bstride + h * D;
     const bool do_rope_q = rope_cos != nullptr && rope_q, do_rope_k = rope_cos != nullptr && rope_k;
 
+    // Launched programmatically, the kernel before this one may still run (pdl_launch_dependents in the entry). With one
+    // query tile (decoding: a few queries against a KV cache, its keys mostly older tokens long out of L2) this head's
+    // key and value rows go to L2 meanwhile (a prefetch changes no value); then the wait.
+    if (gridDim.x == 1) {
+        for (int r = tid; r < lk; r += THREADS) {
+            prefetch_l2(kb + (long long)r * ld_kv);
+            prefetch_l2(vb + (long long)r * ld_kv);
+        }
+    }
+    pdl_wait();
+
     const int q_last = min(q0 + BM, lq) - 1;
     const int n_tiles = (key_limit(q_pos0 + q_last, stage_ends, n_stages, lk) + BN - 1) / BN;
 
@@ -339,7 +350,7 @@ __device__ __forceinline__ void attention_fwd(const __nv_bfloat16* __restrict__ 
         const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, OUT* o, int lq, int lk,                  \
         long long q_bstride, long long kv_bstride, long long o_bstride, int ld_q, int ld_kv, int ld_o, float scale_log2, \
         const float* rope_cos, const float* rope_sin, int rope_q, int rope_k, const int* stage_ends, int n_stages,       \
-        int q_pos0) { pdl_enter();                                                                                       \
+        int q_pos0) { pdl_launch_dependents();   /* pdl_wait: in attention_fwd, after the K/V prefetch */            \
         attention_fwd<D, MT, OUT>(q, k, v, o, lq, lk, q_bstride, kv_bstride, o_bstride, ld_q, ld_kv, ld_o, scale_log2,   \
                                   rope_cos, rope_sin, rope_q, rope_k, stage_ends, n_stages, q_pos0);                     \
     }

@@ -12,7 +12,7 @@
 #   compare.txt     5 ecar compare --backend cuda, 256², batch 1 and 64, beside what it writes: compare.png and
 #   compare.png       compare.json (or compare-b1.png and compare-b64.png from an ecar that takes one --batch);
 #   compare.json      text files past these three are appended to compare.txt
-#   bench.log       6 JMH GemmBench, AttentionGpuBench, FlowStepGpuBench (short settings), tools/gemm_bench.py and
+#   bench.log       6 JMH GemmBench, AttentionGpuBench, FlowStepGpuBench, LaunchGapGpuBench (short settings), tools/gemm_bench.py and
 #                     tools/sdpa_bench.py --quick
 #   torch.log       7 tools/torch_pipelines.py --quick --batch 1,64, the PyTorch peer of compare
 #
@@ -362,7 +362,7 @@ if ! asked 6; then finish NOT-RUN "$(not_asked)"; else
 rcs=()
 : > "$tmp/ours.out"; : > "$tmp/torch.out"
 if [ -f "$kit" ]; then
-  bounded $cap_jmh "$out/bench.log" "$kit" bench "${jmh_quick[@]}" 'GemmBench|AttentionGpuBench|FlowStepGpuBench'
+  bounded $cap_jmh "$out/bench.log" "$kit" bench "${jmh_quick[@]}" 'GemmBench|AttentionGpuBench|FlowStepGpuBench|LaunchGapGpuBench'
   rcs+=($?)
   cp "$last" "$tmp/ours.out"
 else
@@ -382,8 +382,10 @@ else
   torch_lines=("$(no_torch)")
 fi
 mapfile -t table < <(awk -f tools/bench_table.awk side=ours "$tmp/ours.out" side=torch "$tmp/torch.out")
-[ $dry = 1 ] && table=()
-finish "$(status "${rcs[@]}")" "JMH ${jmh_quick[*]}; PyTorch: $(if torch_ok; then head -1 "$tmp/torch.txt"; else echo not run; fi)" "${torch_lines[@]}" "${table[@]}"
+# LaunchGapGpuBench: µs a dependent launch in a graph, ECAR_PDL off and on side by side
+mapfile -t gaps < <(grep -E '^(add|skinny) +ECAR_PDL=' "$tmp/ours.out" | sed 's/ (.*//')
+[ $dry = 1 ] && table=() gaps=()
+finish "$(status "${rcs[@]}")" "JMH ${jmh_quick[*]}; PyTorch: $(if torch_ok; then head -1 "$tmp/torch.txt"; else echo not run; fi)" "${torch_lines[@]}" "${table[@]}" "${gaps[@]}"
 fi
 
 # ---------------------------------------------------------------------------------------------------- 7 torch pipelines

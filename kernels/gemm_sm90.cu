@@ -19,8 +19,13 @@
 // into L2 the W k-tiles of the CTA's first unit (cp.async.bulk.prefetch.tensor: W does not depend on that kernel, and
 // a prefetch changes no value anyway) before every thread waits for it (griddepcontrol.wait).
 //
-// Entry points: gemm_sm90_bf16_{f32,bf16} (128 × 128 tiles) and gemm_sm90w_bf16_{f32,bf16} (the wide 128 × 256 tile,
-// cooperative; its W tensor map has boxes of 256 rows), the same parameters:
+// Clusters (gemm_sm90c, ECAR_GEMM_CLUSTER=on): two CTAs on vertically adjacent tiles of the same columns; each loads its
+// X tile and one half of the W tile, multicast into both CTAs' stage, so each W tile leaves L2 once for two output
+// tiles (a quarter less operand traffic from L2 per FLOP). Both CTAs' consumers release every stage in both CTAs.
+//
+// Entry points: gemm_sm90_bf16_{f32,bf16} (128 × 128 tiles), gemm_sm90w_bf16_{f32,bf16} (the wide 128 × 256 tile,
+// cooperative; its W tensor map has boxes of 256 rows) and gemm_sm90c_bf16_{f32,bf16} (clusters of two, ping-pong; W's
+// boxes of 64 rows; an even grid), the same parameters:
 //   (TensorMap tmX, TensorMap tmW, void* Y, const float* bias, const float* res, const float* gate, const bf16* mul,
 //    int M, int N, int K, int act, int post, int gateRatio, int gateLd, float* ws, int splits, int kPer, int epi, int coop,
 //    const float* rope_cos, const float* rope_sin, int rope_tokens, int rope_head, int rope_cols,
@@ -108,10 +113,15 @@ static_assert(SMEM_BYTES <= 227 * 1024, "shared memory per block");
 // j·kPer .. j·kPer + kPer-1; position p is stage p % STAGES in phase (p / STAGES) & 1.
 // COOP: cooperative consumers (a compile-time choice: the ping-pong and cooperative main loops keep their accumulators
 // in different registers, and one instantiation holding both had ptxas serialize its wgmmas, C7520, or fence them, C7519).
-template <bool OUT_BF16, bool WIDE, bool COOP>
+// CLUSTER: clusters of two CTAs (gemm_sm90c) work on vertically adjacent tiles of the same columns, rank r on m-tile
+// 2i + r: each loads its X tile and half of the W tile (64 rows, tmW's box), multicast into both CTAs' stage, so W's
+// tile is read from L2 once for two tiles. A stage is free again when both CTAs' consumers have released it (each
+// arrives on both CTAs' empty barriers); the work units are pairs of tiles, the same sequence in both CTAs.
+template <bool OUT_BF16, bool WIDE, bool COOP, bool CLUSTER = false>
 __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW, void* Y, int M, int N, int K,
                                      const Epilogue& e, float* ws, int splits, int kPer, int epi) {
     static_assert(COOP || !WIDE, "a wide tile's consumers share it");
+    static_assert(!(CLUSTER && WIDE), "clusters share the plain tile's W");
     constexpr int BN = Tile<WIDE>::BN, STAGES = Tile<WIDE>::STAGES, STAGE_BYTES = Tile<WIDE>::STAGE_BYTES;
     constexpr bool coop = COOP;
     extern __shared__ unsigned char smem_raw[];
@@ -121,17 +131,34 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
     auto full = [&](int s) { return bars + 8u * s; };
     auto empty = [&](int s) { return bars + 8u * (STAGES + s); };
     auto turn = [&](int c) { return bars + 8u * (2 * STAGES + c); };
+    // a consumer warp's release of a stage: to this CTA's producer, and in a cluster to the peer's, whose half of W
+    // lands in this stage too
+    auto release = [&](uint32_t bar) {
+        mbar_arrive(bar);
+        if (CLUSTER) mbar_arrive_cluster(bar, cluster_ctarank() ^ 1u);
+    };
 
-    const int tilesN = (N + BN - 1) / BN, units = ((M + BM - 1) / BM) * tilesN * splits;
-    const int myUnits = blockIdx.x < units ? (units - 1 - blockIdx.x) / gridDim.x + 1 : 0;
+    // Work units: (group of CL m-tiles of one column tile) × K range; a CTA's group is its cluster (or itself)
+    constexpr int CL = CLUSTER ? 2 : 1;
+    const uint32_t rank = CLUSTER ? cluster_ctarank() : 0u;
+    const int group = blockIdx.x / CL, groups = gridDim.x / CL;
+    const int tilesN = (N + BN - 1) / BN, units = (((M + BM - 1) / BM + CL - 1) / CL) * tilesN * splits;
+    const int myUnits = group < units ? (units - 1 - group) / groups + 1 : 0;
     const int wg = threadIdx.x / 128;
+    // unit u's rows and columns for this CTA: m-tile CL·(t / tilesN) + rank (past M for the second of an odd count: TMA
+    // reads zeros there and the epilogue stores nothing), column tile t % tilesN
+    auto tileRow = [&](int t) { return (CL * (t / tilesN) + (int)rank) * BM; };
+    // W's rows this CTA loads: the whole tile, or in a cluster its half, multicast to both
+    constexpr int W_ROWS = BN / CL;
+    constexpr uint32_t W_PART_BYTES = W_ROWS * BK * 2;
+    static_assert(W_PART_BYTES % 1024 == 0, "each half of W's tile starts on a swizzle atom");
 
     // Launched programmatically, the kernel before this one may still run (pdl_launch_dependents in the entry): W's
     // k-tiles of this CTA's first unit go to L2 meanwhile, then every thread waits for that kernel before reading X or
     // touching Y, res or the workspace. With an ordinary launch the wait passes at once.
     if (threadIdx.x == 0 && myUnits > 0) {
         tma_prefetch_map(tmW);
-        const int t = blockIdx.x / splits, k0 = (blockIdx.x % splits) * kPer, n0 = (t % tilesN) * BN;
+        const int t = group / splits, k0 = (group % splits) * kPer, n0 = (t % tilesN) * BN + (int)rank * W_ROWS;
         for (int kt = k0; kt < k0 + kPer && kt * BK < K; kt++) tma_prefetch_l2_2d(tmW, kt * BK, n0);
     }
     pdl_wait();
@@ -139,12 +166,13 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
     if (threadIdx.x == 0) {
         for (int s = 0; s < STAGES; s++) {
             mbar_init(full(s), 1);   // the producer's arrive.expect_tx; the copies complete the bytes
-            mbar_init(empty(s), coop ? 8 : 4);   // one arrival per warp of each consumer that read the stage
+            mbar_init(empty(s), (coop ? 8 : 4) * CL);   // one arrival per warp of each consumer that read the stage, in each CTA
         }
         for (int c = 0; c < CONSUMERS; c++) mbar_init(turn(c), 4);   // one arrival per warp of the other consumer
         asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
     }
-    __syncthreads();
+    if (CLUSTER) cluster_sync();   // the peer signals these barriers only once they exist
+    else __syncthreads();
 
     if (wg == 0) {
         setmaxnreg_dec<PRODUCER_REGS>();
@@ -153,16 +181,26 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
             tma_prefetch_map(tmW);
             int p = 0;
             for (int j = 0; j < myUnits; j++) {
-                const int u = blockIdx.x + j * gridDim.x, t = u / splits, k0 = (u % splits) * kPer;
-                const int m0 = (t / tilesN) * BM, n0 = (t % tilesN) * BN;
+                const int u = group + j * groups, t = u / splits, k0 = (u % splits) * kPer;
+                const int m0 = tileRow(t), n0 = (t % tilesN) * BN;
                 for (int kt = k0; kt < k0 + kPer; kt++, p++) {
                     const int s = p % STAGES;
                     const uint32_t phase = (p / STAGES) & 1;
-                    mbar_wait(empty(s), phase ^ 1);   // the stage's previous use (phase - 1) was released
                     const uint32_t a = base + s * STAGE_BYTES;
-                    mbar_arrive_expect_tx(full(s), STAGE_BYTES);
-                    tma_load_2d(a, tmX, full(s), kt * BK, m0);
-                    tma_load_2d(a + A_BYTES, tmW, full(s), kt * BK, n0);
+                    if constexpr (CLUSTER) {
+                        // released by the consumers of both CTAs: the peer's half of W lands here too, and ours there
+                        mbar_wait_cluster(empty(s), phase ^ 1);
+                        // the whole stage's bytes: X, our half of W and the peer's (which may land before this arrival;
+                        // the phase cannot complete while this arrival is pending)
+                        mbar_arrive_expect_tx(full(s), STAGE_BYTES);
+                        tma_load_2d(a, tmX, full(s), kt * BK, m0);
+                        tma_load_2d_multicast(a + A_BYTES + rank * W_PART_BYTES, tmW, full(s), kt * BK, n0 + (int)rank * W_ROWS, 0x3);
+                    } else {
+                        mbar_wait(empty(s), phase ^ 1);   // the stage's previous use (phase - 1) was released
+                        mbar_arrive_expect_tx(full(s), STAGE_BYTES);
+                        tma_load_2d(a, tmX, full(s), kt * BK, m0);
+                        tma_load_2d(a + A_BYTES, tmW, full(s), kt * BK, n0);
+                    }
                 }
             }
         }
@@ -178,8 +216,8 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
         // ping-pong: consumer c takes units c, c + 2, ...; cooperative: both take every unit, each its 64-row half
         const int first = coop ? 0 : consumer, stride = coop ? 1 : CONSUMERS;
         for (int j = first, round = 0; j < myUnits; j += stride, round++) {
-            const int u = blockIdx.x + j * gridDim.x, t = u / splits, range = u % splits;
-            const int m0 = (t / tilesN) * BM, n0 = (t % tilesN) * BN;
+            const int u = group + j * groups, t = u / splits, range = u % splits;
+            const int m0 = tileRow(t), n0 = (t % tilesN) * BN;
             // Wait for the turn (this consumer's round-th tile): the other consumer has passed every full-barrier wait
             // of tile j - 1. A parity wait cannot tell phase p from phase p + 2, so the ring's waits must come in
             // position order; without this, consumer 1 would wait on position kPer of a stage whose earlier phase
@@ -212,13 +250,13 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
                 fence_regs<128>(acc);
                 // The group before this one has finished reading its stage: release it to the producer.
                 wgmma_wait<1>();
-                if (kt > 0 && lane == 0) mbar_arrive(empty((p - 1) % STAGES));
+                if (kt > 0 && lane == 0) release(empty((p - 1) % STAGES));
             }
             // Every full wait of this tile passed: the other consumer's turn (it issues while this one drains).
             if (lane == 0 && !coop) mbar_arrive(turn(1 - consumer));
             wgmma_wait<0>();
             fence_regs<128>(acc);
-            if (lane == 0) mbar_arrive(empty((p - 1) % STAGES));
+            if (lane == 0) release(empty((p - 1) % STAGES));
 
             // Epilogue through the warp's staging tile, 32 columns at a time: the fragments d[4c + r] hold (row
             // g + 8·(r / 2), column 8c + 2q + r % 2) of the warp's 16 rows, g = lane / 4, q = lane % 4; they are
@@ -277,6 +315,8 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
             }
         }
     }
+    // a CTA leaves only when its peer can no longer signal its barriers or write its stages
+    if (CLUSTER) cluster_sync();
 }
 
 #endif  // sm_90a
@@ -290,9 +330,19 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
     if (WIDE) sm90::gemm<OUT_BF16, true, true>(&tmX, &tmW, Y, M, N, K, e, ws, splits, kPer, epi);                   \
     else if (coop) sm90::gemm<OUT_BF16, false, true>(&tmX, &tmW, Y, M, N, K, e, ws, splits, kPer, epi);             \
     else sm90::gemm<OUT_BF16, false, false>(&tmX, &tmW, Y, M, N, K, e, ws, splits, kPer, epi);
+#define GEMM_SM90_CLUSTER_BODY(OUT_BF16)                                                                             \
+    Epilogue e{bias, res, gate, mul, act, post, gateRatio, gateLd, ECAR_ROPE_ARGS};                                  \
+    sm90::gemm<OUT_BF16, false, false, true>(&tmX, &tmW, Y, M, N, K, e, ws, splits, kPer, epi);
 #else
 // Not Hopper's sm_90a: wgmma and setmaxnreg do not exist here. GemmKernels never launches this copy; trap if it is.
 #define GEMM_SM90_BODY(OUT_BF16, WIDE) pdl_wait(); __trap();
+#define GEMM_SM90_CLUSTER_BODY(OUT_BF16) pdl_wait(); __trap();
+#endif
+// Clusters of two CTAs for gemm_sm90c (compile-time: a plain launch makes them); sm_80 has none, and traps anyway.
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
+#define GEMM_SM90_CLUSTER_DIMS __cluster_dims__(2, 1, 1)
+#else
+#define GEMM_SM90_CLUSTER_DIMS
 #endif
 
 #define GEMM_SM90_ENTRY(NAME, OUT_BF16, WIDE)                                                                        \
@@ -310,6 +360,21 @@ GEMM_SM90_ENTRY(gemm_sm90_bf16_bf16, true, false)
 // The wide tile (128 × 256, cooperative; the argument coop is not read): gemm_sm90w_bf16_{f32,bf16}.
 GEMM_SM90_ENTRY(gemm_sm90w_bf16_f32, false, true)
 GEMM_SM90_ENTRY(gemm_sm90w_bf16_bf16, true, true)
+
+// Clusters of two CTAs sharing W's tile by multicast, ping-pong consumers (the argument coop is not read; tmW's box is
+// {64, 64}: each CTA loads half the tile): gemm_sm90c_bf16_{f32,bf16}. The grid must be even.
+#define GEMM_SM90_CLUSTER_ENTRY(NAME, OUT_BF16)                                                                      \
+    ECAR_KERNEL void __launch_bounds__(sm90::THREADS, 1) GEMM_SM90_CLUSTER_DIMS                                      \
+        NAME(const __grid_constant__ sm90::TensorMap tmX, const __grid_constant__ sm90::TensorMap tmW, void* Y,      \
+             const float* __restrict__ bias, const float* res, const float* __restrict__ gate,                       \
+             const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd, \
+             float* __restrict__ ws, int splits, int kPer, int epi, int coop, ECAR_ROPE_PARAMS) {                    \
+        pdl_launch_dependents();   /* pdl_wait: in sm90::gemm, after W's first k-tiles are prefetched */            \
+        GEMM_SM90_CLUSTER_BODY(OUT_BF16)                                                                             \
+    }
+
+GEMM_SM90_CLUSTER_ENTRY(gemm_sm90c_bf16_f32, false)
+GEMM_SM90_CLUSTER_ENTRY(gemm_sm90c_bf16_bf16, true)
 
 // gemm_splitk_reduce: Y[m, n..n+1] = epilogue(Σ_range ws[range][m][n..n+1]), the ranges added in order (so the result
 // does not depend on which CTA finished first). One thread per column pair. launch: block 256, grid (ceil(ceil(N/2)/256), M).

@@ -42,6 +42,41 @@ __device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
     }
 }
 
+// ------------------------------------------------------------------ clusters (gemm_sm90c: two CTAs sharing W's tile)
+
+// This CTA's rank in its cluster (0 or 1 for clusters of two).
+__device__ __forceinline__ uint32_t cluster_ctarank() {
+    uint32_t r;
+    asm volatile("mov.u32 %0, %%cluster_ctarank;\n" : "=r"(r));
+    return r;
+}
+// Every thread of every CTA of the cluster arrives, then waits for all: the barriers a peer will signal are initialised
+// (at the start), and no peer still signals this CTA's barriers or writes its shared memory (at the end).
+__device__ __forceinline__ void cluster_sync() {
+    asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;\n" ::: "memory");
+}
+// An arrival on the mbarrier at the same shared-memory offset in the cluster's CTA `rank` (mapa: this CTA's address to
+// the peer's), with release semantics at cluster scope: this thread's reads of its stage are done before the peer's
+// producer, which waits on that barrier, overwrites the stage here by multicast.
+__device__ __forceinline__ void mbar_arrive_cluster(uint32_t bar, uint32_t rank) {
+    asm volatile(
+        "{\n .reg .b32 remote;\n mapa.shared::cluster.u32 remote, %0, %1;\n"
+        " mbarrier.arrive.release.cluster.shared::cluster.b64 _, [remote];\n}\n"
+        ::"r"(bar), "r"(rank)
+        : "memory");
+}
+// mbar_wait with acquire semantics at cluster scope: the arrivals it waits for may come from the peer CTA.
+__device__ __forceinline__ void mbar_wait_cluster(uint32_t bar, uint32_t parity) {
+    uint32_t done = 0;
+    while (!done) {
+        asm volatile(
+            "{\n .reg .pred p;\n mbarrier.try_wait.parity.acquire.cluster.shared::cta.b64 p, [%1], %2;\n selp.u32 %0, 1, 0, p;\n}\n"
+            : "=r"(done)
+            : "r"(bar), "r"(parity)
+            : "memory");
+    }
+}
+
 // ------------------------------------------------------------------ TMA
 
 __device__ __forceinline__ void tma_prefetch_map(const TensorMap* map) {
@@ -53,6 +88,15 @@ __device__ __forceinline__ void tma_load_2d(uint32_t dst, const TensorMap* map, 
     asm volatile(
         "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%3, %4}], [%2];\n"
         ::"r"(dst), "l"(reinterpret_cast<uint64_t>(map)), "r"(bar), "r"(c0), "r"(c1)
+        : "memory");
+}
+
+// tma_load_2d into the shared memory of every CTA of the cluster in ctaMask (bit r: rank r), at the same offset dst in
+// each, completing the bytes on the barrier at offset `bar` in each: one read of global memory (and of L2) for them all.
+__device__ __forceinline__ void tma_load_2d_multicast(uint32_t dst, const TensorMap* map, uint32_t bar, int c0, int c1, uint16_t ctaMask) {
+    asm volatile(
+        "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes.multicast::cluster [%0], [%1, {%3, %4}], [%2], %5;\n"
+        ::"r"(dst), "l"(reinterpret_cast<uint64_t>(map)), "r"(bar), "r"(c0), "r"(c1), "h"(ctaMask)
         : "memory");
 }
 

@@ -403,7 +403,7 @@ def run(batch, heads, d, lq, lk, seed, raw_offset=0, quiet=False, grid=None, ove
     grid = items if grid is None else min(grid, items)
     for block in range(grid):
         roles, tma = cta(qx, kx, vx, out, written, d, lq, lk, block, grid, scale_log2, rng, raw_offset)
-        interleave(roles, tma, rng, "CTA %d of %d" % (block, grid))
+        interleave(roles, [tma], rng, "CTA %d of %d" % (block, grid))
     s = np.einsum("bqhd,bkhd->bhqk", qx.astype(np.float64), kx.astype(np.float64)) / np.sqrt(d)
     p = np.exp(s - s.max(axis=-1, keepdims=True))
     p /= p.sum(axis=-1, keepdims=True)

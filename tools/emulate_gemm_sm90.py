@@ -9,7 +9,8 @@ Two halves, kept apart on purpose:
     phases (arrive, expect_tx, complete_tx, try_wait.parity); wgmma commit/wait groups.
   * The kernel, transcribed line by line: shared-memory map, ring positions and phases, the producer's TMA issue,
     the consumers' descriptors and releases, the persistent tile walk, the epilogue's staging and stores.
-The CTA's three roles (producer, two consumers) run as coroutines under a random interleaving; TMA copies land and
+The CTA's three roles (producer, two consumers) run as coroutines under a random interleaving (a cluster's two CTAs,
+gemm_sm90c, six roles and two TMA engines together, W's halves multicast into both); TMA copies land and
 wgmma groups read shared memory at random later points allowed by the protocol, so a barrier or release that is
 too early shows as a wrong element, a deadlock as a stall. Checks the index math and the protocol, not the compiled
 code (GemmSm90SassTest) and not the hardware (GemmSm90GpuTest on a GPU).
@@ -112,8 +113,9 @@ FRAGMENT = {128: (ROW128, COL128), 256: accumulator_coords(256)}
 class Mbarrier:
     """mbarrier: a phase completes when its pending arrivals and transaction bytes both reach zero."""
 
-    def __init__(self, count):
-        self.count, self.pending, self.tx, self.phase = count, count, 0, 0
+    def __init__(self, count, early_bytes=False):
+        """early_bytes: copies may complete bytes before the phase's arrive.expect_tx (a cluster peer's multicast)."""
+        self.count, self.pending, self.tx, self.phase, self.early_bytes = count, count, 0, 0, early_bytes
 
     def _maybe_complete(self):
         if self.pending == 0 and self.tx == 0:
@@ -131,7 +133,9 @@ class Mbarrier:
 
     def complete_tx(self, nbytes):
         self.tx -= nbytes
-        assert self.tx >= 0, "a copy completed more bytes than its stage announced"
+        # the peer's multicast (gemm_sm90c) may land before this phase's arrive.expect_tx: tx goes below zero while
+        # that arrival is pending, and the phase cannot complete; after it, more bytes than announced is an error
+        assert self.tx >= 0 or (self.early_bytes and self.pending > 0), "a copy completed more bytes than its stage announced"
         self._maybe_complete()
 
     def try_wait_parity(self, parity):
@@ -320,28 +324,59 @@ HALF_OF_BLOCK_DIVIDES = True
 COOP_EMPTY_ARRIVALS = 8
 # A cooperative consumer c reads rows 64c.. of the X tile: its descriptor starts COOP_A_OFFSET·c bytes in (a mutant: 0).
 COOP_A_OFFSET = 64 * 128
+# Clusters (gemm_sm90c): a stage's empty barrier counts the consumer warps of both CTAs (a mutant counts one CTA's),
+# each consumer warp releases its stage in the peer too (a mutant releases only its own), rank r loads W's rows
+# 64r.. of the tile into the same rows of both CTAs' stage (a mutant puts both halves at row 0) and multiplies m-tile
+# 2i + r (a mutant gives both CTAs m-tile 2i).
+CLUSTER_EMPTY_FACTOR = 2
+RELEASE_PEER = True
+W_PART_AT_RANK = True
+TILE_ROW_RANK = True
+# the single-CTA protocol kept in a cluster: each stage released to its own producer only, by its own consumers (a
+# mutant: the peer's multicast may then overwrite a stage this CTA still reads)
+LOCAL_RELEASE_ONLY = False
 # The bytes the producer announces on a stage's full barrier, given the tile's STAGE_BYTES (a mutant announces 32 KiB).
 ANNOUNCED = None
 
 
-def cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits=1, kPer=None, ws=None, rows=False, coop=False, wide=False):
-    """One CTA: returns its three roles as coroutines sharing shared memory, barriers and the TMA queue."""
+def cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits=1, kPer=None, ws=None, rows=False, coop=False, wide=False,
+        cluster=None):
+    """One CTA: returns its three roles as coroutines sharing shared memory, barriers and the TMA queue. cluster: the
+    dict a cluster's two CTAs (gemm_sm90c, CL = 2) register their shared memory and barriers in, by rank; None: CL = 1."""
     BN, STAGES, STAGE_BYTES = tile(wide)
     coop = coop or wide   # a wide tile's consumers always share it
+    CL = 1 if cluster is None else 2
+    rank = block % CL                                  # %cluster_ctarank
+    assert CL == 1 or not (coop or wide), "gemm_sm90c is ping-pong on the plain tile"
     M, K = X.shape
     N = W.shape[0]
     smem = Smem(raw_offset + SMEM_BYTES)
     raw = raw_offset                                   # where the dynamic shared memory happens to start
     base = (raw + 1023) & ~1023
-    full = [Mbarrier(1) for _ in range(STAGES)]
-    empty = [Mbarrier(COOP_EMPTY_ARRIVALS if coop else 4) for _ in range(STAGES)]
+    full = [Mbarrier(1, early_bytes=cluster is not None) for _ in range(STAGES)]
+    empty = [Mbarrier((COOP_EMPTY_ARRIVALS if coop else 4) * (CLUSTER_EMPTY_FACTOR if CL > 1 and not LOCAL_RELEASE_ONLY else 1))
+             for _ in range(STAGES)]
     turn = [Mbarrier(4) for _ in range(CONSUMERS)]
-    tma_queue = []                                     # copies in flight: (dst, offs, vals, barrier)
+    tma_queue = []                                     # copies in flight: (shared memory, dst, offs, vals, barrier)
+    if cluster is not None:
+        cluster[rank] = (smem, full, empty)
+    group, groups = block // CL, grid // CL
     tilesN = (N + BN - 1) // BN
-    units = ((M + BM - 1) // BM) * tilesN * splits
+    units = (-(-(-(-M // BM)) // CL)) * tilesN * splits
     if kPer is None:
         kPer = (K + BK - 1) // BK
-    myUnits = (units - 1 - block) // grid + 1 if block < units else 0
+    myUnits = (units - 1 - group) // groups + 1 if group < units else 0
+    W_ROWS = BN // CL
+    W_PART = W_ROWS * BK * 2
+    assert W_PART % 1024 == 0
+
+    def tile_row(t):
+        return (CL * (t // tilesN) + (rank if TILE_ROW_RANK else 0)) * BM
+
+    def release(s):
+        empty[s].arrive()
+        if CL > 1 and RELEASE_PEER and not LOCAL_RELEASE_ONLY:
+            cluster[rank ^ 1][2][s].arrive()
     # the epilogue area, in floats from its start at base + STAGES * STAGE_BYTES + BARRIER_BYTES (a multiple of 256
     # bytes: bank 0, so relative word indices give the real banks); it and the barriers fit the allocation
     assert (2 * STAGES + CONSUMERS) * 8 <= BARRIER_BYTES and (base + STAGES * STAGE_BYTES) % 256 == 0
@@ -351,9 +386,9 @@ def cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits=1, kPer=None
     def producer():
         p = 0
         for j in range(myUnits):
-            u = block + j * grid
+            u = group + j * groups
             t, k0 = u // splits, (u % splits) * kPer
-            m0, n0 = (t // tilesN) * BM, (t % tilesN) * BN
+            m0, n0 = tile_row(t), (t % tilesN) * BN
             for kt in range(k0, k0 + kPer):
                 s = p % STAGES
                 phase = (p // STAGES) & 1
@@ -362,9 +397,16 @@ def cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits=1, kPer=None
                 a = base + s * STAGE_BYTES
                 full[s].arrive_expect_tx(STAGE_BYTES if ANNOUNCED is None else ANNOUNCED)
                 offs, vals = tma_tile_2d(X, kt * BK, m0, BK, BM)
-                tma_queue.append((a, offs, vals, full[s]))
-                offs, vals = tma_tile_2d(W, kt * BK, n0, BK, BN)   # W's tensor map: boxes of BN rows
-                tma_queue.append((a + A_BYTES, offs, vals, full[s]))
+                tma_queue.append((smem, a, offs, vals, full[s]))
+                if CL == 1:
+                    offs, vals = tma_tile_2d(W, kt * BK, n0, BK, BN)   # W's tensor map: boxes of BN rows
+                    tma_queue.append((smem, a + A_BYTES, offs, vals, full[s]))
+                else:   # this CTA's half of W (boxes of 64 rows), multicast: the same offset and barrier in both CTAs
+                    part = rank * W_PART if W_PART_AT_RANK else 0
+                    offs, vals = tma_tile_2d(W, kt * BK, n0 + rank * W_ROWS, BK, W_ROWS)
+                    for dest in range(CL):
+                        peer_smem, peer_full, _ = cluster[dest]
+                        tma_queue.append((peer_smem, a + A_BYTES + part, offs, vals, peer_full[s]))
                 p += 1
                 yield "producer issued"
 
@@ -374,9 +416,9 @@ def cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits=1, kPer=None
         acc = [np.zeros((128, BN // 2)), np.zeros((128, BN // 2))]      # [h][thread, register]
         # ping-pong: units c, c + 2, ...; cooperative: every unit, consumer c multiplying and storing rows 64c..
         for rnd, j in enumerate(range(0, myUnits) if coop else range(c, myUnits, CONSUMERS)):
-            u = block + j * grid
+            u = group + j * groups
             t, rng_ = u // splits, u % splits
-            m0, n0 = (t // tilesN) * BM, (t % tilesN) * BN
+            m0, n0 = tile_row(t), (t % tilesN) * BN
             if j > 0 and TURNS and not coop:
                 while not turn[c].try_wait_parity(((rnd - 1) if c == 0 else rnd) & 1):
                     yield "consumer %d waits turn" % c
@@ -399,7 +441,7 @@ def cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits=1, kPer=None
                 gm.wait(1)
                 if kt >= RELEASE_LAG:
                     for _warp in range(4):                 # lane 0 of each warp
-                        empty[(p - RELEASE_LAG) % STAGES].arrive()
+                        release((p - RELEASE_LAG) % STAGES)
                 p += 1
                 yield "consumer %d computed" % c
             if TURNS and not coop:
@@ -409,7 +451,7 @@ def cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits=1, kPer=None
             for lag in range(RELEASE_LAG, 0, -1):
                 if kPer >= lag:
                     for _warp in range(4):
-                        empty[(p - lag) % STAGES].arrive()
+                        release((p - lag) % STAGES)
             epilogue(c, m0, n0, rng_, [(c, acc[0])] if coop else [(0, acc[0]), (1, acc[1])])
             yield "consumer %d stored" % c
 
@@ -467,8 +509,8 @@ def cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits=1, kPer=None
         """Copies land in a random order, some time after they were issued."""
         while True:
             if tma_queue and rng.random() < 0.5:
-                dst, offs, vals, bar = tma_queue.pop(rng.integers(len(tma_queue)))
-                tma_store_box(smem, dst, offs, vals, 128)
+                mem, dst, offs, vals, bar = tma_queue.pop(rng.integers(len(tma_queue)))
+                tma_store_box(mem, dst, offs, vals, 128)
                 bar.complete_tx(vals.size * 2)
             yield "tma"
 
@@ -484,9 +526,9 @@ def check_float2_banks(word_index):
         assert len(set(banks.tolist())) == 32, "bank conflict in the epilogue staging"
 
 
-def interleave(roles, tma, rng, where):
-    """Runs a CTA's roles (coroutines that yield at every step, "... waits ..." while blocked) in a random order, the
-    TMA engine stepping between them, until all have finished; a long run of waits is a deadlock."""
+def interleave(roles, tmas, rng, where):
+    """Runs a CTA's roles (or a cluster's: coroutines that yield at every step, "... waits ..." while blocked) in a
+    random order, the TMA engines stepping between them, until all have finished; a long run of waits is a deadlock."""
     live = list(roles)
     stalled = 0
     while live:
@@ -496,7 +538,8 @@ def interleave(roles, tma, rng, where):
         except StopIteration:
             live.remove(co)
             continue
-        next(tma)
+        for tma in tmas:
+            next(tma)
         stalled = stalled + 1 if "waits" in what else 0
         assert stalled < 10000, "deadlock in %s: %s" % (where, what)
 
@@ -517,7 +560,8 @@ def silu(x):
     return np.float32(x / (1.0 + np.exp(-np.float64(x))))
 
 
-def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1, rows=False, act=None, gated=False, coop=False, rope=None, wide=False):
+def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1, rows=False, act=None, gated=False, coop=False, rope=None, wide=False,
+        cluster=False):
     """One GEMM replayed CTA by CTA against float64 X @ W^T (+ bias), then act, or act(gate) * value for GATE_PAIRS, or
     with rope = (tokens, head) a fused qkv (N = 3W) whose q and k columns the 2D RoPE rotates, or with rope = (tokens,
     head, table rows) queries whose every column is rotated by table row rows[t] (ARPG)."""
@@ -548,10 +592,21 @@ def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1, row
     kPer = -(-kTiles // splits)
     assert splits * kPer >= kTiles > (splits - 1) * kPer, "no empty range (GemmKernels.Sm90.splitK makes sure)"
     ws = np.full((splits, M, N), np.nan) if splits > 1 else None
-    grid = min(grid, tiles * splits)
-    for block in range(grid):
-        roles, tma = cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits, kPer, ws, rows, coop, wide)
-        interleave(roles, tma, rng, "CTA %d" % block)
+    if not cluster:
+        grid = min(grid, tiles * splits)
+        for block in range(grid):
+            roles, tma = cta(block, grid, X, W, Y, written, epi, rng, raw_offset, splits, kPer, ws, rows, coop, wide)
+            interleave(roles, [tma], rng, "CTA %d" % block)
+    else:   # gemm_sm90c: pairs of CTAs, each pair's six roles and two TMA engines interleaved together
+        pairs = -(-(-(-M // BM)) // 2) * -(-N // BN) * splits
+        grid = 2 * min(grid // 2, pairs)
+        for c in range(grid // 2):
+            shared, roles, engines = {}, [], []
+            for r in range(2):
+                rl, tma = cta(2 * c + r, grid, X, W, Y, written, epi, rng, raw_offset, splits, kPer, ws, rows, coop, wide, cluster=shared)
+                roles += rl
+                engines.append(tma)
+            interleave(roles, engines, rng, "cluster %d" % c)
     if splits > 1:
         assert not np.isnan(ws).any(), "a range's partial sum was never stored"
         splitk_reduce(Y, written, ws, M, N, epi)
@@ -572,7 +627,8 @@ def run(M, N, K, grid, seed, bias=True, raw_offset=0, quiet=False, splits=1, row
         what = ("act(gate) * value" if gated else "act(X @ W^T)") if act is not None else ("gate * value" if gated else "X @ W^T")
         what += "" if rope is None else " with q and k rotated" if len(rope) == 2 else " with every column rotated by table rows"
         print("gemm %4d x %4d x %4d, %2d CTAs (%d %s tiles, %d k-blocks in %d range(s), %d-stage ring, %s%s stores): matches %s, every element "
-              "written once" % (M, N, K, grid, tiles, "128 x %d" % BN, kTiles, splits, STAGES, "cooperative, " if coop or wide else "",
+              "written once" % (M, N, K, grid, tiles, "128 x %d" % BN, kTiles, splits, STAGES,
+                                "clusters of 2 sharing W, " if cluster else "cooperative, " if coop or wide else "",
                                 "row" if rows and splits == 1 and row8_ok(N, epi) else "pair", what))
 
 
@@ -641,6 +697,12 @@ def main():
     run(130, 600, 520, grid=5, seed=26, wide=True, splits=3)       # K split: 6 tiles x 3 ranges
     run(256, 768, 136, grid=2, seed=27, wide=True, rows=True, rope=(64, 32))   # the RoPE epilogue on 256-column tiles
     run(130, 300, 72, grid=3, seed=28, wide=True, rows=True, act=silu, gated=True)   # GATE_PAIRS
+    # clusters of two CTAs (gemm_sm90c): W's tile in two multicast halves, pairs of m-tiles, both CTAs' consumers
+    # releasing every stage
+    run(256, 384, 520, grid=2, seed=29, cluster=True, rows=True)   # one cluster: 3 tile pairs, 9 k-blocks: the ring wraps
+    run(384, 300, 136, grid=4, seed=30, cluster=True)              # 3 m-tiles: the second of the last pair is all past M
+    run(200, 256, 1000, grid=6, seed=31, cluster=True, splits=2)   # K split: 2 pairs × 2 ranges over 3 clusters
+    run(256, 512, 264, grid=4, seed=32, cluster=True, rows=True, act=silu, gated=True, raw_offset=48)   # GATE_PAIRS
     # the replay can fail: kernels with one thing wrong must not pass it
     mutants = [("no turn barriers between the consumers", "TURNS", False),
                ("a stage released while its wgmma group may still read it", "RELEASE_LAG", 0),
@@ -663,6 +725,12 @@ def main():
                   lambda: run(256, 192, 136, grid=2, seed=21, rows=True, rope=(64, 16), quiet=True))
     catch_mutants(globals(), [("the bias added again after the activation", "CLEAR_APPLIED_BIAS", False)],
                   lambda: run(200, 304, 136, grid=4, seed=13, rows=True, act=silu, quiet=True))
+    catch_mutants(globals(), [("cluster stages released when one CTA's consumers are done", "CLUSTER_EMPTY_FACTOR", 1),
+                              ("cluster consumers releasing their own stage only", "RELEASE_PEER", False),
+                              ("both halves of W multicast to row 0 of the stage", "W_PART_AT_RANK", False),
+                              ("both CTAs of a cluster on the same m-tile", "TILE_ROW_RANK", False),
+                              ("the one-CTA protocol in a cluster: stages released to their own producer only", "LOCAL_RELEASE_ONLY", True)],
+                  lambda: run(256, 384, 520, grid=2, seed=33, cluster=True, quiet=True))
     catch_mutants(globals(), [("GATE_PAIRS row stores four columns apart instead of eight", "ROW8_STRIDE", 4)],
                   lambda: run(130, 300, 72, grid=3, seed=14, rows=True, act=silu, gated=True, quiet=True))
     print("all checks passed")

@@ -10,7 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Runs tools/emulate_gemm_sm90.py, the numpy replay of kernels/gemm_sm90.cu: the 128-byte swizzle TMA writes, the
  * wgmma matrix descriptors that read it back, the accumulator fragment → (row, col) mapping of the epilogue, the
- * ring's mbarrier protocol under random interleavings (with mutants that must fail), all against X·Wᵀ on random bf16
+ * ring's mbarrier protocol under random interleavings (with mutants that must fail), clusters of two CTAs sharing W's
+ * tile by multicast included, all against X·Wᵀ on random bf16
  * data. Needs python3 with numpy (skipped with the reason otherwise); no GPU.
  */
 class GemmSm90EmulationTest {
@@ -41,10 +42,11 @@ class GemmSm90EmulationTest {
     void emulationMatchesAPlainMatmul() throws Exception {
         String out = NumpyReplay.run("emulate_gemm_sm90.py");
         assertTrue(out.contains("layouts:"), out);
-        assertEquals(13, NumpyReplay.count(out, "mutant caught"), "every mutant must be caught:\n" + out);
+        assertEquals(18, NumpyReplay.count(out, "mutant caught"), "every mutant must be caught:\n" + out);
         assertEquals(4, NumpyReplay.count(out, "with q and k rotated, every element"), "the RoPE epilogue is replayed (rows, pairs, split, wide):\n" + out);
         assertTrue(out.contains("with every column rotated by table rows, every element"), "... and ARPG's by table rows:\n" + out);
-        assertEquals(10, NumpyReplay.count(out, "row stores): matches"), "the row-store epilogue is replayed:\n" + out);
+        assertEquals(12, NumpyReplay.count(out, "row stores): matches"), "the row-store epilogue is replayed:\n" + out);
+        assertEquals(4, NumpyReplay.count(out, "clusters of 2 sharing W, "), "the clusters' multicast and cross releases are replayed:\n" + out);
         assertEquals(9, NumpyReplay.count(out, "cooperative, "), "the cooperative consumers are replayed:\n" + out);
         assertEquals(5, NumpyReplay.count(out, "128 x 256 tiles"), "the wide tile is replayed:\n" + out);
         assertEquals(2, NumpyReplay.count(out, "in 3 range(s), 6-stage ring, cooperative"), "... with K split too:\n" + out);

@@ -131,12 +131,6 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
     auto full = [&](int s) { return bars + 8u * s; };
     auto empty = [&](int s) { return bars + 8u * (STAGES + s); };
     auto turn = [&](int c) { return bars + 8u * (2 * STAGES + c); };
-    // a consumer warp's release of a stage: to this CTA's producer, and in a cluster to the peer's, whose half of W
-    // lands in this stage too
-    auto release = [&](uint32_t bar) {
-        mbar_arrive(bar);
-        if (CLUSTER) mbar_arrive_cluster(bar, cluster_ctarank() ^ 1u);
-    };
 
     // Work units: (group of CL m-tiles of one column tile) × K range; a CTA's group is its cluster (or itself)
     constexpr int CL = CLUSTER ? 2 : 1;
@@ -152,6 +146,12 @@ __device__ __forceinline__ void gemm(const TensorMap* tmX, const TensorMap* tmW,
     constexpr int W_ROWS = BN / CL;
     constexpr uint32_t W_PART_BYTES = W_ROWS * BK * 2;
     static_assert(W_PART_BYTES % 1024 == 0, "each half of W's tile starts on a swizzle atom");
+    // a consumer warp's release of a stage: to this CTA's producer, and in a cluster to the peer's, whose half of W
+    // lands in this stage too
+    auto release = [&](uint32_t bar) {
+        mbar_arrive(bar);
+        if (CLUSTER) mbar_arrive_cluster(bar, rank ^ 1u);
+    };
 
     // Launched programmatically, the kernel before this one may still run (pdl_launch_dependents in the entry): W's
     // k-tiles of this CTA's first unit go to L2 meanwhile, then every thread waits for that kernel before reading X or

@@ -53,6 +53,7 @@ __device__ __forceinline__ uint32_t cluster_ctarank() {
 // Every thread of every CTA of the cluster arrives, then waits for all: the barriers a peer will signal are initialised
 // (at the start), and no peer still signals this CTA's barriers or writes its shared memory (at the end).
 __device__ __forceinline__ void cluster_sync() {
+    __syncwarp();   // .aligned: the warp converged (its thread 0 may come from the producer's loop)
     asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;\n" ::: "memory");
 }
 // An arrival on the mbarrier at the same shared-memory offset in the cluster's CTA `rank` (mapa: this CTA's address to

@@ -298,6 +298,11 @@ skinnyplain=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^(ecar|arpg)-l ' | pa
 echo "[gpu-session] ECAR-L at batch 64 with ECAR_GEMM_STORES=pairs, beside the run above" >> "$out/compare.txt"
 ECAR_GEMM_STORES=pairs bounded 60 "$out/compare.txt" "${cmp[@]}" --models ecar-l --batch 64 --out "$tmp/pairs.png"
 pairs=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^ecar-l ' | paste -sd';' - | tr -s ' ')
+# ECAR-L at batch 64 once more in clusters of two CTAs sharing W (ECAR_GEMM_CLUSTER=on, gemm_sm90c; written after the
+# 2026-11-28 visit): what the multicast gives end to end
+echo "[gpu-session] ECAR-L at batch 64 with ECAR_GEMM_CLUSTER=on, beside the run above" >> "$out/compare.txt"
+ECAR_GEMM_CLUSTER=on bounded 60 "$out/compare.txt" "${cmp[@]}" --models ecar-l --batch 64 --out "$tmp/cluster.png"
+clustered=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^ecar-l ' | paste -sd';' - | tr -s ' ')
 # keep compare at three files (compare.txt and two more) by appending extra text files to compare.txt
 for f in "$out"/compare*.csv "$out"/compare*.json; do
   [ -f "$f" ] && [ "$(find "$out" -maxdepth 1 -name 'compare*' -type f | wc -l)" -gt 3 ] || continue
@@ -313,6 +318,7 @@ detail="$batches, --repeats $compare_repeats"
 [ -n "$smallmma" ] && table+=("ECAR_GEMM_SMALL=mma.sync: $smallmma")
 [ -n "$skinnyplain" ] && table+=("ECAR_GEMM_SKINNY=plain: $skinnyplain")
 [ -n "$pairs" ] && table+=("ECAR_GEMM_STORES=pairs: $pairs")
+[ -n "$clustered" ] && table+=("ECAR_GEMM_CLUSTER=on: $clustered")
 finish "$(status "${rcs[@]}")" "$detail" "${table[@]}"
 
 # ---------------------------------------------------------------------------------------------------- 12 device profile (runs after 5)
@@ -406,14 +412,15 @@ fi
 # Five batch-64 GEMM shapes (two with the GELU and GATE_PAIRS epilogues) and two batch-1 shapes on both kernels, as
 # usual (row stores; the sm90 paths force gemm_sm90 on ECAR-L's batch-1 shape, whose 96 tiles linear() gives gemm.cu;
 # DiT-XL/2's batch-1 fc1 has 144 tiles for 132 SMs, where ping-pong leaves most CTAs one consumer idle; and
-# sm90coop runs it with cooperative consumers on every shape, sm90wide with its 128 x 256 tiles on every shape), with
-# pair stores (-pairs, GemmKernels.withRowStores(false)) and with the measurement-only DISCARD
-# epilogue (-nostore, no output written): how much of each GEMM is its epilogue, and how much of that the row stores
-# win back (on the H100 of 2026-11-27, gemm_sm90: 303 -> 581 TFLOP/s on DiT-XL/2's qkv, 631 with no output; gemm.cu
-# and the activation epilogues took rows only after that visit). Lines in bench.log. Numbered 11, run right after 7.
+# sm90coop runs it with cooperative consumers on every shape, sm90cluster in clusters of two CTAs sharing W's tile by
+# multicast, with and without its output), with pair stores on gemm_sm90 (-pairs, GemmKernels.withRowStores(false))
+# and with the measurement-only DISCARD epilogue (-nostore, no output written): how much of each GEMM is its
+# epilogue, and how much of that the row stores win back (on the H100 of 2026-11-27, gemm_sm90: 303 -> 581 TFLOP/s on
+# DiT-XL/2's qkv, 631 with no output). The wide tile (sm90wide) and gemm.cu's and the sm90 path's pairs, measured on
+# 2026-11-28, are left out for time. Lines in bench.log. Numbered 11, run right after 7.
 begin "11 gemm no-store" $cap_jmh
 if [ -f "$kit" ]; then
-  bounded $cap_jmh "$out/bench.log" "$kit" bench "${jmh_quick[@]}" -p path=wgmma,wgmma-pairs,wgmma-nostore,mma.sync,mma.sync-pairs,mma.sync-nostore,sm90,sm90-pairs,sm90coop,sm90wide \
+  bounded $cap_jmh "$out/bench.log" "$kit" bench "${jmh_quick[@]}" -p path=wgmma,wgmma-pairs,wgmma-nostore,mma.sync,mma.sync-nostore,sm90,sm90coop,sm90cluster,sm90cluster-nostore \
     -p "shape=dit-xl-2 qkv 16384 1152 3456,dit-xl-2 fc1+gelu 16384 1152 4608,dit-xl-2 fc2 16384 4608 1152,ecar-l ar.fc1+gate-gelu 16384 1024 5460,ecar-l head.cond 16384 1024 1024,ecar-l-b1 head.qkv.s4 512 1024 3072,dit-xl-2-b1 fc1 512 1152 4608" GemmBench
   rc=$?
   mapfile -t table < <(grep -E '^\[gemm .*\] [0-9.]+ ms' "$last" | sed 's/ (median of.*//')

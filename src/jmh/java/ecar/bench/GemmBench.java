@@ -89,6 +89,12 @@ public class GemmBench extends GpuBench {
      */
     private boolean wide;
     /**
+     * The {@code sm90cluster} path ({@code -p path=sm90cluster}): gemm_sm90 in clusters of two CTAs sharing W's tile by
+     * multicast (gemm_sm90c, GemmKernels.withClusters), forced as on the sm90 path; beside the wgmma line. Combines with
+     * {@code -nostore}: whether the main loop gains what the saved L2 reads should give.
+     */
+    private boolean cluster;
+    /**
      * Paths ending in {@code -nostore} (given with {@code -p path=wgmma-nostore,mma.sync-nostore}; not run by default)
      * time the same kernel with {@link GemmKernels.Post#DISCARD}: no output written, so that the time without the
      * epilogue shows how much of a GEMM the epilogue costs.
@@ -120,7 +126,8 @@ public class GemmBench extends GpuBench {
         if (pairs) base = base.substring(0, base.length() - "-pairs".length());
         cooperative = base.equals("sm90coop");
         wide = base.equals("sm90wide");
-        forceSm90 = base.equals("sm90") || cooperative || wide;
+        cluster = base.equals("sm90cluster");
+        forceSm90 = base.equals("sm90") || cooperative || wide || cluster;
         GemmPath kind = forceSm90 ? GemmPath.WGMMA : GemmPath.of(base);
         String label = "gemm " + model + " " + layer + " " + m + "x" + k + "x" + n + " " + path;
         if (!open(label, kind == GemmPath.WGMMA ? "gemm_sm90" : "gemm")) return;
@@ -131,7 +138,7 @@ public class GemmBench extends GpuBench {
             closeGpu();
             return;
         }
-        if (forceSm90 && !cooperative && !wide && m > GemmKernels.SKINNY_MAX_M && GemmKernels.wgmmaTakes(m, n, k, device.multiprocessors())) {
+        if (forceSm90 && !cooperative && !wide && !cluster && m > GemmKernels.SKINNY_MAX_M && GemmKernels.wgmmaTakes(m, n, k, device.multiprocessors())) {
             skip = "linear() already runs gemm_sm90 on this shape (the wgmma line)";
             System.out.println("\n[" + label + "] skipped: " + skip);
             closeGpu();
@@ -148,7 +155,7 @@ public class GemmBench extends GpuBench {
             public void close() {}
         };
         gemm = new GemmKernels(Launcher.on(stream), device.multiprocessors(), kind, kind == GemmPath.WGMMA ? TensorMapEncoder.DRIVER : null, scratch)
-                .withRowStores(!pairs).withCooperative(cooperative).withWideTiles(wide);
+                .withRowStores(!pairs).withCooperative(cooperative).withWideTiles(wide).withClusters(cluster);
         long perCopy = 2L * ((long) m * k + (long) n * k);
         int copies = (int) Math.max(1, (L2_BYTES + perCopy - 1) / perCopy);
         for (int i = 0; i < copies; i++) {

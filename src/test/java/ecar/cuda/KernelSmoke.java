@@ -117,6 +117,18 @@ public final class KernelSmoke {
             linearAndResidual(gpu, 2200, 72, 1900);
         });
         progress("gemm_sm90 wide tiles");
+        // gemm_sm90c, clusters of two sharing W by multicast (ECAR_GEMM_CLUSTER=on): 9 m-tiles, so the last pair's second
+        // tile is all past M; ragged in N and K
+        underSetting(ecar.cuda.ops.GemmKernels.CLUSTER_PROPERTY, "on", 128L << 20, gpu -> linearAndResidual(gpu, 1100, 72, 1904));
+        progress("gemm_sm90 clusters");
+        // programmatic dependent launch (ECAR_PDL=on): the GEMMs and an attention launched with the attribute, each kernel
+        // free to start while the one before it ends
+        underSetting(LaunchDriver.PROGRAMMATIC.property(), "on", 128L << 20, gpu -> {
+            linearAndResidual(gpu, 1100, 72, 1904);
+            Tensor q = gpu.upload(Compare.random(77, 1f, 2, 130, 128)), k = gpu.upload(Compare.random(78, 1f, 2, 300, 128));
+            gpu.attention(q, k, k, 2);
+        });
+        progress("programmatic launches");
         // attention_sm90's overlapped schedule (ECAR_ATTENTION_OVERLAP=on): the next K/V tile's S before this tile's P·V,
         // on 1, 3 and a ragged 3 K/V tiles, head sizes 64, 72 and 128 (where the device has the Hopper kernel)
         underSetting(ecar.cuda.ops.AttentionSm90.OVERLAP_PROPERTY, "on", 128L << 20, gpu -> {

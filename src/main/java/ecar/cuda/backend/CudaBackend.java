@@ -155,13 +155,15 @@ public final class CudaBackend implements Backend {
         boolean overlap = hopper && ecar.cuda.ops.AttentionSm90.OVERLAP.flipped();
         boolean ropePass = ecar.cuda.ops.GemmKernels.ROPE_PASS.flipped();
         boolean skinnyPlain = ecar.cuda.ops.GemmKernels.SKINNY_PLAIN.flipped();
+        boolean clusters = hopper && ecar.cuda.ops.GemmKernels.CLUSTERS.flipped();
         return (pairs ? " (pair stores: " + ecar.cuda.ops.GemmKernels.STORES_ENV + "=pairs)" : "")
                 + (perItem ? " (attention_sm90 a CTA per item: " + ecar.cuda.ops.AttentionSm90.PERSISTENT_ENV + "=off)" : "")
                 + (small ? " (fewer tiles than SMs on gemm.cu: " + ecar.cuda.ops.GemmKernels.SMALL_ENV + "=mma.sync)" : "")
                 + (wide ? " (128 x 256 tiles where there is one per SM: " + ecar.cuda.ops.GemmKernels.TILE_ENV + "=128x256)" : "")
                 + (overlap ? " (attention_sm90's S overlapping P·V: " + ecar.cuda.ops.AttentionSm90.OVERLAP_ENV + "=on)" : "")
                 + (ropePass ? " (RoPE in a pass of its own: " + ecar.cuda.ops.GemmKernels.ROPE_ENV + "=pass)" : "")
-                + (skinnyPlain ? " (gemm_skinny without K split or block rows: " + ecar.cuda.ops.GemmKernels.SKINNY_ENV + "=plain)" : "");
+                + (skinnyPlain ? " (gemm_skinny without K split or block rows: " + ecar.cuda.ops.GemmKernels.SKINNY_ENV + "=plain)" : "")
+                + (clusters ? " (clusters of two sharing W by multicast: " + ecar.cuda.ops.GemmKernels.CLUSTER_ENV + "=on)" : "");
     }
 
     /** The default arena for this much free device memory: {@link #ARENA_SHARE_PERCENT}%, at least 256 MiB. */

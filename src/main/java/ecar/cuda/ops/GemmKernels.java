@@ -190,7 +190,16 @@ public final class GemmKernels {
 
         /** @param wide the 128 × 256 tile's entry point, gemm_sm90w (the same parameters; it does not read coop) */
         static String signature(Precision out, boolean wide) {
-            return (wide ? "gemm_sm90w_bf16_" : "gemm_sm90_bf16_") + out.suffix + "(tmap tmX, tmap tmW, ptr y, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, i32 K, "
+            return signature(wide ? "gemm_sm90w_bf16_" : "gemm_sm90_bf16_", out);
+        }
+
+        /** The clusters' entry point, gemm_sm90c (the same parameters; it does not read coop). */
+        static String clusterSignature(Precision out) {
+            return signature("gemm_sm90c_bf16_", out);
+        }
+
+        private static String signature(String entry, Precision out) {
+            return entry + out.suffix + "(tmap tmX, tmap tmW, ptr y, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, i32 K, "
                     + "i32 act, i32 post, i32 gateRatio, i32 gateLd, ptr? ws, i32 splits, i32 kPer, i32 epi, i32 coop, " + ROPE_PARAMS + ")";
         }
 
@@ -252,6 +261,19 @@ public final class GemmKernels {
             return new LaunchShape((int) Math.min(units, multiprocessors), 1, 1, THREADS, 1, 1, SHARED_BYTES);
         }
 
+        /** Rows of W each CTA of a cluster loads (its half of the 128-row tile), multicast to both: tmW's box. */
+        public static final int CLUSTER_W_ROWS = BN / 2;
+
+        /**
+         * gemm_sm90c's persistent grid: clusters of two CTAs, one CTA per SM, or a cluster per unit (a pair of vertically
+         * adjacent tiles × a K range) when there are fewer; always even.
+         */
+        public static LaunchShape clusterShape(int m, int n, int splits, int multiprocessors) {
+            long pairs = (long) OpCheck.ceilDiv(OpCheck.ceilDiv(m, BM), 2) * OpCheck.ceilDiv(n, BN) * splits;
+            int clusters = (int) Math.max(1, Math.min(pairs, multiprocessors / 2));
+            return new LaunchShape(2 * clusters, 1, 1, THREADS, 1, 1, SHARED_BYTES);
+        }
+
         /** Output tiles of 128 rows × {@code bn} columns. */
         public static long tiles(int m, int n, int bn) {
             return (long) OpCheck.ceilDiv(m, BM) * OpCheck.ceilDiv(n, bn);
@@ -294,6 +316,13 @@ public final class GemmKernels {
     private boolean wideTiles;
     /** {@link #withSkinnySplit} */
     private boolean skinnySplit = true;
+    /** {@link #withClusters} */
+    private boolean clusters;
+    /**
+     * {@code ecar.gemm.cluster} / {@code ECAR_GEMM_CLUSTER}: {@code off} (the default) or {@code on}, see {@link #withClusters}.
+     */
+    public static final String CLUSTER_PROPERTY = "ecar.gemm.cluster", CLUSTER_ENV = "ECAR_GEMM_CLUSTER";
+    public static final ecar.cuda.Switch CLUSTERS = new ecar.cuda.Switch(CLUSTER_PROPERTY, CLUSTER_ENV, "off", "on");
     /** {@code ecar.gemm.tile} / {@code ECAR_GEMM_TILE}: {@code 128x128} (the default) or {@code 128x256}, see {@link #withWideTiles}. */
     public static final String TILE_PROPERTY = "ecar.gemm.tile", TILE_ENV = "ECAR_GEMM_TILE";
     public static final ecar.cuda.Switch WIDE_TILES = new ecar.cuda.Switch(TILE_PROPERTY, TILE_ENV, "128x128", "128x256");
@@ -352,7 +381,8 @@ public final class GemmKernels {
         GemmPath p = GemmPath.choose(device.major(), device.minor(), GemmPath.setting());
         return new GemmKernels(launcher, device.multiprocessors(), p, p == GemmPath.WGMMA ? TensorMapEncoder.DRIVER : null, scratch)
                 .withRowStores(rowStoresSetting()).withSmallOnSm90(p == GemmPath.WGMMA && smallOnSm90Setting())
-                .withWideTiles(p == GemmPath.WGMMA && WIDE_TILES.flipped()).withSkinnySplit(!SKINNY_PLAIN.flipped());
+                .withWideTiles(p == GemmPath.WGMMA && WIDE_TILES.flipped()).withSkinnySplit(!SKINNY_PLAIN.flipped())
+                .withClusters(p == GemmPath.WGMMA && CLUSTERS.flipped());
     }
 
     public GemmPath path() {
@@ -426,6 +456,21 @@ public final class GemmKernels {
      */
     public GemmKernels withSkinnySplit(boolean on) {
         skinnySplit = on;
+        return this;
+    }
+
+    /**
+     * This instance with gemm_sm90's ping-pong GEMMs run in clusters of two CTAs (entry points gemm_sm90c_*): the two
+     * take vertically adjacent tiles of the same columns, and each loads half of the shared W tile by TMA multicast into
+     * both, so W leaves L2 once for two tiles: per k-step a CTA reads 24 of the 32 KiB it otherwise reads. On the H100
+     * (2026-11-27) the plain main loop without its output moved 9.6–9.9 TB/s from L2, which bounds it near 630 TFLOP/s
+     * (README); this is the other way to cut that traffic, keeping the 128 × 128 tile and its ping-pong epilogue overlap.
+     * The same float operations in the same order as ping-pong. Off by default ({@code ECAR_GEMM_CLUSTER=on}): written
+     * after the 2026-11-28 visit, replayed in numpy (tools/emulate_gemm_sm90.py), not yet run on a GPU. Cooperative and
+     * wide launches are not clustered. Returns this.
+     */
+    public GemmKernels withClusters(boolean on) {
+        clusters = on;
         return this;
     }
 
@@ -555,17 +600,22 @@ public final class GemmKernels {
         long positions = (Sm90.tiles(m, n, bn) + multiprocessors - 1) / multiprocessors * OpCheck.ceilDiv(k, Sm90.BK);
         that(positions <= Integer.MAX_VALUE, op, m + " × " + n + " × " + k + " needs " + positions
                 + " pipeline positions per CTA; the kernel counts them in 32 bits");
-        TensorMap tmX = maps.encode(Sm90.operand(x, m, k)), tmW = maps.encode(Sm90.operand(w, n, k, wide ? Sm90.WIDE_BN : Sm90.BM));
+        boolean cluster = clusters && !coop && !wide;   // gemm_sm90c: ping-pong on the plain tile, W in halves
+        TensorMap tmX = maps.encode(Sm90.operand(x, m, k)),
+                tmW = maps.encode(Sm90.operand(w, n, k, wide ? Sm90.WIDE_BN : cluster ? Sm90.CLUSTER_W_ROWS : Sm90.BM));
         Sm90.SplitK split = scratch == null ? new Sm90.SplitK(1, OpCheck.ceilDiv(k, Sm90.BK)) : Sm90.splitK(m, n, k, multiprocessors, bn);
+        String entry = cluster ? Sm90.clusterSignature(out) : Sm90.signature(out, wide);
+        java.util.function.IntFunction<LaunchShape> grid = splits -> cluster ? Sm90.clusterShape(m, n, splits, multiprocessors)
+                : Sm90.shape(m, n, splits, multiprocessors, bn);
         if (split.splits() == 1) {
-            launcher.launch("gemm_sm90", Sm90.signature(out, wide), Sm90.shape(m, n, 1, multiprocessors, bn), withRope(e, tmX, tmW, y, e.bias(), e.res(), e.gate(),
+            launcher.launch("gemm_sm90", entry, grid.apply(1), withRope(e, tmX, tmW, y, e.bias(), e.res(), e.gate(),
                     e.mul(), m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n), null, 1, split.kPer(), rowStores ? 1 : 0,
                     coop ? 1 : 0));
             return;
         }
         try (Scratch.Lease ws = scratch.floats((long) split.splits() * m * n, "split-K partial sums of " + m + " × " + n + " × " + k)) {
             buffer(op, "split-K workspace", ws.address(), 4L * split.splits() * m * n, 8, "[" + split.splits() + ", " + m + ", " + n + "] f32");
-            launcher.launch("gemm_sm90", Sm90.signature(out, wide), Sm90.shape(m, n, split.splits(), multiprocessors, bn), withRope(RAW_SUMS, tmX, tmW, y, null,
+            launcher.launch("gemm_sm90", entry, grid.apply(split.splits()), withRope(RAW_SUMS, tmX, tmW, y, null,
                     null, null, null, m, n, k, 0, 0, 1, n, ws.address(), split.splits(), split.kPer(), 0, coop ? 1 : 0));
             launcher.launch("gemm_sm90", Sm90.reduceSignature(out), Sm90.reduceShape(m, n), withRope(e, y, ws.address(), split.splits(), e.bias(), e.res(),
                     e.gate(), e.mul(), m, n, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n)));

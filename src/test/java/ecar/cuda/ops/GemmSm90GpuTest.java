@@ -155,6 +155,33 @@ class GemmSm90GpuTest {
     }
 
     /**
+     * Clusters of two CTAs sharing W's tile by multicast (gemm_sm90c, ECAR_GEMM_CLUSTER=on) give ping-pong's bits, every
+     * epilogue: each output is the same sum of the same k16 products in the same order, W's tile only assembled from two
+     * halves. Shapes: DiT-XL/2's qkv at 2048 rows (16 × 27 tiles, 66 clusters), 3 m-tiles (the last pair's second tile
+     * all past M) and ragged, and one cluster walking several pairs of tiles.
+     */
+    @ParameterizedTest(name = "{0}x{1}x{2} on at most {3} CTAs")
+    @CsvSource({"2048, 3456, 1152, 132", "300, 300, 520, 132", "1100, 1904, 72, 2"})
+    void clustersGivePingPongsBits(int m, int n, int k, int ctas) {
+        try (GpuOps g = new GpuOps()) {
+            GemmGpuTest.assertSameBitsBothWays(g, "gemm_sm90", "a CTA a tile", "clusters of two sharing W", m, n, k,
+                    (cluster, y, out, x, w, e) -> wgmma(g, ctas).withClusters(cluster).linearSm90(y, out, x, w, m, n, k, e));
+        }
+    }
+
+    /** Clusters with K split: both CTAs of a pair on the same range, the same partial sums and reduce as ping-pong. */
+    @ParameterizedTest(name = "{0}x{1}x{2}")
+    @CsvSource({"512, 1152, 4608", "130, 129, 520"})
+    void clustersSplitKLikePingPong(int m, int n, int k) {
+        GemmKernels.Sm90.SplitK split = GemmKernels.Sm90.splitK(m, n, k, CudaContext.get().device().multiprocessors());
+        Assumptions.assumeTrue(split.splits() > 1, () -> m + "x" + n + "x" + k + " is not split on this device's SM count");
+        try (GpuOps g = new GpuOps()) {
+            GemmGpuTest.assertSameBitsBothWays(g, "gemm_sm90 " + split, "a CTA a tile", "clusters of two sharing W", m, n, k,
+                    (cluster, y, out, x, w, e) -> splitting(g).withClusters(cluster).linearSm90(y, out, x, w, m, n, k, e));
+        }
+    }
+
+    /**
      * The wide 128 × 256 tile (gemm_sm90w, ECAR_GEMM_TILE=128x256) against the CPU on every shape of {@link #shapes}, K
      * split where its tiles are few (as linearSm90 runs it with scratch).
      */

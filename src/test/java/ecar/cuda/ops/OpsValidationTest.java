@@ -380,6 +380,37 @@ class OpsValidationTest {
         assertEquals("gemm_sm90_bf16_bf16", rec.last().kernel(), "the 128 x 128 tiles unless wide ones are asked for");
     }
 
+    @Test
+    void clustersShareWsTileInHalvesOnAnEvenGrid() {
+        // ECAR_GEMM_CLUSTER=on: DiT-XL/2's qkv at batch 64 (128 × 27 tiles) → gemm_sm90c on 66 clusters of two, W read
+        // in boxes of 64 rows (each CTA loads its half, multicast to both); a stage still completes 32 KiB in each CTA
+        int m = 64 * 256, n = 3456, k = 1152;
+        try {
+            hopper.withClusters(true).linear(bf16((long) m * n, "y"), Precision.BF16, bf16((long) m * k, "x"), bf16((long) n * k, "w"), m, n, k,
+                    Epilogue.of(null, Activation.NONE));
+            var c = rec.last();
+            assertEquals("gemm_sm90c_bf16_bf16", c.kernel());
+            assertEquals(132, c.shape().gridX());
+            var tmX = (ecar.cuda.TensorMap) c.args()[0];
+            var tmW = (ecar.cuda.TensorMap) c.args()[1];
+            assertArrayEquals(new int[]{64, 128}, tmX.spec().boxDim());
+            assertArrayEquals(new int[]{64, 64}, tmW.spec().boxDim());
+            assertEquals(32 * 1024, tmX.spec().boxBytes() + 2 * tmW.spec().boxBytes(), "a stage's transaction bytes: X and both halves of W");
+            // an odd grid is never launched: 3 m-tiles × 1 column tile = 2 pairs → 4 CTAs; and at most one CTA an SM
+            assertEquals(4, GemmKernels.Sm90.clusterShape(300, 100, 1, 132).gridX());
+            assertEquals(132, GemmKernels.Sm90.clusterShape(m, n, 1, 133).gridX());
+            assertEquals(2, GemmKernels.Sm90.clusterShape(1, 1, 1, 132).gridX());
+            // the few-tile shapes keep their cooperative consumers, unclustered
+            hopper.linear(f32(512L * 1024, "y"), Precision.F32, bf16(512L * 1024, "x"), bf16(1024L * 1024, "w"), 512, 1024, 1024, Epilogue.of(null, Activation.NONE));
+            assertTrue(!rec.last().kernel().startsWith("gemm_sm90c"), rec.last().kernel());
+        } finally {
+            hopper.withClusters(false);
+        }
+        hopper.linear(bf16((long) m * n, "y"), Precision.BF16, bf16((long) m * k, "x"), bf16((long) n * k, "w"), m, n, k, Epilogue.of(null, Activation.NONE));
+        assertEquals("gemm_sm90_bf16_bf16", rec.last().kernel(), "no clusters unless asked for");
+        if (System.getenv(GemmKernels.CLUSTER_ENV) == null) assertTrue(!GemmKernels.CLUSTERS.flipped(), "clusters are off by default");
+    }
+
     /** Every GemmBench shape (M, K, N) makes valid tensor maps and a launch of gemm_sm90 (what the bench's wgmma path runs). */
     @org.junit.jupiter.params.ParameterizedTest(name = "{0}x{1}x{2}")
     @org.junit.jupiter.params.provider.CsvSource({"16384, 1152, 3456", "16384, 1152, 1152", "16384, 1152, 4608", "16384, 4608, 1152",
@@ -812,6 +843,7 @@ class OpsValidationTest {
         gemmEpiloguesPassTheirOperands();
         wgmmaPathTakesTheModelShapesOnHopper();
         wideTilesTakeTheShapesWithATileForEverySm();
+        clustersShareWsTileInHalvesOnAnEvenGrid();
         wgmmaKernelValidatesLikeTheOthers();
         convRequiresChannelsInEights();
         normChecksModulationAndGroups();

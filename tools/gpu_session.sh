@@ -445,10 +445,11 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------------- 9 ncu (opt-in)
-# Not in the default steps: Nsight Compute on one launch of gemm_sm90 (DiT-XL/2's qkv at batch 64) and of
-# attention_sm90 (B 64, H 16, L 256, d 64), each after a few launches of warm-up: speed of light, memory, warp stalls,
+# Not in the default steps: Nsight Compute on one launch of gemm_sm90 (DiT-XL/2's qkv at batch 64), of the same GEMM
+# in clusters of two sharing W (gemm_sm90c, ECAR_GEMM_CLUSTER's kernel) and of attention_sm90 (B 64, H 16, L 256,
+# d 64), each after a few launches of warm-up: speed of light, memory (is the main loop bound by L2?), warp stalls,
 # scheduler. GPU_SESSION_STEPS="9". The report goes to profile.log (appended to bench.log when 8 files are already out).
-begin "9 ncu" $((2 * cap_ncu))
+begin "9 ncu" $((3 * cap_ncu))
 ncu_bin=$(command -v ncu || ls "${CUDA_HOME:-/usr/local/cuda}"/bin/ncu /usr/local/cuda*/bin/ncu 2>/dev/null | head -1)
 if [ -z "$ncu_bin" ] || [ ! -f "$kit" ]; then
   finish SKIP "needs ncu (PATH, \$CUDA_HOME/bin) and $kit"
@@ -460,6 +461,9 @@ else
   bounded $cap_ncu "$plog" "$ncu_bin" "${ncu_args[@]}" --kernel-name regex:gemm_sm90_bf16 \
     "$kit" bench -f 0 -wi 0 -i 1 -r 100ms -p path=wgmma -p "shape=dit-xl-2 qkv 16384 1152 3456" GemmBench
   rcs=($?)
+  bounded $cap_ncu "$plog" "$ncu_bin" "${ncu_args[@]}" --kernel-name regex:gemm_sm90c_bf16 \
+    "$kit" bench -f 0 -wi 0 -i 1 -r 100ms -p path=sm90cluster -p "shape=dit-xl-2 qkv 16384 1152 3456" GemmBench
+  rcs+=($?)
   bounded $cap_ncu "$plog" "$ncu_bin" "${ncu_args[@]}" --kernel-name regex:attention_sm90 \
     "$kit" bench -f 0 -wi 0 -i 1 -r 100ms -p kernel=sm90 -p seq=256 -p head=64 AttentionGpuBench
   rcs+=($?)

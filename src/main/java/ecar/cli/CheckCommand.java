@@ -17,14 +17,16 @@ import java.util.concurrent.Callable;
         "the relative L2 error and its tolerance. Exits 1 on any mismatch, unknown kind or unreadable file."})
 final class CheckCommand implements Callable<Integer> {
 
-    @Parameters(arity = "1..*", paramLabel = "FIXTURE", description = "fixture .safetensors files")
+    @Parameters(arity = "1..*", paramLabel = "FIXTURE", description = {"fixture .safetensors files, or folders: every .safetensors file",
+            "under a folder, in name order (e.g. ../shared/fixtures)"})
     List<Path> fixtures;
 
     @Override
     public Integer call() {
         Backend backend = new CpuBackend();
+        List<Path> files = expand(fixtures);
         int failed = 0;
-        for (Path p : fixtures) {
+        for (Path p : files) {
             try {
                 long t0 = System.nanoTime();
                 List<Comparison> results = FixtureRunner.run(p, backend);
@@ -42,7 +44,27 @@ final class CheckCommand implements Callable<Integer> {
                 System.out.println("  " + Main.describe(e));
             }
         }
-        if (fixtures.size() > 1) System.out.printf("%d of %d fixtures passed%n", fixtures.size() - failed, fixtures.size());
+        if (files.size() > 1) System.out.printf("%d of %d fixtures passed%n", files.size() - failed, files.size());
         return failed == 0 ? 0 : 1;
+    }
+
+    /** Each folder as the .safetensors files under it (sorted by path); files as they are. A folder without any is refused. */
+    static List<Path> expand(List<Path> given) {
+        List<Path> out = new java.util.ArrayList<>();
+        for (Path p : given) {
+            if (!java.nio.file.Files.isDirectory(p)) {
+                out.add(p);
+                continue;
+            }
+            try (var walk = java.nio.file.Files.walk(p)) {
+                List<Path> found = walk.filter(f -> f.getFileName().toString().endsWith(".safetensors") && java.nio.file.Files.isRegularFile(f))
+                        .sorted().toList();
+                if (found.isEmpty()) throw new UserError(p + " is a folder without .safetensors fixtures");
+                out.addAll(found);
+            } catch (java.io.IOException e) {
+                throw new UserError("cannot list " + p + ": " + e.getMessage());
+            }
+        }
+        return out;
     }
 }

@@ -54,6 +54,21 @@ public final class Kernel {
                 shape.sharedBytes(), stream.handle(), Pointer.to(params), null));
     }
 
+    /**
+     * The clusters of this kernel (cluster size compiled in) that fit the device at once with {@code shape}'s block and
+     * dynamic shared memory (cuOccupancyMaxActiveClusters, through {@link LaunchDriver}); asked once per shared-memory
+     * size and block.
+     */
+    public int maxActiveClusters(LaunchShape shape) {
+        CudaContext.get();
+        if (shape.sharedBytes() > sharedLimit) raiseSharedLimit(shape);
+        long key = ((long) shape.sharedBytes() << 32) | ((long) shape.blockX() * shape.blockY() * shape.blockZ());
+        return activeClusters.computeIfAbsent(key, k -> LaunchDriver.maxActiveClusters(LibCuda.handle(function), shape,
+                family + "/" + signature.name() + " with " + shape));
+    }
+
+    private final java.util.concurrent.ConcurrentHashMap<Long, Integer> activeClusters = new java.util.concurrent.ConcurrentHashMap<>();
+
     private synchronized void raiseSharedLimit(LaunchShape shape) {
         if (shape.sharedBytes() <= sharedLimit) return;
         CudaErrors.call("cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES = " + shape.sharedBytes() + ") for " + signature.name()

@@ -53,6 +53,41 @@ public final class LaunchDriver {
         static final LibCuda.Binding BOUND = LibCuda.bind(SYMBOL, SIGNATURE, "a driver older than CUDA 12.0");
     }
 
+    /** {@code CUresult cuOccupancyMaxActiveClusters(int* numClusters, CUfunction func, const CUlaunchConfig* config)}. */
+    static final String OCCUPANCY_SYMBOL = "cuOccupancyMaxActiveClusters";
+    static final FunctionDescriptor OCCUPANCY_SIGNATURE = FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
+
+    private static final class OccupancyBinding {
+        static final LibCuda.Binding BOUND = LibCuda.bind(OCCUPANCY_SYMBOL, OCCUPANCY_SIGNATURE, "a driver older than CUDA 12.0");
+    }
+
+    /**
+     * How many clusters of {@code function} (a CUfunction's handle; its cluster size compiled in) can be resident at
+     * once with {@code shape}'s block and dynamic shared memory; {@code what} names it in errors.
+     */
+    static int maxActiveClusters(long function, LaunchShape shape, String what) {
+        MethodHandle h = OccupancyBinding.BOUND.handle();
+        if (h == null) throw new IllegalStateException(OCCUPANCY_SYMBOL + " is not available for " + what + ": " + OccupancyBinding.BOUND.failure());
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment count = arena.allocate(JAVA_INT), config = arena.allocate(CONFIG_BYTES, 8);
+            writeConfig(config, shape, 0L, MemorySegment.NULL, 0);
+            int r;
+            try {
+                r = (int) h.invokeExact(count, MemorySegment.ofAddress(function), config);
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException(OCCUPANCY_SYMBOL + " threw " + t, t);
+            }
+            if (r != CUresult.CUDA_SUCCESS) {
+                throw new CudaErrors.CudaFailure(OCCUPANCY_SYMBOL + " for " + what + " failed: " + CUresult.stringFor(r), r);
+            }
+            int n = count.get(JAVA_INT, 0);
+            if (n < 1) throw new IllegalStateException(OCCUPANCY_SYMBOL + " says no cluster of " + what + " fits the device");
+            return n;
+        }
+    }
+
     /** Whether launches on a device of compute capability {@code major} take the programmatic path now. */
     public static boolean programmatic(int major) {
         return major >= 9 && PROGRAMMATIC.flipped();

@@ -40,6 +40,9 @@ class LaunchDriverTest {
         }
         assertEquals(4, LaunchDriver.SIGNATURE.argumentLayouts().size());
         assertEquals(JAVA_INT, LaunchDriver.SIGNATURE.returnLayout().orElseThrow());
+        // cuOccupancyMaxActiveClusters(int* numClusters, CUfunction func, const CUlaunchConfig* config)
+        assertEquals(3, LaunchDriver.OCCUPANCY_SIGNATURE.argumentLayouts().size());
+        assertEquals(JAVA_INT, LaunchDriver.OCCUPANCY_SIGNATURE.returnLayout().orElseThrow());
     }
 
     @Test

@@ -269,8 +269,13 @@ public final class GemmKernels {
          * adjacent tiles × a K range) when there are fewer; always even.
          */
         public static LaunchShape clusterShape(int m, int n, int splits, int multiprocessors) {
+            return clusterShape(m, n, splits, multiprocessors, Integer.MAX_VALUE);
+        }
+
+        /** As above, with at most {@code maxClusters} clusters (as many as the device holds at once: no second wave). */
+        public static LaunchShape clusterShape(int m, int n, int splits, int multiprocessors, int maxClusters) {
             long pairs = (long) OpCheck.ceilDiv(OpCheck.ceilDiv(m, BM), 2) * OpCheck.ceilDiv(n, BN) * splits;
-            int clusters = (int) Math.max(1, Math.min(pairs, multiprocessors / 2));
+            int clusters = (int) Math.max(1, Math.min(Math.min(pairs, multiprocessors / 2), maxClusters));
             return new LaunchShape(2 * clusters, 1, 1, THREADS, 1, 1, SHARED_BYTES);
         }
 
@@ -605,7 +610,10 @@ public final class GemmKernels {
                 tmW = maps.encode(Sm90.operand(w, n, k, wide ? Sm90.WIDE_BN : cluster ? Sm90.CLUSTER_W_ROWS : Sm90.BM));
         Sm90.SplitK split = scratch == null ? new Sm90.SplitK(1, OpCheck.ceilDiv(k, Sm90.BK)) : Sm90.splitK(m, n, k, multiprocessors, bn);
         String entry = cluster ? Sm90.clusterSignature(out) : Sm90.signature(out, wide);
-        java.util.function.IntFunction<LaunchShape> grid = splits -> cluster ? Sm90.clusterShape(m, n, splits, multiprocessors)
+        // clusters: no more than the device holds at once (H100's SMs pair up, so 66 on 132 SMs is expected; a grid
+        // past it would run its last clusters as a second wave, after the others)
+        int maxClusters = cluster ? launcher.maxActiveClusters("gemm_sm90", entry, Sm90.clusterShape(2 * Sm90.BM, Sm90.BN, 1, 2)) : 0;
+        java.util.function.IntFunction<LaunchShape> grid = splits -> cluster ? Sm90.clusterShape(m, n, splits, multiprocessors, maxClusters)
                 : Sm90.shape(m, n, splits, multiprocessors, bn);
         if (split.splits() == 1) {
             launcher.launch("gemm_sm90", entry, grid.apply(1), withRope(e, tmX, tmW, y, e.bias(), e.res(), e.gate(),

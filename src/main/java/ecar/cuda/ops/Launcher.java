@@ -17,8 +17,27 @@ public interface Launcher {
      */
     void launch(String family, String signature, LaunchShape shape, Object... args);
 
+    /**
+     * How many clusters of {@code signature}'s kernel (whose cluster size is compiled in) the device can hold at once
+     * with {@code shape}'s block and shared memory: what a persistent grid of clusters may have without a second wave.
+     * {@link Integer#MAX_VALUE} where nothing can be asked (a recorder in tests).
+     */
+    default int maxActiveClusters(String family, String signature, LaunchShape shape) {
+        return Integer.MAX_VALUE;
+    }
+
     /** The kernels themselves, queued on {@code stream}. */
     static Launcher on(Stream stream) {
-        return (family, signature, shape, args) -> KernelModule.get(family).kernel(signature).launch(shape, stream, args);
+        return new Launcher() {
+            @Override
+            public void launch(String family, String signature, LaunchShape shape, Object... args) {
+                KernelModule.get(family).kernel(signature).launch(shape, stream, args);
+            }
+
+            @Override
+            public int maxActiveClusters(String family, String signature, LaunchShape shape) {
+                return KernelModule.get(family).kernel(signature).maxActiveClusters(shape);
+            }
+        };
     }
 }

@@ -400,6 +400,21 @@ class OpsValidationTest {
             assertEquals(4, GemmKernels.Sm90.clusterShape(300, 100, 1, 132).gridX());
             assertEquals(132, GemmKernels.Sm90.clusterShape(m, n, 1, 133).gridX());
             assertEquals(2, GemmKernels.Sm90.clusterShape(1, 1, 1, 132).gridX());
+            // a device that holds fewer clusters at once than half its SMs (cuOccupancyMaxActiveClusters) gets no more
+            Launcher capped = new Launcher() {
+                public void launch(String family, String signature, ecar.cuda.LaunchShape shape, Object... args) {
+                    rec.launch(family, signature, shape, args);
+                }
+
+                public int maxActiveClusters(String family, String signature, ecar.cuda.LaunchShape shape) {
+                    assertEquals("gemm_sm90c_bf16_bf16", ecar.cuda.KernelSignature.parse(signature).name());
+                    assertEquals(GemmKernels.Sm90.SHARED_BYTES, shape.sharedBytes(), "asked with the launch's shared memory");
+                    return 60;
+                }
+            };
+            new GemmKernels(capped, 132, GemmPath.WGMMA, spec -> new ecar.cuda.TensorMap(spec, new byte[ecar.cuda.TensorMap.BYTES])).withClusters(true)
+                    .linear(bf16((long) m * n, "y"), Precision.BF16, bf16((long) m * k, "x"), bf16((long) n * k, "w"), m, n, k, Epilogue.of(null, Activation.NONE));
+            assertEquals(120, rec.last().shape().gridX(), "60 clusters of two");
             // the few-tile shapes keep their cooperative consumers, unclustered
             hopper.linear(f32(512L * 1024, "y"), Precision.F32, bf16(512L * 1024, "x"), bf16(1024L * 1024, "w"), 512, 1024, 1024, Epilogue.of(null, Activation.NONE));
             assertTrue(!rec.last().kernel().startsWith("gemm_sm90c"), rec.last().kernel());

@@ -9,8 +9,6 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code ecar check FOLDER}: a folder stands for the .safetensors files under it, in path order; files pass as given. */
 class CheckCommandTest {
@@ -24,10 +22,10 @@ class CheckCommandTest {
         assertEquals(List.of(dir.resolve("a.safetensors"), dir.resolve("arpg/c.safetensors"), dir.resolve("b.safetensors"), single), got);
     }
 
+    /** ... and one without any stays itself, to fail alone (HostileInputCliTest runs it: "a folder without .safetensors fixtures"). */
     @Test
-    void aFolderWithoutFixturesIsRefusedByName(@TempDir Path dir) throws IOException {
+    void aFolderWithoutFixturesStaysToFailAlone(@TempDir Path dir) throws IOException {
         Files.writeString(dir.resolve("README.md"), "");
-        UserError e = assertThrows(UserError.class, () -> CheckCommand.expand(List.of(dir)));
-        assertTrue(e.getMessage().contains(dir.toString()) && e.getMessage().contains(".safetensors"), e.getMessage());
+        assertEquals(List.of(dir), CheckCommand.expand(List.of(dir)));
     }
 }

@@ -120,7 +120,7 @@ class HostileInputCliTest {
     }
 
     /**
-     * check on four files: a FIFO (it used to block forever), a directory, an expected tensor of another shape with the same
+     * check on four files: a FIFO (it used to block forever), a folder holding no fixture, an expected tensor of another shape with the same
      * element count (it used to pass) and a good fixture. Each bad one fails alone and the good one still passes.
      */
     @Test
@@ -131,7 +131,7 @@ class HostileInputCliTest {
         CliTest.Run r = run("check", fifo.toString(), folder.toString(), reshaped.toString(), good.toString());
         assertEquals(1, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("FAIL " + fifo + "\n  " + fifo + ": is not a regular file (a FIFO, socket or device), expected a safetensors file"), r.out());
-        assertTrue(r.out().contains("FAIL " + folder + "\n  " + folder + ": is a directory, expected a safetensors file"), r.out());
+        assertTrue(r.out().contains("FAIL " + folder + "\n  " + folder + ": a folder without .safetensors fixtures"), r.out());
         assertTrue(r.out().contains("FAIL " + reshaped) && r.out().contains("(shape [2, 8, 8, 8], expected [2, 8, 64])"), r.out());
         assertTrue(r.out().contains("PASS " + good) && r.out().contains("1 of 4 fixtures passed"), r.out());
     }

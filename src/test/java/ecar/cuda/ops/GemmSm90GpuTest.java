@@ -127,58 +127,44 @@ class GemmSm90GpuTest {
     }
 
     /**
-     * gemm_sm90's cooperative consumers (both on every tile, a 64-row half each) give exactly what ping-pong gives, on
-     * grids with one tile a CTA (the case it is for), with several, and with ragged tiles, every epilogue.
+     * gemm_sm90's other schedules give exactly ping-pong's bits, every epilogue: each output is the same sum of the same
+     * k16 products in the same order. {@code coop}: cooperative consumers (both on every tile, a 64-row half each), on
+     * grids with one tile a CTA (the case it is for), with several, and with ragged tiles. {@code cluster}: clusters of
+     * two CTAs sharing W's tile by multicast (gemm_sm90c, ECAR_GEMM_CLUSTER=on), on DiT-XL/2's qkv at 2048 rows (16 × 27
+     * tiles, 66 clusters), on 3 m-tiles (the last pair's second tile all past M), ragged, and with one cluster walking
+     * several pairs of tiles.
      */
-    @ParameterizedTest(name = "{0}x{1}x{2} on at most {3} CTAs")
-    @CsvSource({"512, 1024, 1024, 132", "1100, 1904, 72, 4", "300, 264, 520, 1"})
-    void cooperativeConsumersMatchPingPong(int m, int n, int k, int ctas) {
+    @ParameterizedTest(name = "{0}: {1}x{2}x{3} on at most {4} CTAs")
+    @CsvSource({"coop, 512, 1024, 1024, 132", "coop, 1100, 1904, 72, 4", "coop, 300, 264, 520, 1",
+                "cluster, 2048, 3456, 1152, 132", "cluster, 300, 300, 520, 132", "cluster, 1100, 1904, 72, 2"})
+    void schedulesGivePingPongsBits(String schedule, int m, int n, int k, int ctas) {
         try (GpuOps g = new GpuOps()) {
-            GemmGpuTest.assertSameBitsBothWays(g, "gemm_sm90", "ping-pong", "cooperative consumers", m, n, k,
-                    (coop, y, out, x, w, e) -> wgmma(g, ctas).withCooperative(coop).linearSm90(y, out, x, w, m, n, k, e));
+            GemmGpuTest.assertSameBitsBothWays(g, "gemm_sm90", "ping-pong", schedule(schedule), m, n, k,
+                    (on, y, out, x, w, e) -> withSchedule(wgmma(g, ctas), schedule, on).linearSm90(y, out, x, w, m, n, k, e));
         }
     }
 
     /**
-     * Cooperative consumers with K split (ECAR_GEMM_SMALL=coop on DiT-XL/2's 36-tile batch-1 fc2, and a ragged shape):
-     * the same partial sums and the same reduce as ping-pong, so the same bits.
+     * The same with K split (ECAR_GEMM_SMALL=coop on DiT-XL/2's 36-tile batch-1 fc2, and a ragged shape): the same partial
+     * sums (a cluster's two CTAs on the same range) and the same reduce as ping-pong, so the same bits.
      */
-    @ParameterizedTest(name = "{0}x{1}x{2}")
-    @CsvSource({"512, 1152, 4608", "130, 129, 520"})
-    void cooperativeConsumersSplitKLikePingPong(int m, int n, int k) {
+    @ParameterizedTest(name = "{0}: {1}x{2}x{3}")
+    @CsvSource({"coop, 512, 1152, 4608", "coop, 130, 129, 520", "cluster, 512, 1152, 4608", "cluster, 130, 129, 520"})
+    void schedulesSplitKLikePingPong(String schedule, int m, int n, int k) {
         GemmKernels.Sm90.SplitK split = GemmKernels.Sm90.splitK(m, n, k, CudaContext.get().device().multiprocessors());
         Assumptions.assumeTrue(split.splits() > 1, () -> m + "x" + n + "x" + k + " is not split on this device's SM count");
         try (GpuOps g = new GpuOps()) {
-            GemmGpuTest.assertSameBitsBothWays(g, "gemm_sm90 " + split, "ping-pong", "cooperative consumers", m, n, k,
-                    (coop, y, out, x, w, e) -> splitting(g).withCooperative(coop).linearSm90(y, out, x, w, m, n, k, e));
+            GemmGpuTest.assertSameBitsBothWays(g, "gemm_sm90 " + split, "ping-pong", schedule(schedule), m, n, k,
+                    (on, y, out, x, w, e) -> withSchedule(splitting(g), schedule, on).linearSm90(y, out, x, w, m, n, k, e));
         }
     }
 
-    /**
-     * Clusters of two CTAs sharing W's tile by multicast (gemm_sm90c, ECAR_GEMM_CLUSTER=on) give ping-pong's bits, every
-     * epilogue: each output is the same sum of the same k16 products in the same order, W's tile only assembled from two
-     * halves. Shapes: DiT-XL/2's qkv at 2048 rows (16 × 27 tiles, 66 clusters), 3 m-tiles (the last pair's second tile
-     * all past M) and ragged, and one cluster walking several pairs of tiles.
-     */
-    @ParameterizedTest(name = "{0}x{1}x{2} on at most {3} CTAs")
-    @CsvSource({"2048, 3456, 1152, 132", "300, 300, 520, 132", "1100, 1904, 72, 2"})
-    void clustersGivePingPongsBits(int m, int n, int k, int ctas) {
-        try (GpuOps g = new GpuOps()) {
-            GemmGpuTest.assertSameBitsBothWays(g, "gemm_sm90", "a CTA a tile", "clusters of two sharing W", m, n, k,
-                    (cluster, y, out, x, w, e) -> wgmma(g, ctas).withClusters(cluster).linearSm90(y, out, x, w, m, n, k, e));
-        }
+    private static String schedule(String name) {
+        return name.equals("coop") ? "cooperative consumers" : "clusters of two sharing W";
     }
 
-    /** Clusters with K split: both CTAs of a pair on the same range, the same partial sums and reduce as ping-pong. */
-    @ParameterizedTest(name = "{0}x{1}x{2}")
-    @CsvSource({"512, 1152, 4608", "130, 129, 520"})
-    void clustersSplitKLikePingPong(int m, int n, int k) {
-        GemmKernels.Sm90.SplitK split = GemmKernels.Sm90.splitK(m, n, k, CudaContext.get().device().multiprocessors());
-        Assumptions.assumeTrue(split.splits() > 1, () -> m + "x" + n + "x" + k + " is not split on this device's SM count");
-        try (GpuOps g = new GpuOps()) {
-            GemmGpuTest.assertSameBitsBothWays(g, "gemm_sm90 " + split, "a CTA a tile", "clusters of two sharing W", m, n, k,
-                    (cluster, y, out, x, w, e) -> splitting(g).withClusters(cluster).linearSm90(y, out, x, w, m, n, k, e));
-        }
+    private static GemmKernels withSchedule(GemmKernels kernels, String name, boolean on) {
+        return name.equals("coop") ? kernels.withCooperative(on) : kernels.withClusters(on);
     }
 
     /**

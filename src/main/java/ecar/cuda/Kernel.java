@@ -9,8 +9,8 @@ import jcuda.driver.JCudaDriver;
 /**
  * A kernel entry point with its declared {@link KernelSignature}. {@link #launch} checks the arguments against the
  * signature, and on a failed launch reports the kernel, its grid and block. It launches through JCuda's cuLaunchKernel,
- * or with ECAR_PDL=on on a Hopper or newer device through {@link LaunchDriver} (programmatic dependent launch). Launches are asynchronous: a fault
- * inside the kernel surfaces at the next synchronizing call ({@link Stream#synchronize()}).
+ * or with ECAR_PDL=on on a Hopper or newer device through {@link LaunchDriver} (programmatic dependent launch).
+ * Launches are asynchronous: a fault inside the kernel surfaces at the next synchronizing call ({@link Stream#synchronize()}).
  */
 public final class Kernel {
     private static final int DEFAULT_SHARED_LIMIT = 48 * 1024;
@@ -20,6 +20,8 @@ public final class Kernel {
     private final CUfunction function;
     private final java.util.List<ArgType> types;
     private volatile int sharedLimit = DEFAULT_SHARED_LIMIT;
+    /** {@link #maxActiveClusters}' answers, by shared memory (high word) and threads a block (low word). */
+    private final java.util.concurrent.ConcurrentHashMap<Long, Integer> activeClusters = new java.util.concurrent.ConcurrentHashMap<>();
 
     Kernel(String family, KernelSignature signature, CUfunction function) {
         this.family = family;
@@ -66,8 +68,6 @@ public final class Kernel {
         return activeClusters.computeIfAbsent(key, k -> LaunchDriver.maxActiveClusters(LibCuda.handle(function), shape,
                 family + "/" + signature.name() + " with " + shape));
     }
-
-    private final java.util.concurrent.ConcurrentHashMap<Long, Integer> activeClusters = new java.util.concurrent.ConcurrentHashMap<>();
 
     private synchronized void raiseSharedLimit(LaunchShape shape) {
         if (shape.sharedBytes() <= sharedLimit) return;

@@ -9,7 +9,6 @@ import java.lang.invoke.MethodHandle;
 import java.util.List;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -152,15 +151,6 @@ public final class LaunchDriver {
             if (r != CUresult.CUDA_SUCCESS) {
                 throw new CudaErrors.CudaFailure(SYMBOL + " (programmatic dependent launch, ECAR_PDL=on) of " + what + " failed: " + CUresult.stringFor(r), r);
             }
-        }
-    }
-
-    /** For tests: the bytes {@link #writeConfig} writes. */
-    static byte[] configBytes(LaunchShape shape, long stream, long attrsAddress, int numAttrs) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment config = arena.allocate(CONFIG_BYTES, 8);
-            writeConfig(config, shape, stream, MemorySegment.ofAddress(attrsAddress), numAttrs);
-            return config.toArray(JAVA_BYTE);
         }
     }
 }

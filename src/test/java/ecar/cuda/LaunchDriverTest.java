@@ -48,7 +48,7 @@ class LaunchDriverTest {
     @Test
     void theConfigHoldsTheShapeTheStreamAndTheAttributes() {
         LaunchShape shape = new LaunchShape(132, 3, 2, 384, 1, 1, 197_696);
-        ByteBuffer b = ByteBuffer.wrap(LaunchDriver.configBytes(shape, 0x1122334455667788L, 0x0a0b0c0d0e0fL, 1)).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.wrap(configBytes(shape, 0x1122334455667788L, 0x0a0b0c0d0e0fL, 1)).order(ByteOrder.LITTLE_ENDIAN);
         assertEquals(LaunchDriver.CONFIG_BYTES, b.capacity());
         int[] want = {132, 3, 2, 384, 1, 1, 197_696};
         for (int i = 0; i < want.length; i++) assertEquals(want[i], b.getInt(4 * i), "field " + i);
@@ -182,6 +182,15 @@ class LaunchDriverTest {
             return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
         } catch (IOException | InterruptedException e) {
             return false;
+        }
+    }
+
+    /** The bytes LaunchDriver.writeConfig writes. */
+    private static byte[] configBytes(LaunchShape shape, long stream, long attrsAddress, int numAttrs) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment config = arena.allocate(LaunchDriver.CONFIG_BYTES, 8);
+            LaunchDriver.writeConfig(config, shape, stream, MemorySegment.ofAddress(attrsAddress), numAttrs);
+            return config.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
         }
     }
 }

@@ -65,15 +65,17 @@ final class ProfileCommand implements Callable<Integer> {
         Backend device = Backends.select(backendName);
         OpTimes times;
         String how;
+        DeviceTimer timer = null;
         if (device instanceof CudaBackend && keepGraphs) {
             times = OpTimes.around(device, null);
             how = "sampling graphs on, the GPU not waited for: the host's side only";
         } else if (device instanceof CudaBackend gpu) {
             gpu.useGraphs(false);
-            DeviceTimer timer = gpu.deviceTimer(DeviceTimer.DEFAULT_GATE_NANOS);
+            DeviceTimer gated = gpu.deviceTimer(DeviceTimer.DEFAULT_GATE_NANOS);
+            timer = gated;
             times = OpTimes.onDevice(device, new OpTimes.DeviceClock() {
                 public Object open() {
-                    return timer.open();
+                    return gated.open();
                 }
 
                 public void close(Object interval) {
@@ -105,6 +107,7 @@ final class ProfileCommand implements Callable<Integer> {
                 batch, pipe.settings(request).describe());
         pipe.sampleLatents(request, Progress.NONE);
         times.start();
+        long launches0 = timer != null ? ecar.cuda.Kernel.launches() : 0, gates0 = gates(timer);   // the GPU's classes only on a GPU
         long t0 = System.nanoTime();
         try (ecar.cuda.CudaContext.ProfilerRange range = device instanceof CudaBackend ? ecar.cuda.CudaContext.get().profilerRange() : () -> {}) {
             pipe.sampleLatents(request, Progress.NONE);
@@ -112,11 +115,20 @@ final class ProfileCommand implements Callable<Integer> {
         double wall = (System.nanoTime() - t0) / 1e9;
         System.out.print(format(preset.name() + " on " + device.name() + ", batch " + batch + " (" + how + ")", wall, times.rows(), top,
                 times.deviceTime()));
+        if (timer != null) {   // graphs off: every kernel of the generation went through a launch (the gates left out)
+            long kernels = ecar.cuda.Kernel.launches() - launches0 - (gates(timer) - gates0);
+            System.out.printf(Locale.ROOT, "kernels: %d launched for the generation, %.2f an op call (each one boundary that programmatic launch, "
+                    + "ECAR_PDL=on, can overlap)%n", kernels, kernels / (double) Math.max(1, calls(times.rows())));
+        }
         if (times.gappedIntervals() > 0) {
             System.out.printf(Locale.ROOT, "note: the host took longer than the gate to queue %d op call%s: their device time includes the host's gaps%n",
                     times.gappedIntervals(), times.gappedIntervals() == 1 ? "" : "s");
         }
         return 0;
+    }
+
+    private static long gates(DeviceTimer timer) {
+        return timer == null ? 0 : timer.gates();
     }
 
     private static double seconds(List<OpTimes.Row> rows) {

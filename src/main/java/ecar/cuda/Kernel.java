@@ -20,6 +20,8 @@ public final class Kernel {
     private final CUfunction function;
     private final java.util.List<ArgType> types;
     private volatile int sharedLimit = DEFAULT_SHARED_LIMIT;
+    /** Every launch of every kernel in this JVM (ecar profile counts the kernels of a generation with it). */
+    private static final java.util.concurrent.atomic.LongAdder LAUNCHES = new java.util.concurrent.atomic.LongAdder();
     /** {@link #maxActiveClusters}' answers, by shared memory (high word) and threads a block (low word). */
     private final java.util.concurrent.ConcurrentHashMap<Long, Integer> activeClusters = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -34,8 +36,14 @@ public final class Kernel {
         return signature;
     }
 
+    /** Kernels launched so far in this JVM, by any Kernel (captured launches included; a graph's replays are not launches). */
+    public static long launches() {
+        return LAUNCHES.sum();
+    }
+
     public void launch(LaunchShape shape, Stream stream, Object... args) {
         long[] bits = signature.encode(args);
+        LAUNCHES.increment();
         CudaContext context = CudaContext.get();
         if (shape.sharedBytes() > sharedLimit) raiseSharedLimit(shape);
         String what = family + "/" + signature.name() + " with " + shape;

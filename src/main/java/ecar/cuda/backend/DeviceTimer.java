@@ -20,6 +20,8 @@ public final class DeviceTimer {
     private final Stream stream;
     private final ElementwiseKernels ew;
     private final long gateNanos;
+    /** Gates queued so far (a kernel each: ecar profile leaves them out of its count of the model's kernels). */
+    private long gates;
 
     DeviceTimer(Stream stream, ElementwiseKernels ew, long gateNanos) {
         this.stream = stream;
@@ -63,7 +65,13 @@ public final class DeviceTimer {
         Interval iv = new Interval();
         iv.start.record(stream);
         ew.spinGate(gateNanos);
+        gates++;
         iv.gated.record(stream);
         return iv;
+    }
+
+    /** The gate kernels {@link #open} has queued so far. */
+    public long gates() {
+        return gates;
     }
 }

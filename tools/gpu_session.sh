@@ -337,6 +337,7 @@ for run in "ecar-l-b1|--model ecar-l" "dit-xl-2-b1-10steps|--model dit-xl-2 --st
   bounded 60 "$out/bench.log" "$ecar" profile "${gen[@]}" --backend cuda --top 30
   rcs+=($?)
   lines12+=("$name: $(grep -h -m1 '^one generation' "$last" | squeeze 170)")
+  lines12+=("  $(grep -h -m1 '^kernels:' "$last" | squeeze 120)")
   while IFS= read -r l; do lines12+=("  $l"); done < <(awk '/^op /{f=1; next} f && n < 6 {print; n++}' "$last" | squeeze 110)
 done
 finish "$(status "${rcs[@]}")" "ecar profile --backend cuda: device time per op" "${lines12[@]}"

@@ -26,12 +26,13 @@
 # Caps (seconds; each also cut to what is left of the budget, and a step with under 10 s left is NOT-RUN):
 #   unpack 60 | 1 info --check 60 | 2 tests 150 | 3 sanitizers 90 a tool, the four at once | 4 generate 30 a preset |
 #   5 compare 180 for both batch sizes | 6 JMH 120, each PyTorch benchmark 45 | 7 torch pipelines 120
-# GPU_SESSION_STEPS (default "1 2 3 4 5 12 6 7 11") names the steps to run; the others are NOT-RUN in the summary.
+# GPU_SESSION_STEPS (default "1 2 3 4 5 12 6 11 7") names the steps to run; the others are NOT-RUN in the summary.
 # Step 12, right after 5: ecar profile's device time per op for ECAR-L, DiT-XL/2 and ARPG-L at batch 1 and ECAR-L at
 # batch 64 (cap 120 s, bench.log).
-# Step 11, six GEMMs with row stores (the default), pair stores and no output (GemmBench's -pairs and -nostore paths, cap
-# 120 s, bench.log), runs right after 7 (last, so that a visit cut short loses it, not PyTorch's peer of compare). Three more run only when named: 8, tools/torch_pipelines.py --compile (cap
-# 240 s); 9, ncu on one gemm_sm90 and one attention_sm90 launch (cap 90 s each; profile.log); 10, device time per
+# Step 11, seven GEMMs with row stores (the default), pair stores, no output and in clusters (GemmBench's -pairs,
+# -nostore and sm90cluster paths, cap 120 s, bench.log), runs right after 6 and before 7 (last: PyTorch's peer of
+# compare, which two visits have measured, is what a visit cut short loses). Three more run only when named: 8, tools/torch_pipelines.py --compile (cap
+# 240 s); 9, ncu on one launch each of gemm_sm90, gemm_sm90c and attention_sm90 (cap 90 s each; profile.log); 10, device time per
 # kernel over one generation of ECAR-L at batch 1 and 64 and DiT-XL/2 at 10 steps (ncu, cap 120 s each; tables from
 # tools/kernel_times.py in profile.log).
 # Their sum is over the budget on purpose: they bound hangs. On an H100 (2026-11-27) steps 1-7 took 450 s; step 11
@@ -51,7 +52,7 @@ cd "$(dirname "$0")/.." || exit 1
 
 budget=${GPU_SESSION_BUDGET:-570}
 # the steps to run (a second, shorter visit reruns what a fix touched): GPU_SESSION_STEPS="2 5" runs 0, 2 and 5
-steps="0 ${GPU_SESSION_STEPS:-1 2 3 4 5 12 6 7 11}"
+steps="0 ${GPU_SESSION_STEPS:-1 2 3 4 5 12 6 11 7}"
 deadline=$((SECONDS + budget))
 cap_unpack=60 cap_info=60 cap_tests=150 cap_sanitizer=90 cap_generate=30 cap_compare=180 cap_jmh=120 cap_pybench=45 cap_torch=120
 cap_compile=240 cap_ncu=90 cap_ktimes=120 cap_dprof=120
@@ -395,6 +396,28 @@ mapfile -t gaps < <(grep -E '^(add|skinny) +ECAR_PDL=' "$tmp/ours.out" | sed 's/
 finish "$(status "${rcs[@]}")" "JMH ${jmh_quick[*]}; PyTorch: $(if torch_ok; then head -1 "$tmp/torch.txt"; else echo not run; fi)" "${torch_lines[@]}" "${table[@]}" "${gaps[@]}"
 fi
 
+# ---------------------------------------------------------------------------------------------------- 11 GEMM epilogue (runs after 6)
+# Five batch-64 GEMM shapes (two with the GELU and GATE_PAIRS epilogues) and two batch-1 shapes on both kernels, as
+# usual (row stores; the sm90 paths force gemm_sm90 on ECAR-L's batch-1 shape, whose 96 tiles linear() gives gemm.cu;
+# DiT-XL/2's batch-1 fc1 has 144 tiles for 132 SMs, where ping-pong leaves most CTAs one consumer idle; and
+# sm90coop runs it with cooperative consumers on every shape, sm90cluster in clusters of two CTAs sharing W's tile by
+# multicast, with and without its output), with pair stores on gemm_sm90 (-pairs, GemmKernels.withRowStores(false))
+# and with the measurement-only DISCARD epilogue (-nostore, no output written): how much of each GEMM is its
+# epilogue, and how much of that the row stores win back (on the H100 of 2026-11-27, gemm_sm90: 303 -> 581 TFLOP/s on
+# DiT-XL/2's qkv, 631 with no output). The wide tile (sm90wide) and gemm.cu's and the sm90 path's pairs, measured on
+# 2026-11-28, are left out for time. Lines in bench.log. Numbered 11, run right after 6 (before 7, whose PyTorch
+# pipelines two visits have measured: a visit cut short loses those, not the new kernels' timings).
+begin "11 gemm no-store" $cap_jmh
+if [ -f "$kit" ]; then
+  bounded $cap_jmh "$out/bench.log" "$kit" bench "${jmh_quick[@]}" -p path=wgmma,wgmma-pairs,wgmma-nostore,mma.sync,mma.sync-nostore,sm90,sm90coop,sm90cluster,sm90cluster-nostore \
+    -p "shape=dit-xl-2 qkv 16384 1152 3456,dit-xl-2 fc1+gelu 16384 1152 4608,dit-xl-2 fc2 16384 4608 1152,ecar-l ar.fc1+gate-gelu 16384 1024 5460,ecar-l head.cond 16384 1024 1024,ecar-l-b1 head.qkv.s4 512 1024 3072,dit-xl-2-b1 fc1 512 1152 4608" GemmBench
+  rc=$?
+  mapfile -t table < <(grep -E '^\[gemm .*\] [0-9.]+ ms' "$last" | sed 's/ (median of.*//')
+  finish "$(status $rc)" "GemmBench with -nostore paths" "${table[@]}"
+else
+  finish NOT-RUN "no $kit"
+fi
+
 # ---------------------------------------------------------------------------------------------------- 7 torch pipelines
 begin "7 torch pipelines" $cap_torch
 if ! asked 7; then
@@ -407,27 +430,6 @@ elif torch_ok; then
 else
   no_torch > "$out/torch.log"
   finish SKIP "$(no_torch)"
-fi
-
-# ---------------------------------------------------------------------------------------------------- 11 GEMM epilogue (runs after 7)
-# Five batch-64 GEMM shapes (two with the GELU and GATE_PAIRS epilogues) and two batch-1 shapes on both kernels, as
-# usual (row stores; the sm90 paths force gemm_sm90 on ECAR-L's batch-1 shape, whose 96 tiles linear() gives gemm.cu;
-# DiT-XL/2's batch-1 fc1 has 144 tiles for 132 SMs, where ping-pong leaves most CTAs one consumer idle; and
-# sm90coop runs it with cooperative consumers on every shape, sm90cluster in clusters of two CTAs sharing W's tile by
-# multicast, with and without its output), with pair stores on gemm_sm90 (-pairs, GemmKernels.withRowStores(false))
-# and with the measurement-only DISCARD epilogue (-nostore, no output written): how much of each GEMM is its
-# epilogue, and how much of that the row stores win back (on the H100 of 2026-11-27, gemm_sm90: 303 -> 581 TFLOP/s on
-# DiT-XL/2's qkv, 631 with no output). The wide tile (sm90wide) and gemm.cu's and the sm90 path's pairs, measured on
-# 2026-11-28, are left out for time. Lines in bench.log. Numbered 11, run right after 7.
-begin "11 gemm no-store" $cap_jmh
-if [ -f "$kit" ]; then
-  bounded $cap_jmh "$out/bench.log" "$kit" bench "${jmh_quick[@]}" -p path=wgmma,wgmma-pairs,wgmma-nostore,mma.sync,mma.sync-nostore,sm90,sm90coop,sm90cluster,sm90cluster-nostore \
-    -p "shape=dit-xl-2 qkv 16384 1152 3456,dit-xl-2 fc1+gelu 16384 1152 4608,dit-xl-2 fc2 16384 4608 1152,ecar-l ar.fc1+gate-gelu 16384 1024 5460,ecar-l head.cond 16384 1024 1024,ecar-l-b1 head.qkv.s4 512 1024 3072,dit-xl-2-b1 fc1 512 1152 4608" GemmBench
-  rc=$?
-  mapfile -t table < <(grep -E '^\[gemm .*\] [0-9.]+ ms' "$last" | sed 's/ (median of.*//')
-  finish "$(status $rc)" "GemmBench with -nostore paths" "${table[@]}"
-else
-  finish NOT-RUN "no $kit"
 fi
 
 # ---------------------------------------------------------------------------------------------------- 8 torch.compile (opt-in)

@@ -33,7 +33,13 @@ class SwitchTest {
                 org.junit.jupiter.params.provider.Arguments.of(GemmKernels.ROPE_PASS, (BooleanSupplier) () -> ecar.cuda.backend.CudaBackend.gemmPath(
                         new CudaProbe.Device(0, "NVIDIA H100", 9, 0, 80L << 30, 132)).contains(GemmKernels.ROPE_ENV + "=pass")),
                 org.junit.jupiter.params.provider.Arguments.of(GemmKernels.SKINNY_PLAIN, (BooleanSupplier) () -> ecar.cuda.backend.CudaBackend.gemmPath(
-                        new CudaProbe.Device(0, "NVIDIA A100", 8, 0, 80L << 30, 108)).contains(GemmKernels.SKINNY_ENV + "=plain")));
+                        new CudaProbe.Device(0, "NVIDIA A100", 8, 0, 80L << 30, 108)).contains(GemmKernels.SKINNY_ENV + "=plain")),
+                org.junit.jupiter.params.provider.Arguments.of(GemmKernels.CLUSTERS, (BooleanSupplier) () -> ecar.cuda.backend.CudaBackend.gemmPath(
+                        new CudaProbe.Device(0, "NVIDIA H100", 9, 0, 80L << 30, 132)).contains(GemmKernels.CLUSTER_ENV + "=on")),
+                // the self-check keys its verdict on the label, so a programmatic-launch run is checked apart (Hopper only)
+                org.junit.jupiter.params.provider.Arguments.of(LaunchDriver.PROGRAMMATIC, (BooleanSupplier) () -> LaunchDriver.programmatic(9)
+                        && ecar.cuda.backend.CudaBackend.gemmPath(new CudaProbe.Device(0, "NVIDIA H100", 9, 0, 80L << 30, 132)).contains("ECAR_PDL=on")
+                        && !LaunchDriver.programmatic(8)));
     }
 
     @ParameterizedTest(name = "{0}")

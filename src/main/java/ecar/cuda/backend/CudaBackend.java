@@ -133,8 +133,9 @@ public final class CudaBackend implements Backend {
     /**
      * The GEMM kernels this backend would take on {@code device} under the current setting (GemmPath: wgmma on compute
      * capability 9.0, mma.sync elsewhere or when forced), as a label, with the Hopper kernels' settings that are not the
-     * default (pair stores, attention_sm90 not persistent, small GEMMs on gemm_sm90, RoPE not in the GEMM); "invalid (reason)" for a bad setting, which the backend
-     * itself rejects when it opens. The self-check keys its verdict on it.
+     * default (pair stores, attention_sm90 not persistent, small GEMMs on gemm_sm90, RoPE not in the GEMM, clusters, programmatic
+     * launches); "invalid (reason)" for a bad setting, which the backend itself rejects when it opens. The self-check keys its
+     * verdict on it, so a setting not yet checked on this device is checked before auto trusts it.
      */
     public static String gemmPath(ecar.cuda.CudaProbe.Device device) {
         try {
@@ -156,6 +157,7 @@ public final class CudaBackend implements Backend {
         boolean ropePass = ecar.cuda.ops.GemmKernels.ROPE_PASS.flipped();
         boolean skinnyPlain = ecar.cuda.ops.GemmKernels.SKINNY_PLAIN.flipped();
         boolean clusters = hopper && ecar.cuda.ops.GemmKernels.CLUSTERS.flipped();
+        boolean pdl = hopper && ecar.cuda.LaunchDriver.PROGRAMMATIC.flipped();
         return (pairs ? " (pair stores: " + ecar.cuda.ops.GemmKernels.STORES_ENV + "=pairs)" : "")
                 + (perItem ? " (attention_sm90 a CTA per item: " + ecar.cuda.ops.AttentionSm90.PERSISTENT_ENV + "=off)" : "")
                 + (small ? " (fewer tiles than SMs on gemm.cu: " + ecar.cuda.ops.GemmKernels.SMALL_ENV + "=mma.sync)" : "")
@@ -163,7 +165,8 @@ public final class CudaBackend implements Backend {
                 + (overlap ? " (attention_sm90's S overlapping P·V: " + ecar.cuda.ops.AttentionSm90.OVERLAP_ENV + "=on)" : "")
                 + (ropePass ? " (RoPE in a pass of its own: " + ecar.cuda.ops.GemmKernels.ROPE_ENV + "=pass)" : "")
                 + (skinnyPlain ? " (gemm_skinny without K split or block rows: " + ecar.cuda.ops.GemmKernels.SKINNY_ENV + "=plain)" : "")
-                + (clusters ? " (clusters of two sharing W by multicast: " + ecar.cuda.ops.GemmKernels.CLUSTER_ENV + "=on)" : "");
+                + (clusters ? " (clusters of two sharing W by multicast: " + ecar.cuda.ops.GemmKernels.CLUSTER_ENV + "=on)" : "")
+                + (pdl ? " (programmatic dependent launches: " + ecar.cuda.LaunchDriver.PROGRAMMATIC.env() + "=on)" : "");
     }
 
     /** The default arena for this much free device memory: {@link #ARENA_SHARE_PERCENT}%, at least 256 MiB. */
@@ -188,7 +191,7 @@ public final class CudaBackend implements Backend {
     @Override
     public String name() {
         return "cuda:" + ctx.device().ordinal() + " " + ctx.device().name() + " (" + gemm.path().label + " kernels" + settingsNotAtDefault(gemm.path()) + ", sampling graphs "
-                + (steps.graphsOn() ? "on" : "off") + (ecar.cuda.LaunchDriver.programmatic(ctx.device().major()) ? ", programmatic launches: ECAR_PDL=on" : "") + ")";
+                + (steps.graphsOn() ? "on" : "off") + ")";
     }
 
     /** The stream every op is queued on (benchmarks record events on it). */

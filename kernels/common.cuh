@@ -8,13 +8,14 @@
 namespace ecar {
 
 // ---------------------------------------------------------------- programmatic dependent launch
-// The first statement of every entry point (tests: ProgrammaticLaunchPtxTest). With ECAR_PDL=on a Hopper launch carries
-// CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION (ecar.cuda.LaunchDriver), so the next kernel of the stream may
-// be scheduled before this one ends: launch_dependents lets it be, now (it waits in its own pdl_enter), and wait holds
+// Every entry point starts with pdl_enter, or with pdl_launch_dependents and, after L2 prefetches, pdl_wait (gemm_skinny,
+// gemm_sm90, attention.cu); nothing touches memory before the wait (tests: ProgrammaticLaunchPtxTest). With ECAR_PDL=on
+// a Hopper launch carries CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION (ecar.cuda.LaunchDriver), so the next
+// kernel of the stream may be scheduled before this one ends: launch_dependents lets it be, now (it waits in its own pdl_enter), and wait holds
 // this kernel until the one before it has finished and its writes are visible, before any of them is read or
 // overwritten. The launch latency of each kernel then overlaps the tail of the one before. A kernel launched without
-// the attribute passes both at once; below sm_90 they are compiled out. A kernel may split the two to issue L2
-// prefetches of its weights in between (gemm_skinny, gemm_sm90): a prefetch changes no value it or anyone reads.
+// the attribute passes both at once; below sm_90 they are compiled out. The prefetches between the two (weights, a KV
+// cache) change no value anyone reads.
 __device__ __forceinline__ void pdl_launch_dependents() {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");

@@ -149,8 +149,11 @@ __device__ __forceinline__ void attention_fwd(const __nv_bfloat16* __restrict__ 
     // key and value rows go to L2 meanwhile (a prefetch changes no value); then the wait.
     if (gridDim.x == 1) {
         for (int r = tid; r < lk; r += THREADS) {
-            prefetch_l2(kb + (long long)r * ld_kv);
-            prefetch_l2(vb + (long long)r * ld_kv);
+#pragma unroll
+            for (int e = 0; e < D; e += 64) {   // a 128-byte line a 64 dimensions (the head's rows are 16-byte aligned)
+                prefetch_l2(kb + (long long)r * ld_kv + e);
+                prefetch_l2(vb + (long long)r * ld_kv + e);
+            }
         }
     }
     pdl_wait();

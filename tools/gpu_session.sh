@@ -470,7 +470,7 @@ else
   bounded $cap_ncu "$plog" "$ncu_bin" "${ncu_args[@]}" --kernel-name regex:attention_sm90 \
     "$kit" bench -f 0 -wi 0 -i 1 -r 100ms -p kernel=sm90 -p seq=256 -p head=64 AttentionGpuBench
   rcs+=($?)
-  sol=$(grep -E '^ *(Duration|Compute \(SM\) Throughput|Memory Throughput|DRAM Throughput) ' "$plog" | awk '{$1=$1; print}' | paste -sd';' - | cut -c1-300)
+  sol=$(grep -E '^ *(Duration|Compute \(SM\) Throughput|Memory Throughput|DRAM Throughput|L2 Cache Throughput|L1/TEX Cache Throughput) ' "$plog" | awk '{$1=$1; print}' | paste -sd';' - | cut -c1-700)
   finish "$(status "${rcs[@]}")" "${sol:-no speed-of-light lines: $(first_error)}"
 fi
 

@@ -70,14 +70,7 @@ public final class LaunchDriver {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment count = arena.allocate(JAVA_INT), config = arena.allocate(CONFIG_BYTES, 8);
             writeConfig(config, shape, 0L, MemorySegment.NULL, 0);
-            int r;
-            try {
-                r = (int) h.invokeExact(count, MemorySegment.ofAddress(function), config);
-            } catch (RuntimeException | Error e) {
-                throw e;
-            } catch (Throwable t) {
-                throw new IllegalStateException(OCCUPANCY_SYMBOL + " threw " + t, t);
-            }
+            int r = LibCuda.call(OCCUPANCY_SYMBOL, () -> (int) h.invokeExact(count, MemorySegment.ofAddress(function), config));
             if (r != CUresult.CUDA_SUCCESS) {
                 throw new CudaErrors.CudaFailure(OCCUPANCY_SYMBOL + " for " + what + " failed: " + CUresult.stringFor(r), r);
             }
@@ -140,14 +133,8 @@ public final class LaunchDriver {
             MemorySegment attr = arena.allocate(ATTRIBUTE_BYTES, 8), config = arena.allocate(CONFIG_BYTES, 8);
             writeProgrammatic(attr);
             writeConfig(config, shape, stream, attr, 1);
-            int r;
-            try {
-                r = (int) h.invokeExact(config, MemorySegment.ofAddress(function), params(arena, types, bits, args), MemorySegment.NULL);
-            } catch (RuntimeException | Error e) {
-                throw e;
-            } catch (Throwable t) {
-                throw new IllegalStateException(SYMBOL + " threw " + t, t);
-            }
+            MemorySegment params = params(arena, types, bits, args);
+            int r = LibCuda.call(SYMBOL, () -> (int) h.invokeExact(config, MemorySegment.ofAddress(function), params, MemorySegment.NULL));
             if (r != CUresult.CUDA_SUCCESS) {
                 throw new CudaErrors.CudaFailure(SYMBOL + " (programmatic dependent launch, ECAR_PDL=on) of " + what + " failed: " + CUresult.stringFor(r), r);
             }

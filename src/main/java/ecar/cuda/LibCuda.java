@@ -32,6 +32,26 @@ final class LibCuda {
         }
     }
 
+    /** A downcall through a bound handle, returning the CUresult. */
+    @FunctionalInterface
+    interface Call {
+        int run() throws Throwable;
+    }
+
+    /**
+     * Runs {@code call} and returns its CUresult; a RuntimeException or Error passes as it is, any other Throwable (which
+     * MethodHandle.invokeExact declares) is wrapped naming {@code symbol}. The caller checks the CUresult.
+     */
+    static int call(String symbol, Call call) {
+        try {
+            return call.run();
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(symbol + " threw " + t, t);
+        }
+    }
+
     /** The native handle JCuda keeps in a CUfunction, CUstream or other driver object (JCuda keeps it protected). */
     static long handle(jcuda.NativePointerObject o) {
         try {

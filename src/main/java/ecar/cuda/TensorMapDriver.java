@@ -57,16 +57,9 @@ public final class TensorMapDriver {
             MemorySegment strides = arena.allocateFrom(JAVA_LONG, spec.rank() > 1 ? spec.globalStrides() : new long[]{0});
             MemorySegment box = arena.allocateFrom(JAVA_INT, spec.boxDim());
             MemorySegment elementStrides = arena.allocateFrom(JAVA_INT, spec.elementStrides());
-            int r;
-            try {
-                r = (int) Binding.HANDLE.invokeExact(map, spec.dataType().code, spec.rank(), MemorySegment.ofAddress(spec.globalAddress()),
-                        dims, strides, box, elementStrides, spec.interleave().code, spec.swizzle().code, spec.l2Promotion().code,
-                        spec.oobFill().code);
-            } catch (RuntimeException | Error e) {
-                throw e;
-            } catch (Throwable t) {
-                throw new IllegalStateException(SYMBOL + " threw " + t, t);
-            }
+            int r = LibCuda.call(SYMBOL, () -> (int) Binding.HANDLE.invokeExact(map, spec.dataType().code, spec.rank(),
+                    MemorySegment.ofAddress(spec.globalAddress()), dims, strides, box, elementStrides, spec.interleave().code,
+                    spec.swizzle().code, spec.l2Promotion().code, spec.oobFill().code));
             if (r != CUresult.CUDA_SUCCESS) {
                 throw new CudaErrors.CudaFailure(SYMBOL + " of " + spec + " failed: " + CUresult.stringFor(r)
                         + (r == CUresult.CUDA_ERROR_NOT_INITIALIZED ? " (cuInit was not called: open a CudaContext first)" : ""), r);

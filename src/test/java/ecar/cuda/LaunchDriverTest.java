@@ -127,7 +127,11 @@ class LaunchDriverTest {
         assertEquals(0L, LibCuda.handle(new jcuda.driver.CUstream()));
     }
 
-    /** The constants against cuda.h itself: a C program prints sizeof, offsetof and the enum value. */
+    /**
+     * The constants against cuda.h itself: a C program prints sizeof, offsetof and the enum value, and asserts at compile
+     * time that cuLaunchKernelEx and cuOccupancyMaxActiveClusters have the prototypes the FFM descriptors assume (4 and 3
+     * pointer arguments, a CUresult). Nothing is linked against libcuda.
+     */
     @Test
     void theLayoutIsCudaHs() throws IOException, InterruptedException {
         Path include = cudaInclude();
@@ -139,6 +143,11 @@ class LaunchDriverTest {
                 #include <stdio.h>
                 #include <stddef.h>
                 #include <cuda.h>
+                /* the prototypes the FFM descriptors are written against (a mismatch fails to compile; nothing is linked) */
+                _Static_assert(__builtin_types_compatible_p(__typeof__(&cuLaunchKernelEx),
+                               CUresult (*)(const CUlaunchConfig*, CUfunction, void**, void**)), "cuLaunchKernelEx's prototype changed");
+                _Static_assert(__builtin_types_compatible_p(__typeof__(&cuOccupancyMaxActiveClusters),
+                               CUresult (*)(int*, CUfunction, const CUlaunchConfig*)), "cuOccupancyMaxActiveClusters's prototype changed");
                 int main(void) {
                     printf("%d %zu %zu %zu %zu %zu %zu %zu\\n", (int)CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION,
                            sizeof(CUlaunchConfig), offsetof(CUlaunchConfig, sharedMemBytes), offsetof(CUlaunchConfig, hStream),

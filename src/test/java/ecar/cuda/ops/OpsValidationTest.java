@@ -409,6 +409,8 @@ class OpsValidationTest {
                 public int maxActiveClusters(String family, String signature, ecar.cuda.LaunchShape shape) {
                     assertEquals("gemm_sm90c_bf16_bf16", ecar.cuda.KernelSignature.parse(signature).name());
                     assertEquals(GemmKernels.Sm90.SHARED_BYTES, shape.sharedBytes(), "asked with the launch's shared memory");
+                    // cuOccupancyMaxActiveClusters: the config's grid must be a multiple of the compiled cluster size
+                    assertEquals(0, shape.gridX() % 2, "the occupancy query's grid " + shape);
                     return 60;
                 }
             };
@@ -420,6 +422,10 @@ class OpsValidationTest {
             assertTrue(!rec.last().kernel().startsWith("gemm_sm90c"), rec.last().kernel());
         } finally {
             hopper.withClusters(false);
+        }
+        // a kernel with compiled cluster dims (2, 1, 1) launches only on a grid of whole clusters: every gemm_sm90c launch
+        for (var c : rec.calls) {
+            if (c.kernel().startsWith("gemm_sm90c")) assertEquals(0, c.shape().gridX() % 2, c.kernel() + " on " + c.shape());
         }
         hopper.linear(bf16((long) m * n, "y"), Precision.BF16, bf16((long) m * k, "x"), bf16((long) n * k, "w"), m, n, k, Epilogue.of(null, Activation.NONE));
         assertEquals("gemm_sm90_bf16_bf16", rec.last().kernel(), "no clusters unless asked for");

@@ -15,6 +15,13 @@
 // an SM (ecar.cuda.ops.GemmKernels.skinnySplit).
 // Programmatic launch (ECAR_PDL=on): each warp prefetches its range of its two W rows into L2 before it waits for the
 // kernel before it (griddepcontrol.wait), so at batch 1 the weights stream while that kernel ends.
+// Norm prologue (gemm_skinny_norm_*): X is norm_rows' bf16 output — RMSNorm or LayerNorm of f32 rows, times a weight or
+// adaLN-modulated — which the block computes itself, with norm_row.cuh's code (the bits norm_rows writes), into shared
+// memory, a warp a row, while W's prefetches stream; the main loop then reads X from there. That removes the norm's
+// own launch in front of each of batch 1's skinny GEMMs (ECAR-L's normModulate and ARPG-L's normForMatmul). Every
+// block reads its rows of x whole (from L2 or L1 after the first), so the launcher gives it few rows
+// (ecar.cuda.ops.GemmKernels.NORM_PROLOGUE_MAX_M, 8) and the CUDA backend takes it only with ECAR_NORM_PROLOGUE=on.
+// Replayed (the prologue's rows, warps and shared rows): tools/emulate_gemm_skinny.py.
 //
 // Entry points: gemm_skinny_{f32,bf16}
 //   (void* Y, const bf16* X, const bf16* W, const float* bias, const float* res, const float* gate, const bf16* mul,
@@ -26,7 +33,17 @@
 //   gemm.cu's 64-row tiles would give a 1024-column layer 16 CTAs).
 // Limits: M ≥ 1, ceil(M / 16) ≤ 65535; K % 8 == 0, K ≥ 8; ksplit 1, 2 or 4; X, W 16-byte aligned (rows of K bf16, K a
 //   multiple of 8, stay aligned); N ≥ 1; act, post, gateRatio as in gemm.cu; Y may be res.
+//
+// Entry points: gemm_skinny_norm_{f32,bf16}
+//   (void* Y, const float* nx, const bf16* W, bias, res, gate, mul, M, N, K, act, post, gateRatio, gateLd, ksplit,
+//    const float* nweight, const float* nshift, const float* nscale, int modStride, int kind, float eps, int ratio,
+//    rope params as above)
+//   X = norm_rows(nx [M, K] f32, nweight | nshift, nscale, modStride, kind, eps, ratio) in bf16 (kernels/norm.cu).
+//   launch: as above, with min(M, 16) · K · 2 bytes of dynamic shared memory (≤ 48 KiB; the launcher gives M ≤ 8).
+// Limits: as above, and norm_row.cuh's: K ≤ 2048; nx, nweight, nshift, nscale 16-byte aligned, modStride % 4 == 0;
+//   ratio ≥ 1 divides M; Y, res do not overlap nx (other blocks still read its rows while one stores).
 #include "gemm_tile.cuh"
+#include "norm_row.cuh"
 
 using namespace ecar;
 using namespace ecar::tile;
@@ -48,14 +65,27 @@ __device__ __forceinline__ void unpack8(const uint4& u, float* f) {
     }
 }
 
-template <bool OUT_BF16>
+// What the norm entries normalise into X: norm_rows' operands (kernels/norm.cu).
+struct NormIn {
+    const float* x;
+    const float* weight;
+    const float* shift;
+    const float* scale;
+    int modStride, kind;
+    float eps;
+    int ratio;
+};
+
+// NORMED: X is computed by the block into dynamic shared memory (norm prologue) rather than read from global memory.
+template <bool OUT_BF16, bool NORMED>
 __device__ __forceinline__ void gemm_skinny(void* Y, const __nv_bfloat16* __restrict__ X, const __nv_bfloat16* __restrict__ W,
-                                            int M, int N, int K, int ksplit, const Epilogue& e) {
+                                            int M, int N, int K, int ksplit, const Epilogue& e, const NormIn& nin) {
     __shared__ float partial[WARPS][MAX_M][2];   // each warp's sums of its range, row by row (ksplit > 1)
+    extern __shared__ __align__(16) unsigned char normed[];   // NORMED: the block's rows of X, bf16 [rows, K]
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int range = warp % ksplit, n = 2 * (blockIdx.x * (WARPS / ksplit) + warp / ksplit);
     const int row0 = blockIdx.y * MAX_M, rows = min(MAX_M, M - row0);   // this block's rows of X and Y
-    X += (size_t)row0 * K;
+    if (!NORMED) X += (size_t)row0 * K;
     const bool second = n + 1 < N;
     const int chunks = K / 8;   // 16-byte chunks in a row
     // this warp's chunks [c_begin, c_end); none for a pair past N (the warp still meets the block's barrier)
@@ -69,6 +99,18 @@ __device__ __forceinline__ void gemm_skinny(void* Y, const __nv_bfloat16* __rest
         prefetch_l2(w1 + 8 * line);
     }
     pdl_wait();
+
+    if (NORMED) {   // the block's rows of X, as norm_rows would write them: warp w normalises rows w, w + WARPS, …
+        __nv_bfloat16* xs = reinterpret_cast<__nv_bfloat16*>(normed);
+        for (int m = warp; m < rows; m += WARPS) {
+            const int r = row0 + m;
+            const size_t mo = (size_t)(r / nin.ratio) * nin.modStride;
+            norm_row_in_registers<true>(xs, nin.x + (size_t)r * K, nin.weight, nin.shift ? nin.shift + mo : nullptr,
+                                        nin.scale ? nin.scale + mo : nullptr, (size_t)m * K, K, nin.kind, nin.eps, lane);
+        }
+        __syncthreads();
+        X = xs;
+    }
 
     float acc[MAX_M][2];
 #pragma unroll
@@ -100,8 +142,11 @@ __device__ __forceinline__ void gemm_skinny(void* Y, const __nv_bfloat16* __rest
                 if (m0 >= rows) break;
                 uint4 xs[X_BATCH];
 #pragma unroll
-                for (int i = 0; i < X_BATCH; i++)
-                    if (m0 + i < rows) xs[i] = __ldg(reinterpret_cast<const uint4*>(X + (size_t)(m0 + i) * K) + c);
+                for (int i = 0; i < X_BATCH; i++) {
+                    if (m0 + i >= rows) continue;
+                    const uint4* xr = reinterpret_cast<const uint4*>(X + (size_t)(m0 + i) * K) + c;
+                    xs[i] = NORMED ? *xr : __ldg(xr);   // shared memory, or global through the read-only cache
+                }
 #pragma unroll
                 for (int i = 0; i < X_BATCH; i++) {
                     const int m = m0 + i;
@@ -163,8 +208,24 @@ __device__ __forceinline__ void gemm_skinny(void* Y, const __nv_bfloat16* __rest
              const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd,   \
              int ksplit, ECAR_ROPE_PARAMS) { pdl_launch_dependents();   /* pdl_wait: in gemm_skinny, after W's prefetch */ \
         Epilogue e{bias, res, gate, mul, act, post, gateRatio, gateLd, ECAR_ROPE_ARGS};                              \
-        gemm_skinny<OUT_BF16>(Y, X, W, M, N, K, ksplit, e);                                                          \
+        gemm_skinny<OUT_BF16, false>(Y, X, W, M, N, K, ksplit, e, NormIn{});                                         \
     }
 
 GEMM_SKINNY_ENTRY(gemm_skinny_f32, false)
 GEMM_SKINNY_ENTRY(gemm_skinny_bf16, true)
+
+#define GEMM_SKINNY_NORM_ENTRY(NAME, OUT_BF16)                                                                       \
+    ECAR_KERNEL void __launch_bounds__(32 * WARPS)                                                                   \
+        NAME(void* Y, const float* __restrict__ nx, const __nv_bfloat16* __restrict__ W,                             \
+             const float* __restrict__ bias, const float* res, const float* __restrict__ gate,                       \
+             const __nv_bfloat16* __restrict__ mul, int M, int N, int K, int act, int post, int gateRatio, int gateLd,   \
+             int ksplit, const float* __restrict__ nweight, const float* __restrict__ nshift,                        \
+             const float* __restrict__ nscale, int modStride, int kind, float eps, int ratio, ECAR_ROPE_PARAMS) {      \
+        pdl_launch_dependents();   /* pdl_wait: in gemm_skinny, after W's prefetch */                                \
+        Epilogue e{bias, res, gate, mul, act, post, gateRatio, gateLd, ECAR_ROPE_ARGS};                              \
+        gemm_skinny<OUT_BF16, true>(Y, nullptr, W, M, N, K, ksplit, e,                                               \
+                                    NormIn{nx, nweight, nshift, nscale, modStride, kind, eps, ratio});               \
+    }
+
+GEMM_SKINNY_NORM_ENTRY(gemm_skinny_norm_f32, false)
+GEMM_SKINNY_NORM_ENTRY(gemm_skinny_norm_bf16, true)

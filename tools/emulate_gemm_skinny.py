@@ -10,6 +10,13 @@ What it checks, on ragged shapes, 1 to 3 block rows of 16 rows, and every ksplit
 Mutants (each must fail): ranges of floor(chunks / ksplit) chunks (the tail of K dropped); the pair taken as
 warp % ksplit; the first warp storing its own range only; the store without its n < N guard; a block row storing
 at rows 0.. instead of its row0.. .
+
+The norm entries (gemm_skinny_norm_*) too: the block's prologue normalises its rows of the f32 input into shared
+memory, warp w rows w, w + WARPS, … (norm_row.cuh's row, replayed by emulate_norm_rows.row_in_registers, rounded to
+bf16), each with the modulation row of its matrix row / ratio; the main loop reads row m of the block from there.
+Checked: every shared row written exactly once before the barrier, and Y = bf16(norm_rows(x)) · Wᵀ, the product of
+what norm_rows would have written. Mutants: the modulation row taken from the block's row instead of the matrix's;
+warps stepping one row instead of WARPS (rows written twice); the main loop reading shared row row0 + m.
 """
 import os
 import re
@@ -20,6 +27,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from emulate_gemm_sm90 import catch_mutants  # noqa: E402
+from emulate_norm_rows import row_in_registers  # noqa: E402
 
 SRC = Path(__file__).resolve().parent.parent / "kernels" / "gemm_skinny.cu"
 
@@ -40,6 +48,33 @@ PAIR_OF_WARP_DIVIDES = True
 FIRST_WARP_ADDS_RANGES = True
 STORE_GUARDS_N = True
 STORE_AT_ROW0 = True
+MOD_ROW_OF_MATRIX_ROW = True
+PROLOGUE_STEPS_WARPS = True
+SHARED_ROWS_OF_BLOCK = True
+
+
+def bf16(a):
+    """float32 rounded to bf16 (to nearest, ties to even) and back, as __floats2bfloat162_rn does."""
+    bits = np.ascontiguousarray(a, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+    return bits.astype(np.uint32).view(np.float32)
+
+
+def norm_prologue(nx, row0, rows, K, ratio, weight, shift, scale, layer):
+    """The norm entries' prologue for one block: its rows of X in shared memory, bf16 [rows, K]."""
+    shared = np.full((rows, K), np.nan, dtype=np.float32)
+    written = np.zeros(rows, dtype=int)
+    for warp in range(WARPS):
+        m = warp
+        while m < rows:
+            r = row0 + m
+            mo = r // ratio if MOD_ROW_OF_MATRIX_ROW else m // ratio
+            shared[m] = bf16(row_in_registers(nx[r], weight, None if shift is None else shift[mo], None if scale is None else scale[mo], layer, 1e-6))
+            written[m] += 1
+            m += WARPS if PROLOGUE_STEPS_WARPS else 1
+    if written.min() != 1 or written.max() != 1:
+        raise AssertionError("the prologue wrote shared rows %s times" % sorted(set(written.tolist())))
+    return shared
 
 
 def skinny_split(n, k, sms, row_blocks=1):
@@ -50,10 +85,19 @@ def skinny_split(n, k, sms, row_blocks=1):
     return ksplit
 
 
-def run(M, N, K, ksplit, seed=0):
+def run(M, N, K, ksplit, seed=0, norm=None):
+    """norm: None (the plain entries), or (ratio, modulated, layer) for the norm entries."""
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((M, K)).astype(np.float32)
     W = rng.standard_normal((N, K)).astype(np.float32)
+    if norm is not None:
+        ratio, modulated, layer = norm
+        nx = (rng.standard_normal((M, K)) * 2 + 0.5).astype(np.float32)
+        weight = None if modulated else rng.standard_normal(K).astype(np.float32)
+        shift = rng.standard_normal((M // ratio, K)).astype(np.float32) if modulated else None
+        scale = rng.standard_normal((M // ratio, K)).astype(np.float32) if modulated else None
+        X = np.stack([bf16(row_in_registers(nx[r], weight, None if shift is None else shift[r // ratio],
+                                            None if scale is None else scale[r // ratio], layer, 1e-6)) for r in range(M)])
     chunks = K // 8
     Y = np.full((M, N), np.nan)
     written = np.zeros((M, N), dtype=int)
@@ -65,6 +109,15 @@ def run(M, N, K, ksplit, seed=0):
         rows = min(MAX_M, M - row0)
         partial = np.zeros((WARPS, MAX_M, 2))
         stored_by = []
+        if norm is None:
+            xs_of = lambda m: X[row0 + m]   # noqa: E731
+        else:
+            shared = norm_prologue(nx, row0, rows, K, ratio, weight, shift, scale, layer)
+            def xs_of(m, shared=shared, rows=rows, row0=row0):
+                at = m if SHARED_ROWS_OF_BLOCK else row0 + m
+                if at >= rows:
+                    raise AssertionError("a read of shared row %d of the block's %d" % (at, rows))
+                return shared[at]
         v = {}
         for warp in range(WARPS):
             rng_ = warp % ksplit
@@ -90,7 +143,7 @@ def run(M, N, K, ksplit, seed=0):
                                 m = m0 + i
                                 if m >= rows:
                                     break
-                                xs = X[row0 + m, 8 * c: 8 * c + 8].astype(np.float64)
+                                xs = xs_of(m)[8 * c: 8 * c + 8].astype(np.float64)
                                 acc[m, 0] += xs @ W[cols[0], 8 * c: 8 * c + 8]
                                 acc[m, 1] += xs @ W[cols[1], 8 * c: 8 * c + 8]
                     c0 += 32 * UNROLL
@@ -147,6 +200,22 @@ def check_all(quiet=False):
             if not quiet:
                 print("skinny %2d x %4d x %4d, ksplit %d (%d x %d blocks of %d warps): every output written once, every chunk read once, matches X @ W^T"
                       % (M, N, K, ksplit, grid, -(-M // MAX_M), WARPS))
+    check_norm(quiet)
+
+
+# the norm entries: ECAR's guided first stages (2 and 8 rows, adaLN per sample: ratio = tokens), ARPG's 6 rows (a
+# weight), a LayerNorm, and two block rows with a ratio that is not the block's (the modulation row of the matrix row)
+NORM_SHAPES = [(2, 6, 1024, 1, (1, True, False)), (8, 10, 264, 2, (4, True, False)), (6, 7, 2048, 4, (1, False, False)),
+               (5, 4, 96, 1, (5, False, True)), (24, 5, 128, 1, (3, True, False))]
+
+
+def check_norm(quiet=False):
+    for M, N, K, ksplit, norm in NORM_SHAPES:
+        grid = run(M, N, K, ksplit, seed=M * 5 + K, norm=norm)
+        if not quiet:
+            ratio, modulated, layer = norm
+            print("skinny norm %2d x %4d x %4d, ksplit %d, %s %s, ratio %d (%d x %d blocks): shared rows written once, matches bf16(norm_rows(x)) @ W^T"
+                  % (M, N, K, ksplit, "LayerNorm" if layer else "RMSNorm", "adaLN" if modulated else "weight", ratio, grid, -(-M // MAX_M)))
 
 
 def main():
@@ -157,7 +226,10 @@ def main():
                ("the pair taken as warp % ksplit", "PAIR_OF_WARP_DIVIDES", False),
                ("the first warp storing its own range only", "FIRST_WARP_ADDS_RANGES", False),
                ("the store without its n < N guard", "STORE_GUARDS_N", False),
-               ("a block row storing at rows 0.. instead of its row0..", "STORE_AT_ROW0", False)]
+               ("a block row storing at rows 0.. instead of its row0..", "STORE_AT_ROW0", False),
+               ("the prologue's modulation row from the block's row, not the matrix's", "MOD_ROW_OF_MATRIX_ROW", False),
+               ("the prologue's warps stepping one row, not WARPS", "PROLOGUE_STEPS_WARPS", False),
+               ("the main loop reading shared row row0 + m", "SHARED_ROWS_OF_BLOCK", False)]
     catch_mutants(globals(), mutants, lambda: check_all(quiet=True))
     print("all checks passed")
 

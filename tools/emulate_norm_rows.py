@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Replays kernels/norm.cu's norm_row_in_registers in numpy, lane by lane, without a GPU.
+"""Replays kernels/norm_row.cuh's norm_row_in_registers (norm.cu's register path, gemm_skinny's norm prologue) in numpy, lane by lane, without a GPU.
 
 A warp holds one row: lane l the float4s l, l + 32, ... (ROW_VECS of them at most, zeros past the row). The replay
 checks, for LayerNorm and RMSNorm, with and without a weight and the adaLN modulation, on rows of 4 to 2048 columns
@@ -18,7 +18,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from emulate_gemm_sm90 import catch_mutants  # noqa: E402
 
-SRC = Path(__file__).resolve().parent.parent / "kernels" / "norm.cu"
+SRC = Path(__file__).resolve().parent.parent / "kernels" / "norm_row.cuh"
 m = re.search(r"constexpr int ROW_VECS = (\d+);", SRC.read_text())
 if not m:
     raise SystemExit("%s: ROW_VECS is not defined" % SRC)

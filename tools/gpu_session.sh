@@ -12,7 +12,7 @@
 #   compare.txt     5 ecar compare --backend cuda, 256², batch 1 and 64, beside what it writes: compare.png and
 #   compare.png       compare.json (or compare-b1.png and compare-b64.png from an ecar that takes one --batch);
 #   compare.json      text files past these three are appended to compare.txt
-#   bench.log       6 JMH GemmBench, AttentionGpuBench, FlowStepGpuBench, LaunchGapGpuBench (short settings), tools/gemm_bench.py and
+#   bench.log       6 JMH GemmBench, AttentionGpuBench, FlowStepGpuBench, LaunchGapGpuBench, NormPrologueGpuBench (short settings), tools/gemm_bench.py and
 #                     tools/sdpa_bench.py --quick
 #   torch.log       7 tools/torch_pipelines.py --quick --batch 1,64, the PyTorch peer of compare
 #
@@ -304,6 +304,12 @@ pairs=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^ecar-l ' | paste -sd';' - 
 echo "[gpu-session] ECAR-L at batch 64 with ECAR_GEMM_CLUSTER=on, beside the run above" >> "$out/compare.txt"
 ECAR_GEMM_CLUSTER=on bounded 60 "$out/compare.txt" "${cmp[@]}" --models ecar-l --batch 64 --out "$tmp/cluster.png"
 clustered=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^ecar-l ' | paste -sd';' - | tr -s ' ')
+# ECAR-L and ARPG-L at batch 1 once more with their norms in the skinny GEMMs' prologues (ECAR_NORM_PROLOGUE=on,
+# gemm_skinny_norm; written after the 2026-11-28 visits, off until a visit measures it): a norm_rows launch fewer
+# for each norm before a GEMM of up to 8 rows
+echo "[gpu-session] ECAR-L and ARPG-L at batch 1 with ECAR_NORM_PROLOGUE=on, beside the run above" >> "$out/compare.txt"
+ECAR_NORM_PROLOGUE=on bounded 60 "$out/compare.txt" "${cmp[@]}" --models ecar-l,arpg-l --batch 1 --out "$tmp/norm-prologue.png"
+prologue=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^(ecar|arpg)-l ' | paste -sd';' - | tr -s ' ')
 # keep compare at three files (compare.txt and two more) by appending extra text files to compare.txt
 for f in "$out"/compare*.csv "$out"/compare*.json; do
   [ -f "$f" ] && [ "$(find "$out" -maxdepth 1 -name 'compare*' -type f | wc -l)" -gt 3 ] || continue
@@ -320,6 +326,7 @@ detail="$batches, --repeats $compare_repeats"
 [ -n "$skinnyplain" ] && table+=("ECAR_GEMM_SKINNY=plain: $skinnyplain")
 [ -n "$pairs" ] && table+=("ECAR_GEMM_STORES=pairs: $pairs")
 [ -n "$clustered" ] && table+=("ECAR_GEMM_CLUSTER=on: $clustered")
+[ -n "$prologue" ] && table+=("ECAR_NORM_PROLOGUE=on: $prologue")
 finish "$(status "${rcs[@]}")" "$detail" "${table[@]}"
 
 # ---------------------------------------------------------------------------------------------------- 12 device profile (runs after 5)
@@ -370,7 +377,7 @@ if ! asked 6; then finish NOT-RUN "$(not_asked)"; else
 rcs=()
 : > "$tmp/ours.out"; : > "$tmp/torch.out"
 if [ -f "$kit" ]; then
-  bounded $cap_jmh "$out/bench.log" "$kit" bench "${jmh_quick[@]}" 'GemmBench|AttentionGpuBench|FlowStepGpuBench|LaunchGapGpuBench'
+  bounded $cap_jmh "$out/bench.log" "$kit" bench "${jmh_quick[@]}" 'GemmBench|AttentionGpuBench|FlowStepGpuBench|LaunchGapGpuBench|NormPrologueGpuBench'
   rcs+=($?)
   cp "$last" "$tmp/ours.out"
 else
@@ -390,8 +397,9 @@ else
   torch_lines=("$(no_torch)")
 fi
 mapfile -t table < <(awk -f tools/bench_table.awk side=ours "$tmp/ours.out" side=torch "$tmp/torch.out")
-# LaunchGapGpuBench: µs a dependent launch in a graph, ECAR_PDL off and on side by side
-mapfile -t gaps < <(grep -E '^(add|skinny) +ECAR_PDL=' "$tmp/ours.out" | sed 's/ (.*//')
+# LaunchGapGpuBench: µs a dependent launch in a graph, ECAR_PDL off and on side by side; NormPrologueGpuBench: µs a
+# norm + skinny GEMM, two launches or one (ECAR_NORM_PROLOGUE)
+mapfile -t gaps < <(grep -E '^(add|skinny) +ECAR_PDL=|^norm\+linear ' "$tmp/ours.out" | sed 's/ (.*//')
 [ $dry = 1 ] && table=() gaps=()
 finish "$(status "${rcs[@]}")" "JMH ${jmh_quick[*]}; PyTorch: $(if torch_ok; then head -1 "$tmp/torch.txt"; else echo not run; fi)" "${torch_lines[@]}" "${table[@]}" "${gaps[@]}"
 fi

@@ -19,6 +19,8 @@ import ecar.tensor.Tensor;
  * <p>Matmul operands: the ops whose results the models only ever project next (attention, {@link #normModulate},
  * {@link #normForMatmul}, {@link #gatedLinear}) may return them rounded to bf16 on a GPU, whose GEMMs read bf16 anyway: the rounding happens
  * as the result is written instead of in a pass of its own. Read such a result with any op; do not write it in place.
+ * A norm's ({@link #normModulate}, {@link #normForMatmul}) is read once, by one op: a GPU backend may compute it inside the
+ * GEMM of the linear that reads it, never storing it (ecar.cuda.backend.DeferredNorm; a second read fails, saying so).
  */
 public interface Backend extends AutoCloseable {
 

@@ -108,6 +108,7 @@ final class ProfileCommand implements Callable<Integer> {
         pipe.sampleLatents(request, Progress.NONE);
         times.start();
         long launches0 = timer != null ? ecar.cuda.Kernel.launches() : 0, gates0 = gates(timer);   // the GPU's classes only on a GPU
+        long prologues0 = device instanceof CudaBackend cuda ? cuda.normPrologues() : 0;
         long t0 = System.nanoTime();
         try (ecar.cuda.CudaContext.ProfilerRange range = device instanceof CudaBackend ? ecar.cuda.CudaContext.get().profilerRange() : () -> {}) {
             pipe.sampleLatents(request, Progress.NONE);
@@ -119,6 +120,10 @@ final class ProfileCommand implements Callable<Integer> {
             long kernels = ecar.cuda.Kernel.launches() - launches0 - (gates(timer) - gates0);
             System.out.printf(Locale.ROOT, "kernels: %d launched for the generation, %.2f an op call (each one boundary that programmatic launch, "
                     + "ECAR_PDL=on, can overlap)%n", kernels, kernels / (double) Math.max(1, calls(times.rows())));
+        }
+        if (device instanceof CudaBackend cuda && cuda.normPrologues() > prologues0) {
+            System.out.printf(Locale.ROOT, "norm prologues: %d norms ran inside the GEMM that read them (ECAR_NORM_PROLOGUE=on), a launch fewer each%n",
+                    cuda.normPrologues() - prologues0);
         }
         if (times.gappedIntervals() > 0) {
             System.out.printf(Locale.ROOT, "note: the host took longer than the gate to queue %d op call%s: their device time includes the host's gaps%n",

@@ -15,6 +15,8 @@ public final class CudaTensor implements Tensor {
     private final DeviceBuffer buffer;
     private final Object owner;   // keeps the storage reachable while any view lives (its Cleaner frees it)
     private final boolean constant;
+    /** Set by {@link #neverWritten}: why this tensor holds nothing (a GEMM computed its values in its prologue instead). */
+    private String neverWritten;
 
     public CudaTensor(Shape shape, DType dtype, DeviceBuffer buffer, Object owner) {
         this(shape, dtype, buffer, owner, false);
@@ -34,7 +36,7 @@ public final class CudaTensor implements Tensor {
 
     /** The same tensor marked as a constant: a weight, written once and only read from then on. */
     public CudaTensor asConstant() {
-        return new CudaTensor(shape, dtype, buffer, owner, true);
+        return new CudaTensor(shape, dtype, buffer(), owner, true);
     }
 
     /** Whether this holds a constant (see {@link #asConstant}): copies derived from it may be kept as long as it lives. */
@@ -53,7 +55,16 @@ public final class CudaTensor implements Tensor {
     }
 
     public DeviceBuffer buffer() {
+        if (neverWritten != null) throw new IllegalStateException(this + " was never written: " + neverWritten);
         return buffer;
+    }
+
+    /**
+     * Marks this tensor as never written, for the reason given: a GEMM read its values from their inputs instead
+     * (ecar.cuda.backend.DeferredNorm). Any later use of it ({@link #buffer}, a view) then fails with the reason.
+     */
+    public void neverWritten(String why) {
+        this.neverWritten = why;
     }
 
     public long bytes() {
@@ -63,7 +74,7 @@ public final class CudaTensor implements Tensor {
     /** The same elements under another shape. */
     public CudaTensor view(Shape s) {
         if (s.numel() != shape.numel()) throw new IllegalArgumentException("cannot view " + shape + " as " + s);
-        return new CudaTensor(s, dtype, buffer, owner, constant);
+        return new CudaTensor(s, dtype, buffer(), owner, constant);
     }
 
     /** Rows [from, to) of the first dimension, as a view. */
@@ -71,7 +82,7 @@ public final class CudaTensor implements Tensor {
         long per = shape.numel() / shape.dim(0) * dtype.bytes;
         int[] d = shape.toArray();
         d[0] = to - from;
-        return new CudaTensor(new Shape(d), dtype, buffer.slice(from * per, Math.max(1, (to - from) * per), buffer.label() + "[" + from + ":" + to + "]"), owner,
+        return new CudaTensor(new Shape(d), dtype, buffer().slice(from * per, Math.max(1, (to - from) * per), buffer.label() + "[" + from + ":" + to + "]"), owner,
                 constant);
     }
 

@@ -129,6 +129,24 @@ public final class KernelSmoke {
             gpu.attention(q, k, k, 2);
         });
         progress("programmatic launches");
+        // norms in the skinny GEMMs' prologues (ECAR_NORM_PROLOGUE=on, gemm_skinny_norm): 1, 3 and 8 rows of 64, 1032 and
+        // 2048 columns, adaLN chunks read in place and a weight, LayerNorm and RMSNorm, odd N (K split where N is small),
+        // the shared rows written by the prologue and read by the main loop (racecheck)
+        underSetting(ecar.cuda.ops.GemmKernels.NORM_PROLOGUE_PROPERTY, "on", 128L << 20, gpu -> {
+            for (int[] rd : new int[][]{{1, 64}, {3, 1032}, {8, 2048}}) {
+                int rows = rd[0], d = rd[1];
+                Tensor x = gpu.upload(Compare.random(80 + d, 1f, rows, 1, d)), mod = gpu.upload(Compare.random(81, 0.5f, rows, 6 * d));
+                Tensor g = gpu.upload(Compare.random(82, 1f, d));
+                for (int n : new int[]{7, 1001}) {
+                    Tensor w = gpu.weight(Compare.random(83 + n, 0.1f, n, d));
+                    gpu.linear(gpu.normModulate(x, ecar.backend.Norm.RMS, 1e-6f, mod, 6, 4, 2), w, null, ecar.backend.Activation.NONE);
+                    gpu.linearOperand(gpu.normForMatmul(x, ecar.backend.Norm.LAYER, g, 1e-6f), w, null);
+                }
+            }
+            gpu.synchronize();
+            if (gpu.normPrologues() != 12) throw new IllegalStateException("expected 12 norms in GEMM prologues, got " + gpu.normPrologues());
+        });
+        progress("norm prologues");
         // attention_sm90's overlapped schedule (ECAR_ATTENTION_OVERLAP=on): the next K/V tile's S before this tile's P·V,
         // on 1, 3 and a ragged 3 K/V tiles, head sizes 64, 72 and 128 (where the device has the Hopper kernel)
         underSetting(ecar.cuda.ops.AttentionSm90.OVERLAP_PROPERTY, "on", 128L << 20, gpu -> {
@@ -154,7 +172,7 @@ public final class KernelSmoke {
             progress("arpg-tiny three times");
         }
         System.out.println("kernel smoke: every attention and flow kernel ran, the GEMM paths (skinny, mma.sync tiles, wgmma where the device has it, "
-                + "with pair and row stores, and its wide tiles), attention_sm90 overlapped, and tiny DiT, ECAR and ARPG pipelines");
+                + "with pair and row stores, and its wide tiles, norm prologues), attention_sm90 overlapped, and tiny DiT, ECAR and ARPG pipelines");
     }
 
     /** A GEMM with a bias and the GELU epilogue, then the gated residual reading its gate chunk (the last of 3) from a per-row modulation at row stride 3·N. */

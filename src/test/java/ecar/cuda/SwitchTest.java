@@ -34,6 +34,9 @@ class SwitchTest {
                         new CudaProbe.Device(0, "NVIDIA H100", 9, 0, 80L << 30, 132)).contains(GemmKernels.ROPE_ENV + "=pass")),
                 org.junit.jupiter.params.provider.Arguments.of(GemmKernels.SKINNY_PLAIN, (BooleanSupplier) () -> ecar.cuda.backend.CudaBackend.gemmPath(
                         new CudaProbe.Device(0, "NVIDIA A100", 8, 0, 80L << 30, 108)).contains(GemmKernels.SKINNY_ENV + "=plain")),
+                // any GPU: the norm prologue is gemm_skinny's, which every architecture runs
+                org.junit.jupiter.params.provider.Arguments.of(GemmKernels.NORM_PROLOGUE, (BooleanSupplier) () -> ecar.cuda.backend.CudaBackend.gemmPath(
+                        new CudaProbe.Device(0, "NVIDIA A100", 8, 0, 80L << 30, 108)).contains(GemmKernels.NORM_PROLOGUE_ENV + "=on")),
                 org.junit.jupiter.params.provider.Arguments.of(GemmKernels.CLUSTERS, (BooleanSupplier) () -> ecar.cuda.backend.CudaBackend.gemmPath(
                         new CudaProbe.Device(0, "NVIDIA H100", 9, 0, 80L << 30, 132)).contains(GemmKernels.CLUSTER_ENV + "=on")),
                 // the self-check keys its verdict on the label, so a programmatic-launch run is checked apart (Hopper only)

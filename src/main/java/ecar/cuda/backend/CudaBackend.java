@@ -29,6 +29,7 @@ import ecar.cuda.ops.EmbedKernels;
 import ecar.cuda.ops.Flow;
 import ecar.cuda.ops.GemmKernels;
 import ecar.cuda.ops.Launcher;
+import ecar.cuda.ops.NormInput;
 import ecar.cuda.ops.NormKernels;
 import ecar.cuda.ops.Precision;
 import ecar.cuda.ops.RopeTable;
@@ -97,6 +98,8 @@ public final class CudaBackend implements Backend {
     private final CudaFlow flow;
     /** Every public method but name() is checked first: the backend is confined to the thread that first uses it. */
     private final OwnerThread owner = new OwnerThread("the CUDA backend");
+    /** A norm left for the next op's GEMM prologue (ECAR_NORM_PROLOGUE=on): run first by every op that does not take it. */
+    private final DeferredNorm deferred;
     private boolean closed;
 
     public CudaBackend() {
@@ -112,6 +115,7 @@ public final class CudaBackend implements Backend {
         gemm = GemmKernels.forDevice(launcher, ctx.device(), this::splitScratch);
         conv = new ConvKernels(launcher, sms);
         norms = new NormKernels(launcher);
+        deferred = new DeferredNorm((out, in) -> norms.rows(out.buffer(), Precision.BF16, in));
         embed = new EmbedKernels(launcher);
         ew = new ElementwiseKernels(launcher);
         sample = new SampleKernels(launcher);
@@ -134,7 +138,7 @@ public final class CudaBackend implements Backend {
      * The GEMM kernels this backend would take on {@code device} under the current setting (GemmPath: wgmma on compute
      * capability 9.0, mma.sync elsewhere or when forced), as a label, with the Hopper kernels' settings that are not the
      * default (pair stores, attention_sm90 not persistent, small GEMMs on gemm_sm90, RoPE not in the GEMM, clusters, programmatic
-     * launches); "invalid (reason)" for a bad setting, which the backend itself rejects when it opens. The self-check keys its
+     * launches, norm prologues); "invalid (reason)" for a bad setting, which the backend itself rejects when it opens. The self-check keys its
      * verdict on it, so a setting not yet checked on this device is checked before auto trusts it.
      */
     public static String gemmPath(ecar.cuda.CudaProbe.Device device) {
@@ -158,6 +162,7 @@ public final class CudaBackend implements Backend {
         boolean skinnyPlain = ecar.cuda.ops.GemmKernels.SKINNY_PLAIN.flipped();
         boolean clusters = hopper && ecar.cuda.ops.GemmKernels.CLUSTERS.flipped();
         boolean pdl = hopper && ecar.cuda.LaunchDriver.PROGRAMMATIC.flipped();
+        boolean normPrologue = ecar.cuda.ops.GemmKernels.NORM_PROLOGUE.flipped();
         return (pairs ? " (pair stores: " + ecar.cuda.ops.GemmKernels.STORES_ENV + "=pairs)" : "")
                 + (perItem ? " (attention_sm90 a CTA per item: " + ecar.cuda.ops.AttentionSm90.PERSISTENT_ENV + "=off)" : "")
                 + (small ? " (fewer tiles than SMs on gemm.cu: " + ecar.cuda.ops.GemmKernels.SMALL_ENV + "=mma.sync)" : "")
@@ -166,7 +171,8 @@ public final class CudaBackend implements Backend {
                 + (ropePass ? " (RoPE in a pass of its own: " + ecar.cuda.ops.GemmKernels.ROPE_ENV + "=pass)" : "")
                 + (skinnyPlain ? " (gemm_skinny without K split or block rows: " + ecar.cuda.ops.GemmKernels.SKINNY_ENV + "=plain)" : "")
                 + (clusters ? " (clusters of two sharing W by multicast: " + ecar.cuda.ops.GemmKernels.CLUSTER_ENV + "=on)" : "")
-                + (pdl ? " (programmatic dependent launches: " + ecar.cuda.LaunchDriver.PROGRAMMATIC.env() + "=on)" : "");
+                + (pdl ? " (programmatic dependent launches: " + ecar.cuda.LaunchDriver.PROGRAMMATIC.env() + "=on)" : "")
+                + (normPrologue ? " (norms in skinny GEMMs' prologues: " + ecar.cuda.ops.GemmKernels.NORM_PROLOGUE_ENV + "=on)" : "");
     }
 
     /** The default arena for this much free device memory: {@link #ARENA_SHARE_PERCENT}%, at least 256 MiB. */
@@ -185,6 +191,16 @@ public final class CudaBackend implements Backend {
     }
 
     /**
+     * What every op does first: checks the calling thread, and runs a norm held for a GEMM prologue that this op does
+     * not take (DeferredNorm), so that it is queued before this op's kernels, as if it had not been deferred. The
+     * linears that may take it check the thread alone, and take or run it before their first launch.
+     */
+    private void enter() {
+        owner.check();
+        deferred.flush();
+    }
+
+    /**
      * The device, and the kernels, their settings not at the default and the launch mode in force, so that a table or
      * results file says what ran (a compare run under ECAR_GEMM_SMALL=mma.sync says so in its JSON).
      */
@@ -194,26 +210,35 @@ public final class CudaBackend implements Backend {
                 + (steps.graphsOn() ? "on" : "off") + ")";
     }
 
+    /**
+     * How many norms ran in the prologue of the GEMM that read them so far (ECAR_NORM_PROLOGUE=on): each a norm_rows
+     * launch fewer. Tests check that the prologue was taken at all; ecar profile prints it.
+     */
+    public long normPrologues() {
+        owner.check();
+        return deferred.taken();
+    }
+
     /** The stream every op is queued on (benchmarks record events on it). */
     public Stream stream() {
-        owner.check();
+        enter();
         return stream;
     }
 
     public void synchronize() {
-        owner.check();
+        enter();
         stream.synchronize();
     }
 
     /** Times the device's share of ops, gated so that the host's launch gaps drop out (ecar profile): see DeviceTimer. */
     public DeviceTimer deviceTimer(long gateNanos) {
-        owner.check();
+        enter();
         return new DeviceTimer(stream, ew, gateNanos);
     }
 
     /** When on, every new tensor is filled with NaN before an op writes it: a kernel that skips an element shows. */
     public void poisonAllocations(boolean on) {
-        owner.check();
+        enter();
         memory.poison(on);
     }
 
@@ -238,11 +263,11 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Scope scope() {
-        owner.check();
+        enter();
         ArenaLedger.Mark m = arena.mark();
         int level = memory.enter();
         return Scope.closing(() -> {
-            owner.check();
+            enter();
             // A graph still in flight is freed by the driver when it completes; its memory is reused only by work queued
             // after it on this stream.
             steps.closeLevel(level);
@@ -261,8 +286,9 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public void step(StepKey key, StepScalars scalars, Runnable body) {
-        owner.check();
-        steps.step(key, scalars, body, () -> Backend.super.step(key, scalars, body));
+        enter();
+        Runnable whole = endingQueued(body);
+        steps.step(key, scalars, whole, () -> Backend.super.step(key, scalars, whole));
     }
 
     /**
@@ -274,32 +300,44 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public void loop(StepKey key, java.util.List<StepScalars> scalars, Runnable body) {
-        owner.check();
-        steps.loop(key, scalars, body, () -> Backend.super.loop(key, scalars, body));
+        enter();
+        Runnable whole = endingQueued(body);
+        steps.loop(key, scalars, whole, () -> Backend.super.loop(key, scalars, whole));
+    }
+
+    /**
+     * The body, then any norm it left for a GEMM prologue that never came: run inside the body, so that a capture of it
+     * holds every kernel of the body (a norm run after the capture would be missing from the replays).
+     */
+    private Runnable endingQueued(Runnable body) {
+        return () -> {
+            body.run();
+            deferred.flush();
+        };
     }
 
     /** Whether the loop's capture failed once, so that it runs eagerly for good (said on stderr when it happened). */
     public boolean loopCaptureRefused(StepKey key, int steps) {
-        owner.check();
+        enter();
         return this.steps.loopRefused(key, steps);
     }
 
     /** Two with graphs on: one eager run (filling the lazy caches), one capture; the third run replays. */
     @Override
     public int loopRunsBeforeReplay() {
-        owner.check();
+        enter();
         return steps.graphsOn() ? 2 : 0;
     }
 
     /** Off: {@link #step} and {@link #loop} run every body eagerly (the uncaptured path, for comparisons). On by default. */
     public void useGraphs(boolean on) {
-        owner.check();
+        enter();
         steps.useGraphs(on);
     }
 
     /** The arena's bookkeeping (tests check that a replay allocates nothing). */
     public ArenaLedger arenaLedger() {
-        owner.check();
+        enter();
         return arena.ledger();
     }
 
@@ -307,7 +345,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor upload(FloatTensor host) {
-        owner.check();
+        enter();
         steps.noHostTraffic("upload");
         CudaTensor t = memory.alloc(host.shape(), DType.F32, "upload " + host.shape());
         if (host.shape().numel() > 0) t.buffer().upload(host.data(), stream);
@@ -320,7 +358,7 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public Tensor weight(FloatTensor host) {
-        owner.check();
+        enter();
         steps.noHostTraffic("weight");
         if (host.shape().rank() <= 1) return upload(host);
         float[] d = host.data();
@@ -333,7 +371,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public FloatTensor download(Tensor t) {
-        owner.check();
+        enter();
         steps.noHostTraffic("download");
         CudaTensor ct = c(t, "download");
         float[] out = new float[ct.shape().size()];
@@ -350,26 +388,26 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor zeros(Shape shape) {
-        owner.check();
+        enter();
         return memory.zeroed(shape, DType.F32, "zeros " + shape);
     }
 
     @Override
     public Tensor reshape(Tensor t, Shape shape) {
-        owner.check();
+        enter();
         return c(t, "reshape").view(shape);
     }
 
     @Override
     public Tensor sliceBatch(Tensor x, int from, int to) {
-        owner.check();
+        enter();
         Check.sliceBatch(x, from, to);
         return c(x, "sliceBatch").sliceFirst(from, to);
     }
 
     @Override
     public Tensor concatBatch(Tensor a, Tensor b) {
-        owner.check();
+        enter();
         Shape so = Check.concatBatch(a, b);
         CudaTensor x = operands.f32In(a, "concatBatch"), y = operands.f32In(b, "concatBatch");
         CudaTensor o = memory.alloc(so, DType.F32, "concatBatch");
@@ -380,7 +418,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor concatTokens(Tensor a, Tensor b) {
-        owner.check();
+        enter();
         Shape so = Check.concatTokens(a, b), sa = a.shape(), sb = b.shape();
         CudaTensor x = operands.f32In(a, "concatTokens"), y = operands.f32In(b, "concatTokens");
         int batch = sa.dim(0), la = sa.dim(1), lb = sb.dim(1), w = sa.last();
@@ -393,7 +431,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor chunk(Tensor x, int n, int i) {
-        owner.check();
+        enter();
         Shape s = x.shape(), so = Check.chunk(x, n, i);
         CudaTensor t = operands.f32In(x, "chunk");
         int w = s.last(), cw = so.last();
@@ -406,14 +444,14 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor attention(Tensor q, Tensor k, Tensor v, int heads) {
-        owner.check();
+        enter();
         Check.attention("attention", q, k, v, heads);
         return attention.attend("attention", q, k, v, heads, 0, 0, false, false, null);
     }
 
     @Override
     public Tensor attentionRope(Tensor q, Tensor k, Tensor v, int heads, int side, int span, boolean ropeKeys) {
-        owner.check();
+        enter();
         Check.attentionRope(q, k, v, heads, side, ropeKeys);
         return attention.attend("attentionRope", q, k, v, heads, side, span, true, ropeKeys, null);
     }
@@ -423,7 +461,7 @@ public final class CudaBackend implements Backend {
      * stages 0..s. q, k, v [B, L, H·d] with L = the sum of {@code stageTokens}.
      */
     public Tensor attentionBlockCausal(Tensor q, Tensor k, Tensor v, int heads, int[] stageTokens) {
-        owner.check();
+        enter();
         Check.stageTokens(q, k, stageTokens);
         Check.attention("attentionBlockCausal", q, k, v, heads);
         return attention.attend("attentionBlockCausal", q, k, v, heads, 0, 0, false, false, stageTokens);
@@ -432,7 +470,7 @@ public final class CudaBackend implements Backend {
     /** The fused qkv read in place: one pass to bf16 (q and k rotated on the way), then the flash kernel on its row stride. */
     @Override
     public Tensor selfAttention(Tensor qkv, int heads, int side, int span, boolean rope) {
-        owner.check();
+        enter();
         Shape s = qkv.shape();
         Check.that(s.rank() == 3 && s.last() % 3 == 0 && heads > 0 && (s.last() / 3) % heads == 0, "selfAttention",
                 "qkv " + s + " with " + heads + " heads; expected [B, L, 3·W] with W a multiple of the heads");
@@ -445,7 +483,7 @@ public final class CudaBackend implements Backend {
     /** One qkv_to_bf16 pass: q and k rotated, all three rounded to bf16 (a matmul operand). */
     @Override
     public Tensor rope2dQk(Tensor qkv, int heads, int side, int span) {
-        owner.check();
+        enter();
         Check.rope2dQk("rope2dQk", qkv, heads, side);
         return attention.qkvToBf16("rope2dQk", qkv, heads, side, span);
     }
@@ -456,7 +494,7 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public Tensor linearRope(Tensor x, Tensor w, Tensor bias, int heads, int side, int span) {
-        owner.check();
+        owner.check();   // the GEMM below takes a deferred norm, or runs it first
         if (GemmKernels.ROPE_PASS.flipped()) return Backend.super.linearRope(x, w, bias, heads, side, span);
         int width = Check.rope2dQk("linearRope", Check.linear(x, w, bias), heads, side);
         return linearRotating("linearRope", x, w, bias, side, span, width / heads, 2 * width);
@@ -465,7 +503,7 @@ public final class CudaBackend implements Backend {
     /** The same for queries alone: every column rotated, bf16 out (ECAR_GEMM_ROPE=pass: the product, then rope2d). */
     @Override
     public Tensor linearRopeQueries(Tensor x, Tensor w, Tensor bias, int heads, int side, int span) {
-        owner.check();
+        owner.check();   // the GEMM below takes a deferred norm, or runs it first
         if (GemmKernels.ROPE_PASS.flipped()) return Backend.super.linearRopeQueries(x, w, bias, heads, side, span);
         Shape so = Check.linear(x, w, bias);
         return linearRotating("linearRopeQueries", x, w, bias, side, span, Check.rope2d("linearRopeQueries", so, heads, side), so.last());
@@ -477,7 +515,7 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public Tensor linearRopeRows(Tensor x, Tensor w, Tensor bias, int heads, Tensor cos, Tensor sin, Tensor rows) {
-        owner.check();
+        owner.check();   // the GEMM below takes a deferred norm, or runs it first
         if (GemmKernels.ROPE_PASS.flipped()) return Backend.super.linearRopeRows(x, w, bias, heads, cos, sin, rows);
         String op = "linearRopeRows";
         Shape so = Check.linear(x, w, bias);
@@ -493,7 +531,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor rope2d(Tensor x, int heads, int side, int span) {
-        owner.check();
+        enter();
         Check.rope2d(x, heads, side);
         CudaTensor t = operands.f32In(x, "rope2d");
         return attention.rope2d(t, heads, side, span);
@@ -501,7 +539,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor ropeRows(Tensor x, int heads, Tensor cos, Tensor sin, Tensor rows) {
-        owner.check();
+        enter();
         String op = "ropeRows";
         Shape s = Check.ropeRows(x, heads, cos, sin, rows);
         CudaTensor o = memory.alloc(s, DType.F32, op);
@@ -552,14 +590,14 @@ public final class CudaBackend implements Backend {
 
     @Override
     public KvCache kvCache(int batch, int capacity, int width) {
-        owner.check();
+        enter();
         Check.that(width % 2 == 0, "kvCache", "width " + width + " must be even (kv_append writes pairs)");
         return new CudaKvCache(batch, capacity, width);
     }
 
     @Override
     public void kvAppend(KvCache cache, Tensor keys, Tensor values) {
-        owner.check();
+        enter();
         int l = cache.checkAppend(keys, values);
         // the head size only matters for the RoPE the kernel can apply on the way in; none here (keys come rotated)
         cuda(cache).append(operands.f32In(keys, "kvAppend").buffer(), operands.f32In(values, "kvAppend").buffer(), l, cache.width(), cache.width(), null, null);
@@ -571,7 +609,7 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public Tensor selfAttention(Tensor qkv, KvCache cache, int heads, int side, int span) {
-        owner.check();
+        enter();
         String op = "selfAttention";
         int l = cache.checkAppendFused(op, qkv, 3, heads, side), d = cache.width() / heads;
         CudaKvCache c = cuda(cache);
@@ -582,7 +620,7 @@ public final class CudaBackend implements Backend {
     /** kv_append reading the keys and the values of the fused kv at row stride 2·width, rotating the keys. */
     @Override
     public void kvAppendRope(KvCache cache, Tensor kv, int heads, int side, int span) {
-        owner.check();
+        enter();
         int l = cache.checkAppendFused("kvAppendRope", kv, 2, heads, side), d = cache.width() / heads;
         appendFused("kvAppendRope", cuda(cache), operands.f32In(kv, "kvAppendRope").buffer(), 2, l, d, stageRope(side, span, d));
     }
@@ -590,7 +628,7 @@ public final class CudaBackend implements Backend {
     /** As {@link #selfAttention(Tensor, KvCache, int, int, int)} with ARPG's RoPE by table rows: one kv_append pass, then attention. */
     @Override
     public Tensor selfAttentionRopeRows(Tensor qkv, KvCache cache, int heads, Tensor cos, Tensor sin, Tensor rows) {
-        owner.check();
+        enter();
         String op = "selfAttentionRopeRows";
         int l = cache.checkAppendFusedRows(op, qkv, 3, heads, cos, sin, rows), d = cache.width() / heads;
         CudaKvCache c = cuda(cache);
@@ -601,7 +639,7 @@ public final class CudaBackend implements Backend {
     /** kv_append reading the fused kv at row stride 2·width, rotating the keys by ARPG's table rows. */
     @Override
     public void kvAppendRopeRows(KvCache cache, Tensor kv, int heads, Tensor cos, Tensor sin, Tensor rows) {
-        owner.check();
+        enter();
         String op = "kvAppendRopeRows";
         int l = cache.checkAppendFusedRows(op, kv, 2, heads, cos, sin, rows), d = cache.width() / heads;
         appendFused(op, cuda(cache), operands.f32In(kv, op).buffer(), 2, l, d, tableRope(op, cos, sin, rows));
@@ -633,7 +671,7 @@ public final class CudaBackend implements Backend {
     /** kv_append with the 2D RoPE table: rotation, bf16 rounding and the cache write in one pass. */
     @Override
     public void kvAppendRope(KvCache cache, Tensor keys, Tensor values, int heads, int side, int span) {
-        owner.check();
+        enter();
         Check.rope2d(keys, heads, side);
         int l = cache.checkAppend(keys, values), d = cache.width() / heads;
         cuda(cache).append(operands.f32In(keys, "kvAppendRope").buffer(), operands.f32In(values, "kvAppendRope").buffer(), l, cache.width(), d,
@@ -642,13 +680,13 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor attention(Tensor q, KvCache cache, int heads) {
-        owner.check();
+        enter();
         return attendCache("attention", q, cuda(cache), heads, 0, 0, false);
     }
 
     @Override
     public Tensor attentionRope(Tensor q, KvCache cache, int heads, int side, int span) {
-        owner.check();
+        enter();
         Check.that(q.shape().rank() == 3 && q.shape().dim(1) == side * side, "attentionRope", "q " + q.shape() + " does not hold a " + side + "×" + side + " token grid");
         return attendCache("attentionRope", q, cuda(cache), heads, side, span, true);
     }
@@ -690,7 +728,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor randn(Shape shape, long seed, int noiseStream) {
-        owner.check();
+        enter();
         steps.noHostTraffic("randn (its seed would be baked into the graph)");
         CudaTensor o = memory.alloc(shape, DType.F32, "randn " + shape);
         if (shape.numel() > 0) Flow.randn(stream, o.buffer(), shape.numel(), seed, noiseStream);
@@ -699,7 +737,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor randn(Shape shape, long seed, int noiseStream, int[] images) {
-        owner.check();
+        enter();
         steps.noHostTraffic("randn (its seed would be baked into the graph)");
         Check.imageRows("randn", images.length, shape);
         CudaTensor o = memory.alloc(shape, DType.F32, "randn " + shape);
@@ -714,7 +752,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor condTwice(Tensor x) {
-        owner.check();
+        enter();
         Check.halves("condTwice", x);
         Shape s = x.shape();
         CudaTensor t = operands.f32In(x, "condTwice");
@@ -725,14 +763,14 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void flowEulerStep(Tensor x, Tensor v, float dt, float cfgWeight, boolean guided) {
-        owner.check();
+        enter();
         Check.flowEulerStep(x, v, guided);
         flow.eulerStep(x, v, dt, cfgWeight, guided);
     }
 
     @Override
     public Tensor stageJump(Tensor x, int side, float alpha, float beta, float gamma, Noise noise) {
-        owner.check();
+        enter();
         steps.noHostTraffic("stageJump (its noise would be baked into the graph)");
         Check.noise("stageJump", noise, Check.stageJump(x, side));
         return flow.stageJump(x, side, alpha, beta, gamma, noise);
@@ -740,7 +778,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void cfgCombineChannels(Tensor out, int guidedChannels, float scale) {
-        owner.check();
+        enter();
         Check.cfgCombineChannels(out, guidedChannels);
         if (guidedChannels <= 0) return;
         diffusion.cfgCombineChannels(out, guidedChannels, scale);
@@ -749,7 +787,7 @@ public final class CudaBackend implements Backend {
     /** Queued on the stream, captured with the step or loop it is in: the step is a launch argument. */
     @Override
     public void watchFinite(Tensor x, int step) {
-        owner.check();
+        enter();
         Check.that(step >= 0, "watchFinite", "step " + step + "; expected ≥ 0");
         CudaTensor t = operands.f32In(x, "watchFinite");
         if (x.shape().numel() > 0) Flow.firstNonFinite(stream, t.buffer(), x.shape().numel(), step, firstNonFinite);
@@ -757,7 +795,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public int firstNonFinite() {
-        owner.check();
+        enter();
         steps.noHostTraffic("firstNonFinite");
         int[] r = new int[1];
         firstNonFinite.download(r, stream);
@@ -769,14 +807,14 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor linear(Tensor x, Tensor w, Tensor bias, Activation act) {
-        owner.check();
+        owner.check();   // the GEMM below takes a deferred norm, or runs it first
         return linear("linear", Precision.F32, x, w, bias, act);
     }
 
     /** The GEMM writes bf16: the value a cast pass would have rounded from its float32 output, without that pass. */
     @Override
     public Tensor linearOperand(Tensor x, Tensor w, Tensor bias, Activation act) {
-        owner.check();
+        owner.check();   // the GEMM below takes a deferred norm, or runs it first
         return linear("linearOperand", Precision.BF16, x, w, bias, act);
     }
 
@@ -790,19 +828,30 @@ public final class CudaBackend implements Backend {
         Shape so = Check.linear(x, w, bias);
         int n = so.last(), k = x.shape().last(), m = so.rows();
         CudaTensor y = memory.alloc(so, out == Precision.F32 ? DType.F32 : DType.BF16, op + " out");
+        NormInput normed = takeNorm(x, n, y, op);
         try (Scope scratch = scope()) {
             int kp = CudaOperands.padTo8(k);
-            CudaTensor xb = operands.gemmInput(x, m, k, kp, op), wb = operands.gemmWeight(w, kp, op);
+            CudaTensor wb = operands.gemmWeight(w, kp, op);
             DeviceAddress b = operands.address(bias, op);
-            gemm.linear(y.buffer(), out, xb.buffer(), wb.buffer(), m, n, kp, rope == null ? GemmKernels.Epilogue.of(b, act) : GemmKernels.Epilogue.rope(b, rope));
+            GemmKernels.Epilogue e = rope == null ? GemmKernels.Epilogue.of(b, act) : GemmKernels.Epilogue.rope(b, rope);
+            if (normed != null) gemm.linearNormed(y.buffer(), out, normed, wb.buffer(), n, e);
+            else gemm.linear(y.buffer(), out, operands.gemmInput(x, m, k, kp, op).buffer(), wb.buffer(), m, n, kp, e);
         }
         return y;
+    }
+
+    /**
+     * The norm held for a GEMM prologue where x is its output and gemm_skinny's norm entry takes the product with N =
+     * {@code n} columns into y (the caller then launches GemmKernels.linearNormed); else null, the held norm (if any) run first.
+     */
+    private NormInput takeNorm(Tensor x, int n, CudaTensor y, String op) {
+        return deferred.take(x, in -> gemm.fusesNorm(in, n, y.buffer()), op);
     }
 
     /** One GEMM whose epilogue adds gate ⊙ (input·wᵀ + bias) to x in place (the RESIDUAL epilogue, res = Y = x). */
     @Override
     public void linearIntoResidual(Tensor x, Tensor input, Tensor w, Tensor bias, Tensor gate) {
-        owner.check();
+        owner.check();   // the GEMM below takes a deferred norm, or runs it first
         int ratio = gate == null ? 1 : Check.groupRatio("linearIntoResidual", x, gate);
         linearIntoResidual(x, input, w, bias, gate == null ? null : operands.f32In(gate, "linearIntoResidual").buffer(), ratio, 0);
     }
@@ -810,7 +859,7 @@ public final class CudaBackend implements Backend {
     /** The gate chunk read in place: its first element, and the modulation's row stride (chunks·N) as the epilogue's gateLd. */
     @Override
     public void linearIntoResidual(Tensor x, Tensor input, Tensor w, Tensor bias, Tensor mod, int chunks, int gateChunk) {
-        owner.check();
+        owner.check();   // the GEMM below takes a deferred norm, or runs it first
         Shape sg = Check.chunk(mod, chunks, gateChunk), s = x.shape();
         Check.that(sg.last() == s.last() && sg.rows() > 0 && s.rows() % sg.rows() == 0, "linearIntoResidual",
                 "modulation " + mod.shape() + " in " + chunks + " chunks for x " + s + "; expected chunks of " + s.last() + " per group of x's rows");
@@ -825,11 +874,13 @@ public final class CudaBackend implements Backend {
         Check.that(so.equals(x.shape()), "linearIntoResidual", "the projection " + so + " does not match the residual stream " + x.shape());
         int n = so.last(), k = input.shape().last(), m = so.rows();
         CudaTensor y = f32(x, "linearIntoResidual");
+        NormInput normed = takeNorm(input, n, y, "linearIntoResidual");
         try (Scope scratch = scope()) {
             int kp = CudaOperands.padTo8(k);
-            CudaTensor xb = operands.gemmInput(input, m, k, kp, "linearIntoResidual"), wb = operands.gemmWeight(w, kp, "linearIntoResidual");
-            gemm.linear(y.buffer(), Precision.F32, xb.buffer(), wb.buffer(), m, n, kp,
-                    GemmKernels.Epilogue.residual(operands.address(bias, "linearIntoResidual"), y.buffer(), gate, ratio, gateLd));
+            CudaTensor wb = operands.gemmWeight(w, kp, "linearIntoResidual");
+            GemmKernels.Epilogue e = GemmKernels.Epilogue.residual(operands.address(bias, "linearIntoResidual"), y.buffer(), gate, ratio, gateLd);
+            if (normed != null) gemm.linearNormed(y.buffer(), Precision.F32, normed, wb.buffer(), n, e);
+            else gemm.linear(y.buffer(), Precision.F32, operands.gemmInput(input, m, k, kp, "linearIntoResidual").buffer(), wb.buffer(), m, n, kp, e);
         }
     }
 
@@ -839,22 +890,24 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public Tensor gatedLinear(Tensor x, Tensor w, Tensor bias, Activation act) {
-        owner.check();
+        owner.check();   // the GEMM below takes a deferred norm, or runs it first
         Shape so = Check.gatedLinear(x, w, bias);
         int n = so.last(), k = x.shape().last(), m = so.rows();
         CudaTensor y = memory.alloc(so, DType.BF16, "gatedLinear out (bf16)");   // a matmul operand: the MLP's output projection reads it
+        NormInput normed = takeNorm(x, 2 * n, y, "gatedLinear");
         try (Scope scratch = scope()) {
             int kp = CudaOperands.padTo8(k);
-            CudaTensor xb = operands.gemmInput(x, m, k, kp, "gatedLinear");
-            gemm.linear(y.buffer(), Precision.BF16, xb.buffer(), operands.gemmWeight(w, kp, "gatedLinear").buffer(), m, 2 * n, kp,
-                    GemmKernels.Epilogue.gatePairs(operands.address(bias, "gatedLinear"), act));
+            CudaTensor wb = operands.gemmWeight(w, kp, "gatedLinear");
+            GemmKernels.Epilogue e = GemmKernels.Epilogue.gatePairs(operands.address(bias, "gatedLinear"), act);
+            if (normed != null) gemm.linearNormed(y.buffer(), Precision.BF16, normed, wb.buffer(), 2 * n, e);
+            else gemm.linear(y.buffer(), Precision.BF16, operands.gemmInput(x, m, k, kp, "gatedLinear").buffer(), wb.buffer(), m, 2 * n, kp, e);
         }
         return y;
     }
 
     @Override
     public Tensor conv3x3(Tensor x, Tensor w, Tensor bias) {
-        owner.check();
+        enter();
         Shape s = x.shape(), so = Check.conv3x3(x, w, bias);
         int co = so.last();
         int ci = s.last(), cip = CudaOperands.padTo8(ci);
@@ -871,7 +924,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor add(Tensor a, Tensor b) {
-        owner.check();
+        enter();
         int ratio = Check.groupRatio("add", a, b);
         Shape s = a.shape();
         CudaTensor o = memory.alloc(s, DType.F32, "add");
@@ -881,7 +934,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor addTiled(Tensor a, Tensor b) {
-        owner.check();
+        enter();
         Check.tiles(a, b);
         CudaTensor o = memory.alloc(a.shape(), DType.F32, "addTiled");
         ew.addTiled(o.buffer(), Precision.F32, operands.f32In(a, "addTiled").buffer(), operands.f32In(b, "addTiled").buffer(), a.shape().numel(), b.shape().numel());
@@ -890,7 +943,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor mul(Tensor a, Tensor b) {
-        owner.check();
+        enter();
         Check.sameShape("mul", a, b);
         CudaTensor o = memory.alloc(a.shape(), DType.F32, "mul");
         ew.mul(o.buffer(), Precision.F32, operands.f32In(a, "mul").buffer(), operands.f32In(b, "mul").buffer(), a.shape().numel());
@@ -899,7 +952,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor silu(Tensor x) {
-        owner.check();
+        enter();
         CudaTensor o = memory.alloc(x.shape(), DType.F32, "silu");
         ew.silu(o.buffer(), Precision.F32, operands.f32In(x, "silu").buffer(), x.shape().numel());
         return o;
@@ -907,7 +960,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor gatedResidual(Tensor x, Tensor gate, Tensor y) {
-        owner.check();
+        enter();
         Check.sameShape("gatedResidual", x, y);
         int ratio = Check.groupRatio("gatedResidual", x, gate);
         Shape s = x.shape();
@@ -919,7 +972,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void gatedResidualInPlace(Tensor x, Tensor gate, Tensor y) {
-        owner.check();
+        enter();
         Check.sameShape("gatedResidualInPlace", x, y);
         int ratio = Check.groupRatio("gatedResidualInPlace", x, gate);
         Shape s = x.shape();
@@ -930,7 +983,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void addInPlace(Tensor x, Tensor y) {
-        owner.check();
+        enter();
         int ratio = Check.groupRatio("addInPlace", x, y);
         Shape s = x.shape();
         CudaTensor t = f32(x, "addInPlace");   // add_grouped allows out = a
@@ -939,7 +992,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void assign(Tensor dst, Tensor src) {
-        owner.check();
+        enter();
         Check.sameShape("assign", dst, src);
         CudaTensor d = f32(dst, "assign"), t = operands.f32In(src, "assign");
         d.buffer().copyFrom(t.buffer(), t.bytes(), stream);
@@ -949,14 +1002,14 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor norm(Tensor x, Norm kind, Tensor weight, float eps) {
-        owner.check();
+        enter();
         return norm(x, kind, weight, eps, Precision.F32);
     }
 
     /** Rounded to bf16 as norm_rows writes it: the projections that follow read it as is (no cast pass per projection). */
     @Override
     public Tensor normForMatmul(Tensor x, Norm kind, Tensor weight, float eps) {
-        owner.check();
+        enter();
         return norm(x, kind, weight, eps, Precision.BF16);
     }
 
@@ -964,26 +1017,38 @@ public final class CudaBackend implements Backend {
         Check.norm(x, weight);
         Shape s = x.shape();
         CudaTensor o = memory.alloc(s, out == Precision.BF16 ? DType.BF16 : DType.F32, "norm" + (out == Precision.BF16 ? " (bf16)" : ""));
-        norms.rows(o.buffer(), out, operands.f32In(x, "norm").buffer(), operands.address(weight, "norm"), s.rows(), s.last(), kind, eps);
+        CudaTensor xf = operands.f32In(x, "norm");
+        NormInput in = NormInput.weighted(xf.buffer(), operands.address(weight, "norm"), s.rows(), s.last(), kind, eps);
+        if (out == Precision.BF16) return normForMatmul(o, in, xf, weight);
+        norms.rows(o.buffer(), out, in);
+        return o;
+    }
+
+    /**
+     * A norm whose result only matmuls read (bf16): held for the next op's GEMM prologue where one could take it
+     * (DeferredNorm, ECAR_NORM_PROLOGUE=on), else run now. {@code operands}: the tensors it reads, kept reachable.
+     */
+    private Tensor normForMatmul(CudaTensor o, NormInput in, Object... operands) {
+        if (gemm.mayFuseNorm(in)) deferred.hold(o, in, operands);
+        else norms.rows(o.buffer(), Precision.BF16, in);
         return o;
     }
 
     @Override
     public Tensor normModulate(Tensor x, Norm kind, float eps, Tensor shift, Tensor scale) {
-        owner.check();
+        enter();
         int ratio = Check.normModulate(x, shift, scale);
         Shape s = x.shape();
         CudaTensor o = memory.alloc(s, DType.BF16, "normModulate (bf16)");
         // shift and scale are contiguous [rows / ratio, d] here, so their row stride is d
-        norms.rowsModulated(o.buffer(), Precision.BF16, operands.f32In(x, "normModulate").buffer(), operands.f32In(shift, "normModulate").buffer(),
-                operands.f32In(scale, "normModulate").buffer(), s.last(), s.rows(), s.last(), kind, eps, ratio);
-        return o;
+        CudaTensor xf = operands.f32In(x, "normModulate"), sh = operands.f32In(shift, "normModulate"), sc = operands.f32In(scale, "normModulate");
+        return normForMatmul(o, NormInput.modulated(xf.buffer(), sh.buffer(), sc.buffer(), s.last(), s.rows(), s.last(), kind, eps, ratio), xf, sh, sc);
     }
 
     /** The two chunks read in place: norm_rows takes the modulation's row stride (chunks·D) and the chunks' first elements. */
     @Override
     public Tensor normModulate(Tensor x, Norm kind, float eps, Tensor mod, int chunks, int shiftChunk, int scaleChunk) {
-        owner.check();
+        enter();
         Shape sm = Check.chunk(mod, chunks, shiftChunk);
         Check.chunk(mod, chunks, scaleChunk);
         Shape s = x.shape();
@@ -992,15 +1057,14 @@ public final class CudaBackend implements Backend {
         CudaTensor m = operands.f32In(mod, "normModulate"), o = memory.alloc(s, DType.BF16, "normModulate (bf16)");
         int d = s.last();
         DeviceBuffer mb = m.buffer();
-        norms.rowsModulated(o.buffer(), Precision.BF16, operands.f32In(x, "normModulate").buffer(),
-                mb.slice(4L * shiftChunk * d, mb.bytes() - 4L * shiftChunk * d, "shift chunk"), mb.slice(4L * scaleChunk * d, mb.bytes() - 4L * scaleChunk * d, "scale chunk"),
-                chunks * d, s.rows(), d, kind, eps, s.rows() / sm.rows());
-        return o;
+        CudaTensor xf = operands.f32In(x, "normModulate");
+        return normForMatmul(o, NormInput.modulated(xf.buffer(), mb.slice(4L * shiftChunk * d, mb.bytes() - 4L * shiftChunk * d, "shift chunk"),
+                mb.slice(4L * scaleChunk * d, mb.bytes() - 4L * scaleChunk * d, "scale chunk"), chunks * d, s.rows(), d, kind, eps, s.rows() / sm.rows()), xf, m);
     }
 
     @Override
     public Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, float eps, boolean silu) {
-        owner.check();
+        enter();
         Check.groupNorm(x, groups, weight, bias);
         Shape s = x.shape();
         int c = s.last();
@@ -1017,7 +1081,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor embedding(Tensor table, int[] ids) {
-        owner.check();
+        enter();
         Shape so = Check.embedding(table, ids);
         steps.noHostTraffic("embedding (uploads the ids)");
         CudaTensor t = c(table, "embedding");
@@ -1034,7 +1098,7 @@ public final class CudaBackend implements Backend {
     /** No host traffic: allowed inside captured steps and loops (an ARPG step feeds the previous step's draws). */
     @Override
     public Tensor embedding(Tensor table, Tensor ids) {
-        owner.check();
+        enter();
         Shape so = Check.embedding(table, ids);
         CudaTensor t = c(table, "embedding");
         CudaTensor o = memory.alloc(so, DType.F32, "embedding");
@@ -1045,7 +1109,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor timestepEmbedding(float[] t, int dim) {
-        owner.check();
+        enter();
         CudaTensor o = memory.alloc(Check.timestepEmbedding(t, dim), DType.F32, "timestepEmbedding");
         if (steps.capturing() != null && t.length > 0) {
             for (float ti : t) CudaSteps.stepValue("timestepEmbedding", "time", ti, steps.capturing().time());
@@ -1063,7 +1127,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor patchify(Tensor x, int p) {
-        owner.check();
+        enter();
         Shape s = x.shape(), so = Check.patchify(x, p);
         int n = s.dim(0), c = s.dim(1), h = s.dim(2), w = s.dim(3);
         CudaTensor o = memory.alloc(so, DType.F32, "patchify");
@@ -1073,7 +1137,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor unpatchify(Tensor x, int p, int channels, int h, int w) {
-        owner.check();
+        enter();
         Shape s = x.shape(), so = Check.unpatchify(x, p, channels, h, w);
         CudaTensor o = memory.alloc(so, DType.F32, "unpatchify");
         embed.unpatchify(o.buffer(), operands.f32In(x, "unpatchify").buffer(), s.dim(0), p, channels, h, w);
@@ -1082,7 +1146,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor nchwToNhwc(Tensor x) {
-        owner.check();
+        enter();
         Shape s = x.shape();
         CudaTensor o = memory.alloc(Check.nchwToNhwc(x), DType.F32, "nchwToNhwc");
         embed.transpose(o.buffer(), operands.f32In(x, "nchwToNhwc").buffer(), s.dim(0), s.dim(1), s.dim(2) * s.dim(3));
@@ -1091,7 +1155,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor nhwcToNchw(Tensor x) {
-        owner.check();
+        enter();
         Shape s = x.shape();
         CudaTensor o = memory.alloc(Check.nhwcToNchw(x), DType.F32, "nhwcToNchw");
         embed.transpose(o.buffer(), operands.f32In(x, "nhwcToNchw").buffer(), s.dim(0), s.dim(1) * s.dim(2), s.dim(3));
@@ -1102,7 +1166,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor upsampleNearest2x(Tensor x) {
-        owner.check();
+        enter();
         Shape s = x.shape();
         CudaTensor o = memory.alloc(Check.upsampleNearest2x(x), DType.F32, "upsampleNearest2x");
         conv.upsampleNearest2x(o.buffer(), operands.f32In(x, "upsampleNearest2x").buffer(), Precision.F32, s.dim(0), s.dim(1), s.dim(2), s.last());
@@ -1111,7 +1175,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor resizeBicubic(Tensor x, int outH, int outW) {
-        owner.check();
+        enter();
         Shape s = x.shape();
         CudaTensor o = memory.alloc(Check.resize("resizeBicubic", x, outH, outW), DType.F32, "resizeBicubic");
         embed.resizeBicubic(o.buffer(), operands.f32In(x, "resizeBicubic").buffer(), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW);
@@ -1120,7 +1184,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor resizeArea(Tensor x, int outH, int outW) {
-        owner.check();
+        enter();
         Shape s = x.shape();
         CudaTensor o = memory.alloc(Check.resize("resizeArea", x, outH, outW), DType.F32, "resizeArea");
         embed.resizeArea(o.buffer(), operands.f32In(x, "resizeArea").buffer(), s.dim(0), s.dim(1), s.dim(2), s.last(), outH, outW);
@@ -1131,21 +1195,21 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor[] diffusionPosterior(Tensor x, Tensor modelOut, DiffusionCoefficients k, PosteriorVariance variance) {
-        owner.check();
+        enter();
         Check.posterior(x, modelOut, variance);
         return diffusion.posterior(x, modelOut, k, variance);
     }
 
     @Override
     public void ddpmSample(Tensor x, Tensor mean, Tensor logVar, Noise noise) {
-        owner.check();
+        enter();
         Check.ddpmSample(x, mean, logVar, noise);
         diffusion.ddpmSample(x, mean, logVar, noise);
     }
 
     @Override
     public void ddimSample(Tensor x, Tensor predX0, DiffusionCoefficients k) {
-        owner.check();
+        enter();
         Check.sameShape("ddimSample", x, predX0);
         diffusion.ddimSample(x, predX0, k);
     }
@@ -1158,7 +1222,7 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public Tensor guideLogits(Tensor logits, float cfg, float temperature) {
-        owner.check();
+        enter();
         Shape so = Check.guideLogits(logits, temperature);
         CudaTensor o = memory.alloc(so, DType.F32, "guideLogits");
         CudaTensor in = operands.f32In(logits, "guideLogits");
@@ -1173,7 +1237,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor filterLogits(Tensor logits, LogitFilter filter) {
-        owner.check();
+        enter();
         Check.logitRows("filterLogits", logits);
         Shape s = logits.shape();
         CudaTensor o = memory.alloc(s, DType.F32, "filterLogits");
@@ -1189,7 +1253,7 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public void sampleTokens(Tensor logits, LogitFilter filter, long seed, int drawStream, Tensor ids) {
-        owner.check();
+        enter();
         Check.sampleTokens(logits, ids);
         Shape s = logits.shape();
         CudaTensor out = f32(ids, "sampleTokens");
@@ -1209,20 +1273,20 @@ public final class CudaBackend implements Backend {
 
     @Override
     public long peakMemoryBytes() {
-        owner.check();
+        enter();
         return memory.peakBytes();
     }
 
     /** From the data-sheet table of {@link ecar.cuda.DevicePeaks} (NaN for a card not in it). */
     @Override
     public double peakTeraflops() {
-        owner.check();
+        enter();
         return ecar.cuda.DevicePeaks.bf16Teraflops(ctx.device().name());
     }
 
     @Override
     public void resetPeakMemory() {
-        owner.check();
+        enter();
         memory.resetPeak();
     }
 
@@ -1231,7 +1295,7 @@ public final class CudaBackend implements Backend {
     /** Waits for the stream, frees the arena (failing, with names, if a scope was left open) and owned tables. */
     @Override
     public void close() {
-        owner.check();
+        enter();
         if (closed) return;
         closed = true;
         try {

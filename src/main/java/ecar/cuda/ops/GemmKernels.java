@@ -323,6 +323,14 @@ public final class GemmKernels {
     private boolean skinnySplit = true;
     /** {@link #withClusters} */
     private boolean clusters;
+    /** {@link #withNormPrologue} */
+    private boolean normPrologue;
+    /**
+     * {@code ecar.norm.prologue} / {@code ECAR_NORM_PROLOGUE}: {@code off} (the default, until a GPU has timed it) or
+     * {@code on}, see {@link #withNormPrologue}.
+     */
+    public static final String NORM_PROLOGUE_PROPERTY = "ecar.norm.prologue", NORM_PROLOGUE_ENV = "ECAR_NORM_PROLOGUE";
+    public static final ecar.cuda.Switch NORM_PROLOGUE = new ecar.cuda.Switch(NORM_PROLOGUE_PROPERTY, NORM_PROLOGUE_ENV, "off", "on");
     /**
      * {@code ecar.gemm.cluster} / {@code ECAR_GEMM_CLUSTER}: {@code off} (the default) or {@code on}, see {@link #withClusters}.
      */
@@ -387,7 +395,7 @@ public final class GemmKernels {
         return new GemmKernels(launcher, device.multiprocessors(), p, p == GemmPath.WGMMA ? TensorMapEncoder.DRIVER : null, scratch)
                 .withRowStores(rowStoresSetting()).withSmallOnSm90(p == GemmPath.WGMMA && smallOnSm90Setting())
                 .withWideTiles(p == GemmPath.WGMMA && WIDE_TILES.flipped()).withSkinnySplit(!SKINNY_PLAIN.flipped())
-                .withClusters(p == GemmPath.WGMMA && CLUSTERS.flipped());
+                .withClusters(p == GemmPath.WGMMA && CLUSTERS.flipped()).withNormPrologue(NORM_PROLOGUE.flipped());
     }
 
     public GemmPath path() {
@@ -479,6 +487,16 @@ public final class GemmKernels {
         return this;
     }
 
+    /**
+     * This instance with {@link #fusesNorm} answering for the shapes gemm_skinny's norm entries take (any GPU): the CUDA
+     * backend then hands a norm that only such a GEMM reads to {@link #linearNormed} instead of launching norm_rows.
+     * Returns this.
+     */
+    public GemmKernels withNormPrologue(boolean on) {
+        this.normPrologue = on;
+        return this;
+    }
+
     /** Whether a shape gemm_sm90 takes has at least one 128 × 256 tile per SM (the wide tile's grid fills the GPU). */
     public static boolean wideTakes(int m, int n, int k, int multiprocessors) {
         return wgmmaTakes(m, n, k, multiprocessors) && Sm90.tiles(m, n, Sm90.WIDE_BN) >= multiprocessors;
@@ -548,15 +566,79 @@ public final class GemmKernels {
      * would be mostly padding and leave most SMs idle (any GPU).
      */
     public void linearSkinny(DeviceAddress y, Precision out, DeviceAddress x, DeviceAddress w, int m, int n, int k, Epilogue e) {
-        String op = "gemm_skinny";
-        checkOperands(op, y, out, x, w, m, n, k, e);
+        checkOperands("gemm_skinny", y, out, x, w, m, n, k, e);
+        skinny("gemm_skinny_" + out.suffix + "(ptr y, ptr x, ptr w, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, "
+                + "i32 K, i32 act, i32 post, i32 gateRatio, i32 gateLd, i32 ksplit, " + ROPE_PARAMS + ")", y, x, w, m, n, k, e, 0);
+    }
+
+    /**
+     * One launch of a gemm_skinny entry: its grid (the pairs of columns over the warps, K split as {@link #skinnySplit}
+     * says, a block row per {@link #SKINNY_MAX_M} rows), {@code sharedBytes} of dynamic shared memory, and the arguments
+     * of {@code signature}: Y, X, W, the epilogue's, M, N, K, ..., ksplit, then {@code extra}, then RoPE's.
+     */
+    private void skinny(String signature, DeviceAddress y, DeviceAddress x, DeviceAddress w, int m, int n, int k, Epilogue e, int sharedBytes, Object... extra) {
+        String op = signature.substring(0, signature.indexOf('('));
         int rowBlocks = OpCheck.ceilDiv(m, SKINNY_MAX_M);
         that(rowBlocks <= 65535, op, "M = " + m + " needs more than 65535 blocks of " + SKINNY_MAX_M + " rows");
         int ksplit = skinnySplit ? skinnySplit(n, k, multiprocessors, rowBlocks) : 1;
-        LaunchShape shape = new LaunchShape(OpCheck.ceilDiv(OpCheck.ceilDiv(n, 2), SKINNY_WARPS / ksplit), rowBlocks, 1, 32 * SKINNY_WARPS, 1, 1, 0);
-        launcher.launch("gemm_skinny", "gemm_skinny_" + out.suffix + "(ptr y, ptr x, ptr w, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, "
-                + "i32 K, i32 act, i32 post, i32 gateRatio, i32 gateLd, i32 ksplit, " + ROPE_PARAMS + ")", shape, withRope(e, y, x, w, e.bias(), e.res(), e.gate(),
-                e.mul(), m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n), ksplit));
+        LaunchShape shape = new LaunchShape(OpCheck.ceilDiv(OpCheck.ceilDiv(n, 2), SKINNY_WARPS / ksplit), rowBlocks, 1, 32 * SKINNY_WARPS, 1, 1, sharedBytes);
+        Object[] args = {y, x, w, e.bias(), e.res(), e.gate(), e.mul(), m, n, k, e.act().ordinal(), e.post().ordinal(), e.gateRatio(), e.gateLd(n), ksplit};
+        Object[] all = java.util.Arrays.copyOf(args, args.length + extra.length);
+        System.arraycopy(extra, 0, all, args.length, extra.length);
+        launcher.launch("gemm_skinny", signature, shape, withRope(e, all));
+    }
+
+    /**
+     * The most rows {@link #fusesNorm} gives a norm prologue. Every block of gemm_skinny_norm reads its rows of x whole
+     * (the statistics need them), from L2 or L1 after the first, so those reads grow with the rows times the blocks: at
+     * 8 rows of 1024 and ECAR-L's qkv (768 blocks) they are 24 MB against W's 6 MB (one block row; ≤ 32 KiB of
+     * shared memory). ECAR-L's first two stages (2 and 8 rows guided) and ARPG-L's steps fall within it.
+     */
+    public static final int NORM_PROLOGUE_MAX_M = 8;
+
+    /**
+     * Whether these norm rows could go into a GEMM's prologue at all ({@link #withNormPrologue} on, few enough rows,
+     * rows norm_row.cuh holds in registers, K a multiple of 8): the backend defers such a norm to the op that reads it.
+     */
+    public boolean mayFuseNorm(NormInput in) {
+        return normPrologue && in.rows() <= NORM_PROLOGUE_MAX_M && in.d() % 8 == 0 && in.rowsFitRegisters();
+    }
+
+    /** Whether {@link #linearNormed} takes Y = norm(in)·Wᵀ with N = {@code n}: {@link #mayFuseNorm}, and gemm_skinny takes the shape. */
+    public boolean fusesNorm(NormInput in, int n) {
+        int m = in.rows(), k = in.d();
+        return mayFuseNorm(in) && n > 0 && (skinnySplit ? skinnyTakes(m, n, k, multiprocessors) : m <= SKINNY_MAX_M);
+    }
+
+    /**
+     * The same for a product stored into {@code y}, which must not overlap what the prologue reads (a residual stream
+     * both normalised and added to, x += f(norm(x)), takes norm_rows then the GEMM: other blocks would read rows of x
+     * that one block has already updated).
+     */
+    public boolean fusesNorm(NormInput in, int n, DeviceAddress y) {
+        return fusesNorm(in, n) && OpCheck.apart(y, in.x()) && OpCheck.apart(y, in.weight()) && OpCheck.apart(y, in.shift()) && OpCheck.apart(y, in.scale());
+    }
+
+    /**
+     * Y = epilogue(bf16(norm(x)) · Wᵀ) in one launch of gemm_skinny's norm entry: each block computes its rows of X as
+     * norm_rows would write them (the same bits) into shared memory, then runs gemm_skinny's loop on them. Where
+     * {@link #fusesNorm}; Y (and so a residual) must not overlap the norm's operands, which other blocks still read.
+     */
+    public void linearNormed(DeviceAddress y, Precision out, NormInput x, DeviceAddress w, int n, Epilogue e) {
+        String op = "gemm_skinny_norm";
+        int m = x.rows(), k = x.d();
+        that(fusesNorm(x, n), op, "norm rows [" + m + ", " + k + "] into N = " + n + ": the norm prologue takes up to " + NORM_PROLOGUE_MAX_M
+                + " rows of a multiple of 8 columns up to " + NormInput.ROW_COLUMNS + ", 16-byte aligned, on the shapes gemm_skinny takes"
+                + (normPrologue ? "" : ", and only when on (" + NORM_PROLOGUE_ENV + "=on)"));
+        x.check();
+        checkProduct(op, y, out, w, m, n, k, e);
+        OpCheck.disjoint(op, "Y", y, "the norm's x", x.x());
+        OpCheck.disjoint(op, "Y", y, "the norm's weight", x.weight());
+        OpCheck.disjoint(op, "Y", y, "the norm's shift", x.shift());
+        OpCheck.disjoint(op, "Y", y, "the norm's scale", x.scale());
+        skinny("gemm_skinny_norm_" + out.suffix + "(ptr y, ptr nx, ptr w, ptr? bias, ptr? res, ptr? gate, ptr? mul, i32 M, i32 N, i32 K, i32 act, i32 post, "
+                        + "i32 gateRatio, i32 gateLd, i32 ksplit, ptr? nweight, ptr? nshift, ptr? nscale, i32 modStride, i32 kind, f32 eps, i32 ratio, " + ROPE_PARAMS + ")",
+                y, x.x(), w, m, n, k, e, 2 * Math.min(m, SKINNY_MAX_M) * k, x.weight(), x.shift(), x.scale(), x.modStride(), x.kind().ordinal(), x.eps(), x.ratio());
     }
 
     /** Warps a skinny block holds, about, on each SM it runs on: each keeps about 4 KB of W in flight. */
@@ -634,16 +716,21 @@ public final class GemmKernels {
     private static final Epilogue RAW_SUMS = Epilogue.of(null, Activation.NONE);
 
     private static void checkOperands(String op, DeviceAddress y, Precision out, DeviceAddress x, DeviceAddress w, int m, int n, int k, Epilogue e) {
+        checkProduct(op, y, out, w, m, n, k, e);
+        buffer(op, "X", x, 2L * m * k, 16, "[" + m + ", " + k + "] bf16");
+        OpCheck.disjoint(op, "Y", y, "X", x);
+    }
+
+    /** Everything {@link #checkOperands} checks but X: the sizes, W, Y, the epilogue, and Y apart from what it reads. */
+    private static void checkProduct(String op, DeviceAddress y, Precision out, DeviceAddress w, int m, int n, int k, Epilogue e) {
         positive(op, "M", m);
         positive(op, "N", n);
         positive(op, "K", k);
         that(k % 8 == 0, op, "K = " + k + " is not a multiple of 8 (rows of X and W are read in 16-byte chunks of 8 bf16)");
-        buffer(op, "X", x, 2L * m * k, 16, "[" + m + ", " + k + "] bf16");
         buffer(op, "W", w, 2L * n * k, 16, "[" + n + ", " + k + "] bf16");
         int yCols = e != null && e.post() == Post.GATE_PAIRS ? n / 2 : n;   // checked against n even below
         buffer(op, "Y", y, (long) out.bytes * m * yCols, 16, "[" + m + ", " + yCols + "] " + out.suffix);
         checkEpilogue(op, e, m, n);
-        OpCheck.disjoint(op, "Y", y, "X", x);
         OpCheck.disjoint(op, "Y", y, "W", w);
         OpCheck.disjoint(op, "Y", y, "mul", e.mul());
         OpCheck.disjoint(op, "Y", y, "gate", e.gate());

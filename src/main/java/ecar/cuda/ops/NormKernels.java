@@ -5,7 +5,6 @@ import ecar.cuda.DeviceAddress;
 import ecar.cuda.LaunchShape;
 
 import static ecar.cuda.ops.OpCheck.buffer;
-import static ecar.cuda.ops.OpCheck.optional;
 import static ecar.cuda.ops.OpCheck.positive;
 import static ecar.cuda.ops.OpCheck.that;
 
@@ -29,7 +28,7 @@ public final class NormKernels {
      * {@link #rowsModulated}.
      */
     public void rows(DeviceAddress out, Precision p, DeviceAddress x, DeviceAddress weight, int rows, int d, Norm kind, float eps) {
-        launchRows(out, p, x, weight, null, null, d, rows, d, kind, eps, 1);
+        rows(out, p, NormInput.weighted(x, weight, rows, d, kind, eps));
     }
 
     /**
@@ -39,32 +38,17 @@ public final class NormKernels {
      */
     public void rowsModulated(DeviceAddress out, Precision p, DeviceAddress x, DeviceAddress shift, DeviceAddress scale, int modStride,
                               int rows, int d, Norm kind, float eps, int ratio) {
-        that(shift != null && scale != null, "normModulate", "shift and scale must both be given");
-        launchRows(out, p, x, null, shift, scale, modStride, rows, d, kind, eps, ratio);
+        rows(out, p, NormInput.modulated(x, shift, scale, modStride, rows, d, kind, eps, ratio));
     }
 
-    private void launchRows(DeviceAddress out, Precision p, DeviceAddress x, DeviceAddress weight, DeviceAddress shift, DeviceAddress scale,
-                            int modStride, int rows, int d, Norm kind, float eps, int ratio) {
-        String op = shift == null ? "norm" : "normModulate";
-        positive(op, "rows", rows);
-        positive(op, "d", d);
-        that(kind != null, op, "the norm kind must be given");
-        that(eps >= 0 && Float.isFinite(eps), op, "eps = " + eps + ", expected a finite value ≥ 0");
-        buffer(op, "x", x, 4L * rows * d, 4, "[" + rows + ", " + d + "] f32");
-        buffer(op, "out", out, (long) p.bytes * rows * d, p.bytes, "[" + rows + ", " + d + "] " + p.suffix);
-        optional(op, "weight", weight, 4L * d, 4, "[" + d + "] f32");
-        if (shift != null) {
-            that(ratio >= 1 && rows % ratio == 0, op, "ratio = " + ratio + " must be at least 1 and divide rows = " + rows);
-            that(modStride >= d, op, "modStride = " + modStride + " is less than d = " + d);
-            long need = 4L * ((long) (rows / ratio - 1) * modStride + d);
-            String layout = (rows / ratio) + " rows of stride " + modStride + " f32";
-            buffer(op, "shift", shift, need, 4, layout);
-            buffer(op, "scale", scale, need, 4, layout);
-        }
+    /** out = what {@code in} describes, in {@code p}: one norm_rows launch. */
+    public void rows(DeviceAddress out, Precision p, NormInput in) {
+        in.check();
+        buffer(in.op(), "out", out, (long) p.bytes * in.rows() * in.d(), p.bytes, "[" + in.rows() + ", " + in.d() + "] " + p.suffix);
         launcher.launch("norm", "norm_rows_" + p.suffix
                         + "(ptr out, ptr x, ptr? weight, ptr? shift, ptr? scale, i32 modStride, i32 rows, i32 d, i32 kind, f32 eps, i32 ratio)",
-                new LaunchShape(OpCheck.ceilDiv(rows, ROWS_PER_BLOCK), 1, 1, 32 * ROWS_PER_BLOCK, 1, 1, 0),
-                out, x, weight, shift, scale, modStride, rows, d, kind.ordinal(), eps, ratio);
+                new LaunchShape(OpCheck.ceilDiv(in.rows(), ROWS_PER_BLOCK), 1, 1, 32 * ROWS_PER_BLOCK, 1, 1, 0),
+                out, in.x(), in.weight(), in.shift(), in.scale(), in.modStride(), in.rows(), in.d(), in.kind().ordinal(), in.eps(), in.ratio());
     }
 
     /**

@@ -30,10 +30,16 @@ final class OpCheck {
 
     /** An output must not overlap an input it is computed from (other threads may still be reading it). */
     static void disjoint(String op, String outName, DeviceAddress out, String inName, DeviceAddress in) {
-        if (out == null || in == null) return;
-        long a0 = out.address(), a1 = a0 + out.bytes(), b0 = in.address(), b1 = b0 + in.bytes();
-        that(a1 <= b0 || b1 <= a0, op, outName + " '" + out.label() + "' overlaps " + inName + " '" + in.label()
+        if (apart(out, in)) return;
+        that(false, op, outName + " '" + out.label() + "' overlaps " + inName + " '" + in.label()
                 + "' (the kernel reads " + inName + " while other blocks write " + outName + ")");
+    }
+
+    /** Whether the two ranges share no byte (true where either is null). */
+    static boolean apart(DeviceAddress a, DeviceAddress b) {
+        if (a == null || b == null) return true;
+        long a0 = a.address(), a1 = a0 + a.bytes(), b0 = b.address(), b1 = b0 + b.bytes();
+        return a1 <= b0 || b1 <= a0;
     }
 
     /** Blocks of {@code block} threads over {@code items} items, as an int grid. */

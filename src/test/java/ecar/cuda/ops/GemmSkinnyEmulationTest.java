@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Runs tools/emulate_gemm_skinny.py, the numpy replay of kernels/gemm_skinny.cu's work split (the K ranges of the
  * warps that share a pair of columns, the in-order sum of the ranges, the block rows of 16 rows, the guarded stores),
- * with mutants that must fail. It reads the kernel's constants from the source; its copy of GemmKernels.skinnySplit must be the launcher's.
+ * and the norm entries' prologue (the block's rows of norm_rows' output in shared memory), with mutants that must fail. It reads the kernel's constants from the source; its copy of GemmKernels.skinnySplit must be the launcher's.
  * Needs python3 with numpy (skipped with the reason otherwise); no GPU.
  */
 class GemmSkinnyEmulationTest {
@@ -32,8 +32,9 @@ class GemmSkinnyEmulationTest {
     @Test
     void replayMatchesAPlainMatmulAndCatchesItsMutants() throws Exception {
         String out = NumpyReplay.run("emulate_gemm_skinny.py");
-        assertEquals(5, NumpyReplay.count(out, "mutant caught"), "every mutant must be caught:\n" + out);
+        assertEquals(8, NumpyReplay.count(out, "mutant caught"), "every mutant must be caught:\n" + out);
         assertTrue(out.contains("ksplit 4 ("), "K split four ways is replayed:\n" + out);
         assertTrue(out.contains(" x 3 blocks of "), "several block rows of 16 rows are replayed:\n" + out);
+        assertEquals(5, NumpyReplay.count(out, "skinny norm "), "the norm entries' prologue is replayed on five shapes:\n" + out);
     }
 }

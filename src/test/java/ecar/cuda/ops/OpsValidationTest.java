@@ -19,6 +19,8 @@ import static ecar.cuda.ops.RecordingLauncher.bf16;
 import static ecar.cuda.ops.RecordingLauncher.f32;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -576,6 +578,57 @@ class OpsValidationTest {
         assertEquals("groupnorm_apply_bf16", rec.calls.get(before + 2).kernel());
     }
 
+    /**
+     * gemm_skinny's norm entries (ECAR_NORM_PROLOGUE=on): which norms they take, their launch (the skinny grid, the
+     * block's bf16 rows in dynamic shared memory, the norm's operands after ksplit), and what they refuse.
+     */
+    @Test
+    void normPrologueTakesFewAlignedRowsOnSkinnyShapesOnly() {
+        GemmKernels fused = new GemmKernels(rec, 132).withNormPrologue(true);
+        int d = 1024;
+        Fake ada = f32(2L * 6 * d, "adaLN"), x2 = f32(2L * d, "x");
+        Fake shift = new Fake(ada.address() + 4L * 4 * d, ada.bytes() - 4L * 4 * d, "shift chunk"), scale = new Fake(ada.address() + 4L * 2 * d,
+                ada.bytes() - 4L * 2 * d, "scale chunk");
+        // ECAR-L's first stage, guided: 2 rows, adaLN chunks read in place (stride 6d), into the fused qkv (ksplit 2)
+        NormInput in = NormInput.modulated(x2, shift, scale, 6 * d, 2, d, Norm.RMS, 1e-6f, 1);
+        assertTrue(fused.mayFuseNorm(in) && fused.fusesNorm(in, 3072));
+        assertFalse(gemm.mayFuseNorm(in), "off unless asked for");
+        fused.linearNormed(bf16(2L * 3072, "qkv"), Precision.BF16, in, bf16(3072L * d, "w"), 3072, Epilogue.of(f32(3072, "b"), Activation.NONE));
+        var c = rec.last();
+        assertEquals("gemm_skinny", c.family());
+        assertEquals("gemm_skinny_norm_bf16", c.kernel());
+        assertEquals(new ecar.cuda.LaunchShape(768, 1, 1, 128, 1, 1, 2 * 2 * d), c.shape(), "the skinny grid, 2 rows of 1024 bf16 in shared memory");
+        Object[] a = c.args();
+        assertEquals(x2, a[1], "the norm's x in X's place");
+        assertEquals(2, a[14], "ksplit");
+        assertEquals(java.util.List.of(shift, scale, 6 * d, Norm.RMS.ordinal(), 1e-6f, 1),
+                java.util.Arrays.asList(a).subList(16, 22), "shift, scale, modStride, kind, eps, ratio");
+        assertNull(a[15], "no norm weight with adaLN");
+        // ARPG-L: 8 rows of 1024 with a weight, into the fc1 pairs (GATE_PAIRS), f32 out
+        NormInput arpg = NormInput.weighted(f32(8L * d, "x8"), f32(d, "g"), 8, d, Norm.RMS, 1e-5f);
+        fused.linearNormed(f32(8L * 2816, "h"), Precision.F32, arpg, bf16(5632L * d, "w13"), 5632, Epilogue.gatePairs(null, Activation.SILU));
+        assertEquals("gemm_skinny_norm_f32", rec.last().kernel());
+        assertEquals(8 * d * 2, rec.last().shape().sharedBytes());
+        // refused: more rows than the prologue takes, rows past the register path, misaligned or odd widths, a Y over x
+        assertFalse(fused.mayFuseNorm(NormInput.weighted(f32(9L * d, "x9"), null, 9, d, Norm.RMS, 1e-5f)), "9 rows");
+        assertFalse(fused.mayFuseNorm(NormInput.weighted(f32(2L * 2056, "xw"), null, 2, 2056, Norm.RMS, 1e-5f)), "2056 columns");
+        assertFalse(fused.mayFuseNorm(NormInput.weighted(f32(2L * 1028, "xo"), null, 2, 1028, Norm.RMS, 1e-5f)), "1028 columns: not whole chunks of 8");
+        assertFalse(fused.mayFuseNorm(NormInput.weighted(f32(2L * d + 4, "xm").shifted(4), null, 2, d, Norm.RMS, 1e-5f)), "x 4 bytes off 16");
+        assertFalse(fused.mayFuseNorm(NormInput.modulated(x2, ada.shifted(4), ada.shifted(8), 6 * d, 2, d, Norm.RMS, 1e-6f, 1)), "shift off 16");
+        assertTrue(fused.mayFuseNorm(NormInput.weighted(f32(2L * 2048, "x2048"), null, 2, 2048, Norm.LAYER, 1e-5f)), "LayerNorm, 2048 columns");
+        String msg = message(() -> fused.linearNormed(bf16(9L * 64, "y"), Precision.BF16, NormInput.weighted(f32(9L * d, "x9"), null, 9, d, Norm.RMS, 1e-5f),
+                bf16(64L * d, "w"), 64, Epilogue.of(null, Activation.NONE)));
+        assertTrue(msg.contains("gemm_skinny_norm") && msg.contains("up to 8 rows"), msg);
+        msg = message(() -> gemm.linearNormed(bf16(2L * 64, "y"), Precision.BF16, in, bf16(64L * d, "w"), 64, Epilogue.of(null, Activation.NONE)));
+        assertTrue(msg.contains("ECAR_NORM_PROLOGUE=on"), msg);
+        Fake stream = f32(2L * d, "stream");
+        NormInput own = NormInput.weighted(stream, null, 2, d, Norm.RMS, 1e-5f);
+        msg = message(() -> fused.linearNormed(stream, Precision.F32, own, bf16((long) d * d, "w"), d, Epilogue.residual(null, stream, null, 1, 0)));
+        assertTrue(msg.contains("overlaps the norm's x"), msg);
+        assertTrue(fused.fusesNorm(own, d) && !fused.fusesNorm(own, d, stream) && fused.fusesNorm(own, d, f32(2L * d, "elsewhere")),
+                "x += f(norm(x)) is left to norm_rows then the GEMM");
+    }
+
     @Test
     void embedAndDiffusionLaunches() {
         String msg = message(() -> embed.timestep(f32(3 * 255, "o"), f32(3, "t"), 3, 255));
@@ -868,6 +921,7 @@ class OpsValidationTest {
         wgmmaKernelValidatesLikeTheOthers();
         convRequiresChannelsInEights();
         normChecksModulationAndGroups();
+        normPrologueTakesFewAlignedRowsOnSkinnyShapesOnly();
         embedAndDiffusionLaunches();
         elementwiseAndEmbeddingLaunches();
         tokenSamplingAndRopeRowsLaunches();

@@ -48,7 +48,6 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class GemmBench extends GpuBench {
     static final int B = 64, T = 256, M = B * T, INNER = 20;
-    static final long L2_BYTES = 64L << 20;
 
     /**
      * model layer M K N, as tools/gemm_bench.py's SHAPES. A layer named with {@code +gelu} runs the GELU (tanh) epilogue

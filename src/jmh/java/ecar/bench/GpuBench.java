@@ -81,6 +81,24 @@ public abstract class GpuBench {
         }
     }
 
+    /** More than the L2 of the cards we run (H100 50 MiB, H200 60 MiB): weights rotated over copies this large stream from memory. */
+    protected static final long L2_BYTES = 64L << 20;
+
+    /**
+     * Zeroed bf16 matrices of {@code elements} each, enough copies (two at least) that launches cycling through them read
+     * every weight from memory, as a model's successive layers do, not from L2. Close them at tear-down.
+     */
+    protected static List<ecar.cuda.DeviceBuffer> copiesPastL2(int elements, String label) {
+        long bytes = 2L * elements;
+        List<ecar.cuda.DeviceBuffer> copies = new ArrayList<>();
+        for (int i = 0; i < (int) Math.max(2, (L2_BYTES + bytes - 1) / bytes); i++) {
+            ecar.cuda.DeviceBuffer w = ecar.cuda.DeviceBuffer.allocate(bytes, label + i);
+            w.upload(new short[elements]);
+            copies.add(w);
+        }
+        return copies;
+    }
+
     protected int samples() {
         return ms.size();
     }

@@ -47,7 +47,6 @@ public class LaunchGapGpuBench extends GpuBench {
     public String pdl;
 
     static final int LAUNCHES = 256, ROWS = 8, WIDTH = 1024;
-    static final long L2_BYTES = 64L << 20;
     /** The setting this benchmark turns, by its system property (read at every launch, the capture's included). */
     static final String PROPERTY = LaunchDriver.PROGRAMMATIC.property();
 
@@ -82,12 +81,7 @@ public class LaunchGapGpuBench extends GpuBench {
             y = DeviceBuffer.allocate(2L * ROWS * WIDTH, "y");
             x.upload(new short[ROWS * WIDTH]);
             y.upload(new short[ROWS * WIDTH]);
-            long perCopy = 2L * WIDTH * WIDTH;
-            for (int i = 0; i < (int) ((L2_BYTES + perCopy - 1) / perCopy); i++) {
-                DeviceBuffer w = DeviceBuffer.allocate(perCopy, "w" + i);
-                w.upload(new short[WIDTH * WIDTH]);
-                ws.add(w);
-            }
+            ws.addAll(copiesPastL2(WIDTH * WIDTH, "w"));
         }
         stream.synchronize();
     }

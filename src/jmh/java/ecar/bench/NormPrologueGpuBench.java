@@ -50,7 +50,6 @@ public class NormPrologueGpuBench extends GpuBench {
     public String mode;
 
     static final int WIDTH = 1024, PAIRS = 64;
-    static final long L2_BYTES = 64L << 20;
 
     private int rows, n;
     private NormKernels norms;
@@ -77,12 +76,7 @@ public class NormPrologueGpuBench extends GpuBench {
         for (int i = 0; i < ms.length; i++) ms[i] = 0.1f * (float) r.nextGaussian();
         x.upload(xs);
         mod.upload(ms);
-        long perCopy = 2L * n * WIDTH;
-        for (int i = 0; i < (int) Math.max(2, (L2_BYTES + perCopy - 1) / perCopy); i++) {
-            DeviceBuffer w = DeviceBuffer.allocate(perCopy, "w" + i);
-            w.upload(new short[n * WIDTH]);
-            ws.add(w);
-        }
+        ws.addAll(copiesPastL2(n * WIDTH, "w"));
         stream.synchronize();
     }
 

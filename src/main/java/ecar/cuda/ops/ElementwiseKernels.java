@@ -12,11 +12,17 @@ import static ecar.cuda.ops.OpCheck.that;
  * {@code addTiled}, {@code mul}, {@code silu}, {@code gatedResidual}.
  */
 public final class ElementwiseKernels {
-    private static final String FAMILY = "elementwise";
+    private final String family;
     private final Launcher launcher;
 
     public ElementwiseKernels(Launcher launcher) {
+        this(launcher, "elementwise");
+    }
+
+    /** The same kernels from another fatbin of kernels/elementwise.cu (kernels/build.sh's zstd_probe: a compressed one). */
+    ElementwiseKernels(Launcher launcher, String family) {
         this.launcher = launcher;
+        this.family = family;
     }
 
     /** out = a + b[row / ratio]: a [rows, width], b [rows / ratio, width]. */
@@ -39,14 +45,14 @@ public final class ElementwiseKernels {
         buffer(op, "a", a, 4 * n, 4, "[" + rows + ", " + width + "] f32");
         buffer(op, "b", b, 4L * (rows / ratio) * width, 4, "[" + rows / ratio + ", " + width + "] f32");
         buffer(op, "out", out, p.bytes * n, p.bytes, "[" + rows + ", " + width + "] " + p.suffix);
-        launcher.launch(FAMILY, kernel + "_" + p.suffix + "(ptr out, ptr a, ptr b, i64 n, i32 width, i32 ratio)",
+        launcher.launch(family, kernel + "_" + p.suffix + "(ptr out, ptr a, ptr b, i64 n, i32 width, i32 ratio)",
                 LaunchShape.linear(n, 256), out, a, b, n, width, ratio);
     }
 
     /** One thread that holds the stream for {@code nanos} ns (a profiler's gate: see kernels/elementwise.cu's spin_gate). */
     public void spinGate(long nanos) {
         that(nanos >= 0 && nanos <= 100_000_000L, "spinGate", "nanos = " + nanos + " must be in [0, 1e8] (at most 0.1 s)");
-        launcher.launch(FAMILY, "spin_gate(i64 ns)", new LaunchShape(1, 1, 1, 1, 1, 1, 0), nanos);
+        launcher.launch(family, "spin_gate(i64 ns)", new LaunchShape(1, 1, 1, 1, 1, 1, 0), nanos);
     }
 
     /** out[i] = a[i] + b[i % count]: a position embedding of count elements tiled over a. */
@@ -58,7 +64,7 @@ public final class ElementwiseKernels {
         buffer(op, "a", a, 4 * n, 4, n + " f32");
         buffer(op, "b", b, 4 * count, 4, count + " f32");
         buffer(op, "out", out, p.bytes * n, p.bytes, n + " " + p.suffix);
-        launcher.launch(FAMILY, "add_tiled_" + p.suffix + "(ptr out, ptr a, ptr b, i64 n, i64 count)", LaunchShape.linear(n, 256), out, a, b, n, count);
+        launcher.launch(family, "add_tiled_" + p.suffix + "(ptr out, ptr a, ptr b, i64 n, i64 count)", LaunchShape.linear(n, 256), out, a, b, n, count);
     }
 
     /** out = x · sigmoid(x), [n]. */
@@ -67,7 +73,7 @@ public final class ElementwiseKernels {
         positive(op, "n", n);
         buffer(op, "x", x, 4 * n, 4, n + " f32");
         buffer(op, "out", out, p.bytes * n, p.bytes, n + " " + p.suffix);
-        launcher.launch(FAMILY, "silu_" + p.suffix + "(ptr out, ptr x, i64 n)", LaunchShape.linear(n, 256), out, x, n);
+        launcher.launch(family, "silu_" + p.suffix + "(ptr out, ptr x, i64 n)", LaunchShape.linear(n, 256), out, x, n);
     }
 
     /** out = x + gate[row / ratio] ⊙ y, float32, out may be x. x, y [rows, width], gate [rows / ratio, width]. */
@@ -82,7 +88,7 @@ public final class ElementwiseKernels {
         buffer(op, "y", y, 4 * n, 4, st);
         buffer(op, "gate", gate, 4L * (rows / ratio) * width, 4, "[" + rows / ratio + ", " + width + "] f32");
         buffer(op, "out", out, 4 * n, 4, st);
-        launcher.launch(FAMILY, "gated_residual(ptr out, ptr x, ptr gate, ptr y, i64 n, i32 width, i32 ratio)",
+        launcher.launch(family, "gated_residual(ptr out, ptr x, ptr gate, ptr y, i64 n, i32 width, i32 ratio)",
                 LaunchShape.linear(n, 256), out, x, gate, y, n, width, ratio);
     }
 }

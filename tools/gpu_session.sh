@@ -26,9 +26,11 @@
 # Caps (seconds; each also cut to what is left of the budget, and a step with under 10 s left is NOT-RUN):
 #   unpack 60 | 1 info --check 60 | 2 tests 150 | 3 sanitizers 90 a tool, the four at once | 4 generate 30 a preset |
 #   5 compare 180 for both batch sizes | 6 JMH 120, each PyTorch benchmark 45 | 7 torch pipelines 120
-# GPU_SESSION_STEPS (default "1 2 3 4 5 12 6 11 7") names the steps to run; the others are NOT-RUN in the summary.
+# GPU_SESSION_STEPS (default "1 2 3 4 5 12 13 6 11 7") names the steps to run; the others are NOT-RUN in the summary.
 # Step 12, right after 5: ecar profile's device time per op for ECAR-L, DiT-XL/2 and ARPG-L at batch 1 and ECAR-L at
-# batch 64 (cap 120 s, bench.log).
+# batch 64 (cap 120 s, bench.log). Step 13, after 12: compare again with one kernel setting flipped at a time (the
+# features not yet measured: programmatic launch, norm prologues, gemm_skinny's split, clusters, pair stores; cap
+# 180 s, compare.txt), a line each.
 # Step 11, seven GEMMs with row stores (the default), pair stores, no output and in clusters (GemmBench's -pairs,
 # -nostore and sm90cluster paths, cap 120 s, bench.log), runs right after 6 and before 7 (last: PyTorch's peer of
 # compare, which two visits have measured, is what a visit cut short loses). Three more run only when named: 8, tools/torch_pipelines.py --compile (cap
@@ -52,10 +54,10 @@ cd "$(dirname "$0")/.." || exit 1
 
 budget=${GPU_SESSION_BUDGET:-570}
 # the steps to run (a second, shorter visit reruns what a fix touched): GPU_SESSION_STEPS="2 5" runs 0, 2 and 5
-steps="0 ${GPU_SESSION_STEPS:-1 2 3 4 5 12 6 11 7}"
+steps="0 ${GPU_SESSION_STEPS:-1 2 3 4 5 12 13 6 11 7}"
 deadline=$((SECONDS + budget))
 cap_unpack=60 cap_info=60 cap_tests=150 cap_sanitizer=90 cap_generate=30 cap_compare=180 cap_jmh=120 cap_pybench=45 cap_torch=120
-cap_compile=240 cap_ncu=90 cap_ktimes=120 cap_dprof=120
+cap_compile=240 cap_ncu=90 cap_ktimes=120 cap_dprof=120 cap_ab=180
 # compare runs each model once after its warm-up (the GPU default is 3): DiT-XL/2 at batch 64 is 7.6 PFLOP a run
 compare_repeats=${COMPARE_REPEATS:-1}
 # one JVM for all JMH benchmarks (-f 0; GemmBench counts 22 shapes × 3 paths, the forced-sm90 ones skipping at once where wgmma already runs it; AttentionGpuBench 4 shapes × 5 kernels): a fork each would spend about a minute
@@ -277,39 +279,6 @@ if [ "${rcs[0]}" = 2 ] && head -3 "$last" | grep -q -- "'--batch'"; then
     rcs+=($?)
   done
 fi
-# DiT-XL/2, ECAR-L and ARPG-L at batch 1 once more with programmatic dependent launches (ECAR_PDL=on: each kernel
-# scheduled while the one before it ends, its launch latency hidden; written after the 2026-11-28 visit, off by default
-# until a visit measures it). What graphs save was measured twice (ECAR-L 162 ms without them, 2026-11-28).
-echo "[gpu-session] DiT-XL/2, ECAR-L and ARPG-L at batch 1 with ECAR_PDL=on, beside the run above" >> "$out/compare.txt"
-ECAR_PDL=on bounded 75 "$out/compare.txt" "${cmp[@]}" --models dit-xl-2,ecar-l,arpg-l --batch 1 --out "$tmp/pdl.png"
-pdl=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^(dit-xl-2|ecar-l|arpg-l) ' | paste -sd';' - | tr -s ' ')
-# DiT-XL/2 and ECAR-L at batch 1 once more with their 512-row GEMMs (fewer tiles than SMs) on gemm.cu instead of
-# gemm_sm90's cooperative consumers (ECAR_GEMM_SMALL=mma.sync; the default since the H100 of 2026-11-28 timed coop faster)
-echo "[gpu-session] DiT-XL/2 and ECAR-L at batch 1 with ECAR_GEMM_SMALL=mma.sync, beside the run above" >> "$out/compare.txt"
-ECAR_GEMM_SMALL=mma.sync bounded 75 "$out/compare.txt" "${cmp[@]}" --models dit-xl-2,ecar-l --batch 1 --out "$tmp/small-mma.png"
-smallmma=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^(dit-xl-2|ecar-l) ' | paste -sd';' - | tr -s ' ')
-# ECAR-L and ARPG-L at batch 1 once more with gemm_skinny as the 2026-11-28 visit ran it (ECAR_GEMM_SKINNY=plain: no K
-# split, 17 to 63 rows on gemm.cu's tiles): what the split and the block rows, written after that visit, give
-echo "[gpu-session] ECAR-L and ARPG-L at batch 1 with ECAR_GEMM_SKINNY=plain, beside the run above" >> "$out/compare.txt"
-ECAR_GEMM_SKINNY=plain bounded 60 "$out/compare.txt" "${cmp[@]}" --models ecar-l,arpg-l --batch 1 --out "$tmp/skinny-plain.png"
-skinnyplain=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^(ecar|arpg)-l ' | paste -sd';' - | tr -s ' ')
-# ECAR-L at batch 64 once more with pair stores (ECAR_GEMM_STORES=pairs): on the H100 of 2026-11-28 its GATE_PAIRS fc1
-# ran faster with pairs than with the row stores' activation loop, rewritten since (e2534ca); this says whether the
-# rows now win end to end
-echo "[gpu-session] ECAR-L at batch 64 with ECAR_GEMM_STORES=pairs, beside the run above" >> "$out/compare.txt"
-ECAR_GEMM_STORES=pairs bounded 60 "$out/compare.txt" "${cmp[@]}" --models ecar-l --batch 64 --out "$tmp/pairs.png"
-pairs=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^ecar-l ' | paste -sd';' - | tr -s ' ')
-# ECAR-L at batch 64 once more in clusters of two CTAs sharing W (ECAR_GEMM_CLUSTER=on, gemm_sm90c; written after the
-# 2026-11-28 visit): what the multicast gives end to end
-echo "[gpu-session] ECAR-L at batch 64 with ECAR_GEMM_CLUSTER=on, beside the run above" >> "$out/compare.txt"
-ECAR_GEMM_CLUSTER=on bounded 60 "$out/compare.txt" "${cmp[@]}" --models ecar-l --batch 64 --out "$tmp/cluster.png"
-clustered=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^ecar-l ' | paste -sd';' - | tr -s ' ')
-# ECAR-L and ARPG-L at batch 1 once more with their norms in the skinny GEMMs' prologues (ECAR_NORM_PROLOGUE=on,
-# gemm_skinny_norm; written after the 2026-11-28 visits, off until a visit measures it): a norm_rows launch fewer
-# for each norm before a GEMM of up to 8 rows
-echo "[gpu-session] ECAR-L and ARPG-L at batch 1 with ECAR_NORM_PROLOGUE=on, beside the run above" >> "$out/compare.txt"
-ECAR_NORM_PROLOGUE=on bounded 60 "$out/compare.txt" "${cmp[@]}" --models ecar-l,arpg-l --batch 1 --out "$tmp/norm-prologue.png"
-prologue=$(awk '/^model /,/^\("vs"/' "$last" | grep -E '^(ecar|arpg)-l ' | paste -sd';' - | tr -s ' ')
 # keep compare at three files (compare.txt and two more) by appending extra text files to compare.txt
 for f in "$out"/compare*.csv "$out"/compare*.json; do
   [ -f "$f" ] && [ "$(find "$out" -maxdepth 1 -name 'compare*' -type f | wc -l)" -gt 3 ] || continue
@@ -321,12 +290,6 @@ mapfile -t table < <(awk '/^ecar compare on /; /^model /,/^\("vs"/' "$out/compar
 [ $dry = 1 ] && table=()
 detail="$batches, --repeats $compare_repeats"
 [ ${#table[@]} = 0 ] && detail="$detail: $(grep -h '^ecar: ' "$out/compare.txt" | sort -u | head -2 | paste -sd' ' - | squeeze 200)"
-[ -n "$pdl" ] && table+=("ECAR_PDL=on: $pdl")
-[ -n "$smallmma" ] && table+=("ECAR_GEMM_SMALL=mma.sync: $smallmma")
-[ -n "$skinnyplain" ] && table+=("ECAR_GEMM_SKINNY=plain: $skinnyplain")
-[ -n "$pairs" ] && table+=("ECAR_GEMM_STORES=pairs: $pairs")
-[ -n "$clustered" ] && table+=("ECAR_GEMM_CLUSTER=on: $clustered")
-[ -n "$prologue" ] && table+=("ECAR_NORM_PROLOGUE=on: $prologue")
 finish "$(status "${rcs[@]}")" "$detail" "${table[@]}"
 
 # ---------------------------------------------------------------------------------------------------- 12 device profile (runs after 5)
@@ -349,6 +312,42 @@ for run in "ecar-l-b1|--model ecar-l" "dit-xl-2-b1-10steps|--model dit-xl-2 --st
   while IFS= read -r l; do lines12+=("  $l"); done < <(awk '/^op /{f=1; next} f && n < 6 {print; n++}' "$last" | squeeze 110)
 done
 finish "$(status "${rcs[@]}")" "ecar profile --backend cuda: device time per op" "${lines12[@]}"
+
+# ---------------------------------------------------------------------------------------------------- 13 settings A/B (runs after 12)
+# compare again with one kernel setting not at its default, beside step 5's run: what each feature written since the
+# last visit gives end to end (each off by default until a visit measures it), most wanted first, each its own line
+# under this step and its tables appended to compare.txt. Cap 180 s; GPU_SESSION_STEPS="13" reruns it alone (a second
+# call, when a visit cut it short). ECAR_GEMM_SMALL=mma.sync is no longer run: the H100 of 2026-11-28 measured it.
+begin "13 settings A/B" $cap_ab
+ab=()
+# one compare with ENV set: ab_run LABEL SECONDS ENV... -- ARGS...; its rows of MODELS (a regex) become a line
+ab_run() {
+  local label=$1 cap=$2 models=$3 rc rows
+  local envs=()
+  shift 3
+  while [ "$1" != -- ]; do envs+=("$1"); shift; done
+  shift
+  echo "[gpu-session] $label, beside step 5's run" >> "$out/compare.txt"
+  bounded "$cap" "$out/compare.txt" env "${envs[@]}" "${cmp[@]}" "$@"
+  rc=$?
+  rcs+=("$rc")
+  rows=$(awk '/^model /,/^\("vs"/' "$last" | grep -E "^($models) " | paste -sd';' - | tr -s ' ')
+  if [ -n "$rows" ]; then ab+=("$label: $rows"); else ab+=("$label: exit $rc: $(first_error)"); fi
+}
+rcs=()
+cmp=("$ecar" compare --backend cuda --image-size 256 --repeats "$compare_repeats")
+# programmatic dependent launch (each kernel scheduled while the one before it ends; 2026-11-28, unmeasured)
+ab_run "ECAR_PDL=on" 75 'dit-xl-2|ecar-l|arpg-l' ECAR_PDL=on -- --models dit-xl-2,ecar-l,arpg-l --batch 1 --out "$tmp/pdl.png"
+# norms in the skinny GEMMs' prologues (a norm_rows launch fewer for each norm before a GEMM of up to 8 rows)
+ab_run "ECAR_NORM_PROLOGUE=on" 60 'ecar-l|arpg-l' ECAR_NORM_PROLOGUE=on -- --models ecar-l,arpg-l --batch 1 --out "$tmp/norm-prologue.png"
+# gemm_skinny as the 2026-11-28 visit ran it (no K split, 17 to 63 rows on gemm.cu's tiles): what the split gives
+ab_run "ECAR_GEMM_SKINNY=plain" 60 'ecar-l|arpg-l' ECAR_GEMM_SKINNY=plain -- --models ecar-l,arpg-l --batch 1 --out "$tmp/skinny-plain.png"
+# clusters of two CTAs sharing W by multicast (gemm_sm90c), at batch 64
+ab_run "ECAR_GEMM_CLUSTER=on" 60 'ecar-l' ECAR_GEMM_CLUSTER=on -- --models ecar-l --batch 64 --out "$tmp/cluster.png"
+# pair stores against the row stores' rewritten activation loop (e2534ca), at batch 64
+ab_run "ECAR_GEMM_STORES=pairs" 60 'ecar-l' ECAR_GEMM_STORES=pairs -- --models ecar-l --batch 64 --out "$tmp/pairs.png"
+[ $dry = 1 ] && ab=()
+finish "$(status "${rcs[@]}")" "compare with one setting flipped (step 5's run is the default)" "${ab[@]}"
 
 # ---------------------------------------------------------------------------------------------------- PyTorch here?
 torch_ok() {  # caches the answer (in $tmp/torch.txt: the version, or why not); the import alone takes seconds

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class GpuSessionScriptTest {
     static final List<String> STEPS = List.of("0 bundle", "1 info --check", "2 gpu tests", "3 sanitizers", "4 generate tiny", "5 compare",
-            "12 device profile", "6 benchmarks", "7 torch pipelines", "11 gemm no-store", "8 torch.compile", "9 ncu", "10 kernel times");
+            "12 device profile", "13 settings A/B", "6 benchmarks", "7 torch pipelines", "11 gemm no-store", "8 torch.compile", "9 ncu", "10 kernel times");
 
     @Test
     void aDryRunNamesEveryStepAndLeavesTheOnesNotAskedForNotRun(@TempDir Path dir) throws Exception {
@@ -33,7 +33,7 @@ class GpuSessionScriptTest {
         for (String step : STEPS) {
             assertTrue(Pattern.compile("(?m)^" + Pattern.quote(step) + " +\\S+ +\\d+s").matcher(log).find(), "no summary line for step " + step + ":\n" + log);
         }
-        for (String step : List.of("2 gpu tests", "3 sanitizers", "4 generate tiny", "12 device profile", "6 benchmarks", "7 torch pipelines",
+        for (String step : List.of("2 gpu tests", "3 sanitizers", "4 generate tiny", "12 device profile", "13 settings A/B", "6 benchmarks", "7 torch pipelines",
                 "11 gemm no-store", "8 torch.compile", "9 ncu")) {
             assertTrue(Pattern.compile("(?m)^" + Pattern.quote(step) + " +NOT-RUN +\\d+s +not in GPU_SESSION_STEPS \\(0 1 5 10\\)$").matcher(log).find(),
                     step + " is not NOT-RUN:\n" + log);

@@ -25,7 +25,7 @@
 #
 # Caps (seconds; each also cut to what is left of the budget, and a step with under 10 s left is NOT-RUN):
 #   unpack 60 | 1 info --check 60 | 2 tests 150 | 3 sanitizers 90 a tool, the four at once | 4 generate 30 a preset |
-#   5 compare 180 for both batch sizes | 6 JMH 120, each PyTorch benchmark 45 | 7 torch pipelines 120
+#   5 compare 180 for both batch sizes | 13 settings A/B 180 | 6 JMH 120, each PyTorch benchmark 45 | 7 torch pipelines 120
 # GPU_SESSION_STEPS (default "1 2 3 4 5 12 13 6 11 7") names the steps to run; the others are NOT-RUN in the summary.
 # Step 12, right after 5: ecar profile's device time per op for ECAR-L, DiT-XL/2 and ARPG-L at batch 1 and ECAR-L at
 # batch 64 (cap 120 s, bench.log). Step 13, after 12: compare again with one kernel setting flipped at a time (the

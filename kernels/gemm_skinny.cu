@@ -39,7 +39,8 @@
 //    const float* nweight, const float* nshift, const float* nscale, int modStride, int kind, float eps, int ratio,
 //    rope params as above)
 //   X = norm_rows(nx [M, K] f32, nweight | nshift, nscale, modStride, kind, eps, ratio) in bf16 (kernels/norm.cu).
-//   launch: as above, with min(M, 16) · K · 2 bytes of dynamic shared memory (≤ 48 KiB; the launcher gives M ≤ 8).
+//   launch: as above, with min(M, 16) · K · 2 bytes of dynamic shared memory (M ≤ 8 by default, 16 when asked: up to
+//   64 KiB at K = 2048, past the 48 KiB default, which the launcher raises).
 // Limits: as above, and norm_row.cuh's: K ≤ 2048; nx, nweight, nshift, nscale 16-byte aligned, modStride % 4 == 0;
 //   ratio ≥ 1 divides M; Y, res do not overlap nx (other blocks still read its rows while one stores).
 #include "gemm_tile.cuh"

@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * A norm and the skinny GEMM that reads it at batch 1, as two launches (norm_rows, then gemm_skinny) or as one
  * (gemm_skinny_norm, ECAR_NORM_PROLOGUE=on), side by side in one run: an adaLN RMSNorm of {@code rows} rows of 1024
- * (ECAR-L's guided first stages: 2 and 8 rows) into ECAR-L's qkv (N 3072) or its fc1 gate pairs (N 10920), replayed as a
+ * (ECAR-L's guided first stages: 2 and 8 rows; and 16) into ECAR-L's qkv (N 3072) or its fc1 gate pairs (N 10920), replayed as a
  * graph of bursts, W rotated over copies beyond L2 so that each launch streams its weights from memory as a model's
  * layers do. The µs per norm + linear is what the prologue saves or costs: one launch fewer against every block
  * reading its rows of x whole.
@@ -42,8 +42,11 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 3, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class NormPrologueGpuBench extends GpuBench {
-    /** Rows, then N: 2 and 8 rows into the qkv and into the fc1 gate pairs. */
-    @Param({"2 3072", "8 3072", "2 10920", "8 10920"})
+    /**
+     * Rows, then N: 2 and 8 rows into the qkv and into the fc1 gate pairs; and 16, past the default's 8 rows
+     * (GemmKernels.NORM_PROLOGUE_MAX_M), where each block's reads of x double: whether the default should grow.
+     */
+    @Param({"2 3072", "8 3072", "16 3072", "2 10920", "8 10920", "16 10920"})
     public String shape;
 
     @Param({"separate", "prologue"})
@@ -65,7 +68,8 @@ public class NormPrologueGpuBench extends GpuBench {
         if (!open("norm prologue " + shape + " " + mode, "gemm_skinny")) return;
         Launcher launcher = Launcher.on(stream);
         norms = new NormKernels(launcher);
-        gemm = new GemmKernels(launcher, CudaContext.get().device().multiprocessors(), GemmPath.MMA_SYNC, null, null).withNormPrologue(true);
+        gemm = new GemmKernels(launcher, CudaContext.get().device().multiprocessors(), GemmPath.MMA_SYNC, null, null).withNormPrologue(true)
+                .withNormPrologueRows(GemmKernels.SKINNY_MAX_M);
         x = DeviceBuffer.allocate(4L * rows * WIDTH, "x");
         mod = DeviceBuffer.allocate(4L * rows * 6 * WIDTH, "adaLN");
         h = DeviceBuffer.allocate(2L * rows * WIDTH, "h");

@@ -325,6 +325,8 @@ public final class GemmKernels {
     private boolean clusters;
     /** {@link #withNormPrologue} */
     private boolean normPrologue;
+    /** {@link #withNormPrologueRows} */
+    private int normPrologueRows = NORM_PROLOGUE_MAX_M;
     /**
      * {@code ecar.norm.prologue} / {@code ECAR_NORM_PROLOGUE}: {@code off} (the default, until a GPU has timed it) or
      * {@code on}, see {@link #withNormPrologue}.
@@ -497,6 +499,18 @@ public final class GemmKernels {
         return this;
     }
 
+    /**
+     * This instance with norm prologues for up to {@code rows} rows (1 to {@link #SKINNY_MAX_M}) instead of
+     * {@link #NORM_PROLOGUE_MAX_M}: for NormPrologueGpuBench, which times 16 rows to say whether the default should
+     * grow (ARPG-L has 400 norms of 10 to 14 rows an image). Returns this.
+     */
+    public GemmKernels withNormPrologueRows(int rows) {
+        that(rows >= 1 && rows <= SKINNY_MAX_M, "gemm_skinny_norm", "norm prologue rows = " + rows + ", expected 1 to " + SKINNY_MAX_M
+                + " (one block row of gemm_skinny)");
+        this.normPrologueRows = rows;
+        return this;
+    }
+
     /** Whether a shape gemm_sm90 takes has at least one 128 × 256 tile per SM (the wide tile's grid fills the GPU). */
     public static boolean wideTakes(int m, int n, int k, int multiprocessors) {
         return wgmmaTakes(m, n, k, multiprocessors) && Sm90.tiles(m, n, Sm90.WIDE_BN) >= multiprocessors;
@@ -601,7 +615,7 @@ public final class GemmKernels {
      * rows norm_row.cuh holds in registers, K a multiple of 8): the backend defers such a norm to the op that reads it.
      */
     public boolean mayFuseNorm(NormInput in) {
-        return normPrologue && in.rows() <= NORM_PROLOGUE_MAX_M && in.d() % 8 == 0 && in.rowsFitRegisters();
+        return normPrologue && in.rows() <= normPrologueRows && in.d() % 8 == 0 && in.rowsFitRegisters();
     }
 
     /** Whether {@link #linearNormed} takes Y = norm(in)·Wᵀ with N = {@code n}: {@link #mayFuseNorm}, and gemm_skinny takes the shape. */
@@ -627,7 +641,7 @@ public final class GemmKernels {
     public void linearNormed(DeviceAddress y, Precision out, NormInput x, DeviceAddress w, int n, Epilogue e) {
         String op = "gemm_skinny_norm";
         int m = x.rows(), k = x.d();
-        that(fusesNorm(x, n), op, "norm rows [" + m + ", " + k + "] into N = " + n + ": the norm prologue takes up to " + NORM_PROLOGUE_MAX_M
+        that(fusesNorm(x, n), op, "norm rows [" + m + ", " + k + "] into N = " + n + ": the norm prologue takes up to " + normPrologueRows
                 + " rows of a multiple of 8 columns up to " + NormInput.ROW_COLUMNS + ", 16-byte aligned, on the shapes gemm_skinny takes"
                 + (normPrologue ? "" : ", and only when on (" + NORM_PROLOGUE_ENV + "=on)"));
         x.check();

@@ -627,6 +627,12 @@ class OpsValidationTest {
         assertTrue(msg.contains("overlaps the norm's x"), msg);
         assertTrue(fused.fusesNorm(own, d) && !fused.fusesNorm(own, d, stream) && fused.fusesNorm(own, d, f32(2L * d, "elsewhere")),
                 "x += f(norm(x)) is left to norm_rows then the GEMM");
+        // up to 16 rows when asked (NormPrologueGpuBench): one block row, 16 rows of bf16 in shared memory
+        NormInput sixteen = NormInput.weighted(f32(16L * d, "x16"), null, 16, d, Norm.RMS, 1e-5f);
+        assertFalse(fused.mayFuseNorm(sixteen), "16 rows: past the default");
+        fused.withNormPrologueRows(16).linearNormed(bf16(16L * 3072, "y16"), Precision.BF16, sixteen, bf16(3072L * d, "w16"), 3072, Epilogue.of(null, Activation.NONE));
+        assertEquals(new ecar.cuda.LaunchShape(768, 1, 1, 128, 1, 1, 16 * d * 2), rec.last().shape());
+        assertTrue(message(() -> fused.withNormPrologueRows(17)).contains("expected 1 to 16"));
     }
 
     @Test

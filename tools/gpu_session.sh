@@ -34,7 +34,7 @@
 # Step 11, seven GEMMs with row stores (the default), pair stores, no output and in clusters (GemmBench's -pairs,
 # -nostore and sm90cluster paths, cap 120 s, bench.log), runs right after 6 and before 7 (last: PyTorch's peer of
 # compare, which two visits have measured, is what a visit cut short loses). Three more run only when named: 8, tools/torch_pipelines.py --compile (cap
-# 240 s); 9, ncu on one launch each of gemm_sm90, gemm_sm90c and attention_sm90 (cap 90 s each; profile.log); 10, device time per
+# 240 s); 9, ncu on one launch each of gemm_sm90 (qkv, and fc1 + GELU by source line), gemm_sm90c and attention_sm90 (cap 90 s each; profile.log); 10, device time per
 # kernel over one generation of ECAR-L at batch 1 and 64 and DiT-XL/2 at 10 steps (ncu, cap 120 s each; tables from
 # tools/kernel_times.py in profile.log).
 # Their sum is over the budget on purpose: they bound hangs. On an H100 (2026-11-27) steps 1-7 took 450 s; step 11
@@ -455,11 +455,11 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------------- 9 ncu (opt-in)
-# Not in the default steps: Nsight Compute on one launch of gemm_sm90 (DiT-XL/2's qkv at batch 64), of the same GEMM
-# in clusters of two sharing W (gemm_sm90c, ECAR_GEMM_CLUSTER's kernel) and of attention_sm90 (B 64, H 16, L 256,
+# Not in the default steps: Nsight Compute on one launch of gemm_sm90 (DiT-XL/2's qkv at batch 64, then its fc1 with
+# the GELU epilogue, with the stalls by source line), of the qkv GEMM in clusters of two sharing W (gemm_sm90c, ECAR_GEMM_CLUSTER's kernel) and of attention_sm90 (B 64, H 16, L 256,
 # d 64), each after a few launches of warm-up: speed of light, memory (is the main loop bound by L2?), warp stalls,
 # scheduler. GPU_SESSION_STEPS="9". The report goes to profile.log (appended to bench.log when 8 files are already out).
-begin "9 ncu" $((3 * cap_ncu))
+begin "9 ncu" $((4 * cap_ncu))
 ncu_bin=$(command -v ncu || ls "${CUDA_HOME:-/usr/local/cuda}"/bin/ncu /usr/local/cuda*/bin/ncu 2>/dev/null | head -1)
 if [ -z "$ncu_bin" ] || [ ! -f "$kit" ]; then
   finish SKIP "needs ncu (PATH, \$CUDA_HOME/bin) and $kit"
@@ -471,6 +471,11 @@ else
   bounded $cap_ncu "$plog" "$ncu_bin" "${ncu_args[@]}" --kernel-name regex:gemm_sm90_bf16 \
     "$kit" bench -f 0 -wi 0 -i 1 -r 100ms -p path=wgmma -p "shape=dit-xl-2 qkv 16384 1152 3456" GemmBench
   rcs=($?)
+  # DiT-XL/2's fc1 with its GELU epilogue ran at 282 TFLOP/s against the qkv's 542 (H100, 2026-11-28): where its warps
+  # stall, by source line (SourceCounters; the fatbins carry -lineinfo)
+  bounded $cap_ncu "$plog" "$ncu_bin" "${ncu_args[@]}" --section SourceCounters --kernel-name regex:gemm_sm90_bf16 \
+    "$kit" bench -f 0 -wi 0 -i 1 -r 100ms -p path=wgmma -p "shape=dit-xl-2 fc1+gelu 16384 1152 4608" GemmBench
+  rcs+=($?)
   bounded $cap_ncu "$plog" "$ncu_bin" "${ncu_args[@]}" --kernel-name regex:gemm_sm90c_bf16 \
     "$kit" bench -f 0 -wi 0 -i 1 -r 100ms -p path=sm90cluster -p "shape=dit-xl-2 qkv 16384 1152 3456" GemmBench
   rcs+=($?)

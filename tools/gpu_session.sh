@@ -24,7 +24,7 @@
 # The bundle is unpacked into dist/ when dist/ecar-runtime is missing or older than the tarball.
 #
 # Caps (seconds; each also cut to what is left of the budget, and a step with under 10 s left is NOT-RUN):
-#   unpack 60 | 1 info --check 60 | 2 tests 150 | 3 sanitizers 90 a tool, the four at once | 4 generate 30 a preset |
+#   unpack 60 | 1 info --check 60 | 2 tests 180 | 3 sanitizers 90 a tool, the four at once | 4 generate 30 a preset |
 #   5 compare 180 for both batch sizes | 13 settings A/B 180 | 6 JMH 120, each PyTorch benchmark 45 | 7 torch pipelines 120
 # GPU_SESSION_STEPS (default "1 2 3 4 5 12 13 6 11 7") names the steps to run; the others are NOT-RUN in the summary.
 # Step 12, right after 5: ecar profile's device time per op for ECAR-L, DiT-XL/2 and ARPG-L at batch 1 and ECAR-L at
@@ -56,7 +56,7 @@ budget=${GPU_SESSION_BUDGET:-570}
 # the steps to run (a second, shorter visit reruns what a fix touched): GPU_SESSION_STEPS="2 5" runs 0, 2 and 5
 steps="0 ${GPU_SESSION_STEPS:-1 2 3 4 5 12 13 6 11 7}"
 deadline=$((SECONDS + budget))
-cap_unpack=60 cap_info=60 cap_tests=150 cap_sanitizer=90 cap_generate=30 cap_compare=180 cap_jmh=120 cap_pybench=45 cap_torch=120
+cap_unpack=60 cap_info=60 cap_tests=180 cap_sanitizer=90 cap_generate=30 cap_compare=180 cap_jmh=120 cap_pybench=45 cap_torch=120
 cap_compile=240 cap_ncu=90 cap_ktimes=120 cap_dprof=120 cap_ab=180
 # compare runs each model once after its warm-up (the GPU default is 3): DiT-XL/2 at batch 64 is 7.6 PFLOP a run
 compare_repeats=${COMPARE_REPEATS:-1}
